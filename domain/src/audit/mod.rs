@@ -1,0 +1,120 @@
+//! The audit trail: every staff action is recorded in the transaction that performs it, so an
+//! action and its record exist together or not at all.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::Services;
+use crate::db::DbConnection;
+use crate::error::DomainResult;
+use crate::identity::Actor;
+use crate::page::{Page, PageRequest};
+use crate::schema::audit_event;
+use crate::types::UserId;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub id: String,
+    pub actor_id: Option<UserId>,
+    pub action: String,
+    pub subject_kind: String,
+    pub subject_id: String,
+    pub detail: String,
+    pub created_at: NaiveDateTime,
+}
+
+type Row = (
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+    NaiveDateTime,
+);
+
+/// Appends one event; call it inside the transaction of the action it records.
+pub(crate) fn record(
+    conn: &mut DbConnection,
+    actor: Option<&UserId>,
+    action: &str,
+    subject_kind: &str,
+    subject_id: &str,
+    detail: &str,
+    at: NaiveDateTime,
+) -> DomainResult<()> {
+    diesel::insert_into(audit_event::table)
+        .values((
+            audit_event::id.eq(uuid::Uuid::now_v7().to_string()),
+            audit_event::actor_id.eq(actor.map(UserId::as_str)),
+            audit_event::action.eq(action),
+            audit_event::subject_kind.eq(subject_kind),
+            audit_event::subject_id.eq(subject_id),
+            audit_event::detail.eq(detail),
+            audit_event::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub struct AuditTrail<'a> {
+    services: &'a Services,
+}
+
+impl<'a> AuditTrail<'a> {
+    pub(crate) fn new(services: &'a Services) -> Self {
+        Self { services }
+    }
+
+    /// Staff read the trail newest first, optionally about one subject.
+    pub fn events(
+        &self,
+        actor: &Actor,
+        subject_id: Option<&str>,
+        page: &PageRequest,
+    ) -> DomainResult<Page<AuditEvent>> {
+        actor.require_staff()?;
+        self.services.db.read(|conn| {
+            let mut query = audit_event::table
+                .select((
+                    audit_event::id,
+                    audit_event::actor_id,
+                    audit_event::action,
+                    audit_event::subject_kind,
+                    audit_event::subject_id,
+                    audit_event::detail,
+                    audit_event::created_at,
+                ))
+                .order(audit_event::id.desc())
+                .limit(page.limit())
+                .into_boxed();
+            let mut count = audit_event::table.count().into_boxed();
+            if let Some(subject) = subject_id {
+                query = query.filter(audit_event::subject_id.eq(subject.to_owned()));
+                count = count.filter(audit_event::subject_id.eq(subject.to_owned()));
+            }
+            if let Some(after) = &page.after {
+                query = query.filter(audit_event::id.lt(after.clone()));
+            }
+            let mut items: Vec<AuditEvent> = query
+                .load::<Row>(conn)?
+                .into_iter()
+                .map(
+                    |(id, actor_id, action, subject_kind, subject_id, detail, created_at)| {
+                        AuditEvent {
+                            id,
+                            actor_id: actor_id.map(UserId::from_db),
+                            action,
+                            subject_kind,
+                            subject_id,
+                            detail,
+                            created_at,
+                        }
+                    },
+                )
+                .collect();
+            let total = count.get_result::<i64>(conn)?;
+            Ok(Page::from_overfetch(&mut items, page, total))
+        })
+    }
+}

@@ -1,0 +1,322 @@
+//! Storage: one diesel code path over PostgreSQL and SQLite, pooled by r2d2.
+//!
+//! The URL scheme picks the engine. Every write goes through [`Database::write`], which opens
+//! `BEGIN IMMEDIATE` on SQLite (a deferred transaction that reads first and writes later fails
+//! under concurrency with "database is locked") and retries transactions that PostgreSQL aborted
+//! for serialisation or deadlock, so callers write each use case once for both engines.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, MultiConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::{DomainError, DomainResult};
+
+/// A connection to either engine; the rest of the domain only ever sees this type.
+#[derive(MultiConnection)]
+pub enum DbConnection {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConnection = r2d2::PooledConnection<Manager>;
+
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+
+/// How many times a transaction aborted by the database (serialisation failure, deadlock,
+/// SQLite busy) is run again before the caller sees `INTERNAL`.
+const WRITE_ATTEMPTS: u32 = 4;
+
+/// Which engine a URL names, with what each engine needs to connect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(PathBuf),
+}
+
+impl DatabaseUrl {
+    /// Accepts `postgres://…`, `postgresql://…` and `sqlite://path` (relative or absolute).
+    pub fn parse(url: &str) -> Result<Self, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("sqlite:// needs a file path, e.g. sqlite://data/linli.sqlite3".into());
+            }
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        Err(format!(
+            "unsupported database URL scheme in {:?}: expected postgres://… or sqlite://path",
+            redact(url)
+        ))
+    }
+
+    pub fn engine(&self) -> Engine {
+        match self {
+            Self::Postgres(_) => Engine::Postgres,
+            Self::Sqlite(_) => Engine::Sqlite,
+        }
+    }
+}
+
+/// Hides a password in a URL before it reaches an error message or a log line.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            format!("{}://***{}", &url[..scheme_end], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Postgres,
+    Sqlite,
+}
+
+/// Timeouts and pool size, from configuration.
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: DatabaseUrl,
+    pub max_connections: u32,
+    /// How long a request waits for a pooled connection before failing.
+    pub checkout_timeout: Duration,
+    /// PostgreSQL `statement_timeout`; SQLite has no equivalent.
+    pub statement_timeout: Duration,
+    /// PostgreSQL `lock_timeout`; on SQLite the `busy_timeout`.
+    pub lock_timeout: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("could not connect: {0}")]
+    Connect(#[from] diesel::ConnectionError),
+    #[error("could not prepare the connection: {0}")]
+    Setup(#[from] DieselError),
+    #[error("could not create the folder for the SQLite file {path}: {source}")]
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The r2d2 manager. Built by hand so that the engine comes from the URL and the real connection
+/// error reaches the operator (`AnyConnection::establish` would hide it and fall back to SQLite).
+#[derive(Debug)]
+pub struct Manager {
+    settings: DatabaseSettings,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<DbConnection, ConnectError> {
+        let s = &self.settings;
+        match &s.url {
+            DatabaseUrl::Postgres(url) => {
+                let mut conn = PgConnection::establish(url)?;
+                conn.batch_execute(&format!(
+                    "SET statement_timeout = {}; SET lock_timeout = {}; SET TIME ZONE 'UTC';",
+                    s.statement_timeout.as_millis(),
+                    s.lock_timeout.as_millis()
+                ))?;
+                Ok(DbConnection::Pg(conn))
+            }
+            DatabaseUrl::Sqlite(path) => {
+                ensure_parent(path)?;
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+                conn.batch_execute(&format!(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {};",
+                    s.lock_timeout.as_millis()
+                ))?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectError> {
+        conn.batch_execute("SELECT 1").map_err(ConnectError::from)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        let status =
+            <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn);
+        // A connection still inside (or broken in) a transaction must not be handed out again.
+        !matches!(status.transaction_depth(), Ok(None))
+    }
+}
+
+fn ensure_parent(path: &Path) -> Result<(), ConnectError> {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => {
+            std::fs::create_dir_all(parent).map_err(|source| ConnectError::Folder {
+                path: path.to_owned(),
+                source,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The pool and the engine it talks to. Cheap to clone.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool,
+    engine: Engine,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("engine", &self.engine)
+            .field("state", &self.pool.state())
+            .finish()
+    }
+}
+
+impl Database {
+    /// Opens the pool, failing at once (not after the checkout timeout) when the first
+    /// connection cannot be made, with the database's own reason.
+    pub fn connect(settings: DatabaseSettings) -> Result<Self, ConnectError> {
+        let engine = settings.url.engine();
+        let manager = Manager {
+            settings: settings.clone(),
+        };
+        // Prove the URL works before building the pool, so start-up reports the real error.
+        r2d2::ManageConnection::connect(&manager)?;
+        let pool = r2d2::Pool::builder()
+            .max_size(settings.max_connections)
+            .connection_timeout(settings.checkout_timeout)
+            .test_on_check_out(false)
+            .build_unchecked(manager);
+        Ok(Self { pool, engine })
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    pub fn pool_state(&self) -> r2d2::State {
+        self.pool.state()
+    }
+
+    pub fn max_connections(&self) -> u32 {
+        self.pool.max_size()
+    }
+
+    pub fn conn(&self) -> DomainResult<PooledConnection> {
+        self.pool
+            .get()
+            .map_err(|e| DomainError::Unavailable(e.to_string()))
+    }
+
+    /// Applies pending migrations of this engine; returns how many ran.
+    pub fn migrate(&self) -> DomainResult<usize> {
+        let mut conn = self.conn()?;
+        let applied = match &mut *conn {
+            DbConnection::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
+            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        };
+        applied.map_err(|e| DomainError::internal(format!("migration failed: {e}")))
+    }
+
+    /// Runs `f` in one read transaction (a consistent snapshot across its statements).
+    pub fn read<T>(&self, f: impl FnOnce(&mut DbConnection) -> DomainResult<T>) -> DomainResult<T> {
+        let mut conn = self.conn()?;
+        let conn: &mut DbConnection = &mut conn;
+        conn.transaction(f)
+    }
+
+    /// Runs `f` in one write transaction, again when the database aborted it for a reason that
+    /// a retry cures. `f` must therefore be free of side effects outside the transaction.
+    pub fn write<T>(
+        &self,
+        mut f: impl FnMut(&mut DbConnection) -> DomainResult<T>,
+    ) -> DomainResult<T> {
+        let mut conn = self.conn()?;
+        let mut attempt = 1;
+        loop {
+            match write_transaction(&mut conn, &mut f) {
+                Err(err) if attempt < WRITE_ATTEMPTS && err.is_transient() => {
+                    tracing::debug!(attempt, error = ?err, "retrying an aborted transaction");
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(u64::from(attempt) * 5));
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// `BEGIN IMMEDIATE` on SQLite takes the write lock up front, so a transaction that reads and
+/// then writes never has to upgrade its lock and fail; PostgreSQL gets a plain `BEGIN`.
+fn write_transaction<T>(
+    conn: &mut DbConnection,
+    f: &mut impl FnMut(&mut DbConnection) -> DomainResult<T>,
+) -> DomainResult<T> {
+    match conn {
+        DbConnection::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+        }
+        DbConnection::Pg(_) => {
+            <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?;
+        }
+    }
+    match f(conn) {
+        Ok(value) => {
+            match <DbConnection as Connection>::TransactionManager::commit_transaction(conn) {
+                Ok(()) => Ok(value),
+                Err(err) => {
+                    rollback(conn);
+                    Err(err.into())
+                }
+            }
+        }
+        Err(err) => {
+            rollback(conn);
+            Err(err)
+        }
+    }
+}
+
+fn rollback(conn: &mut DbConnection) {
+    if let Err(err) = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn) {
+        // The pool discards the connection through `has_broken`; nothing else to do here.
+        tracing::warn!(error = %err, "rollback failed");
+    }
+}
+
+/// True for errors that mean "the same transaction may well succeed if run again".
+pub(crate) fn is_transient(err: &DieselError) -> bool {
+    match err {
+        DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        DieselError::DatabaseError(_, info) => {
+            let message = info.message();
+            message.contains("deadlock detected") || message.contains("database is locked")
+        }
+        _ => false,
+    }
+}
+
+/// True when `err` is a unique violation of the named constraint or index. Both engines name the
+/// columns or the constraint in their message; SQLite only the columns, so callers pass those.
+pub(crate) fn is_unique_violation(err: &DieselError, needle: &str) -> bool {
+    match err {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            info.message().contains(needle)
+                || info.constraint_name().is_some_and(|c| c.contains(needle))
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,220 @@
+//! Directory use cases.
+
+use super::model::{
+    Community, CommunityType, MemberRole, Organisation, OrganisationKind, OrganisationStatus,
+    Review,
+};
+use super::store;
+use crate::Services;
+use crate::audit;
+use crate::error::{DomainError, DomainResult};
+use crate::identity::Actor;
+use crate::ledger;
+use crate::page::{Page, PageRequest};
+use crate::types::{CommunityId, OrganisationId, text};
+
+/// What a resident fills in to register an organisation with the centre.
+#[derive(Debug, Clone)]
+pub struct NewOrganisation {
+    pub name: String,
+    pub kind: OrganisationKind,
+    pub description: String,
+    pub community_id: Option<String>,
+    pub contact: String,
+}
+
+pub struct Directory<'a> {
+    services: &'a Services,
+}
+
+impl<'a> Directory<'a> {
+    pub(crate) fn new(services: &'a Services) -> Self {
+        Self { services }
+    }
+
+    /// Staff add a community to the district.
+    pub fn create_community(
+        &self,
+        actor: &Actor,
+        name: &str,
+        street: &str,
+        community_type: CommunityType,
+    ) -> DomainResult<Community> {
+        let staff = actor.require_staff()?;
+        let community = Community {
+            id: CommunityId::generate(),
+            name: text(name, "name", 2, 40)?,
+            street: text(street, "street", 2, 40)?,
+            community_type,
+            created_at: self.services.clock.now(),
+        };
+        self.services.db.write(|conn| {
+            store::insert_community(conn, &community)?;
+            audit::record(
+                conn,
+                Some(staff),
+                "community.create",
+                "community",
+                community.id.as_str(),
+                &community.name,
+                community.created_at,
+            )
+        })?;
+        Ok(community)
+    }
+
+    /// Communities are public: anyone choosing where they live may list them.
+    pub fn communities(&self, page: &PageRequest) -> DomainResult<Page<Community>> {
+        self.services.db.read(|conn| {
+            let mut items = store::list_communities(conn, page.after.as_deref(), page.limit())?;
+            let total = store::count_communities(conn)?;
+            Ok(Page::from_overfetch(&mut items, page, total))
+        })
+    }
+
+    pub fn community(&self, id: &CommunityId) -> DomainResult<Community> {
+        self.services
+            .db
+            .read(|conn| store::find_community(conn, id))?
+            .ok_or(DomainError::NotFound { what: "社区" })
+    }
+
+    /// A resident registers an organisation and becomes its owner; it waits for verification,
+    /// and its points budget account opens at once (empty until staff allocate to it).
+    pub fn register_organisation(
+        &self,
+        actor: &Actor,
+        input: NewOrganisation,
+    ) -> DomainResult<Organisation> {
+        let owner = actor.user_id()?;
+        let community_id = input
+            .community_id
+            .as_deref()
+            .map(|raw| {
+                CommunityId::parse(raw)
+                    .ok_or_else(|| DomainError::invalid("communityId", "社区编号不正确"))
+            })
+            .transpose()?;
+        let organisation = Organisation {
+            id: OrganisationId::generate(),
+            name: text(&input.name, "name", 2, 60)?,
+            kind: input.kind,
+            description: text(&input.description, "description", 0, 2000)?,
+            community_id,
+            contact: text(&input.contact, "contact", 2, 100)?,
+            status: OrganisationStatus::Pending,
+            status_reason: None,
+            created_at: self.services.clock.now(),
+        };
+        self.services.db.write(|conn| {
+            if let Some(community) = &organisation.community_id {
+                store::find_community(conn, community)?
+                    .ok_or_else(|| DomainError::invalid("communityId", "社区不存在"))?;
+            }
+            store::insert_organisation(conn, &organisation)?;
+            store::insert_member(
+                conn,
+                &organisation.id,
+                owner,
+                MemberRole::Owner,
+                organisation.created_at,
+            )?;
+            ledger::store::open_owned_account(
+                conn,
+                ledger::AccountKind::Budget,
+                organisation.id.as_str(),
+                organisation.created_at,
+            )?;
+            Ok(())
+        })?;
+        Ok(organisation)
+    }
+
+    /// Staff verify or reject a pending organisation.
+    pub fn review_organisation(
+        &self,
+        actor: &Actor,
+        id: &OrganisationId,
+        review: Review,
+    ) -> DomainResult<Organisation> {
+        let staff = actor.require_staff()?;
+        let (to, reason) = match &review {
+            Review::Verify => (OrganisationStatus::Verified, None),
+            Review::Reject { reason } => (
+                OrganisationStatus::Rejected,
+                Some(text(reason, "reason", 2, 500)?),
+            ),
+        };
+        let now = self.services.clock.now();
+        self.services.db.write(|conn| {
+            let current = store::find_organisation(conn, id)?
+                .ok_or(DomainError::NotFound { what: "组织" })?;
+            if current.status != OrganisationStatus::Pending
+                || !store::change_organisation_status(
+                    conn,
+                    id,
+                    OrganisationStatus::Pending,
+                    to,
+                    reason.as_deref(),
+                    now,
+                )?
+            {
+                return Err(DomainError::invalid("id", "只能审核待审核的组织"));
+            }
+            audit::record(
+                conn,
+                Some(staff),
+                &format!("organisation.{}", to.as_str().to_lowercase()),
+                "organisation",
+                id.as_str(),
+                reason.as_deref().unwrap_or(""),
+                now,
+            )?;
+            store::find_organisation(conn, id)?.ok_or(DomainError::NotFound { what: "组织" })
+        })
+    }
+
+    /// Verified organisations are public; others only to their members and to staff.
+    pub fn organisation(&self, actor: &Actor, id: &OrganisationId) -> DomainResult<Organisation> {
+        self.services.db.read(|conn| {
+            let organisation = store::find_organisation(conn, id)?
+                .ok_or(DomainError::NotFound { what: "组织" })?;
+            if organisation.status == OrganisationStatus::Verified || actor.is_staff() {
+                return Ok(organisation);
+            }
+            match actor {
+                crate::identity::Actor::User { id: user, .. }
+                    if store::member_role(conn, id, user)?.is_some() =>
+                {
+                    Ok(organisation)
+                }
+                _ => Err(DomainError::NotFound { what: "组织" }),
+            }
+        })
+    }
+
+    /// The caller's organisations and their role in each.
+    pub fn my_organisations(&self, actor: &Actor) -> DomainResult<Vec<(Organisation, MemberRole)>> {
+        let user = actor.user_id()?;
+        self.services.db.read(|conn| store::memberships(conn, user))
+    }
+
+    /// Staff's queue of organisations waiting for verification, oldest first.
+    pub fn review_queue(
+        &self,
+        actor: &Actor,
+        page: &PageRequest,
+    ) -> DomainResult<Page<Organisation>> {
+        actor.require_staff()?;
+        self.services.db.read(|conn| {
+            let mut items = store::organisations_by_status(
+                conn,
+                OrganisationStatus::Pending,
+                page.after.as_deref(),
+                page.limit(),
+            )?;
+            let total = store::count_organisations_by_status(conn, OrganisationStatus::Pending)?;
+            Ok(Page::from_overfetch(&mut items, page, total))
+        })
+    }
+}

@@ -1,0 +1,170 @@
+//! The named outcomes of every use case, with the stable codes clients switch on.
+//!
+//! A variant is either a business rejection (shown in a mutation payload's `errors`) or an
+//! access/limit/infrastructure failure (a top-level GraphQL error). Messages are Chinese first,
+//! because they reach residents; codes are English and never change once published.
+//! `docs/ERRORS.md` lists every code, and a test keeps that list complete.
+
+use diesel::result::Error as DieselError;
+
+macro_rules! error_codes {
+    ($($variant:ident => $code:literal),+ $(,)?) => {
+        /// Every code a client can see from the domain.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode { $($variant),+ }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code),+ }
+            }
+        }
+    };
+}
+
+error_codes! {
+    Unauthenticated => "UNAUTHENTICATED",
+    Forbidden => "FORBIDDEN",
+    NotFound => "NOT_FOUND",
+    InvalidInput => "INVALID_INPUT",
+    WeakPassword => "WEAK_PASSWORD",
+    EmailTaken => "EMAIL_TAKEN",
+    PhoneTaken => "PHONE_TAKEN",
+    InvalidCredentials => "INVALID_CREDENTIALS",
+    InvalidRefreshToken => "INVALID_REFRESH_TOKEN",
+    RefreshTokenReused => "REFRESH_TOKEN_REUSED",
+    RateLimited => "RATE_LIMITED",
+    InsufficientPoints => "INSUFFICIENT_POINTS",
+    IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+    AlreadyReversed => "ALREADY_REVERSED",
+    NotReversible => "NOT_REVERSIBLE",
+    SameAccount => "SAME_ACCOUNT",
+    RecipientNotFound => "RECIPIENT_NOT_FOUND",
+    OrganisationNameTaken => "ORGANISATION_NAME_TAKEN",
+    Unavailable => "SERVICE_UNAVAILABLE",
+    Internal => "INTERNAL",
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    #[error("请先登录")]
+    Unauthenticated,
+    #[error("无权执行此操作")]
+    Forbidden,
+    #[error("{what}不存在")]
+    NotFound { what: &'static str },
+    #[error("{message}")]
+    InvalidInput {
+        field: &'static str,
+        message: String,
+    },
+    #[error("密码不符合要求：{0}")]
+    WeakPassword(&'static str),
+    #[error("该邮箱已注册")]
+    EmailTaken,
+    #[error("该手机号已注册")]
+    PhoneTaken,
+    #[error("账号或密码错误")]
+    InvalidCredentials,
+    #[error("登录已失效，请重新登录")]
+    InvalidRefreshToken,
+    #[error("登录凭证被重复使用，已退出该设备上的所有会话，请重新登录")]
+    RefreshTokenReused,
+    #[error("尝试次数过多，请 {retry_after_secs} 秒后再试")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("积分余额不足")]
+    InsufficientPoints,
+    #[error("该幂等键已用于另一项不同的请求")]
+    IdempotencyKeyReused,
+    #[error("该笔流水已被冲正")]
+    AlreadyReversed,
+    #[error("该类流水不能冲正")]
+    NotReversible,
+    #[error("转出与转入账户不能相同")]
+    SameAccount,
+    #[error("找不到该收款居民")]
+    RecipientNotFound,
+    #[error("该组织名称已被使用")]
+    OrganisationNameTaken,
+    /// The database cannot be reached or the pool is exhausted: fail fast, retry later.
+    #[error("服务暂时不可用，请稍后再试")]
+    Unavailable(String),
+    /// Anything unexpected. The cause is logged by the API layer and never shown.
+    #[error("服务器内部错误")]
+    Internal(String),
+    /// A database error; transient ones are retried by `Database::write`.
+    #[error("服务器内部错误")]
+    Database(#[from] DieselError),
+}
+
+pub type DomainResult<T> = Result<T, DomainError>;
+
+impl DomainError {
+    pub fn internal(cause: impl Into<String>) -> Self {
+        Self::Internal(cause.into())
+    }
+
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::InvalidInput {
+            field,
+            message: message.into(),
+        }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Unauthenticated => ErrorCode::Unauthenticated,
+            Self::Forbidden => ErrorCode::Forbidden,
+            Self::NotFound { .. } => ErrorCode::NotFound,
+            Self::InvalidInput { .. } => ErrorCode::InvalidInput,
+            Self::WeakPassword(_) => ErrorCode::WeakPassword,
+            Self::EmailTaken => ErrorCode::EmailTaken,
+            Self::PhoneTaken => ErrorCode::PhoneTaken,
+            Self::InvalidCredentials => ErrorCode::InvalidCredentials,
+            Self::InvalidRefreshToken => ErrorCode::InvalidRefreshToken,
+            Self::RefreshTokenReused => ErrorCode::RefreshTokenReused,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::InsufficientPoints => ErrorCode::InsufficientPoints,
+            Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
+            Self::AlreadyReversed => ErrorCode::AlreadyReversed,
+            Self::NotReversible => ErrorCode::NotReversible,
+            Self::SameAccount => ErrorCode::SameAccount,
+            Self::RecipientNotFound => ErrorCode::RecipientNotFound,
+            Self::OrganisationNameTaken => ErrorCode::OrganisationNameTaken,
+            Self::Unavailable(_) => ErrorCode::Unavailable,
+            Self::Internal(_) | Self::Database(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The input field a business rejection is about, when there is one.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::InvalidInput { field, .. } => Some(field),
+            Self::WeakPassword(_) => Some("password"),
+            Self::EmailTaken => Some("email"),
+            Self::PhoneTaken => Some("phone"),
+            Self::IdempotencyKeyReused => Some("idempotencyKey"),
+            Self::RecipientNotFound => Some("recipient"),
+            Self::OrganisationNameTaken => Some("name"),
+            _ => None,
+        }
+    }
+
+    /// Business rejections go into a mutation's payload; everything else is a top-level error.
+    pub fn is_business(&self) -> bool {
+        !matches!(
+            self,
+            Self::Unauthenticated
+                | Self::Forbidden
+                | Self::RateLimited { .. }
+                | Self::Unavailable(_)
+                | Self::Internal(_)
+                | Self::Database(_)
+        )
+    }
+
+    pub(crate) fn is_transient(&self) -> bool {
+        matches!(self, Self::Database(e) if crate::db::is_transient(e))
+    }
+}

@@ -1,0 +1,8 @@
+//! Identity: people, their roles, passwords, sessions and sign-in throttling.
+
+pub mod model;
+pub mod service;
+pub(crate) mod store;
+
+pub use model::{Actor, Email, PhoneNumber, Role, User};
+pub use service::{Identity, NewUser, Session};

@@ -1,0 +1,255 @@
+//! Identity use cases: registration, sign-in, session refresh and sign-out.
+//!
+//! Password hashing is deliberately slow, so these functions are called from the API's bounded
+//! hashing pool; no database connection is held while a hash is computed.
+
+use chrono::NaiveDateTime;
+
+use super::model::{
+    self, ACCOUNT_THROTTLE, ADDRESS_THROTTLE, Actor, Email, LoginIdentifier, PhoneNumber, Role,
+    ThrottleState, User,
+};
+use super::store;
+use crate::Services;
+use crate::directory;
+use crate::error::{DomainError, DomainResult};
+use crate::ledger;
+use crate::types::{CommunityId, UserId, text};
+
+/// What a person types to sign up (or what `linli create-staff` passes).
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub password: String,
+    pub display_name: String,
+    pub community_id: Option<String>,
+}
+
+/// A signed-in session: the user and a new refresh-token secret (shown once, stored hashed).
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: User,
+    pub refresh_token: String,
+    pub refresh_expires_at: NaiveDateTime,
+}
+
+pub struct Identity<'a> {
+    services: &'a Services,
+}
+
+impl<'a> Identity<'a> {
+    pub(crate) fn new(services: &'a Services) -> Self {
+        Self { services }
+    }
+
+    /// A resident signs up with an email address and/or a mobile number.
+    pub fn register_resident(&self, input: NewUser) -> DomainResult<User> {
+        self.create_user(input, Role::Resident)
+    }
+
+    /// Creates a staff or admin account; only the command line calls this (the first staff
+    /// account cannot be made by anyone through the API).
+    pub fn create_staff(&self, input: NewUser, role: Role) -> DomainResult<User> {
+        if !role.is_staff() {
+            return Err(DomainError::invalid("role", "只能创建工作人员或管理员账号"));
+        }
+        self.create_user(input, role)
+    }
+
+    fn create_user(&self, input: NewUser, role: Role) -> DomainResult<User> {
+        let email = input
+            .email
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .map(Email::parse)
+            .transpose()?;
+        let phone = input
+            .phone
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .map(PhoneNumber::parse)
+            .transpose()?;
+        if email.is_none() && phone.is_none() {
+            return Err(DomainError::invalid("email", "请填写邮箱或手机号"));
+        }
+        let display_name = text(&input.display_name, "displayName", 1, 40)?;
+        let community_id = input
+            .community_id
+            .as_deref()
+            .map(|raw| {
+                CommunityId::parse(raw)
+                    .ok_or_else(|| DomainError::invalid("communityId", "社区编号不正确"))
+            })
+            .transpose()?;
+        let identifiers: Vec<&str> = [
+            email.as_ref().map(Email::as_str),
+            phone.as_ref().map(PhoneNumber::as_str),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        model::check_password_policy(&input.password, &identifiers)?;
+        let password_hash = model::hash_password(&input.password)?;
+        let user = User {
+            id: UserId::generate(),
+            email,
+            phone,
+            display_name,
+            role,
+            community_id,
+            created_at: self.services.clock.now(),
+        };
+        self.services.db.write(|conn| {
+            if let Some(community) = &user.community_id {
+                directory::store::find_community(conn, community)?
+                    .ok_or_else(|| DomainError::invalid("communityId", "社区不存在"))?;
+            }
+            store::insert_user(conn, &user, &password_hash)?;
+            ledger::store::open_personal_accounts(conn, &user.id, user.created_at)?;
+            Ok(())
+        })?;
+        Ok(user)
+    }
+
+    /// Signs in by email or phone. An unknown account and a wrong password give the same error
+    /// after the same work (a dummy hash is verified), and both count against the throttle.
+    pub fn sign_in(
+        &self,
+        identifier: &str,
+        password: &str,
+        client_addr: &str,
+    ) -> DomainResult<Session> {
+        let now = self.services.clock.now();
+        let Ok(login) = LoginIdentifier::parse(identifier) else {
+            // Still pay for a hash, so a malformed login cannot be told apart by timing.
+            model::verify_password(password, None)?;
+            return Err(DomainError::InvalidCredentials);
+        };
+        let account_key = login.throttle_key();
+        let address_key = format!("address:{client_addr}");
+        let found = self.services.db.read(|conn| {
+            for key in [&account_key, &address_key] {
+                if let Some(retry_after_secs) =
+                    store::throttle_state(conn, key)?.and_then(|s| s.retry_after(now))
+                {
+                    return Err(DomainError::RateLimited { retry_after_secs });
+                }
+            }
+            store::find_by_login(conn, &login)
+        })?;
+        let verified =
+            model::verify_password(password, found.as_ref().map(|(_, hash)| hash.as_str()))?;
+        match found {
+            Some((user, _)) if verified => {
+                let refresh_expires_at = now + self.services.settings.refresh_token_ttl;
+                let (secret, hash) = model::new_refresh_secret();
+                self.services.db.write(|conn| {
+                    store::clear_throttle(conn, &account_key)?;
+                    let family = uuid::Uuid::now_v7().to_string();
+                    store::insert_refresh_token(
+                        conn,
+                        &user.id,
+                        &family,
+                        &hash,
+                        now,
+                        refresh_expires_at,
+                    )
+                })?;
+                Ok(Session {
+                    user,
+                    refresh_token: secret,
+                    refresh_expires_at,
+                })
+            }
+            _ => {
+                self.services.db.write(|conn| {
+                    for (key, policy) in [
+                        (&account_key, ACCOUNT_THROTTLE),
+                        (&address_key, ADDRESS_THROTTLE),
+                    ] {
+                        let state = store::throttle_state(conn, key)?;
+                        store::save_throttle_state(
+                            conn,
+                            key,
+                            ThrottleState::after_failure(state, now, policy),
+                        )?;
+                    }
+                    Ok(())
+                })?;
+                Err(DomainError::InvalidCredentials)
+            }
+        }
+    }
+
+    /// Trades a refresh token for a new one in the same family. A token presented a second time
+    /// means it was stolen or replayed: the whole family is revoked.
+    pub fn refresh(&self, secret: &str) -> DomainResult<Session> {
+        let now = self.services.clock.now();
+        let hash = model::hash_secret(secret);
+        let (next_secret, next_hash) = model::new_refresh_secret();
+        let refresh_expires_at = now + self.services.settings.refresh_token_ttl;
+        let outcome = self.services.db.write(|conn| {
+            let Some(token) = store::find_refresh_token(conn, &hash)? else {
+                return Ok(Err(DomainError::InvalidRefreshToken));
+            };
+            if token.revoked_at.is_some() || token.expires_at <= now {
+                return Ok(Err(DomainError::InvalidRefreshToken));
+            }
+            if token.used_at.is_some() || !store::claim_refresh_token(conn, &token.id, now)? {
+                // Committed on purpose: the revocation must stick although the request fails.
+                store::revoke_family(conn, &token.family_id, now)?;
+                return Ok(Err(DomainError::RefreshTokenReused));
+            }
+            let user_id = UserId::from_db(token.user_id);
+            let user = store::find_user(conn, &user_id)?.ok_or(DomainError::InvalidRefreshToken)?;
+            store::insert_refresh_token(
+                conn,
+                &user.id,
+                &token.family_id,
+                &next_hash,
+                now,
+                refresh_expires_at,
+            )?;
+            Ok(Ok(user))
+        })?;
+        outcome.map(|user| Session {
+            user,
+            refresh_token: next_secret,
+            refresh_expires_at,
+        })
+    }
+
+    /// Ends the session the refresh token belongs to. Unknown tokens succeed too: signing out
+    /// twice is not an error, and the answer reveals nothing.
+    pub fn sign_out(&self, secret: &str) -> DomainResult<()> {
+        let now = self.services.clock.now();
+        let hash = model::hash_secret(secret);
+        self.services.db.write(|conn| {
+            if let Some(token) = store::find_refresh_token(conn, &hash)? {
+                store::revoke_family(conn, &token.family_id, now)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The caller's own account.
+    pub fn me(&self, actor: &Actor) -> DomainResult<User> {
+        let id = actor.user_id()?;
+        self.services
+            .db
+            .read(|conn| store::find_user(conn, id))?
+            .ok_or(DomainError::Unauthenticated)
+    }
+
+    /// A user's profile: readable by the user and by staff.
+    pub fn user(&self, actor: &Actor, id: &UserId) -> DomainResult<User> {
+        if actor.user_id()? != id && !actor.is_staff() {
+            return Err(DomainError::Forbidden);
+        }
+        self.services
+            .db
+            .read(|conn| store::find_user(conn, id))?
+            .ok_or(DomainError::NotFound { what: "用户" })
+    }
+}

@@ -1,0 +1,256 @@
+//! SQL for identity: users, refresh tokens and throttle counters.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::model::{Email, LoginIdentifier, PhoneNumber, Role, ThrottleState, User};
+use crate::db::{DbConnection, is_unique_violation};
+use crate::error::{DomainError, DomainResult};
+use crate::schema::{app_user, login_throttle, refresh_token};
+use crate::types::{CommunityId, UserId};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = app_user)]
+struct UserRow {
+    id: String,
+    email: Option<String>,
+    phone: Option<String>,
+    display_name: String,
+    password_hash: String,
+    role: String,
+    community_id: Option<String>,
+    created_at: NaiveDateTime,
+}
+
+impl UserRow {
+    fn into_user(self) -> DomainResult<(User, String)> {
+        let role = Role::parse(&self.role)
+            .ok_or_else(|| DomainError::internal(format!("unknown role {}", self.role)))?;
+        let user = User {
+            id: UserId::from_db(self.id),
+            email: self.email.map(Email::from_db),
+            phone: self.phone.map(PhoneNumber::from_db),
+            display_name: self.display_name,
+            role,
+            community_id: self.community_id.map(CommunityId::from_db),
+            created_at: self.created_at,
+        };
+        Ok((user, self.password_hash))
+    }
+}
+
+pub(super) fn insert_user(
+    conn: &mut DbConnection,
+    user: &User,
+    password_hash: &str,
+) -> DomainResult<()> {
+    let result = diesel::insert_into(app_user::table)
+        .values((
+            app_user::id.eq(user.id.as_str()),
+            app_user::email.eq(user.email.as_ref().map(Email::as_str)),
+            app_user::phone.eq(user.phone.as_ref().map(PhoneNumber::as_str)),
+            app_user::display_name.eq(&user.display_name),
+            app_user::password_hash.eq(password_hash),
+            app_user::role.eq(user.role.as_str()),
+            app_user::community_id.eq(user.community_id.as_ref().map(CommunityId::as_str)),
+            app_user::created_at.eq(user.created_at),
+            app_user::updated_at.eq(user.created_at),
+        ))
+        .execute(conn);
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e, "email") => Err(DomainError::EmailTaken),
+        Err(e) if is_unique_violation(&e, "phone") => Err(DomainError::PhoneTaken),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(crate) fn find_user(conn: &mut DbConnection, id: &UserId) -> DomainResult<Option<User>> {
+    let row = app_user::table
+        .find(id.as_str())
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?;
+    row.map(|r| r.into_user().map(|(user, _)| user)).transpose()
+}
+
+/// The user and their password hash, by email or phone.
+pub(crate) fn find_by_login(
+    conn: &mut DbConnection,
+    login: &LoginIdentifier,
+) -> DomainResult<Option<(User, String)>> {
+    let query = app_user::table.select(UserRow::as_select()).into_boxed();
+    let query = match login {
+        LoginIdentifier::Email(e) => query.filter(app_user::email.eq(e.as_str().to_owned())),
+        LoginIdentifier::Phone(p) => query.filter(app_user::phone.eq(p.as_str().to_owned())),
+    };
+    query
+        .first(conn)
+        .optional()?
+        .map(UserRow::into_user)
+        .transpose()
+}
+
+/// A refresh token as stored.
+pub(super) struct TokenRow {
+    pub id: String,
+    pub user_id: String,
+    pub family_id: String,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+pub(super) fn insert_refresh_token(
+    conn: &mut DbConnection,
+    user_id: &UserId,
+    family_id: &str,
+    token_hash: &str,
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> DomainResult<()> {
+    diesel::insert_into(refresh_token::table)
+        .values((
+            refresh_token::id.eq(uuid::Uuid::now_v7().to_string()),
+            refresh_token::user_id.eq(user_id.as_str()),
+            refresh_token::family_id.eq(family_id),
+            refresh_token::token_hash.eq(token_hash),
+            refresh_token::created_at.eq(now),
+            refresh_token::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub(super) fn find_refresh_token(
+    conn: &mut DbConnection,
+    token_hash: &str,
+) -> DomainResult<Option<TokenRow>> {
+    let row = refresh_token::table
+        .filter(refresh_token::token_hash.eq(token_hash))
+        .select((
+            refresh_token::id,
+            refresh_token::user_id,
+            refresh_token::family_id,
+            refresh_token::expires_at,
+            refresh_token::used_at,
+            refresh_token::revoked_at,
+        ))
+        .first::<(
+            String,
+            String,
+            String,
+            NaiveDateTime,
+            Option<NaiveDateTime>,
+            Option<NaiveDateTime>,
+        )>(conn)
+        .optional()?;
+    Ok(row.map(
+        |(id, user_id, family_id, expires_at, used_at, revoked_at)| TokenRow {
+            id,
+            user_id,
+            family_id,
+            expires_at,
+            used_at,
+            revoked_at,
+        },
+    ))
+}
+
+/// Marks a token used, only if nobody else did first; false means it was already used.
+pub(super) fn claim_refresh_token(
+    conn: &mut DbConnection,
+    id: &str,
+    now: NaiveDateTime,
+) -> DomainResult<bool> {
+    let updated = diesel::update(
+        refresh_token::table
+            .filter(refresh_token::id.eq(id))
+            .filter(refresh_token::used_at.is_null())
+            .filter(refresh_token::revoked_at.is_null()),
+    )
+    .set(refresh_token::used_at.eq(now))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+pub(super) fn revoke_family(
+    conn: &mut DbConnection,
+    family_id: &str,
+    now: NaiveDateTime,
+) -> DomainResult<()> {
+    diesel::update(
+        refresh_token::table
+            .filter(refresh_token::family_id.eq(family_id))
+            .filter(refresh_token::revoked_at.is_null()),
+    )
+    .set(refresh_token::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
+pub(super) fn throttle_state(
+    conn: &mut DbConnection,
+    key: &str,
+) -> DomainResult<Option<ThrottleState>> {
+    let row = login_throttle::table
+        .find(key)
+        .select((
+            login_throttle::failures,
+            login_throttle::window_started_at,
+            login_throttle::locked_until,
+        ))
+        .first::<(i32, NaiveDateTime, Option<NaiveDateTime>)>(conn)
+        .optional()?;
+    Ok(row.map(
+        |(failures, window_started_at, locked_until)| ThrottleState {
+            failures,
+            window_started_at,
+            locked_until,
+        },
+    ))
+}
+
+/// Writes a counter row. There is no portable upsert, so: update, else insert; a concurrent
+/// insert of the same key (PostgreSQL) is absorbed by the savepoint and the update repeated.
+pub(super) fn save_throttle_state(
+    conn: &mut DbConnection,
+    key: &str,
+    state: ThrottleState,
+) -> DomainResult<()> {
+    let update = |conn: &mut DbConnection| {
+        diesel::update(login_throttle::table.find(key))
+            .set((
+                login_throttle::failures.eq(state.failures),
+                login_throttle::window_started_at.eq(state.window_started_at),
+                login_throttle::locked_until.eq(state.locked_until),
+            ))
+            .execute(conn)
+    };
+    if update(conn)? == 1 {
+        return Ok(());
+    }
+    let inserted = conn.transaction(|conn| {
+        diesel::insert_into(login_throttle::table)
+            .values((
+                login_throttle::throttle_key.eq(key),
+                login_throttle::failures.eq(state.failures),
+                login_throttle::window_started_at.eq(state.window_started_at),
+                login_throttle::locked_until.eq(state.locked_until),
+            ))
+            .execute(conn)
+    });
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e, "throttle_key") || is_unique_violation(&e, "pkey") => {
+            update(conn)?;
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(super) fn clear_throttle(conn: &mut DbConnection, key: &str) -> DomainResult<()> {
+    diesel::delete(login_throttle::table.find(key)).execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,13 @@
+//! The volunteer-points ledger: accounts with cached balances and immutable transfers between
+//! them. It is the only code that changes a balance; other contexts post through
+//! [`store::post`] inside their own transactions.
+
+pub mod model;
+pub mod service;
+pub(crate) mod store;
+
+pub use model::{
+    Account, AccountKind, Cause, Counterpart, Direction, HistoryEntry, HistoryFilter, SystemTotals,
+    Transfer, TransferCode, VerifyCheck, VerifyReport,
+};
+pub use service::{Adjustment, Ledger, Recipient};

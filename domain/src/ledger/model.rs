@@ -1,0 +1,198 @@
+//! Ledger values: account kinds, transfer codes, transfers and the invariants report.
+
+use chrono::NaiveDateTime;
+
+use crate::types::{AccountId, TransferId, UserId};
+
+macro_rules! text_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(raw: &str) -> Option<Self> {
+                match raw { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// What an account belongs to. ISSUANCE and EXPIRED are the district's system accounts;
+    /// every other kind has an owner (a resident, an organisation, a merchant or a group).
+    AccountKind {
+        Issuance => "ISSUANCE",
+        Expired => "EXPIRED",
+        Wallet => "WALLET",
+        Hold => "HOLD",
+        Budget => "BUDGET",
+        Merchant => "MERCHANT",
+        GroupFund => "GROUP_FUND",
+    }
+);
+
+text_enum!(
+    /// Why points moved.
+    TransferCode {
+        Earn => "EARN",
+        AllocateBudget => "ALLOCATE_BUDGET",
+        RedeemHold => "REDEEM_HOLD",
+        RedeemCapture => "REDEEM_CAPTURE",
+        RedeemRelease => "REDEEM_RELEASE",
+        Donate => "DONATE",
+        Expire => "EXPIRE",
+        Reverse => "REVERSE",
+        Adjust => "ADJUST",
+    }
+);
+
+impl TransferCode {
+    /// Redemption steps and expiry are undone by their own flows (release, re-issue), and a
+    /// reversal is never reversed again; staff may reverse only these.
+    pub fn is_reversible(self) -> bool {
+        matches!(
+            self,
+            TransferCode::Earn
+                | TransferCode::AllocateBudget
+                | TransferCode::Donate
+                | TransferCode::Adjust
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: AccountId,
+    pub kind: AccountKind,
+    /// The user, organisation, merchant or group the account belongs to; none for system ones.
+    pub owner_id: Option<String>,
+    /// Only the issuance account can be negative.
+    pub balance: i64,
+    pub created_at: NaiveDateTime,
+}
+
+/// What produced a transfer: a participation, a redemption, an allocation request …
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cause {
+    pub kind: String,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transfer {
+    pub id: TransferId,
+    pub debit_account_id: AccountId,
+    pub credit_account_id: AccountId,
+    pub amount: i64,
+    pub code: TransferCode,
+    pub actor_id: Option<UserId>,
+    pub reason: String,
+    pub cause: Option<Cause>,
+    /// The rule that priced the amount (e.g. "2 points per verified hour, cap 20").
+    pub rule: Option<String>,
+    pub reverses_id: Option<TransferId>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    In,
+    Out,
+}
+
+/// The other side of a transfer, named for the person reading their history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counterpart {
+    pub account_id: AccountId,
+    pub kind: AccountKind,
+    /// A resident's display name, an organisation's name, or the system account's label.
+    pub name: String,
+}
+
+/// One line of an account's history, seen from that account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    pub transfer: Transfer,
+    pub direction: Direction,
+    pub counterpart: Counterpart,
+}
+
+impl HistoryEntry {
+    /// The signed change to the account whose history this is.
+    pub fn change(&self) -> i64 {
+        match self.direction {
+            Direction::In => self.transfer.amount,
+            Direction::Out => -self.transfer.amount,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryFilter {
+    pub codes: Vec<TransferCode>,
+    pub from: Option<NaiveDateTime>,
+    pub until: Option<NaiveDateTime>,
+}
+
+/// The district's points at a glance, for staff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SystemTotals {
+    /// Everything ever issued (the issuance account's negative balance, sign flipped).
+    pub issued: i64,
+    /// In wallets, budgets and group funds: issued and not yet held, redeemed or expired.
+    pub outstanding: i64,
+    /// Held for redemptions awaiting a merchant's confirmation.
+    pub held: i64,
+    /// Captured by merchants.
+    pub redeemed: i64,
+    pub expired: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyCheck {
+    pub name: &'static str,
+    /// Empty when the check passed; otherwise what was found, capped to a few examples.
+    pub violations: Vec<String>,
+}
+
+/// The outcome of checking every ledger invariant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub accounts: i64,
+    pub transfers: i64,
+    pub checks: Vec<VerifyCheck>,
+}
+
+impl VerifyReport {
+    pub fn is_ok(&self) -> bool {
+        self.checks.iter().all(|c| c.violations.is_empty())
+    }
+}
+
+impl std::fmt::Display for VerifyReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "ledger: {} accounts, {} transfers",
+            self.accounts, self.transfers
+        )?;
+        for check in &self.checks {
+            if check.violations.is_empty() {
+                writeln!(f, "  ok    {}", check.name)?;
+            } else {
+                writeln!(f, "  FAIL  {}", check.name)?;
+                for v in &check.violations {
+                    writeln!(f, "        {v}")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

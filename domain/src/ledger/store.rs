@@ -1,0 +1,641 @@
+//! The ledger's SQL. [`post`] is the one function that changes a balance.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use sha2::{Digest, Sha256};
+
+use super::model::{
+    Account, AccountKind, Cause, Counterpart, Direction, HistoryEntry, HistoryFilter, Transfer,
+    TransferCode, VerifyCheck, VerifyReport,
+};
+use crate::db::{DbConnection, is_unique_violation};
+use crate::error::{DomainError, DomainResult};
+use crate::schema::{account, app_user, organisation, transfer};
+use crate::types::{AccountId, Points, TransferId, UserId};
+
+/// The district's issuance account: the only account allowed below zero. Its id is fixed in
+/// the migrations of both engines.
+pub(crate) const ISSUANCE_ACCOUNT: &str = "00000000-0000-7000-8000-000000000001";
+
+type AccountRow = (String, String, Option<String>, i64, NaiveDateTime);
+
+const ACCOUNT_COLUMNS: (
+    account::id,
+    account::kind,
+    account::owner_id,
+    account::balance,
+    account::created_at,
+) = (
+    account::id,
+    account::kind,
+    account::owner_id,
+    account::balance,
+    account::created_at,
+);
+
+fn to_account((id, kind, owner_id, balance, created_at): AccountRow) -> DomainResult<Account> {
+    let kind = AccountKind::parse(&kind)
+        .ok_or_else(|| DomainError::internal(format!("unknown account kind {kind}")))?;
+    Ok(Account {
+        id: AccountId::from_db(id),
+        kind,
+        owner_id,
+        balance,
+        created_at,
+    })
+}
+
+type TransferRow = (
+    String,
+    String,
+    String,
+    i64,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    NaiveDateTime,
+);
+
+const TRANSFER_COLUMNS: (
+    transfer::id,
+    transfer::debit_account_id,
+    transfer::credit_account_id,
+    transfer::amount,
+    transfer::code,
+    transfer::actor_id,
+    transfer::reason,
+    transfer::cause_kind,
+    transfer::cause_id,
+    transfer::rule,
+    transfer::reverses_id,
+    transfer::created_at,
+) = (
+    transfer::id,
+    transfer::debit_account_id,
+    transfer::credit_account_id,
+    transfer::amount,
+    transfer::code,
+    transfer::actor_id,
+    transfer::reason,
+    transfer::cause_kind,
+    transfer::cause_id,
+    transfer::rule,
+    transfer::reverses_id,
+    transfer::created_at,
+);
+
+fn to_transfer(row: TransferRow) -> DomainResult<Transfer> {
+    let (id, debit, credit, amount, code, actor, reason, cause_kind, cause_id, rule, reverses, at) =
+        row;
+    let code = TransferCode::parse(&code)
+        .ok_or_else(|| DomainError::internal(format!("unknown transfer code {code}")))?;
+    Ok(Transfer {
+        id: TransferId::from_db(id),
+        debit_account_id: AccountId::from_db(debit),
+        credit_account_id: AccountId::from_db(credit),
+        amount,
+        code,
+        actor_id: actor.map(UserId::from_db),
+        reason,
+        cause: cause_kind
+            .zip(cause_id)
+            .map(|(kind, id)| Cause { kind, id }),
+        rule,
+        reverses_id: reverses.map(TransferId::from_db),
+        created_at: at,
+    })
+}
+
+/// A resident's wallet and redemption hold, opened with the user. Each resident has their own
+/// hold so that redemptions never queue on one shared row.
+pub(crate) fn open_personal_accounts(
+    conn: &mut DbConnection,
+    user: &UserId,
+    at: NaiveDateTime,
+) -> DomainResult<()> {
+    open_owned_account(conn, AccountKind::Wallet, user.as_str(), at)?;
+    open_owned_account(conn, AccountKind::Hold, user.as_str(), at)?;
+    Ok(())
+}
+
+/// Opens the account of `kind` for an owner (an organisation's budget, a merchant's till, a
+/// group's fund). Every owner has at most one account of each kind.
+pub(crate) fn open_owned_account(
+    conn: &mut DbConnection,
+    kind: AccountKind,
+    owner_id: &str,
+    at: NaiveDateTime,
+) -> DomainResult<AccountId> {
+    let id = AccountId::generate();
+    diesel::insert_into(account::table)
+        .values((
+            account::id.eq(id.as_str()),
+            account::kind.eq(kind.as_str()),
+            account::owner_id.eq(owner_id),
+            account::balance.eq(0_i64),
+            account::may_go_negative.eq(false),
+            account::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+pub(crate) fn find_account(
+    conn: &mut DbConnection,
+    id: &AccountId,
+) -> DomainResult<Option<Account>> {
+    account::table
+        .find(id.as_str())
+        .select(ACCOUNT_COLUMNS)
+        .first::<AccountRow>(conn)
+        .optional()?
+        .map(to_account)
+        .transpose()
+}
+
+pub(crate) fn owned_account(
+    conn: &mut DbConnection,
+    kind: AccountKind,
+    owner_id: &str,
+) -> DomainResult<Option<Account>> {
+    account::table
+        .filter(account::kind.eq(kind.as_str()))
+        .filter(account::owner_id.eq(owner_id))
+        .select(ACCOUNT_COLUMNS)
+        .first::<AccountRow>(conn)
+        .optional()?
+        .map(to_account)
+        .transpose()
+}
+
+/// Sum of the balances of every account of one kind.
+pub(crate) fn kind_total(conn: &mut DbConnection, kind: AccountKind) -> DomainResult<i64> {
+    let row = diesel::sql_query(
+        "SELECT CAST(COALESCE(SUM(balance), 0) AS BIGINT) AS total FROM account WHERE kind = $1",
+    )
+    .bind::<Text, _>(kind.as_str())
+    .get_result::<Total>(conn)?;
+    Ok(row.total)
+}
+
+#[derive(QueryableByName)]
+struct Total {
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+/// A transfer about to be posted.
+pub(crate) struct NewTransfer<'a> {
+    pub debit: &'a AccountId,
+    pub credit: &'a AccountId,
+    pub amount: Points,
+    pub code: TransferCode,
+    pub actor: Option<&'a UserId>,
+    pub reason: &'a str,
+    pub cause: Option<&'a Cause>,
+    pub rule: Option<&'a str>,
+    pub reverses: Option<&'a TransferId>,
+    /// Unique forever; scoped by the caller (see [`scoped_key`]).
+    pub idempotency_key: &'a str,
+    /// Fingerprint of the request, to tell a replay from a different request under one key.
+    pub request_hash: &'a str,
+    pub at: NaiveDateTime,
+}
+
+/// Stored idempotency keys are prefixed with who chose them, so keys never collide across
+/// callers: a resident's key, or a system flow's own (e.g. the participation that earned).
+pub(crate) fn scoped_key(scope: &str, key: &str) -> String {
+    format!("{scope}:{key}")
+}
+
+/// A stable fingerprint of a request's meaningful parts.
+pub(crate) fn request_hash(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0x1f]);
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The transfer already posted under a scoped key, with its request fingerprint.
+pub(crate) fn find_by_key(
+    conn: &mut DbConnection,
+    scoped_key: &str,
+) -> DomainResult<Option<(Transfer, String)>> {
+    transfer::table
+        .filter(transfer::idempotency_key.eq(scoped_key))
+        .select((TRANSFER_COLUMNS, transfer::request_hash))
+        .first::<(TransferRow, String)>(conn)
+        .optional()?
+        .map(|(row, hash)| Ok((to_transfer(row)?, hash)))
+        .transpose()
+}
+
+/// True when `err` means another transaction posted the same idempotency key first.
+pub(crate) fn is_duplicate_key(err: &DomainError) -> bool {
+    matches!(err, DomainError::Database(e) if is_unique_violation(e, "idempotency_key"))
+}
+
+/// Posts one transfer: insert it, take the amount from the debit account only if it covers it
+/// (or may go negative), add it to the credit account. Must run inside a write transaction:
+/// any error leaves nothing behind. Accounts are updated in id order, so two transfers between
+/// the same accounts in opposite directions cannot deadlock.
+pub(crate) fn post(conn: &mut DbConnection, new: &NewTransfer<'_>) -> DomainResult<Transfer> {
+    if new.debit == new.credit {
+        return Err(DomainError::SameAccount);
+    }
+    let transfer = Transfer {
+        id: TransferId::generate(),
+        debit_account_id: new.debit.clone(),
+        credit_account_id: new.credit.clone(),
+        amount: new.amount.value(),
+        code: new.code,
+        actor_id: new.actor.cloned(),
+        reason: new.reason.to_owned(),
+        cause: new.cause.cloned(),
+        rule: new.rule.map(str::to_owned),
+        reverses_id: new.reverses.cloned(),
+        created_at: new.at,
+    };
+    diesel::insert_into(transfer::table)
+        .values((
+            transfer::id.eq(transfer.id.as_str()),
+            transfer::debit_account_id.eq(new.debit.as_str()),
+            transfer::credit_account_id.eq(new.credit.as_str()),
+            transfer::amount.eq(transfer.amount),
+            transfer::code.eq(new.code.as_str()),
+            transfer::actor_id.eq(new.actor.map(UserId::as_str)),
+            transfer::reason.eq(new.reason),
+            transfer::cause_kind.eq(new.cause.map(|c| c.kind.as_str())),
+            transfer::cause_id.eq(new.cause.map(|c| c.id.as_str())),
+            transfer::rule.eq(new.rule),
+            transfer::reverses_id.eq(new.reverses.map(TransferId::as_str)),
+            transfer::idempotency_key.eq(new.idempotency_key),
+            transfer::request_hash.eq(new.request_hash),
+            transfer::created_at.eq(new.at),
+        ))
+        .execute(conn)?;
+    let amount = transfer.amount;
+    let debit_first = new.debit < new.credit;
+    if !debit_first {
+        credit(conn, new.credit, amount)?;
+    }
+    let debited = diesel::update(account::table)
+        .filter(account::id.eq(new.debit.as_str()))
+        .filter(account::balance.ge(amount).or(account::may_go_negative))
+        .set(account::balance.eq(account::balance - amount))
+        .execute(conn)?;
+    if debited == 0 {
+        return Err(if account_exists(conn, new.debit)? {
+            DomainError::InsufficientPoints
+        } else {
+            DomainError::internal(format!("debit account {} missing", new.debit))
+        });
+    }
+    if debit_first {
+        credit(conn, new.credit, amount)?;
+    }
+    Ok(transfer)
+}
+
+fn credit(conn: &mut DbConnection, id: &AccountId, amount: i64) -> DomainResult<()> {
+    let credited = diesel::update(account::table.find(id.as_str()))
+        .set(account::balance.eq(account::balance + amount))
+        .execute(conn)?;
+    if credited == 0 {
+        return Err(DomainError::internal(format!(
+            "credit account {id} missing"
+        )));
+    }
+    Ok(())
+}
+
+fn account_exists(conn: &mut DbConnection, id: &AccountId) -> DomainResult<bool> {
+    Ok(find_account(conn, id)?.is_some())
+}
+
+pub(crate) fn find_transfer(
+    conn: &mut DbConnection,
+    id: &TransferId,
+) -> DomainResult<Option<Transfer>> {
+    transfer::table
+        .find(id.as_str())
+        .select(TRANSFER_COLUMNS)
+        .first::<TransferRow>(conn)
+        .optional()?
+        .map(to_transfer)
+        .transpose()
+}
+
+pub(crate) fn reversal_of(
+    conn: &mut DbConnection,
+    original: &TransferId,
+) -> DomainResult<Option<Transfer>> {
+    transfer::table
+        .filter(transfer::reverses_id.eq(original.as_str()))
+        .select(TRANSFER_COLUMNS)
+        .first::<TransferRow>(conn)
+        .optional()?
+        .map(to_transfer)
+        .transpose()
+}
+
+#[derive(Clone, Copy)]
+enum Side {
+    Debit,
+    Credit,
+}
+
+/// One side of an account's history, newest first, read along its own index.
+fn history_side(
+    conn: &mut DbConnection,
+    account_id: &AccountId,
+    side: Side,
+    filter: &HistoryFilter,
+    before: Option<&str>,
+    limit: i64,
+) -> DomainResult<Vec<Transfer>> {
+    let mut query = transfer::table
+        .select(TRANSFER_COLUMNS)
+        .order(transfer::id.desc())
+        .limit(limit)
+        .into_boxed();
+    query = match side {
+        Side::Debit => query.filter(transfer::debit_account_id.eq(account_id.as_str().to_owned())),
+        Side::Credit => {
+            query.filter(transfer::credit_account_id.eq(account_id.as_str().to_owned()))
+        }
+    };
+    if let Some(before) = before {
+        query = query.filter(transfer::id.lt(before.to_owned()));
+    }
+    if !filter.codes.is_empty() {
+        query = query.filter(transfer::code.eq_any(filter.codes.iter().map(|c| c.as_str())));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(transfer::created_at.ge(from));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(transfer::created_at.lt(until));
+    }
+    query
+        .load::<TransferRow>(conn)?
+        .into_iter()
+        .map(to_transfer)
+        .collect()
+}
+
+fn history_count(
+    conn: &mut DbConnection,
+    account_id: &AccountId,
+    side: Side,
+    filter: &HistoryFilter,
+) -> DomainResult<i64> {
+    let mut query = transfer::table.count().into_boxed();
+    query = match side {
+        Side::Debit => query.filter(transfer::debit_account_id.eq(account_id.as_str().to_owned())),
+        Side::Credit => {
+            query.filter(transfer::credit_account_id.eq(account_id.as_str().to_owned()))
+        }
+    };
+    if !filter.codes.is_empty() {
+        query = query.filter(transfer::code.eq_any(filter.codes.iter().map(|c| c.as_str())));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(transfer::created_at.ge(from));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(transfer::created_at.lt(until));
+    }
+    Ok(query.get_result(conn)?)
+}
+
+/// A page of an account's history, newest first: the two sides are each read along their index
+/// (so cost follows the page size, not the table size) and merged.
+pub(crate) fn history(
+    conn: &mut DbConnection,
+    account_id: &AccountId,
+    filter: &HistoryFilter,
+    before: Option<&str>,
+    limit: i64,
+) -> DomainResult<(Vec<HistoryEntry>, i64)> {
+    let mut transfers = history_side(conn, account_id, Side::Debit, filter, before, limit)?;
+    transfers.extend(history_side(
+        conn,
+        account_id,
+        Side::Credit,
+        filter,
+        before,
+        limit,
+    )?);
+    transfers.sort_by(|a, b| b.id.cmp(&a.id));
+    transfers.truncate(usize::try_from(limit).unwrap_or(0));
+    let total = history_count(conn, account_id, Side::Debit, filter)?
+        + history_count(conn, account_id, Side::Credit, filter)?;
+
+    let other_ids: Vec<String> = transfers
+        .iter()
+        .map(|t| {
+            if &t.debit_account_id == account_id {
+                t.credit_account_id.as_str().to_owned()
+            } else {
+                t.debit_account_id.as_str().to_owned()
+            }
+        })
+        .collect();
+    let counterparts = counterparts(conn, &other_ids)?;
+    let entries = transfers
+        .into_iter()
+        .map(|transfer| {
+            let (direction, other) = if &transfer.debit_account_id == account_id {
+                (Direction::Out, &transfer.credit_account_id)
+            } else {
+                (Direction::In, &transfer.debit_account_id)
+            };
+            let counterpart = counterparts
+                .get(other.as_str())
+                .cloned()
+                .ok_or_else(|| DomainError::internal(format!("account {other} missing")))?;
+            Ok(HistoryEntry {
+                transfer,
+                direction,
+                counterpart,
+            })
+        })
+        .collect::<DomainResult<Vec<_>>>()?;
+    Ok((entries, total))
+}
+
+/// Names the accounts on the other side of a page of history, in three queries at most.
+fn counterparts(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> DomainResult<HashMap<String, Counterpart>> {
+    let accounts = account::table
+        .filter(account::id.eq_any(ids))
+        .select(ACCOUNT_COLUMNS)
+        .load::<AccountRow>(conn)?
+        .into_iter()
+        .map(to_account)
+        .collect::<DomainResult<Vec<_>>>()?;
+    let owners_of = |kinds: &[AccountKind]| -> Vec<String> {
+        accounts
+            .iter()
+            .filter(|a| kinds.contains(&a.kind))
+            .filter_map(|a| a.owner_id.clone())
+            .collect()
+    };
+    let user_ids = owners_of(&[AccountKind::Wallet, AccountKind::Hold]);
+    let users: HashMap<String, String> = if user_ids.is_empty() {
+        HashMap::new()
+    } else {
+        app_user::table
+            .filter(app_user::id.eq_any(&user_ids))
+            .select((app_user::id, app_user::display_name))
+            .load::<(String, String)>(conn)?
+            .into_iter()
+            .collect()
+    };
+    let organisation_ids = owners_of(&[AccountKind::Budget]);
+    let organisations: HashMap<String, String> = if organisation_ids.is_empty() {
+        HashMap::new()
+    } else {
+        organisation::table
+            .filter(organisation::id.eq_any(&organisation_ids))
+            .select((organisation::id, organisation::name))
+            .load::<(String, String)>(conn)?
+            .into_iter()
+            .collect()
+    };
+    Ok(accounts
+        .into_iter()
+        .map(|a| {
+            let owner_name = a
+                .owner_id
+                .as_deref()
+                .and_then(|owner| users.get(owner).or_else(|| organisations.get(owner)));
+            let name = match (a.kind, owner_name) {
+                (AccountKind::Hold, Some(name)) => format!("{name}（兑换冻结）"),
+                (_, Some(name)) => name.clone(),
+                (kind, None) => kind_label(kind).to_owned(),
+            };
+            (
+                a.id.as_str().to_owned(),
+                Counterpart {
+                    account_id: a.id,
+                    kind: a.kind,
+                    name,
+                },
+            )
+        })
+        .collect())
+}
+
+fn kind_label(kind: AccountKind) -> &'static str {
+    match kind {
+        AccountKind::Issuance => "社区积分发行",
+        AccountKind::Expired => "过期积分",
+        AccountKind::Wallet => "居民积分账户",
+        AccountKind::Hold => "兑换冻结",
+        AccountKind::Budget => "组织积分预算",
+        AccountKind::Merchant => "商居联盟商家",
+        AccountKind::GroupFund => "自治组织基金",
+    }
+}
+
+#[derive(QueryableByName)]
+struct Violation {
+    #[diesel(sql_type = Text)]
+    item: String,
+    #[diesel(sql_type = Text)]
+    detail: String,
+}
+
+/// At most this many examples are reported per failed check.
+const EXAMPLES: i64 = 10;
+
+/// Checks every ledger invariant in one consistent read.
+pub(crate) fn verify(conn: &mut DbConnection) -> DomainResult<VerifyReport> {
+    let checks: [(&'static str, String); 6] = [
+        (
+            "the balances of all accounts sum to zero",
+            "SELECT 'all accounts' AS item, CAST(SUM(balance) AS TEXT) AS detail \
+             FROM account HAVING COALESCE(SUM(balance), 0) <> 0"
+                .to_owned(),
+        ),
+        (
+            "every cached balance equals its credits minus its debits",
+            format!(
+                "SELECT a.id AS item, \
+                   'cached ' || CAST(a.balance AS TEXT) || ', transfers say ' || \
+                   CAST(COALESCE(c.total, 0) - COALESCE(d.total, 0) AS TEXT) AS detail \
+                 FROM account a \
+                 LEFT JOIN (SELECT credit_account_id AS id, SUM(amount) AS total FROM transfer \
+                            GROUP BY credit_account_id) c ON c.id = a.id \
+                 LEFT JOIN (SELECT debit_account_id AS id, SUM(amount) AS total FROM transfer \
+                            GROUP BY debit_account_id) d ON d.id = a.id \
+                 WHERE a.balance <> COALESCE(c.total, 0) - COALESCE(d.total, 0) LIMIT {EXAMPLES}"
+            ),
+        ),
+        (
+            "no account but issuance is negative",
+            format!(
+                "SELECT id AS item, kind || ' ' || CAST(balance AS TEXT) AS detail FROM account \
+                 WHERE balance < 0 AND (NOT may_go_negative OR kind <> 'ISSUANCE') LIMIT {EXAMPLES}"
+            ),
+        ),
+        (
+            "at most one transfer per idempotency key",
+            format!(
+                "SELECT idempotency_key AS item, CAST(COUNT(*) AS TEXT) AS detail FROM transfer \
+                 GROUP BY idempotency_key HAVING COUNT(*) > 1 LIMIT {EXAMPLES}"
+            ),
+        ),
+        (
+            "at most one reversal per transfer, mirroring it exactly",
+            format!(
+                "SELECT r.id AS item, 'reverses ' || r.reverses_id AS detail \
+                 FROM transfer r LEFT JOIN transfer o ON o.id = r.reverses_id \
+                 WHERE r.reverses_id IS NOT NULL AND (o.id IS NULL OR r.amount <> o.amount \
+                   OR r.debit_account_id <> o.credit_account_id \
+                   OR r.credit_account_id <> o.debit_account_id \
+                   OR (SELECT COUNT(*) FROM transfer x WHERE x.reverses_id = r.reverses_id) > 1) \
+                 LIMIT {EXAMPLES}"
+            ),
+        ),
+        (
+            "at most one EARN per participation",
+            format!(
+                "SELECT cause_id AS item, CAST(COUNT(*) AS TEXT) AS detail FROM transfer \
+                 WHERE code = 'EARN' AND cause_kind = 'participation' \
+                 GROUP BY cause_id HAVING COUNT(*) > 1 LIMIT {EXAMPLES}"
+            ),
+        ),
+    ];
+    let mut report = VerifyReport {
+        accounts: account::table.count().get_result(conn)?,
+        transfers: transfer::table.count().get_result(conn)?,
+        checks: Vec::with_capacity(checks.len()),
+    };
+    for (name, sql) in checks {
+        let violations = diesel::sql_query(sql)
+            .load::<Violation>(conn)?
+            .into_iter()
+            .map(|v| format!("{}: {}", v.item, v.detail))
+            .collect();
+        report.checks.push(VerifyCheck { name, violations });
+    }
+    Ok(report)
+}

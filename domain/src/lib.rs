@@ -1,0 +1,68 @@
+//! Linli's business rules, independent of HTTP and GraphQL.
+//!
+//! Each bounded context (`identity`, `directory`, `ledger`, …) has a `model` (types and rules),
+//! a `store` (its SQL, crate-private) and a `service` (use cases: check who may act, run one
+//! transaction, return typed results). The API layer reaches the services through [`Services`].
+
+pub mod audit;
+pub mod db;
+pub mod directory;
+pub mod error;
+pub mod identity;
+pub mod ledger;
+pub mod page;
+mod schema;
+pub mod types;
+
+use chrono::TimeDelta;
+
+pub use error::{DomainError, DomainResult, ErrorCode};
+
+/// Settings the services need from configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long a refresh token may be traded for a new session.
+    pub refresh_token_ttl: TimeDelta,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            refresh_token_ttl: TimeDelta::days(30),
+        }
+    }
+}
+
+/// Everything a use case needs: the database, the clock and settings. Cheap to share.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub db: db::Database,
+    pub clock: types::Clock,
+    pub settings: Settings,
+}
+
+impl Services {
+    pub fn new(db: db::Database, settings: Settings) -> Self {
+        Self {
+            db,
+            clock: types::Clock::default(),
+            settings,
+        }
+    }
+
+    pub fn identity(&self) -> identity::Identity<'_> {
+        identity::Identity::new(self)
+    }
+
+    pub fn directory(&self) -> directory::Directory<'_> {
+        directory::Directory::new(self)
+    }
+
+    pub fn ledger(&self) -> ledger::Ledger<'_> {
+        ledger::Ledger::new(self)
+    }
+
+    pub fn audit(&self) -> audit::AuditTrail<'_> {
+        audit::AuditTrail::new(self)
+    }
+}

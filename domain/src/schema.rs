@@ -1,0 +1,131 @@
+//! The tables, written once for both engines. Only portable SQL types appear here; a test loads
+//! every table and column on SQLite and on PostgreSQL so the two migration folders cannot drift.
+
+diesel::table! {
+    community (id) {
+        id -> Text,
+        name -> Text,
+        street -> Text,
+        community_type -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    app_user (id) {
+        id -> Text,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        display_name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        community_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    refresh_token (id) {
+        id -> Text,
+        user_id -> Text,
+        family_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_throttle (throttle_key) {
+        throttle_key -> Text,
+        failures -> Integer,
+        window_started_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_event (id) {
+        id -> Text,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        subject_kind -> Text,
+        subject_id -> Text,
+        detail -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(app_user -> community (community_id));
+diesel::joinable!(refresh_token -> app_user (user_id));
+
+diesel::table! {
+    organisation (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        description -> Text,
+        community_id -> Nullable<Text>,
+        contact -> Text,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    organisation_member (organisation_id, user_id) {
+        organisation_id -> Text,
+        user_id -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    account (id) {
+        id -> Text,
+        kind -> Text,
+        owner_id -> Nullable<Text>,
+        balance -> BigInt,
+        may_go_negative -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    transfer (id) {
+        id -> Text,
+        debit_account_id -> Text,
+        credit_account_id -> Text,
+        amount -> BigInt,
+        code -> Text,
+        actor_id -> Nullable<Text>,
+        reason -> Text,
+        cause_kind -> Nullable<Text>,
+        cause_id -> Nullable<Text>,
+        rule -> Nullable<Text>,
+        reverses_id -> Nullable<Text>,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(organisation -> community (community_id));
+diesel::joinable!(organisation_member -> organisation (organisation_id));
+diesel::joinable!(organisation_member -> app_user (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    community,
+    app_user,
+    organisation,
+    organisation_member,
+    account,
+    transfer,
+    audit_event
+);

@@ -1,0 +1,155 @@
+//! Values that cross service boundaries: ids, points, idempotency keys and the clock.
+//! Each is built once at the edge through `parse`, so a service never sees an unchecked one.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
+
+use crate::error::{DomainError, DomainResult};
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            /// A fresh UUIDv7: time-ordered, so newest-first listings can sort by id.
+            pub fn generate() -> Self {
+                Self(uuid::Uuid::now_v7().to_string())
+            }
+
+            /// Accepts only a canonical UUID, so no other text ever reaches a query as an id.
+            pub fn parse(raw: &str) -> Option<Self> {
+                uuid::Uuid::try_parse(raw).ok().map(|u| Self(u.to_string()))
+            }
+
+            /// Wraps an id read back from the database.
+            pub(crate) fn from_db(raw: String) -> Self {
+                Self(raw)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A person: resident, staff or admin.
+    UserId
+);
+id_type!(CommunityId);
+id_type!(OrganisationId);
+id_type!(AccountId);
+id_type!(TransferId);
+
+/// An amount of volunteer points. Always a whole number; arithmetic is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Points(i64);
+
+impl Points {
+    pub const ZERO: Points = Points(0);
+
+    /// The largest single movement the API accepts; far above any real reward or budget, small
+    /// enough that sums over a district's history cannot overflow.
+    pub const MAX_TRANSFER: i64 = 100_000_000;
+
+    /// A positive amount for a transfer.
+    pub fn positive(value: i64, field: &'static str) -> DomainResult<Self> {
+        if value <= 0 {
+            return Err(DomainError::invalid(field, "积分数量必须为正整数"));
+        }
+        if value > Self::MAX_TRANSFER {
+            return Err(DomainError::invalid(field, "积分数量超出上限"));
+        }
+        Ok(Self(value))
+    }
+
+    pub(crate) fn from_db(value: i64) -> Self {
+        Self(value)
+    }
+
+    pub fn value(self) -> i64 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for Points {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A client's key for one balance-changing request. Scoped to the caller when stored, so two
+/// people can never collide on the same key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn parse(raw: &str) -> DomainResult<Self> {
+        let ok = (8..=100).contains(&raw.len())
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+        if !ok {
+            return Err(DomainError::invalid(
+                "idempotencyKey",
+                "幂等键须为 8 到 100 个字母、数字或 - _ . : 字符",
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Trims free text and checks its length in characters (not bytes: the text is Chinese).
+pub fn text(raw: &str, field: &'static str, min: usize, max: usize) -> DomainResult<String> {
+    let trimmed = raw.trim();
+    let chars = trimmed.chars().count();
+    if chars < min || chars > max {
+        return Err(DomainError::invalid(
+            field,
+            format!("长度须在 {min} 到 {max} 个字符之间"),
+        ));
+    }
+    if trimmed.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(DomainError::invalid(field, "不能包含控制字符"));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// The time source. Real time in production; tests move it forward to reach expiries.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    offset_ms: Arc<AtomicI64>,
+}
+
+impl Clock {
+    /// Now in UTC, truncated to microseconds: PostgreSQL keeps microseconds, and both engines
+    /// must read back exactly what was written.
+    pub fn now(&self) -> NaiveDateTime {
+        let now = Utc::now() + TimeDelta::milliseconds(self.offset_ms.load(Ordering::Relaxed));
+        let micros = now.timestamp_micros();
+        DateTime::from_timestamp_micros(micros)
+            .unwrap_or(now)
+            .naive_utc()
+    }
+
+    /// Moves this clock (and every clone of it) forward.
+    pub fn advance(&self, by: std::time::Duration) {
+        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.offset_ms.fetch_add(ms, Ordering::Relaxed);
+    }
+}

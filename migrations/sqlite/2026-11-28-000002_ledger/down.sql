@@ -1,0 +1,4 @@
+DROP TABLE transfer;
+DROP TABLE account;
+DROP TABLE organisation_member;
+DROP TABLE organisation;
