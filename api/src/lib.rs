@@ -1,1 +1,77 @@
-//! placeholder
+//! The Linli server: GraphQL over actix-web in front of the domain services.
+
+pub mod auth;
+pub mod config;
+pub mod graphql;
+pub mod http;
+mod shape;
+
+use std::net::TcpListener;
+use std::sync::{Arc, OnceLock};
+
+use actix_web::dev::Server;
+use chrono::TimeDelta;
+use linli_domain::db::Database;
+use linli_domain::{Services, Settings};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio::sync::Semaphore;
+
+use crate::auth::Tokens;
+use crate::config::{Config, Environment};
+use crate::graphql::Shared;
+
+/// Connects to the database named by the configuration and applies pending migrations.
+pub fn open(config: &Config) -> Result<Services, String> {
+    let db = Database::connect(config.database.clone()).map_err(|e| format!("database: {e}"))?;
+    let applied = db.migrate().map_err(|e| format!("database: {e:?}"))?;
+    if applied > 0 {
+        tracing::info!(applied, "migrations applied");
+    }
+    let settings = Settings {
+        refresh_token_ttl: TimeDelta::from_std(config.refresh_token_ttl)
+            .map_err(|e| format!("LINLI_REFRESH_TOKEN_TTL_SECS: {e}"))?,
+    };
+    Ok(Services::new(db, settings))
+}
+
+/// Serves `services` on `listener` until the server is stopped (SIGINT/SIGTERM drain it).
+pub fn serve(
+    config: &Config,
+    services: Services,
+    listener: TcpListener,
+) -> std::io::Result<Server> {
+    let shared = Arc::new(Shared {
+        services,
+        tokens: Tokens::new(&config.jwt_secret, config.access_token_ttl),
+        hashing: Semaphore::new(config.limits.hashing_permits),
+    });
+    let state = http::AppState {
+        shared,
+        schema: graphql::schema(&config.limits),
+        limits: config.limits.clone(),
+        graphiql: config.environment != Environment::Production,
+        prometheus: prometheus(),
+    };
+    http::server(state, listener)
+}
+
+/// The process-wide metrics recorder, installed once (tests start many servers in one process).
+fn prometheus() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new();
+            let builder = builder
+                .set_buckets(&[
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+                ])
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed");
+            }
+            handle
+        })
+        .clone()
+}

@@ -1,1 +1,187 @@
-fn main() {}
+//! `linli`: the server and its operator commands.
+
+use std::io::BufRead;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use linli_api::config::{Config, Environment};
+use linli_domain::identity::{NewUser, Role};
+
+#[derive(Parser)]
+#[command(
+    name = "linli",
+    version,
+    about = "Linli 邻里: the district's social-innovation marketplace and volunteer-points exchange"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the GraphQL API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Write the GraphQL schema in SDL.
+    ExportSchema {
+        #[arg(long, default_value = "schema.graphql")]
+        output: PathBuf,
+    },
+    /// Create a staff (or admin) account; the password is read from LINLI_STAFF_PASSWORD or
+    /// from the first line of standard input.
+    CreateStaff {
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Ledger maintenance.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Check every ledger invariant; exits non-zero with a report when one fails.
+    Verify,
+}
+
+fn main() -> ExitCode {
+    // A missing .env is normal; a broken one is worth saying.
+    if let Err(e) = dotenvy::dotenv()
+        && !e.not_found()
+    {
+        eprintln!("linli: .env: {e}");
+        return ExitCode::FAILURE;
+    }
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("linli: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(config.environment);
+    match run(cli.command.unwrap_or(Command::Serve), &config) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("linli: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command, config: &Config) -> Result<ExitCode, String> {
+    match command {
+        Command::Serve => serve(config),
+        Command::Migrate => {
+            linli_api::open(config)?;
+            println!("migrations are up to date");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ExportSchema { output } => {
+            std::fs::write(&output, linli_api::graphql::sdl())
+                .map_err(|e| format!("{}: {e}", output.display()))?;
+            println!("wrote {}", output.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CreateStaff {
+            email,
+            phone,
+            name,
+            admin,
+        } => {
+            let services = linli_api::open(config)?;
+            let password = match std::env::var("LINLI_STAFF_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    eprintln!("password (one line on standard input):");
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .lock()
+                        .read_line(&mut line)
+                        .map_err(|e| e.to_string())?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let role = if admin { Role::Admin } else { Role::Staff };
+            let user = services
+                .identity()
+                .create_staff(
+                    NewUser {
+                        email,
+                        phone,
+                        password,
+                        display_name: name,
+                        community_id: None,
+                    },
+                    role,
+                )
+                .map_err(|e| format!("{} ({})", e, e.code().as_str()))?;
+            println!(
+                "created {} {} ({})",
+                role.as_str().to_lowercase(),
+                user.display_name,
+                user.id
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ledger {
+            command: LedgerCommand::Verify,
+        } => {
+            let services = linli_api::open(config)?;
+            let report = services.ledger().verify().map_err(|e| format!("{e:?}"))?;
+            print!("{report}");
+            Ok(if report.is_ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+    }
+}
+
+fn serve(config: &Config) -> Result<ExitCode, String> {
+    let services = linli_api::open(config)?;
+    let listener =
+        TcpListener::bind(config.bind).map_err(|e| format!("LINLI_BIND {}: {e}", config.bind))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let engine = format!("{:?}", services.db.engine()).to_lowercase();
+    runtime.block_on(async {
+        let server = linli_api::serve(config, services, listener).map_err(|e| e.to_string())?;
+        tracing::info!(bind = %config.bind, engine, "linli is serving");
+        println!("Linli 邻里 is serving on http://{} ({engine})", config.bind);
+        if config.environment == Environment::Development {
+            println!("GraphiQL: http://{}/graphiql", config.bind);
+        }
+        server.await.map_err(|e| e.to_string())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init_tracing(environment: Environment) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let result = match environment {
+        Environment::Production => builder.json().try_init(),
+        Environment::Development => builder.try_init(),
+    };
+    if let Err(e) = result {
+        eprintln!("linli: logging: {e}");
+    }
+}

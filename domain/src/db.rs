@@ -221,6 +221,13 @@ impl Database {
             .map_err(|e| DomainError::Unavailable(e.to_string()))
     }
 
+    /// One round trip to the database, for readiness checks.
+    pub fn ping(&self) -> DomainResult<()> {
+        let mut conn = self.conn()?;
+        conn.batch_execute("SELECT 1")?;
+        Ok(())
+    }
+
     /// Applies pending migrations of this engine; returns how many ran.
     pub fn migrate(&self) -> DomainResult<usize> {
         let mut conn = self.conn()?;

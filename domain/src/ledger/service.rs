@@ -275,12 +275,13 @@ impl<'a> Ledger<'a> {
         })
     }
 
-    /// The caller's own wallet.
-    pub fn wallet(&self, actor: &Actor) -> DomainResult<Account> {
-        let user = actor.user_id()?;
-        self.services
-            .db
-            .read(|conn| owned(conn, AccountKind::Wallet, user.as_str()))
+    /// A person's wallet: readable by that person and by staff.
+    pub fn wallet(&self, actor: &Actor, user: &UserId) -> DomainResult<Account> {
+        self.services.db.read(|conn| {
+            let wallet = owned(conn, AccountKind::Wallet, user.as_str())?;
+            authorize_read(conn, actor, &wallet)?;
+            Ok(wallet)
+        })
     }
 
     /// An organisation's points budget: its members and staff may see it.

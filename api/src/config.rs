@@ -1,0 +1,272 @@
+//! Configuration from the environment (and a `.env` file, read by `main`). Every variable is
+//! listed in `docs/CONFIGURATION.md`; [`Config::from_env`] validates them all at start-up and
+//! names each one that is wrong.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use linli_domain::db::{DatabaseSettings, DatabaseUrl};
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/linli.sqlite3";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub environment: Environment,
+    pub bind: SocketAddr,
+    pub database: DatabaseSettings,
+    /// HS256 key for access tokens; at least 32 bytes.
+    pub jwt_secret: Vec<u8>,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub limits: Limits,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("environment", &self.environment)
+            .field("bind", &self.bind)
+            .field("engine", &self.database.url.engine())
+            .field("jwt_secret", &"***")
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("refresh_token_ttl", &self.refresh_token_ttl)
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+/// Bounds on what one request may cost.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    /// Nesting of selection sets, through fragments (our own check, before juniper's).
+    pub max_depth: usize,
+    pub max_aliases: usize,
+    /// juniper's own parser limits.
+    pub max_tokens: usize,
+    pub max_fields: usize,
+    pub request_deadline: Duration,
+    /// Password hashes computed at once; further sign-ins wait without holding a thread.
+    pub hashing_permits: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 64 * 1024,
+            max_depth: 12,
+            max_aliases: 30,
+            max_tokens: 3_000,
+            max_fields: 500,
+            request_deadline: Duration::from_secs(10),
+            hashing_permits: std::thread::available_parallelism()
+                .map(|n| (n.get() / 2).max(1))
+                .unwrap_or(1),
+        }
+    }
+}
+
+impl Config {
+    /// Reads and validates every variable; the error lists all problems, not just the first.
+    pub fn from_env() -> Result<Self, String> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let mut problems = Vec::new();
+        let mut check = |result: Result<(), String>| {
+            if let Err(problem) = result {
+                problems.push(problem);
+            }
+        };
+        let environment = match get("LINLI_ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(other) => {
+                check(Err(format!(
+                    "LINLI_ENV={other:?}: expected development or production"
+                )));
+                Environment::Development
+            }
+        };
+        let bind = parse_or(&get, "LINLI_BIND", "127.0.0.1:8080", &mut check, |raw| {
+            raw.parse::<SocketAddr>()
+                .map_err(|_| "expected host:port, e.g. 127.0.0.1:8080".to_owned())
+        });
+        let url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let url = match DatabaseUrl::parse(&url) {
+            Ok(url) => Some(url),
+            Err(e) => {
+                check(Err(format!("DATABASE_URL: {e}")));
+                None
+            }
+        };
+        let pool_size = parse_or(&get, "LINLI_DB_POOL_SIZE", "10", &mut check, |raw| {
+            raw.parse::<u32>()
+                .ok()
+                .filter(|n| (1..=200).contains(n))
+                .ok_or_else(|| "expected a number from 1 to 200".to_owned())
+        });
+        let statement_timeout = parse_or(
+            &get,
+            "LINLI_DB_STATEMENT_TIMEOUT_MS",
+            "5000",
+            &mut check,
+            millis,
+        );
+        let checkout_timeout = parse_or(
+            &get,
+            "LINLI_DB_CHECKOUT_TIMEOUT_MS",
+            "2000",
+            &mut check,
+            millis,
+        );
+        let access_token_ttl =
+            parse_or(&get, "LINLI_ACCESS_TOKEN_TTL_SECS", "900", &mut check, secs);
+        let refresh_token_ttl = parse_or(
+            &get,
+            "LINLI_REFRESH_TOKEN_TTL_SECS",
+            "2592000",
+            &mut check,
+            secs,
+        );
+        let deadline = parse_or(
+            &get,
+            "LINLI_REQUEST_DEADLINE_MS",
+            "10000",
+            &mut check,
+            millis,
+        );
+        let jwt_secret = match get("LINLI_JWT_SECRET") {
+            Some(secret) if secret.len() >= 32 => secret.into_bytes(),
+            Some(_) => {
+                check(Err("LINLI_JWT_SECRET: must be at least 32 bytes".to_owned()));
+                Vec::new()
+            }
+            None if environment == Environment::Production => {
+                check(Err(
+                    "LINLI_JWT_SECRET: required when LINLI_ENV=production".to_owned()
+                ));
+                Vec::new()
+            }
+            // Development: a fresh key per start; tokens simply do not survive a restart.
+            None => random_secret(),
+        };
+        if !problems.is_empty() {
+            return Err(format!(
+                "invalid configuration:\n  {}",
+                problems.join("\n  ")
+            ));
+        }
+        let (Some(url), Some(bind), Some(max_connections)) = (url, bind, pool_size) else {
+            return Err("invalid configuration".to_owned());
+        };
+        let limits = Limits {
+            request_deadline: deadline.unwrap_or(Duration::from_secs(10)),
+            ..Limits::default()
+        };
+        Ok(Self {
+            environment,
+            bind,
+            database: DatabaseSettings {
+                url,
+                max_connections,
+                checkout_timeout: checkout_timeout.unwrap_or(Duration::from_secs(2)),
+                statement_timeout: statement_timeout.unwrap_or(Duration::from_secs(5)),
+                lock_timeout: Duration::from_secs(3),
+            },
+            jwt_secret,
+            access_token_ttl: access_token_ttl.unwrap_or(Duration::from_secs(900)),
+            refresh_token_ttl: refresh_token_ttl.unwrap_or(Duration::from_secs(2_592_000)),
+            limits,
+        })
+    }
+}
+
+fn parse_or<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: &str,
+    check: &mut impl FnMut(Result<(), String>),
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Option<T> {
+    let raw = get(name).unwrap_or_else(|| default.to_owned());
+    match parse(raw.trim()) {
+        Ok(value) => Some(value),
+        Err(e) => {
+            check(Err(format!("{name}={raw:?}: {e}")));
+            None
+        }
+    }
+}
+
+fn millis(raw: &str) -> Result<Duration, String> {
+    raw.parse::<u64>()
+        .ok()
+        .filter(|n| (1..=600_000).contains(n))
+        .map(Duration::from_millis)
+        .ok_or_else(|| "expected milliseconds from 1 to 600000".to_owned())
+}
+
+fn secs(raw: &str) -> Result<Duration, String> {
+    raw.parse::<u64>()
+        .ok()
+        .filter(|n| (60..=31_536_000).contains(n))
+        .map(Duration::from_secs)
+        .ok_or_else(|| "expected seconds from 60 to 31536000".to_owned())
+}
+
+fn random_secret() -> Vec<u8> {
+    let mut secret = Vec::with_capacity(64);
+    while secret.len() < 64 {
+        secret.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+    }
+    secret
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, String> {
+        Config::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn defaults_start_on_embedded_sqlite() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+        assert!(matches!(config.database.url, DatabaseUrl::Sqlite(_)));
+        assert_eq!(config.environment, Environment::Development);
+    }
+
+    #[test]
+    fn every_bad_variable_is_named() {
+        let err = config(&[
+            ("DATABASE_URL", "mysql://x"),
+            ("LINLI_BIND", "nowhere"),
+            ("LINLI_ENV", "prod"),
+        ])
+        .unwrap_err();
+        assert!(err.contains("DATABASE_URL"), "{err}");
+        assert!(err.contains("expected postgres://"), "{err}");
+        assert!(err.contains("LINLI_BIND"), "{err}");
+        assert!(err.contains("LINLI_ENV"), "{err}");
+    }
+
+    #[test]
+    fn production_requires_a_signing_key() {
+        let err = config(&[("LINLI_ENV", "production")]).unwrap_err();
+        assert!(err.contains("LINLI_JWT_SECRET"), "{err}");
+    }
+}

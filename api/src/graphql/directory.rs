@@ -1,0 +1,333 @@
+//! Communities and partner organisations.
+
+use chrono::{DateTime, Utc};
+use juniper::{FieldResult, GraphQLInputObject, GraphQLObject, ID, graphql_object};
+use linli_domain::directory::{self as domain, NewOrganisation, Review};
+use linli_domain::types::{CommunityId, OrganisationId};
+
+use super::ledger::Account;
+use super::relay::{GlobalId, NodeValue, connection, page_request};
+use super::{Context, UserError, mirror_enum};
+
+mirror_enum!(
+    /// The five kinds of community in the district.
+    CommunityType = linli_domain::directory::CommunityType {
+        NewCommercialResidential,
+        SoeLivingArea,
+        OldCommunity,
+        Resettlement,
+        Industrial,
+    }
+);
+
+mirror_enum!(
+    OrganisationKind = linli_domain::directory::OrganisationKind {
+        SocialOrganisation,
+        Enterprise,
+        PublicInstitution,
+        Foundation,
+        Other,
+    }
+);
+
+mirror_enum!(
+    /// Pending until staff verify or reject it; a verified one may later be suspended.
+    OrganisationStatus = linli_domain::directory::OrganisationStatus {
+        Pending,
+        Verified,
+        Rejected,
+        Suspended,
+    }
+);
+
+mirror_enum!(
+    MemberRole = linli_domain::directory::MemberRole {
+        Owner,
+        Manager,
+        Member
+    }
+);
+
+#[derive(Debug, Clone)]
+pub struct Community(pub domain::Community);
+
+#[graphql_object(context = Context, impl = NodeValue)]
+impl Community {
+    fn id(&self) -> ID {
+        GlobalId::encode("Community", self.0.id.as_str())
+    }
+
+    /// e.g. 和美社区
+    fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The street (街道) the community belongs to.
+    fn street(&self) -> &str {
+        &self.0.street
+    }
+
+    fn community_type(&self) -> CommunityType {
+        self.0.community_type.into()
+    }
+
+    /// The community type in Chinese, e.g. 老旧院落.
+    fn community_type_label(&self) -> &str {
+        self.0.community_type.label_zh()
+    }
+}
+
+connection!(CommunityConnection, CommunityEdge, Community, |c| c
+    .0
+    .id
+    .to_string());
+
+#[derive(Debug, Clone)]
+pub struct Organisation(pub domain::Organisation);
+
+#[graphql_object(context = Context, impl = NodeValue)]
+impl Organisation {
+    fn id(&self) -> ID {
+        GlobalId::encode("Organisation", self.0.id.as_str())
+    }
+
+    fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    fn kind(&self) -> OrganisationKind {
+        self.0.kind.into()
+    }
+
+    fn description(&self) -> &str {
+        &self.0.description
+    }
+
+    fn contact(&self) -> &str {
+        &self.0.contact
+    }
+
+    fn status(&self) -> OrganisationStatus {
+        self.0.status.into()
+    }
+
+    /// Why staff rejected or suspended it.
+    fn status_reason(&self) -> Option<&str> {
+        self.0.status_reason.as_deref()
+    }
+
+    fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at.and_utc()
+    }
+
+    async fn community(&self, ctx: &Context) -> FieldResult<Option<Community>> {
+        let Some(id) = self.0.community_id.clone() else {
+            return Ok(None);
+        };
+        let result = ctx.run(move |s, _| s.directory().community(&id)).await;
+        ctx.answer(result).map(|c| Some(Community(c)))
+    }
+
+    /// The organisation's points budget; its members and staff may see it.
+    async fn budget(&self, ctx: &Context) -> FieldResult<Account> {
+        let id = self.0.id.clone();
+        let result = ctx
+            .run(move |s, actor| s.ledger().organisation_budget(actor, &id))
+            .await;
+        ctx.answer(result).map(Account)
+    }
+}
+
+connection!(
+    OrganisationConnection,
+    OrganisationEdge,
+    Organisation,
+    |o| o.0.id.to_string()
+);
+
+#[derive(Debug, GraphQLObject)]
+#[graphql(context = Context)]
+pub struct Membership {
+    pub organisation: Organisation,
+    pub role: MemberRole,
+}
+
+pub async fn communities(
+    ctx: &Context,
+    first: Option<i32>,
+    after: Option<String>,
+) -> FieldResult<CommunityConnection> {
+    let page = ctx.answer(page_request(first, after))?;
+    let result = ctx.run(move |s, _| s.directory().communities(&page)).await;
+    ctx.answer(result)
+        .map(|p| CommunityConnection::from_page(p, Community))
+}
+
+pub async fn community(ctx: &Context, id: CommunityId) -> FieldResult<Community> {
+    let result = ctx.run(move |s, _| s.directory().community(&id)).await;
+    ctx.answer(result).map(Community)
+}
+
+pub async fn organisation(ctx: &Context, id: OrganisationId) -> FieldResult<Organisation> {
+    let result = ctx
+        .run(move |s, actor| s.directory().organisation(actor, &id))
+        .await;
+    ctx.answer(result).map(Organisation)
+}
+
+pub async fn my_organisations(ctx: &Context) -> FieldResult<Vec<Membership>> {
+    let result = ctx
+        .run(|s, actor| s.directory().my_organisations(actor))
+        .await;
+    ctx.answer(result).map(|list| {
+        list.into_iter()
+            .map(|(o, role)| Membership {
+                organisation: Organisation(o),
+                role: role.into(),
+            })
+            .collect()
+    })
+}
+
+pub async fn review_queue(
+    ctx: &Context,
+    first: Option<i32>,
+    after: Option<String>,
+) -> FieldResult<OrganisationConnection> {
+    let page = ctx.answer(page_request(first, after))?;
+    let result = ctx
+        .run(move |s, actor| s.directory().review_queue(actor, &page))
+        .await;
+    ctx.answer(result)
+        .map(|p| OrganisationConnection::from_page(p, Organisation))
+}
+
+#[derive(Debug, GraphQLInputObject)]
+pub struct CreateCommunityInput {
+    pub name: String,
+    pub street: String,
+    pub community_type: CommunityType,
+}
+
+#[derive(Debug, GraphQLObject)]
+#[graphql(context = Context)]
+pub struct CreateCommunityPayload {
+    pub community: Option<Community>,
+    pub errors: Vec<UserError>,
+}
+
+pub async fn create_community(
+    ctx: &Context,
+    input: CreateCommunityInput,
+) -> FieldResult<CreateCommunityPayload> {
+    let result = ctx
+        .run(move |s, actor| {
+            s.directory().create_community(
+                actor,
+                &input.name,
+                &input.street,
+                input.community_type.into(),
+            )
+        })
+        .await;
+    let (community, errors) = ctx.payload(result)?;
+    Ok(CreateCommunityPayload {
+        community: community.map(Community),
+        errors,
+    })
+}
+
+#[derive(Debug, GraphQLInputObject)]
+pub struct RegisterOrganisationInput {
+    pub name: String,
+    pub kind: OrganisationKind,
+    pub description: String,
+    pub community_id: Option<ID>,
+    /// A phone number or address the centre can reach the organisation at.
+    pub contact: String,
+}
+
+#[derive(Debug, GraphQLObject)]
+#[graphql(context = Context)]
+pub struct OrganisationPayload {
+    pub organisation: Option<Organisation>,
+    pub errors: Vec<UserError>,
+}
+
+impl OrganisationPayload {
+    fn from(
+        ctx: &Context,
+        result: linli_domain::DomainResult<domain::Organisation>,
+    ) -> FieldResult<Self> {
+        let (organisation, errors) = ctx.payload(result)?;
+        Ok(Self {
+            organisation: organisation.map(Organisation),
+            errors,
+        })
+    }
+}
+
+pub async fn register_organisation(
+    ctx: &Context,
+    input: RegisterOrganisationInput,
+) -> FieldResult<OrganisationPayload> {
+    let community_id = match input
+        .community_id
+        .as_ref()
+        .map(|id| GlobalId::expect(id, "Community", "communityId", |raw| Some(raw.to_owned())))
+        .transpose()
+    {
+        Ok(id) => id,
+        Err(e) => return OrganisationPayload::from(ctx, Err(e)),
+    };
+    let new = NewOrganisation {
+        name: input.name,
+        kind: input.kind.into(),
+        description: input.description,
+        community_id,
+        contact: input.contact,
+    };
+    let result = ctx
+        .run(move |s, actor| s.directory().register_organisation(actor, new))
+        .await;
+    OrganisationPayload::from(ctx, result)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, juniper::GraphQLEnum)]
+pub enum ReviewDecision {
+    Verify,
+    Reject,
+}
+
+#[derive(Debug, GraphQLInputObject)]
+pub struct ReviewOrganisationInput {
+    pub organisation_id: ID,
+    pub decision: ReviewDecision,
+    /// Required when rejecting; shown to the organisation.
+    pub reason: Option<String>,
+}
+
+pub async fn review_organisation(
+    ctx: &Context,
+    input: ReviewOrganisationInput,
+) -> FieldResult<OrganisationPayload> {
+    let id = match GlobalId::expect(
+        &input.organisation_id,
+        "Organisation",
+        "organisationId",
+        OrganisationId::parse,
+    ) {
+        Ok(id) => id,
+        Err(e) => return OrganisationPayload::from(ctx, Err(e)),
+    };
+    let review = match input.decision {
+        ReviewDecision::Verify => Review::Verify,
+        ReviewDecision::Reject => Review::Reject {
+            reason: input.reason.unwrap_or_default(),
+        },
+    };
+    let result = ctx
+        .run(move |s, actor| s.directory().review_organisation(actor, &id, review))
+        .await;
+    OrganisationPayload::from(ctx, result)
+}

@@ -1,0 +1,226 @@
+//! People and sessions: registration, sign-in, refresh, sign-out and `me`.
+
+use chrono::{DateTime, Utc};
+use juniper::{FieldResult, GraphQLInputObject, GraphQLObject, ID, graphql_object};
+use linli_domain::DomainError;
+use linli_domain::identity::{self as domain, NewUser, Session};
+
+use super::directory::Community;
+use super::ledger::Account;
+use super::relay::{GlobalId, NodeValue};
+use super::{Context, UserError, mirror_enum};
+
+mirror_enum!(
+    /// What a person may do: residents use the app, staff run the centre, admins both.
+    Role = linli_domain::identity::Role { Resident, Staff, Admin }
+);
+
+#[derive(Debug, Clone)]
+pub struct User(pub domain::User);
+
+#[graphql_object(context = Context, impl = NodeValue)]
+impl User {
+    fn id(&self) -> ID {
+        GlobalId::encode("User", self.0.id.as_str())
+    }
+
+    fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+
+    /// Only ever shown to the person themself and to staff.
+    fn email(&self) -> Option<&str> {
+        self.0.email.as_ref().map(|e| e.as_str())
+    }
+
+    fn phone(&self) -> Option<&str> {
+        self.0.phone.as_ref().map(|p| p.as_str())
+    }
+
+    fn role(&self) -> Role {
+        self.0.role.into()
+    }
+
+    fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at.and_utc()
+    }
+
+    /// The community the person lives in, when they said.
+    async fn community(&self, ctx: &Context) -> FieldResult<Option<Community>> {
+        let Some(id) = self.0.community_id.clone() else {
+            return Ok(None);
+        };
+        let result = ctx.run(move |s, _| s.directory().community(&id)).await;
+        ctx.answer(result).map(|c| Some(Community(c)))
+    }
+
+    /// The person's volunteer-points wallet.
+    async fn wallet(&self, ctx: &Context) -> FieldResult<Account> {
+        let id = self.0.id.clone();
+        let result = ctx.run(move |s, actor| s.ledger().wallet(actor, &id)).await;
+        ctx.answer(result).map(Account)
+    }
+}
+
+#[derive(Debug, GraphQLInputObject)]
+pub struct RegisterResidentInput {
+    /// Email address and/or mainland mobile number; at least one.
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// At least 10 characters, not containing the email or phone.
+    pub password: String,
+    pub display_name: String,
+    pub community_id: Option<ID>,
+}
+
+#[derive(Debug, GraphQLObject)]
+#[graphql(context = Context)]
+pub struct RegisterResidentPayload {
+    pub user: Option<User>,
+    pub errors: Vec<UserError>,
+}
+
+pub async fn register_resident(
+    ctx: &Context,
+    input: RegisterResidentInput,
+) -> FieldResult<RegisterResidentPayload> {
+    let community_id = match input
+        .community_id
+        .as_ref()
+        .map(|id| GlobalId::expect(id, "Community", "communityId", |raw| Some(raw.to_owned())))
+    {
+        Some(Err(e)) => return Ok(rejected_registration(&e)),
+        Some(Ok(id)) => Some(id),
+        None => None,
+    };
+    let new_user = NewUser {
+        email: input.email,
+        phone: input.phone,
+        password: input.password,
+        display_name: input.display_name,
+        community_id,
+    };
+    let result = ctx
+        .run_hashing(move |s, _| s.identity().register_resident(new_user))
+        .await;
+    let (user, errors) = ctx.payload(result)?;
+    Ok(RegisterResidentPayload {
+        user: user.map(User),
+        errors,
+    })
+}
+
+fn rejected_registration(err: &DomainError) -> RegisterResidentPayload {
+    RegisterResidentPayload {
+        user: None,
+        errors: vec![UserError::from(err)],
+    }
+}
+
+#[derive(Debug, GraphQLInputObject)]
+pub struct SignInInput {
+    /// Email address or mobile number.
+    pub login: String,
+    pub password: String,
+}
+
+/// A signed-in session: send `accessToken` as `Authorization: Bearer …`; trade `refreshToken`
+/// for a new session before it expires (each refresh token works once).
+#[derive(Debug, GraphQLObject)]
+#[graphql(context = Context)]
+pub struct SessionTokens {
+    pub access_token: String,
+    pub access_token_expires_at: DateTime<Utc>,
+    pub refresh_token: String,
+    pub refresh_token_expires_at: DateTime<Utc>,
+    pub user: User,
+}
+
+#[derive(Debug, GraphQLObject)]
+#[graphql(context = Context)]
+pub struct SessionPayload {
+    pub session: Option<SessionTokens>,
+    pub errors: Vec<UserError>,
+}
+
+fn session_payload(
+    ctx: &Context,
+    result: Result<Session, DomainError>,
+) -> FieldResult<SessionPayload> {
+    let (session, errors) = ctx.payload(result)?;
+    let session = match session {
+        None => None,
+        Some(session) => {
+            let access = ctx.answer(
+                ctx.shared
+                    .tokens
+                    .issue(&session.user.id, session.user.role)
+                    .map_err(DomainError::internal),
+            )?;
+            Some(SessionTokens {
+                access_token: access.token,
+                access_token_expires_at: DateTime::<Utc>::from(access.expires_at),
+                refresh_token: session.refresh_token,
+                refresh_token_expires_at: session.refresh_expires_at.and_utc(),
+                user: User(session.user),
+            })
+        }
+    };
+    Ok(SessionPayload { session, errors })
+}
+
+pub async fn sign_in(ctx: &Context, input: SignInInput) -> FieldResult<SessionPayload> {
+    let address = ctx.client_addr.clone();
+    let result = ctx
+        .run_hashing(move |s, _| {
+            s.identity()
+                .sign_in(&input.login, &input.password, &address)
+        })
+        .await;
+    session_payload(ctx, result)
+}
+
+#[derive(Debug, GraphQLInputObject)]
+pub struct RefreshSessionInput {
+    pub refresh_token: String,
+}
+
+pub async fn refresh_session(
+    ctx: &Context,
+    input: RefreshSessionInput,
+) -> FieldResult<SessionPayload> {
+    let result = ctx
+        .run(move |s, _| s.identity().refresh(&input.refresh_token))
+        .await;
+    session_payload(ctx, result)
+}
+
+#[derive(Debug, GraphQLObject)]
+pub struct SignOutPayload {
+    pub signed_out: bool,
+    pub errors: Vec<UserError>,
+}
+
+pub async fn sign_out(ctx: &Context, input: RefreshSessionInput) -> FieldResult<SignOutPayload> {
+    let result = ctx
+        .run(move |s, _| s.identity().sign_out(&input.refresh_token))
+        .await;
+    let (done, errors) = ctx.payload(result)?;
+    Ok(SignOutPayload {
+        signed_out: done.is_some(),
+        errors,
+    })
+}
+
+pub async fn me(ctx: &Context) -> FieldResult<User> {
+    let result = ctx.run(|s, actor| s.identity().me(actor)).await;
+    ctx.answer(result).map(User)
+}
+
+pub async fn user(ctx: &Context, id: String) -> FieldResult<User> {
+    let Some(id) = linli_domain::types::UserId::parse(&id) else {
+        return Err(ctx.top_level(DomainError::NotFound { what: "用户" }));
+    };
+    let result = ctx.run(move |s, actor| s.identity().user(actor, &id)).await;
+    ctx.answer(result).map(User)
+}

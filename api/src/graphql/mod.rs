@@ -1,0 +1,190 @@
+//! The GraphQL schema. Modules mirror the domain's contexts; resolvers are thin: they decode
+//! input, call one service on the blocking pool, and shape the answer. Who may do what is
+//! decided in the services, never here.
+
+mod directory;
+mod identity;
+mod ledger;
+mod relay;
+mod root;
+
+use std::sync::{Arc, Mutex};
+
+use juniper::{EmptySubscription, FieldError, GraphQLObject, RootNode, graphql_value};
+use linli_domain::identity::Actor;
+use linli_domain::{DomainError, DomainResult, Services};
+use tokio::sync::Semaphore;
+
+use crate::auth::Tokens;
+use crate::config::Limits;
+pub use relay::{GlobalId, NodeValue};
+pub use root::{Mutation, Query};
+
+pub type Schema = RootNode<Query, Mutation, EmptySubscription<Context>>;
+
+/// The schema with juniper's parser limits set from configuration.
+pub fn schema(limits: &Limits) -> Schema {
+    Schema::new(Query, Mutation, EmptySubscription::new())
+        .limit_depth(limits.max_depth * 2)
+        .limit_tokens(limits.max_tokens)
+        .limit_fields(limits.max_fields)
+}
+
+/// The schema in SDL, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    let mut sdl = schema(&Limits::default()).as_sdl();
+    if !sdl.ends_with('\n') {
+        sdl.push('\n');
+    }
+    sdl
+}
+
+/// Shared by every request.
+pub struct Shared {
+    pub services: Services,
+    pub tokens: Tokens,
+    /// Bounds concurrent password hashing; waiting sign-ins hold no thread.
+    pub hashing: Semaphore,
+}
+
+/// One request's view: who is asking, and what the HTTP layer needs back.
+pub struct Context {
+    pub shared: Arc<Shared>,
+    pub actor: Actor,
+    pub client_addr: String,
+    pub request_id: String,
+    /// Set when a throttle refused the request, for the `Retry-After` header.
+    pub retry_after: Mutex<Option<u64>>,
+}
+
+impl juniper::Context for Context {}
+
+impl Context {
+    /// Runs a domain call on the blocking pool (the services use synchronous diesel).
+    pub async fn run<T, F>(&self, f: F) -> DomainResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Services, &Actor) -> DomainResult<T> + Send + 'static,
+    {
+        let services = self.shared.services.clone();
+        let actor = self.actor.clone();
+        actix_web::rt::task::spawn_blocking(move || f(&services, &actor))
+            .await
+            .map_err(|e| DomainError::internal(format!("blocking task failed: {e}")))?
+    }
+
+    /// Like [`Context::run`], for calls that hash a password: at most `hashing_permits` run at
+    /// once, so a flood of sign-ins queues here instead of starving every other request.
+    pub async fn run_hashing<T, F>(&self, f: F) -> DomainResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Services, &Actor) -> DomainResult<T> + Send + 'static,
+    {
+        let _permit = self
+            .shared
+            .hashing
+            .acquire()
+            .await
+            .map_err(|e| DomainError::internal(e.to_string()))?;
+        self.run(f).await
+    }
+
+    /// A top-level error for failures that are not business rejections. Internal causes are
+    /// logged with the request id and replaced by a generic message.
+    pub fn top_level(&self, err: DomainError) -> FieldError {
+        let code = err.code().as_str();
+        match &err {
+            DomainError::Internal(_) | DomainError::Database(_) => {
+                tracing::error!(request_id = %self.request_id, error = ?err, "internal error");
+                FieldError::new(
+                    err.to_string(),
+                    graphql_value!({ "code": code, "requestId": (self.request_id.clone()) }),
+                )
+            }
+            DomainError::Unavailable(cause) => {
+                tracing::warn!(request_id = %self.request_id, cause = %cause, "unavailable");
+                FieldError::new(err.to_string(), graphql_value!({ "code": code }))
+            }
+            DomainError::RateLimited { retry_after_secs } => {
+                if let Ok(mut slot) = self.retry_after.lock() {
+                    *slot = Some(*retry_after_secs);
+                }
+                let secs = i32::try_from(*retry_after_secs).unwrap_or(i32::MAX);
+                FieldError::new(
+                    err.to_string(),
+                    graphql_value!({ "code": code, "retryAfter": secs }),
+                )
+            }
+            _ => FieldError::new(err.to_string(), graphql_value!({ "code": code })),
+        }
+    }
+
+    /// Queries: any domain error becomes a top-level error.
+    pub fn answer<T>(&self, result: DomainResult<T>) -> juniper::FieldResult<T> {
+        result.map_err(|e| self.top_level(e))
+    }
+
+    /// Mutations: business rejections go into the payload's `errors`, the rest top-level.
+    pub fn payload<T>(
+        &self,
+        result: DomainResult<T>,
+    ) -> juniper::FieldResult<(Option<T>, Vec<UserError>)> {
+        match result {
+            Ok(value) => Ok((Some(value), Vec::new())),
+            Err(err) if err.is_business() => Ok((None, vec![UserError::from(&err)])),
+            Err(err) => Err(self.top_level(err)),
+        }
+    }
+}
+
+/// A business rejection, shown to the person who made the request.
+#[derive(Debug, Clone, GraphQLObject)]
+pub struct UserError {
+    /// The input field the problem is about, when there is one.
+    pub field: Option<String>,
+    /// A stable code from `docs/ERRORS.md` (e.g. INSUFFICIENT_POINTS).
+    pub code: String,
+    /// A message for people, in Chinese.
+    pub message: String,
+}
+
+impl From<&DomainError> for UserError {
+    fn from(err: &DomainError) -> Self {
+        Self {
+            field: err.field().map(str::to_owned),
+            code: err.code().as_str().to_owned(),
+            message: err.to_string(),
+        }
+    }
+}
+
+/// Points leave the API as GraphQL `Int` (32-bit); district totals stay far below that.
+pub fn points(ctx: &Context, value: i64) -> juniper::FieldResult<i32> {
+    ctx.answer(
+        i32::try_from(value).map_err(|_| DomainError::internal(format!("{value} exceeds Int"))),
+    )
+}
+
+/// Mirrors a domain enum as a GraphQL enum, with conversions both ways.
+macro_rules! mirror_enum {
+    ($(#[$doc:meta])* $name:ident = $domain:path { $($variant:ident),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, juniper::GraphQLEnum)]
+        pub enum $name { $($variant),+ }
+
+        impl From<$domain> for $name {
+            fn from(value: $domain) -> Self {
+                type D = $domain;
+                match value { $(D::$variant => Self::$variant),+ }
+            }
+        }
+
+        impl From<$name> for $domain {
+            fn from(value: $name) -> Self {
+                type D = $domain;
+                match value { $($name::$variant => D::$variant),+ }
+            }
+        }
+    };
+}
+pub(crate) use mirror_enum;

@@ -1,0 +1,231 @@
+//! The query and mutation roots: each field hands over to its context's module.
+
+use chrono::{DateTime, Utc};
+use juniper::{FieldResult, GraphQLObject, ID, graphql_object};
+use linli_domain::DomainError;
+use linli_domain::types::{AccountId, CommunityId, OrganisationId, TransferId};
+
+use super::Context;
+use super::directory::{self, CommunityConnection, Membership, OrganisationConnection};
+use super::identity::{self, User};
+use super::ledger::{self, LedgerTotals, TransferPayload};
+use super::relay::{GlobalId, NodeValue, connection, page_request};
+
+pub struct Query;
+
+#[graphql_object(context = Context)]
+impl Query {
+    /// The signed-in person.
+    async fn me(ctx: &Context) -> FieldResult<User> {
+        identity::me(ctx).await
+    }
+
+    /// Any object by its global id; null when it does not exist or is not visible to you.
+    async fn node(ctx: &Context, id: ID) -> FieldResult<Option<NodeValue>> {
+        let Some(global) = GlobalId::decode(&id) else {
+            return Ok(None);
+        };
+        let found = match global.kind.as_str() {
+            "User" => identity::user(ctx, global.id).await.map(NodeValue::from),
+            "Community" => match CommunityId::parse(&global.id) {
+                Some(id) => directory::community(ctx, id).await.map(NodeValue::from),
+                None => return Ok(None),
+            },
+            "Organisation" => match OrganisationId::parse(&global.id) {
+                Some(id) => directory::organisation(ctx, id).await.map(NodeValue::from),
+                None => return Ok(None),
+            },
+            "Account" => match AccountId::parse(&global.id) {
+                Some(id) => ledger::account(ctx, id).await.map(NodeValue::from),
+                None => return Ok(None),
+            },
+            "Transfer" => match TransferId::parse(&global.id) {
+                Some(id) => ledger::transfer(ctx, id).await.map(NodeValue::from),
+                None => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        match found {
+            Ok(node) => Ok(Some(node)),
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The district's communities.
+    async fn communities(
+        ctx: &Context,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> FieldResult<CommunityConnection> {
+        directory::communities(ctx, first, after).await
+    }
+
+    /// Organisations the signed-in person belongs to.
+    async fn my_organisations(ctx: &Context) -> FieldResult<Vec<Membership>> {
+        directory::my_organisations(ctx).await
+    }
+
+    /// Staff: organisations waiting for verification, oldest first.
+    async fn organisation_review_queue(
+        ctx: &Context,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> FieldResult<OrganisationConnection> {
+        directory::review_queue(ctx, first, after).await
+    }
+
+    /// Staff: the district's points totals.
+    async fn ledger_totals(ctx: &Context) -> FieldResult<LedgerTotals> {
+        ledger::totals(ctx).await
+    }
+
+    /// Staff: the audit trail, newest first, optionally about one subject (its raw id).
+    async fn audit_events(
+        ctx: &Context,
+        first: Option<i32>,
+        after: Option<String>,
+        subject_id: Option<String>,
+    ) -> FieldResult<AuditEventConnection> {
+        let page = ctx.answer(page_request(first, after))?;
+        let result = ctx
+            .run(move |s, actor| s.audit().events(actor, subject_id.as_deref(), &page))
+            .await;
+        ctx.answer(result)
+            .map(|p| AuditEventConnection::from_page(p, AuditEvent::from))
+    }
+}
+
+fn is_not_found(err: &juniper::FieldError) -> bool {
+    let code = DomainError::NotFound { what: "" }.code().as_str();
+    err.extensions()
+        .as_object_value()
+        .and_then(|o| o.get_field_value("code"))
+        .and_then(|v| v.as_scalar())
+        .and_then(|s| juniper::ScalarValue::try_as_str(s))
+        .is_some_and(|c| c == code)
+}
+
+/// One recorded staff action.
+#[derive(Debug, Clone, GraphQLObject)]
+pub struct AuditEvent {
+    pub id: ID,
+    pub actor_id: Option<ID>,
+    pub action: String,
+    pub subject_kind: String,
+    pub subject_id: String,
+    pub detail: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<linli_domain::audit::AuditEvent> for AuditEvent {
+    fn from(e: linli_domain::audit::AuditEvent) -> Self {
+        Self {
+            id: ID::new(e.id),
+            actor_id: e.actor_id.map(|id| GlobalId::encode("User", id.as_str())),
+            action: e.action,
+            subject_kind: e.subject_kind,
+            subject_id: e.subject_id,
+            detail: e.detail,
+            created_at: e.created_at.and_utc(),
+        }
+    }
+}
+
+connection!(AuditEventConnection, AuditEventEdge, AuditEvent, |e| e
+    .id
+    .to_string());
+
+pub struct Mutation;
+
+#[graphql_object(context = Context)]
+impl Mutation {
+    /// Sign up as a resident with an email address and/or a mobile number.
+    async fn register_resident(
+        ctx: &Context,
+        input: identity::RegisterResidentInput,
+    ) -> FieldResult<identity::RegisterResidentPayload> {
+        identity::register_resident(ctx, input).await
+    }
+
+    /// Sign in; failed attempts are throttled per account and per client address.
+    async fn sign_in(
+        ctx: &Context,
+        input: identity::SignInInput,
+    ) -> FieldResult<identity::SessionPayload> {
+        identity::sign_in(ctx, input).await
+    }
+
+    /// Trade a refresh token for a new session. Using one twice ends every session of its
+    /// family.
+    async fn refresh_session(
+        ctx: &Context,
+        input: identity::RefreshSessionInput,
+    ) -> FieldResult<identity::SessionPayload> {
+        identity::refresh_session(ctx, input).await
+    }
+
+    /// End the session the refresh token belongs to.
+    async fn sign_out(
+        ctx: &Context,
+        input: identity::RefreshSessionInput,
+    ) -> FieldResult<identity::SignOutPayload> {
+        identity::sign_out(ctx, input).await
+    }
+
+    /// Staff: add a community.
+    async fn create_community(
+        ctx: &Context,
+        input: directory::CreateCommunityInput,
+    ) -> FieldResult<directory::CreateCommunityPayload> {
+        directory::create_community(ctx, input).await
+    }
+
+    /// Register an organisation with the centre; the caller becomes its owner.
+    async fn register_organisation(
+        ctx: &Context,
+        input: directory::RegisterOrganisationInput,
+    ) -> FieldResult<directory::OrganisationPayload> {
+        directory::register_organisation(ctx, input).await
+    }
+
+    /// Staff: verify or reject a pending organisation.
+    async fn review_organisation(
+        ctx: &Context,
+        input: directory::ReviewOrganisationInput,
+    ) -> FieldResult<directory::OrganisationPayload> {
+        directory::review_organisation(ctx, input).await
+    }
+
+    /// Staff: move points from issuance into a verified organisation's budget.
+    async fn allocate_budget(
+        ctx: &Context,
+        input: ledger::AllocateBudgetInput,
+    ) -> FieldResult<TransferPayload> {
+        ledger::allocate_budget(ctx, input).await
+    }
+
+    /// Give points from your wallet to another resident.
+    async fn donate_points(
+        ctx: &Context,
+        input: ledger::DonatePointsInput,
+    ) -> FieldResult<TransferPayload> {
+        ledger::donate_points(ctx, input).await
+    }
+
+    /// Staff: undo a transfer (once, while the receiving account still holds the points).
+    async fn reverse_transfer(
+        ctx: &Context,
+        input: ledger::ReverseTransferInput,
+    ) -> FieldResult<TransferPayload> {
+        ledger::reverse_transfer(ctx, input).await
+    }
+
+    /// Staff: correct an account's balance, with a reason.
+    async fn adjust_balance(
+        ctx: &Context,
+        input: ledger::AdjustBalanceInput,
+    ) -> FieldResult<TransferPayload> {
+        ledger::adjust_balance(ctx, input).await
+    }
+}

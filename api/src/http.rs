@@ -1,0 +1,476 @@
+//! HTTP: routes, the `/graphql` handler with its limits, health, metrics and GraphiQL.
+//!
+//! The handler is ours rather than an integration crate's so that every request meets the same
+//! gate: JSON only, bounded body, no batches, bounded depth/aliases/tokens/fields, a deadline,
+//! and a verified token. It follows the GraphQL-over-HTTP specification for media types and
+//! status codes.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use actix_web::dev::Server;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+use juniper::{DefaultScalarValue, ExecutionError, InputValue, Value};
+use linli_domain::identity::Actor;
+use metrics_exporter_prometheus::PrometheusHandle;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::TokenError;
+use crate::config::Limits;
+use crate::graphql::{Context, Schema, Shared};
+use crate::shape;
+
+/// Codes of request-level errors raised by this layer (the domain's are in `ErrorCode`).
+pub const PROTOCOL_CODES: &[&str] = &[
+    "BAD_REQUEST",
+    "BATCH_NOT_SUPPORTED",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "METHOD_NOT_ALLOWED",
+    "PAYLOAD_TOO_LARGE",
+    "GRAPHQL_PARSE_FAILED",
+    "GRAPHQL_VALIDATION_FAILED",
+    "QUERY_TOO_COMPLEX",
+    "REQUEST_TIMEOUT",
+];
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+pub struct AppState {
+    pub shared: Arc<Shared>,
+    pub schema: Schema,
+    pub limits: Limits,
+    pub graphiql: bool,
+    pub prometheus: PrometheusHandle,
+}
+
+/// Starts the HTTP server on an already bound listener (tests bind port 0).
+pub fn server(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
+    let state = web::Data::new(state);
+    let server = actix_web::HttpServer::new(move || {
+        actix_web::App::new()
+            .app_data(state.clone())
+            .wrap(actix_web::middleware::Compress::default())
+            .wrap(tracing_actix_web::TracingLogger::default())
+            .service(
+                web::resource("/graphql")
+                    .route(web::post().to(graphql_post))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .route("/healthz", web::get().to(healthz))
+            .route("/readyz", web::get().to(readyz))
+            .route("/metrics", web::get().to(metrics_text))
+            .route("/graphiql", web::get().to(graphiql_page))
+            .route("/graphiql/assets/{file}", web::get().to(graphiql_asset))
+    })
+    .listen(listener)?
+    .shutdown_timeout(10)
+    .run();
+    Ok(server)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphQlRequest {
+    query: String,
+    operation_name: Option<String>,
+    variables: Option<HashMap<String, InputValue<DefaultScalarValue>>>,
+}
+
+/// Which media type the client reads; it decides the status code of request errors.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flavour {
+    Json,
+    GraphQlResponse,
+}
+
+impl Flavour {
+    fn of(req: &HttpRequest) -> Self {
+        let accepts = req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if accepts.contains(GRAPHQL_RESPONSE_JSON) {
+            Self::GraphQlResponse
+        } else {
+            Self::Json
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Self::Json => "application/json; charset=utf-8",
+            Self::GraphQlResponse => "application/graphql-response+json; charset=utf-8",
+        }
+    }
+
+    /// A well-formed request the GraphQL engine refused (parse, validation, limits): the
+    /// specification keeps 200 for `application/json` clients and 400 for the newer type.
+    fn request_error_status(self) -> StatusCode {
+        match self {
+            Self::Json => StatusCode::OK,
+            Self::GraphQlResponse => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+fn error_body(code: &str, message: &str) -> serde_json::Value {
+    json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })
+}
+
+fn respond(flavour: Flavour, status: StatusCode, body: &serde_json::Value) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type(flavour.content_type())
+        .body(body.to_string())
+}
+
+fn reject(
+    flavour: Flavour,
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    outcome: &str,
+) -> HttpResponse {
+    record("invalid", outcome, None);
+    respond(flavour, status, &error_body(code, message))
+}
+
+async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    let mut response = reject(
+        Flavour::of(&req),
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        "只接受 POST 请求",
+        "rejected",
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
+}
+
+async fn graphql_post(
+    req: HttpRequest,
+    mut payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let started = Instant::now();
+    let flavour = Flavour::of(&req);
+    debug_assert!(req.method() == Method::POST);
+
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return reject(
+            flavour,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "请求须为 application/json",
+            "rejected",
+        );
+    }
+
+    // The body, refused as soon as it is known to be too large.
+    let limit = state.limits.max_body_bytes;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let too_large = || {
+        reject(
+            flavour,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            &format!("请求体不能超过 {} KiB", limit / 1024),
+            "rejected",
+        )
+    };
+    if declared.is_some_and(|n| n > limit) {
+        return too_large();
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let Ok(chunk) = chunk else {
+            return reject(
+                flavour,
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "请求体读取失败",
+                "rejected",
+            );
+        };
+        if body.len() + chunk.len() > limit {
+            return too_large();
+        }
+        body.extend_from_slice(&chunk);
+    }
+
+    let request = match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(serde_json::Value::Array(_)) => {
+            return reject(
+                flavour,
+                StatusCode::BAD_REQUEST,
+                "BATCH_NOT_SUPPORTED",
+                "不支持批量请求，请逐个发送",
+                "rejected",
+            );
+        }
+        Ok(value) => serde_json::from_value::<GraphQlRequest>(value),
+        Err(_) => {
+            return reject(
+                flavour,
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "请求体不是合法的 JSON",
+                "rejected",
+            );
+        }
+    };
+    let Ok(request) = request else {
+        return reject(
+            flavour,
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "请求须包含字符串 query，以及可选的 operationName 和 variables 对象",
+            "rejected",
+        );
+    };
+
+    let actor = match bearer(&req) {
+        None => Actor::Anonymous,
+        Some(token) => match state.shared.tokens.verify(token) {
+            Ok(actor) => actor,
+            Err(err) => {
+                let message = match err {
+                    TokenError::Expired => "登录已过期，请刷新或重新登录",
+                    TokenError::Invalid => "访问令牌无效，请重新登录",
+                };
+                let mut response = reject(
+                    flavour,
+                    StatusCode::UNAUTHORIZED,
+                    "UNAUTHENTICATED",
+                    message,
+                    "unauthenticated",
+                );
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                return response;
+            }
+        },
+    };
+
+    // Our own caps, checked on a parse of the document before juniper runs it.
+    let operation = match shape::measure(&request.query, request.operation_name.as_deref()) {
+        Ok(shape) => {
+            if let Some(problem) = shape.exceeds(&state.limits) {
+                return reject(
+                    flavour,
+                    flavour.request_error_status(),
+                    "QUERY_TOO_COMPLEX",
+                    &problem,
+                    "rejected",
+                );
+            }
+            shape.operation
+        }
+        // juniper reports the syntax error in its own words below.
+        Err(()) => "invalid".to_owned(),
+    };
+
+    let context = Context {
+        shared: state.shared.clone(),
+        actor,
+        client_addr: req
+            .peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_else(|| "unknown".to_owned()),
+        request_id: req
+            .extensions()
+            .get::<tracing_actix_web::RequestId>()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        retry_after: Mutex::new(None),
+    };
+    let variables = request.variables.unwrap_or_default();
+    let execution = juniper::execute(
+        &request.query,
+        request.operation_name.as_deref(),
+        &state.schema,
+        &variables,
+        &context,
+    );
+    let result = match tokio::time::timeout(state.limits.request_deadline, execution).await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::warn!(request_id = %context.request_id, "request deadline exceeded");
+            return reject(
+                flavour,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "REQUEST_TIMEOUT",
+                "请求处理超时，请稍后再试",
+                "timeout",
+            );
+        }
+    };
+
+    match result {
+        Ok((data, errors)) => {
+            let outcome = if errors.is_empty() { "ok" } else { "error" };
+            record(&operation, outcome, Some(started));
+            let retry_after = context.retry_after.lock().ok().and_then(|slot| *slot);
+            executed(flavour, &data, &errors, retry_after)
+        }
+        Err(err) => {
+            let code = match &err {
+                juniper::GraphQLError::ParseError(spanning) => match spanning.item {
+                    juniper::parser::ParseError::DepthLimitExceeded(_)
+                    | juniper::parser::ParseError::TokenLimitExceeded(_)
+                    | juniper::parser::ParseError::FieldLimitExceeded(_) => "QUERY_TOO_COMPLEX",
+                    _ => "GRAPHQL_PARSE_FAILED",
+                },
+                juniper::GraphQLError::ValidationError(_) => "GRAPHQL_VALIDATION_FAILED",
+                _ => "BAD_REQUEST",
+            };
+            record("invalid", "rejected", None);
+            let mut body = serde_json::to_value(&err).unwrap_or_else(|_| json!([]));
+            if let Some(list) = body.as_array_mut() {
+                for entry in list.iter_mut() {
+                    entry["extensions"] = json!({ "code": code });
+                }
+            }
+            respond(
+                flavour,
+                flavour.request_error_status(),
+                &json!({ "errors": body }),
+            )
+        }
+    }
+}
+
+fn executed(
+    flavour: Flavour,
+    data: &Value<DefaultScalarValue>,
+    errors: &[ExecutionError<DefaultScalarValue>],
+    retry_after: Option<u64>,
+) -> HttpResponse {
+    let mut body = json!({ "data": data });
+    if !errors.is_empty() {
+        body["errors"] = serde_json::to_value(errors).unwrap_or_else(|_| json!([]));
+    }
+    let status = if retry_after.is_some() {
+        StatusCode::TOO_MANY_REQUESTS
+    } else {
+        StatusCode::OK
+    };
+    let mut response = respond(flavour, status, &body);
+    if let Some(secs) = retry_after
+        && let Ok(value) = HeaderValue::from_str(&secs.to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+fn bearer(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    // Anything but a bearer token is as bad as a forged one: it must not silently be anonymous.
+    Some(value.strip_prefix("Bearer ").unwrap_or("").trim())
+}
+
+fn record(operation: &str, outcome: &str, started: Option<Instant>) {
+    metrics::counter!(
+        "linli_graphql_requests_total",
+        "operation" => operation.to_owned(),
+        "outcome" => outcome.to_owned()
+    )
+    .increment(1);
+    if let Some(started) = started {
+        metrics::histogram!("linli_graphql_request_duration_seconds", "operation" => operation.to_owned())
+            .record(started.elapsed().as_secs_f64());
+    }
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+/// Ready when a database round trip succeeds within the pool's checkout timeout.
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let services = state.shared.services.clone();
+    let ready = web::block(move || services.db.ping()).await;
+    match ready {
+        Ok(Ok(())) => HttpResponse::Ok().json(json!({ "status": "ready" })),
+        _ => HttpResponse::ServiceUnavailable().json(json!({ "status": "database unavailable" })),
+    }
+}
+
+async fn metrics_text(state: web::Data<AppState>) -> HttpResponse {
+    let db = &state.shared.services.db;
+    let pool = db.pool_state();
+    metrics::gauge!("linli_db_pool_connections", "state" => "idle")
+        .set(f64::from(pool.idle_connections));
+    metrics::gauge!("linli_db_pool_connections", "state" => "in_use").set(f64::from(
+        pool.connections.saturating_sub(pool.idle_connections),
+    ));
+    metrics::gauge!("linli_db_pool_max_connections").set(f64::from(db.max_connections()));
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.prometheus.render())
+}
+
+const GRAPHIQL_INDEX: &str = include_str!("../assets/graphiql/index.html");
+
+async fn graphiql_page(state: web::Data<AppState>) -> HttpResponse {
+    if !state.graphiql {
+        return HttpResponse::NotFound().finish();
+    }
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(GRAPHIQL_INDEX)
+}
+
+/// GraphiQL's scripts, served by Linli itself so the page works without a CDN.
+async fn graphiql_asset(state: web::Data<AppState>, file: web::Path<String>) -> HttpResponse {
+    if !state.graphiql {
+        return HttpResponse::NotFound().finish();
+    }
+    let (body, content_type): (&'static [u8], &str) = match file.as_str() {
+        "graphiql.min.js" => (
+            include_bytes!("../assets/graphiql/graphiql.min.js"),
+            "text/javascript",
+        ),
+        "graphiql.min.css" => (
+            include_bytes!("../assets/graphiql/graphiql.min.css"),
+            "text/css",
+        ),
+        "react.production.min.js" => (
+            include_bytes!("../assets/graphiql/react.production.min.js"),
+            "text/javascript",
+        ),
+        "react-dom.production.min.js" => (
+            include_bytes!("../assets/graphiql/react-dom.production.min.js"),
+            "text/javascript",
+        ),
+        "linli.js" => (
+            include_bytes!("../assets/graphiql/linli.js"),
+            "text/javascript",
+        ),
+        _ => return HttpResponse::NotFound().finish(),
+    };
+    HttpResponse::Ok()
+        .content_type(format!("{content_type}; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .body(body)
+}
