@@ -1,1 +1,2 @@
-//! The end-to-end suite lives in `api/`; this library is empty on purpose so the crate has a target.
+//! Linli's end-to-end suite lives in `api/`: the real HTTP app on both engines, and a
+//! property test of the ledger against a model. This library is intentionally empty.
