@@ -9,7 +9,8 @@ use crate::support::{PASSWORD, TestApp, both_engines};
 const REGISTER: &str = "mutation($input: RegisterResidentInput!) { registerResident(input: $input) { user { id displayName role } errors { field code message } } }";
 const SIGN_IN: &str = "mutation($input: SignInInput!) { signIn(input: $input) { session { accessToken refreshToken user { id } } errors { field code message } } }";
 const REFRESH: &str = "mutation($t: String!) { refreshSession(input: { refreshToken: $t }) { session { accessToken refreshToken } errors { code message } } }";
-const SIGN_OUT: &str = "mutation($t: String!) { signOut(input: { refreshToken: $t }) { signedOut errors { code } } }";
+const SIGN_OUT: &str =
+    "mutation($t: String!) { signOut(input: { refreshToken: $t }) { signedOut errors { code } } }";
 const ME: &str = "{ me { displayName email phone role wallet { balance } } }";
 
 async fn register(app: &TestApp, input: Value) -> Value {
@@ -17,8 +18,12 @@ async fn register(app: &TestApp, input: Value) -> Value {
 }
 
 async fn sign_in(app: &TestApp, login: &str, password: &str) -> (u16, Value) {
-    app.post(SIGN_IN, json!({ "input": { "login": login, "password": password } }), None)
-        .await
+    app.post(
+        SIGN_IN,
+        json!({ "input": { "login": login, "password": password } }),
+        None,
+    )
+    .await
 }
 
 both_engines! {

@@ -16,12 +16,20 @@ const WALLET: &str = "{ me { wallet { id balance } } }";
 async fn wallet(app: &TestApp, token: &str) -> (String, i64) {
     let data = app.ok(WALLET, json!({}), Some(token)).await;
     let w = &data["me"]["wallet"];
-    (w["id"].as_str().unwrap().to_owned(), w["balance"].as_i64().unwrap())
+    (
+        w["id"].as_str().unwrap().to_owned(),
+        w["balance"].as_i64().unwrap(),
+    )
 }
 
 /// A verified organisation owned by a new resident; returns (organisation id, owner token).
 async fn verified_organisation(app: &TestApp, staff: &str, name: &str) -> (String, String) {
-    let owner = app.resident(&format!("owner-{}@example.cn", uuid::Uuid::now_v7().simple())).await;
+    let owner = app
+        .resident(&format!(
+            "owner-{}@example.cn",
+            uuid::Uuid::now_v7().simple()
+        ))
+        .await;
     let data = app
         .ok(
             REGISTER_ORG,
@@ -29,11 +37,21 @@ async fn verified_organisation(app: &TestApp, staff: &str, name: &str) -> (Strin
             Some(&owner),
         )
         .await;
-    let id = data["registerOrganisation"]["organisation"]["id"].as_str().unwrap().to_owned();
+    let id = data["registerOrganisation"]["organisation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let reviewed = app
-        .ok(REVIEW_ORG, json!({ "input": { "organisationId": id, "decision": "VERIFY" } }), Some(staff))
+        .ok(
+            REVIEW_ORG,
+            json!({ "input": { "organisationId": id, "decision": "VERIFY" } }),
+            Some(staff),
+        )
         .await;
-    assert_eq!(reviewed["reviewOrganisation"]["organisation"]["status"], "VERIFIED");
+    assert_eq!(
+        reviewed["reviewOrganisation"]["organisation"]["status"],
+        "VERIFIED"
+    );
     (id, owner)
 }
 

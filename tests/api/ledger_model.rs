@@ -27,7 +27,11 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         (1_i64..400).prop_map(Op::Allocate),
-        (0..RESIDENTS, 0..RESIDENTS, 1_i64..150).prop_map(|(from, to, amount)| Op::Donate { from, to, amount }),
+        (0..RESIDENTS, 0..RESIDENTS, 1_i64..150).prop_map(|(from, to, amount)| Op::Donate {
+            from,
+            to,
+            amount
+        }),
         (0..RESIDENTS, -120_i64..250)
             .prop_filter("non-zero", |(_, c)| *c != 0)
             .prop_map(|(who, change)| Op::Adjust { who, change }),
@@ -64,31 +68,73 @@ impl World {
         let s = &app.services;
         let staff = s
             .identity()
-            .create_staff(NewUser { email: Some("staff@example.cn".into()), password: PASSWORD.into(), display_name: "工作人员".into(), ..NewUser::default() }, Role::Staff)
+            .create_staff(
+                NewUser {
+                    email: Some("staff@example.cn".into()),
+                    password: PASSWORD.into(),
+                    display_name: "工作人员".into(),
+                    ..NewUser::default()
+                },
+                Role::Staff,
+            )
             .unwrap();
-        let staff = Actor::User { id: staff.id, role: Role::Staff };
+        let staff = Actor::User {
+            id: staff.id,
+            role: Role::Staff,
+        };
         let mut residents = Vec::new();
         let mut accounts = Vec::new();
         for i in 0..RESIDENTS {
             let email = format!("r{i}@example.cn");
             let user = s
                 .identity()
-                .register_resident(NewUser { email: Some(email.clone()), password: PASSWORD.into(), display_name: format!("居民{i}"), ..NewUser::default() })
+                .register_resident(NewUser {
+                    email: Some(email.clone()),
+                    password: PASSWORD.into(),
+                    display_name: format!("居民{i}"),
+                    ..NewUser::default()
+                })
                 .unwrap();
-            let actor = Actor::User { id: user.id.clone(), role: Role::Resident };
+            let actor = Actor::User {
+                id: user.id.clone(),
+                role: Role::Resident,
+            };
             accounts.push(s.ledger().wallet(&actor, &user.id).unwrap().id);
             residents.push((actor, email));
         }
         let organisation = s
             .directory()
-            .register_organisation(&residents[0].0, NewOrganisation { name: "锦绣社区志愿队".into(), kind: OrganisationKind::SocialOrganisation, description: String::new(), community_id: None, contact: "028-1234567".into() })
+            .register_organisation(
+                &residents[0].0,
+                NewOrganisation {
+                    name: "锦绣社区志愿队".into(),
+                    kind: OrganisationKind::SocialOrganisation,
+                    description: String::new(),
+                    community_id: None,
+                    contact: "028-1234567".into(),
+                },
+            )
             .unwrap();
-        s.directory().review_organisation(&staff, &organisation.id, Review::Verify).unwrap();
-        let budget = s.ledger().organisation_budget(&staff, &organisation.id).unwrap();
+        s.directory()
+            .review_organisation(&staff, &organisation.id, Review::Verify)
+            .unwrap();
+        let budget = s
+            .ledger()
+            .organisation_budget(&staff, &organisation.id)
+            .unwrap();
         assert_eq!(budget.kind, AccountKind::Budget);
         accounts.push(budget.id);
         accounts.push(AccountId::parse("00000000-0000-7000-8000-000000000001").unwrap());
-        Self { app, staff, residents, organisation: organisation.id, accounts, balances: vec![0; RESIDENTS + 2], made: Vec::new(), keys: 0 }
+        Self {
+            app,
+            staff,
+            residents,
+            organisation: organisation.id,
+            accounts,
+            balances: vec![0; RESIDENTS + 2],
+            made: Vec::new(),
+            keys: 0,
+        }
     }
 
     /// Runs one request; `key` is fresh unless replaying.
@@ -96,13 +142,23 @@ impl World {
         let ledger = self.app.services.ledger();
         let key = IdempotencyKey::parse(key).unwrap();
         match op {
-            Op::Allocate(amount) => ledger.allocate_budget(&self.staff, &self.organisation, *amount, "年度预算", &key),
-            Op::Donate { from, to, amount } => {
-                ledger.donate(&self.residents[*from].0, &Recipient(self.residents[*to].1.clone()), *amount, "互助", &key)
+            Op::Allocate(amount) => {
+                ledger.allocate_budget(&self.staff, &self.organisation, *amount, "年度预算", &key)
             }
+            Op::Donate { from, to, amount } => ledger.donate(
+                &self.residents[*from].0,
+                &Recipient(self.residents[*to].1.clone()),
+                *amount,
+                "互助",
+                &key,
+            ),
             Op::Adjust { who, change } => ledger.adjust(
                 &self.staff,
-                &Adjustment { account_id: self.accounts[*who].clone(), change: *change, reason: "核对调整".into() },
+                &Adjustment {
+                    account_id: self.accounts[*who].clone(),
+                    change: *change,
+                    reason: "核对调整".into(),
+                },
                 &key,
             ),
             Op::Reverse(i) => ledger.reverse(&self.staff, &self.made[*i].id, "冲正", &key),
@@ -121,7 +177,9 @@ impl World {
                 prop_assert_eq!(again.map(|t| t.id).ok(), Some(self.made[i].id.clone()));
             }
             Op::Reverse(i) => {
-                let candidates: Vec<usize> = (0..self.made.len()).filter(|&j| self.made[j].amount > 0).collect();
+                let candidates: Vec<usize> = (0..self.made.len())
+                    .filter(|&j| self.made[j].amount > 0)
+                    .collect();
                 if candidates.is_empty() {
                     return Ok(());
                 }
@@ -133,9 +191,17 @@ impl World {
                 let key = self.fresh_key();
                 let result = self.request(&Op::Reverse(j), &key);
                 if reversed {
-                    prop_assert!(matches!(result, Err(DomainError::AlreadyReversed)), "{:?}", result);
+                    prop_assert!(
+                        matches!(result, Err(DomainError::AlreadyReversed)),
+                        "{:?}",
+                        result
+                    );
                 } else if credit != ISSUANCE && self.balances[credit] < amount {
-                    prop_assert!(matches!(result, Err(DomainError::InsufficientPoints)), "{:?}", result);
+                    prop_assert!(
+                        matches!(result, Err(DomainError::InsufficientPoints)),
+                        "{:?}",
+                        result
+                    );
                 } else {
                     prop_assert!(result.is_ok(), "{:?}", result);
                     self.balances[credit] -= amount;
@@ -154,14 +220,31 @@ impl World {
                 let key = self.fresh_key();
                 let result = self.request(&op, &key);
                 if debit == credit {
-                    prop_assert!(matches!(result, Err(DomainError::SameAccount)), "{:?}", result);
+                    prop_assert!(
+                        matches!(result, Err(DomainError::SameAccount)),
+                        "{:?}",
+                        result
+                    );
                 } else if debit != ISSUANCE && self.balances[debit] < amount {
-                    prop_assert!(matches!(result, Err(DomainError::InsufficientPoints)), "{:?}", result);
+                    prop_assert!(
+                        matches!(result, Err(DomainError::InsufficientPoints)),
+                        "{:?}",
+                        result
+                    );
                 } else {
-                    let transfer = result.map_err(|e| TestCaseError::fail(format!("{op:?}: {e:?}")))?;
+                    let transfer =
+                        result.map_err(|e| TestCaseError::fail(format!("{op:?}: {e:?}")))?;
                     self.balances[debit] -= amount;
                     self.balances[credit] += amount;
-                    self.made.push(Made { id: transfer.id, debit, credit, amount, reversed: false, replay: op, key });
+                    self.made.push(Made {
+                        id: transfer.id,
+                        debit,
+                        credit,
+                        amount,
+                        reversed: false,
+                        replay: op,
+                        key,
+                    });
                 }
             }
         }
@@ -187,7 +270,11 @@ impl World {
 
 fn run(engine: Engine, cases: u32) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let config = ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() };
+    let config = ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
     let mut runner = proptest::test_runner::TestRunner::new(config);
     runner
         .run(&proptest::collection::vec(op(), 1..40), |ops| {

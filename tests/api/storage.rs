@@ -65,7 +65,13 @@ async fn transfers_cannot_be_edited_or_deleted() {
         }
         let app = TestApp::spawn(engine).await;
         let staff = app.staff("staff@example.cn").await;
-        let me = app.ok("{ me { wallet { id } } }", serde_json::json!({}), Some(&staff)).await;
+        let me = app
+            .ok(
+                "{ me { wallet { id } } }",
+                serde_json::json!({}),
+                Some(&staff),
+            )
+            .await;
         let wallet = me["me"]["wallet"]["id"].as_str().unwrap();
         app.ok(
             "mutation($input: AdjustBalanceInput!) { adjustBalance(input: $input) { errors { code } } }",
@@ -75,8 +81,15 @@ async fn transfers_cannot_be_edited_or_deleted() {
         .await;
         let mut conn = app.services.db.conn().unwrap();
         use diesel::connection::SimpleConnection;
-        assert!(conn.batch_execute("UPDATE transfer SET amount = 500").is_err(), "{engine:?}");
-        assert!(conn.batch_execute("DELETE FROM transfer").is_err(), "{engine:?}");
+        assert!(
+            conn.batch_execute("UPDATE transfer SET amount = 500")
+                .is_err(),
+            "{engine:?}"
+        );
+        assert!(
+            conn.batch_execute("DELETE FROM transfer").is_err(),
+            "{engine:?}"
+        );
         drop(conn);
         app.assert_ledger_ok().await;
     }

@@ -91,9 +91,16 @@ impl TestApp {
             ("LINLI_BIND".into(), "127.0.0.1:0".into()),
             ("LINLI_DB_POOL_SIZE".into(), "10".into()),
         ];
-        vars.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        vars.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
         let config = Config::from_lookup(|name| {
-            vars.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+            vars.iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
         })
         .unwrap();
         let services = linli_api::open(&config).unwrap();
@@ -139,7 +146,12 @@ impl TestApp {
     }
 
     /// The `extensions.code` of the first top-level error.
-    pub async fn top_level_code(&self, query: &str, variables: Value, token: Option<&str>) -> String {
+    pub async fn top_level_code(
+        &self,
+        query: &str,
+        variables: Value,
+        token: Option<&str>,
+    ) -> String {
         let (_, body) = self.post(query, variables, token).await;
         body["errors"][0]["extensions"]["code"]
             .as_str()
@@ -229,8 +241,9 @@ impl Drop for TestApp {
             }
             Cleanup::Database(name) => {
                 if let Ok(mut admin) = PgConnection::establish(&postgres_admin_url()) {
-                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&mut admin);
+                    let _ =
+                        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut admin);
                 }
             }
         }
