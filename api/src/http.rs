@@ -425,6 +425,7 @@ async fn metrics_text(state: web::Data<AppState>) -> HttpResponse {
         pool.connections.saturating_sub(pool.idle_connections),
     ));
     metrics::gauge!("linli_db_pool_max_connections").set(f64::from(db.max_connections()));
+    metrics::counter!("linli_db_statements_total").absolute(db.statements_executed());
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.prometheus.render())

@@ -6,9 +6,14 @@
 //! for serialisation or deadlock, so callers write each use case once for both engines.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::connection::{
+    AnsiTransactionManager, Instrumentation, InstrumentationEvent, SimpleConnection,
+    TransactionManager,
+};
 use diesel::pg::PgConnection;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sqlite::SqliteConnection;
@@ -114,6 +119,20 @@ pub enum ConnectError {
 #[derive(Debug)]
 pub struct Manager {
     settings: DatabaseSettings,
+    statements: Arc<AtomicU64>,
+}
+
+impl Manager {
+    /// Counts every statement sent on this pool's connections: for metrics, and for tests that
+    /// prove a page costs a fixed number of queries.
+    fn statement_counter(&self) -> impl Instrumentation + use<> {
+        let statements = self.statements.clone();
+        move |event: InstrumentationEvent<'_>| {
+            if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+                statements.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -130,6 +149,7 @@ impl r2d2::ManageConnection for Manager {
                     s.statement_timeout.as_millis(),
                     s.lock_timeout.as_millis()
                 ))?;
+                conn.set_instrumentation(self.statement_counter());
                 Ok(DbConnection::Pg(conn))
             }
             DatabaseUrl::Sqlite(path) => {
@@ -140,6 +160,7 @@ impl r2d2::ManageConnection for Manager {
                      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {};",
                     s.lock_timeout.as_millis()
                 ))?;
+                conn.set_instrumentation(self.statement_counter());
                 Ok(DbConnection::Sqlite(conn))
             }
         }
@@ -174,6 +195,7 @@ fn ensure_parent(path: &Path) -> Result<(), ConnectError> {
 pub struct Database {
     pool: Pool,
     engine: Engine,
+    statements: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Database {
@@ -190,8 +212,10 @@ impl Database {
     /// connection cannot be made, with the database's own reason.
     pub fn connect(settings: DatabaseSettings) -> Result<Self, ConnectError> {
         let engine = settings.url.engine();
+        let statements = Arc::new(AtomicU64::new(0));
         let manager = Manager {
             settings: settings.clone(),
+            statements: statements.clone(),
         };
         // Prove the URL works before building the pool, so start-up reports the real error.
         r2d2::ManageConnection::connect(&manager)?;
@@ -200,7 +224,11 @@ impl Database {
             .connection_timeout(settings.checkout_timeout)
             .test_on_check_out(false)
             .build_unchecked(manager);
-        Ok(Self { pool, engine })
+        Ok(Self {
+            pool,
+            engine,
+            statements,
+        })
     }
 
     pub fn engine(&self) -> Engine {
@@ -209,6 +237,11 @@ impl Database {
 
     pub fn pool_state(&self) -> r2d2::State {
         self.pool.state()
+    }
+
+    /// Statements sent to the database since the pool opened.
+    pub fn statements_executed(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     pub fn max_connections(&self) -> u32 {

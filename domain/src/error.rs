@@ -42,6 +42,10 @@ error_codes! {
     SameAccount => "SAME_ACCOUNT",
     RecipientNotFound => "RECIPIENT_NOT_FOUND",
     OrganisationNameTaken => "ORGANISATION_NAME_TAKEN",
+    OrganisationNotVerified => "ORGANISATION_NOT_VERIFIED",
+    InvalidState => "INVALID_STATE",
+    AlreadyMember => "ALREADY_MEMBER",
+    LastOwner => "LAST_OWNER",
     Unavailable => "SERVICE_UNAVAILABLE",
     Internal => "INTERNAL",
 }
@@ -87,6 +91,15 @@ pub enum DomainError {
     RecipientNotFound,
     #[error("该组织名称已被使用")]
     OrganisationNameTaken,
+    #[error("组织尚未通过认证，不能发布产品或组织活动")]
+    OrganisationNotVerified,
+    /// A lifecycle step that does not apply to the object's current status.
+    #[error("{0}")]
+    InvalidState(&'static str),
+    #[error("该居民已是本组织成员")]
+    AlreadyMember,
+    #[error("组织至少需要保留一名负责人")]
+    LastOwner,
     /// The database cannot be reached or the pool is exhausted: fail fast, retry later.
     #[error("服务暂时不可用，请稍后再试")]
     Unavailable(String),
@@ -132,6 +145,10 @@ impl DomainError {
             Self::SameAccount => ErrorCode::SameAccount,
             Self::RecipientNotFound => ErrorCode::RecipientNotFound,
             Self::OrganisationNameTaken => ErrorCode::OrganisationNameTaken,
+            Self::OrganisationNotVerified => ErrorCode::OrganisationNotVerified,
+            Self::InvalidState(_) => ErrorCode::InvalidState,
+            Self::AlreadyMember => ErrorCode::AlreadyMember,
+            Self::LastOwner => ErrorCode::LastOwner,
             Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::Internal(_) | Self::Database(_) => ErrorCode::Internal,
         }

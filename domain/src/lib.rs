@@ -5,6 +5,7 @@
 //! transaction, return typed results). The API layer reaches the services through [`Services`].
 
 pub mod audit;
+pub mod catalogue;
 pub mod db;
 pub mod directory;
 pub mod error;
@@ -60,6 +61,10 @@ impl Services {
 
     pub fn ledger(&self) -> ledger::Ledger<'_> {
         ledger::Ledger::new(self)
+    }
+
+    pub fn catalogue(&self) -> catalogue::Catalogue<'_> {
+        catalogue::Catalogue::new(self)
     }
 
     pub fn audit(&self) -> audit::AuditTrail<'_> {

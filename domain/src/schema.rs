@@ -120,6 +120,48 @@ diesel::joinable!(organisation -> community (community_id));
 diesel::joinable!(organisation_member -> organisation (organisation_id));
 diesel::joinable!(organisation_member -> app_user (user_id));
 
+diesel::table! {
+    category (id) {
+        id -> Text,
+        parent_id -> Nullable<Text>,
+        name_zh -> Text,
+        name_en -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    product (id) {
+        id -> Text,
+        organisation_id -> Text,
+        category_id -> Text,
+        title -> Text,
+        summary -> Text,
+        description -> Text,
+        price_tier -> Text,
+        price_fen -> Nullable<BigInt>,
+        price_points -> Nullable<BigInt>,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        search_text -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        published_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    product_community (product_id, community_id) {
+        product_id -> Text,
+        community_id -> Text,
+    }
+}
+
+diesel::joinable!(product -> organisation (organisation_id));
+diesel::joinable!(product -> category (category_id));
+diesel::joinable!(product_community -> product (product_id));
+diesel::joinable!(product_community -> community (community_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     community,
     app_user,
@@ -127,5 +169,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     organisation_member,
     account,
     transfer,
-    audit_event
+    audit_event,
+    category,
+    product,
+    product_community
 );

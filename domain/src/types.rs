@@ -51,6 +51,7 @@ id_type!(CommunityId);
 id_type!(OrganisationId);
 id_type!(AccountId);
 id_type!(TransferId);
+id_type!(ProductId);
 
 /// An amount of volunteer points. Always a whole number; arithmetic is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

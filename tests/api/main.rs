@@ -5,7 +5,9 @@
 
 mod support;
 
+mod catalogue;
 mod contracts;
+mod directory;
 mod http_gate;
 mod identity;
 mod ledger;

@@ -128,6 +128,41 @@ impl Organisation {
         ctx.answer(result).map(|c| Some(Community(c)))
     }
 
+    /// The organisation's products: published ones for everyone; its members and staff may
+    /// ask for other statuses.
+    async fn products(
+        &self,
+        ctx: &Context,
+        status: Option<super::catalogue::ProductStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> FieldResult<super::catalogue::ProductConnection> {
+        let page = ctx.answer(page_request(first, after))?;
+        let filter = linli_domain::catalogue::ProductFilter {
+            organisation_id: Some(self.0.id.clone()),
+            status: status.map(Into::into),
+            ..Default::default()
+        };
+        let result = ctx
+            .run(move |s, actor| {
+                s.catalogue()
+                    .products(actor, &filter, Default::default(), &page)
+            })
+            .await;
+        ctx.answer(result)
+            .map(|p| super::catalogue::ProductConnection::from_page(p, super::catalogue::Product))
+    }
+
+    /// Members and their roles: visible to members and staff.
+    async fn members(&self, ctx: &Context) -> FieldResult<Vec<Member>> {
+        let id = self.0.id.clone();
+        let result = ctx
+            .run(move |s, actor| s.directory().members(actor, &id))
+            .await;
+        ctx.answer(result)
+            .map(|list| list.into_iter().map(Member::from).collect())
+    }
+
     /// The organisation's points budget; its members and staff may see it.
     async fn budget(&self, ctx: &Context) -> FieldResult<Account> {
         let id = self.0.id.clone();
@@ -144,6 +179,24 @@ connection!(
     Organisation,
     |o| o.0.id.to_string()
 );
+
+/// A person in an organisation.
+#[derive(Debug, Clone, GraphQLObject)]
+pub struct Member {
+    pub user_id: ID,
+    pub display_name: String,
+    pub role: MemberRole,
+}
+
+impl From<domain::Member> for Member {
+    fn from(m: domain::Member) -> Self {
+        Self {
+            user_id: GlobalId::encode("User", m.user_id.as_str()),
+            display_name: m.display_name,
+            role: m.role.into(),
+        }
+    }
+}
 
 #[derive(Debug, GraphQLObject)]
 #[graphql(context = Context)]
@@ -330,4 +383,117 @@ pub async fn review_organisation(
         .run(move |s, actor| s.directory().review_organisation(actor, &id, review))
         .await;
     OrganisationPayload::from(ctx, result)
+}
+
+#[derive(Debug, GraphQLInputObject)]
+pub struct SuspendOrganisationInput {
+    pub organisation_id: ID,
+    pub reason: String,
+}
+
+pub async fn suspend_organisation(
+    ctx: &Context,
+    input: SuspendOrganisationInput,
+) -> FieldResult<OrganisationPayload> {
+    let id = match GlobalId::expect(
+        &input.organisation_id,
+        "Organisation",
+        "organisationId",
+        OrganisationId::parse,
+    ) {
+        Ok(id) => id,
+        Err(e) => return OrganisationPayload::from(ctx, Err(e)),
+    };
+    let result = ctx
+        .run(move |s, actor| {
+            s.directory()
+                .suspend_organisation(actor, &id, &input.reason)
+        })
+        .await;
+    OrganisationPayload::from(ctx, result)
+}
+
+#[derive(Debug, GraphQLInputObject)]
+pub struct AddOrganisationMemberInput {
+    pub organisation_id: ID,
+    /// The person's email address or mobile number.
+    pub member: String,
+    pub role: MemberRole,
+}
+
+#[derive(Debug, GraphQLInputObject)]
+pub struct RemoveOrganisationMemberInput {
+    pub organisation_id: ID,
+    pub user_id: ID,
+}
+
+#[derive(Debug, GraphQLObject)]
+pub struct MembersPayload {
+    /// The members after the change.
+    pub members: Option<Vec<Member>>,
+    pub errors: Vec<UserError>,
+}
+
+impl MembersPayload {
+    fn from(
+        ctx: &Context,
+        result: linli_domain::DomainResult<Vec<domain::Member>>,
+    ) -> FieldResult<Self> {
+        let (members, errors) = ctx.payload(result)?;
+        Ok(Self {
+            members: members.map(|list| list.into_iter().map(Member::from).collect()),
+            errors,
+        })
+    }
+}
+
+pub async fn add_member(
+    ctx: &Context,
+    input: AddOrganisationMemberInput,
+) -> FieldResult<MembersPayload> {
+    let id = match GlobalId::expect(
+        &input.organisation_id,
+        "Organisation",
+        "organisationId",
+        OrganisationId::parse,
+    ) {
+        Ok(id) => id,
+        Err(e) => return MembersPayload::from(ctx, Err(e)),
+    };
+    let role = input.role.into();
+    let result = ctx
+        .run(move |s, actor| s.directory().add_member(actor, &id, &input.member, role))
+        .await;
+    MembersPayload::from(ctx, result)
+}
+
+pub async fn remove_member(
+    ctx: &Context,
+    input: RemoveOrganisationMemberInput,
+) -> FieldResult<MembersPayload> {
+    let decoded = GlobalId::expect(
+        &input.organisation_id,
+        "Organisation",
+        "organisationId",
+        OrganisationId::parse,
+    )
+    .and_then(|org| {
+        Ok((
+            org,
+            GlobalId::expect(
+                &input.user_id,
+                "User",
+                "userId",
+                linli_domain::types::UserId::parse,
+            )?,
+        ))
+    });
+    let (organisation, user) = match decoded {
+        Ok(v) => v,
+        Err(e) => return MembersPayload::from(ctx, Err(e)),
+    };
+    let result = ctx
+        .run(move |s, actor| s.directory().remove_member(actor, &organisation, &user))
+        .await;
+    MembersPayload::from(ctx, result)
 }

@@ -2,6 +2,7 @@
 //! input, call one service on the blocking pool, and shape the answer. Who may do what is
 //! decided in the services, never here.
 
+mod catalogue;
 mod directory;
 mod identity;
 mod ledger;

@@ -7,6 +7,7 @@ use linli_domain::DomainError;
 use linli_domain::page::PageRequest;
 
 use super::Context;
+use super::catalogue::Product;
 use super::directory::{Community, Organisation};
 use super::identity::User;
 use super::ledger::{Account, Transfer};
@@ -48,7 +49,7 @@ impl GlobalId {
 }
 
 /// Anything with a global id can be fetched again with `node(id:)`.
-#[graphql_interface(for = [User, Community, Organisation, Account, Transfer], context = Context)]
+#[graphql_interface(for = [User, Community, Organisation, Product, Account, Transfer], context = Context)]
 #[expect(
     dead_code,
     reason = "juniper reads the trait's shape; the objects resolve `id` themselves"

@@ -3,9 +3,10 @@
 use chrono::{DateTime, Utc};
 use juniper::{FieldResult, GraphQLObject, ID, graphql_object};
 use linli_domain::DomainError;
-use linli_domain::types::{AccountId, CommunityId, OrganisationId, TransferId};
+use linli_domain::types::{AccountId, CommunityId, OrganisationId, ProductId, TransferId};
 
 use super::Context;
+use super::catalogue::{self, Category, ProductConnection};
 use super::directory::{self, CommunityConnection, Membership, OrganisationConnection};
 use super::identity::{self, User};
 use super::ledger::{self, LedgerTotals, TransferPayload};
@@ -35,6 +36,10 @@ impl Query {
                 Some(id) => directory::organisation(ctx, id).await.map(NodeValue::from),
                 None => return Ok(None),
             },
+            "Product" => match ProductId::parse(&global.id) {
+                Some(id) => catalogue::product(ctx, id).await.map(NodeValue::from),
+                None => return Ok(None),
+            },
             "Account" => match AccountId::parse(&global.id) {
                 Some(id) => ledger::account(ctx, id).await.map(NodeValue::from),
                 None => return Ok(None),
@@ -59,6 +64,23 @@ impl Query {
         after: Option<String>,
     ) -> FieldResult<CommunityConnection> {
         directory::communities(ctx, first, after).await
+    }
+
+    /// The category taxonomy: top-level categories with their sub-categories.
+    async fn categories(ctx: &Context) -> FieldResult<Vec<Category>> {
+        catalogue::categories(ctx).await
+    }
+
+    /// Browse and search social-innovation products (published ones, unless you are staff or
+    /// filter on your own organisation).
+    async fn products(
+        ctx: &Context,
+        filter: Option<catalogue::ProductFilterInput>,
+        order_by: Option<catalogue::ProductOrder>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> FieldResult<ProductConnection> {
+        catalogue::products(ctx, filter, order_by, first, after).await
     }
 
     /// Organisations the signed-in person belongs to.
@@ -195,6 +217,70 @@ impl Mutation {
         input: directory::ReviewOrganisationInput,
     ) -> FieldResult<directory::OrganisationPayload> {
         directory::review_organisation(ctx, input).await
+    }
+
+    /// Staff: suspend a verified organisation.
+    async fn suspend_organisation(
+        ctx: &Context,
+        input: directory::SuspendOrganisationInput,
+    ) -> FieldResult<directory::OrganisationPayload> {
+        directory::suspend_organisation(ctx, input).await
+    }
+
+    /// Owners: add a person to the organisation.
+    async fn add_organisation_member(
+        ctx: &Context,
+        input: directory::AddOrganisationMemberInput,
+    ) -> FieldResult<directory::MembersPayload> {
+        directory::add_member(ctx, input).await
+    }
+
+    /// Owners: remove a member (never the last owner).
+    async fn remove_organisation_member(
+        ctx: &Context,
+        input: directory::RemoveOrganisationMemberInput,
+    ) -> FieldResult<directory::MembersPayload> {
+        directory::remove_member(ctx, input).await
+    }
+
+    /// Members: draft a product for the organisation.
+    async fn create_product(
+        ctx: &Context,
+        input: catalogue::CreateProductInput,
+    ) -> FieldResult<catalogue::ProductPayload> {
+        catalogue::create_product(ctx, input).await
+    }
+
+    /// Members: edit a draft or a product staff sent back.
+    async fn update_product(
+        ctx: &Context,
+        input: catalogue::UpdateProductInput,
+    ) -> FieldResult<catalogue::ProductPayload> {
+        catalogue::update_product(ctx, input).await
+    }
+
+    /// Members: send a product to staff for review (the organisation must be verified).
+    async fn submit_product(
+        ctx: &Context,
+        input: catalogue::ProductIdInput,
+    ) -> FieldResult<catalogue::ProductPayload> {
+        catalogue::step(ctx, input, catalogue::Step::Submit).await
+    }
+
+    /// Staff: publish a product in review, or send it back with a reason.
+    async fn review_product(
+        ctx: &Context,
+        input: catalogue::ReviewProductInput,
+    ) -> FieldResult<catalogue::ProductPayload> {
+        catalogue::review_product(ctx, input).await
+    }
+
+    /// Members or staff: take a published product off the catalogue.
+    async fn retire_product(
+        ctx: &Context,
+        input: catalogue::ProductIdInput,
+    ) -> FieldResult<catalogue::ProductPayload> {
+        catalogue::step(ctx, input, catalogue::Step::Retire).await
     }
 
     /// Staff: move points from issuance into a verified organisation's budget.

@@ -5,7 +5,7 @@ pub mod service;
 pub(crate) mod store;
 
 pub use model::{
-    Community, CommunityType, MemberRole, Organisation, OrganisationKind, OrganisationStatus,
-    Review,
+    Community, CommunityType, Member, MemberRole, Organisation, OrganisationKind,
+    OrganisationStatus, Review,
 };
 pub use service::{Directory, NewOrganisation};

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDateTime;
 
-use crate::types::CommunityId;
+use crate::types::{CommunityId, UserId};
 
 /// The five kinds of community the article distinguishes; each needs different services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,4 +171,12 @@ pub struct Organisation {
 pub enum Review {
     Verify,
     Reject { reason: String },
+}
+
+/// A person in an organisation, as its members and staff see them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub user_id: UserId,
+    pub display_name: String,
+    pub role: MemberRole,
 }

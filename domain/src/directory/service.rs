@@ -1,17 +1,18 @@
 //! Directory use cases.
 
 use super::model::{
-    Community, CommunityType, MemberRole, Organisation, OrganisationKind, OrganisationStatus,
-    Review,
+    Community, CommunityType, Member, MemberRole, Organisation, OrganisationKind,
+    OrganisationStatus, Review,
 };
 use super::store;
 use crate::Services;
 use crate::audit;
 use crate::error::{DomainError, DomainResult};
+use crate::identity;
 use crate::identity::Actor;
 use crate::ledger;
 use crate::page::{Page, PageRequest};
-use crate::types::{CommunityId, OrganisationId, text};
+use crate::types::{CommunityId, OrganisationId, UserId, text};
 
 /// What a resident fills in to register an organisation with the centre.
 #[derive(Debug, Clone)]
@@ -216,5 +217,108 @@ impl<'a> Directory<'a> {
             let total = store::count_organisations_by_status(conn, OrganisationStatus::Pending)?;
             Ok(Page::from_overfetch(&mut items, page, total))
         })
+    }
+
+    /// Staff suspend a verified organisation (it can no longer publish or run activities).
+    pub fn suspend_organisation(
+        &self,
+        actor: &Actor,
+        id: &OrganisationId,
+        reason: &str,
+    ) -> DomainResult<Organisation> {
+        let staff = actor.require_staff()?;
+        let reason = text(reason, "reason", 2, 500)?;
+        let now = self.services.clock.now();
+        self.services.db.write(|conn| {
+            store::find_organisation(conn, id)?.ok_or(DomainError::NotFound { what: "组织" })?;
+            if !store::change_organisation_status(
+                conn,
+                id,
+                OrganisationStatus::Verified,
+                OrganisationStatus::Suspended,
+                Some(&reason),
+                now,
+            )? {
+                return Err(DomainError::InvalidState("只能暂停已认证的组织"));
+            }
+            audit::record(
+                conn,
+                Some(staff),
+                "organisation.suspended",
+                "organisation",
+                id.as_str(),
+                &reason,
+                now,
+            )?;
+            store::find_organisation(conn, id)?.ok_or(DomainError::NotFound { what: "组织" })
+        })
+    }
+
+    /// An organisation's members: visible to its members and to staff.
+    pub fn members(&self, actor: &Actor, id: &OrganisationId) -> DomainResult<Vec<Member>> {
+        let user = actor.user_id()?;
+        self.services.db.read(|conn| {
+            if !actor.is_staff() && store::member_role(conn, id, user)?.is_none() {
+                return Err(DomainError::Forbidden);
+            }
+            store::members(conn, id)
+        })
+    }
+
+    /// An owner adds a person (by email or mobile number) with a role.
+    pub fn add_member(
+        &self,
+        actor: &Actor,
+        id: &OrganisationId,
+        login: &str,
+        role: MemberRole,
+    ) -> DomainResult<Vec<Member>> {
+        let owner = actor.user_id()?;
+        let login = identity::model::LoginIdentifier::parse(login)
+            .map_err(|_| DomainError::invalid("member", "请填写对方的邮箱或手机号"))?;
+        let now = self.services.clock.now();
+        self.services.db.write(|conn| {
+            require_owner(conn, id, owner)?;
+            let (person, _) = identity::store::find_by_login(conn, &login)?
+                .ok_or_else(|| DomainError::invalid("member", "找不到该居民"))?;
+            if store::member_role(conn, id, &person.id)?.is_some() {
+                return Err(DomainError::AlreadyMember);
+            }
+            store::insert_member(conn, id, &person.id, role, now)?;
+            store::members(conn, id)
+        })
+    }
+
+    /// An owner removes a member; the last owner cannot be removed.
+    pub fn remove_member(
+        &self,
+        actor: &Actor,
+        id: &OrganisationId,
+        member: &UserId,
+    ) -> DomainResult<Vec<Member>> {
+        let owner = actor.user_id()?;
+        self.services.db.write(|conn| {
+            require_owner(conn, id, owner)?;
+            let role = store::member_role(conn, id, member)?
+                .ok_or(DomainError::NotFound { what: "成员" })?;
+            if role == MemberRole::Owner && store::count_owners(conn, id)? <= 1 {
+                return Err(DomainError::LastOwner);
+            }
+            store::remove_member(conn, id, member)?;
+            store::members(conn, id)
+        })
+    }
+}
+
+/// Only an organisation's owners manage its members.
+fn require_owner(
+    conn: &mut crate::db::DbConnection,
+    id: &OrganisationId,
+    user: &UserId,
+) -> DomainResult<()> {
+    store::find_organisation(conn, id)?.ok_or(DomainError::NotFound { what: "组织" })?;
+    match store::member_role(conn, id, user)? {
+        Some(MemberRole::Owner) => Ok(()),
+        _ => Err(DomainError::Forbidden),
     }
 }

@@ -4,11 +4,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::model::{
-    Community, CommunityType, MemberRole, Organisation, OrganisationKind, OrganisationStatus,
+    Community, CommunityType, Member, MemberRole, Organisation, OrganisationKind,
+    OrganisationStatus,
 };
 use crate::db::{DbConnection, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
-use crate::schema::{community, organisation, organisation_member};
+use crate::schema::{app_user, community, organisation, organisation_member};
 use crate::types::{CommunityId, OrganisationId, UserId};
 
 type CommunityRow = (String, String, String, String, NaiveDateTime);
@@ -289,4 +290,92 @@ pub(crate) fn count_organisations_by_status(
         .filter(organisation::status.eq(status.as_str()))
         .count()
         .get_result(conn)?)
+}
+
+/// Organisations by id, in one query (for pages that show each item's organisation).
+pub(crate) fn organisations_by_ids(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> DomainResult<Vec<Organisation>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    organisation::table
+        .filter(organisation::id.eq_any(ids))
+        .select(ORGANISATION_COLUMNS)
+        .load::<OrganisationRow>(conn)?
+        .into_iter()
+        .map(to_organisation)
+        .collect()
+}
+
+/// Communities by id, in one query.
+pub(crate) fn communities_by_ids(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> DomainResult<Vec<Community>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    community::table
+        .filter(community::id.eq_any(ids))
+        .select(COMMUNITY_COLUMNS)
+        .load::<CommunityRow>(conn)?
+        .into_iter()
+        .map(to_community)
+        .collect()
+}
+
+pub(crate) fn remove_member(
+    conn: &mut DbConnection,
+    organisation_id: &OrganisationId,
+    user_id: &UserId,
+) -> DomainResult<bool> {
+    let removed = diesel::delete(
+        organisation_member::table.find((organisation_id.as_str(), user_id.as_str())),
+    )
+    .execute(conn)?;
+    Ok(removed == 1)
+}
+
+pub(crate) fn count_owners(
+    conn: &mut DbConnection,
+    organisation_id: &OrganisationId,
+) -> DomainResult<i64> {
+    Ok(organisation_member::table
+        .filter(organisation_member::organisation_id.eq(organisation_id.as_str()))
+        .filter(organisation_member::role.eq(MemberRole::Owner.as_str()))
+        .count()
+        .get_result(conn)?)
+}
+
+/// An organisation's members with their display names and roles, owners first.
+pub(crate) fn members(
+    conn: &mut DbConnection,
+    organisation_id: &OrganisationId,
+) -> DomainResult<Vec<Member>> {
+    let rows = organisation_member::table
+        .inner_join(app_user::table)
+        .filter(organisation_member::organisation_id.eq(organisation_id.as_str()))
+        .order((
+            organisation_member::role.desc(),
+            organisation_member::created_at.asc(),
+        ))
+        .select((
+            app_user::id,
+            app_user::display_name,
+            organisation_member::role,
+        ))
+        .load::<(String, String, String)>(conn)?;
+    rows.into_iter()
+        .map(|(id, display_name, role)| {
+            let role = MemberRole::parse(&role)
+                .ok_or_else(|| DomainError::internal(format!("unknown member role {role}")))?;
+            Ok(Member {
+                user_id: UserId::from_db(id),
+                display_name,
+                role,
+            })
+        })
+        .collect()
 }

@@ -1,0 +1,422 @@
+//! Catalogue use cases: members write products, staff review them, everyone browses and
+//! searches what is published.
+
+use super::model::{
+    Category, Product, ProductFilter, ProductInput, ProductOrder, ProductStatus, ProductView,
+    parse_yuan,
+};
+use super::{search, store};
+use crate::Services;
+use crate::audit;
+use crate::db::DbConnection;
+use crate::directory::{self, OrganisationStatus};
+use crate::error::{DomainError, DomainResult};
+use crate::identity::Actor;
+use crate::page::{Page, PageRequest};
+use crate::types::{CommunityId, OrganisationId, ProductId, UserId, text};
+
+/// Search looks at this many best matches, then filters and pages them.
+const SEARCH_CANDIDATES: i64 = 1_000;
+
+#[derive(Debug, Clone)]
+pub enum ProductReview {
+    Publish,
+    Reject { reason: String },
+}
+
+pub struct Catalogue<'a> {
+    services: &'a Services,
+}
+
+impl<'a> Catalogue<'a> {
+    pub(crate) fn new(services: &'a Services) -> Self {
+        Self { services }
+    }
+
+    /// The whole taxonomy: top-level categories first, then their children, each by position.
+    pub fn categories(&self) -> DomainResult<Vec<Category>> {
+        self.services.db.read(store::categories)
+    }
+
+    /// A member drafts a product for their organisation.
+    pub fn create_product(
+        &self,
+        actor: &Actor,
+        organisation_id: &OrganisationId,
+        input: ProductInput,
+    ) -> DomainResult<ProductView> {
+        let user = actor.user_id()?;
+        let now = self.services.clock.now();
+        let (fields, communities) = validate(&input)?;
+        let product = Product {
+            id: ProductId::generate(),
+            organisation_id: organisation_id.clone(),
+            category_id: fields.category_id,
+            title: fields.title,
+            summary: fields.summary,
+            description: fields.description,
+            price_tier: input.price_tier,
+            price_fen: fields.price_fen,
+            price_points: input.price_points,
+            status: ProductStatus::Draft,
+            status_reason: None,
+            created_at: now,
+            updated_at: now,
+            published_at: None,
+        };
+        self.services.db.write(|conn| {
+            let organisation = require_member(conn, organisation_id, user)?;
+            if matches!(
+                organisation.status,
+                OrganisationStatus::Rejected | OrganisationStatus::Suspended
+            ) {
+                return Err(DomainError::OrganisationNotVerified);
+            }
+            let search_text = search_text(conn, &product)?;
+            check_communities(conn, &communities)?;
+            store::insert_product(conn, &product, &search_text)?;
+            store::set_communities(conn, &product.id, &communities)?;
+            view(conn, &product.id)
+        })
+    }
+
+    /// A member edits a draft or a rejected product (published ones are retired and redone).
+    pub fn update_product(
+        &self,
+        actor: &Actor,
+        id: &ProductId,
+        input: ProductInput,
+    ) -> DomainResult<ProductView> {
+        let user = actor.user_id()?;
+        let now = self.services.clock.now();
+        let (fields, communities) = validate(&input)?;
+        self.services.db.write(|conn| {
+            let current = find(conn, id)?;
+            require_member(conn, &current.organisation_id, user)?;
+            let product = Product {
+                category_id: fields.category_id.clone(),
+                title: fields.title.clone(),
+                summary: fields.summary.clone(),
+                description: fields.description.clone(),
+                price_tier: input.price_tier,
+                price_fen: fields.price_fen,
+                price_points: input.price_points,
+                updated_at: now,
+                ..current
+            };
+            let search_text = search_text(conn, &product)?;
+            check_communities(conn, &communities)?;
+            let editable = [ProductStatus::Draft, ProductStatus::Rejected];
+            if !store::update_content(conn, &product, &search_text, &editable)? {
+                return Err(DomainError::InvalidState("只能修改草稿或被退回的产品"));
+            }
+            store::set_communities(conn, id, &communities)?;
+            view(conn, id)
+        })
+    }
+
+    /// A member sends a draft (or an edited rejected product) to staff for review.
+    pub fn submit_product(&self, actor: &Actor, id: &ProductId) -> DomainResult<ProductView> {
+        let user = actor.user_id()?;
+        let now = self.services.clock.now();
+        self.services.db.write(|conn| {
+            let product = find(conn, id)?;
+            let organisation = require_member(conn, &product.organisation_id, user)?;
+            if organisation.status != OrganisationStatus::Verified {
+                return Err(DomainError::OrganisationNotVerified);
+            }
+            let from = [ProductStatus::Draft, ProductStatus::Rejected];
+            if !store::change_status(conn, id, &from, ProductStatus::InReview, None, now)? {
+                return Err(DomainError::InvalidState("只能提交草稿或被退回的产品"));
+            }
+            view(conn, id)
+        })
+    }
+
+    /// Staff publish a product in review, or send it back with a reason.
+    pub fn review_product(
+        &self,
+        actor: &Actor,
+        id: &ProductId,
+        review: ProductReview,
+    ) -> DomainResult<ProductView> {
+        let staff = actor.require_staff()?;
+        let (to, reason) = match &review {
+            ProductReview::Publish => (ProductStatus::Published, None),
+            ProductReview::Reject { reason } => (
+                ProductStatus::Rejected,
+                Some(text(reason, "reason", 2, 500)?),
+            ),
+        };
+        let now = self.services.clock.now();
+        self.services.db.write(|conn| {
+            let product = find(conn, id)?;
+            let organisation = directory::store::find_organisation(conn, &product.organisation_id)?
+                .ok_or_else(|| DomainError::internal("product without organisation"))?;
+            if to == ProductStatus::Published && organisation.status != OrganisationStatus::Verified
+            {
+                return Err(DomainError::OrganisationNotVerified);
+            }
+            let from = [ProductStatus::InReview];
+            if !store::change_status(conn, id, &from, to, reason.as_deref(), now)? {
+                return Err(DomainError::InvalidState("只能审核待审核的产品"));
+            }
+            audit::record(
+                conn,
+                Some(staff),
+                &format!("product.{}", to.as_str().to_lowercase()),
+                "product",
+                id.as_str(),
+                reason.as_deref().unwrap_or(""),
+                now,
+            )?;
+            view(conn, id)
+        })
+    }
+
+    /// Members (or staff) take a published product off the catalogue.
+    pub fn retire_product(&self, actor: &Actor, id: &ProductId) -> DomainResult<ProductView> {
+        let user = actor.user_id()?;
+        let now = self.services.clock.now();
+        self.services.db.write(|conn| {
+            let product = find(conn, id)?;
+            if !actor.is_staff() {
+                require_member(conn, &product.organisation_id, user)?;
+            }
+            let from = [ProductStatus::Published];
+            if !store::change_status(conn, id, &from, ProductStatus::Retired, None, now)? {
+                return Err(DomainError::InvalidState("只能下架已发布的产品"));
+            }
+            view(conn, id)
+        })
+    }
+
+    /// A published product is public; others only for the organisation's members and staff.
+    pub fn product(&self, actor: &Actor, id: &ProductId) -> DomainResult<ProductView> {
+        self.services.db.read(|conn| {
+            let product = find(conn, id)?;
+            if product.status != ProductStatus::Published
+                && !may_see_unpublished(conn, actor, &product.organisation_id)?
+            {
+                return Err(DomainError::NotFound { what: "产品" });
+            }
+            view(conn, id)
+        })
+    }
+
+    /// Browse and search. Without text: newest first with a keyset cursor. With text: best
+    /// match first (or newest, if asked), among the best `SEARCH_CANDIDATES` matches.
+    pub fn products(
+        &self,
+        actor: &Actor,
+        filter: &ProductFilter,
+        order: ProductOrder,
+        page: &PageRequest,
+    ) -> DomainResult<Page<ProductView>> {
+        let status = filter.status.unwrap_or(ProductStatus::Published);
+        let terms = filter
+            .text
+            .as_deref()
+            .map(search::query_terms)
+            .unwrap_or_default();
+        let community = filter.community_id.clone();
+        self.services.db.read(|conn| {
+            if status != ProductStatus::Published {
+                let allowed = match &filter.organisation_id {
+                    Some(organisation) => may_see_unpublished(conn, actor, organisation)?,
+                    None => actor.is_staff(),
+                };
+                if !allowed {
+                    return Err(DomainError::Forbidden);
+                }
+            }
+            if let Some(community) = &community {
+                directory::store::find_community(conn, community)?
+                    .ok_or_else(|| DomainError::invalid("communityId", "社区不存在"))?;
+            }
+            let category_ids = expand_categories(conn, &filter.categories)?;
+            if terms.is_empty() || status != ProductStatus::Published {
+                let (mut products, total) = store::filtered(
+                    conn,
+                    filter,
+                    status,
+                    &category_ids,
+                    None,
+                    page.after.as_deref(),
+                    Some(page.limit()),
+                )?;
+                let keep = usize::try_from(page.first).unwrap_or(0);
+                let has_next_page = products.len() > keep;
+                products.truncate(keep);
+                let mut items = store::views(conn, products)?;
+                let mut page_out = Page::from_overfetch(&mut items, page, total);
+                page_out.has_next_page = has_next_page;
+                return Ok(page_out);
+            }
+            let hits = store::search(conn, &terms, SEARCH_CANDIDATES)?;
+            let ids: Vec<String> = hits.iter().map(|(id, _)| id.clone()).collect();
+            let (mut matched, total) =
+                store::filtered(conn, filter, status, &category_ids, Some(&ids), None, None)?;
+            if order == ProductOrder::Relevance {
+                let rank: std::collections::HashMap<&str, usize> = ids
+                    .iter()
+                    .enumerate()
+                    .map(|(i, id)| (id.as_str(), i))
+                    .collect();
+                matched.sort_by_key(|p| rank.get(p.id.as_str()).copied().unwrap_or(usize::MAX));
+            }
+            // The cursor is the last product seen; the page continues right after it.
+            let start = match &page.after {
+                None => 0,
+                Some(after) => matched
+                    .iter()
+                    .position(|p| p.id.as_str() == after)
+                    .map(|i| i + 1)
+                    .ok_or_else(|| DomainError::invalid("after", "游标已失效，请重新搜索"))?,
+            };
+            let mut window: Vec<Product> = matched
+                .into_iter()
+                .skip(start)
+                .take(usize::try_from(page.limit()).unwrap_or(0))
+                .collect();
+            let keep = usize::try_from(page.first).unwrap_or(0);
+            let has_next_page = window.len() > keep;
+            window.truncate(keep);
+            let mut items = store::views(conn, window)?;
+            let mut page_out = Page::from_overfetch(&mut items, page, total);
+            page_out.has_next_page = has_next_page;
+            Ok(page_out)
+        })
+    }
+}
+
+struct Fields {
+    category_id: String,
+    title: String,
+    summary: String,
+    description: String,
+    price_fen: Option<i64>,
+}
+
+fn validate(input: &ProductInput) -> DomainResult<(Fields, Vec<CommunityId>)> {
+    let price_fen = input.price_yuan.as_deref().map(parse_yuan).transpose()?;
+    if let Some(points) = input.price_points
+        && !(1..=1_000_000).contains(&points)
+    {
+        return Err(DomainError::invalid(
+            "pricePoints",
+            "积分价格须在 1 到 1000000 之间",
+        ));
+    }
+    if input.community_ids.len() > 50 {
+        return Err(DomainError::invalid("communityIds", "服务社区最多 50 个"));
+    }
+    let mut communities = Vec::new();
+    for raw in &input.community_ids {
+        let id = CommunityId::parse(raw)
+            .ok_or_else(|| DomainError::invalid("communityIds", "社区编号不正确"))?;
+        if !communities.contains(&id) {
+            communities.push(id);
+        }
+    }
+    Ok((
+        Fields {
+            category_id: text(&input.category_id, "categoryId", 1, 40)?,
+            title: text(&input.title, "title", 2, 60)?,
+            summary: text(&input.summary, "summary", 2, 200)?,
+            description: text(&input.description, "description", 0, 5000)?,
+            price_fen,
+        },
+        communities,
+    ))
+}
+
+fn find(conn: &mut DbConnection, id: &ProductId) -> DomainResult<Product> {
+    store::find_product(conn, id)?.ok_or(DomainError::NotFound { what: "产品" })
+}
+
+fn view(conn: &mut DbConnection, id: &ProductId) -> DomainResult<ProductView> {
+    let product = find(conn, id)?;
+    store::views(conn, vec![product])?
+        .pop()
+        .ok_or_else(|| DomainError::internal("product view missing"))
+}
+
+/// The organisation, when `user` is one of its members; otherwise FORBIDDEN.
+fn require_member(
+    conn: &mut DbConnection,
+    organisation_id: &OrganisationId,
+    user: &UserId,
+) -> DomainResult<directory::Organisation> {
+    let organisation = directory::store::find_organisation(conn, organisation_id)?
+        .ok_or(DomainError::NotFound { what: "组织" })?;
+    if directory::store::member_role(conn, organisation_id, user)?.is_none() {
+        return Err(DomainError::Forbidden);
+    }
+    Ok(organisation)
+}
+
+fn may_see_unpublished(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    organisation_id: &OrganisationId,
+) -> DomainResult<bool> {
+    Ok(match actor {
+        Actor::User { .. } if actor.is_staff() => true,
+        Actor::User { id, .. } => {
+            directory::store::member_role(conn, organisation_id, id)?.is_some()
+        }
+        Actor::Anonymous => false,
+    })
+}
+
+/// The segmented text of a product, with its category's names, for the search index.
+fn search_text(conn: &mut DbConnection, product: &Product) -> DomainResult<String> {
+    let categories = store::categories(conn)?;
+    let category = categories
+        .iter()
+        .find(|c| c.id == product.category_id)
+        .ok_or_else(|| DomainError::invalid("categoryId", "分类不存在"))?;
+    let parent = category
+        .parent_id
+        .as_ref()
+        .and_then(|p| categories.iter().find(|c| &c.id == p));
+    let mut rest = vec![
+        product.summary.as_str(),
+        product.description.as_str(),
+        category.name_zh.as_str(),
+    ];
+    if let Some(parent) = parent {
+        rest.push(parent.name_zh.as_str());
+    }
+    Ok(search::document(&product.title, &rest))
+}
+
+fn check_communities(conn: &mut DbConnection, ids: &[CommunityId]) -> DomainResult<()> {
+    let raw: Vec<String> = ids.iter().map(|c| c.as_str().to_owned()).collect();
+    if directory::store::communities_by_ids(conn, &raw)?.len() != ids.len() {
+        return Err(DomainError::invalid("communityIds", "社区不存在"));
+    }
+    Ok(())
+}
+
+/// Category ids to match: each given id and, for a top-level one, its children.
+fn expand_categories(conn: &mut DbConnection, requested: &[String]) -> DomainResult<Vec<String>> {
+    if requested.is_empty() {
+        return Ok(Vec::new());
+    }
+    let all = store::categories(conn)?;
+    let mut out = Vec::new();
+    for id in requested {
+        if !all.iter().any(|c| &c.id == id) {
+            return Err(DomainError::invalid("categories", "分类不存在"));
+        }
+        out.push(id.clone());
+        out.extend(
+            all.iter()
+                .filter(|c| c.parent_id.as_deref() == Some(id))
+                .map(|c| c.id.clone()),
+        );
+    }
+    Ok(out)
+}

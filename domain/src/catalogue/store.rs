@@ -1,0 +1,421 @@
+//! The catalogue's SQL. Search is the one place where the engines differ: PostgreSQL reads a
+//! GIN index over `to_tsvector('simple', search_text)`, SQLite an FTS5 table over the same text.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{Double, Text};
+
+use super::model::{Category, PriceTier, Product, ProductFilter, ProductStatus, ProductView};
+use crate::db::DbConnection;
+use crate::directory;
+use crate::error::{DomainError, DomainResult};
+use crate::schema::{category, product, product_community};
+use crate::types::{CommunityId, OrganisationId, ProductId};
+
+pub(crate) fn categories(conn: &mut DbConnection) -> DomainResult<Vec<Category>> {
+    let rows = category::table
+        .order((category::parent_id.is_not_null(), category::position.asc()))
+        .select((
+            category::id,
+            category::parent_id,
+            category::name_zh,
+            category::name_en,
+            category::position,
+        ))
+        .load::<(String, Option<String>, String, String, i32)>(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, parent_id, name_zh, name_en, position)| Category {
+            id,
+            parent_id,
+            name_zh,
+            name_en,
+            position,
+        })
+        .collect())
+}
+
+type ProductRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<i64>,
+    String,
+    Option<String>,
+    NaiveDateTime,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+);
+
+/// Every column but `search_text`, which only the index reads.
+type ProductColumns = (
+    product::id,
+    product::organisation_id,
+    product::category_id,
+    product::title,
+    product::summary,
+    product::description,
+    product::price_tier,
+    product::price_fen,
+    product::price_points,
+    product::status,
+    product::status_reason,
+    product::created_at,
+    product::updated_at,
+    product::published_at,
+);
+
+const PRODUCT_COLUMNS: ProductColumns = (
+    product::id,
+    product::organisation_id,
+    product::category_id,
+    product::title,
+    product::summary,
+    product::description,
+    product::price_tier,
+    product::price_fen,
+    product::price_points,
+    product::status,
+    product::status_reason,
+    product::created_at,
+    product::updated_at,
+    product::published_at,
+);
+
+fn to_product(row: ProductRow) -> DomainResult<Product> {
+    let (
+        id,
+        org,
+        category_id,
+        title,
+        summary,
+        description,
+        tier,
+        fen,
+        points,
+        status,
+        reason,
+        created,
+        updated,
+        published,
+    ) = row;
+    Ok(Product {
+        id: ProductId::from_db(id),
+        organisation_id: OrganisationId::from_db(org),
+        category_id,
+        title,
+        summary,
+        description,
+        price_tier: PriceTier::parse(&tier)
+            .ok_or_else(|| DomainError::internal(format!("unknown price tier {tier}")))?,
+        price_fen: fen,
+        price_points: points,
+        status: ProductStatus::parse(&status)
+            .ok_or_else(|| DomainError::internal(format!("unknown product status {status}")))?,
+        status_reason: reason,
+        created_at: created,
+        updated_at: updated,
+        published_at: published,
+    })
+}
+
+pub(crate) fn insert_product(
+    conn: &mut DbConnection,
+    p: &Product,
+    search_text: &str,
+) -> DomainResult<()> {
+    diesel::insert_into(product::table)
+        .values((
+            product::id.eq(p.id.as_str()),
+            product::organisation_id.eq(p.organisation_id.as_str()),
+            product::category_id.eq(&p.category_id),
+            product::title.eq(&p.title),
+            product::summary.eq(&p.summary),
+            product::description.eq(&p.description),
+            product::price_tier.eq(p.price_tier.as_str()),
+            product::price_fen.eq(p.price_fen),
+            product::price_points.eq(p.price_points),
+            product::status.eq(p.status.as_str()),
+            product::status_reason.eq(p.status_reason.as_deref()),
+            product::search_text.eq(search_text),
+            product::created_at.eq(p.created_at),
+            product::updated_at.eq(p.updated_at),
+            product::published_at.eq(p.published_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Rewrites a product's content while it is in one of `editable` statuses; false otherwise.
+pub(crate) fn update_content(
+    conn: &mut DbConnection,
+    p: &Product,
+    search_text: &str,
+    editable: &[ProductStatus],
+) -> DomainResult<bool> {
+    let statuses: Vec<&str> = editable.iter().map(|s| s.as_str()).collect();
+    let updated = diesel::update(
+        product::table
+            .filter(product::id.eq(p.id.as_str()))
+            .filter(product::status.eq_any(statuses)),
+    )
+    .set((
+        product::category_id.eq(&p.category_id),
+        product::title.eq(&p.title),
+        product::summary.eq(&p.summary),
+        product::description.eq(&p.description),
+        product::price_tier.eq(p.price_tier.as_str()),
+        product::price_fen.eq(p.price_fen),
+        product::price_points.eq(p.price_points),
+        product::search_text.eq(search_text),
+        product::updated_at.eq(p.updated_at),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Moves a product from one of `from` to `to`; false when its status was none of them.
+pub(crate) fn change_status(
+    conn: &mut DbConnection,
+    id: &ProductId,
+    from: &[ProductStatus],
+    to: ProductStatus,
+    reason: Option<&str>,
+    now: NaiveDateTime,
+) -> DomainResult<bool> {
+    let statuses: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+    let target = product::table
+        .filter(product::id.eq(id.as_str()))
+        .filter(product::status.eq_any(statuses));
+    let updated = if to == ProductStatus::Published {
+        diesel::update(target)
+            .set((
+                product::status.eq(to.as_str()),
+                product::status_reason.eq(reason),
+                product::updated_at.eq(now),
+                product::published_at.eq(Some(now)),
+            ))
+            .execute(conn)?
+    } else {
+        diesel::update(target)
+            .set((
+                product::status.eq(to.as_str()),
+                product::status_reason.eq(reason),
+                product::updated_at.eq(now),
+            ))
+            .execute(conn)?
+    };
+    Ok(updated == 1)
+}
+
+pub(crate) fn set_communities(
+    conn: &mut DbConnection,
+    id: &ProductId,
+    communities: &[CommunityId],
+) -> DomainResult<()> {
+    diesel::delete(product_community::table.filter(product_community::product_id.eq(id.as_str())))
+        .execute(conn)?;
+    for community in communities {
+        diesel::insert_into(product_community::table)
+            .values((
+                product_community::product_id.eq(id.as_str()),
+                product_community::community_id.eq(community.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn find_product(
+    conn: &mut DbConnection,
+    id: &ProductId,
+) -> DomainResult<Option<Product>> {
+    product::table
+        .find(id.as_str())
+        .select(PRODUCT_COLUMNS)
+        .first::<ProductRow>(conn)
+        .optional()?
+        .map(to_product)
+        .transpose()
+}
+
+/// Products matching the filter (search text aside), restricted to `only` when given,
+/// newest first, after the `after` id, at most `limit`. Returns the page and the total.
+pub(crate) fn filtered(
+    conn: &mut DbConnection,
+    filter: &ProductFilter,
+    status: ProductStatus,
+    category_ids: &[String],
+    only: Option<&[String]>,
+    after: Option<&str>,
+    limit: Option<i64>,
+) -> DomainResult<(Vec<Product>, i64)> {
+    macro_rules! apply_filter {
+        ($query:expr) => {{
+            let mut q = $query
+                .filter(product::status.eq(status.as_str()))
+                .into_boxed();
+            if !category_ids.is_empty() {
+                q = q.filter(product::category_id.eq_any(category_ids.to_vec()));
+            }
+            if let Some(organisation) = &filter.organisation_id {
+                q = q.filter(product::organisation_id.eq(organisation.as_str().to_owned()));
+            }
+            if !filter.price_tiers.is_empty() {
+                let tiers: Vec<&'static str> =
+                    filter.price_tiers.iter().map(|t| t.as_str()).collect();
+                q = q.filter(product::price_tier.eq_any(tiers));
+            }
+            if let Some(community) = &filter.community_id {
+                q = q.filter(
+                    product::id.eq_any(
+                        product_community::table
+                            .filter(
+                                product_community::community_id.eq(community.as_str().to_owned()),
+                            )
+                            .select(product_community::product_id),
+                    ),
+                );
+            }
+            if let Some(only) = only {
+                q = q.filter(product::id.eq_any(only.to_vec()));
+            }
+            q
+        }};
+    }
+    let total: i64 = apply_filter!(product::table).count().get_result(conn)?;
+    let mut query = apply_filter!(product::table)
+        .select(PRODUCT_COLUMNS)
+        .order(product::id.desc());
+    if let Some(after) = after {
+        query = query.filter(product::id.lt(after.to_owned()));
+    }
+    if let Some(limit) = limit {
+        query = query.limit(limit);
+    }
+    let rows = query
+        .load::<ProductRow>(conn)?
+        .into_iter()
+        .map(to_product)
+        .collect::<DomainResult<Vec<_>>>()?;
+    Ok((rows, total))
+}
+
+#[derive(QueryableByName)]
+struct Hit {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Double)]
+    score: f64,
+}
+
+/// Published products matching any of `terms`, best first (at most `limit`). Terms hold only
+/// letters and digits (see `search::query_terms`), so they are safe inside each engine's query
+/// syntax; they are still bound as parameters.
+pub(crate) fn search(
+    conn: &mut DbConnection,
+    terms: &[String],
+    limit: i64,
+) -> DomainResult<Vec<(String, f64)>> {
+    let postgres = matches!(conn, DbConnection::Pg(_));
+    let hits = if postgres {
+        diesel::sql_query(
+            "SELECT id, CAST(ts_rank(to_tsvector('simple', search_text), q) AS DOUBLE PRECISION) AS score \
+             FROM product, to_tsquery('simple', $1) AS q \
+             WHERE status = 'PUBLISHED' AND to_tsvector('simple', search_text) @@ q \
+             ORDER BY score DESC, id DESC LIMIT $2",
+        )
+        .bind::<Text, _>(terms.join(" | "))
+        .bind::<diesel::sql_types::BigInt, _>(limit)
+        .load::<Hit>(conn)?
+    } else {
+        {
+            let query = terms
+                .iter()
+                .map(|t| format!("\"{t}\""))
+                .collect::<Vec<_>>()
+                .join(" OR ");
+            // bm25 is lower for better matches; negate it so that higher is better everywhere.
+            diesel::sql_query(
+                "SELECT p.id AS id, -bm25(product_search) AS score \
+                 FROM product_search JOIN product p ON p.rowid = product_search.rowid \
+                 WHERE product_search MATCH $1 AND p.status = 'PUBLISHED' \
+                 ORDER BY score DESC, p.id DESC LIMIT $2",
+            )
+            .bind::<Text, _>(query)
+            .bind::<diesel::sql_types::BigInt, _>(limit)
+            .load::<Hit>(conn)?
+        }
+    };
+    Ok(hits.into_iter().map(|h| (h.id, h.score)).collect())
+}
+
+/// Adds organisation, category and served communities to each product: three queries for
+/// the whole page, whatever its size.
+pub(crate) fn views(
+    conn: &mut DbConnection,
+    products: Vec<Product>,
+) -> DomainResult<Vec<ProductView>> {
+    if products.is_empty() {
+        return Ok(Vec::new());
+    }
+    let organisation_ids: Vec<String> = products
+        .iter()
+        .map(|p| p.organisation_id.as_str().to_owned())
+        .collect();
+    let organisations: HashMap<String, _> =
+        directory::store::organisations_by_ids(conn, &organisation_ids)?
+            .into_iter()
+            .map(|o| (o.id.as_str().to_owned(), o))
+            .collect();
+    let categories: HashMap<String, Category> = categories(conn)?
+        .into_iter()
+        .map(|c| (c.id.clone(), c))
+        .collect();
+    let product_ids: Vec<&str> = products.iter().map(|p| p.id.as_str()).collect();
+    let links = product_community::table
+        .filter(product_community::product_id.eq_any(&product_ids))
+        .select((
+            product_community::product_id,
+            product_community::community_id,
+        ))
+        .load::<(String, String)>(conn)?;
+    let community_ids: Vec<String> = links.iter().map(|(_, c)| c.clone()).collect();
+    let communities: HashMap<String, _> =
+        directory::store::communities_by_ids(conn, &community_ids)?
+            .into_iter()
+            .map(|c| (c.id.as_str().to_owned(), c))
+            .collect();
+    products
+        .into_iter()
+        .map(|product| {
+            let organisation = organisations
+                .get(product.organisation_id.as_str())
+                .cloned()
+                .ok_or_else(|| DomainError::internal("product without organisation"))?;
+            let category = categories
+                .get(&product.category_id)
+                .cloned()
+                .ok_or_else(|| DomainError::internal("product without category"))?;
+            let mut served: Vec<_> = links
+                .iter()
+                .filter(|(p, _)| p == product.id.as_str())
+                .filter_map(|(_, c)| communities.get(c).cloned())
+                .collect();
+            served.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(ProductView {
+                product,
+                organisation,
+                category,
+                communities: served,
+            })
+        })
+        .collect()
+}
