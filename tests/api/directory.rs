@@ -16,8 +16,14 @@ async fn registered(app: &TestApp, owner: &str) -> String {
             Some(owner),
         )
         .await;
-    assert_eq!(data["registerOrganisation"]["organisation"]["status"], "PENDING");
-    data["registerOrganisation"]["organisation"]["id"].as_str().unwrap().to_owned()
+    assert_eq!(
+        data["registerOrganisation"]["organisation"]["status"],
+        "PENDING"
+    );
+    data["registerOrganisation"]["organisation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 both_engines! {
