@@ -24,6 +24,8 @@ pub struct Config {
     pub jwt_secret: Vec<u8>,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
+    /// The most volunteer points one resident earns per day.
+    pub daily_points_cap: i64,
     pub limits: Limits,
 }
 
@@ -36,6 +38,7 @@ impl std::fmt::Debug for Config {
             .field("jwt_secret", &"***")
             .field("access_token_ttl", &self.access_token_ttl)
             .field("refresh_token_ttl", &self.refresh_token_ttl)
+            .field("daily_points_cap", &self.daily_points_cap)
             .field("limits", &self.limits)
             .finish()
     }
@@ -143,6 +146,12 @@ impl Config {
             &mut check,
             millis,
         );
+        let daily_points_cap = parse_or(&get, "LINLI_DAILY_POINTS_CAP", "100", &mut check, |raw| {
+            raw.parse::<i64>()
+                .ok()
+                .filter(|n| (0..=100_000).contains(n))
+                .ok_or_else(|| "expected a number from 0 to 100000".to_owned())
+        });
         let jwt_secret = match get("LINLI_JWT_SECRET") {
             Some(secret) if secret.len() >= 32 => secret.into_bytes(),
             Some(_) => {
@@ -184,6 +193,7 @@ impl Config {
             jwt_secret,
             access_token_ttl: access_token_ttl.unwrap_or(Duration::from_secs(900)),
             refresh_token_ttl: refresh_token_ttl.unwrap_or(Duration::from_secs(2_592_000)),
+            daily_points_cap: daily_points_cap.unwrap_or(100),
             limits,
         })
     }

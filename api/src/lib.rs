@@ -30,6 +30,7 @@ pub fn open(config: &Config) -> Result<Services, String> {
     let settings = Settings {
         refresh_token_ttl: TimeDelta::from_std(config.refresh_token_ttl)
             .map_err(|e| format!("LINLI_REFRESH_TOKEN_TTL_SECS: {e}"))?,
+        daily_points_cap: config.daily_points_cap,
     };
     Ok(Services::new(db, settings))
 }

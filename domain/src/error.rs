@@ -46,6 +46,15 @@ error_codes! {
     InvalidState => "INVALID_STATE",
     AlreadyMember => "ALREADY_MEMBER",
     LastOwner => "LAST_OWNER",
+    AlreadySignedUp => "ALREADY_SIGNED_UP",
+    NotSignedUp => "NOT_SIGNED_UP",
+    InvalidCode => "INVALID_CODE",
+    OutsideWindow => "OUTSIDE_WINDOW",
+    AlreadyVerified => "ALREADY_VERIFIED",
+    SelfVerification => "SELF_VERIFICATION",
+    InsufficientBudget => "INSUFFICIENT_BUDGET",
+    NoPointsForManualAttendance => "NO_POINTS_FOR_MANUAL_ATTENDANCE",
+    AttendanceTooShort => "ATTENDANCE_TOO_SHORT",
     Unavailable => "SERVICE_UNAVAILABLE",
     Internal => "INTERNAL",
 }
@@ -100,6 +109,24 @@ pub enum DomainError {
     AlreadyMember,
     #[error("组织至少需要保留一名负责人")]
     LastOwner,
+    #[error("你已报名该活动")]
+    AlreadySignedUp,
+    #[error("你没有报名该活动")]
+    NotSignedUp,
+    #[error("签到码不正确或已过期，请扫描现场最新的签到码")]
+    InvalidCode,
+    #[error("不在活动签到时间内")]
+    OutsideWindow,
+    #[error("该参与记录已核验")]
+    AlreadyVerified,
+    #[error("不能核验自己的参与记录，请由组织的其他成员核验")]
+    SelfVerification,
+    #[error("组织的积分预算不足，请联系中心工作人员拨付")]
+    InsufficientBudget,
+    #[error("人工补录的服务时长只计入服务记录，不能兑换积分")]
+    NoPointsForManualAttendance,
+    #[error("服务时长不足 {minimum} 分钟，不能核验")]
+    AttendanceTooShort { minimum: i64 },
     /// The database cannot be reached or the pool is exhausted: fail fast, retry later.
     #[error("服务暂时不可用，请稍后再试")]
     Unavailable(String),
@@ -149,6 +176,15 @@ impl DomainError {
             Self::InvalidState(_) => ErrorCode::InvalidState,
             Self::AlreadyMember => ErrorCode::AlreadyMember,
             Self::LastOwner => ErrorCode::LastOwner,
+            Self::AlreadySignedUp => ErrorCode::AlreadySignedUp,
+            Self::NotSignedUp => ErrorCode::NotSignedUp,
+            Self::InvalidCode => ErrorCode::InvalidCode,
+            Self::OutsideWindow => ErrorCode::OutsideWindow,
+            Self::AlreadyVerified => ErrorCode::AlreadyVerified,
+            Self::SelfVerification => ErrorCode::SelfVerification,
+            Self::InsufficientBudget => ErrorCode::InsufficientBudget,
+            Self::NoPointsForManualAttendance => ErrorCode::NoPointsForManualAttendance,
+            Self::AttendanceTooShort { .. } => ErrorCode::AttendanceTooShort,
             Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::Internal(_) | Self::Database(_) => ErrorCode::Internal,
         }
@@ -164,6 +200,7 @@ impl DomainError {
             Self::IdempotencyKeyReused => Some("idempotencyKey"),
             Self::RecipientNotFound => Some("recipient"),
             Self::OrganisationNameTaken => Some("name"),
+            Self::InvalidCode => Some("code"),
             _ => None,
         }
     }

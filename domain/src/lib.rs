@@ -14,6 +14,7 @@ pub mod ledger;
 pub mod page;
 mod schema;
 pub mod types;
+pub mod volunteering;
 
 use chrono::TimeDelta;
 
@@ -24,12 +25,16 @@ pub use error::{DomainError, DomainResult, ErrorCode};
 pub struct Settings {
     /// How long a refresh token may be traded for a new session.
     pub refresh_token_ttl: TimeDelta,
+    /// The most points one resident can earn on one day (China Standard Time), across all
+    /// activities.
+    pub daily_points_cap: i64,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
             refresh_token_ttl: TimeDelta::days(30),
+            daily_points_cap: 100,
         }
     }
 }
@@ -65,6 +70,10 @@ impl Services {
 
     pub fn catalogue(&self) -> catalogue::Catalogue<'_> {
         catalogue::Catalogue::new(self)
+    }
+
+    pub fn volunteering(&self) -> volunteering::Volunteering<'_> {
+        volunteering::Volunteering::new(self)
     }
 
     pub fn audit(&self) -> audit::AuditTrail<'_> {

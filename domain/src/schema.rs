@@ -162,6 +162,59 @@ diesel::joinable!(product -> category (category_id));
 diesel::joinable!(product_community -> product (product_id));
 diesel::joinable!(product_community -> community (community_id));
 
+diesel::table! {
+    activity (id) {
+        id -> Text,
+        organisation_id -> Text,
+        category_id -> Text,
+        community_id -> Nullable<Text>,
+        title -> Text,
+        description -> Text,
+        place -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        capacity -> Integer,
+        seats_taken -> Integer,
+        points_per_hour -> BigInt,
+        points_cap -> BigInt,
+        status -> Text,
+        code_secret -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    participation (id) {
+        id -> Text,
+        activity_id -> Text,
+        user_id -> Text,
+        status -> Text,
+        manual -> Bool,
+        recorded_by -> Nullable<Text>,
+        checked_in_at -> Nullable<Timestamp>,
+        checked_out_at -> Nullable<Timestamp>,
+        verified_at -> Nullable<Timestamp>,
+        verified_by -> Nullable<Text>,
+        verified_minutes -> Nullable<Integer>,
+        points_awarded -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    daily_points (user_id, day) {
+        user_id -> Text,
+        day -> Text,
+        points -> BigInt,
+    }
+}
+
+diesel::joinable!(activity -> organisation (organisation_id));
+diesel::joinable!(activity -> category (category_id));
+diesel::joinable!(participation -> activity (activity_id));
+diesel::joinable!(participation -> app_user (user_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     community,
     app_user,
@@ -172,5 +225,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_event,
     category,
     product,
-    product_community
+    product_community,
+    activity,
+    participation,
+    daily_points
 );

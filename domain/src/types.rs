@@ -52,6 +52,8 @@ id_type!(OrganisationId);
 id_type!(AccountId);
 id_type!(TransferId);
 id_type!(ProductId);
+id_type!(ActivityId);
+id_type!(ParticipationId);
 
 /// An amount of volunteer points. Always a whole number; arithmetic is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

@@ -44,7 +44,7 @@ pub struct Category {
 }
 
 impl Category {
-    fn leaf(c: domain::Category) -> Self {
+    pub fn leaf(c: domain::Category) -> Self {
         Self {
             id: ID::new(c.id),
             name_zh: c.name_zh,

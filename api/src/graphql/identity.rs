@@ -54,6 +54,14 @@ impl User {
         ctx.answer(result).map(|c| Some(Community(c)))
     }
 
+    /// Verified volunteer service, kept apart from points (they never expire).
+    async fn service_record(
+        &self,
+        ctx: &Context,
+    ) -> FieldResult<super::volunteering::ServiceRecord> {
+        super::volunteering::service_record(ctx, self.0.id.clone()).await
+    }
+
     /// The person's volunteer-points wallet.
     async fn wallet(&self, ctx: &Context) -> FieldResult<Account> {
         let id = self.0.id.clone();

@@ -8,6 +8,7 @@ mod identity;
 mod ledger;
 mod relay;
 mod root;
+mod volunteering;
 
 use std::sync::{Arc, Mutex};
 

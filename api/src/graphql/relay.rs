@@ -11,6 +11,7 @@ use super::catalogue::Product;
 use super::directory::{Community, Organisation};
 use super::identity::User;
 use super::ledger::{Account, Transfer};
+use super::volunteering::Activity;
 
 /// `Type:uuid`, base64url-encoded: clients treat it as opaque.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +50,10 @@ impl GlobalId {
 }
 
 /// Anything with a global id can be fetched again with `node(id:)`.
-#[graphql_interface(for = [User, Community, Organisation, Product, Account, Transfer], context = Context)]
+#[graphql_interface(
+    for = [User, Community, Organisation, Product, Activity, Account, Transfer],
+    context = Context
+)]
 #[expect(
     dead_code,
     reason = "juniper reads the trait's shape; the objects resolve `id` themselves"

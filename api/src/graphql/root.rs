@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 use juniper::{FieldResult, GraphQLObject, ID, graphql_object};
 use linli_domain::DomainError;
-use linli_domain::types::{AccountId, CommunityId, OrganisationId, ProductId, TransferId};
+use linli_domain::types::{
+    AccountId, ActivityId, CommunityId, OrganisationId, ProductId, TransferId,
+};
 
 use super::Context;
 use super::catalogue::{self, Category, ProductConnection};
@@ -11,6 +13,7 @@ use super::directory::{self, CommunityConnection, Membership, OrganisationConnec
 use super::identity::{self, User};
 use super::ledger::{self, LedgerTotals, TransferPayload};
 use super::relay::{GlobalId, NodeValue, connection, page_request};
+use super::volunteering::{self, ActivityConnection, ActivityStatus};
 
 pub struct Query;
 
@@ -38,6 +41,10 @@ impl Query {
             },
             "Product" => match ProductId::parse(&global.id) {
                 Some(id) => catalogue::product(ctx, id).await.map(NodeValue::from),
+                None => return Ok(None),
+            },
+            "Activity" => match ActivityId::parse(&global.id) {
+                Some(id) => volunteering::activity(ctx, id).await.map(NodeValue::from),
                 None => return Ok(None),
             },
             "Account" => match AccountId::parse(&global.id) {
@@ -81,6 +88,16 @@ impl Query {
         after: Option<String>,
     ) -> FieldResult<ProductConnection> {
         catalogue::products(ctx, filter, order_by, first, after).await
+    }
+
+    /// Upcoming published volunteer activities, soonest first.
+    async fn activities(
+        ctx: &Context,
+        filter: Option<volunteering::ActivityFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> FieldResult<ActivityConnection> {
+        volunteering::activities(ctx, filter, first, after).await
     }
 
     /// Organisations the signed-in person belongs to.
@@ -281,6 +298,94 @@ impl Mutation {
         input: catalogue::ProductIdInput,
     ) -> FieldResult<catalogue::ProductPayload> {
         catalogue::step(ctx, input, catalogue::Step::Retire).await
+    }
+
+    /// Members of a verified organisation: draft an activity.
+    async fn create_activity(
+        ctx: &Context,
+        input: volunteering::CreateActivityInput,
+    ) -> FieldResult<volunteering::ActivityPayload> {
+        volunteering::create_activity(ctx, input).await
+    }
+
+    /// Members: open a drafted activity for sign-up.
+    async fn publish_activity(
+        ctx: &Context,
+        input: volunteering::ActivityIdInput,
+    ) -> FieldResult<volunteering::ActivityPayload> {
+        volunteering::change_status(ctx, input, ActivityStatus::Published).await
+    }
+
+    /// Members: mark a published activity as held.
+    async fn complete_activity(
+        ctx: &Context,
+        input: volunteering::ActivityIdInput,
+    ) -> FieldResult<volunteering::ActivityPayload> {
+        volunteering::change_status(ctx, input, ActivityStatus::Completed).await
+    }
+
+    /// Members: cancel a published activity; every sign-up is released.
+    async fn cancel_activity(
+        ctx: &Context,
+        input: volunteering::ActivityIdInput,
+    ) -> FieldResult<volunteering::ActivityPayload> {
+        volunteering::change_status(ctx, input, ActivityStatus::Cancelled).await
+    }
+
+    /// Residents: sign up (a seat, or a place on the waitlist).
+    async fn sign_up_for_activity(
+        ctx: &Context,
+        input: volunteering::ActivityIdInput,
+    ) -> FieldResult<volunteering::ParticipationPayload> {
+        volunteering::resident_step(ctx, input, volunteering::ResidentStep::SignUp).await
+    }
+
+    /// Residents: cancel before the start; the first waitlisted gets the seat.
+    async fn cancel_sign_up(
+        ctx: &Context,
+        input: volunteering::ActivityIdInput,
+    ) -> FieldResult<volunteering::ParticipationPayload> {
+        volunteering::resident_step(ctx, input, volunteering::ResidentStep::Cancel).await
+    }
+
+    /// Residents: check in with the code on the organiser's screen.
+    async fn check_in(
+        ctx: &Context,
+        input: volunteering::CheckInput,
+    ) -> FieldResult<volunteering::ParticipationPayload> {
+        volunteering::check(ctx, input, false).await
+    }
+
+    /// Residents: check out with the current code.
+    async fn check_out(
+        ctx: &Context,
+        input: volunteering::CheckInput,
+    ) -> FieldResult<volunteering::ParticipationPayload> {
+        volunteering::check(ctx, input, true).await
+    }
+
+    /// Organisers: record attendance by hand (service hours only, never points).
+    async fn record_attendance(
+        ctx: &Context,
+        input: volunteering::RecordAttendanceInput,
+    ) -> FieldResult<volunteering::ParticipationPayload> {
+        volunteering::record_attendance(ctx, input).await
+    }
+
+    /// Another member verifies one participation: hours recorded, points earned once.
+    async fn verify_attendance(
+        ctx: &Context,
+        input: volunteering::VerifyAttendanceInput,
+    ) -> FieldResult<volunteering::VerifyAttendancePayload> {
+        volunteering::verify(ctx, input).await
+    }
+
+    /// Verify every checked-out participation of an activity at once.
+    async fn verify_activity_attendance(
+        ctx: &Context,
+        input: volunteering::ActivityIdInput,
+    ) -> FieldResult<volunteering::VerifyAttendancePayload> {
+        volunteering::verify_all(ctx, input).await
     }
 
     /// Staff: move points from issuance into a verified organisation's budget.

@@ -11,3 +11,11 @@ pub use model::{
     ProductView,
 };
 pub use service::{Catalogue, ProductReview};
+
+/// True when `id` names a category (activities are categorised like products).
+pub(crate) fn category_exists(
+    conn: &mut crate::db::DbConnection,
+    id: &str,
+) -> crate::DomainResult<bool> {
+    Ok(store::categories(conn)?.iter().any(|c| c.id == id))
+}

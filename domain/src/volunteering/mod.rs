@@ -1,0 +1,13 @@
+//! Volunteering (共创活动): activities, sign-up with a waitlist, check-in and check-out with a
+//! rotating code, verification by another member, and the points and service hours it yields.
+
+mod code;
+pub mod model;
+pub mod service;
+mod store;
+
+pub use model::{
+    Activity, ActivityFilter, ActivityStatus, CheckInCode, NewActivity, Participation,
+    ParticipationStatus, ServiceRecord, Verification,
+};
+pub use service::Volunteering;

@@ -1,0 +1,157 @@
+//! Volunteering values and the rules for turning attendance into minutes and points.
+
+use chrono::{NaiveDateTime, TimeDelta};
+
+use crate::types::{ActivityId, CommunityId, OrganisationId, ParticipationId, UserId};
+
+macro_rules! text_enum {
+    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(raw: &str) -> Option<Self> {
+                match raw { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+text_enum!(ActivityStatus {
+    Draft => "DRAFT",
+    Published => "PUBLISHED",
+    Completed => "COMPLETED",
+    Cancelled => "CANCELLED",
+});
+
+text_enum!(ParticipationStatus {
+    Registered => "REGISTERED",
+    Waitlisted => "WAITLISTED",
+    Cancelled => "CANCELLED",
+});
+
+/// Check-in opens this long before the start and check-out closes this long after the end.
+pub const GRACE: TimeDelta = TimeDelta::minutes(15);
+/// Attendance shorter than this (within the activity's window) is not verified.
+pub const MINIMUM_MINUTES: i64 = 15;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activity {
+    pub id: ActivityId,
+    pub organisation_id: OrganisationId,
+    pub category_id: String,
+    pub community_id: Option<CommunityId>,
+    pub title: String,
+    pub description: String,
+    pub place: String,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: NaiveDateTime,
+    pub capacity: i32,
+    pub seats_taken: i32,
+    pub points_per_hour: i64,
+    pub points_cap: i64,
+    pub status: ActivityStatus,
+    pub created_at: NaiveDateTime,
+}
+
+impl Activity {
+    /// The rule that prices attendance, recorded on every EARN it produces.
+    pub fn rule(&self, daily_cap: i64) -> String {
+        format!(
+            "每小时 {} 分，单次上限 {} 分，每日上限 {} 分",
+            self.points_per_hour, self.points_cap, daily_cap
+        )
+    }
+
+    pub fn check_in_open(&self, now: NaiveDateTime) -> bool {
+        now >= self.starts_at - GRACE && now <= self.ends_at + GRACE
+    }
+
+    /// Minutes of `from..until` inside the activity's own window.
+    pub fn minutes_within(&self, from: NaiveDateTime, until: NaiveDateTime) -> i64 {
+        let start = from.max(self.starts_at);
+        let end = until.min(self.ends_at);
+        (end - start).num_minutes().max(0)
+    }
+
+    /// Points for `minutes` of verified service, before the daily cap.
+    pub fn points_for(&self, minutes: i64) -> i64 {
+        (self.points_per_hour.saturating_mul(minutes) / 60).min(self.points_cap)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewActivity {
+    pub organisation_id: OrganisationId,
+    pub category_id: String,
+    pub community_id: Option<String>,
+    pub title: String,
+    pub description: String,
+    pub place: String,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: NaiveDateTime,
+    pub capacity: i32,
+    pub points_per_hour: i64,
+    pub points_cap: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ActivityFilter {
+    pub community_id: Option<CommunityId>,
+    pub category_id: Option<String>,
+    pub organisation_id: Option<OrganisationId>,
+    /// Activities starting at or after (default: those not yet over).
+    pub from: Option<NaiveDateTime>,
+    pub until: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Participation {
+    pub id: ParticipationId,
+    pub activity_id: ActivityId,
+    pub user_id: UserId,
+    pub display_name: String,
+    pub status: ParticipationStatus,
+    /// 1 for the first in line; only for waitlisted participations.
+    pub waitlist_position: Option<i64>,
+    pub manual: bool,
+    pub checked_in_at: Option<NaiveDateTime>,
+    pub checked_out_at: Option<NaiveDateTime>,
+    pub verified_at: Option<NaiveDateTime>,
+    pub verified_minutes: Option<i32>,
+    pub points_awarded: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+/// The code an organiser's screen shows now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckInCode {
+    pub code: String,
+    pub changes_at: NaiveDateTime,
+}
+
+/// The outcome of verifying one participation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    pub participation: Participation,
+    pub minutes: i64,
+    pub points: i64,
+}
+
+/// A resident's permanent record of verified service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceRecord {
+    pub total_minutes: i64,
+    pub activities: i64,
+    /// (category id, minutes), largest first.
+    pub by_category: Vec<(String, i64)>,
+}
+
+/// The calendar day in China Standard Time (UTC+8, no daylight saving) of an instant.
+pub fn china_day(at: NaiveDateTime) -> String {
+    (at + TimeDelta::hours(8)).format("%Y-%m-%d").to_string()
+}

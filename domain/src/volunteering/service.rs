@@ -1,0 +1,582 @@
+//! Volunteering use cases.
+
+use chrono::NaiveDateTime;
+
+use super::code;
+use super::model::{
+    Activity, ActivityFilter, ActivityStatus, CheckInCode, MINIMUM_MINUTES, NewActivity,
+    Participation, ParticipationStatus, ServiceRecord, Verification, china_day,
+};
+use super::store::{self, NewParticipation};
+use crate::Services;
+use crate::db::DbConnection;
+use crate::directory::{self, OrganisationStatus};
+use crate::error::{DomainError, DomainResult};
+use crate::identity::{self, Actor};
+use crate::ledger;
+use crate::page::{Page, PageRequest};
+use crate::types::{
+    ActivityId, CommunityId, OrganisationId, ParticipationId, Points, UserId, text,
+};
+
+pub struct Volunteering<'a> {
+    services: &'a Services,
+}
+
+impl<'a> Volunteering<'a> {
+    pub(crate) fn new(services: &'a Services) -> Self {
+        Self { services }
+    }
+
+    /// A member of a verified organisation drafts an activity.
+    pub fn create_activity(&self, actor: &Actor, input: NewActivity) -> DomainResult<Activity> {
+        let user = actor.user_id()?;
+        if input.ends_at <= input.starts_at {
+            return Err(DomainError::invalid("endsAt", "结束时间须晚于开始时间"));
+        }
+        if (input.ends_at - input.starts_at).num_hours() > 24 {
+            return Err(DomainError::invalid("endsAt", "单次活动不能超过 24 小时"));
+        }
+        if !(1..=10_000).contains(&input.capacity) {
+            return Err(DomainError::invalid("capacity", "名额须在 1 到 10000 之间"));
+        }
+        if !(0..=1_000).contains(&input.points_per_hour) {
+            return Err(DomainError::invalid(
+                "pointsPerHour",
+                "每小时积分须在 0 到 1000 之间",
+            ));
+        }
+        if !(0..=10_000).contains(&input.points_cap) {
+            return Err(DomainError::invalid(
+                "pointsCap",
+                "单次积分上限须在 0 到 10000 之间",
+            ));
+        }
+        let community_id = input
+            .community_id
+            .as_deref()
+            .map(|raw| {
+                CommunityId::parse(raw)
+                    .ok_or_else(|| DomainError::invalid("communityId", "社区编号不正确"))
+            })
+            .transpose()?;
+        let now = self.services.clock.now();
+        let activity = Activity {
+            id: ActivityId::generate(),
+            organisation_id: input.organisation_id.clone(),
+            category_id: text(&input.category_id, "categoryId", 1, 40)?,
+            community_id,
+            title: text(&input.title, "title", 2, 60)?,
+            description: text(&input.description, "description", 0, 5000)?,
+            place: text(&input.place, "place", 2, 100)?,
+            starts_at: input.starts_at,
+            ends_at: input.ends_at,
+            capacity: input.capacity,
+            seats_taken: 0,
+            points_per_hour: input.points_per_hour,
+            points_cap: input.points_cap,
+            status: ActivityStatus::Draft,
+            created_at: now,
+        };
+        self.services.db.write(|conn| {
+            require_verified_member(conn, &activity.organisation_id, user)?;
+            if !crate::catalogue::category_exists(conn, &activity.category_id)? {
+                return Err(DomainError::invalid("categoryId", "分类不存在"));
+            }
+            if let Some(community) = &activity.community_id {
+                directory::store::find_community(conn, community)?
+                    .ok_or_else(|| DomainError::invalid("communityId", "社区不存在"))?;
+            }
+            store::insert_activity(conn, &activity, &code::new_secret())?;
+            Ok(activity.clone())
+        })
+    }
+
+    /// Draft → published (open for sign-up), published → completed, published → cancelled
+    /// (which frees every seat and the waitlist).
+    pub fn change_status(
+        &self,
+        actor: &Actor,
+        id: &ActivityId,
+        to: ActivityStatus,
+    ) -> DomainResult<Activity> {
+        let user = actor.user_id()?;
+        let from = match to {
+            ActivityStatus::Published => ActivityStatus::Draft,
+            ActivityStatus::Completed | ActivityStatus::Cancelled => ActivityStatus::Published,
+            ActivityStatus::Draft => return Err(DomainError::InvalidState("活动不能改回草稿")),
+        };
+        let now = self.services.clock.now();
+        self.services.db.write(|conn| {
+            let activity = find(conn, id)?;
+            if to == ActivityStatus::Published {
+                require_verified_member(conn, &activity.organisation_id, user)?;
+                if activity.ends_at <= now {
+                    return Err(DomainError::InvalidState("活动已结束，不能发布"));
+                }
+            } else if !actor.is_staff() {
+                require_member(conn, &activity.organisation_id, user)?;
+            }
+            if !store::change_activity_status(conn, id, from, to)? {
+                return Err(DomainError::InvalidState("活动当前状态不允许此操作"));
+            }
+            if to == ActivityStatus::Cancelled {
+                store::free_all_seats(conn, id, now)?;
+            }
+            find(conn, id)
+        })
+    }
+
+    pub fn activity(&self, actor: &Actor, id: &ActivityId) -> DomainResult<Activity> {
+        self.services.db.read(|conn| {
+            let activity = find(conn, id)?;
+            if activity.status == ActivityStatus::Draft
+                && !may_organise(conn, actor, &activity.organisation_id)?
+            {
+                return Err(DomainError::NotFound { what: "活动" });
+            }
+            Ok(activity)
+        })
+    }
+
+    /// Published activities that have not started yet (or start after `from`), soonest first.
+    pub fn upcoming(
+        &self,
+        filter: &ActivityFilter,
+        page: &PageRequest,
+    ) -> DomainResult<Page<Activity>> {
+        let after = page
+            .after
+            .as_deref()
+            .map(|raw| {
+                raw.split_once('|')
+                    .and_then(|(at, id)| {
+                        NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M:%S%.f")
+                            .ok()
+                            .map(|at| (at, id.to_owned()))
+                    })
+                    .ok_or_else(|| DomainError::invalid("after", "游标不正确"))
+            })
+            .transpose()?;
+        let from = filter.from.unwrap_or_else(|| self.services.clock.now());
+        self.services.db.read(|conn| {
+            let (mut items, total) =
+                store::upcoming(conn, filter, from, after.clone(), page.limit())?;
+            Ok(Page::from_overfetch(&mut items, page, total))
+        })
+    }
+
+    /// A resident signs up: a seat if one is free, otherwise a place on the waitlist.
+    pub fn sign_up(&self, actor: &Actor, id: &ActivityId) -> DomainResult<Participation> {
+        let user = actor.user_id()?;
+        let participation_id = ParticipationId::generate();
+        let now = self.services.clock.now();
+        self.services.db.write(|conn| {
+            let activity = find(conn, id)?;
+            if activity.status != ActivityStatus::Published || activity.starts_at <= now {
+                return Err(DomainError::InvalidState("活动未开放报名"));
+            }
+            if let Some(existing) = store::participation_of(conn, id, user)? {
+                if existing.status != ParticipationStatus::Cancelled {
+                    return Err(DomainError::AlreadySignedUp);
+                }
+                // Signing up again after cancelling joins at the back of the line: the old
+                // (never attended) record gives way to one with a new arrival id.
+                store::delete_cancelled(conn, &existing.id)?;
+            }
+            let status = if store::take_seat(conn, id)? {
+                ParticipationStatus::Registered
+            } else {
+                ParticipationStatus::Waitlisted
+            };
+            store::insert_participation(
+                conn,
+                &NewParticipation {
+                    id: &participation_id,
+                    activity: id,
+                    user,
+                    status,
+                    manual: false,
+                    recorded_by: None,
+                    checked_in_at: None,
+                    checked_out_at: None,
+                    at: now,
+                },
+            )?;
+            with_position(conn, &participation_id)
+        })
+    }
+
+    /// A resident cancels before the start; their seat goes to the first in line.
+    pub fn cancel_sign_up(&self, actor: &Actor, id: &ActivityId) -> DomainResult<Participation> {
+        let user = actor.user_id()?;
+        let now = self.services.clock.now();
+        self.services.db.write(|conn| {
+            let activity = find(conn, id)?;
+            if activity.starts_at <= now {
+                return Err(DomainError::InvalidState("活动已开始，不能取消报名"));
+            }
+            let mine = store::participation_of(conn, id, user)?.ok_or(DomainError::NotSignedUp)?;
+            let from = mine.status;
+            if from == ParticipationStatus::Cancelled
+                || !store::change_participation_status(
+                    conn,
+                    &mine.id,
+                    from,
+                    ParticipationStatus::Cancelled,
+                    now,
+                )?
+            {
+                return Err(DomainError::NotSignedUp);
+            }
+            if from == ParticipationStatus::Registered {
+                promote_or_free(conn, id, now)?;
+            }
+            with_position(conn, &mine.id)
+        })
+    }
+
+    /// What the organiser's screen shows: the code of this minute.
+    pub fn check_in_code(&self, actor: &Actor, id: &ActivityId) -> DomainResult<CheckInCode> {
+        let user = actor.user_id()?;
+        let now = self.services.clock.now();
+        self.services.db.read(|conn| {
+            let activity = find(conn, id)?;
+            require_member(conn, &activity.organisation_id, user)?;
+            let (code, changes_at) = code::current(&store::activity_secret(conn, id)?, now);
+            Ok(CheckInCode { code, changes_at })
+        })
+    }
+
+    /// A registered resident checks in (or out) with the code on the organiser's screen,
+    /// inside the activity's window.
+    pub fn check(
+        &self,
+        actor: &Actor,
+        id: &ActivityId,
+        presented: &str,
+        out: bool,
+    ) -> DomainResult<Participation> {
+        let user = actor.user_id()?;
+        let now = self.services.clock.now();
+        self.services.db.write(|conn| {
+            let activity = find(conn, id)?;
+            let mine = store::participation_of(conn, id, user)?
+                .filter(|p| p.status == ParticipationStatus::Registered)
+                .ok_or(DomainError::NotSignedUp)?;
+            if activity.status != ActivityStatus::Published || !activity.check_in_open(now) {
+                return Err(DomainError::OutsideWindow);
+            }
+            if !code::accepts(&store::activity_secret(conn, id)?, now, presented) {
+                return Err(DomainError::InvalidCode);
+            }
+            let done = if out {
+                store::check_out(conn, &mine.id, now)?
+            } else {
+                store::check_in(conn, &mine.id, now)?
+            };
+            if !done {
+                return Err(DomainError::InvalidState(if out {
+                    "请先签到；每次报名只能签退一次"
+                } else {
+                    "已签到"
+                }));
+            }
+            with_position(conn, &mine.id)
+        })
+    }
+
+    /// An organiser records attendance by hand for someone without a phone: service hours
+    /// only. Asking for points is refused — public volunteer-points rules require a check-in.
+    pub fn record_attendance(
+        &self,
+        actor: &Actor,
+        id: &ActivityId,
+        resident: &str,
+        from: NaiveDateTime,
+        until: NaiveDateTime,
+        wants_points: bool,
+    ) -> DomainResult<Participation> {
+        if wants_points {
+            return Err(DomainError::NoPointsForManualAttendance);
+        }
+        let user = actor.user_id()?;
+        if until <= from {
+            return Err(DomainError::invalid("until", "签退时间须晚于签到时间"));
+        }
+        let login = identity::model::LoginIdentifier::parse(resident)
+            .map_err(|_| DomainError::invalid("resident", "请填写居民的邮箱或手机号"))?;
+        let participation_id = ParticipationId::generate();
+        let now = self.services.clock.now();
+        self.services.db.write(|conn| {
+            let activity = find(conn, id)?;
+            require_member(conn, &activity.organisation_id, user)?;
+            let (person, _) = identity::store::find_by_login(conn, &login)?
+                .ok_or_else(|| DomainError::invalid("resident", "找不到该居民"))?;
+            if activity.minutes_within(from, until) == 0 {
+                return Err(DomainError::OutsideWindow);
+            }
+            store::insert_participation(
+                conn,
+                &NewParticipation {
+                    id: &participation_id,
+                    activity: id,
+                    user: &person.id,
+                    status: ParticipationStatus::Registered,
+                    manual: true,
+                    recorded_by: Some(user),
+                    checked_in_at: Some(from),
+                    checked_out_at: Some(until),
+                    at: now,
+                },
+            )?;
+            with_position(conn, &participation_id)
+        })
+    }
+
+    /// Another member of the organising organisation verifies one participation: minutes in
+    /// the window, points by the activity's rule within the daily cap, one EARN transfer from
+    /// the organisation's budget. Runs at most once per participation.
+    pub fn verify(&self, actor: &Actor, id: &ParticipationId) -> DomainResult<Verification> {
+        let verifier = actor.user_id()?;
+        let now = self.services.clock.now();
+        let daily_cap = self.services.settings.daily_points_cap;
+        self.services
+            .db
+            .write(|conn| verify_one(conn, verifier, id, now, daily_cap))
+    }
+
+    /// Verifies every checked-out, unverified participation of an activity, each in its own
+    /// transaction (one failure does not undo the others); returns what was verified.
+    pub fn verify_all(&self, actor: &Actor, id: &ActivityId) -> DomainResult<Vec<Verification>> {
+        let verifier = actor.user_id()?;
+        let daily_cap = self.services.settings.daily_points_cap;
+        let pending: Vec<ParticipationId> = self.services.db.read(|conn| {
+            let activity = find(conn, id)?;
+            require_member(conn, &activity.organisation_id, verifier)?;
+            Ok(store::sheet(conn, id)?
+                .into_iter()
+                .filter(|p| {
+                    p.checked_out_at.is_some() && p.verified_at.is_none() && &p.user_id != verifier
+                })
+                .map(|p| p.id)
+                .collect())
+        })?;
+        let mut done = Vec::new();
+        for participation in pending {
+            let now = self.services.clock.now();
+            match self
+                .services
+                .db
+                .write(|conn| verify_one(conn, verifier, &participation, now, daily_cap))
+            {
+                Ok(v) => done.push(v),
+                Err(DomainError::AlreadyVerified | DomainError::AttendanceTooShort { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(done)
+    }
+
+    /// The attendance sheet, live: members of the organisation and staff.
+    pub fn sheet(&self, actor: &Actor, id: &ActivityId) -> DomainResult<Vec<Participation>> {
+        self.services.db.read(|conn| {
+            let activity = find(conn, id)?;
+            if !may_organise(conn, actor, &activity.organisation_id)? {
+                return Err(DomainError::Forbidden);
+            }
+            store::sheet(conn, id)
+        })
+    }
+
+    /// The caller's own participation in an activity, if any.
+    pub fn my_participation(
+        &self,
+        actor: &Actor,
+        id: &ActivityId,
+    ) -> DomainResult<Option<Participation>> {
+        let user = actor.user_id()?;
+        self.services
+            .db
+            .read(|conn| match store::participation_of(conn, id, user)? {
+                Some(p) => with_position(conn, &p.id).map(Some),
+                None => Ok(None),
+            })
+    }
+
+    /// A person's verified service hours: their own, or anyone's for staff.
+    pub fn service_record(&self, actor: &Actor, user: &UserId) -> DomainResult<ServiceRecord> {
+        if actor.user_id()? != user && !actor.is_staff() {
+            return Err(DomainError::Forbidden);
+        }
+        self.services
+            .db
+            .read(|conn| store::service_record(conn, user))
+    }
+}
+
+fn verify_one(
+    conn: &mut DbConnection,
+    verifier: &UserId,
+    id: &ParticipationId,
+    now: NaiveDateTime,
+    daily_cap: i64,
+) -> DomainResult<Verification> {
+    let participation = store::find_participation(conn, id)?.ok_or(DomainError::NotFound {
+        what: "参与记录",
+    })?;
+    let activity = find(conn, &participation.activity_id)?;
+    require_member(conn, &activity.organisation_id, verifier)?;
+    if &participation.user_id == verifier {
+        return Err(DomainError::SelfVerification);
+    }
+    if participation.verified_at.is_some() {
+        return Err(DomainError::AlreadyVerified);
+    }
+    let (Some(checked_in), Some(checked_out)) =
+        (participation.checked_in_at, participation.checked_out_at)
+    else {
+        return Err(DomainError::InvalidState("尚未签到签退，不能核验"));
+    };
+    let minutes = activity.minutes_within(checked_in, checked_out);
+    if minutes < MINIMUM_MINUTES {
+        return Err(DomainError::AttendanceTooShort {
+            minimum: MINIMUM_MINUTES,
+        });
+    }
+    // Hand-recorded attendance counts as service hours, never as points.
+    let mut points = if participation.manual {
+        0
+    } else {
+        activity.points_for(minutes)
+    };
+    let day = china_day(activity.starts_at);
+    if points > 0 {
+        let earned_today = store::lock_daily_points(conn, &participation.user_id, &day)?;
+        points = points.min((daily_cap - earned_today).max(0));
+    }
+    if !store::mark_verified(conn, id, verifier, minutes, points, now)? {
+        return Err(DomainError::AlreadyVerified);
+    }
+    if points > 0 {
+        store::add_daily_points(conn, &participation.user_id, &day, points)?;
+        let budget = ledger::store::owned_account(
+            conn,
+            ledger::AccountKind::Budget,
+            activity.organisation_id.as_str(),
+        )?
+        .ok_or_else(|| DomainError::internal("organisation without budget"))?;
+        let wallet = ledger::store::owned_account(
+            conn,
+            ledger::AccountKind::Wallet,
+            participation.user_id.as_str(),
+        )?
+        .ok_or_else(|| DomainError::internal("resident without wallet"))?;
+        let key = ledger::store::scoped_key("participation", id.as_str());
+        let rule = activity.rule(daily_cap);
+        let reason = format!("参加「{}」服务 {} 分钟", activity.title, minutes);
+        let posted = ledger::store::post(
+            conn,
+            &ledger::store::NewTransfer {
+                debit: &budget.id,
+                credit: &wallet.id,
+                amount: Points::positive(points, "points")?,
+                code: ledger::TransferCode::Earn,
+                actor: Some(verifier),
+                reason: &reason,
+                cause: Some(&ledger::Cause {
+                    kind: "participation".to_owned(),
+                    id: id.to_string(),
+                }),
+                rule: Some(&rule),
+                reverses: None,
+                idempotency_key: &key,
+                request_hash: &ledger::store::request_hash(&["EARN", id.as_str()]),
+                at: now,
+            },
+        );
+        match posted {
+            Err(DomainError::InsufficientPoints) => return Err(DomainError::InsufficientBudget),
+            other => {
+                other?;
+            }
+        }
+    }
+    Ok(Verification {
+        participation: with_position(conn, id)?,
+        minutes,
+        points,
+    })
+}
+
+/// Gives a freed seat to the first in line, or frees it when nobody waits. A promotion that
+/// loses a race (someone else promoted that person) tries the next in line.
+fn promote_or_free(
+    conn: &mut DbConnection,
+    id: &ActivityId,
+    now: NaiveDateTime,
+) -> DomainResult<()> {
+    while let Some(next) = store::first_waitlisted(conn, id)? {
+        if store::change_participation_status(
+            conn,
+            &next,
+            ParticipationStatus::Waitlisted,
+            ParticipationStatus::Registered,
+            now,
+        )? {
+            return Ok(());
+        }
+    }
+    store::free_seat(conn, id)
+}
+
+fn with_position(conn: &mut DbConnection, id: &ParticipationId) -> DomainResult<Participation> {
+    let mut p = store::find_participation(conn, id)?.ok_or(DomainError::NotFound {
+        what: "参与记录",
+    })?;
+    if p.status == ParticipationStatus::Waitlisted {
+        p.waitlist_position = Some(store::waitlist_position(conn, &p)?);
+    }
+    Ok(p)
+}
+
+fn find(conn: &mut DbConnection, id: &ActivityId) -> DomainResult<Activity> {
+    store::find_activity(conn, id)?.ok_or(DomainError::NotFound { what: "活动" })
+}
+
+fn require_member(
+    conn: &mut DbConnection,
+    organisation: &OrganisationId,
+    user: &UserId,
+) -> DomainResult<()> {
+    match directory::store::member_role(conn, organisation, user)? {
+        Some(_) => Ok(()),
+        None => Err(DomainError::Forbidden),
+    }
+}
+
+fn require_verified_member(
+    conn: &mut DbConnection,
+    organisation: &OrganisationId,
+    user: &UserId,
+) -> DomainResult<()> {
+    let found = directory::store::find_organisation(conn, organisation)?
+        .ok_or(DomainError::NotFound { what: "组织" })?;
+    require_member(conn, organisation, user)?;
+    if found.status != OrganisationStatus::Verified {
+        return Err(DomainError::OrganisationNotVerified);
+    }
+    Ok(())
+}
+
+fn may_organise(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    organisation: &OrganisationId,
+) -> DomainResult<bool> {
+    Ok(match actor {
+        Actor::User { .. } if actor.is_staff() => true,
+        Actor::User { id, .. } => directory::store::member_role(conn, organisation, id)?.is_some(),
+        Actor::Anonymous => false,
+    })
+}

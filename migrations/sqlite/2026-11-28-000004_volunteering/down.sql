@@ -1,0 +1,3 @@
+DROP TABLE daily_points;
+DROP TABLE participation;
+DROP TABLE activity;
