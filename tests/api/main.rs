@@ -13,3 +13,4 @@ mod identity;
 mod ledger;
 mod ledger_model;
 mod storage;
+mod volunteering;
