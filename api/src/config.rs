@@ -26,6 +26,8 @@ pub struct Config {
     pub refresh_token_ttl: Duration,
     /// The most volunteer points one resident earns per day.
     pub daily_points_cap: i64,
+    /// How often expired redemption holds are released.
+    pub sweep_interval: Duration,
     pub limits: Limits,
 }
 
@@ -146,6 +148,13 @@ impl Config {
             &mut check,
             millis,
         );
+        let sweep_interval = parse_or(&get, "LINLI_SWEEP_INTERVAL_SECS", "30", &mut check, |raw| {
+            raw.parse::<u64>()
+                .ok()
+                .filter(|n| (1..=3600).contains(n))
+                .map(Duration::from_secs)
+                .ok_or_else(|| "expected seconds from 1 to 3600".to_owned())
+        });
         let daily_points_cap = parse_or(&get, "LINLI_DAILY_POINTS_CAP", "100", &mut check, |raw| {
             raw.parse::<i64>()
                 .ok()
@@ -194,6 +203,7 @@ impl Config {
             access_token_ttl: access_token_ttl.unwrap_or(Duration::from_secs(900)),
             refresh_token_ttl: refresh_token_ttl.unwrap_or(Duration::from_secs(2_592_000)),
             daily_points_cap: daily_points_cap.unwrap_or(100),
+            sweep_interval: sweep_interval.unwrap_or(Duration::from_secs(30)),
             limits,
         })
     }

@@ -65,6 +65,10 @@ pub fn server(state: AppState, listener: TcpListener) -> std::io::Result<Server>
             .route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz))
             .route("/metrics", web::get().to(metrics_text))
+            .route(
+                "/statements/{merchant}/{file}",
+                web::get().to(statement_csv),
+            )
             .route("/graphiql", web::get().to(graphiql_page))
             .route("/graphiql/assets/{file}", web::get().to(graphiql_asset))
     })
@@ -399,6 +403,61 @@ fn record(operation: &str, outcome: &str, started: Option<Instant>) {
     if let Some(started) = started {
         metrics::histogram!("linli_graphql_request_duration_seconds", "operation" => operation.to_owned())
             .record(started.elapsed().as_secs_f64());
+    }
+}
+
+/// A merchant's monthly statement as CSV (`/statements/<merchant id>/<YYYY-MM>.csv`), for the
+/// same callers as `merchantStatement`.
+async fn statement_csv(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (merchant, file) = path.into_inner();
+    let json_error = |status: StatusCode, code: &str, message: &str| {
+        respond(Flavour::Json, status, &error_body(code, message))
+    };
+    let actor = match bearer(&req).map(|t| state.shared.tokens.verify(t)) {
+        Some(Ok(actor)) => actor,
+        _ => return json_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "请先登录"),
+    };
+    let (Some(merchant), Some(month)) = (
+        linli_domain::types::MerchantId::parse(&merchant),
+        file.strip_suffix(".csv")
+            .and_then(|m| crate::graphql::parse_month(m).ok()),
+    ) else {
+        return json_error(StatusCode::NOT_FOUND, "NOT_FOUND", "对账单不存在");
+    };
+    let services = state.shared.services.clone();
+    let result = web::block(move || services.rewards().statement(&actor, &merchant, month)).await;
+    match result {
+        Ok(Ok(statement)) => HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"statement-{}.csv\"",
+                    statement.month.format("%Y-%m")
+                ),
+            ))
+            .body(statement.to_csv()),
+        Ok(Err(err)) => {
+            let status = match err.code() {
+                linli_domain::ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+                linli_domain::ErrorCode::NotFound => StatusCode::NOT_FOUND,
+                linli_domain::ErrorCode::InvalidInput => StatusCode::BAD_REQUEST,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            if status == StatusCode::INTERNAL_SERVER_ERROR {
+                tracing::error!(error = ?err, "statement failed");
+            }
+            json_error(status, err.code().as_str(), &err.to_string())
+        }
+        Err(_) => json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "服务器内部错误",
+        ),
     }
 }
 

@@ -41,6 +41,7 @@ pub fn serve(
     services: Services,
     listener: TcpListener,
 ) -> std::io::Result<Server> {
+    spawn_sweeper(services.clone(), config.sweep_interval);
     let shared = Arc::new(Shared {
         services,
         tokens: Tokens::new(&config.jwt_secret, config.access_token_ttl),
@@ -54,6 +55,24 @@ pub fn serve(
         prometheus: prometheus(),
     };
     http::server(state, listener)
+}
+
+/// Releases expired redemption holds in the background, every `interval`.
+fn spawn_sweeper(services: Services, interval: std::time::Duration) {
+    actix_web::rt::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let services = services.clone();
+            match actix_web::web::block(move || services.rewards().expire_due()).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(expired)) => tracing::info!(expired, "released expired redemption holds"),
+                Ok(Err(e)) => tracing::warn!(error = ?e, "redemption sweep failed"),
+                Err(e) => tracing::warn!(error = %e, "redemption sweep did not run"),
+            }
+        }
+    });
 }
 
 /// The process-wide metrics recorder, installed once (tests start many servers in one process).

@@ -55,6 +55,12 @@ error_codes! {
     InsufficientBudget => "INSUFFICIENT_BUDGET",
     NoPointsForManualAttendance => "NO_POINTS_FOR_MANUAL_ATTENDANCE",
     AttendanceTooShort => "ATTENDANCE_TOO_SHORT",
+    OutOfStock => "OUT_OF_STOCK",
+    RedemptionLimitReached => "REDEMPTION_LIMIT_REACHED",
+    RewardUnavailable => "REWARD_UNAVAILABLE",
+    InvalidRedemptionCode => "INVALID_REDEMPTION_CODE",
+    RedemptionExpired => "REDEMPTION_EXPIRED",
+    RedemptionFinished => "REDEMPTION_FINISHED",
     Unavailable => "SERVICE_UNAVAILABLE",
     Internal => "INTERNAL",
 }
@@ -127,6 +133,18 @@ pub enum DomainError {
     NoPointsForManualAttendance,
     #[error("服务时长不足 {minimum} 分钟，不能核验")]
     AttendanceTooShort { minimum: i64 },
+    #[error("该奖励已兑完")]
+    OutOfStock,
+    #[error("本周期内该奖励的兑换次数已达上限")]
+    RedemptionLimitReached,
+    #[error("该奖励当前不可兑换")]
+    RewardUnavailable,
+    #[error("兑换码无效")]
+    InvalidRedemptionCode,
+    #[error("兑换码已过期")]
+    RedemptionExpired,
+    #[error("该兑换已完成、取消或过期")]
+    RedemptionFinished,
     /// The database cannot be reached or the pool is exhausted: fail fast, retry later.
     #[error("服务暂时不可用，请稍后再试")]
     Unavailable(String),
@@ -185,6 +203,12 @@ impl DomainError {
             Self::InsufficientBudget => ErrorCode::InsufficientBudget,
             Self::NoPointsForManualAttendance => ErrorCode::NoPointsForManualAttendance,
             Self::AttendanceTooShort { .. } => ErrorCode::AttendanceTooShort,
+            Self::OutOfStock => ErrorCode::OutOfStock,
+            Self::RedemptionLimitReached => ErrorCode::RedemptionLimitReached,
+            Self::RewardUnavailable => ErrorCode::RewardUnavailable,
+            Self::InvalidRedemptionCode => ErrorCode::InvalidRedemptionCode,
+            Self::RedemptionExpired => ErrorCode::RedemptionExpired,
+            Self::RedemptionFinished => ErrorCode::RedemptionFinished,
             Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::Internal(_) | Self::Database(_) => ErrorCode::Internal,
         }
@@ -200,7 +224,7 @@ impl DomainError {
             Self::IdempotencyKeyReused => Some("idempotencyKey"),
             Self::RecipientNotFound => Some("recipient"),
             Self::OrganisationNameTaken => Some("name"),
-            Self::InvalidCode => Some("code"),
+            Self::InvalidCode | Self::InvalidRedemptionCode => Some("code"),
             _ => None,
         }
     }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod identity;
 pub mod ledger;
 pub mod page;
+pub mod rewards;
 mod schema;
 pub mod types;
 pub mod volunteering;
@@ -74,6 +75,10 @@ impl Services {
 
     pub fn volunteering(&self) -> volunteering::Volunteering<'_> {
         volunteering::Volunteering::new(self)
+    }
+
+    pub fn rewards(&self) -> rewards::Rewards<'_> {
+        rewards::Rewards::new(self)
     }
 
     pub fn audit(&self) -> audit::AuditTrail<'_> {

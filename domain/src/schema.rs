@@ -215,6 +215,57 @@ diesel::joinable!(activity -> category (category_id));
 diesel::joinable!(participation -> activity (activity_id));
 diesel::joinable!(participation -> app_user (user_id));
 
+diesel::table! {
+    merchant (id) {
+        id -> Text,
+        organisation_id -> Text,
+        shop_name -> Text,
+        community_id -> Nullable<Text>,
+        address -> Text,
+        category_id -> Text,
+        opening_hours -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reward (id) {
+        id -> Text,
+        merchant_id -> Text,
+        title -> Text,
+        description -> Text,
+        points_price -> BigInt,
+        stock -> Nullable<Integer>,
+        limit_per_period -> Nullable<Integer>,
+        period_days -> Integer,
+        valid_from -> Timestamp,
+        valid_until -> Nullable<Timestamp>,
+        status -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    redemption (id) {
+        id -> Text,
+        reward_id -> Text,
+        merchant_id -> Text,
+        user_id -> Text,
+        points -> BigInt,
+        code -> Text,
+        status -> Text,
+        expires_at -> Timestamp,
+        idempotency_key -> Text,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        finished_by -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(reward -> merchant (merchant_id));
+diesel::joinable!(redemption -> reward (reward_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     community,
     app_user,
@@ -228,5 +279,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     product_community,
     activity,
     participation,
-    daily_points
+    daily_points,
+    merchant,
+    reward,
+    redemption
 );

@@ -54,6 +54,9 @@ id_type!(TransferId);
 id_type!(ProductId);
 id_type!(ActivityId);
 id_type!(ParticipationId);
+id_type!(MerchantId);
+id_type!(RewardId);
+id_type!(RedemptionId);
 
 /// An amount of volunteer points. Always a whole number; arithmetic is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

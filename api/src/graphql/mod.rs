@@ -7,6 +7,7 @@ mod directory;
 mod identity;
 mod ledger;
 mod relay;
+mod rewards;
 mod root;
 mod volunteering;
 
@@ -20,6 +21,7 @@ use tokio::sync::Semaphore;
 use crate::auth::Tokens;
 use crate::config::Limits;
 pub use relay::{GlobalId, NodeValue};
+pub use rewards::parse_month;
 pub use root::{Mutation, Query};
 
 pub type Schema = RootNode<Query, Mutation, EmptySubscription<Context>>;

@@ -11,6 +11,7 @@ use super::catalogue::Product;
 use super::directory::{Community, Organisation};
 use super::identity::User;
 use super::ledger::{Account, Transfer};
+use super::rewards::{Merchant, Reward};
 use super::volunteering::Activity;
 
 /// `Type:uuid`, base64url-encoded: clients treat it as opaque.
@@ -51,7 +52,7 @@ impl GlobalId {
 
 /// Anything with a global id can be fetched again with `node(id:)`.
 #[graphql_interface(
-    for = [User, Community, Organisation, Product, Activity, Account, Transfer],
+    for = [User, Community, Organisation, Product, Activity, Merchant, Reward, Account, Transfer],
     context = Context
 )]
 #[expect(

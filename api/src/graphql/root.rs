@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use juniper::{FieldResult, GraphQLObject, ID, graphql_object};
 use linli_domain::DomainError;
 use linli_domain::types::{
-    AccountId, ActivityId, CommunityId, OrganisationId, ProductId, TransferId,
+    AccountId, ActivityId, CommunityId, MerchantId, OrganisationId, ProductId, RewardId, TransferId,
 };
 
 use super::Context;
@@ -13,6 +13,9 @@ use super::directory::{self, CommunityConnection, Membership, OrganisationConnec
 use super::identity::{self, User};
 use super::ledger::{self, LedgerTotals, TransferPayload};
 use super::relay::{GlobalId, NodeValue, connection, page_request};
+use super::rewards::{
+    self, DistrictOverview, MerchantStatement, RedemptionConnection, RewardConnection,
+};
 use super::volunteering::{self, ActivityConnection, ActivityStatus};
 
 pub struct Query;
@@ -45,6 +48,14 @@ impl Query {
             },
             "Activity" => match ActivityId::parse(&global.id) {
                 Some(id) => volunteering::activity(ctx, id).await.map(NodeValue::from),
+                None => return Ok(None),
+            },
+            "Merchant" => match MerchantId::parse(&global.id) {
+                Some(id) => rewards::merchant(ctx, id).await.map(NodeValue::from),
+                None => return Ok(None),
+            },
+            "Reward" => match RewardId::parse(&global.id) {
+                Some(id) => rewards::reward(ctx, id).await.map(NodeValue::from),
                 None => return Ok(None),
             },
             "Account" => match AccountId::parse(&global.id) {
@@ -98,6 +109,39 @@ impl Query {
         after: Option<String>,
     ) -> FieldResult<ActivityConnection> {
         volunteering::activities(ctx, filter, first, after).await
+    }
+
+    /// Rewards residents can redeem now, newest first.
+    async fn rewards(
+        ctx: &Context,
+        filter: Option<rewards::RewardFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> FieldResult<RewardConnection> {
+        rewards::rewards(ctx, filter, first, after).await
+    }
+
+    /// The signed-in resident's redemptions, newest first.
+    async fn my_redemptions(
+        ctx: &Context,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> FieldResult<RedemptionConnection> {
+        rewards::my_redemptions(ctx, first, after).await
+    }
+
+    /// Operators and staff: a merchant's statement for a month (`YYYY-MM`).
+    async fn merchant_statement(
+        ctx: &Context,
+        merchant_id: ID,
+        month: String,
+    ) -> FieldResult<MerchantStatement> {
+        rewards::statement(ctx, merchant_id, month).await
+    }
+
+    /// Staff: points captured across the alliance in a month (`YYYY-MM`).
+    async fn district_overview(ctx: &Context, month: String) -> FieldResult<DistrictOverview> {
+        rewards::overview(ctx, month).await
     }
 
     /// Organisations the signed-in person belongs to.
@@ -386,6 +430,70 @@ impl Mutation {
         input: volunteering::ActivityIdInput,
     ) -> FieldResult<volunteering::VerifyAttendancePayload> {
         volunteering::verify_all(ctx, input).await
+    }
+
+    /// Owners of a verified organisation: apply to join the business alliance.
+    async fn apply_for_merchant(
+        ctx: &Context,
+        input: rewards::ApplyForMerchantInput,
+    ) -> FieldResult<rewards::MerchantPayload> {
+        rewards::apply(ctx, input).await
+    }
+
+    /// Staff: admit a merchant (or re-admit a suspended one).
+    async fn admit_merchant(
+        ctx: &Context,
+        input: rewards::MerchantIdInput,
+    ) -> FieldResult<rewards::MerchantPayload> {
+        rewards::set_merchant_status(ctx, input, true).await
+    }
+
+    /// Staff: suspend a merchant.
+    async fn suspend_merchant(
+        ctx: &Context,
+        input: rewards::MerchantIdInput,
+    ) -> FieldResult<rewards::MerchantPayload> {
+        rewards::set_merchant_status(ctx, input, false).await
+    }
+
+    /// Operators: offer a reward for points.
+    async fn create_reward(
+        ctx: &Context,
+        input: rewards::CreateRewardInput,
+    ) -> FieldResult<rewards::RewardPayload> {
+        rewards::create_reward(ctx, input).await
+    }
+
+    /// Operators: pause, resume or retire a reward.
+    async fn set_reward_status(
+        ctx: &Context,
+        input: rewards::SetRewardStatusInput,
+    ) -> FieldResult<rewards::RewardPayload> {
+        rewards::set_reward_status(ctx, input).await
+    }
+
+    /// Residents: redeem a reward; the points are held until the merchant confirms the code.
+    async fn redeem_reward(
+        ctx: &Context,
+        input: rewards::RedeemRewardInput,
+    ) -> FieldResult<rewards::RedemptionPayload> {
+        rewards::redeem(ctx, input).await
+    }
+
+    /// Operators: confirm the code shown at the counter.
+    async fn confirm_redemption(
+        ctx: &Context,
+        input: rewards::ConfirmRedemptionInput,
+    ) -> FieldResult<rewards::RedemptionPayload> {
+        rewards::confirm(ctx, input).await
+    }
+
+    /// Residents: cancel a pending redemption; points and stock come back.
+    async fn cancel_redemption(
+        ctx: &Context,
+        input: rewards::CancelRedemptionInput,
+    ) -> FieldResult<rewards::RedemptionPayload> {
+        rewards::cancel(ctx, input).await
     }
 
     /// Staff: move points from issuance into a verified organisation's budget.

@@ -296,6 +296,14 @@ pub const ADDRESS_THROTTLE: ThrottlePolicy = ThrottlePolicy {
     lock: TimeDelta::minutes(15),
 };
 
+/// Wrong redemption codes from one merchant operator: ten in ten minutes lock them out for ten
+/// minutes, which makes guessing an 8-character code hopeless.
+pub const REDEMPTION_CODE_THROTTLE: ThrottlePolicy = ThrottlePolicy {
+    max_failures: 10,
+    window: TimeDelta::minutes(10),
+    lock: TimeDelta::minutes(10),
+};
+
 /// One counter row as stored.
 #[derive(Debug, Clone, Copy)]
 pub struct ThrottleState {

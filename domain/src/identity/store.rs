@@ -189,7 +189,7 @@ pub(super) fn revoke_family(
     Ok(())
 }
 
-pub(super) fn throttle_state(
+pub(crate) fn throttle_state(
     conn: &mut DbConnection,
     key: &str,
 ) -> DomainResult<Option<ThrottleState>> {
@@ -213,7 +213,7 @@ pub(super) fn throttle_state(
 
 /// Writes a counter row. There is no portable upsert, so: update, else insert; a concurrent
 /// insert of the same key (PostgreSQL) is absorbed by the savepoint and the update repeated.
-pub(super) fn save_throttle_state(
+pub(crate) fn save_throttle_state(
     conn: &mut DbConnection,
     key: &str,
     state: ThrottleState,
@@ -250,7 +250,7 @@ pub(super) fn save_throttle_state(
     }
 }
 
-pub(super) fn clear_throttle(conn: &mut DbConnection, key: &str) -> DomainResult<()> {
+pub(crate) fn clear_throttle(conn: &mut DbConnection, key: &str) -> DomainResult<()> {
     diesel::delete(login_throttle::table.find(key)).execute(conn)?;
     Ok(())
 }

@@ -175,6 +175,29 @@ pub(crate) fn owned_account(
         .transpose()
 }
 
+/// Takes the row lock of an account until the transaction ends (a no-op update), so that a
+/// use case which reads before it posts sees no concurrent change to that account.
+pub(crate) fn lock_account(conn: &mut DbConnection, id: &AccountId) -> DomainResult<()> {
+    diesel::update(account::table.find(id.as_str()))
+        .set(account::balance.eq(account::balance))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Every account of one kind (e.g. all merchant accounts, for the district overview).
+pub(crate) fn accounts_of_kind(
+    conn: &mut DbConnection,
+    kind: AccountKind,
+) -> DomainResult<Vec<Account>> {
+    account::table
+        .filter(account::kind.eq(kind.as_str()))
+        .select(ACCOUNT_COLUMNS)
+        .load::<AccountRow>(conn)?
+        .into_iter()
+        .map(to_account)
+        .collect()
+}
+
 /// Sum of the balances of every account of one kind.
 pub(crate) fn kind_total(conn: &mut DbConnection, kind: AccountKind) -> DomainResult<i64> {
     let row = diesel::sql_query(

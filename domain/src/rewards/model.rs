@@ -1,0 +1,228 @@
+//! Rewards values and rules.
+
+use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
+
+use crate::types::{CommunityId, MerchantId, OrganisationId, RedemptionId, RewardId, UserId};
+
+macro_rules! text_enum {
+    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(raw: &str) -> Option<Self> {
+                match raw { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+text_enum!(MerchantStatus { Pending => "PENDING", Active => "ACTIVE", Suspended => "SUSPENDED" });
+text_enum!(RewardStatus { Active => "ACTIVE", Paused => "PAUSED", Retired => "RETIRED" });
+text_enum!(RedemptionStatus {
+    Pending => "PENDING",
+    Confirmed => "CONFIRMED",
+    Cancelled => "CANCELLED",
+    Expired => "EXPIRED",
+});
+
+/// How long a redemption code stays valid before the hold is released.
+pub const HOLD_TTL: TimeDelta = TimeDelta::minutes(30);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merchant {
+    pub id: MerchantId,
+    pub organisation_id: OrganisationId,
+    pub shop_name: String,
+    pub community_id: Option<CommunityId>,
+    pub address: String,
+    pub category_id: String,
+    pub opening_hours: String,
+    pub status: MerchantStatus,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewMerchant {
+    pub organisation_id: OrganisationId,
+    pub shop_name: String,
+    pub community_id: Option<String>,
+    pub address: String,
+    pub category_id: String,
+    pub opening_hours: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reward {
+    pub id: RewardId,
+    pub merchant_id: MerchantId,
+    pub title: String,
+    pub description: String,
+    pub points_price: i64,
+    /// Remaining; `None` is unlimited.
+    pub stock: Option<i32>,
+    /// At most this many redemptions per resident per `period_days`.
+    pub limit_per_period: Option<i32>,
+    pub period_days: i32,
+    pub valid_from: NaiveDateTime,
+    pub valid_until: Option<NaiveDateTime>,
+    pub status: RewardStatus,
+    pub created_at: NaiveDateTime,
+}
+
+impl Reward {
+    pub fn available_at(&self, now: NaiveDateTime) -> bool {
+        self.status == RewardStatus::Active
+            && self.valid_from <= now
+            && self.valid_until.is_none_or(|until| now < until)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewReward {
+    pub merchant_id: MerchantId,
+    pub title: String,
+    pub description: String,
+    pub points_price: i64,
+    pub stock: Option<i32>,
+    pub limit_per_period: Option<i32>,
+    pub period_days: i32,
+    pub valid_from: Option<NaiveDateTime>,
+    pub valid_until: Option<NaiveDateTime>,
+}
+
+/// A reward with its merchant, as a browsing page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RewardView {
+    pub reward: Reward,
+    pub merchant: Merchant,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RewardFilter {
+    pub community_id: Option<CommunityId>,
+    pub category_id: Option<String>,
+    pub max_points: Option<i64>,
+    pub merchant_id: Option<MerchantId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redemption {
+    pub id: RedemptionId,
+    pub reward_id: RewardId,
+    pub reward_title: String,
+    pub merchant_id: MerchantId,
+    pub user_id: UserId,
+    pub points: i64,
+    pub code: String,
+    pub status: RedemptionStatus,
+    pub expires_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+/// One confirmed redemption in a merchant's monthly statement, from the ledger's capture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementLine {
+    pub redemption_id: String,
+    pub confirmed_at: NaiveDateTime,
+    pub reward_title: String,
+    pub points: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub merchant: Merchant,
+    /// First day of the month (China Standard Time).
+    pub month: NaiveDate,
+    pub lines: Vec<StatementLine>,
+    /// (reward title, redemptions, points), most points first.
+    pub per_reward: Vec<(String, i64, i64)>,
+    pub total_points: i64,
+}
+
+impl Statement {
+    /// UTF-8 CSV with a byte-order mark, so spreadsheet tools read the Chinese correctly.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::from("\u{feff}兑换编号,确认时间（北京时间）,奖励,积分\r\n");
+        for line in &self.lines {
+            out.push_str(&format!(
+                "{},{},{},{}\r\n",
+                line.redemption_id,
+                (line.confirmed_at + TimeDelta::hours(8)).format("%Y-%m-%d %H:%M:%S"),
+                csv_field(&line.reward_title),
+                line.points
+            ));
+        }
+        out.push_str(&format!(
+            "合计,,{} 笔,{}\r\n",
+            self.lines.len(),
+            self.total_points
+        ));
+        out
+    }
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+/// A counter code: 8 characters from 31 that cannot be confused when read aloud (no 0/O, 1/I/L).
+pub fn new_code() -> String {
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+    let mut bytes = [0u8; 8];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect()
+}
+
+/// The code as a QR image (SVG) for the merchant's scanner.
+pub fn qr_svg(code: &str) -> Option<String> {
+    let qr = qrcode::QrCode::new(format!("linli:redeem:{code}")).ok()?;
+    Some(
+        qr.render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(200, 200)
+            .build(),
+    )
+}
+
+/// The month containing `day`, as UTC instants [start, end) of China Standard Time midnight.
+pub fn month_bounds(month: NaiveDate) -> Option<(NaiveDateTime, NaiveDateTime)> {
+    let first = month.with_day0(0)?;
+    let next = first.checked_add_months(chrono::Months::new(1))?;
+    let to_utc = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t - TimeDelta::hours(8));
+    Some((to_utc(first)?, to_utc(next)?))
+}
+
+use chrono::Datelike as _;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_short_and_unambiguous() {
+        let code = new_code();
+        assert_eq!(code.len(), 8);
+        assert!(!code.contains(['0', 'O', '1', 'I', 'L']));
+        assert_ne!(new_code(), new_code());
+        assert!(qr_svg(&code).unwrap().starts_with("<?xml"));
+    }
+
+    #[test]
+    fn months_are_cut_at_beijing_midnight() {
+        let (start, end) = month_bounds(NaiveDate::from_ymd_opt(2026, 11, 15).unwrap()).unwrap();
+        assert_eq!(start.to_string(), "2026-10-31 16:00:00");
+        assert_eq!(end.to_string(), "2026-11-30 16:00:00");
+    }
+}

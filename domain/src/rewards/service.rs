@@ -1,0 +1,639 @@
+//! Rewards use cases. Every redemption step locks the resident's wallet row first, so all steps
+//! for one resident run one after another (the per-resident limit is then race-free) and no two
+//! steps can wait on each other in a cycle.
+
+use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
+
+use super::model::{
+    HOLD_TTL, Merchant, MerchantStatus, NewMerchant, NewReward, Redemption, RedemptionStatus,
+    Reward, RewardFilter, RewardStatus, RewardView, Statement, month_bounds, new_code,
+};
+use super::store::{self, NewRedemption};
+use crate::Services;
+use crate::audit;
+use crate::db::DbConnection;
+use crate::directory::{self, MemberRole, OrganisationStatus};
+use crate::error::{DomainError, DomainResult};
+use crate::identity::{self, Actor};
+use crate::ledger::{self, AccountKind, Cause, TransferCode};
+use crate::page::{Page, PageRequest};
+use crate::types::{
+    CommunityId, IdempotencyKey, MerchantId, Points, RedemptionId, RewardId, UserId, text,
+};
+
+pub struct Rewards<'a> {
+    services: &'a Services,
+}
+
+impl<'a> Rewards<'a> {
+    pub(crate) fn new(services: &'a Services) -> Self {
+        Self { services }
+    }
+
+    /// An owner of a verified organisation applies to join the alliance; staff admit it.
+    pub fn apply(&self, actor: &Actor, input: NewMerchant) -> DomainResult<Merchant> {
+        let user = actor.user_id()?;
+        let community_id = input
+            .community_id
+            .as_deref()
+            .map(|raw| {
+                CommunityId::parse(raw)
+                    .ok_or_else(|| DomainError::invalid("communityId", "社区编号不正确"))
+            })
+            .transpose()?;
+        let merchant = Merchant {
+            id: MerchantId::generate(),
+            organisation_id: input.organisation_id.clone(),
+            shop_name: text(&input.shop_name, "shopName", 2, 60)?,
+            community_id,
+            address: text(&input.address, "address", 2, 200)?,
+            category_id: text(&input.category_id, "categoryId", 1, 40)?,
+            opening_hours: text(&input.opening_hours, "openingHours", 2, 100)?,
+            status: MerchantStatus::Pending,
+            created_at: self.services.clock.now(),
+        };
+        self.services.db.write(|conn| {
+            let organisation =
+                directory::store::find_organisation(conn, &merchant.organisation_id)?
+                    .ok_or(DomainError::NotFound { what: "组织" })?;
+            if directory::store::member_role(conn, &organisation.id, user)?
+                != Some(MemberRole::Owner)
+            {
+                return Err(DomainError::Forbidden);
+            }
+            if organisation.status != OrganisationStatus::Verified {
+                return Err(DomainError::OrganisationNotVerified);
+            }
+            if !crate::catalogue::category_exists(conn, &merchant.category_id)? {
+                return Err(DomainError::invalid("categoryId", "分类不存在"));
+            }
+            store::insert_merchant(conn, &merchant)?;
+            ledger::store::open_owned_account(
+                conn,
+                AccountKind::Merchant,
+                merchant.id.as_str(),
+                merchant.created_at,
+            )?;
+            Ok(merchant.clone())
+        })
+    }
+
+    /// Staff admit a merchant (or re-admit a suspended one), or suspend an active one.
+    pub fn set_merchant_status(
+        &self,
+        actor: &Actor,
+        id: &MerchantId,
+        active: bool,
+    ) -> DomainResult<Merchant> {
+        let staff = actor.require_staff()?;
+        let now = self.services.clock.now();
+        let (from, to): (&[MerchantStatus], _) = if active {
+            (
+                &[MerchantStatus::Pending, MerchantStatus::Suspended],
+                MerchantStatus::Active,
+            )
+        } else {
+            (&[MerchantStatus::Active], MerchantStatus::Suspended)
+        };
+        self.services.db.write(|conn| {
+            find_merchant(conn, id)?;
+            if !store::change_merchant_status(conn, id, from, to)? {
+                return Err(DomainError::InvalidState("商家当前状态不允许此操作"));
+            }
+            audit::record(
+                conn,
+                Some(staff),
+                &format!("merchant.{}", to.as_str().to_lowercase()),
+                "merchant",
+                id.as_str(),
+                "",
+                now,
+            )?;
+            find_merchant(conn, id)
+        })
+    }
+
+    pub fn merchant(&self, id: &MerchantId) -> DomainResult<Merchant> {
+        self.services.db.read(|conn| find_merchant(conn, id))
+    }
+
+    /// An operator (a member of the merchant's organisation) offers a reward.
+    pub fn create_reward(&self, actor: &Actor, input: NewReward) -> DomainResult<Reward> {
+        let user = actor.user_id()?;
+        let now = self.services.clock.now();
+        if !(1..=1_000_000).contains(&input.points_price) {
+            return Err(DomainError::invalid(
+                "pointsPrice",
+                "积分价格须在 1 到 1000000 之间",
+            ));
+        }
+        if input.stock.is_some_and(|s| !(0..=1_000_000).contains(&s)) {
+            return Err(DomainError::invalid("stock", "库存须在 0 到 1000000 之间"));
+        }
+        if input.limit_per_period.is_some_and(|l| l < 1) || !(1..=366).contains(&input.period_days)
+        {
+            return Err(DomainError::invalid(
+                "limitPerPeriod",
+                "兑换限制须为正数，周期为 1 到 366 天",
+            ));
+        }
+        let valid_from = input.valid_from.unwrap_or(now);
+        if input.valid_until.is_some_and(|until| until <= valid_from) {
+            return Err(DomainError::invalid("validUntil", "截止时间须晚于开始时间"));
+        }
+        let reward = Reward {
+            id: RewardId::generate(),
+            merchant_id: input.merchant_id.clone(),
+            title: text(&input.title, "title", 2, 60)?,
+            description: text(&input.description, "description", 0, 2000)?,
+            points_price: input.points_price,
+            stock: input.stock,
+            limit_per_period: input.limit_per_period,
+            period_days: input.period_days,
+            valid_from,
+            valid_until: input.valid_until,
+            status: RewardStatus::Active,
+            created_at: now,
+        };
+        self.services.db.write(|conn| {
+            let merchant = require_operator(conn, &reward.merchant_id, user)?;
+            if merchant.status != MerchantStatus::Active {
+                return Err(DomainError::InvalidState("商家尚未加入或已被暂停"));
+            }
+            store::insert_reward(conn, &reward)?;
+            Ok(reward.clone())
+        })
+    }
+
+    /// Operators pause, resume or retire a reward (retired is final).
+    pub fn set_reward_status(
+        &self,
+        actor: &Actor,
+        id: &RewardId,
+        to: RewardStatus,
+    ) -> DomainResult<Reward> {
+        let user = actor.user_id()?;
+        self.services.db.write(|conn| {
+            let reward = find_reward(conn, id)?;
+            require_operator(conn, &reward.merchant_id, user)?;
+            if !store::set_reward_status(conn, id, to)? {
+                return Err(DomainError::InvalidState("已下架的奖励不能再改变状态"));
+            }
+            find_reward(conn, id)
+        })
+    }
+
+    /// Rewards residents can redeem now, newest first, each with its merchant.
+    pub fn rewards(
+        &self,
+        filter: &RewardFilter,
+        page: &PageRequest,
+    ) -> DomainResult<Page<RewardView>> {
+        let now = self.services.clock.now();
+        self.services.db.read(|conn| {
+            let (rewards, total) =
+                store::browse(conn, filter, now, page.after.as_deref(), page.limit())?;
+            let mut items = views(conn, rewards)?;
+            Ok(Page::from_overfetch(&mut items, page, total))
+        })
+    }
+
+    pub fn reward(&self, id: &RewardId) -> DomainResult<RewardView> {
+        self.services.db.read(|conn| {
+            let reward = find_reward(conn, id)?;
+            views(conn, vec![reward])?
+                .pop()
+                .ok_or(DomainError::NotFound { what: "奖励" })
+        })
+    }
+
+    /// Phase one: hold the points, take the stock, issue a counter code. Idempotent per key.
+    pub fn redeem(
+        &self,
+        actor: &Actor,
+        reward_id: &RewardId,
+        key: &IdempotencyKey,
+    ) -> DomainResult<Redemption> {
+        let user = actor.user_id()?;
+        let scoped = ledger::store::scoped_key(user.as_str(), key.as_str());
+        let attempt = || {
+            let now = self.services.clock.now();
+            let id = RedemptionId::generate();
+            let code = new_code();
+            self.services.db.write(|conn| {
+                if let Some(existing) = store::by_key(conn, &scoped)? {
+                    return if &existing.reward_id == reward_id && &existing.user_id == user {
+                        Ok(existing)
+                    } else {
+                        Err(DomainError::IdempotencyKeyReused)
+                    };
+                }
+                let (wallet, hold) = personal_accounts(conn, user)?;
+                ledger::store::lock_account(conn, &wallet)?;
+                let reward = find_reward(conn, reward_id)?;
+                let merchant = find_merchant(conn, &reward.merchant_id)?;
+                if !reward.available_at(now) || merchant.status != MerchantStatus::Active {
+                    return Err(DomainError::RewardUnavailable);
+                }
+                if let Some(limit) = reward.limit_per_period {
+                    let since = now - TimeDelta::days(i64::from(reward.period_days));
+                    if store::count_recent(conn, reward_id, user, since)? >= i64::from(limit) {
+                        return Err(DomainError::RedemptionLimitReached);
+                    }
+                }
+                if reward.stock.is_some() && !store::take_stock(conn, reward_id)? {
+                    return Err(DomainError::OutOfStock);
+                }
+                post(
+                    conn,
+                    &id,
+                    "hold",
+                    TransferCode::RedeemHold,
+                    &wallet,
+                    &hold,
+                    reward.points_price,
+                    Some(user),
+                    "积分兑换冻结",
+                    now,
+                )?;
+                store::insert_redemption(
+                    conn,
+                    &NewRedemption {
+                        id: &id,
+                        reward: &reward,
+                        user,
+                        code: &code,
+                        idempotency_key: &scoped,
+                        expires_at: now + HOLD_TTL,
+                        at: now,
+                    },
+                )?;
+                find_redemption(conn, &id)
+            })
+        };
+        match attempt() {
+            // The same key raced in from another request: its redemption is the answer.
+            Err(DomainError::Database(e))
+                if crate::db::is_unique_violation(&e, "idempotency_key") =>
+            {
+                attempt()
+            }
+            other => other,
+        }
+    }
+
+    /// Phase two: the merchant's operator confirms the code shown at the counter; the held
+    /// points go to the merchant. Wrong codes are throttled per operator.
+    pub fn confirm(
+        &self,
+        actor: &Actor,
+        merchant_id: &MerchantId,
+        code: &str,
+    ) -> DomainResult<Redemption> {
+        let operator = actor.user_id()?;
+        let code = code.trim().to_uppercase();
+        let throttle_key = format!("redemption-code:{operator}");
+        let now = self.services.clock.now();
+        let outcome = self.services.db.write(|conn| {
+            if let Some(retry_after_secs) = identity::store::throttle_state(conn, &throttle_key)?
+                .and_then(|s| s.retry_after(now))
+            {
+                return Ok(Err(DomainError::RateLimited { retry_after_secs }));
+            }
+            require_operator(conn, merchant_id, operator)?;
+            let Some(found) =
+                store::by_code(conn, &code)?.filter(|r| &r.merchant_id == merchant_id)
+            else {
+                // Committed on purpose: the failure must count although the request fails.
+                let state = identity::store::throttle_state(conn, &throttle_key)?;
+                let next = identity::model::ThrottleState::after_failure(
+                    state,
+                    now,
+                    identity::model::REDEMPTION_CODE_THROTTLE,
+                );
+                identity::store::save_throttle_state(conn, &throttle_key, next)?;
+                return Ok(Err(DomainError::InvalidRedemptionCode));
+            };
+            let (wallet, hold) = personal_accounts(conn, &found.user_id)?;
+            ledger::store::lock_account(conn, &wallet)?;
+            let current = find_redemption(conn, &found.id)?;
+            if current.status != RedemptionStatus::Pending {
+                return Ok(Err(DomainError::RedemptionFinished));
+            }
+            if current.expires_at <= now {
+                return Ok(Err(DomainError::RedemptionExpired));
+            }
+            if !store::finish(
+                conn,
+                &found.id,
+                RedemptionStatus::Confirmed,
+                Some(operator),
+                now,
+            )? {
+                return Ok(Err(DomainError::RedemptionFinished));
+            }
+            let till =
+                ledger::store::owned_account(conn, AccountKind::Merchant, merchant_id.as_str())?
+                    .ok_or_else(|| DomainError::internal("merchant without account"))?
+                    .id;
+            post(
+                conn,
+                &found.id,
+                "capture",
+                TransferCode::RedeemCapture,
+                &hold,
+                &till,
+                current.points,
+                Some(operator),
+                "商家确认兑换",
+                now,
+            )?;
+            find_redemption(conn, &found.id).map(Ok)
+        })?;
+        outcome
+    }
+
+    /// The resident cancels a pending redemption: points and stock come back.
+    pub fn cancel(&self, actor: &Actor, id: &RedemptionId) -> DomainResult<Redemption> {
+        let user = actor.user_id()?;
+        let now = self.services.clock.now();
+        self.services.db.write(|conn| {
+            let found = find_redemption(conn, id)?;
+            if &found.user_id != user {
+                return Err(DomainError::NotFound {
+                    what: "兑换记录"
+                });
+            }
+            let (wallet, hold) = personal_accounts(conn, user)?;
+            ledger::store::lock_account(conn, &wallet)?;
+            let current = find_redemption(conn, id)?;
+            match current.status {
+                RedemptionStatus::Cancelled => return Ok(current),
+                RedemptionStatus::Pending => {}
+                _ => return Err(DomainError::RedemptionFinished),
+            }
+            release(
+                conn,
+                &current,
+                RedemptionStatus::Cancelled,
+                Some(user),
+                &wallet,
+                &hold,
+                now,
+            )?;
+            find_redemption(conn, id)
+        })
+    }
+
+    /// Releases every hold whose time has run out; returns how many. The server runs this
+    /// periodically; each redemption is its own transaction.
+    pub fn expire_due(&self) -> DomainResult<usize> {
+        let now = self.services.clock.now();
+        let due = self.services.db.read(|conn| store::due(conn, now, 200))?;
+        let mut expired = 0;
+        for id in due {
+            let done = self.services.db.write(|conn| {
+                let found = find_redemption(conn, &id)?;
+                let (wallet, hold) = personal_accounts(conn, &found.user_id)?;
+                ledger::store::lock_account(conn, &wallet)?;
+                let current = find_redemption(conn, &id)?;
+                if current.status != RedemptionStatus::Pending || current.expires_at > now {
+                    return Ok(false);
+                }
+                release(
+                    conn,
+                    &current,
+                    RedemptionStatus::Expired,
+                    None,
+                    &wallet,
+                    &hold,
+                    now,
+                )
+            })?;
+            expired += usize::from(done);
+        }
+        Ok(expired)
+    }
+
+    /// The caller's redemptions, newest first.
+    pub fn my_redemptions(
+        &self,
+        actor: &Actor,
+        page: &PageRequest,
+    ) -> DomainResult<Page<Redemption>> {
+        let user = actor.user_id()?;
+        self.services.db.read(|conn| {
+            let (mut items, total) =
+                store::of_user(conn, user, page.after.as_deref(), page.limit())?;
+            Ok(Page::from_overfetch(&mut items, page, total))
+        })
+    }
+
+    /// A merchant's statement for a month (China Standard Time), built from the ledger's
+    /// captures: operators and staff.
+    pub fn statement(
+        &self,
+        actor: &Actor,
+        merchant_id: &MerchantId,
+        month: NaiveDate,
+    ) -> DomainResult<Statement> {
+        let user = actor.user_id()?;
+        let (from, until) =
+            month_bounds(month).ok_or_else(|| DomainError::invalid("month", "月份不正确"))?;
+        self.services.db.read(|conn| {
+            let merchant = if actor.is_staff() {
+                find_merchant(conn, merchant_id)?
+            } else {
+                require_operator(conn, merchant_id, user)?
+            };
+            let till =
+                ledger::store::owned_account(conn, AccountKind::Merchant, merchant_id.as_str())?
+                    .ok_or_else(|| DomainError::internal("merchant without account"))?;
+            let lines = store::captures(conn, till.id.as_str(), from, until)?;
+            let mut per_reward: Vec<(String, i64, i64)> = Vec::new();
+            for line in &lines {
+                match per_reward
+                    .iter_mut()
+                    .find(|(t, _, _)| *t == line.reward_title)
+                {
+                    Some((_, n, p)) => {
+                        *n += 1;
+                        *p += line.points;
+                    }
+                    None => per_reward.push((line.reward_title.clone(), 1, line.points)),
+                }
+            }
+            per_reward.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+            let total_points = lines.iter().map(|l| l.points).sum();
+            Ok(Statement {
+                merchant,
+                month: (from + TimeDelta::hours(8)).date(),
+                lines,
+                per_reward,
+                total_points,
+            })
+        })
+    }
+
+    /// Staff: points captured per merchant in a month, most first.
+    pub fn district_overview(
+        &self,
+        actor: &Actor,
+        month: NaiveDate,
+    ) -> DomainResult<Vec<(Merchant, i64)>> {
+        actor.require_staff()?;
+        let (from, until) =
+            month_bounds(month).ok_or_else(|| DomainError::invalid("month", "月份不正确"))?;
+        self.services.db.read(|conn| {
+            let captured = store::captured_per_account(conn, from, until)?;
+            let accounts = ledger::store::accounts_of_kind(conn, AccountKind::Merchant)?;
+            let merchants = store::all_merchants(conn)?;
+            let mut out: Vec<(Merchant, i64)> = captured
+                .into_iter()
+                .filter_map(|(account, points)| {
+                    let owner = accounts
+                        .iter()
+                        .find(|a| a.id.as_str() == account)?
+                        .owner_id
+                        .clone()?;
+                    let merchant = merchants.iter().find(|m| m.id.as_str() == owner)?.clone();
+                    Some((merchant, points))
+                })
+                .collect();
+            out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.shop_name.cmp(&b.0.shop_name)));
+            Ok(out)
+        })
+    }
+}
+
+/// Ends a pending redemption and gives the points and the stock back.
+fn release(
+    conn: &mut DbConnection,
+    r: &Redemption,
+    to: RedemptionStatus,
+    by: Option<&UserId>,
+    wallet: &crate::types::AccountId,
+    hold: &crate::types::AccountId,
+    now: NaiveDateTime,
+) -> DomainResult<bool> {
+    if !store::finish(conn, &r.id, to, by, now)? {
+        return Err(DomainError::RedemptionFinished);
+    }
+    let reason = if to == RedemptionStatus::Expired {
+        "兑换码过期，积分退回"
+    } else {
+        "取消兑换，积分退回"
+    };
+    post(
+        conn,
+        &r.id,
+        "release",
+        TransferCode::RedeemRelease,
+        hold,
+        wallet,
+        r.points,
+        by,
+        reason,
+        now,
+    )?;
+    store::return_stock(conn, &r.reward_id)?;
+    Ok(true)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn post(
+    conn: &mut DbConnection,
+    redemption: &RedemptionId,
+    step: &str,
+    code: TransferCode,
+    debit: &crate::types::AccountId,
+    credit: &crate::types::AccountId,
+    amount: i64,
+    actor: Option<&UserId>,
+    reason: &str,
+    at: NaiveDateTime,
+) -> DomainResult<()> {
+    let key = ledger::store::scoped_key("redemption", &format!("{redemption}:{step}"));
+    ledger::store::post(
+        conn,
+        &ledger::store::NewTransfer {
+            debit,
+            credit,
+            amount: Points::positive(amount, "points")?,
+            code,
+            actor,
+            reason,
+            cause: Some(&Cause {
+                kind: "redemption".to_owned(),
+                id: redemption.to_string(),
+            }),
+            rule: None,
+            reverses: None,
+            idempotency_key: &key,
+            request_hash: &ledger::store::request_hash(&[code.as_str(), redemption.as_str()]),
+            at,
+        },
+    )?;
+    Ok(())
+}
+
+fn personal_accounts(
+    conn: &mut DbConnection,
+    user: &UserId,
+) -> DomainResult<(crate::types::AccountId, crate::types::AccountId)> {
+    let get = |conn: &mut DbConnection, kind| {
+        ledger::store::owned_account(conn, kind, user.as_str())?
+            .map(|a| a.id)
+            .ok_or_else(|| DomainError::internal("resident without personal accounts"))
+    };
+    Ok((
+        get(conn, AccountKind::Wallet)?,
+        get(conn, AccountKind::Hold)?,
+    ))
+}
+
+fn views(conn: &mut DbConnection, rewards: Vec<Reward>) -> DomainResult<Vec<RewardView>> {
+    let ids: Vec<String> = rewards
+        .iter()
+        .map(|r| r.merchant_id.as_str().to_owned())
+        .collect();
+    let merchants = store::merchants_by_ids(conn, &ids)?;
+    rewards
+        .into_iter()
+        .map(|reward| {
+            let merchant = merchants
+                .iter()
+                .find(|m| m.id == reward.merchant_id)
+                .cloned()
+                .ok_or_else(|| DomainError::internal("reward without merchant"))?;
+            Ok(RewardView { reward, merchant })
+        })
+        .collect()
+}
+
+fn find_merchant(conn: &mut DbConnection, id: &MerchantId) -> DomainResult<Merchant> {
+    store::find_merchant(conn, id)?.ok_or(DomainError::NotFound { what: "商家" })
+}
+
+fn find_reward(conn: &mut DbConnection, id: &RewardId) -> DomainResult<Reward> {
+    store::find_reward(conn, id)?.ok_or(DomainError::NotFound { what: "奖励" })
+}
+
+fn find_redemption(conn: &mut DbConnection, id: &RedemptionId) -> DomainResult<Redemption> {
+    store::find_redemption(conn, id)?.ok_or(DomainError::NotFound {
+        what: "兑换记录"
+    })
+}
+
+/// The merchant, when `user` is a member of its organisation (an operator).
+fn require_operator(
+    conn: &mut DbConnection,
+    id: &MerchantId,
+    user: &UserId,
+) -> DomainResult<Merchant> {
+    let merchant = find_merchant(conn, id)?;
+    if directory::store::member_role(conn, &merchant.organisation_id, user)?.is_none() {
+        return Err(DomainError::Forbidden);
+    }
+    Ok(merchant)
+}

@@ -1,0 +1,642 @@
+//! Rewards SQL. Stock, limits and every redemption step are conditional updates whose row
+//! count decides; the ledger moves the points in the same transaction.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::model::{
+    Merchant, MerchantStatus, Redemption, RedemptionStatus, Reward, RewardFilter, RewardStatus,
+    StatementLine,
+};
+use crate::db::{DbConnection, is_unique_violation};
+use crate::error::{DomainError, DomainResult};
+use crate::schema::{merchant, redemption, reward, transfer};
+use crate::types::{CommunityId, MerchantId, OrganisationId, RedemptionId, RewardId, UserId};
+
+type MerchantRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+    NaiveDateTime,
+);
+
+const MERCHANT_COLUMNS: (
+    merchant::id,
+    merchant::organisation_id,
+    merchant::shop_name,
+    merchant::community_id,
+    merchant::address,
+    merchant::category_id,
+    merchant::opening_hours,
+    merchant::status,
+    merchant::created_at,
+) = (
+    merchant::id,
+    merchant::organisation_id,
+    merchant::shop_name,
+    merchant::community_id,
+    merchant::address,
+    merchant::category_id,
+    merchant::opening_hours,
+    merchant::status,
+    merchant::created_at,
+);
+
+fn to_merchant(row: MerchantRow) -> DomainResult<Merchant> {
+    let (id, org, shop_name, community, address, category_id, opening_hours, status, created_at) =
+        row;
+    Ok(Merchant {
+        id: MerchantId::from_db(id),
+        organisation_id: OrganisationId::from_db(org),
+        shop_name,
+        community_id: community.map(CommunityId::from_db),
+        address,
+        category_id,
+        opening_hours,
+        status: MerchantStatus::parse(&status)
+            .ok_or_else(|| DomainError::internal(format!("unknown merchant status {status}")))?,
+        created_at,
+    })
+}
+
+pub(crate) fn insert_merchant(conn: &mut DbConnection, m: &Merchant) -> DomainResult<()> {
+    let inserted = diesel::insert_into(merchant::table)
+        .values((
+            merchant::id.eq(m.id.as_str()),
+            merchant::organisation_id.eq(m.organisation_id.as_str()),
+            merchant::shop_name.eq(&m.shop_name),
+            merchant::community_id.eq(m.community_id.as_ref().map(CommunityId::as_str)),
+            merchant::address.eq(&m.address),
+            merchant::category_id.eq(&m.category_id),
+            merchant::opening_hours.eq(&m.opening_hours),
+            merchant::status.eq(m.status.as_str()),
+            merchant::created_at.eq(m.created_at),
+        ))
+        .execute(conn);
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e, "organisation_id") => {
+            Err(DomainError::InvalidState("该组织已加入商居联盟"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(crate) fn find_merchant(
+    conn: &mut DbConnection,
+    id: &MerchantId,
+) -> DomainResult<Option<Merchant>> {
+    merchant::table
+        .find(id.as_str())
+        .select(MERCHANT_COLUMNS)
+        .first::<MerchantRow>(conn)
+        .optional()?
+        .map(to_merchant)
+        .transpose()
+}
+
+pub(crate) fn merchants_by_ids(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> DomainResult<Vec<Merchant>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    merchant::table
+        .filter(merchant::id.eq_any(ids))
+        .select(MERCHANT_COLUMNS)
+        .load::<MerchantRow>(conn)?
+        .into_iter()
+        .map(to_merchant)
+        .collect()
+}
+
+pub(crate) fn all_merchants(conn: &mut DbConnection) -> DomainResult<Vec<Merchant>> {
+    merchant::table
+        .select(MERCHANT_COLUMNS)
+        .load::<MerchantRow>(conn)?
+        .into_iter()
+        .map(to_merchant)
+        .collect()
+}
+
+pub(crate) fn change_merchant_status(
+    conn: &mut DbConnection,
+    id: &MerchantId,
+    from: &[MerchantStatus],
+    to: MerchantStatus,
+) -> DomainResult<bool> {
+    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+    let updated = diesel::update(
+        merchant::table
+            .filter(merchant::id.eq(id.as_str()))
+            .filter(merchant::status.eq_any(from)),
+    )
+    .set(merchant::status.eq(to.as_str()))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+type RewardRow = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<i32>,
+    Option<i32>,
+    i32,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    String,
+    NaiveDateTime,
+);
+
+const REWARD_COLUMNS: (
+    reward::id,
+    reward::merchant_id,
+    reward::title,
+    reward::description,
+    reward::points_price,
+    reward::stock,
+    reward::limit_per_period,
+    reward::period_days,
+    reward::valid_from,
+    reward::valid_until,
+    reward::status,
+    reward::created_at,
+) = (
+    reward::id,
+    reward::merchant_id,
+    reward::title,
+    reward::description,
+    reward::points_price,
+    reward::stock,
+    reward::limit_per_period,
+    reward::period_days,
+    reward::valid_from,
+    reward::valid_until,
+    reward::status,
+    reward::created_at,
+);
+
+fn to_reward(row: RewardRow) -> DomainResult<Reward> {
+    let (
+        id,
+        merchant_id,
+        title,
+        description,
+        points_price,
+        stock,
+        limit,
+        period_days,
+        from,
+        until,
+        status,
+        created_at,
+    ) = row;
+    Ok(Reward {
+        id: RewardId::from_db(id),
+        merchant_id: MerchantId::from_db(merchant_id),
+        title,
+        description,
+        points_price,
+        stock,
+        limit_per_period: limit,
+        period_days,
+        valid_from: from,
+        valid_until: until,
+        status: RewardStatus::parse(&status)
+            .ok_or_else(|| DomainError::internal(format!("unknown reward status {status}")))?,
+        created_at,
+    })
+}
+
+pub(crate) fn insert_reward(conn: &mut DbConnection, r: &Reward) -> DomainResult<()> {
+    diesel::insert_into(reward::table)
+        .values((
+            reward::id.eq(r.id.as_str()),
+            reward::merchant_id.eq(r.merchant_id.as_str()),
+            reward::title.eq(&r.title),
+            reward::description.eq(&r.description),
+            reward::points_price.eq(r.points_price),
+            reward::stock.eq(r.stock),
+            reward::limit_per_period.eq(r.limit_per_period),
+            reward::period_days.eq(r.period_days),
+            reward::valid_from.eq(r.valid_from),
+            reward::valid_until.eq(r.valid_until),
+            reward::status.eq(r.status.as_str()),
+            reward::created_at.eq(r.created_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub(crate) fn find_reward(conn: &mut DbConnection, id: &RewardId) -> DomainResult<Option<Reward>> {
+    reward::table
+        .find(id.as_str())
+        .select(REWARD_COLUMNS)
+        .first::<RewardRow>(conn)
+        .optional()?
+        .map(to_reward)
+        .transpose()
+}
+
+pub(crate) fn set_reward_status(
+    conn: &mut DbConnection,
+    id: &RewardId,
+    to: RewardStatus,
+) -> DomainResult<bool> {
+    let updated = diesel::update(
+        reward::table
+            .filter(reward::id.eq(id.as_str()))
+            .filter(reward::status.ne(RewardStatus::Retired.as_str())),
+    )
+    .set(reward::status.eq(to.as_str()))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Takes one from a limited stock; false when none is left.
+pub(crate) fn take_stock(conn: &mut DbConnection, id: &RewardId) -> DomainResult<bool> {
+    let updated = diesel::update(
+        reward::table
+            .filter(reward::id.eq(id.as_str()))
+            .filter(reward::stock.gt(0)),
+    )
+    .set(reward::stock.eq(reward::stock - 1))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+pub(crate) fn return_stock(conn: &mut DbConnection, id: &RewardId) -> DomainResult<()> {
+    diesel::update(
+        reward::table
+            .filter(reward::id.eq(id.as_str()))
+            .filter(reward::stock.is_not_null()),
+    )
+    .set(reward::stock.eq(reward::stock + 1))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Active rewards of active merchants, valid at `now`, newest first after the `after` id.
+pub(crate) fn browse(
+    conn: &mut DbConnection,
+    filter: &RewardFilter,
+    now: NaiveDateTime,
+    after: Option<&str>,
+    limit: i64,
+) -> DomainResult<(Vec<Reward>, i64)> {
+    // The merchants that may appear (active, in the community and category asked for): at
+    // most a few hundred ids, fetched once.
+    let mut merchants = merchant::table
+        .filter(merchant::status.eq(MerchantStatus::Active.as_str()))
+        .select(merchant::id)
+        .into_boxed();
+    if let Some(community) = &filter.community_id {
+        merchants = merchants.filter(merchant::community_id.eq(community.as_str().to_owned()));
+    }
+    if let Some(category) = &filter.category_id {
+        merchants = merchants.filter(merchant::category_id.eq(category.clone()));
+    }
+    let merchants: Vec<String> = merchants.load(conn)?;
+    macro_rules! filtered {
+        () => {{
+            let mut q = reward::table
+                .filter(reward::status.eq(RewardStatus::Active.as_str()))
+                .filter(reward::valid_from.le(now))
+                .filter(
+                    reward::valid_until
+                        .is_null()
+                        .or(reward::valid_until.gt(now)),
+                )
+                .filter(reward::merchant_id.eq_any(merchants.clone()))
+                .into_boxed();
+            if let Some(max) = filter.max_points {
+                q = q.filter(reward::points_price.le(max));
+            }
+            if let Some(m) = &filter.merchant_id {
+                q = q.filter(reward::merchant_id.eq(m.as_str().to_owned()));
+            }
+            q
+        }};
+    }
+    let total: i64 = filtered!().count().get_result(conn)?;
+    let mut query = filtered!()
+        .select(REWARD_COLUMNS)
+        .order(reward::id.desc())
+        .limit(limit);
+    if let Some(after) = after {
+        query = query.filter(reward::id.lt(after.to_owned()));
+    }
+    let rows = query
+        .load::<RewardRow>(conn)?
+        .into_iter()
+        .map(to_reward)
+        .collect::<DomainResult<Vec<_>>>()?;
+    Ok((rows, total))
+}
+
+type RedemptionRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    NaiveDateTime,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+);
+
+const REDEMPTION_COLUMNS: (
+    redemption::id,
+    redemption::reward_id,
+    reward::title,
+    redemption::merchant_id,
+    redemption::user_id,
+    redemption::points,
+    redemption::code,
+    redemption::status,
+    redemption::expires_at,
+    redemption::created_at,
+    redemption::finished_at,
+) = (
+    redemption::id,
+    redemption::reward_id,
+    reward::title,
+    redemption::merchant_id,
+    redemption::user_id,
+    redemption::points,
+    redemption::code,
+    redemption::status,
+    redemption::expires_at,
+    redemption::created_at,
+    redemption::finished_at,
+);
+
+fn to_redemption(row: RedemptionRow) -> DomainResult<Redemption> {
+    let (
+        id,
+        reward_id,
+        reward_title,
+        merchant_id,
+        user_id,
+        points,
+        code,
+        status,
+        expires_at,
+        created_at,
+        finished_at,
+    ) = row;
+    Ok(Redemption {
+        id: RedemptionId::from_db(id),
+        reward_id: RewardId::from_db(reward_id),
+        reward_title,
+        merchant_id: MerchantId::from_db(merchant_id),
+        user_id: UserId::from_db(user_id),
+        points,
+        code,
+        status: RedemptionStatus::parse(&status)
+            .ok_or_else(|| DomainError::internal(format!("unknown redemption status {status}")))?,
+        expires_at,
+        created_at,
+        finished_at,
+    })
+}
+
+pub(crate) struct NewRedemption<'a> {
+    pub id: &'a RedemptionId,
+    pub reward: &'a Reward,
+    pub user: &'a UserId,
+    pub code: &'a str,
+    pub idempotency_key: &'a str,
+    pub expires_at: NaiveDateTime,
+    pub at: NaiveDateTime,
+}
+
+pub(crate) fn insert_redemption(
+    conn: &mut DbConnection,
+    r: &NewRedemption<'_>,
+) -> DomainResult<()> {
+    diesel::insert_into(redemption::table)
+        .values((
+            redemption::id.eq(r.id.as_str()),
+            redemption::reward_id.eq(r.reward.id.as_str()),
+            redemption::merchant_id.eq(r.reward.merchant_id.as_str()),
+            redemption::user_id.eq(r.user.as_str()),
+            redemption::points.eq(r.reward.points_price),
+            redemption::code.eq(r.code),
+            redemption::status.eq(RedemptionStatus::Pending.as_str()),
+            redemption::expires_at.eq(r.expires_at),
+            redemption::idempotency_key.eq(r.idempotency_key),
+            redemption::created_at.eq(r.at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn redemptions() -> diesel::dsl::Select<
+    diesel::dsl::InnerJoin<redemption::table, reward::table>,
+    (
+        redemption::id,
+        redemption::reward_id,
+        reward::title,
+        redemption::merchant_id,
+        redemption::user_id,
+        redemption::points,
+        redemption::code,
+        redemption::status,
+        redemption::expires_at,
+        redemption::created_at,
+        redemption::finished_at,
+    ),
+> {
+    redemption::table
+        .inner_join(reward::table)
+        .select(REDEMPTION_COLUMNS)
+}
+
+pub(crate) fn find_redemption(
+    conn: &mut DbConnection,
+    id: &RedemptionId,
+) -> DomainResult<Option<Redemption>> {
+    redemptions()
+        .filter(redemption::id.eq(id.as_str()))
+        .first::<RedemptionRow>(conn)
+        .optional()?
+        .map(to_redemption)
+        .transpose()
+}
+
+pub(crate) fn by_key(conn: &mut DbConnection, key: &str) -> DomainResult<Option<Redemption>> {
+    redemptions()
+        .filter(redemption::idempotency_key.eq(key))
+        .first::<RedemptionRow>(conn)
+        .optional()?
+        .map(to_redemption)
+        .transpose()
+}
+
+pub(crate) fn by_code(conn: &mut DbConnection, code: &str) -> DomainResult<Option<Redemption>> {
+    redemptions()
+        .filter(redemption::code.eq(code))
+        .first::<RedemptionRow>(conn)
+        .optional()?
+        .map(to_redemption)
+        .transpose()
+}
+
+/// Pending and confirmed redemptions of a reward by one resident since `since`.
+pub(crate) fn count_recent(
+    conn: &mut DbConnection,
+    reward_id: &RewardId,
+    user: &UserId,
+    since: NaiveDateTime,
+) -> DomainResult<i64> {
+    let live = [
+        RedemptionStatus::Pending.as_str(),
+        RedemptionStatus::Confirmed.as_str(),
+    ];
+    Ok(redemption::table
+        .filter(redemption::reward_id.eq(reward_id.as_str()))
+        .filter(redemption::user_id.eq(user.as_str()))
+        .filter(redemption::created_at.ge(since))
+        .filter(redemption::status.eq_any(live))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Ends a pending redemption; false when it was no longer pending (another step won).
+pub(crate) fn finish(
+    conn: &mut DbConnection,
+    id: &RedemptionId,
+    to: RedemptionStatus,
+    by: Option<&UserId>,
+    at: NaiveDateTime,
+) -> DomainResult<bool> {
+    let updated = diesel::update(
+        redemption::table
+            .filter(redemption::id.eq(id.as_str()))
+            .filter(redemption::status.eq(RedemptionStatus::Pending.as_str())),
+    )
+    .set((
+        redemption::status.eq(to.as_str()),
+        redemption::finished_at.eq(Some(at)),
+        redemption::finished_by.eq(by.map(UserId::as_str)),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Pending redemptions whose hold has run out, oldest first.
+pub(crate) fn due(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> DomainResult<Vec<RedemptionId>> {
+    Ok(redemption::table
+        .filter(redemption::status.eq(RedemptionStatus::Pending.as_str()))
+        .filter(redemption::expires_at.le(now))
+        .order(redemption::expires_at.asc())
+        .limit(limit)
+        .select(redemption::id)
+        .load::<String>(conn)?
+        .into_iter()
+        .map(RedemptionId::from_db)
+        .collect())
+}
+
+pub(crate) fn of_user(
+    conn: &mut DbConnection,
+    user: &UserId,
+    after: Option<&str>,
+    limit: i64,
+) -> DomainResult<(Vec<Redemption>, i64)> {
+    let total: i64 = redemption::table
+        .filter(redemption::user_id.eq(user.as_str()))
+        .count()
+        .get_result(conn)?;
+    let mut query = redemptions()
+        .filter(redemption::user_id.eq(user.as_str()))
+        .order(redemption::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(redemption::id.lt(after.to_owned()));
+    }
+    let rows = query
+        .load::<RedemptionRow>(conn)?
+        .into_iter()
+        .map(to_redemption)
+        .collect::<DomainResult<Vec<_>>>()?;
+    Ok((rows, total))
+}
+
+/// The captures credited to `account` in [from, until): the ledger's own record of what a
+/// merchant received, with the redemption and reward each came from.
+pub(crate) fn captures(
+    conn: &mut DbConnection,
+    account: &str,
+    from: NaiveDateTime,
+    until: NaiveDateTime,
+) -> DomainResult<Vec<StatementLine>> {
+    let rows = transfer::table
+        .filter(transfer::credit_account_id.eq(account))
+        .filter(transfer::code.eq("REDEEM_CAPTURE"))
+        .filter(transfer::created_at.ge(from))
+        .filter(transfer::created_at.lt(until))
+        .order(transfer::id.asc())
+        .select((transfer::cause_id, transfer::amount, transfer::created_at))
+        .load::<(Option<String>, i64, NaiveDateTime)>(conn)?;
+    let ids: Vec<String> = rows.iter().filter_map(|(id, _, _)| id.clone()).collect();
+    let titles: std::collections::HashMap<String, String> = redemption::table
+        .inner_join(reward::table)
+        .filter(redemption::id.eq_any(&ids))
+        .select((redemption::id, reward::title))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|(cause, amount, at)| {
+            let redemption_id = cause.unwrap_or_default();
+            StatementLine {
+                reward_title: titles.get(&redemption_id).cloned().unwrap_or_default(),
+                redemption_id,
+                confirmed_at: at,
+                points: amount,
+            }
+        })
+        .collect())
+}
+
+/// Points captured per merchant account in [from, until), for the district overview.
+pub(crate) fn captured_per_account(
+    conn: &mut DbConnection,
+    from: NaiveDateTime,
+    until: NaiveDateTime,
+) -> DomainResult<Vec<(String, i64)>> {
+    let rows = transfer::table
+        .filter(transfer::code.eq("REDEEM_CAPTURE"))
+        .filter(transfer::created_at.ge(from))
+        .filter(transfer::created_at.lt(until))
+        .select((transfer::credit_account_id, transfer::amount))
+        .load::<(String, i64)>(conn)?;
+    let mut totals: Vec<(String, i64)> = Vec::new();
+    for (account, amount) in rows {
+        match totals.iter_mut().find(|(a, _)| *a == account) {
+            Some((_, total)) => *total += amount,
+            None => totals.push((account, amount)),
+        }
+    }
+    Ok(totals)
+}

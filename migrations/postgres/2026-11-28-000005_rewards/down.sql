@@ -1,0 +1,3 @@
+DROP TABLE redemption;
+DROP TABLE reward;
+DROP TABLE merchant;
