@@ -59,13 +59,13 @@ pub fn serve(
 
 /// Releases expired redemption holds in the background, every `interval`.
 fn spawn_sweeper(services: Services, interval: std::time::Duration) {
-    actix_web::rt::spawn(async move {
+    tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
             let services = services.clone();
-            match actix_web::web::block(move || services.rewards().expire_due()).await {
+            match tokio::task::spawn_blocking(move || services.rewards().expire_due()).await {
                 Ok(Ok(0)) => {}
                 Ok(Ok(expired)) => tracing::info!(expired, "released expired redemption holds"),
                 Ok(Err(e)) => tracing::warn!(error = ?e, "redemption sweep failed"),

@@ -12,5 +12,6 @@ mod http_gate;
 mod identity;
 mod ledger;
 mod ledger_model;
+mod rewards;
 mod storage;
 mod volunteering;

@@ -327,7 +327,7 @@ pub async fn overview(ctx: &Context, month: String) -> FieldResult<DistrictOverv
             }),
         }
     }
-    per_community.sort_by(|a, b| b.points.cmp(&a.points));
+    per_community.sort_by_key(|c| std::cmp::Reverse(c.points));
     Ok(DistrictOverview {
         month: day.format("%Y-%m").to_string(),
         total_points: int(totals.iter().map(|(_, p)| p).sum()),

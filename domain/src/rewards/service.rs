@@ -294,7 +294,7 @@ impl<'a> Rewards<'a> {
         let code = code.trim().to_uppercase();
         let throttle_key = format!("redemption-code:{operator}");
         let now = self.services.clock.now();
-        let outcome = self.services.db.write(|conn| {
+        self.services.db.write(|conn| {
             if let Some(retry_after_secs) = identity::store::throttle_state(conn, &throttle_key)?
                 .and_then(|s| s.retry_after(now))
             {
@@ -349,8 +349,7 @@ impl<'a> Rewards<'a> {
                 now,
             )?;
             find_redemption(conn, &found.id).map(Ok)
-        })?;
-        outcome
+        })?
     }
 
     /// The resident cancels a pending redemption: points and stock come back.

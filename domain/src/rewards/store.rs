@@ -357,7 +357,7 @@ type RedemptionRow = (
     Option<NaiveDateTime>,
 );
 
-const REDEMPTION_COLUMNS: (
+type RedemptionColumns = (
     redemption::id,
     redemption::reward_id,
     reward::title,
@@ -369,7 +369,9 @@ const REDEMPTION_COLUMNS: (
     redemption::expires_at,
     redemption::created_at,
     redemption::finished_at,
-) = (
+);
+
+const REDEMPTION_COLUMNS: RedemptionColumns = (
     redemption::id,
     redemption::reward_id,
     reward::title,
@@ -444,22 +446,10 @@ pub(crate) fn insert_redemption(
     Ok(())
 }
 
-fn redemptions() -> diesel::dsl::Select<
-    diesel::dsl::InnerJoin<redemption::table, reward::table>,
-    (
-        redemption::id,
-        redemption::reward_id,
-        reward::title,
-        redemption::merchant_id,
-        redemption::user_id,
-        redemption::points,
-        redemption::code,
-        redemption::status,
-        redemption::expires_at,
-        redemption::created_at,
-        redemption::finished_at,
-    ),
-> {
+/// Redemptions with their reward's title.
+fn redemptions()
+-> diesel::dsl::Select<diesel::dsl::InnerJoin<redemption::table, reward::table>, RedemptionColumns>
+{
     redemption::table
         .inner_join(reward::table)
         .select(REDEMPTION_COLUMNS)
