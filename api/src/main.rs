@@ -43,6 +43,18 @@ enum Command {
         #[arg(long)]
         admin: bool,
     },
+    /// Fill the database with a believable Chenghua (through the domain services).
+    Seed {
+        /// `demo` (seconds) or `district` (the district's real scale).
+        #[arg(long, default_value = "demo")]
+        profile: String,
+        /// Multiplies the district profile, for load tests.
+        #[arg(long, default_value_t = 1)]
+        scale: usize,
+        /// The random seed; the same seed gives the same district.
+        #[arg(long, default_value_t = linli_seed::DEFAULT_SEED)]
+        seed: u64,
+    },
     /// Ledger maintenance.
     Ledger {
         #[command(subcommand)]
@@ -137,6 +149,20 @@ fn run(command: Command, config: &Config) -> Result<ExitCode, String> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Seed {
+            profile,
+            scale,
+            seed: random_seed,
+        } => {
+            let profile = linli_seed::Profile::parse(&profile)
+                .ok_or_else(|| format!("--profile {profile:?}: expected demo or district"))?;
+            let services = linli_api::open(config)?;
+            let report = seed(&services, profile, scale, random_seed)?;
+            if report.already_seeded {
+                println!("already seeded: nothing changed");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Ledger {
             command: LedgerCommand::Verify,
         } => {
@@ -154,6 +180,23 @@ fn run(command: Command, config: &Config) -> Result<ExitCode, String> {
 
 fn serve(config: &Config) -> Result<ExitCode, String> {
     let services = linli_api::open(config)?;
+    // A newcomer's first run shows a living district: demo data on an empty development
+    // database, unless LINLI_DEMO=off.
+    let demo_wanted = config.environment == Environment::Development
+        && std::env::var("LINLI_DEMO").map_or(true, |v| v != "off");
+    if demo_wanted
+        && !services
+            .identity()
+            .has_users()
+            .map_err(|e| format!("{e:?}"))?
+    {
+        seed(
+            &services,
+            linli_seed::Profile::Demo,
+            1,
+            linli_seed::DEFAULT_SEED,
+        )?;
+    }
     let listener =
         TcpListener::bind(config.bind).map_err(|e| format!("LINLI_BIND {}: {e}", config.bind))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -171,6 +214,30 @@ fn serve(config: &Config) -> Result<ExitCode, String> {
         server.await.map_err(|e| e.to_string())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn seed(
+    services: &linli_domain::Services,
+    profile: linli_seed::Profile,
+    scale: usize,
+    seed: u64,
+) -> Result<linli_seed::Report, String> {
+    let started = std::time::Instant::now();
+    let report = linli_seed::run(services, profile, scale, seed, &mut |step| {
+        eprintln!("seed: {step} ({:.1} s)", started.elapsed().as_secs_f64());
+    })
+    .map_err(|e| format!("seed failed: {e:?}"))?;
+    if !report.already_seeded {
+        println!(
+            "seeded {profile:?} in {:.1} s; ready logins (password {}):",
+            report.elapsed_ms as f64 / 1000.0,
+            linli_seed::DEMO_PASSWORD
+        );
+        for (who, login) in &report.logins {
+            println!("  {who}: {login}");
+        }
+    }
+    Ok(report)
 }
 
 fn init_tracing(environment: Environment) {

@@ -136,16 +136,36 @@ pub fn text(raw: &str, field: &'static str, min: usize, max: usize) -> DomainRes
     Ok(trimmed.to_owned())
 }
 
-/// The time source. Real time in production; tests move it forward to reach expiries.
-#[derive(Debug, Clone, Default)]
+/// The time source. Real time in production; tests move it forward to reach expiries; the
+/// seed stops it at chosen instants to replay a district's past exactly.
+#[derive(Debug, Clone)]
 pub struct Clock {
     offset_ms: Arc<AtomicI64>,
+    /// Microseconds since the epoch while stopped; `REAL` while running.
+    stopped_at: Arc<AtomicI64>,
+}
+
+const REAL: i64 = i64::MIN;
+
+impl Default for Clock {
+    fn default() -> Self {
+        Self {
+            offset_ms: Arc::default(),
+            stopped_at: Arc::new(AtomicI64::new(REAL)),
+        }
+    }
 }
 
 impl Clock {
     /// Now in UTC, truncated to microseconds: PostgreSQL keeps microseconds, and both engines
     /// must read back exactly what was written.
     pub fn now(&self) -> NaiveDateTime {
+        let stopped = self.stopped_at.load(Ordering::Relaxed);
+        if stopped != REAL
+            && let Some(at) = DateTime::from_timestamp_micros(stopped)
+        {
+            return at.naive_utc();
+        }
         let now = Utc::now() + TimeDelta::milliseconds(self.offset_ms.load(Ordering::Relaxed));
         let micros = now.timestamp_micros();
         DateTime::from_timestamp_micros(micros)
@@ -157,5 +177,12 @@ impl Clock {
     pub fn advance(&self, by: std::time::Duration) {
         let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
         self.offset_ms.fetch_add(ms, Ordering::Relaxed);
+    }
+
+    /// Stops this clock (and every clone) at `at`, so that everything done meanwhile happens
+    /// at that instant; the seed replays past activities this way. `None` returns to real time.
+    pub fn travel_to(&self, at: Option<NaiveDateTime>) {
+        let stopped = at.map_or(REAL, |at| at.and_utc().timestamp_micros());
+        self.stopped_at.store(stopped, Ordering::Relaxed);
     }
 }

@@ -13,5 +13,6 @@ mod identity;
 mod ledger;
 mod ledger_model;
 mod rewards;
+mod seed;
 mod storage;
 mod volunteering;

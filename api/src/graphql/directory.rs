@@ -153,6 +153,13 @@ impl Organisation {
             .map(|p| super::catalogue::ProductConnection::from_page(p, super::catalogue::Product))
     }
 
+    /// Its shop in the business alliance, if it joined.
+    async fn merchant(&self, ctx: &Context) -> FieldResult<Option<super::rewards::Merchant>> {
+        let id = self.0.id.clone();
+        let result = ctx.run(move |s, _| s.rewards().merchant_of(&id)).await;
+        ctx.answer(result).map(|m| m.map(super::rewards::Merchant))
+    }
+
     /// Members and their roles: visible to members and staff.
     async fn members(&self, ctx: &Context) -> FieldResult<Vec<Member>> {
         let id = self.0.id.clone();

@@ -151,6 +151,13 @@ connection!(RewardConnection, RewardEdge, Reward, |r| r
 #[derive(Debug, Clone)]
 pub struct Redemption(pub domain::Redemption);
 
+impl Redemption {
+    fn shows_code(&self, ctx: &Context) -> bool {
+        self.0.status == domain::RedemptionStatus::Pending
+            && ctx.actor.user_id().is_ok_and(|me| *me == self.0.user_id)
+    }
+}
+
 #[graphql_object(context = Context)]
 impl Redemption {
     fn id(&self) -> ID {
@@ -177,14 +184,15 @@ impl Redemption {
         self.0.status.into()
     }
 
-    /// The counter code, while the redemption is pending.
-    fn code(&self) -> Option<&str> {
-        (self.0.status == domain::RedemptionStatus::Pending).then_some(self.0.code.as_str())
+    /// The counter code: only for the resident who redeemed, while pending (the code is their
+    /// proof at the counter, so merchants never see it listed).
+    fn code(&self, ctx: &Context) -> Option<&str> {
+        self.shows_code(ctx).then_some(self.0.code.as_str())
     }
 
-    /// The code as a QR image (SVG), while pending.
-    fn qr_svg(&self) -> Option<String> {
-        (self.0.status == domain::RedemptionStatus::Pending)
+    /// The code as a QR image (SVG), on the same terms as `code`.
+    fn qr_svg(&self, ctx: &Context) -> Option<String> {
+        self.shows_code(ctx)
             .then(|| domain::model::qr_svg(&self.0.code))
             .flatten()
     }
@@ -390,6 +398,28 @@ pub async fn reward(ctx: &Context, id: RewardId) -> FieldResult<Reward> {
 pub async fn merchant(ctx: &Context, id: MerchantId) -> FieldResult<Merchant> {
     let result = ctx.run(move |s, _| s.rewards().merchant(&id)).await;
     ctx.answer(result).map(Merchant)
+}
+
+pub async fn merchant_redemptions(
+    ctx: &Context,
+    merchant_id: ID,
+    status: Option<RedemptionStatus>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> FieldResult<RedemptionConnection> {
+    let page = ctx.answer(page_request(first, after))?;
+    let id = ctx.answer(GlobalId::expect(
+        &merchant_id,
+        "Merchant",
+        "merchantId",
+        MerchantId::parse,
+    ))?;
+    let status = status.map(Into::into);
+    let result = ctx
+        .run(move |s, actor| s.rewards().merchant_redemptions(actor, &id, status, &page))
+        .await;
+    ctx.answer(result)
+        .map(|p| RedemptionConnection::from_page(p, Redemption))
 }
 
 pub async fn my_redemptions(

@@ -130,6 +130,17 @@ impl Query {
         rewards::my_redemptions(ctx, first, after).await
     }
 
+    /// Operators and staff: a merchant's redemptions, newest first (codes are never listed).
+    async fn merchant_redemptions(
+        ctx: &Context,
+        merchant_id: ID,
+        status: Option<rewards::RedemptionStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> FieldResult<RedemptionConnection> {
+        rewards::merchant_redemptions(ctx, merchant_id, status, first, after).await
+    }
+
     /// Operators and staff: a merchant's statement for a month (`YYYY-MM`).
     async fn merchant_statement(
         ctx: &Context,

@@ -252,4 +252,83 @@ impl<'a> Identity<'a> {
             .read(|conn| store::find_user(conn, id))?
             .ok_or(DomainError::NotFound { what: "用户" })
     }
+
+    /// Registers many residents who share one password, hashing it once and writing in
+    /// batches; residents whose email or phone already exists are skipped. For seeding demo
+    /// and load-test data only: staff-only, and every account still gets its wallet and hold.
+    pub fn import_residents(
+        &self,
+        actor: &Actor,
+        people: &[NewUser],
+        password: &str,
+    ) -> DomainResult<Vec<User>> {
+        actor.require_staff()?;
+        model::check_password_policy(password, &[])?;
+        let password_hash = model::hash_password(password)?;
+        let now = self.services.clock.now();
+        let mut imported = Vec::new();
+        for batch in people.chunks(500) {
+            let users = batch
+                .iter()
+                .map(|input| {
+                    let email = input.email.as_deref().map(Email::parse).transpose()?;
+                    let phone = input.phone.as_deref().map(PhoneNumber::parse).transpose()?;
+                    let community_id = input
+                        .community_id
+                        .as_deref()
+                        .map(|raw| {
+                            CommunityId::parse(raw).ok_or_else(|| {
+                                DomainError::invalid("communityId", "社区编号不正确")
+                            })
+                        })
+                        .transpose()?;
+                    Ok(User {
+                        id: UserId::generate(),
+                        email,
+                        phone,
+                        display_name: text(&input.display_name, "displayName", 1, 40)?,
+                        role: Role::Resident,
+                        community_id,
+                        created_at: now,
+                    })
+                })
+                .collect::<DomainResult<Vec<_>>>()?;
+            imported.extend(self.services.db.write(|conn| {
+                let mut inserted = Vec::new();
+                for user in &users {
+                    let login = match (&user.email, &user.phone) {
+                        (Some(e), _) => LoginIdentifier::Email(e.clone()),
+                        (None, Some(p)) => LoginIdentifier::Phone(p.clone()),
+                        (None, None) => {
+                            return Err(DomainError::invalid("email", "请填写邮箱或手机号"));
+                        }
+                    };
+                    if store::find_by_login(conn, &login)?.is_some() {
+                        continue;
+                    }
+                    store::insert_user(conn, user, &password_hash)?;
+                    ledger::store::open_personal_accounts(conn, &user.id, user.created_at)?;
+                    inserted.push(user.clone());
+                }
+                Ok(inserted)
+            })?);
+        }
+        Ok(imported)
+    }
+
+    /// Staff look a person up by email or mobile number.
+    pub fn user_by_login(&self, actor: &Actor, login: &str) -> DomainResult<Option<User>> {
+        actor.require_staff()?;
+        let login = LoginIdentifier::parse(login)?;
+        Ok(self
+            .services
+            .db
+            .read(|conn| store::find_by_login(conn, &login))?
+            .map(|(user, _)| user))
+    }
+
+    /// Whether anyone has an account yet (a fresh database has none).
+    pub fn has_users(&self) -> DomainResult<bool> {
+        self.services.db.read(store::has_users)
+    }
 }

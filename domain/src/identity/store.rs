@@ -254,3 +254,11 @@ pub(crate) fn clear_throttle(conn: &mut DbConnection, key: &str) -> DomainResult
     diesel::delete(login_throttle::table.find(key)).execute(conn)?;
     Ok(())
 }
+
+pub(crate) fn has_users(conn: &mut DbConnection) -> DomainResult<bool> {
+    Ok(app_user::table
+        .select(app_user::id)
+        .first::<String>(conn)
+        .optional()?
+        .is_some())
+}

@@ -117,6 +117,16 @@ impl<'a> Rewards<'a> {
         self.services.db.read(|conn| find_merchant(conn, id))
     }
 
+    /// The alliance membership of an organisation, if it has one.
+    pub fn merchant_of(
+        &self,
+        organisation: &crate::types::OrganisationId,
+    ) -> DomainResult<Option<Merchant>> {
+        self.services
+            .db
+            .read(|conn| store::merchant_of_organisation(conn, organisation))
+    }
+
     /// An operator (a member of the merchant's organisation) offers a reward.
     pub fn create_reward(&self, actor: &Actor, input: NewReward) -> DomainResult<Reward> {
         let user = actor.user_id()?;
@@ -424,6 +434,30 @@ impl<'a> Rewards<'a> {
         self.services.db.read(|conn| {
             let (mut items, total) =
                 store::of_user(conn, user, page.after.as_deref(), page.limit())?;
+            Ok(Page::from_overfetch(&mut items, page, total))
+        })
+    }
+
+    /// A merchant's redemptions, newest first: its operators and staff.
+    pub fn merchant_redemptions(
+        &self,
+        actor: &Actor,
+        merchant_id: &MerchantId,
+        status: Option<RedemptionStatus>,
+        page: &PageRequest,
+    ) -> DomainResult<Page<Redemption>> {
+        let user = actor.user_id()?;
+        self.services.db.read(|conn| {
+            if !actor.is_staff() {
+                require_operator(conn, merchant_id, user)?;
+            }
+            let (mut items, total) = store::of_merchant(
+                conn,
+                merchant_id,
+                status,
+                page.after.as_deref(),
+                page.limit(),
+            )?;
             Ok(Page::from_overfetch(&mut items, page, total))
         })
     }

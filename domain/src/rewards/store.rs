@@ -100,6 +100,19 @@ pub(crate) fn find_merchant(
         .transpose()
 }
 
+pub(crate) fn merchant_of_organisation(
+    conn: &mut DbConnection,
+    organisation: &OrganisationId,
+) -> DomainResult<Option<Merchant>> {
+    merchant::table
+        .filter(merchant::organisation_id.eq(organisation.as_str()))
+        .select(MERCHANT_COLUMNS)
+        .first::<MerchantRow>(conn)
+        .optional()?
+        .map(to_merchant)
+        .transpose()
+}
+
 pub(crate) fn merchants_by_ids(
     conn: &mut DbConnection,
     ids: &[String],
@@ -563,6 +576,38 @@ pub(crate) fn of_user(
     if let Some(after) = after {
         query = query.filter(redemption::id.lt(after.to_owned()));
     }
+    let rows = query
+        .load::<RedemptionRow>(conn)?
+        .into_iter()
+        .map(to_redemption)
+        .collect::<DomainResult<Vec<_>>>()?;
+    Ok((rows, total))
+}
+
+pub(crate) fn of_merchant(
+    conn: &mut DbConnection,
+    merchant_id: &MerchantId,
+    status: Option<RedemptionStatus>,
+    after: Option<&str>,
+    limit: i64,
+) -> DomainResult<(Vec<Redemption>, i64)> {
+    let mut count = redemption::table
+        .filter(redemption::merchant_id.eq(merchant_id.as_str()))
+        .count()
+        .into_boxed();
+    let mut query = redemptions()
+        .filter(redemption::merchant_id.eq(merchant_id.as_str()))
+        .order(redemption::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(status) = status {
+        count = count.filter(redemption::status.eq(status.as_str()));
+        query = query.filter(redemption::status.eq(status.as_str()));
+    }
+    if let Some(after) = after {
+        query = query.filter(redemption::id.lt(after.to_owned()));
+    }
+    let total: i64 = count.get_result(conn)?;
     let rows = query
         .load::<RedemptionRow>(conn)?
         .into_iter()
