@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use linli_domain::db::{DatabaseSettings, DatabaseUrl};
+use std::path::PathBuf;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/linli.sqlite3";
 
@@ -13,6 +14,15 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/linli.sqlite3";
 pub enum Environment {
     Development,
     Production,
+}
+
+/// Where the email relay delivers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailTransport {
+    /// `smtp://host:port`, `smtp://user:pass@host:587?tls=required`, `smtps://…:465`.
+    Smtp(String),
+    /// `.eml` files in a folder, for development.
+    Files(PathBuf),
 }
 
 #[derive(Clone)]
@@ -28,6 +38,12 @@ pub struct Config {
     pub daily_points_cap: i64,
     /// How often expired redemption holds are released.
     pub sweep_interval: Duration,
+    pub mail: MailTransport,
+    pub mail_from: String,
+    /// How often the in-server email relay looks for due messages.
+    pub relay_interval: Duration,
+    /// The address people open links from emails at.
+    pub public_url: String,
     pub limits: Limits,
 }
 
@@ -155,6 +171,36 @@ impl Config {
                 .map(Duration::from_secs)
                 .ok_or_else(|| "expected seconds from 1 to 3600".to_owned())
         });
+        let relay_interval = parse_or(&get, "LINLI_RELAY_INTERVAL_SECS", "5", &mut check, |raw| {
+            raw.parse::<u64>()
+                .ok()
+                .filter(|n| (1..=3600).contains(n))
+                .map(Duration::from_secs)
+                .ok_or_else(|| "expected seconds from 1 to 3600".to_owned())
+        });
+        let mail = match get("LINLI_SMTP_URL") {
+            Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => {
+                MailTransport::Smtp(url)
+            }
+            Some(_) => {
+                check(Err(
+                    "LINLI_SMTP_URL: expected smtp://host:port or smtps://user:pass@host:port"
+                        .to_owned(),
+                ));
+                MailTransport::Files(PathBuf::new())
+            }
+            None if environment == Environment::Production => {
+                check(Err(
+                    "LINLI_SMTP_URL: required when LINLI_ENV=production".to_owned()
+                ));
+                MailTransport::Files(PathBuf::new())
+            }
+            None => MailTransport::Files(PathBuf::from(
+                get("LINLI_MAIL_DIR").unwrap_or_else(|| "data/mail".to_owned()),
+            )),
+        };
+        let mail_from =
+            get("LINLI_MAIL_FROM").unwrap_or_else(|| "邻里 Linli <noreply@linli.local>".to_owned());
         let daily_points_cap = parse_or(&get, "LINLI_DAILY_POINTS_CAP", "100", &mut check, |raw| {
             raw.parse::<i64>()
                 .ok()
@@ -204,6 +250,10 @@ impl Config {
             refresh_token_ttl: refresh_token_ttl.unwrap_or(Duration::from_secs(2_592_000)),
             daily_points_cap: daily_points_cap.unwrap_or(100),
             sweep_interval: sweep_interval.unwrap_or(Duration::from_secs(30)),
+            relay_interval: relay_interval.unwrap_or(Duration::from_secs(5)),
+            public_url: get("LINLI_PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}")),
+            mail,
+            mail_from,
             limits,
         })
     }

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod email;
 pub mod graphql;
 pub mod http;
 mod shape;
@@ -31,6 +32,7 @@ pub fn open(config: &Config) -> Result<Services, String> {
         refresh_token_ttl: TimeDelta::from_std(config.refresh_token_ttl)
             .map_err(|e| format!("LINLI_REFRESH_TOKEN_TTL_SECS: {e}"))?,
         daily_points_cap: config.daily_points_cap,
+        public_url: config.public_url.trim_end_matches('/').to_owned(),
     };
     Ok(Services::new(db, settings))
 }
@@ -42,6 +44,8 @@ pub fn serve(
     listener: TcpListener,
 ) -> std::io::Result<Server> {
     spawn_sweeper(services.clone(), config.sweep_interval);
+    let relay = email::Relay::new(config, services.clone()).map_err(std::io::Error::other)?;
+    tokio::spawn(relay.run(config.relay_interval));
     let shared = Arc::new(Shared {
         services,
         tokens: Tokens::new(&config.jwt_secret, config.access_token_ttl),

@@ -55,6 +55,8 @@ enum Command {
         #[arg(long, default_value_t = linli_seed::DEFAULT_SEED)]
         seed: u64,
     },
+    /// Run only the email relay (for a separate relay process; the server runs one itself).
+    Relay,
     /// Ledger maintenance.
     Ledger {
         #[command(subcommand)]
@@ -147,6 +149,17 @@ fn run(command: Command, config: &Config) -> Result<ExitCode, String> {
                 user.display_name,
                 user.id
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Relay => {
+            let services = linli_api::open(config)?;
+            let relay = linli_api::email::Relay::new(config, services)?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            println!("email relay running");
+            runtime.block_on(relay.run(config.relay_interval));
             Ok(ExitCode::SUCCESS)
         }
         Command::Seed {

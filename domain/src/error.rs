@@ -61,6 +61,7 @@ error_codes! {
     InvalidRedemptionCode => "INVALID_REDEMPTION_CODE",
     RedemptionExpired => "REDEMPTION_EXPIRED",
     RedemptionFinished => "REDEMPTION_FINISHED",
+    InvalidToken => "INVALID_TOKEN",
     Unavailable => "SERVICE_UNAVAILABLE",
     Internal => "INTERNAL",
 }
@@ -145,6 +146,8 @@ pub enum DomainError {
     RedemptionExpired,
     #[error("该兑换已完成、取消或过期")]
     RedemptionFinished,
+    #[error("链接或验证码无效、已使用或已过期，请重新申请")]
+    InvalidToken,
     /// The database cannot be reached or the pool is exhausted: fail fast, retry later.
     #[error("服务暂时不可用，请稍后再试")]
     Unavailable(String),
@@ -209,6 +212,7 @@ impl DomainError {
             Self::InvalidRedemptionCode => ErrorCode::InvalidRedemptionCode,
             Self::RedemptionExpired => ErrorCode::RedemptionExpired,
             Self::RedemptionFinished => ErrorCode::RedemptionFinished,
+            Self::InvalidToken => ErrorCode::InvalidToken,
             Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::Internal(_) | Self::Database(_) => ErrorCode::Internal,
         }
@@ -225,6 +229,7 @@ impl DomainError {
             Self::RecipientNotFound => Some("recipient"),
             Self::OrganisationNameTaken => Some("name"),
             Self::InvalidCode | Self::InvalidRedemptionCode => Some("code"),
+            Self::InvalidToken => Some("token"),
             _ => None,
         }
     }

@@ -11,6 +11,7 @@ pub mod directory;
 pub mod error;
 pub mod identity;
 pub mod ledger;
+pub mod outbox;
 pub mod page;
 pub mod rewards;
 mod schema;
@@ -29,6 +30,8 @@ pub struct Settings {
     /// The most points one resident can earn on one day (China Standard Time), across all
     /// activities.
     pub daily_points_cap: i64,
+    /// Where people open links from emails (password reset, email confirmation).
+    pub public_url: String,
 }
 
 impl Default for Settings {
@@ -36,6 +39,7 @@ impl Default for Settings {
         Self {
             refresh_token_ttl: TimeDelta::days(30),
             daily_points_cap: 100,
+            public_url: "http://127.0.0.1:8080".to_owned(),
         }
     }
 }
@@ -79,6 +83,10 @@ impl Services {
 
     pub fn rewards(&self) -> rewards::Rewards<'_> {
         rewards::Rewards::new(self)
+    }
+
+    pub fn outbox(&self) -> outbox::Outbox<'_> {
+        outbox::Outbox::new(self)
     }
 
     pub fn audit(&self) -> audit::AuditTrail<'_> {

@@ -266,6 +266,53 @@ diesel::table! {
 diesel::joinable!(reward -> merchant (merchant_id));
 diesel::joinable!(redemption -> reward (reward_id));
 
+diesel::table! {
+    outbox_message (id) {
+        id -> Text,
+        user_id -> Nullable<Text>,
+        recipient -> Text,
+        template -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_by -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    email_token (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        purpose -> Text,
+        email -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    email_verification (user_id) {
+        user_id -> Text,
+        email -> Text,
+        verified_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notification_opt_out (user_id, template) {
+        user_id -> Text,
+        template -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     community,
     app_user,
@@ -282,5 +329,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     daily_points,
     merchant,
     reward,
-    redemption
+    redemption,
+    outbox_message,
+    email_token,
+    email_verification,
+    notification_opt_out
 );

@@ -171,6 +171,7 @@ async fn production_hides_graphiql() {
         &[
             ("LINLI_ENV", "production"),
             ("LINLI_JWT_SECRET", JWT_SECRET),
+            ("LINLI_SMTP_URL", "smtp://127.0.0.1:1"),
         ],
     )
     .await;

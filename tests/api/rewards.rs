@@ -12,13 +12,13 @@ const CONFIRM: &str = "mutation($m: ID!, $code: String!) { confirmRedemption(inp
 const CANCEL: &str = "mutation($id: ID!) { cancelRedemption(input: { redemptionId: $id }) { redemption { status } errors { code } } }";
 const TOTALS: &str = "{ ledgerTotals { issued outstanding held redeemed expired } }";
 
-struct Alliance {
-    staff: String,
-    operator: String,
-    merchant: String,
+pub(crate) struct Alliance {
+    pub staff: String,
+    pub operator: String,
+    pub merchant: String,
 }
 
-async fn alliance(app: &TestApp, shop: &str, operator_email: &str) -> Alliance {
+pub(crate) async fn alliance(app: &TestApp, shop: &str, operator_email: &str) -> Alliance {
     let staff = app.sign_in("staff@example.cn").await;
     let operator = app.resident(operator_email).await;
     let org = app
@@ -46,7 +46,7 @@ async fn alliance(app: &TestApp, shop: &str, operator_email: &str) -> Alliance {
     }
 }
 
-async fn reward(
+pub(crate) async fn reward(
     app: &TestApp,
     a: &Alliance,
     price: i64,
@@ -66,7 +66,12 @@ async fn reward(
         .to_owned()
 }
 
-async fn funded_resident(app: &TestApp, staff: &str, email: &str, points: i64) -> String {
+pub(crate) async fn funded_resident(
+    app: &TestApp,
+    staff: &str,
+    email: &str,
+    points: i64,
+) -> String {
     let token = app.resident(email).await;
     let wallet = app
         .ok("{ me { wallet { id } } }", json!({}), Some(&token))
@@ -83,7 +88,7 @@ async fn funded_resident(app: &TestApp, staff: &str, email: &str, points: i64) -
     token
 }
 
-async fn balance(app: &TestApp, token: &str) -> i64 {
+pub(crate) async fn balance(app: &TestApp, token: &str) -> i64 {
     app.ok("{ me { wallet { balance } } }", json!({}), Some(token))
         .await["me"]["wallet"]["balance"]
         .as_i64()
@@ -100,7 +105,7 @@ async fn stock(app: &TestApp, reward: &str) -> Value {
         .clone()
 }
 
-async fn redeem(app: &TestApp, token: &str, reward: &str, key: &str) -> Value {
+pub(crate) async fn redeem(app: &TestApp, token: &str, reward: &str, key: &str) -> Value {
     app.ok(
         REDEEM,
         json!({ "input": { "rewardId": reward, "idempotencyKey": key } }),

@@ -44,6 +44,7 @@ pub fn postgres_available() -> bool {
 }
 
 pub struct TestApp {
+    pub config: Config,
     pub url: String,
     pub base: String,
     pub services: Services,
@@ -90,6 +91,14 @@ impl TestApp {
             ("LINLI_JWT_SECRET".into(), JWT_SECRET.into()),
             ("LINLI_BIND".into(), "127.0.0.1:0".into()),
             ("LINLI_DB_POOL_SIZE".into(), "10".into()),
+            (
+                "LINLI_MAIL_DIR".into(),
+                std::env::temp_dir()
+                    .join("linli-tests")
+                    .join(format!("mail-{tag}"))
+                    .display()
+                    .to_string(),
+            ),
         ];
         vars.extend(
             extra
@@ -110,6 +119,7 @@ impl TestApp {
         let handle = server.handle();
         tokio::spawn(server);
         Self {
+            config: config.clone(),
             url,
             base: format!("http://{addr}"),
             services,

@@ -62,6 +62,23 @@ impl User {
         super::volunteering::service_record(ctx, self.0.id.clone()).await
     }
 
+    /// Whether the current email address has been confirmed.
+    async fn email_verified(&self, ctx: &Context) -> FieldResult<bool> {
+        let user = self.0.clone();
+        let result = ctx
+            .run(move |s, _| s.identity().email_verified(&user))
+            .await;
+        ctx.answer(result)
+    }
+
+    /// The email kinds this person turned off (only visible to themself).
+    async fn notifications_off(&self, ctx: &Context) -> FieldResult<Vec<String>> {
+        if ctx.actor.user_id().ok() != Some(&self.0.id) {
+            return Ok(Vec::new());
+        }
+        super::email::opted_out(ctx).await
+    }
+
     /// The person's volunteer-points wallet.
     async fn wallet(&self, ctx: &Context) -> FieldResult<Account> {
         let id = self.0.id.clone();

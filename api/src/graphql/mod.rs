@@ -4,6 +4,7 @@
 
 mod catalogue;
 mod directory;
+mod email;
 mod identity;
 mod ledger;
 mod relay;

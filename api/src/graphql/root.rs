@@ -174,6 +174,16 @@ impl Query {
         ledger::totals(ctx).await
     }
 
+    /// Staff: the email outbox, newest first.
+    async fn outbox_messages(
+        ctx: &Context,
+        status: Option<super::email::EmailStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> FieldResult<super::email::EmailMessageConnection> {
+        super::email::messages(ctx, status, first, after).await
+    }
+
     /// Staff: the audit trail, newest first, optionally about one subject (its raw id).
     async fn audit_events(
         ctx: &Context,
@@ -257,6 +267,59 @@ impl Mutation {
         input: identity::RefreshSessionInput,
     ) -> FieldResult<identity::SessionPayload> {
         identity::refresh_session(ctx, input).await
+    }
+
+    /// Email a password-reset link (the answer never reveals whether the address exists).
+    async fn request_password_reset(
+        ctx: &Context,
+        input: super::email::RequestPasswordResetInput,
+    ) -> FieldResult<super::email::DonePayload> {
+        super::email::request_password_reset(ctx, input).await
+    }
+
+    /// Set a new password with the emailed token; every session of the account ends.
+    async fn reset_password(
+        ctx: &Context,
+        input: super::email::ResetPasswordInput,
+    ) -> FieldResult<super::email::DonePayload> {
+        super::email::reset_password(ctx, input).await
+    }
+
+    /// Email the signed-in person a link confirming their address.
+    async fn request_email_verification(ctx: &Context) -> FieldResult<super::email::DonePayload> {
+        super::email::request_email_verification(ctx).await
+    }
+
+    /// Confirm an email address with the emailed token.
+    async fn verify_email(
+        ctx: &Context,
+        input: super::email::VerifyEmailInput,
+    ) -> FieldResult<super::email::DonePayload> {
+        super::email::verify_email(ctx, input).await
+    }
+
+    /// Turn a non-essential kind of email on or off.
+    async fn set_notification_preference(
+        ctx: &Context,
+        input: super::email::SetNotificationPreferenceInput,
+    ) -> FieldResult<super::email::DonePayload> {
+        super::email::set_preference(ctx, input).await
+    }
+
+    /// Staff: send a failed email again.
+    async fn retry_email(
+        ctx: &Context,
+        input: super::email::RetryEmailInput,
+    ) -> FieldResult<super::email::RetryEmailPayload> {
+        super::email::retry(ctx, input).await
+    }
+
+    /// Staff: email an announcement to every resident who has not turned announcements off.
+    async fn announce(
+        ctx: &Context,
+        input: super::email::AnnounceInput,
+    ) -> FieldResult<super::email::AnnouncePayload> {
+        super::email::announce(ctx, input).await
     }
 
     /// End the session the refresh token belongs to.

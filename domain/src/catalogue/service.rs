@@ -161,6 +161,17 @@ impl<'a> Catalogue<'a> {
             if !store::change_status(conn, id, &from, to, reason.as_deref(), now)? {
                 return Err(DomainError::InvalidState("只能审核待审核的产品"));
             }
+            let template = crate::outbox::Template::ProductReviewed {
+                title: product.title.clone(),
+                published: to == ProductStatus::Published,
+                reason: reason.clone(),
+            };
+            for owner in directory::store::members(conn, &product.organisation_id)?
+                .into_iter()
+                .filter(|m| m.role == directory::MemberRole::Owner)
+            {
+                crate::outbox::notify(conn, &owner.user_id, &template, now)?;
+            }
             audit::record(
                 conn,
                 Some(staff),

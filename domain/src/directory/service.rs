@@ -162,6 +162,17 @@ impl<'a> Directory<'a> {
             {
                 return Err(DomainError::invalid("id", "只能审核待审核的组织"));
             }
+            if to == OrganisationStatus::Verified {
+                let template = crate::outbox::Template::OrganisationVerified {
+                    name: current.name.clone(),
+                };
+                for owner in store::members(conn, id)?
+                    .into_iter()
+                    .filter(|m| m.role == MemberRole::Owner)
+                {
+                    crate::outbox::notify(conn, &owner.user_id, &template, now)?;
+                }
+            }
             audit::record(
                 conn,
                 Some(staff),

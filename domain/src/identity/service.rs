@@ -3,7 +3,7 @@
 //! Password hashing is deliberately slow, so these functions are called from the API's bounded
 //! hashing pool; no database connection is held while a hash is computed.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, TimeDelta};
 
 use super::model::{
     self, ACCOUNT_THROTTLE, ADDRESS_THROTTLE, Actor, Email, LoginIdentifier, PhoneNumber, Role,
@@ -14,6 +14,7 @@ use crate::Services;
 use crate::directory;
 use crate::error::{DomainError, DomainResult};
 use crate::ledger;
+use crate::outbox;
 use crate::types::{CommunityId, UserId, text};
 
 /// What a person types to sign up (or what `linli create-staff` passes).
@@ -330,5 +331,146 @@ impl<'a> Identity<'a> {
     /// Whether anyone has an account yet (a fresh database has none).
     pub fn has_users(&self) -> DomainResult<bool> {
         self.services.db.read(store::has_users)
+    }
+
+    /// Sends a password-reset link to the address, if it belongs to an account. The answer is
+    /// the same either way, and repeated requests for one address are quietly dropped after
+    /// five in fifteen minutes, so the endpoint reveals nothing and cannot flood a mailbox.
+    pub fn request_password_reset(&self, email: &str) -> DomainResult<()> {
+        let Ok(email) = Email::parse(email) else {
+            return Ok(());
+        };
+        let now = self.services.clock.now();
+        let (secret, hash) = model::new_refresh_secret();
+        let throttle_key = format!("reset:{}", email.as_str());
+        let link = format!(
+            "{}/reset-password?token={secret}",
+            self.services.settings.public_url
+        );
+        self.services.db.write(|conn| {
+            let state = store::throttle_state(conn, &throttle_key)?;
+            if state.as_ref().and_then(|s| s.retry_after(now)).is_some() {
+                return Ok(());
+            }
+            store::save_throttle_state(
+                conn,
+                &throttle_key,
+                ThrottleState::after_failure(state, now, ACCOUNT_THROTTLE),
+            )?;
+            let Some((user, _)) =
+                store::find_by_login(conn, &LoginIdentifier::Email(email.clone()))?
+            else {
+                return Ok(());
+            };
+            store::insert_email_token(
+                conn,
+                &hash,
+                &user.id,
+                "RESET_PASSWORD",
+                email.as_str(),
+                now + TimeDelta::minutes(30),
+                now,
+            )?;
+            outbox::notify(
+                conn,
+                &user.id,
+                &outbox::Template::ResetPassword {
+                    link: link.clone(),
+                    token: secret.clone(),
+                },
+                now,
+            )
+        })
+    }
+
+    /// Sets a new password with a reset token: the token works once, within 30 minutes, and
+    /// every existing session of the account ends.
+    pub fn reset_password(&self, token: &str, new_password: &str) -> DomainResult<()> {
+        let hash = model::hash_secret(token.trim());
+        let now = self.services.clock.now();
+        let found = self
+            .services
+            .db
+            .read(|conn| store::find_email_token(conn, &hash))?;
+        let Some(found) = found
+            .filter(|t| t.purpose == "RESET_PASSWORD" && t.used_at.is_none() && t.expires_at > now)
+        else {
+            return Err(DomainError::InvalidToken);
+        };
+        model::check_password_policy(new_password, &[found.email.as_str()])?;
+        let password_hash = model::hash_password(new_password)?;
+        let user = UserId::from_db(found.user_id);
+        self.services.db.write(|conn| {
+            if !store::use_email_token(conn, &hash, now)? {
+                return Err(DomainError::InvalidToken);
+            }
+            store::set_password(conn, &user, &password_hash)?;
+            store::revoke_all(conn, &user, now)?;
+            store::clear_throttle(conn, &format!("account:{}", found.email))
+        })
+    }
+
+    /// Sends the signed-in person a link confirming their email address.
+    pub fn request_email_verification(&self, actor: &Actor) -> DomainResult<()> {
+        let id = actor.user_id()?;
+        let now = self.services.clock.now();
+        let (secret, hash) = model::new_refresh_secret();
+        let link = format!(
+            "{}/verify-email?token={secret}",
+            self.services.settings.public_url
+        );
+        self.services.db.write(|conn| {
+            let user = store::find_user(conn, id)?.ok_or(DomainError::Unauthenticated)?;
+            let email = user
+                .email
+                .ok_or_else(|| DomainError::invalid("email", "账号没有邮箱"))?;
+            store::insert_email_token(
+                conn,
+                &hash,
+                id,
+                "VERIFY_EMAIL",
+                email.as_str(),
+                now + TimeDelta::hours(24),
+                now,
+            )?;
+            outbox::notify(
+                conn,
+                id,
+                &outbox::Template::VerifyEmail {
+                    link: link.clone(),
+                    token: secret.clone(),
+                },
+                now,
+            )
+        })
+    }
+
+    /// Confirms an email address with the token from the email.
+    pub fn verify_email(&self, token: &str) -> DomainResult<()> {
+        let hash = model::hash_secret(token.trim());
+        let now = self.services.clock.now();
+        self.services.db.write(|conn| {
+            let Some(found) = store::find_email_token(conn, &hash)?
+                .filter(|t| t.purpose == "VERIFY_EMAIL" && t.expires_at > now)
+            else {
+                return Err(DomainError::InvalidToken);
+            };
+            if !store::use_email_token(conn, &hash, now)? {
+                return Err(DomainError::InvalidToken);
+            }
+            store::mark_email_verified(conn, &UserId::from_db(found.user_id), &found.email, now)
+        })
+    }
+
+    /// Whether the user's current email address has been confirmed.
+    pub fn email_verified(&self, user: &User) -> DomainResult<bool> {
+        let Some(email) = &user.email else {
+            return Ok(false);
+        };
+        let verified = self
+            .services
+            .db
+            .read(|conn| store::verified_email(conn, &user.id))?;
+        Ok(verified.as_deref() == Some(email.as_str()))
     }
 }

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::model::{Email, LoginIdentifier, PhoneNumber, Role, ThrottleState, User};
 use crate::db::{DbConnection, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
-use crate::schema::{app_user, login_throttle, refresh_token};
+use crate::schema::{app_user, email_token, email_verification, login_throttle, refresh_token};
 use crate::types::{CommunityId, UserId};
 
 #[derive(Queryable, Selectable)]
@@ -261,4 +261,129 @@ pub(crate) fn has_users(conn: &mut DbConnection) -> DomainResult<bool> {
         .first::<String>(conn)
         .optional()?
         .is_some())
+}
+
+/// A single-use email token as stored (the secret itself is never stored).
+pub(crate) struct EmailTokenRow {
+    pub user_id: String,
+    pub purpose: String,
+    pub email: String,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+}
+
+pub(crate) fn insert_email_token(
+    conn: &mut DbConnection,
+    hash: &str,
+    user: &UserId,
+    purpose: &str,
+    email: &str,
+    expires_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> DomainResult<()> {
+    diesel::insert_into(email_token::table)
+        .values((
+            email_token::token_hash.eq(hash),
+            email_token::user_id.eq(user.as_str()),
+            email_token::purpose.eq(purpose),
+            email_token::email.eq(email),
+            email_token::expires_at.eq(expires_at),
+            email_token::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub(crate) fn find_email_token(
+    conn: &mut DbConnection,
+    hash: &str,
+) -> DomainResult<Option<EmailTokenRow>> {
+    Ok(email_token::table
+        .find(hash)
+        .select((
+            email_token::user_id,
+            email_token::purpose,
+            email_token::email,
+            email_token::expires_at,
+            email_token::used_at,
+        ))
+        .first::<(String, String, String, NaiveDateTime, Option<NaiveDateTime>)>(conn)
+        .optional()?
+        .map(
+            |(user_id, purpose, email, expires_at, used_at)| EmailTokenRow {
+                user_id,
+                purpose,
+                email,
+                expires_at,
+                used_at,
+            },
+        ))
+}
+
+/// Uses a token up; false when it was used already (by a concurrent request too).
+pub(crate) fn use_email_token(
+    conn: &mut DbConnection,
+    hash: &str,
+    now: NaiveDateTime,
+) -> DomainResult<bool> {
+    let updated = diesel::update(
+        email_token::table
+            .filter(email_token::token_hash.eq(hash))
+            .filter(email_token::used_at.is_null()),
+    )
+    .set(email_token::used_at.eq(Some(now)))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+pub(crate) fn set_password(conn: &mut DbConnection, user: &UserId, hash: &str) -> DomainResult<()> {
+    diesel::update(app_user::table.find(user.as_str()))
+        .set(app_user::password_hash.eq(hash))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Ends every session of a user (after a password reset).
+pub(crate) fn revoke_all(
+    conn: &mut DbConnection,
+    user: &UserId,
+    now: NaiveDateTime,
+) -> DomainResult<()> {
+    diesel::update(
+        refresh_token::table
+            .filter(refresh_token::user_id.eq(user.as_str()))
+            .filter(refresh_token::revoked_at.is_null()),
+    )
+    .set(refresh_token::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
+pub(crate) fn mark_email_verified(
+    conn: &mut DbConnection,
+    user: &UserId,
+    email: &str,
+    now: NaiveDateTime,
+) -> DomainResult<()> {
+    diesel::delete(email_verification::table.find(user.as_str())).execute(conn)?;
+    diesel::insert_into(email_verification::table)
+        .values((
+            email_verification::user_id.eq(user.as_str()),
+            email_verification::email.eq(email),
+            email_verification::verified_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The address a user confirmed, if any (it may differ from a later-changed email).
+pub(crate) fn verified_email(
+    conn: &mut DbConnection,
+    user: &UserId,
+) -> DomainResult<Option<String>> {
+    Ok(email_verification::table
+        .find(user.as_str())
+        .select(email_verification::email)
+        .first(conn)
+        .optional()?)
 }

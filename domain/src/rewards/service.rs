@@ -278,6 +278,19 @@ impl<'a> Rewards<'a> {
                         at: now,
                     },
                 )?;
+                let expires = (now + HOLD_TTL + TimeDelta::hours(8))
+                    .format("%m月%d日 %H:%M")
+                    .to_string();
+                crate::outbox::notify(
+                    conn,
+                    user,
+                    &crate::outbox::Template::RedemptionIssued {
+                        reward: reward.title.clone(),
+                        code: code.clone(),
+                        expires,
+                    },
+                    now,
+                )?;
                 find_redemption(conn, &id)
             })
         };
@@ -356,6 +369,15 @@ impl<'a> Rewards<'a> {
                 current.points,
                 Some(operator),
                 "商家确认兑换",
+                now,
+            )?;
+            crate::outbox::notify(
+                conn,
+                &current.user_id,
+                &crate::outbox::Template::RedemptionConfirmed {
+                    reward: current.reward_title.clone(),
+                    points: current.points,
+                },
                 now,
             )?;
             find_redemption(conn, &found.id).map(Ok)

@@ -501,6 +501,17 @@ fn verify_one(
                 other?;
             }
         }
+        let balance = ledger::store::find_account(conn, &wallet.id)?.map_or(0, |a| a.balance);
+        crate::outbox::notify(
+            conn,
+            &participation.user_id,
+            &crate::outbox::Template::PointsEarned {
+                points,
+                activity: activity.title.clone(),
+                balance,
+            },
+            now,
+        )?;
     }
     Ok(Verification {
         participation: with_position(conn, id)?,

@@ -1,0 +1,326 @@
+//! Outbox SQL. Claims are conditional updates, so any number of relays share one table.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::{Message, Status, Template};
+use crate::db::{DbConnection, is_unique_violation};
+use crate::error::{DomainError, DomainResult};
+use crate::schema::{app_user, notification_opt_out, outbox_message};
+use crate::types::UserId;
+
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i32,
+    NaiveDateTime,
+    Option<String>,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+);
+
+type Columns = (
+    outbox_message::id,
+    outbox_message::recipient,
+    outbox_message::template,
+    outbox_message::subject,
+    outbox_message::body_text,
+    outbox_message::body_html,
+    outbox_message::status,
+    outbox_message::attempts,
+    outbox_message::next_attempt_at,
+    outbox_message::last_error,
+    outbox_message::created_at,
+    outbox_message::sent_at,
+);
+
+const COLUMNS: Columns = (
+    outbox_message::id,
+    outbox_message::recipient,
+    outbox_message::template,
+    outbox_message::subject,
+    outbox_message::body_text,
+    outbox_message::body_html,
+    outbox_message::status,
+    outbox_message::attempts,
+    outbox_message::next_attempt_at,
+    outbox_message::last_error,
+    outbox_message::created_at,
+    outbox_message::sent_at,
+);
+
+fn to_message(row: Row) -> DomainResult<Message> {
+    let (
+        id,
+        recipient,
+        template,
+        subject,
+        body_text,
+        body_html,
+        status,
+        attempts,
+        next,
+        error,
+        created,
+        sent,
+    ) = row;
+    Ok(Message {
+        id,
+        recipient,
+        template,
+        subject,
+        body_text,
+        body_html,
+        status: Status::parse(&status)
+            .ok_or_else(|| DomainError::internal(format!("unknown outbox status {status}")))?,
+        attempts,
+        next_attempt_at: next,
+        last_error: error,
+        created_at: created,
+        sent_at: sent,
+    })
+}
+
+pub(super) fn insert(
+    conn: &mut DbConnection,
+    user: Option<&UserId>,
+    recipient: &str,
+    template: &Template,
+    now: NaiveDateTime,
+) -> DomainResult<()> {
+    let (subject, text, html) = template.render();
+    diesel::insert_into(outbox_message::table)
+        .values((
+            outbox_message::id.eq(uuid::Uuid::now_v7().to_string()),
+            outbox_message::user_id.eq(user.map(UserId::as_str)),
+            outbox_message::recipient.eq(recipient),
+            outbox_message::template.eq(template.kind()),
+            outbox_message::subject.eq(subject),
+            outbox_message::body_text.eq(text),
+            outbox_message::body_html.eq(html),
+            outbox_message::status.eq(Status::Queued.as_str()),
+            outbox_message::attempts.eq(0),
+            outbox_message::next_attempt_at.eq(now),
+            outbox_message::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub(super) fn find(conn: &mut DbConnection, id: &str) -> DomainResult<Option<Message>> {
+    outbox_message::table
+        .find(id)
+        .select(COLUMNS)
+        .first::<Row>(conn)
+        .optional()?
+        .map(to_message)
+        .transpose()
+}
+
+/// Queued messages whose time has come, and claimed ones whose lease ran out, oldest first.
+pub(super) fn due(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> DomainResult<Vec<String>> {
+    Ok(outbox_message::table
+        .filter(
+            outbox_message::status
+                .eq(Status::Queued.as_str())
+                .and(outbox_message::next_attempt_at.le(now))
+                .or(outbox_message::status
+                    .eq(Status::Sending.as_str())
+                    .and(outbox_message::lease_until.lt(now))),
+        )
+        .order(outbox_message::next_attempt_at.asc())
+        .limit(limit)
+        .select(outbox_message::id)
+        .load(conn)?)
+}
+
+pub(super) fn claim(
+    conn: &mut DbConnection,
+    id: &str,
+    relay: &str,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+) -> DomainResult<bool> {
+    let updated = diesel::update(
+        outbox_message::table
+            .filter(outbox_message::id.eq(id))
+            .filter(
+                outbox_message::status
+                    .eq(Status::Queued.as_str())
+                    .and(outbox_message::next_attempt_at.le(now))
+                    .or(outbox_message::status
+                        .eq(Status::Sending.as_str())
+                        .and(outbox_message::lease_until.lt(now))),
+            ),
+    )
+    .set((
+        outbox_message::status.eq(Status::Sending.as_str()),
+        outbox_message::claimed_by.eq(Some(relay)),
+        outbox_message::lease_until.eq(Some(lease_until)),
+        outbox_message::attempts.eq(outbox_message::attempts + 1),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+pub(super) fn delivered(
+    conn: &mut DbConnection,
+    id: &str,
+    relay: &str,
+    now: NaiveDateTime,
+) -> DomainResult<()> {
+    diesel::update(
+        outbox_message::table
+            .filter(outbox_message::id.eq(id))
+            .filter(outbox_message::claimed_by.eq(relay))
+            .filter(outbox_message::status.eq(Status::Sending.as_str())),
+    )
+    .set((
+        outbox_message::status.eq(Status::Sent.as_str()),
+        outbox_message::sent_at.eq(Some(now)),
+        outbox_message::lease_until.eq(None::<NaiveDateTime>),
+        outbox_message::last_error.eq(None::<String>),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+pub(super) fn failed(
+    conn: &mut DbConnection,
+    id: &str,
+    relay: &str,
+    error: &str,
+    give_up: bool,
+    next_attempt_at: NaiveDateTime,
+) -> DomainResult<()> {
+    let status = if give_up {
+        Status::Failed
+    } else {
+        Status::Queued
+    };
+    diesel::update(
+        outbox_message::table
+            .filter(outbox_message::id.eq(id))
+            .filter(outbox_message::claimed_by.eq(relay))
+            .filter(outbox_message::status.eq(Status::Sending.as_str())),
+    )
+    .set((
+        outbox_message::status.eq(status.as_str()),
+        outbox_message::last_error.eq(Some(error)),
+        outbox_message::next_attempt_at.eq(next_attempt_at),
+        outbox_message::lease_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+pub(super) fn requeue(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> DomainResult<bool> {
+    let updated = diesel::update(
+        outbox_message::table
+            .filter(outbox_message::id.eq(id))
+            .filter(outbox_message::status.eq(Status::Failed.as_str())),
+    )
+    .set((
+        outbox_message::status.eq(Status::Queued.as_str()),
+        outbox_message::attempts.eq(0),
+        outbox_message::next_attempt_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+pub(super) fn list(
+    conn: &mut DbConnection,
+    status: Option<Status>,
+    after: Option<&str>,
+    limit: i64,
+) -> DomainResult<(Vec<Message>, i64)> {
+    let mut count = outbox_message::table.count().into_boxed();
+    let mut query = outbox_message::table
+        .select(COLUMNS)
+        .order(outbox_message::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(status) = status {
+        count = count.filter(outbox_message::status.eq(status.as_str()));
+        query = query.filter(outbox_message::status.eq(status.as_str()));
+    }
+    if let Some(after) = after {
+        query = query.filter(outbox_message::id.lt(after.to_owned()));
+    }
+    let total = count.get_result(conn)?;
+    let rows = query
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(to_message)
+        .collect::<DomainResult<Vec<_>>>()?;
+    Ok((rows, total))
+}
+
+pub(super) fn opted_out(conn: &mut DbConnection, user: &UserId, kind: &str) -> DomainResult<bool> {
+    Ok(notification_opt_out::table
+        .find((user.as_str(), kind))
+        .select(notification_opt_out::template)
+        .first::<String>(conn)
+        .optional()?
+        .is_some())
+}
+
+pub(super) fn opt_outs(conn: &mut DbConnection, user: &UserId) -> DomainResult<Vec<String>> {
+    Ok(notification_opt_out::table
+        .filter(notification_opt_out::user_id.eq(user.as_str()))
+        .select(notification_opt_out::template)
+        .order(notification_opt_out::template.asc())
+        .load(conn)?)
+}
+
+pub(super) fn set_opt_out(
+    conn: &mut DbConnection,
+    user: &UserId,
+    kind: &str,
+    out: bool,
+) -> DomainResult<()> {
+    if out {
+        let inserted = conn.transaction(|conn| {
+            diesel::insert_into(notification_opt_out::table)
+                .values((
+                    notification_opt_out::user_id.eq(user.as_str()),
+                    notification_opt_out::template.eq(kind),
+                ))
+                .execute(conn)
+        });
+        match inserted {
+            Ok(_) => Ok(()),
+            Err(e)
+                if is_unique_violation(&e, "notification_opt_out")
+                    || is_unique_violation(&e, "user_id") =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    } else {
+        diesel::delete(notification_opt_out::table.find((user.as_str(), kind))).execute(conn)?;
+        Ok(())
+    }
+}
+
+pub(super) fn users_with_email(conn: &mut DbConnection) -> DomainResult<Vec<UserId>> {
+    Ok(app_user::table
+        .filter(app_user::email.is_not_null())
+        .select(app_user::id)
+        .order(app_user::id.asc())
+        .load::<String>(conn)?
+        .into_iter()
+        .map(UserId::from_db)
+        .collect())
+}

@@ -1,0 +1,212 @@
+//! The emails Linli sends, in Chinese, each with a plain-text and an HTML part.
+
+/// Escapes text for the HTML part.
+fn html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Template {
+    VerifyEmail {
+        link: String,
+        token: String,
+    },
+    ResetPassword {
+        link: String,
+        token: String,
+    },
+    PointsEarned {
+        points: i64,
+        activity: String,
+        balance: i64,
+    },
+    RedemptionIssued {
+        reward: String,
+        code: String,
+        expires: String,
+    },
+    RedemptionConfirmed {
+        reward: String,
+        points: i64,
+    },
+    ProductReviewed {
+        title: String,
+        published: bool,
+        reason: Option<String>,
+    },
+    OrganisationVerified {
+        name: String,
+    },
+    Announcement {
+        subject: String,
+        body: String,
+    },
+}
+
+impl Template {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::VerifyEmail { .. } => "VERIFY_EMAIL",
+            Self::ResetPassword { .. } => "RESET_PASSWORD",
+            Self::PointsEarned { .. } => "POINTS_EARNED",
+            Self::RedemptionIssued { .. } => "REDEMPTION_ISSUED",
+            Self::RedemptionConfirmed { .. } => "REDEMPTION_CONFIRMED",
+            Self::ProductReviewed { .. } => "PRODUCT_REVIEWED",
+            Self::OrganisationVerified { .. } => "ORGANISATION_VERIFIED",
+            Self::Announcement { .. } => "ANNOUNCEMENT",
+        }
+    }
+
+    /// Account security and redemption codes always go out; the rest can be turned off.
+    pub fn essential(&self) -> bool {
+        matches!(
+            self,
+            Self::VerifyEmail { .. } | Self::ResetPassword { .. } | Self::RedemptionIssued { .. }
+        )
+    }
+
+    pub fn optional_kinds() -> &'static [&'static str] {
+        &[
+            "POINTS_EARNED",
+            "REDEMPTION_CONFIRMED",
+            "PRODUCT_REVIEWED",
+            "ORGANISATION_VERIFIED",
+            "ANNOUNCEMENT",
+        ]
+    }
+
+    /// Subject, plain text, HTML.
+    pub fn render(&self) -> (String, String, String) {
+        let (subject, lines): (String, Vec<String>) = match self {
+            Self::VerifyEmail { link, token } => (
+                "请确认你的邮箱 · 邻里".to_owned(),
+                vec![
+                    "你好！请打开下面的链接确认这是你的邮箱：".to_owned(),
+                    link.clone(),
+                    format!("或在应用中输入确认码：{token}"),
+                    "链接 24 小时内有效。如果不是你本人操作，请忽略本邮件。".to_owned(),
+                ],
+            ),
+            Self::ResetPassword { link, token } => (
+                "重置密码 · 邻里".to_owned(),
+                vec![
+                    "我们收到了重置你邻里账号密码的请求。请打开下面的链接设置新密码：".to_owned(),
+                    link.clone(),
+                    format!("或在应用中输入重置码：{token}"),
+                    "链接 30 分钟内有效，只能使用一次。重置后，所有设备上的登录都会退出。"
+                        .to_owned(),
+                    "如果不是你本人操作，请忽略本邮件，你的密码不会改变。".to_owned(),
+                ],
+            ),
+            Self::PointsEarned {
+                points,
+                activity,
+                balance,
+            } => (
+                format!("志愿积分到账 {points} 分 · 邻里"),
+                vec![
+                    format!("感谢你参加「{activity}」！你的服务已核验，{points} 志愿积分已到账。"),
+                    format!(
+                        "当前积分余额：{balance} 分。可在商居联盟商家兑换理发、助餐、维修等服务。"
+                    ),
+                ],
+            ),
+            Self::RedemptionIssued {
+                reward,
+                code,
+                expires,
+            } => (
+                format!("兑换码 {code} · 邻里"),
+                vec![
+                    format!("你已兑换「{reward}」，积分已冻结。"),
+                    format!(
+                        "到店出示兑换码：{code}（{expires} 前有效）。过期未使用，积分自动退回。"
+                    ),
+                ],
+            ),
+            Self::RedemptionConfirmed { reward, points } => (
+                "兑换成功 · 邻里".to_owned(),
+                vec![format!(
+                    "商家已确认你的兑换「{reward}」，使用积分 {points} 分。感谢参与社区志愿服务！"
+                )],
+            ),
+            Self::ProductReviewed {
+                title,
+                published,
+                reason,
+            } => {
+                if *published {
+                    (
+                        format!("产品已发布：{title} · 邻里"),
+                        vec![format!(
+                            "你提交的社创产品「{title}」已通过审核并发布，居民现在可以找到它了。"
+                        )],
+                    )
+                } else {
+                    (
+                        format!("产品需修改：{title} · 邻里"),
+                        vec![
+                            format!("你提交的社创产品「{title}」暂未通过审核。"),
+                            format!(
+                                "原因：{}",
+                                reason.as_deref().unwrap_or("请联系中心工作人员")
+                            ),
+                            "修改后可再次提交审核。".to_owned(),
+                        ],
+                    )
+                }
+            }
+            Self::OrganisationVerified { name } => (
+                format!("组织已认证：{name} · 邻里"),
+                vec![format!(
+                    "「{name}」已通过天府社创中心认证，现在可以发布社创产品、组织共创活动。"
+                )],
+            ),
+            Self::Announcement { subject, body } => {
+                (format!("{subject} · 邻里"), vec![body.clone()])
+            }
+        };
+        let footer = "—— 邻里 · 成华区社区共创平台（本邮件由系统发送，请勿直接回复）";
+        let text = format!("{}\n\n{footer}\n", lines.join("\n\n"));
+        let body: String = lines
+            .iter()
+            .map(|l| {
+                if l.starts_with("http://") || l.starts_with("https://") {
+                    format!("<p><a href=\"{0}\">{0}</a></p>", html(l))
+                } else {
+                    format!("<p>{}</p>", html(l))
+                }
+            })
+            .collect();
+        let page = format!(
+            "<!doctype html><html lang=\"zh-CN\"><body>{body}<p style=\"color:#888\">{}</p></body></html>",
+            html(footer)
+        );
+        (subject, text, page)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_escapes_and_links() {
+        let t = Template::ResetPassword {
+            link: "http://x/r?token=a&b".into(),
+            token: "a".into(),
+        };
+        let (subject, text, page) = t.render();
+        assert!(subject.contains("重置密码"));
+        assert!(text.contains("http://x/r?token=a&b"));
+        assert!(page.contains("href=\"http://x/r?token=a&amp;b\""));
+        let t = Template::Announcement {
+            subject: "<b>".into(),
+            body: "<script>".into(),
+        };
+        assert!(!t.render().2.contains("<script>"));
+    }
+}
