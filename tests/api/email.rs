@@ -310,3 +310,57 @@ async fn two_relays_deliver_a_backlog_exactly_once() {
         "both relays took part: {per_relay:?}"
     );
 }
+
+/// A permanent refusal parks the message as failed with the reason; staff retry it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn permanent_failures_are_parked_and_staff_retry_them() {
+    let sink = SmtpSink::start().await;
+    sink.reject_everything(true);
+    let app = with_smtp(Engine::Sqlite, &sink).await;
+    let staff = app.staff("staff@example.cn").await;
+    app.resident("bounce@example.cn").await;
+    app.ok(REQUEST_RESET, json!({ "e": "bounce@example.cn" }), None)
+        .await;
+    let failed =
+        "{ outboxMessages(status: FAILED) { edges { node { id recipient attempts lastError } } } }";
+    let mut parked = serde_json::Value::Null;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        parked = app.ok(failed, json!({}), Some(&staff)).await;
+        if !parked["outboxMessages"]["edges"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+        {
+            break;
+        }
+    }
+    let message = parked["outboxMessages"]["edges"][0]["node"].clone();
+    assert_eq!(message["recipient"], "bounce@example.cn", "{parked}");
+    assert_eq!(
+        message["attempts"], 1,
+        "a permanent failure is not retried by itself"
+    );
+    assert!(
+        message["lastError"].as_str().unwrap().contains("550"),
+        "{message}"
+    );
+
+    sink.reject_everything(false);
+    let retried = app
+        .ok("mutation($id: ID!) { retryEmail(input: { messageId: $id }) { message { status } errors { code } } }", json!({ "id": message["id"] }), Some(&staff))
+        .await;
+    assert_eq!(retried["retryEmail"]["message"]["status"], "QUEUED");
+    let delivered = sink.wait_for_recipient(Some("bounce@example.cn"), 1).await;
+    assert_eq!(delivered.len(), 1);
+    let resident = app.sign_in("bounce@example.cn").await;
+    assert_eq!(
+        app.top_level_code(
+            "mutation($id: ID!) { retryEmail(input: { messageId: $id }) { errors { code } } }",
+            json!({ "id": message["id"] }),
+            Some(&resident)
+        )
+        .await,
+        "FORBIDDEN"
+    );
+}

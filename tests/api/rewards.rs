@@ -290,3 +290,25 @@ async fn the_sweeper_releases_expired_holds() {
         app.assert_ledger_ok().await;
     }
 }
+
+both_engines! {
+    async fn wrong_codes_lock_the_operator_out(app) {
+        app.staff("staff@example.cn").await;
+        let a = alliance(app, "和美理发店", "barber@example.cn").await;
+        let reward_id = reward(app, &a, 10, None, None).await;
+        let resident = funded_resident(app, &a.staff, "resident@example.cn", 100).await;
+        let code = redeem(app, &resident, &reward_id, "guess-0001").await["redemption"]["code"].as_str().unwrap().to_owned();
+        for i in 0..10 {
+            let wrong = app.ok(CONFIRM, json!({ "m": a.merchant, "code": format!("WRONG{i:03}") }), Some(&a.operator)).await;
+            assert_eq!(wrong["confirmRedemption"]["errors"][0]["code"], "INVALID_REDEMPTION_CODE");
+        }
+        // Locked: even the right code is refused until the lock passes.
+        let (status, body) = app.post(CONFIRM, json!({ "m": a.merchant, "code": code }), Some(&a.operator)).await;
+        assert_eq!(status, 429, "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+        app.services.clock.advance(Duration::from_secs(11 * 60));
+        // The lock lasts ten minutes; the code itself is valid for thirty, so it works now.
+        let confirmed = app.ok(CONFIRM, json!({ "m": a.merchant, "code": code }), Some(&a.operator)).await;
+        assert_eq!(confirmed["confirmRedemption"]["redemption"]["status"], "CONFIRMED");
+    }
+}

@@ -2,6 +2,7 @@
 //! keeps every message it accepts, and can be told to refuse.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -30,6 +31,8 @@ impl Received {
 pub struct SmtpSink {
     pub addr: SocketAddr,
     received: Arc<Mutex<Vec<Received>>>,
+    /// While set, every recipient is refused with a permanent 550.
+    reject: Arc<AtomicBool>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -42,23 +45,29 @@ impl SmtpSink {
         let listener = TcpListener::bind(addr).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let received = Arc::new(Mutex::new(Vec::new()));
-        let store = received.clone();
+        let reject = Arc::new(AtomicBool::new(false));
+        let (store, refuse) = (received.clone(), reject.clone());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
                 };
-                let store = store.clone();
+                let (store, refuse) = (store.clone(), refuse.clone());
                 tokio::spawn(async move {
-                    let _ = session(stream, store).await;
+                    let _ = session(stream, store, refuse).await;
                 });
             }
         });
         Self {
             addr,
             received,
+            reject,
             task,
         }
+    }
+
+    pub fn reject_everything(&self, reject: bool) {
+        self.reject.store(reject, Ordering::Relaxed);
     }
 
     pub fn url(&self) -> String {
@@ -102,6 +111,7 @@ impl Drop for SmtpSink {
 async fn session(
     stream: tokio::net::TcpStream,
     store: Arc<Mutex<Vec<Received>>>,
+    reject: Arc<AtomicBool>,
 ) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
@@ -122,6 +132,8 @@ async fn session(
         {
             to.clear();
             b"250 OK\r\n"
+        } else if command.starts_with("RCPT TO") && reject.load(Ordering::Relaxed) {
+            b"550 mailbox unavailable\r\n"
         } else if command.starts_with("RCPT TO") {
             to.push(
                 line.trim_end()[8..]
