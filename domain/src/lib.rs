@@ -10,7 +10,9 @@ pub mod db;
 pub mod directory;
 pub mod error;
 pub mod identity;
+pub mod incubation;
 pub mod ledger;
+pub mod matching;
 pub mod outbox;
 pub mod page;
 pub mod rewards;
@@ -87,6 +89,18 @@ impl Services {
 
     pub fn outbox(&self) -> outbox::Outbox<'_> {
         outbox::Outbox::new(self)
+    }
+
+    pub fn incubation(&self) -> incubation::Incubation<'_> {
+        incubation::Incubation::new(self)
+    }
+
+    pub fn matching(&self) -> matching::Matching<'_> {
+        matching::Matching::new(self)
+    }
+
+    pub fn impact(&self) -> matching::Impact<'_> {
+        matching::Impact::new(self)
     }
 
     pub fn audit(&self) -> audit::AuditTrail<'_> {

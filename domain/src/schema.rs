@@ -180,6 +180,7 @@ diesel::table! {
         status -> Text,
         code_secret -> Text,
         created_at -> Timestamp,
+        group_id -> Nullable<Text>,
     }
 }
 
@@ -313,6 +314,79 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    community_group (id) {
+        id -> Text,
+        name -> Text,
+        purpose -> Text,
+        community_id -> Text,
+        category_id -> Text,
+        stage -> Text,
+        mentor_organisation_id -> Nullable<Text>,
+        organisation_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    group_member (group_id, user_id) {
+        group_id -> Text,
+        user_id -> Text,
+        role -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    group_event (id) {
+        id -> Text,
+        group_id -> Text,
+        kind -> Text,
+        from_stage -> Nullable<Text>,
+        to_stage -> Nullable<Text>,
+        note -> Text,
+        actor_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    need (id) {
+        id -> Text,
+        community_id -> Text,
+        category_id -> Text,
+        title -> Text,
+        description -> Text,
+        urgency -> Text,
+        wanted_by -> Timestamp,
+        status -> Text,
+        posted_by -> Text,
+        group_id -> Nullable<Text>,
+        outcome -> Nullable<Text>,
+        residents_served -> Nullable<Integer>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    match_case (id) {
+        id -> Text,
+        need_id -> Text,
+        candidate_kind -> Text,
+        candidate_id -> Text,
+        score -> Integer,
+        reasons -> Text,
+        status -> Text,
+        proposed_by -> Text,
+        responded_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(group_member -> community_group (group_id));
+diesel::joinable!(match_case -> need (need_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     community,
     app_user,
@@ -333,5 +407,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox_message,
     email_token,
     email_verification,
-    notification_opt_out
+    notification_opt_out,
+    community_group,
+    group_member,
+    group_event,
+    need,
+    match_case
 );

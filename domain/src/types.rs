@@ -57,6 +57,9 @@ id_type!(ParticipationId);
 id_type!(MerchantId);
 id_type!(RewardId);
 id_type!(RedemptionId);
+id_type!(GroupId);
+id_type!(NeedId);
+id_type!(MatchId);
 
 /// An amount of volunteer points. Always a whole number; arithmetic is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

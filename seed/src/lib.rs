@@ -414,6 +414,7 @@ impl Seeder<'_> {
                 &o.owner,
                 NewActivity {
                     organisation_id: o.id.clone(),
+                    group_id: None,
                     category_id: category.to_owned(),
                     community_id: Some(communities[a % communities.len()].to_string()),
                     title: title.to_owned(),

@@ -11,6 +11,7 @@ mod directory;
 mod email;
 mod http_gate;
 mod identity;
+mod incubation;
 mod ledger;
 mod ledger_model;
 mod rewards;

@@ -315,7 +315,7 @@ pub struct OrganisationPayload {
 }
 
 impl OrganisationPayload {
-    fn from(
+    pub fn from(
         ctx: &Context,
         result: linli_domain::DomainResult<domain::Organisation>,
     ) -> FieldResult<Self> {

@@ -249,7 +249,7 @@ pub struct TransferPayload {
 }
 
 impl TransferPayload {
-    fn from(ctx: &Context, result: Result<domain::Transfer, DomainError>) -> FieldResult<Self> {
+    pub fn from(ctx: &Context, result: Result<domain::Transfer, DomainError>) -> FieldResult<Self> {
         let (transfer, errors) = ctx.payload(result)?;
         Ok(Self {
             transfer: transfer.map(Transfer),

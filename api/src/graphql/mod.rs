@@ -6,6 +6,7 @@ mod catalogue;
 mod directory;
 mod email;
 mod identity;
+mod incubation;
 mod ledger;
 mod relay;
 mod rewards;

@@ -10,6 +10,7 @@ use super::Context;
 use super::catalogue::Product;
 use super::directory::{Community, Organisation};
 use super::identity::User;
+use super::incubation::Group;
 use super::ledger::{Account, Transfer};
 use super::rewards::{Merchant, Reward};
 use super::volunteering::Activity;
@@ -52,7 +53,7 @@ impl GlobalId {
 
 /// Anything with a global id can be fetched again with `node(id:)`.
 #[graphql_interface(
-    for = [User, Community, Organisation, Product, Activity, Merchant, Reward, Account, Transfer],
+    for = [User, Community, Organisation, Product, Activity, Group, Merchant, Reward, Account, Transfer],
     context = Context
 )]
 #[expect(

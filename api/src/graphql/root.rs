@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use juniper::{FieldResult, GraphQLObject, ID, graphql_object};
 use linli_domain::DomainError;
 use linli_domain::types::{
-    AccountId, ActivityId, CommunityId, MerchantId, OrganisationId, ProductId, RewardId, TransferId,
+    AccountId, ActivityId, CommunityId, GroupId, MerchantId, OrganisationId, ProductId, RewardId,
+    TransferId,
 };
 
 use super::Context;
@@ -56,6 +57,10 @@ impl Query {
             },
             "Reward" => match RewardId::parse(&global.id) {
                 Some(id) => rewards::reward(ctx, id).await.map(NodeValue::from),
+                None => return Ok(None),
+            },
+            "Group" => match GroupId::parse(&global.id) {
+                Some(id) => super::incubation::group(ctx, id).await.map(NodeValue::from),
                 None => return Ok(None),
             },
             "Account" => match AccountId::parse(&global.id) {
@@ -153,6 +158,39 @@ impl Query {
     /// Staff: points captured across the alliance in a month (`YYYY-MM`).
     async fn district_overview(ctx: &Context, month: String) -> FieldResult<DistrictOverview> {
         rewards::overview(ctx, month).await
+    }
+
+    /// Self-governance groups, by name.
+    async fn groups(ctx: &Context) -> FieldResult<Vec<super::incubation::Group>> {
+        super::incubation::groups(ctx).await
+    }
+
+    /// Community needs, soonest wanted first; `overdue: true` keeps those past their date
+    /// without a match.
+    async fn needs(
+        ctx: &Context,
+        community_id: Option<ID>,
+        status: Option<super::incubation::NeedStatus>,
+        overdue: Option<bool>,
+    ) -> FieldResult<Vec<super::incubation::Need>> {
+        super::incubation::needs(ctx, community_id, status, overdue).await
+    }
+
+    /// Staff: products, organisations and groups that could meet a need, best first, with
+    /// reasons.
+    async fn match_candidates(
+        ctx: &Context,
+        need_id: ID,
+    ) -> FieldResult<Vec<super::incubation::MatchCandidate>> {
+        super::incubation::candidates(ctx, need_id).await
+    }
+
+    /// The district's impact per community, category or organisation (aggregates only).
+    async fn impact(
+        ctx: &Context,
+        by: super::incubation::ImpactDimension,
+    ) -> FieldResult<Vec<super::incubation::ImpactRow>> {
+        super::incubation::impact(ctx, by).await
     }
 
     /// Organisations the signed-in person belongs to.
@@ -568,6 +606,118 @@ impl Mutation {
         input: rewards::CancelRedemptionInput,
     ) -> FieldResult<rewards::RedemptionPayload> {
         rewards::cancel(ctx, input).await
+    }
+
+    /// Residents: found a self-governance group (you become its convenor).
+    async fn found_group(
+        ctx: &Context,
+        input: super::incubation::FoundGroupInput,
+    ) -> FieldResult<super::incubation::GroupPayload> {
+        super::incubation::found(ctx, input).await
+    }
+
+    /// Residents: ask to join a group.
+    async fn request_to_join_group(
+        ctx: &Context,
+        input: super::incubation::GroupIdInput,
+    ) -> FieldResult<super::incubation::GroupMembersPayload> {
+        super::incubation::request_to_join(ctx, input).await
+    }
+
+    /// Convenors: approve a join request.
+    async fn approve_group_member(
+        ctx: &Context,
+        input: super::incubation::ApproveGroupMemberInput,
+    ) -> FieldResult<super::incubation::GroupMembersPayload> {
+        super::incubation::approve_member(ctx, input).await
+    }
+
+    /// Staff: pair a group with a mentor organisation.
+    async fn set_group_mentor(
+        ctx: &Context,
+        input: super::incubation::SetGroupMentorInput,
+    ) -> FieldResult<super::incubation::GroupPayload> {
+        super::incubation::set_mentor(ctx, input).await
+    }
+
+    /// Staff: advance (when every criterion is met), hold or dissolve a group.
+    async fn decide_group_stage(
+        ctx: &Context,
+        input: super::incubation::DecideGroupStageInput,
+    ) -> FieldResult<super::incubation::GroupPayload> {
+        super::incubation::decide(ctx, input).await
+    }
+
+    /// Residents: give points to a group's fund.
+    async fn donate_to_group(
+        ctx: &Context,
+        input: super::incubation::DonateToGroupInput,
+    ) -> FieldResult<super::ledger::TransferPayload> {
+        super::incubation::donate(ctx, input).await
+    }
+
+    /// Convenors: reward a member from the group's fund.
+    async fn reward_group_member(
+        ctx: &Context,
+        input: super::incubation::RewardGroupMemberInput,
+    ) -> FieldResult<super::ledger::TransferPayload> {
+        super::incubation::reward(ctx, input).await
+    }
+
+    /// Post a community need.
+    async fn post_need(
+        ctx: &Context,
+        input: super::incubation::PostNeedInput,
+    ) -> FieldResult<super::incubation::NeedPayload> {
+        super::incubation::post_need(ctx, input).await
+    }
+
+    /// Staff: propose a candidate for a need.
+    async fn propose_match(
+        ctx: &Context,
+        input: super::incubation::ProposeMatchInput,
+    ) -> FieldResult<super::incubation::MatchPayload> {
+        super::incubation::propose(ctx, input).await
+    }
+
+    /// The offering side accepts or declines a match.
+    async fn respond_to_match(
+        ctx: &Context,
+        input: super::incubation::RespondToMatchInput,
+    ) -> FieldResult<super::incubation::MatchPayload> {
+        super::incubation::respond(ctx, input).await
+    }
+
+    /// Record that a match delivered, and for how many residents.
+    async fn deliver_match(
+        ctx: &Context,
+        input: super::incubation::DeliverMatchInput,
+    ) -> FieldResult<super::incubation::NeedPayload> {
+        super::incubation::deliver(ctx, input).await
+    }
+
+    /// Graduated groups' convenors: register the group as a partner organisation.
+    async fn register_group_as_organisation(
+        ctx: &Context,
+        input: super::incubation::RegisterGroupInput,
+    ) -> FieldResult<directory::OrganisationPayload> {
+        super::incubation::register(ctx, input).await
+    }
+
+    /// The poster (or staff): withdraw a need not yet matched.
+    async fn withdraw_need(
+        ctx: &Context,
+        input: super::incubation::NeedIdInput,
+    ) -> FieldResult<super::incubation::NeedPayload> {
+        super::incubation::need_step(ctx, input, super::incubation::NeedStep::Withdraw).await
+    }
+
+    /// The poster (or staff): close a delivered need.
+    async fn close_need(
+        ctx: &Context,
+        input: super::incubation::NeedIdInput,
+    ) -> FieldResult<super::incubation::NeedPayload> {
+        super::incubation::need_step(ctx, input, super::incubation::NeedStep::Close).await
     }
 
     /// Staff: move points from issuance into a verified organisation's budget.

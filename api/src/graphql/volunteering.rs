@@ -296,7 +296,10 @@ pub async fn activity(ctx: &Context, id: ActivityId) -> FieldResult<Activity> {
 
 #[derive(Debug, GraphQLInputObject)]
 pub struct CreateActivityInput {
-    pub organisation_id: ID,
+    /// The organising organisation (ignored when `groupId` is given).
+    pub organisation_id: Option<ID>,
+    /// A growing or graduated self-governance group running the activity itself.
+    pub group_id: Option<ID>,
     pub category_id: ID,
     pub community_id: Option<ID>,
     pub title: String,
@@ -331,13 +334,27 @@ pub async fn create_activity(
     input: CreateActivityInput,
 ) -> FieldResult<ActivityPayload> {
     let decoded = (|| {
+        let group_id = input
+            .group_id
+            .as_ref()
+            .map(|id| GlobalId::expect(id, "Group", "groupId", linli_domain::types::GroupId::parse))
+            .transpose()?;
+        let organisation_id = match (&input.organisation_id, &group_id) {
+            (Some(id), _) => {
+                GlobalId::expect(id, "Organisation", "organisationId", OrganisationId::parse)?
+            }
+            // Replaced by the group's mentor organisation in the service.
+            (None, Some(_)) => OrganisationId::generate(),
+            (None, None) => {
+                return Err(DomainError::invalid(
+                    "organisationId",
+                    "请选择组织或自治组织",
+                ));
+            }
+        };
         Ok(NewActivity {
-            organisation_id: GlobalId::expect(
-                &input.organisation_id,
-                "Organisation",
-                "organisationId",
-                OrganisationId::parse,
-            )?,
+            organisation_id,
+            group_id,
             category_id: input.category_id.to_string(),
             community_id: input
                 .community_id

@@ -2,7 +2,7 @@
 //! lifecycle, and Chinese full-text search.
 
 pub mod model;
-mod search;
+pub(crate) mod search;
 pub mod service;
 mod store;
 
@@ -18,4 +18,19 @@ pub(crate) fn category_exists(
     id: &str,
 ) -> crate::DomainResult<bool> {
     Ok(store::categories(conn)?.iter().any(|c| c.id == id))
+}
+
+/// The whole taxonomy, inside a caller's transaction.
+pub(crate) fn all_categories(
+    conn: &mut crate::db::DbConnection,
+) -> crate::DomainResult<Vec<Category>> {
+    store::categories(conn)
+}
+
+/// The organisation offering a product.
+pub(crate) fn product_organisation(
+    conn: &mut crate::db::DbConnection,
+    id: &crate::types::ProductId,
+) -> crate::DomainResult<Option<crate::types::OrganisationId>> {
+    Ok(store::find_product(conn, id)?.map(|p| p.organisation_id))
 }

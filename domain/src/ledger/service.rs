@@ -149,6 +149,111 @@ impl<'a> Ledger<'a> {
         })
     }
 
+    /// A resident gives points from their wallet to a self-governance group's fund.
+    pub fn donate_to_group(
+        &self,
+        actor: &Actor,
+        group: &crate::types::GroupId,
+        amount: i64,
+        reason: &str,
+        key: &IdempotencyKey,
+    ) -> DomainResult<Transfer> {
+        let donor = actor.user_id()?;
+        let amount = Points::positive(amount, "amount")?;
+        let reason = text(reason, "reason", 0, 200)?;
+        let scoped = store::scoped_key(donor.as_str(), key.as_str());
+        let hash =
+            store::request_hash(&["DONATE_GROUP", group.as_str(), &amount.to_string(), &reason]);
+        self.post_once(&scoped, &hash, |conn, at| {
+            crate::incubation::store::find(conn, group)?.ok_or(DomainError::NotFound {
+                what: "自治组织",
+            })?;
+            let from = owned(conn, AccountKind::Wallet, donor.as_str())?;
+            let fund = owned(conn, AccountKind::GroupFund, group.as_str())?;
+            let reason = if reason.is_empty() {
+                "捐赠给自治组织基金"
+            } else {
+                &reason
+            };
+            store::post(
+                conn,
+                &NewTransfer {
+                    debit: &from.id,
+                    credit: &fund.id,
+                    amount,
+                    code: TransferCode::Donate,
+                    actor: Some(donor),
+                    reason,
+                    cause: None,
+                    rule: None,
+                    reverses: None,
+                    idempotency_key: &scoped,
+                    request_hash: &hash,
+                    at,
+                },
+            )
+        })
+    }
+
+    /// A group's convenor rewards an active member from the group's fund, with a reason.
+    /// Nobody else — including other groups' convenors — can spend the fund.
+    pub fn reward_from_group(
+        &self,
+        actor: &Actor,
+        group: &crate::types::GroupId,
+        member: &UserId,
+        amount: i64,
+        reason: &str,
+        key: &IdempotencyKey,
+    ) -> DomainResult<Transfer> {
+        let convenor = actor.user_id()?;
+        let amount = Points::positive(amount, "amount")?;
+        let reason = text(reason, "reason", 2, 200)?;
+        let scoped = store::scoped_key(convenor.as_str(), key.as_str());
+        let hash = store::request_hash(&[
+            "REWARD_GROUP",
+            group.as_str(),
+            member.as_str(),
+            &amount.to_string(),
+            &reason,
+        ]);
+        self.post_once(&scoped, &hash, |conn, at| {
+            crate::incubation::service::require_convenor(conn, group, convenor)?;
+            if crate::incubation::store::active_role(conn, group, member)?.is_none() {
+                return Err(DomainError::invalid("memberId", "只能奖励本组织的正式成员"));
+            }
+            let fund = owned(conn, AccountKind::GroupFund, group.as_str())?;
+            let to = owned(conn, AccountKind::Wallet, member.as_str())?;
+            store::post(
+                conn,
+                &NewTransfer {
+                    debit: &fund.id,
+                    credit: &to.id,
+                    amount,
+                    code: TransferCode::Donate,
+                    actor: Some(convenor),
+                    reason: &reason,
+                    cause: Some(&crate::ledger::Cause {
+                        kind: "group".to_owned(),
+                        id: group.to_string(),
+                    }),
+                    rule: None,
+                    reverses: None,
+                    idempotency_key: &scoped,
+                    request_hash: &hash,
+                    at,
+                },
+            )
+        })
+    }
+
+    /// A group's fund: public, like the group itself.
+    pub fn group_fund(&self, group: &crate::types::GroupId) -> DomainResult<Account> {
+        self.services
+            .db
+            .read(|conn| owned(conn, AccountKind::GroupFund, group.as_str()))
+    }
+
     /// Staff undo a transfer with its mirror image, at most once, and only while the account
     /// that received the points still holds them.
     pub fn reverse(

@@ -44,6 +44,9 @@ pub enum Template {
         subject: String,
         body: String,
     },
+    MatchProposed {
+        need: String,
+    },
 }
 
 impl Template {
@@ -57,6 +60,7 @@ impl Template {
             Self::ProductReviewed { .. } => "PRODUCT_REVIEWED",
             Self::OrganisationVerified { .. } => "ORGANISATION_VERIFIED",
             Self::Announcement { .. } => "ANNOUNCEMENT",
+            Self::MatchProposed { .. } => "MATCH_PROPOSED",
         }
     }
 
@@ -75,6 +79,7 @@ impl Template {
             "PRODUCT_REVIEWED",
             "ORGANISATION_VERIFIED",
             "ANNOUNCEMENT",
+            "MATCH_PROPOSED",
         ]
     }
 
@@ -168,6 +173,13 @@ impl Template {
             Self::Announcement { subject, body } => {
                 (format!("{subject} · 邻里"), vec![body.clone()])
             }
+            Self::MatchProposed { need } => (
+                "新的资源对接邀请 · 邻里".to_owned(),
+                vec![
+                    format!("天府社创中心认为你们能帮上忙：社区需求「{need}」。"),
+                    "请登录邻里查看需求详情，接受或婉拒这次对接。".to_owned(),
+                ],
+            ),
         };
         let footer = "—— 邻里 · 成华区社区共创平台（本邮件由系统发送，请勿直接回复）";
         let text = format!("{}\n\n{footer}\n", lines.join("\n\n"));

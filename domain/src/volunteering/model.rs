@@ -2,7 +2,7 @@
 
 use chrono::{NaiveDateTime, TimeDelta};
 
-use crate::types::{ActivityId, CommunityId, OrganisationId, ParticipationId, UserId};
+use crate::types::{ActivityId, CommunityId, GroupId, OrganisationId, ParticipationId, UserId};
 
 macro_rules! text_enum {
     ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
@@ -42,7 +42,11 @@ pub const MINIMUM_MINUTES: i64 = 15;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Activity {
     pub id: ActivityId,
+    /// The organising organisation; for a group's activity, the group's mentor organisation.
     pub organisation_id: OrganisationId,
+    /// Set when a self-governance group runs the activity: its members organise and verify,
+    /// and points come from its fund.
+    pub group_id: Option<GroupId>,
     pub category_id: String,
     pub community_id: Option<CommunityId>,
     pub title: String,
@@ -87,6 +91,8 @@ impl Activity {
 #[derive(Debug, Clone)]
 pub struct NewActivity {
     pub organisation_id: OrganisationId,
+    /// A group running the activity (then `organisation_id` is ignored).
+    pub group_id: Option<GroupId>,
     pub category_id: String,
     pub community_id: Option<String>,
     pub title: String,

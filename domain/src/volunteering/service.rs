@@ -13,11 +13,10 @@ use crate::db::DbConnection;
 use crate::directory::{self, OrganisationStatus};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::{self, Actor};
+use crate::incubation;
 use crate::ledger;
 use crate::page::{Page, PageRequest};
-use crate::types::{
-    ActivityId, CommunityId, OrganisationId, ParticipationId, Points, UserId, text,
-};
+use crate::types::{ActivityId, CommunityId, ParticipationId, Points, UserId, text};
 
 pub struct Volunteering<'a> {
     services: &'a Services,
@@ -64,6 +63,7 @@ impl<'a> Volunteering<'a> {
         let activity = Activity {
             id: ActivityId::generate(),
             organisation_id: input.organisation_id.clone(),
+            group_id: input.group_id.clone(),
             category_id: text(&input.category_id, "categoryId", 1, 40)?,
             community_id,
             title: text(&input.title, "title", 2, 60)?,
@@ -79,7 +79,17 @@ impl<'a> Volunteering<'a> {
             created_at: now,
         };
         self.services.db.write(|conn| {
-            require_verified_member(conn, &activity.organisation_id, user)?;
+            let mut activity = activity.clone();
+            // A group's activity is mentored by its mentor organisation.
+            if let Some(group) = &activity.group_id {
+                let group = incubation::store::find(conn, group)?.ok_or(DomainError::NotFound {
+                    what: "自治组织",
+                })?;
+                activity.organisation_id = group
+                    .mentor_organisation_id
+                    .ok_or(DomainError::InvalidState("自治组织需要先有导师组织"))?;
+            }
+            require_may_run(conn, &activity, user)?;
             if !crate::catalogue::category_exists(conn, &activity.category_id)? {
                 return Err(DomainError::invalid("categoryId", "分类不存在"));
             }
@@ -88,7 +98,7 @@ impl<'a> Volunteering<'a> {
                     .ok_or_else(|| DomainError::invalid("communityId", "社区不存在"))?;
             }
             store::insert_activity(conn, &activity, &code::new_secret())?;
-            Ok(activity.clone())
+            Ok(activity)
         })
     }
 
@@ -110,12 +120,12 @@ impl<'a> Volunteering<'a> {
         self.services.db.write(|conn| {
             let activity = find(conn, id)?;
             if to == ActivityStatus::Published {
-                require_verified_member(conn, &activity.organisation_id, user)?;
+                require_may_run(conn, &activity, user)?;
                 if activity.ends_at <= now {
                     return Err(DomainError::InvalidState("活动已结束，不能发布"));
                 }
             } else if !actor.is_staff() {
-                require_member(conn, &activity.organisation_id, user)?;
+                require_member(conn, &activity, user)?;
             }
             if !store::change_activity_status(conn, id, from, to)? {
                 return Err(DomainError::InvalidState("活动当前状态不允许此操作"));
@@ -130,9 +140,7 @@ impl<'a> Volunteering<'a> {
     pub fn activity(&self, actor: &Actor, id: &ActivityId) -> DomainResult<Activity> {
         self.services.db.read(|conn| {
             let activity = find(conn, id)?;
-            if activity.status == ActivityStatus::Draft
-                && !may_organise(conn, actor, &activity.organisation_id)?
-            {
+            if activity.status == ActivityStatus::Draft && !may_organise(conn, actor, &activity)? {
                 return Err(DomainError::NotFound { what: "活动" });
             }
             Ok(activity)
@@ -242,7 +250,7 @@ impl<'a> Volunteering<'a> {
         let now = self.services.clock.now();
         self.services.db.read(|conn| {
             let activity = find(conn, id)?;
-            require_member(conn, &activity.organisation_id, user)?;
+            require_member(conn, &activity, user)?;
             let (code, changes_at) = code::current(&store::activity_secret(conn, id)?, now);
             Ok(CheckInCode { code, changes_at })
         })
@@ -310,7 +318,7 @@ impl<'a> Volunteering<'a> {
         let now = self.services.clock.now();
         self.services.db.write(|conn| {
             let activity = find(conn, id)?;
-            require_member(conn, &activity.organisation_id, user)?;
+            require_member(conn, &activity, user)?;
             let (person, _) = identity::store::find_by_login(conn, &login)?
                 .ok_or_else(|| DomainError::invalid("resident", "找不到该居民"))?;
             if activity.minutes_within(from, until) == 0 {
@@ -353,7 +361,7 @@ impl<'a> Volunteering<'a> {
         let daily_cap = self.services.settings.daily_points_cap;
         let pending: Vec<ParticipationId> = self.services.db.read(|conn| {
             let activity = find(conn, id)?;
-            require_member(conn, &activity.organisation_id, verifier)?;
+            require_member(conn, &activity, verifier)?;
             Ok(store::sheet(conn, id)?
                 .into_iter()
                 .filter(|p| {
@@ -382,7 +390,7 @@ impl<'a> Volunteering<'a> {
     pub fn sheet(&self, actor: &Actor, id: &ActivityId) -> DomainResult<Vec<Participation>> {
         self.services.db.read(|conn| {
             let activity = find(conn, id)?;
-            if !may_organise(conn, actor, &activity.organisation_id)? {
+            if !may_organise(conn, actor, &activity)? {
                 return Err(DomainError::Forbidden);
             }
             store::sheet(conn, id)
@@ -426,7 +434,7 @@ fn verify_one(
         what: "参与记录",
     })?;
     let activity = find(conn, &participation.activity_id)?;
-    require_member(conn, &activity.organisation_id, verifier)?;
+    require_member(conn, &activity, verifier)?;
     if &participation.user_id == verifier {
         return Err(DomainError::SelfVerification);
     }
@@ -460,12 +468,7 @@ fn verify_one(
     }
     if points > 0 {
         store::add_daily_points(conn, &participation.user_id, &day, points)?;
-        let budget = ledger::store::owned_account(
-            conn,
-            ledger::AccountKind::Budget,
-            activity.organisation_id.as_str(),
-        )?
-        .ok_or_else(|| DomainError::internal("organisation without budget"))?;
+        let budget = paying_account(conn, &activity)?;
         let wallet = ledger::store::owned_account(
             conn,
             ledger::AccountKind::Wallet,
@@ -555,39 +558,72 @@ fn find(conn: &mut DbConnection, id: &ActivityId) -> DomainResult<Activity> {
     store::find_activity(conn, id)?.ok_or(DomainError::NotFound { what: "活动" })
 }
 
-fn require_member(
-    conn: &mut DbConnection,
-    organisation: &OrganisationId,
-    user: &UserId,
-) -> DomainResult<()> {
-    match directory::store::member_role(conn, organisation, user)? {
-        Some(_) => Ok(()),
-        None => Err(DomainError::Forbidden),
+/// The activity's organisers: its group's active members, or its organisation's members.
+fn is_organiser(conn: &mut DbConnection, activity: &Activity, user: &UserId) -> DomainResult<bool> {
+    Ok(match &activity.group_id {
+        Some(group) => incubation::store::active_role(conn, group, user)?.is_some(),
+        None => directory::store::member_role(conn, &activity.organisation_id, user)?.is_some(),
+    })
+}
+
+fn require_member(conn: &mut DbConnection, activity: &Activity, user: &UserId) -> DomainResult<()> {
+    if is_organiser(conn, activity, user)? {
+        Ok(())
+    } else {
+        Err(DomainError::Forbidden)
     }
 }
 
-fn require_verified_member(
+/// An organiser whose organisation is verified, or whose group has reached a stage that runs
+/// activities.
+fn require_may_run(
     conn: &mut DbConnection,
-    organisation: &OrganisationId,
+    activity: &Activity,
     user: &UserId,
 ) -> DomainResult<()> {
-    let found = directory::store::find_organisation(conn, organisation)?
-        .ok_or(DomainError::NotFound { what: "组织" })?;
-    require_member(conn, organisation, user)?;
-    if found.status != OrganisationStatus::Verified {
-        return Err(DomainError::OrganisationNotVerified);
+    require_member(conn, activity, user)?;
+    match &activity.group_id {
+        Some(group) => {
+            let group = incubation::store::find(conn, group)?.ok_or(DomainError::NotFound {
+                what: "自治组织",
+            })?;
+            if !group.stage.runs_activities() {
+                return Err(DomainError::InvalidState(
+                    "自治组织进入成长阶段后才能组织活动",
+                ));
+            }
+        }
+        None => {
+            let found = directory::store::find_organisation(conn, &activity.organisation_id)?
+                .ok_or(DomainError::NotFound { what: "组织" })?;
+            if found.status != OrganisationStatus::Verified {
+                return Err(DomainError::OrganisationNotVerified);
+            }
+        }
     }
     Ok(())
 }
 
-fn may_organise(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    organisation: &OrganisationId,
-) -> DomainResult<bool> {
+fn may_organise(conn: &mut DbConnection, actor: &Actor, activity: &Activity) -> DomainResult<bool> {
     Ok(match actor {
         Actor::User { .. } if actor.is_staff() => true,
-        Actor::User { id, .. } => directory::store::member_role(conn, organisation, id)?.is_some(),
+        Actor::User { id, .. } => is_organiser(conn, activity, id)?,
         Actor::Anonymous => false,
     })
+}
+
+/// Where an activity's points come from: its group's fund or its organisation's budget.
+fn paying_account(
+    conn: &mut DbConnection,
+    activity: &Activity,
+) -> DomainResult<crate::ledger::Account> {
+    let (kind, owner) = match &activity.group_id {
+        Some(group) => (ledger::AccountKind::GroupFund, group.as_str()),
+        None => (
+            ledger::AccountKind::Budget,
+            activity.organisation_id.as_str(),
+        ),
+    };
+    ledger::store::owned_account(conn, kind, owner)?
+        .ok_or_else(|| DomainError::internal("organiser without account"))
 }

@@ -10,7 +10,7 @@ use super::model::{
 use crate::db::{DbConnection, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
 use crate::schema::{activity, app_user, daily_points, participation};
-use crate::types::{ActivityId, CommunityId, OrganisationId, ParticipationId, UserId};
+use crate::types::{ActivityId, CommunityId, GroupId, OrganisationId, ParticipationId, UserId};
 
 type ActivityRow = (
     (
@@ -31,6 +31,7 @@ type ActivityRow = (
         i64,
         String,
         NaiveDateTime,
+        Option<String>,
     ),
 );
 
@@ -53,6 +54,7 @@ type ActivityColumns = (
         activity::points_cap,
         activity::status,
         activity::created_at,
+        activity::group_id,
     ),
 );
 
@@ -75,6 +77,7 @@ const ACTIVITY_COLUMNS: ActivityColumns = (
         activity::points_cap,
         activity::status,
         activity::created_at,
+        activity::group_id,
     ),
 );
 
@@ -89,10 +92,12 @@ fn to_activity(row: ActivityRow) -> DomainResult<Activity> {
         points_cap,
         status,
         created_at,
+        group,
     ) = rest;
     Ok(Activity {
         id: ActivityId::from_db(id),
         organisation_id: OrganisationId::from_db(org),
+        group_id: group.map(GroupId::from_db),
         category_id,
         community_id: community.map(CommunityId::from_db),
         title,
@@ -136,6 +141,7 @@ pub(crate) fn insert_activity(
                 activity::status.eq(a.status.as_str()),
                 activity::code_secret.eq(secret),
                 activity::created_at.eq(a.created_at),
+                activity::group_id.eq(a.group_id.as_ref().map(GroupId::as_str)),
             ),
         ))
         .execute(conn)?;

@@ -1,0 +1,103 @@
+//! Community needs (需求) and the staff's matching of them with products, organisations and
+//! groups, with a transparent score; plus the district's impact figures.
+
+pub mod impact;
+pub mod service;
+mod store;
+
+use chrono::NaiveDateTime;
+
+use crate::types::{CommunityId, GroupId, MatchId, NeedId, UserId};
+pub use impact::Impact;
+pub use service::Matching;
+
+macro_rules! text_enum {
+    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(raw: &str) -> Option<Self> {
+                match raw { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+text_enum!(Urgency { Low => "LOW", Medium => "MEDIUM", High => "HIGH" });
+text_enum!(NeedStatus {
+    Open => "OPEN",
+    Matching => "MATCHING",
+    Matched => "MATCHED",
+    Delivered => "DELIVERED",
+    Closed => "CLOSED",
+    Withdrawn => "WITHDRAWN",
+});
+text_enum!(CandidateKind { Product => "PRODUCT", Organisation => "ORGANISATION", Group => "GROUP" });
+text_enum!(MatchStatus {
+    Proposed => "PROPOSED",
+    Accepted => "ACCEPTED",
+    Declined => "DECLINED",
+    Delivered => "DELIVERED",
+});
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Need {
+    pub id: NeedId,
+    pub community_id: CommunityId,
+    pub category_id: String,
+    pub title: String,
+    pub description: String,
+    pub urgency: Urgency,
+    pub wanted_by: NaiveDateTime,
+    pub status: NeedStatus,
+    pub posted_by: UserId,
+    pub group_id: Option<GroupId>,
+    pub outcome: Option<String>,
+    pub residents_served: Option<i32>,
+    pub created_at: NaiveDateTime,
+}
+
+impl Need {
+    /// Past its wanted-by date and still without a match.
+    pub fn overdue(&self, now: NaiveDateTime) -> bool {
+        matches!(self.status, NeedStatus::Open | NeedStatus::Matching) && self.wanted_by < now
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewNeed {
+    pub community_id: String,
+    pub category_id: String,
+    pub title: String,
+    pub description: String,
+    pub urgency: Urgency,
+    pub wanted_by: NaiveDateTime,
+    pub group_id: Option<String>,
+}
+
+/// A possible answer to a need, with its score and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub kind: CandidateKind,
+    pub id: String,
+    pub name: String,
+    pub score: i64,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchCase {
+    pub id: MatchId,
+    pub need_id: NeedId,
+    pub kind: CandidateKind,
+    pub candidate_id: String,
+    pub score: i64,
+    pub reasons: String,
+    pub status: MatchStatus,
+    pub created_at: NaiveDateTime,
+}

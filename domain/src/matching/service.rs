@@ -1,0 +1,428 @@
+//! Needs and matching use cases.
+
+use std::collections::HashSet;
+
+use chrono::TimeDelta;
+
+use super::store::{self, Offer};
+use super::{Candidate, CandidateKind, MatchCase, MatchStatus, Need, NeedStatus, NewNeed};
+use crate::Services;
+use crate::catalogue::{Category, search};
+use crate::db::DbConnection;
+use crate::directory::{self, MemberRole};
+use crate::error::{DomainError, DomainResult};
+use crate::identity::Actor;
+use crate::incubation;
+use crate::outbox::{self, Template};
+use crate::types::{
+    CommunityId, GroupId, MatchId, NeedId, OrganisationId, ProductId, UserId, text,
+};
+
+/// Candidates returned for one need.
+const TOP: usize = 10;
+
+pub struct Matching<'a> {
+    services: &'a Services,
+}
+
+impl<'a> Matching<'a> {
+    pub(crate) fn new(services: &'a Services) -> Self {
+        Self { services }
+    }
+
+    /// Residents, group convenors and staff post a need for a community.
+    pub fn post_need(&self, actor: &Actor, input: NewNeed) -> DomainResult<Need> {
+        let poster = actor.user_id()?;
+        let now = self.services.clock.now();
+        if input.wanted_by <= now {
+            return Err(DomainError::invalid("wantedBy", "期望日期须晚于现在"));
+        }
+        let need = Need {
+            id: NeedId::generate(),
+            community_id: CommunityId::parse(&input.community_id)
+                .ok_or_else(|| DomainError::invalid("communityId", "社区编号不正确"))?,
+            category_id: text(&input.category_id, "categoryId", 1, 40)?,
+            title: text(&input.title, "title", 2, 60)?,
+            description: text(&input.description, "description", 2, 2000)?,
+            urgency: input.urgency,
+            wanted_by: input.wanted_by,
+            status: NeedStatus::Open,
+            posted_by: poster.clone(),
+            group_id: input
+                .group_id
+                .as_deref()
+                .map(|raw| {
+                    GroupId::parse(raw).ok_or_else(|| DomainError::invalid("groupId", "编号不正确"))
+                })
+                .transpose()?,
+            outcome: None,
+            residents_served: None,
+            created_at: now,
+        };
+        self.services.db.write(|conn| {
+            directory::store::find_community(conn, &need.community_id)?
+                .ok_or_else(|| DomainError::invalid("communityId", "社区不存在"))?;
+            if !crate::catalogue::category_exists(conn, &need.category_id)? {
+                return Err(DomainError::invalid("categoryId", "分类不存在"));
+            }
+            if let Some(group) = &need.group_id {
+                incubation::service::require_convenor(conn, group, poster)?;
+            }
+            store::insert_need(conn, &need)?;
+            Ok(need.clone())
+        })
+    }
+
+    pub fn need(&self, id: &NeedId) -> DomainResult<Need> {
+        self.services.db.read(|conn| find_need(conn, id))
+    }
+
+    /// Needs, soonest wanted first; `overdue_only` keeps those past their date without a match.
+    pub fn needs(
+        &self,
+        community: Option<&CommunityId>,
+        status: Option<NeedStatus>,
+        overdue_only: bool,
+    ) -> DomainResult<Vec<Need>> {
+        let now = self.services.clock.now();
+        let list = self
+            .services
+            .db
+            .read(|conn| store::needs(conn, community, status))?;
+        Ok(list
+            .into_iter()
+            .filter(|n| !overdue_only || n.overdue(now))
+            .collect())
+    }
+
+    /// The poster (or staff) withdraws a need that is not matched yet.
+    pub fn withdraw(&self, actor: &Actor, id: &NeedId) -> DomainResult<Need> {
+        let user = actor.user_id()?;
+        self.services.db.write(|conn| {
+            let need = find_need(conn, id)?;
+            if &need.posted_by != user && !actor.is_staff() {
+                return Err(DomainError::Forbidden);
+            }
+            if !store::set_need_status(
+                conn,
+                id,
+                &[NeedStatus::Open, NeedStatus::Matching],
+                NeedStatus::Withdrawn,
+            )? {
+                return Err(DomainError::InvalidState("已对接的需求不能撤回"));
+            }
+            find_need(conn, id)
+        })
+    }
+
+    /// Staff: the best products, organisations and groups for a need, each with its score and
+    /// the reasons in words.
+    pub fn candidates(&self, actor: &Actor, id: &NeedId) -> DomainResult<Vec<Candidate>> {
+        actor.require_staff()?;
+        let now = self.services.clock.now();
+        self.services.db.read(|conn| {
+            let need = find_need(conn, id)?;
+            let categories = crate::catalogue::all_categories(conn)?;
+            let communities = store::communities(conn)?;
+            let recent = store::recently_active(conn, now - TimeDelta::days(90))?;
+            let delivered = store::delivered_counts(conn)?;
+            let need_terms: HashSet<String> =
+                search::query_terms(&format!("{} {}", need.title, need.description))
+                    .into_iter()
+                    .collect();
+            let mut ranked: Vec<Candidate> = store::offers(conn)?
+                .into_iter()
+                .filter_map(|offer| {
+                    score(
+                        &need,
+                        &need_terms,
+                        &offer,
+                        &categories,
+                        &communities,
+                        &recent,
+                        &delivered,
+                    )
+                })
+                .collect();
+            ranked.sort_by(|a, b| b.score.cmp(&a.score).then(a.name.cmp(&b.name)));
+            ranked.truncate(TOP);
+            Ok(ranked)
+        })
+    }
+
+    /// Staff propose a candidate for a need; the offering side is told by email.
+    pub fn propose(
+        &self,
+        actor: &Actor,
+        need_id: &NeedId,
+        kind: CandidateKind,
+        candidate: &str,
+    ) -> DomainResult<MatchCase> {
+        let staff = actor.require_staff()?;
+        let scored = self
+            .candidates(actor, need_id)?
+            .into_iter()
+            .find(|c| c.kind == kind && c.id == candidate);
+        let now = self.services.clock.now();
+        let id = MatchId::generate();
+        self.services.db.write(|conn| {
+            let need = find_need(conn, need_id)?;
+            if !matches!(
+                need.status,
+                NeedStatus::Open | NeedStatus::Matching | NeedStatus::Matched
+            ) {
+                return Err(DomainError::InvalidState("该需求已结束"));
+            }
+            let (score, reasons) = match &scored {
+                Some(c) => (c.score, c.reasons.join("；")),
+                None => (0, "工作人员指定".to_owned()),
+            };
+            for responder in responders(conn, kind, candidate)? {
+                outbox::notify(
+                    conn,
+                    &responder,
+                    &Template::MatchProposed {
+                        need: need.title.clone(),
+                    },
+                    now,
+                )?;
+            }
+            store::insert_match(
+                conn, &id, need_id, kind, candidate, score, &reasons, staff, now,
+            )?;
+            store::set_need_status(conn, need_id, &[NeedStatus::Open], NeedStatus::Matching)?;
+            find_match(conn, &id)
+        })
+    }
+
+    /// The offering side accepts (the need is matched) or declines a proposed match.
+    pub fn respond(&self, actor: &Actor, id: &MatchId, accept: bool) -> DomainResult<MatchCase> {
+        let user = actor.user_id()?;
+        self.services.db.write(|conn| {
+            let case = find_match(conn, id)?;
+            if !responders(conn, case.kind, &case.candidate_id)?.contains(user) {
+                return Err(DomainError::Forbidden);
+            }
+            let to = if accept {
+                MatchStatus::Accepted
+            } else {
+                MatchStatus::Declined
+            };
+            if !store::set_match_status(conn, id, MatchStatus::Proposed, to, user)? {
+                return Err(DomainError::InvalidState("该对接已答复"));
+            }
+            if accept {
+                store::set_need_status(
+                    conn,
+                    &case.need_id,
+                    &[NeedStatus::Open, NeedStatus::Matching],
+                    NeedStatus::Matched,
+                )?;
+            }
+            find_match(conn, id)
+        })
+    }
+
+    /// The offering side (or staff) records delivery: how many residents were served.
+    pub fn deliver(
+        &self,
+        actor: &Actor,
+        id: &MatchId,
+        residents_served: i32,
+        outcome: &str,
+    ) -> DomainResult<Need> {
+        let user = actor.user_id()?;
+        let outcome = text(outcome, "outcome", 2, 1000)?;
+        if !(0..=1_000_000).contains(&residents_served) {
+            return Err(DomainError::invalid("residentsServed", "服务人数不正确"));
+        }
+        self.services.db.write(|conn| {
+            let case = find_match(conn, id)?;
+            if !actor.is_staff() && !responders(conn, case.kind, &case.candidate_id)?.contains(user)
+            {
+                return Err(DomainError::Forbidden);
+            }
+            if !store::set_match_status(
+                conn,
+                id,
+                MatchStatus::Accepted,
+                MatchStatus::Delivered,
+                user,
+            )? {
+                return Err(DomainError::InvalidState("只有已接受的对接可以登记完成"));
+            }
+            store::set_need_status(
+                conn,
+                &case.need_id,
+                &[NeedStatus::Matched],
+                NeedStatus::Delivered,
+            )?;
+            store::record_outcome(conn, &case.need_id, &outcome, residents_served)?;
+            find_need(conn, &case.need_id)
+        })
+    }
+
+    /// The poster or staff close a delivered need.
+    pub fn close(&self, actor: &Actor, id: &NeedId) -> DomainResult<Need> {
+        let user = actor.user_id()?;
+        self.services.db.write(|conn| {
+            let need = find_need(conn, id)?;
+            if &need.posted_by != user && !actor.is_staff() {
+                return Err(DomainError::Forbidden);
+            }
+            if !store::set_need_status(conn, id, &[NeedStatus::Delivered], NeedStatus::Closed)? {
+                return Err(DomainError::InvalidState("只有已完成的需求可以关闭"));
+            }
+            find_need(conn, id)
+        })
+    }
+
+    pub fn matches(&self, id: &NeedId) -> DomainResult<Vec<MatchCase>> {
+        self.services.db.read(|conn| store::matches_of(conn, id))
+    }
+}
+
+/// Who answers for a candidate: the owners and managers of the organisation (of a product),
+/// or a group's convenor.
+fn responders(conn: &mut DbConnection, kind: CandidateKind, id: &str) -> DomainResult<Vec<UserId>> {
+    let organisation = match kind {
+        CandidateKind::Group => {
+            let group = GroupId::parse(id).ok_or(DomainError::NotFound {
+                what: "自治组织"
+            })?;
+            return Ok(incubation::store::members(conn, &group)?
+                .into_iter()
+                .filter(|m| m.role == incubation::GroupRole::Convenor)
+                .map(|m| m.user_id)
+                .collect());
+        }
+        CandidateKind::Organisation => OrganisationId::parse(id),
+        CandidateKind::Product => match ProductId::parse(id) {
+            Some(product) => crate::catalogue::product_organisation(conn, &product)?,
+            None => None,
+        },
+    }
+    .ok_or(DomainError::NotFound {
+        what: "对接对象"
+    })?;
+    Ok(directory::store::members(conn, &organisation)?
+        .into_iter()
+        .filter(|m| matches!(m.role, MemberRole::Owner | MemberRole::Manager))
+        .map(|m| m.user_id)
+        .collect())
+}
+
+/// The transparent score: category fit, community served, shared words, activity, record.
+#[allow(clippy::too_many_arguments)]
+fn score(
+    need: &Need,
+    need_terms: &HashSet<String>,
+    offer: &Offer,
+    categories: &[Category],
+    communities: &std::collections::HashMap<String, (String, String)>,
+    recent: &HashSet<String>,
+    delivered: &std::collections::HashMap<String, i64>,
+) -> Option<Candidate> {
+    let mut score = 0;
+    let mut reasons = Vec::new();
+    let parent = |id: &str| {
+        categories
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.parent_id.clone().unwrap_or_else(|| c.id.clone()))
+    };
+    let name = |id: &str| {
+        categories
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.name_zh.clone())
+            .unwrap_or_default()
+    };
+    let mut relevant = false;
+    if let Some(category) = &offer.category_id {
+        if *category == need.category_id {
+            score += 30;
+            relevant = true;
+            reasons.push(format!("同一分类「{}」", name(category)));
+        } else if parent(category).is_some() && parent(category) == parent(&need.category_id) {
+            score += 15;
+            relevant = true;
+            reasons.push(format!(
+                "相近分类「{}」",
+                name(&parent(category).unwrap_or_default())
+            ));
+        }
+    }
+    let offer_terms: HashSet<String> = search::document(&offer.text, &[])
+        .split(' ')
+        .map(str::to_owned)
+        .collect();
+    let mut shared: Vec<&String> = need_terms.intersection(&offer_terms).collect();
+    shared.sort();
+    if !shared.is_empty() {
+        relevant = true;
+        score += (8 * i64::try_from(shared.len()).unwrap_or(0)).min(25);
+        reasons.push(format!(
+            "关键词相符：{}",
+            shared
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join("、")
+        ));
+    }
+    if !relevant {
+        return None;
+    }
+    let need_place = communities.get(need.community_id.as_str());
+    if offer
+        .communities
+        .iter()
+        .any(|c| c == need.community_id.as_str())
+    {
+        score += 25;
+        reasons.push(format!(
+            "服务{}",
+            need_place.map(|(n, _)| n.as_str()).unwrap_or("该社区")
+        ));
+    } else if let Some((_, street)) = need_place
+        && offer
+            .communities
+            .iter()
+            .any(|c| communities.get(c).is_some_and(|(_, s)| s == street))
+    {
+        score += 10;
+        reasons.push(format!("同在{street}"));
+    }
+    if offer.active {
+        score += 5;
+    }
+    let runner = if offer.kind == CandidateKind::Group {
+        Some(&offer.id)
+    } else {
+        offer.owner_organisation.as_ref()
+    };
+    if runner.is_some_and(|r| recent.contains(r)) {
+        score += 5;
+        reasons.push("近90天组织过活动".to_owned());
+    }
+    if let Some(count) = delivered.get(&offer.id) {
+        score += (5 * count).min(10);
+        reasons.push(format!("已成功对接 {count} 次"));
+    }
+    Some(Candidate {
+        kind: offer.kind,
+        id: offer.id.clone(),
+        name: offer.name.clone(),
+        score,
+        reasons,
+    })
+}
+
+fn find_need(conn: &mut DbConnection, id: &NeedId) -> DomainResult<Need> {
+    store::find_need(conn, id)?.ok_or(DomainError::NotFound { what: "需求" })
+}
+
+fn find_match(conn: &mut DbConnection, id: &MatchId) -> DomainResult<MatchCase> {
+    store::find_match(conn, id)?.ok_or(DomainError::NotFound { what: "对接" })
+}

@@ -1,0 +1,442 @@
+//! Needs, matches, and what the scorer reads about possible candidates.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::{CandidateKind, MatchCase, MatchStatus, Need, NeedStatus, Urgency};
+use crate::db::{DbConnection, is_unique_violation};
+use crate::error::{DomainError, DomainResult};
+use crate::schema::{
+    activity, community, community_group, match_case, need, organisation, product,
+    product_community,
+};
+use crate::types::{CommunityId, GroupId, MatchId, NeedId, UserId};
+
+type NeedRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    NaiveDateTime,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i32>,
+    NaiveDateTime,
+);
+
+type NeedColumns = (
+    need::id,
+    need::community_id,
+    need::category_id,
+    need::title,
+    need::description,
+    need::urgency,
+    need::wanted_by,
+    need::status,
+    need::posted_by,
+    need::group_id,
+    need::outcome,
+    need::residents_served,
+    need::created_at,
+);
+
+const NEED_COLUMNS: NeedColumns = (
+    need::id,
+    need::community_id,
+    need::category_id,
+    need::title,
+    need::description,
+    need::urgency,
+    need::wanted_by,
+    need::status,
+    need::posted_by,
+    need::group_id,
+    need::outcome,
+    need::residents_served,
+    need::created_at,
+);
+
+fn to_need(row: NeedRow) -> DomainResult<Need> {
+    let (
+        id,
+        community,
+        category_id,
+        title,
+        description,
+        urgency,
+        wanted_by,
+        status,
+        posted_by,
+        group,
+        outcome,
+        served,
+        created_at,
+    ) = row;
+    Ok(Need {
+        id: NeedId::from_db(id),
+        community_id: CommunityId::from_db(community),
+        category_id,
+        title,
+        description,
+        urgency: Urgency::parse(&urgency)
+            .ok_or_else(|| DomainError::internal("unknown urgency"))?,
+        wanted_by,
+        status: NeedStatus::parse(&status)
+            .ok_or_else(|| DomainError::internal("unknown need status"))?,
+        posted_by: UserId::from_db(posted_by),
+        group_id: group.map(GroupId::from_db),
+        outcome,
+        residents_served: served,
+        created_at,
+    })
+}
+
+pub(super) fn insert_need(conn: &mut DbConnection, n: &Need) -> DomainResult<()> {
+    diesel::insert_into(need::table)
+        .values((
+            need::id.eq(n.id.as_str()),
+            need::community_id.eq(n.community_id.as_str()),
+            need::category_id.eq(&n.category_id),
+            need::title.eq(&n.title),
+            need::description.eq(&n.description),
+            need::urgency.eq(n.urgency.as_str()),
+            need::wanted_by.eq(n.wanted_by),
+            need::status.eq(n.status.as_str()),
+            need::posted_by.eq(n.posted_by.as_str()),
+            need::group_id.eq(n.group_id.as_ref().map(GroupId::as_str)),
+            need::created_at.eq(n.created_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub(super) fn find_need(conn: &mut DbConnection, id: &NeedId) -> DomainResult<Option<Need>> {
+    need::table
+        .find(id.as_str())
+        .select(NEED_COLUMNS)
+        .first::<NeedRow>(conn)
+        .optional()?
+        .map(to_need)
+        .transpose()
+}
+
+pub(super) fn needs(
+    conn: &mut DbConnection,
+    community: Option<&CommunityId>,
+    status: Option<NeedStatus>,
+) -> DomainResult<Vec<Need>> {
+    let mut query = need::table
+        .select(NEED_COLUMNS)
+        .order(need::wanted_by.asc())
+        .limit(500)
+        .into_boxed();
+    if let Some(community) = community {
+        query = query.filter(need::community_id.eq(community.as_str().to_owned()));
+    }
+    if let Some(status) = status {
+        query = query.filter(need::status.eq(status.as_str()));
+    }
+    query
+        .load::<NeedRow>(conn)?
+        .into_iter()
+        .map(to_need)
+        .collect()
+}
+
+pub(super) fn set_need_status(
+    conn: &mut DbConnection,
+    id: &NeedId,
+    from: &[NeedStatus],
+    to: NeedStatus,
+) -> DomainResult<bool> {
+    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+    Ok(diesel::update(
+        need::table
+            .filter(need::id.eq(id.as_str()))
+            .filter(need::status.eq_any(from)),
+    )
+    .set(need::status.eq(to.as_str()))
+    .execute(conn)?
+        == 1)
+}
+
+pub(super) fn record_outcome(
+    conn: &mut DbConnection,
+    id: &NeedId,
+    outcome: &str,
+    served: i32,
+) -> DomainResult<()> {
+    diesel::update(need::table.find(id.as_str()))
+        .set((
+            need::outcome.eq(Some(outcome)),
+            need::residents_served.eq(Some(served)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+type MatchRow = (
+    String,
+    String,
+    String,
+    String,
+    i32,
+    String,
+    String,
+    NaiveDateTime,
+);
+
+fn to_match(row: MatchRow) -> DomainResult<MatchCase> {
+    let (id, need_id, kind, candidate_id, score, reasons, status, created_at) = row;
+    Ok(MatchCase {
+        id: MatchId::from_db(id),
+        need_id: NeedId::from_db(need_id),
+        kind: CandidateKind::parse(&kind)
+            .ok_or_else(|| DomainError::internal("unknown candidate kind"))?,
+        candidate_id,
+        score: i64::from(score),
+        reasons,
+        status: MatchStatus::parse(&status)
+            .ok_or_else(|| DomainError::internal("unknown match status"))?,
+        created_at,
+    })
+}
+
+const MATCH_COLUMNS: (
+    match_case::id,
+    match_case::need_id,
+    match_case::candidate_kind,
+    match_case::candidate_id,
+    match_case::score,
+    match_case::reasons,
+    match_case::status,
+    match_case::created_at,
+) = (
+    match_case::id,
+    match_case::need_id,
+    match_case::candidate_kind,
+    match_case::candidate_id,
+    match_case::score,
+    match_case::reasons,
+    match_case::status,
+    match_case::created_at,
+);
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn insert_match(
+    conn: &mut DbConnection,
+    id: &MatchId,
+    need_id: &NeedId,
+    kind: CandidateKind,
+    candidate: &str,
+    score: i64,
+    reasons: &str,
+    by: &UserId,
+    now: NaiveDateTime,
+) -> DomainResult<()> {
+    let inserted = diesel::insert_into(match_case::table)
+        .values((
+            match_case::id.eq(id.as_str()),
+            match_case::need_id.eq(need_id.as_str()),
+            match_case::candidate_kind.eq(kind.as_str()),
+            match_case::candidate_id.eq(candidate),
+            match_case::score.eq(i32::try_from(score).unwrap_or(0)),
+            match_case::reasons.eq(reasons),
+            match_case::status.eq(MatchStatus::Proposed.as_str()),
+            match_case::proposed_by.eq(by.as_str()),
+            match_case::created_at.eq(now),
+        ))
+        .execute(conn);
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e, "candidate") || is_unique_violation(&e, "need_id") => {
+            Err(DomainError::InvalidState("已向该对象提出过对接"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(super) fn find_match(conn: &mut DbConnection, id: &MatchId) -> DomainResult<Option<MatchCase>> {
+    match_case::table
+        .find(id.as_str())
+        .select(MATCH_COLUMNS)
+        .first::<MatchRow>(conn)
+        .optional()?
+        .map(to_match)
+        .transpose()
+}
+
+pub(super) fn matches_of(
+    conn: &mut DbConnection,
+    need_id: &NeedId,
+) -> DomainResult<Vec<MatchCase>> {
+    match_case::table
+        .filter(match_case::need_id.eq(need_id.as_str()))
+        .order(match_case::id.asc())
+        .select(MATCH_COLUMNS)
+        .load::<MatchRow>(conn)?
+        .into_iter()
+        .map(to_match)
+        .collect()
+}
+
+pub(super) fn set_match_status(
+    conn: &mut DbConnection,
+    id: &MatchId,
+    from: MatchStatus,
+    to: MatchStatus,
+    by: &UserId,
+) -> DomainResult<bool> {
+    Ok(diesel::update(
+        match_case::table
+            .filter(match_case::id.eq(id.as_str()))
+            .filter(match_case::status.eq(from.as_str())),
+    )
+    .set((
+        match_case::status.eq(to.as_str()),
+        match_case::responded_by.eq(Some(by.as_str())),
+    ))
+    .execute(conn)?
+        == 1)
+}
+
+/// What the scorer knows about one possible candidate.
+pub(super) struct Offer {
+    pub kind: CandidateKind,
+    pub id: String,
+    pub name: String,
+    pub text: String,
+    pub category_id: Option<String>,
+    pub communities: Vec<String>,
+    pub owner_organisation: Option<String>,
+    pub active: bool,
+}
+
+pub(super) fn offers(conn: &mut DbConnection) -> DomainResult<Vec<Offer>> {
+    let mut served: HashMap<String, Vec<String>> = HashMap::new();
+    for (p, c) in product_community::table
+        .select((
+            product_community::product_id,
+            product_community::community_id,
+        ))
+        .load::<(String, String)>(conn)?
+    {
+        served.entry(p).or_default().push(c);
+    }
+    let mut out = Vec::new();
+    for (id, org, category, title, summary, description) in product::table
+        .filter(product::status.eq("PUBLISHED"))
+        .select((
+            product::id,
+            product::organisation_id,
+            product::category_id,
+            product::title,
+            product::summary,
+            product::description,
+        ))
+        .load::<(String, String, String, String, String, String)>(conn)?
+    {
+        out.push(Offer {
+            kind: CandidateKind::Product,
+            communities: served.remove(&id).unwrap_or_default(),
+            id,
+            name: title.clone(),
+            text: format!("{title} {summary} {description}"),
+            category_id: Some(category),
+            owner_organisation: Some(org),
+            active: true,
+        });
+    }
+    for (id, name, description, community) in organisation::table
+        .filter(organisation::status.eq("VERIFIED"))
+        .select((
+            organisation::id,
+            organisation::name,
+            organisation::description,
+            organisation::community_id,
+        ))
+        .load::<(String, String, String, Option<String>)>(conn)?
+    {
+        out.push(Offer {
+            kind: CandidateKind::Organisation,
+            owner_organisation: Some(id.clone()),
+            id,
+            name: name.clone(),
+            text: format!("{name} {description}"),
+            category_id: None,
+            communities: community.into_iter().collect(),
+            active: true,
+        });
+    }
+    for (id, name, purpose, category, community, stage) in community_group::table
+        .filter(community_group::stage.ne("DISSOLVED"))
+        .select((
+            community_group::id,
+            community_group::name,
+            community_group::purpose,
+            community_group::category_id,
+            community_group::community_id,
+            community_group::stage,
+        ))
+        .load::<(String, String, String, String, String, String)>(conn)?
+    {
+        out.push(Offer {
+            kind: CandidateKind::Group,
+            id,
+            name: name.clone(),
+            text: format!("{name} {purpose}"),
+            category_id: Some(category),
+            communities: vec![community],
+            owner_organisation: None,
+            active: stage == "GROWING" || stage == "GRADUATED" || stage == "INCUBATING",
+        });
+    }
+    Ok(out)
+}
+
+/// Organisations and groups that ran an activity starting after `since`.
+pub(super) fn recently_active(
+    conn: &mut DbConnection,
+    since: NaiveDateTime,
+) -> DomainResult<HashSet<String>> {
+    let rows = activity::table
+        .filter(activity::starts_at.ge(since))
+        .filter(activity::status.ne("CANCELLED"))
+        .select((activity::organisation_id, activity::group_id))
+        .load::<(String, Option<String>)>(conn)?;
+    Ok(rows
+        .into_iter()
+        .flat_map(|(o, g)| std::iter::once(o).chain(g))
+        .collect())
+}
+
+/// Delivered matches per candidate id.
+pub(super) fn delivered_counts(conn: &mut DbConnection) -> DomainResult<HashMap<String, i64>> {
+    let mut counts = HashMap::new();
+    for id in match_case::table
+        .filter(match_case::status.eq(MatchStatus::Delivered.as_str()))
+        .select(match_case::candidate_id)
+        .load::<String>(conn)?
+    {
+        *counts.entry(id).or_insert(0) += 1;
+    }
+    Ok(counts)
+}
+
+/// Community id → (name, street).
+pub(super) fn communities(
+    conn: &mut DbConnection,
+) -> DomainResult<HashMap<String, (String, String)>> {
+    Ok(community::table
+        .select((community::id, community::name, community::street))
+        .load::<(String, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, name, street)| (id, (name, street)))
+        .collect())
+}
