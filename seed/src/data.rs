@@ -301,3 +301,18 @@ pub const ACTIVITY_TITLES: &[(&str, &str)] = &[
     ("mediation", "邻里纠纷调解协助"),
     ("volunteering", "文明交通劝导"),
 ];
+
+/// Self-governance groups: (name word, category). 遛弯公社 and the 街坊志愿服务专委会 are the
+/// article's own examples.
+pub const GROUPS: &[(&str, &str)] = &[
+    ("遛弯公社", "fitness"),
+    ("街坊志愿服务专委会", "volunteering"),
+    ("银龄互助队", "home-visits"),
+    ("暖心送餐队", "meal-delivery"),
+    ("楼栋议事会", "courtyard-council"),
+    ("院落花园组", "greening"),
+    ("亲子共读会", "community-classes"),
+    ("文明养犬小组", "pet-walking"),
+    ("垃圾分类督导队", "waste-sorting"),
+    ("邻里调解小组", "mediation"),
+];

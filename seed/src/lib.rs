@@ -57,6 +57,7 @@ pub struct Figures {
     pub upcoming_activities: usize,
     pub participants_per_activity: usize,
     pub redemptions: usize,
+    pub groups: usize,
 }
 
 impl Figures {
@@ -73,6 +74,7 @@ impl Figures {
                 upcoming_activities: 4,
                 participants_per_activity: 4,
                 redemptions: 12,
+                groups: 6,
             },
             Profile::District => Self {
                 communities: data::COMMUNITIES.len(),
@@ -84,6 +86,7 @@ impl Figures {
                 upcoming_activities: 300 * scale,
                 participants_per_activity: 3,
                 redemptions: 600 * scale,
+                groups: 71 * scale,
             },
         }
     }
@@ -383,6 +386,10 @@ impl Seeder<'_> {
             merchants.push((merchant.id, o.owner_login.clone()));
         }
 
+        self.say(&format!("{} self-governance groups", f.groups));
+        let mentors: Vec<&Org> = orgs.iter().filter(|o| o.verified).collect();
+        self.groups(f, &communities, &residents, &mentors)?;
+
         self.say(&format!(
             "{} activities with verified attendance",
             f.past_activities
@@ -523,6 +530,74 @@ impl Seeder<'_> {
                 STAFF_LOGIN.to_owned(),
             ),
         ])
+    }
+
+    /// Groups founded months ago, with members and a mentor, spread over the first three stages.
+    fn groups(
+        &mut self,
+        f: Figures,
+        communities: &[linli_domain::types::CommunityId],
+        residents: &[User],
+        mentors: &[&Org],
+    ) -> DomainResult<()> {
+        use linli_domain::incubation::{Decision, NewGroup, Stage};
+        let s = self.services;
+        let now = s.clock.now();
+        for g in 0..f.groups {
+            let (word, category) = data::GROUPS[g % data::GROUPS.len()];
+            let place = data::COMMUNITIES[g % communities.len()]
+                .0
+                .trim_end_matches("社区");
+            let convenor = &residents[(g * 37 + 5) % residents.len()];
+            s.clock
+                .travel_to(Some(now - TimeDelta::days(150 + (g % 30) as i64)));
+            let group = s.incubation().found(
+                &actor(convenor),
+                NewGroup {
+                    name: format!("{place}{word}{}", g / data::GROUPS.len() + 1),
+                    purpose: format!("{place}居民自发组织的{word}，互帮互助，共建共享。"),
+                    community_id: communities[g % communities.len()].to_string(),
+                    category_id: category.to_owned(),
+                },
+            )?;
+            let size = 2 + g % 8;
+            for k in 1..=size {
+                let member = &residents[(g * 37 + 5 + k * 101) % residents.len()];
+                if member.id == convenor.id {
+                    continue;
+                }
+                match s.incubation().request_to_join(&actor(member), &group.id) {
+                    Ok(_) => {
+                        s.incubation()
+                            .approve_member(&actor(convenor), &group.id, &member.id)?;
+                    }
+                    Err(DomainError::AlreadyMember) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            let mentor = &mentors[g % mentors.len()].id;
+            s.incubation().set_mentor(&self.staff, &group.id, mentor)?;
+            let target = [Stage::Proposed, Stage::Incubating, Stage::Growing][g % 3];
+            if target != Stage::Proposed && size >= 3 {
+                s.incubation().decide(
+                    &self.staff,
+                    &group.id,
+                    Decision::Advance,
+                    "成员和导师到位，进入培育",
+                )?;
+                if target == Stage::Growing && size >= 5 {
+                    s.clock.travel_to(Some(now - TimeDelta::days(60)));
+                    s.incubation().decide(
+                        &self.staff,
+                        &group.id,
+                        Decision::Advance,
+                        "运行稳定，进入成长",
+                    )?;
+                }
+            }
+        }
+        s.clock.travel_to(None);
+        Ok(())
     }
 
     /// Check-in at the start, check-out 90–180 minutes later, verified by the second member.

@@ -39,6 +39,7 @@ fn content(path: &str) -> Vec<String> {
         "SELECT m.shop_name || '|' || r.title || '|' || r.points_price || '|' || COALESCE(r.stock, -1) AS line FROM reward r JOIN merchant m ON m.id = r.merchant_id ORDER BY line",
         "SELECT a.kind || '|' || COALESCE(u.email, o.name, m.shop_name, '') || '|' || a.balance AS line FROM account a LEFT JOIN app_user u ON u.id = a.owner_id LEFT JOIN organisation o ON o.id = a.owner_id LEFT JOIN merchant m ON m.id = a.owner_id ORDER BY line",
         "SELECT code || '|' || amount || '|' || reason AS line FROM transfer ORDER BY line",
+        "SELECT g.name || '|' || g.stage || '|' || (SELECT COUNT(*) FROM group_member m WHERE m.group_id = g.id) AS line FROM community_group g ORDER BY line",
     ];
     queries
         .iter()
@@ -113,5 +114,8 @@ both_engines! {
         assert!(search["products"]["totalCount"].as_i64().unwrap() > 0);
         assert!(search["activities"]["totalCount"].as_i64().unwrap() > 0);
         assert!(search["rewards"]["totalCount"].as_i64().unwrap() > 0);
+        let groups = app.ok("{ groups { stage } }", json!({}), None).await;
+        let stages: std::collections::BTreeSet<&str> = groups["groups"].as_array().unwrap().iter().map(|g| g["stage"].as_str().unwrap()).collect();
+        assert_eq!(stages.len(), 3, "groups at several stages: {stages:?}");
     }
 }
