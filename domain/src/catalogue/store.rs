@@ -1,5 +1,6 @@
-//! The catalogue's SQL. Search is the one place where the engines differ: PostgreSQL reads a
-//! GIN index over `to_tsvector('simple', search_text)`, SQLite an FTS5 table over the same text.
+//! The catalogue's SQL. Search is the one place where the engines differ: PostgreSQL reads the
+//! stored `search_vector` (a generated `to_tsvector('simple', search_text)`, GIN-indexed; not in
+//! the diesel schema since only that engine has it), SQLite an FTS5 table over the same text.
 
 use std::collections::HashMap;
 
@@ -327,9 +328,9 @@ pub(crate) fn search(
     let postgres = matches!(conn, DbConnection::Pg(_));
     let hits = if postgres {
         diesel::sql_query(
-            "SELECT id, CAST(ts_rank(to_tsvector('simple', search_text), q) AS DOUBLE PRECISION) AS score \
+            "SELECT id, CAST(ts_rank(search_vector, q) AS DOUBLE PRECISION) AS score \
              FROM product, to_tsquery('simple', $1) AS q \
-             WHERE status = 'PUBLISHED' AND to_tsvector('simple', search_text) @@ q \
+             WHERE search_vector @@ q AND status = 'PUBLISHED' \
              ORDER BY score DESC, id DESC LIMIT $2",
         )
         .bind::<Text, _>(terms.join(" | "))
