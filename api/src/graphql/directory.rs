@@ -121,11 +121,7 @@ impl Organisation {
     }
 
     async fn community(&self, ctx: &Context) -> FieldResult<Option<Community>> {
-        let Some(id) = self.0.community_id.clone() else {
-            return Ok(None);
-        };
-        let result = ctx.run(move |s, _| s.directory().community(&id)).await;
-        ctx.answer(result).map(|c| Some(Community(c)))
+        community_of(ctx, self.0.community_id.clone()).await
     }
 
     /// The organisation's products: published ones for everyone; its members and staff may
@@ -210,6 +206,18 @@ impl From<domain::Member> for Member {
 pub struct Membership {
     pub organisation: Organisation,
     pub role: MemberRole,
+}
+
+/// The community an object names, if it names one.
+pub async fn community_of(
+    ctx: &Context,
+    id: Option<CommunityId>,
+) -> FieldResult<Option<Community>> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    let result = ctx.run(move |s, _| s.directory().community(&id)).await;
+    ctx.answer(result).map(|c| Some(Community(c)))
 }
 
 pub async fn communities(

@@ -47,11 +47,7 @@ impl User {
 
     /// The community the person lives in, when they said.
     async fn community(&self, ctx: &Context) -> FieldResult<Option<Community>> {
-        let Some(id) = self.0.community_id.clone() else {
-            return Ok(None);
-        };
-        let result = ctx.run(move |s, _| s.directory().community(&id)).await;
-        ctx.answer(result).map(|c| Some(Community(c)))
+        super::directory::community_of(ctx, self.0.community_id.clone()).await
     }
 
     /// Verified volunteer service, kept apart from points (they never expire).

@@ -74,11 +74,7 @@ impl Merchant {
     }
 
     async fn community(&self, ctx: &Context) -> FieldResult<Option<Community>> {
-        let Some(id) = self.0.community_id.clone() else {
-            return Ok(None);
-        };
-        let result = ctx.run(move |s, _| s.directory().community(&id)).await;
-        ctx.answer(result).map(|c| Some(Community(c)))
+        super::directory::community_of(ctx, self.0.community_id.clone()).await
     }
 
     async fn organisation(&self, ctx: &Context) -> FieldResult<Organisation> {

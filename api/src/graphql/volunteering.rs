@@ -95,11 +95,7 @@ impl Activity {
     }
 
     async fn community(&self, ctx: &Context) -> FieldResult<Option<Community>> {
-        let Some(id) = self.0.community_id.clone() else {
-            return Ok(None);
-        };
-        let result = ctx.run(move |s, _| s.directory().community(&id)).await;
-        ctx.answer(result).map(|c| Some(Community(c)))
+        super::directory::community_of(ctx, self.0.community_id.clone()).await
     }
 
     /// The signed-in resident's own sign-up, if any.

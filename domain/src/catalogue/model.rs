@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 
 use crate::directory::{Community, Organisation};
 use crate::error::{DomainError, DomainResult};
+use crate::types::text_enum;
 use crate::types::{CommunityId, OrganisationId, ProductId};
 
 /// One node of the two-level taxonomy; ids are stable slugs (`elder-care`, `elder-canteen`).
@@ -14,24 +15,6 @@ pub struct Category {
     pub name_zh: String,
     pub name_en: String,
     pub position: i32,
-}
-
-macro_rules! text_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn parse(raw: &str) -> Option<Self> {
-                match raw { $($text => Some($name::$variant),)+ _ => None }
-            }
-        }
-    };
 }
 
 text_enum!(

@@ -7,25 +7,9 @@ pub(crate) mod store;
 
 use chrono::NaiveDateTime;
 
+use crate::types::text_enum;
 use crate::types::{CommunityId, GroupId, OrganisationId, UserId};
 pub use service::{Decision, Incubation};
-
-macro_rules! text_enum {
-    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn parse(raw: &str) -> Option<Self> {
-                match raw { $($text => Some($name::$variant),)+ _ => None }
-            }
-        }
-    };
-}
 
 text_enum!(Stage {
     Proposed => "PROPOSED",

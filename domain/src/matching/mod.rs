@@ -7,26 +7,10 @@ mod store;
 
 use chrono::NaiveDateTime;
 
+use crate::types::text_enum;
 use crate::types::{CommunityId, GroupId, MatchId, NeedId, UserId};
 pub use impact::Impact;
 pub use service::Matching;
-
-macro_rules! text_enum {
-    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn parse(raw: &str) -> Option<Self> {
-                match raw { $($text => Some($name::$variant),)+ _ => None }
-            }
-        }
-    };
-}
 
 text_enum!(Urgency { Low => "LOW", Medium => "MEDIUM", High => "HIGH" });
 text_enum!(NeedStatus {

@@ -4,23 +4,6 @@ use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 
 use crate::types::{CommunityId, MerchantId, OrganisationId, RedemptionId, RewardId, UserId};
 
-macro_rules! text_enum {
-    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn parse(raw: &str) -> Option<Self> {
-                match raw { $($text => Some($name::$variant),)+ _ => None }
-            }
-        }
-    };
-}
-
 text_enum!(MerchantStatus { Pending => "PENDING", Active => "ACTIVE", Suspended => "SUSPENDED" });
 text_enum!(RewardStatus { Active => "ACTIVE", Paused => "PAUSED", Retired => "RETIRED" });
 text_enum!(RedemptionStatus {
@@ -204,6 +187,7 @@ pub fn month_bounds(month: NaiveDate) -> Option<(NaiveDateTime, NaiveDateTime)> 
     Some((to_utc(first)?, to_utc(next)?))
 }
 
+use crate::types::text_enum;
 use chrono::Datelike as _;
 
 #[cfg(test)]

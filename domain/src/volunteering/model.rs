@@ -2,24 +2,8 @@
 
 use chrono::{NaiveDateTime, TimeDelta};
 
+use crate::types::text_enum;
 use crate::types::{ActivityId, CommunityId, GroupId, OrganisationId, ParticipationId, UserId};
-
-macro_rules! text_enum {
-    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn parse(raw: &str) -> Option<Self> {
-                match raw { $($text => Some($name::$variant),)+ _ => None }
-            }
-        }
-    };
-}
 
 text_enum!(ActivityStatus {
     Draft => "DRAFT",
