@@ -247,7 +247,7 @@ impl<'a> Catalogue<'a> {
             }
             let category_ids = expand_categories(conn, &filter.categories)?;
             if terms.is_empty() || status != ProductStatus::Published {
-                let (mut products, total) = store::filtered(
+                let (products, total) = store::filtered(
                     conn,
                     filter,
                     status,
@@ -256,13 +256,8 @@ impl<'a> Catalogue<'a> {
                     page.after.as_deref(),
                     Some(page.limit()),
                 )?;
-                let keep = usize::try_from(page.first).unwrap_or(0);
-                let has_next_page = products.len() > keep;
-                products.truncate(keep);
                 let mut items = store::views(conn, products)?;
-                let mut page_out = Page::from_overfetch(&mut items, page, total);
-                page_out.has_next_page = has_next_page;
-                return Ok(page_out);
+                return Ok(Page::from_overfetch(&mut items, page, total));
             }
             let hits = store::search(conn, &terms, SEARCH_CANDIDATES)?;
             let ids: Vec<String> = hits.iter().map(|(id, _)| id.clone()).collect();
@@ -285,18 +280,13 @@ impl<'a> Catalogue<'a> {
                     .map(|i| i + 1)
                     .ok_or_else(|| DomainError::invalid("after", "游标已失效，请重新搜索"))?,
             };
-            let mut window: Vec<Product> = matched
+            let window: Vec<Product> = matched
                 .into_iter()
                 .skip(start)
                 .take(usize::try_from(page.limit()).unwrap_or(0))
                 .collect();
-            let keep = usize::try_from(page.first).unwrap_or(0);
-            let has_next_page = window.len() > keep;
-            window.truncate(keep);
             let mut items = store::views(conn, window)?;
-            let mut page_out = Page::from_overfetch(&mut items, page, total);
-            page_out.has_next_page = has_next_page;
-            Ok(page_out)
+            Ok(Page::from_overfetch(&mut items, page, total))
         })
     }
 }
