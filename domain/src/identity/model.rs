@@ -12,33 +12,15 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::error::{DomainError, DomainResult};
-use crate::types::{CommunityId, UserId};
+use crate::types::{CommunityId, UserId, text_enum};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Resident,
-    Staff,
-    Admin,
-}
+text_enum!(Role {
+    Resident => "RESIDENT",
+    Staff => "STAFF",
+    Admin => "ADMIN",
+});
 
 impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Resident => "RESIDENT",
-            Role::Staff => "STAFF",
-            Role::Admin => "ADMIN",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "RESIDENT" => Some(Role::Resident),
-            "STAFF" => Some(Role::Staff),
-            "ADMIN" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-
     /// Incubation-centre staff and admins run the centre's operations.
     pub fn is_staff(self) -> bool {
         matches!(self, Role::Staff | Role::Admin)
