@@ -360,3 +360,18 @@ pub(crate) fn is_unique_violation(err: &DieselError, needle: &str) -> bool {
         _ => false,
     }
 }
+
+/// Runs an INSERT in a savepoint and reports whether it added the row: false when a row with
+/// the same key (a unique violation naming one of `needles`) is already there. The savepoint
+/// keeps the caller's transaction usable, which PostgreSQL otherwise aborts on any error.
+pub(crate) fn insert_unless_present(
+    conn: &mut DbConnection,
+    needles: &[&str],
+    insert: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<usize>,
+) -> DomainResult<bool> {
+    match conn.transaction(insert) {
+        Ok(_) => Ok(true),
+        Err(e) if needles.iter().any(|needle| is_unique_violation(&e, needle)) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::model::{Email, LoginIdentifier, PhoneNumber, Role, ThrottleState, User};
-use crate::db::{DbConnection, is_unique_violation};
+use crate::db::{DbConnection, insert_unless_present, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
 use crate::schema::{app_user, email_token, email_verification, login_throttle, refresh_token};
 use crate::types::{CommunityId, UserId};
@@ -230,7 +230,7 @@ pub(crate) fn save_throttle_state(
     if update(conn)? == 1 {
         return Ok(());
     }
-    let inserted = conn.transaction(|conn| {
+    let inserted = insert_unless_present(conn, &["throttle_key", "pkey"], |conn| {
         diesel::insert_into(login_throttle::table)
             .values((
                 login_throttle::throttle_key.eq(key),
@@ -239,15 +239,11 @@ pub(crate) fn save_throttle_state(
                 login_throttle::locked_until.eq(state.locked_until),
             ))
             .execute(conn)
-    });
-    match inserted {
-        Ok(_) => Ok(()),
-        Err(e) if is_unique_violation(&e, "throttle_key") || is_unique_violation(&e, "pkey") => {
-            update(conn)?;
-            Ok(())
-        }
-        Err(e) => Err(e.into()),
+    })?;
+    if !inserted {
+        update(conn)?;
     }
+    Ok(())
 }
 
 pub(crate) fn clear_throttle(conn: &mut DbConnection, key: &str) -> DomainResult<()> {

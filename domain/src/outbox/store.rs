@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::{Message, Status, Template};
-use crate::db::{DbConnection, is_unique_violation};
+use crate::db::{DbConnection, insert_unless_present};
 use crate::error::{DomainError, DomainResult};
 use crate::schema::{app_user, notification_opt_out, outbox_message};
 use crate::types::UserId;
@@ -290,24 +290,15 @@ pub(super) fn set_opt_out(
     out: bool,
 ) -> DomainResult<()> {
     if out {
-        let inserted = conn.transaction(|conn| {
+        insert_unless_present(conn, &["notification_opt_out", "user_id"], |conn| {
             diesel::insert_into(notification_opt_out::table)
                 .values((
                     notification_opt_out::user_id.eq(user.as_str()),
                     notification_opt_out::template.eq(kind),
                 ))
                 .execute(conn)
-        });
-        match inserted {
-            Ok(_) => Ok(()),
-            Err(e)
-                if is_unique_violation(&e, "notification_opt_out")
-                    || is_unique_violation(&e, "user_id") =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(e.into()),
-        }
+        })?;
+        Ok(())
     } else {
         diesel::delete(notification_opt_out::table.find((user.as_str(), kind))).execute(conn)?;
         Ok(())

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::model::{
     Activity, ActivityFilter, ActivityStatus, Participation, ParticipationStatus, ServiceRecord,
 };
-use crate::db::{DbConnection, is_unique_violation};
+use crate::db::{DbConnection, insert_unless_present, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
 use crate::schema::{activity, app_user, daily_points, participation};
 use crate::types::{ActivityId, CommunityId, GroupId, OrganisationId, ParticipationId, UserId};
@@ -576,7 +576,7 @@ pub(crate) fn lock_daily_points(
         == 0
     {
         // First points of the day: create the row; a concurrent creator wins the primary key.
-        let inserted = conn.transaction(|conn| {
+        let inserted = insert_unless_present(conn, &["daily_points", "user_id"], |conn| {
             diesel::insert_into(daily_points::table)
                 .values((
                     daily_points::user_id.eq(user.as_str()),
@@ -584,18 +584,11 @@ pub(crate) fn lock_daily_points(
                     daily_points::points.eq(0_i64),
                 ))
                 .execute(conn)
-        });
-        match inserted {
-            Ok(_) => {}
-            Err(e)
-                if is_unique_violation(&e, "daily_points")
-                    || is_unique_violation(&e, "user_id") =>
-            {
-                diesel::update(row)
-                    .set(daily_points::points.eq(daily_points::points))
-                    .execute(conn)?;
-            }
-            Err(e) => return Err(e.into()),
+        })?;
+        if !inserted {
+            diesel::update(row)
+                .set(daily_points::points.eq(daily_points::points))
+                .execute(conn)?;
         }
     }
     Ok(row.select(daily_points::points).first(conn)?)
