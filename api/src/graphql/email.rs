@@ -5,7 +5,7 @@ use juniper::{FieldResult, GraphQLInputObject, GraphQLObject, ID};
 use linli_domain::outbox;
 
 use super::relay::{connection, page_request};
-use super::{Context, UserError};
+use super::{Context, UserError, int};
 
 /// A mutation that only succeeds or fails.
 #[derive(Debug, GraphQLObject)]
@@ -222,7 +222,7 @@ pub async fn announce(ctx: &Context, input: AnnounceInput) -> FieldResult<Announ
         .await;
     let (queued, errors) = ctx.payload(result)?;
     Ok(AnnouncePayload {
-        queued: queued.map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
+        queued: queued.map(int),
         errors,
     })
 }

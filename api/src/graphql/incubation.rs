@@ -12,7 +12,7 @@ use linli_domain::types::{
 use super::directory::{Community, Organisation};
 use super::ledger::{Account, TransferPayload};
 use super::relay::{GlobalId, NodeValue};
-use super::{Context, UserError, mirror_enum};
+use super::{Context, UserError, int, mirror_enum};
 
 mirror_enum!(
     /// 意向 → 培育 → 成长 → 成熟, or 解散.
@@ -91,10 +91,6 @@ pub struct GroupMember {
     pub display_name: String,
     pub role: GroupRole,
     pub status: MembershipStatus,
-}
-
-fn int(v: i64) -> i32 {
-    i32::try_from(v).unwrap_or(i32::MAX)
 }
 
 #[graphql_object(context = Context, impl = NodeValue)]

@@ -115,7 +115,7 @@ impl Context {
                 if let Ok(mut slot) = self.retry_after.lock() {
                     *slot = Some(*retry_after_secs);
                 }
-                let secs = i32::try_from(*retry_after_secs).unwrap_or(i32::MAX);
+                let secs = int(*retry_after_secs);
                 FieldError::new(
                     err.to_string(),
                     graphql_value!({ "code": code, "retryAfter": secs }),
@@ -162,6 +162,12 @@ impl From<&DomainError> for UserError {
             message: err.to_string(),
         }
     }
+}
+
+/// A count or figure as GraphQL `Int` (32-bit), saturating: counts this large do not occur in a
+/// district, and a saturated count is better than a failed page.
+pub fn int(value: impl TryInto<i32>) -> i32 {
+    value.try_into().unwrap_or(i32::MAX)
 }
 
 /// Points leave the API as GraphQL `Int` (32-bit); district totals stay far below that.

@@ -131,7 +131,7 @@ macro_rules! connection {
                         end_cursor: edges.last().map(|e| e.cursor.clone()),
                     },
                     edges,
-                    total_count: i32::try_from(page.total_count).unwrap_or(i32::MAX),
+                    total_count: crate::graphql::int(page.total_count),
                 }
             }
         }

@@ -10,7 +10,7 @@ use linli_domain::types::{
 
 use super::directory::{Community, Organisation};
 use super::relay::{GlobalId, NodeValue, connection, page_request};
-use super::{Context, UserError, mirror_enum};
+use super::{Context, UserError, int, mirror_enum};
 
 mirror_enum!(
     MerchantStatus = linli_domain::rewards::MerchantStatus {
@@ -38,10 +38,6 @@ mirror_enum!(
         Expired,
     }
 );
-
-fn int(v: i64) -> i32 {
-    i32::try_from(v).unwrap_or(i32::MAX)
-}
 
 #[derive(Debug, Clone)]
 pub struct Merchant(pub domain::Merchant);
@@ -334,7 +330,7 @@ pub async fn overview(ctx: &Context, month: String) -> FieldResult<DistrictOverv
     per_community.sort_by_key(|c| std::cmp::Reverse(c.points));
     Ok(DistrictOverview {
         month: day.format("%Y-%m").to_string(),
-        total_points: int(totals.iter().map(|(_, p)| p).sum()),
+        total_points: int(totals.iter().map(|(_, p)| p).sum::<i64>()),
         top_merchants: totals
             .into_iter()
             .take(20)

@@ -9,7 +9,7 @@ use linli_domain::volunteering::{self as domain, ActivityFilter, NewActivity};
 use super::catalogue::Category;
 use super::directory::{Community, Organisation};
 use super::relay::{GlobalId, NodeValue, connection, page_request};
-use super::{Context, UserError, mirror_enum};
+use super::{Context, UserError, int, mirror_enum};
 
 mirror_enum!(
     /// draft → published → completed, or published → cancelled.
@@ -68,12 +68,12 @@ impl Activity {
 
     /// Points per verified hour.
     fn points_per_hour(&self) -> i32 {
-        i32::try_from(self.0.points_per_hour).unwrap_or(i32::MAX)
+        int(self.0.points_per_hour)
     }
 
     /// The most points one participation earns.
     fn points_cap(&self) -> i32 {
-        i32::try_from(self.0.points_cap).unwrap_or(i32::MAX)
+        int(self.0.points_cap)
     }
 
     fn status(&self) -> ActivityStatus {
@@ -169,9 +169,7 @@ impl Participation {
 
     /// 1 for the next to get a seat; only while waitlisted.
     fn waitlist_position(&self) -> Option<i32> {
-        self.0
-            .waitlist_position
-            .map(|p| i32::try_from(p).unwrap_or(i32::MAX))
+        self.0.waitlist_position.map(int)
     }
 
     /// Recorded by hand by an organiser: service hours, no points.
@@ -196,9 +194,7 @@ impl Participation {
     }
 
     fn points_awarded(&self) -> Option<i32> {
-        self.0
-            .points_awarded
-            .map(|p| i32::try_from(p).unwrap_or(i32::MAX))
+        self.0.points_awarded.map(int)
     }
 }
 
@@ -223,7 +219,6 @@ pub async fn service_record(ctx: &Context, user: UserId) -> FieldResult<ServiceR
         .run(move |s, actor| s.volunteering().service_record(actor, &user))
         .await;
     let r = ctx.answer(result)?;
-    let int = |v: i64| i32::try_from(v).unwrap_or(i32::MAX);
     Ok(ServiceRecord {
         total_minutes: int(r.total_minutes),
         total_hours: (r.total_minutes as f64 / 60.0 * 100.0).round() / 100.0,
@@ -516,8 +511,8 @@ impl From<domain::Verification> for VerifiedAttendance {
     fn from(v: domain::Verification) -> Self {
         Self {
             participation: Participation(v.participation),
-            minutes: i32::try_from(v.minutes).unwrap_or(i32::MAX),
-            points: i32::try_from(v.points).unwrap_or(i32::MAX),
+            minutes: int(v.minutes),
+            points: int(v.points),
         }
     }
 }
