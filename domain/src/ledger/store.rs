@@ -381,6 +381,28 @@ enum Side {
     Credit,
 }
 
+/// Narrows a boxed transfer query to one side of an account and the history filter; shared by
+/// the page query and its count so the two never disagree.
+macro_rules! history_filter {
+    ($query:expr, $account:expr, $side:expr, $filter:expr) => {{
+        let account = $account.as_str().to_owned();
+        let mut query = match $side {
+            Side::Debit => $query.filter(transfer::debit_account_id.eq(account)),
+            Side::Credit => $query.filter(transfer::credit_account_id.eq(account)),
+        };
+        if !$filter.codes.is_empty() {
+            query = query.filter(transfer::code.eq_any($filter.codes.iter().map(|c| c.as_str())));
+        }
+        if let Some(from) = $filter.from {
+            query = query.filter(transfer::created_at.ge(from));
+        }
+        if let Some(until) = $filter.until {
+            query = query.filter(transfer::created_at.lt(until));
+        }
+        query
+    }};
+}
+
 /// One side of an account's history, newest first, read along its own index.
 fn history_side(
     conn: &mut DbConnection,
@@ -390,28 +412,14 @@ fn history_side(
     before: Option<&str>,
     limit: i64,
 ) -> DomainResult<Vec<Transfer>> {
-    let mut query = transfer::table
+    let boxed = transfer::table
         .select(TRANSFER_COLUMNS)
         .order(transfer::id.desc())
         .limit(limit)
         .into_boxed();
-    query = match side {
-        Side::Debit => query.filter(transfer::debit_account_id.eq(account_id.as_str().to_owned())),
-        Side::Credit => {
-            query.filter(transfer::credit_account_id.eq(account_id.as_str().to_owned()))
-        }
-    };
+    let mut query = history_filter!(boxed, account_id, side, filter);
     if let Some(before) = before {
         query = query.filter(transfer::id.lt(before.to_owned()));
-    }
-    if !filter.codes.is_empty() {
-        query = query.filter(transfer::code.eq_any(filter.codes.iter().map(|c| c.as_str())));
-    }
-    if let Some(from) = filter.from {
-        query = query.filter(transfer::created_at.ge(from));
-    }
-    if let Some(until) = filter.until {
-        query = query.filter(transfer::created_at.lt(until));
     }
     query
         .load::<TransferRow>(conn)?
@@ -426,23 +434,8 @@ fn history_count(
     side: Side,
     filter: &HistoryFilter,
 ) -> DomainResult<i64> {
-    let mut query = transfer::table.count().into_boxed();
-    query = match side {
-        Side::Debit => query.filter(transfer::debit_account_id.eq(account_id.as_str().to_owned())),
-        Side::Credit => {
-            query.filter(transfer::credit_account_id.eq(account_id.as_str().to_owned()))
-        }
-    };
-    if !filter.codes.is_empty() {
-        query = query.filter(transfer::code.eq_any(filter.codes.iter().map(|c| c.as_str())));
-    }
-    if let Some(from) = filter.from {
-        query = query.filter(transfer::created_at.ge(from));
-    }
-    if let Some(until) = filter.until {
-        query = query.filter(transfer::created_at.lt(until));
-    }
-    Ok(query.get_result(conn)?)
+    let boxed = transfer::table.count().into_boxed();
+    Ok(history_filter!(boxed, account_id, side, filter).get_result(conn)?)
 }
 
 /// A page of an account's history, newest first: the two sides are each read along their index
