@@ -227,12 +227,15 @@ fn publish_products(
     };
     let owner = s
         .identity()
-        .register_resident(NewUser {
-            email: Some("seed-owner@example.cn".into()),
-            password: PASSWORD.into(),
-            display_name: "负责人".into(),
-            ..NewUser::default()
-        })
+        .register_resident(
+            NewUser {
+                email: Some("seed-owner@example.cn".into()),
+                password: PASSWORD.into(),
+                display_name: "负责人".into(),
+                ..NewUser::default()
+            },
+            "127.0.0.1",
+        )
         .unwrap();
     let owner = Actor::User {
         id: owner.id,

@@ -65,7 +65,7 @@ async fn current_code(app: &TestApp, activity: &str, organiser: &str) -> String 
         .to_owned()
 }
 
-/// A group-run activity: members check in and out for `minutes`, another member verifies.
+/// A group-run activity: members check in and out for `minutes`, `checker` verifies.
 async fn hold_activity(
     app: &TestApp,
     group: &str,
@@ -218,9 +218,9 @@ async fn a_group_is_incubated_until_it_graduates(app: &TestApp) {
         .await;
     assert_eq!(donated["donateToGroup"]["transfer"]["amount"], 300);
 
-    // Growing: it runs activities; members serve, another member verifies.
-    hold_activity(app, &group, &convenor, &members[0], &members[1..5], 10, 180).await;
-    hold_activity(app, &group, &convenor, &members[0], &members[1..3], 0, 60).await;
+    // Growing: it runs activities; members serve, the convenor verifies.
+    hold_activity(app, &group, &convenor, &convenor, &members[1..5], 10, 180).await;
+    hold_activity(app, &group, &convenor, &convenor, &members[1..3], 0, 60).await;
     let g = app.ok(GROUP, json!({ "id": group }), None).await;
     assert_eq!(g["node"]["fund"]["balance"], 300 - 4 * 30, "{g}");
     let criteria = g["node"]["criteria"].as_array().unwrap().clone();
@@ -256,13 +256,24 @@ async fn a_group_is_incubated_until_it_graduates(app: &TestApp) {
     assert_eq!(timeline[5]["toStage"], "GRADUATED");
     assert_eq!(timeline[3]["note"], "再观察一个月");
 
-    // A graduated group can become a partner organisation.
+    // A graduated group can become a partner organisation, through the staff review queue.
     let registered = app
         .ok("mutation($g: ID!) { registerGroupAsOrganisation(input: { groupId: $g, contact: \"028-84009999\" }) { organisation { name status } errors { code } } }", json!({ "g": group }), Some(&convenor))
         .await;
     assert_eq!(
         registered["registerGroupAsOrganisation"]["organisation"]["status"],
-        "VERIFIED"
+        "PENDING"
+    );
+    let queue = app
+        .ok(
+            "{ organisationReviewQueue { edges { node { name } } } }",
+            json!({}),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(
+        queue["organisationReviewQueue"]["edges"][0]["node"]["name"],
+        "和美暖心送餐队"
     );
 }
 

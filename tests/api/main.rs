@@ -5,6 +5,8 @@
 
 mod support;
 
+mod attacks;
+
 mod catalogue;
 mod contracts;
 mod directory;

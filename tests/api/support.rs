@@ -90,6 +90,7 @@ impl TestApp {
             ("DATABASE_URL".into(), url.clone()),
             ("LINLI_JWT_SECRET".into(), JWT_SECRET.into()),
             ("LINLI_BIND".into(), "127.0.0.1:0".into()),
+            ("LINLI_ENV".into(), "development".into()),
             ("LINLI_DB_POOL_SIZE".into(), "10".into()),
             (
                 "LINLI_MAIL_DIR".into(),
