@@ -112,7 +112,8 @@ test('lint-schema: one-way connections and a partial PageInfo are Relay violatio
 test('validate-documents: the sample operations are valid', async () => {
   const run = await script('validate-documents.mjs', '--operations', path.join(FIXTURES, 'operations'));
   assert.equal(run.code, 0, run.stdout);
-  assert.match(run.stdout, /PASS validate-documents: 4 documents in 3 modules/);
+  // index.js re-exports two modules: the same documents, checked once, not duplicates.
+  assert.match(run.stdout, /PASS validate-documents: 4 documents in 4 modules/);
 });
 
 test('validate-documents: every broken export is reported with its file and name', async () => {
@@ -122,7 +123,7 @@ test('validate-documents: every broken export is reported with its file and name
     /invalid\.js export Products: Cannot query field "name" on type "Product"/,
     /invalid\.js export Products: Variable "\$first" of type "String" used in position expecting type "Int"/,
     /invalid\.js export MyWallet: Unknown fragment "Wallet"/,
-    /invalid\.js export MyWallet: the operation name MyWallet is already used in .*duplicate\.js/,
+    /export MyWallet: different documents under one name in .*duplicate\.js and .*invalid\.js/,
     /shape\.js export pageSize: is a number, not a GraphQL document string/,
     /shape\.js export ProductList: the query is named Products/,
     /shape\.js export TwoAtOnce: has 2 operations/,

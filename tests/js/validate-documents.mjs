@@ -32,8 +32,9 @@ run('validate-documents', async () => {
   const schema = loadSchema(path.resolve(args.schema));
 
   const problems = [];
-  const operations = new Map();
-  let documents = 0;
+  // export name → document text → the modules exporting it. A barrel (`export * from`) exports
+  // the same strings again; each document is checked once and reported with all its modules.
+  const byName = new Map();
   for (const file of modules) {
     const where = shown(file);
     let exports;
@@ -43,47 +44,55 @@ run('validate-documents', async () => {
       problems.push(`${where}: cannot be imported: ${error.message}`);
       continue;
     }
-    const found = [];
+    const names = Object.keys(exports);
+    console.log(`${where}: ${names.length ? names.join(', ') : 'no exports'}`);
     for (const [name, value] of Object.entries(exports)) {
-      const problem = (message) => problems.push(`${where} export ${name}: ${message}`);
       if (typeof value !== 'string') {
-        problem(`is ${value === null ? 'null' : `a ${typeof value}`}, not a GraphQL document string`);
+        problems.push(`${where} export ${name}: is ${value === null ? 'null' : `a ${typeof value}`}, not a GraphQL document string`);
         continue;
       }
-      let document;
-      try {
-        document = parse(value);
-      } catch (error) {
-        problem(located(error));
-        continue;
-      }
-      documents += 1;
-      const ops = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
-      if (ops.length === 0 && document.definitions.every((d) => d.kind === Kind.FRAGMENT_DEFINITION)) {
-        validate(schema, document, FRAGMENT_RULES).forEach((error) => problem(located(error)));
-        found.push(`${name} (fragments)`);
-        continue;
-      }
-      if (ops.length !== 1) {
-        problem(`has ${ops.length} operations; a module exports one operation per constant`);
-      } else if (!ops[0].name) {
-        problem(`the ${ops[0].operation} is anonymous; name it ${name}`);
-      } else if (ops[0].name.value !== name) {
-        problem(`the ${ops[0].operation} is named ${ops[0].name.value}; it must be exported under its own name`);
-      } else if (operations.has(name)) {
-        // Operation names identify documents to clients, caches and server logs.
-        problem(`the operation name ${name} is already used in ${operations.get(name)}`);
-      } else {
-        operations.set(name, where);
-      }
-      validate(schema, document).forEach((error) => problem(located(error)));
-      found.push(ops.length === 1 ? `${name} (${ops[0].operation})` : name);
+      if (!byName.has(name)) byName.set(name, new Map());
+      const texts = byName.get(name);
+      texts.set(value, [...(texts.get(value) ?? []), where]);
     }
-    console.log(`${where}: ${found.length ? found.join(', ') : 'no document exports'}`);
+  }
+
+  let documents = 0;
+  for (const [name, texts] of byName) {
+    if (texts.size > 1) {
+      // Names identify operations to clients, caches and server logs, and `export *` silently
+      // drops a name two modules both export.
+      problems.push(`export ${name}: different documents under one name in ${[...texts.values()].flat().join(' and ')}`);
+    }
+    for (const [text, files] of texts) {
+      documents += 1;
+      for (const message of check(schema, name, text)) problems.push(`${files.join(', ')} export ${name}: ${message}`);
+    }
   }
   finish('validate-documents', problems,
     `${documents} documents in ${modules.length} modules are valid against ${shown(path.resolve(args.schema))}`);
 });
+
+/** What is wrong with one exported document: its shape, then graphql-js validation. */
+function check(schema, name, text) {
+  let document;
+  try {
+    document = parse(text);
+  } catch (error) {
+    return [located(error)];
+  }
+  const ops = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+  if (ops.length === 0 && document.definitions.every((d) => d.kind === Kind.FRAGMENT_DEFINITION)) {
+    return validate(schema, document, FRAGMENT_RULES).map(located);
+  }
+  const shape = [];
+  if (ops.length !== 1) shape.push(`has ${ops.length} operations; a module exports one operation per constant`);
+  else if (!ops[0].name) shape.push(`the ${ops[0].operation} is anonymous; name it ${name}`);
+  else if (ops[0].name.value !== name) {
+    shape.push(`the ${ops[0].operation} is named ${ops[0].name.value}; it must be exported under its own name`);
+  }
+  return [...shape, ...validate(schema, document).map(located)];
+}
 
 /** A GraphQL error with its line and column inside the document string. */
 function located(error) {
