@@ -11,6 +11,7 @@ mod catalogue;
 mod contracts;
 mod directory;
 mod email;
+mod front_door;
 mod http_gate;
 mod identity;
 mod incubation;
