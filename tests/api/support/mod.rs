@@ -43,6 +43,123 @@ pub fn postgres_available() -> bool {
     })
 }
 
+fn postgres_url(database: &str) -> String {
+    let base = postgres_admin_url();
+    match base.rfind('/') {
+        Some(i) if i > "postgres://".len() => format!("{}/{database}", &base[..i]),
+        _ => format!("{base}/{database}"),
+    }
+}
+
+/// The migrated database every PostgreSQL test database is cloned from, so the migrations run
+/// once rather than once per test (a clone takes a tenth of a second). It is named after the
+/// migrations it holds, so it is built once per change of `migrations/postgres` (by whichever
+/// test process gets there first) and kept; nothing ever connects to it but that build.
+fn postgres_template() -> &'static str {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let name = format!("linli_template_{:016x}", postgres_migrations_hash());
+        let mut admin = PgConnection::establish(&postgres_admin_url()).unwrap();
+        // A SELECT's row count is what `execute` reports.
+        let exists = diesel::sql_query(format!(
+            "SELECT 1 FROM pg_database WHERE datname = '{name}'"
+        ))
+        .execute(&mut admin)
+        .unwrap()
+            == 1;
+        if exists {
+            return name;
+        }
+        // Built under a name of its own and renamed when complete, so a concurrent test process
+        // never clones a half-migrated template.
+        let building = format!("linli_building_{}", uuid::Uuid::now_v7().simple());
+        diesel::sql_query(format!("CREATE DATABASE {building}"))
+            .execute(&mut admin)
+            .unwrap();
+        let tag = uuid::Uuid::now_v7().simple().to_string();
+        drop(linli_api::open(&config(&postgres_url(&building), &tag, &[])).unwrap());
+        let renamed = retry_while_busy(|| {
+            diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {name}"))
+                .execute(&mut admin)
+        });
+        if !renamed {
+            // Another process finished first; theirs is identical.
+            retry_while_busy(|| {
+                diesel::sql_query(format!("DROP DATABASE {building}")).execute(&mut admin)
+            });
+        }
+        name
+    })
+}
+
+/// Runs a database-level statement, retrying while the database it names is still in use (a
+/// closed pool's backends take a moment to exit). Returns false when it failed otherwise, as
+/// renaming onto a name another process already took does.
+fn retry_while_busy(mut statement: impl FnMut() -> diesel::QueryResult<usize>) -> bool {
+    for _ in 0..100 {
+        match statement() {
+            Ok(_) => return true,
+            Err(e) if e.to_string().contains("is being accessed by other users") => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) if e.to_string().contains("already exists") => return false,
+            Err(e) => panic!("PostgreSQL: {e}"),
+        }
+    }
+    panic!("PostgreSQL: a database stayed in use for 5 s");
+}
+
+/// A fingerprint of `migrations/postgres`: every file's path and content.
+fn postgres_migrations_hash() -> u64 {
+    use std::hash::{Hash, Hasher};
+    fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, files);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/postgres");
+    let mut files = Vec::new();
+    walk(&root, &mut files);
+    files.sort();
+    let mut hasher = std::hash::DefaultHasher::new();
+    for file in files {
+        file.strip_prefix(&root).unwrap().hash(&mut hasher);
+        std::fs::read(&file).unwrap().hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+/// The configuration of a test server on `url`, with `extra` variables on top.
+fn config(url: &str, tag: &str, extra: &[(&str, &str)]) -> Config {
+    let mail_dir = std::env::temp_dir()
+        .join("linli-tests")
+        .join(format!("mail-{tag}"));
+    let mut vars: Vec<(String, String)> = vec![
+        ("DATABASE_URL".into(), url.to_owned()),
+        ("LINLI_JWT_SECRET".into(), JWT_SECRET.into()),
+        ("LINLI_BIND".into(), "127.0.0.1:0".into()),
+        ("LINLI_DB_POOL_SIZE".into(), "10".into()),
+        ("LINLI_MAIL_DIR".into(), mail_dir.display().to_string()),
+    ];
+    vars.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    Config::from_lookup(|name| {
+        vars.iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    })
+    .unwrap()
+}
+
 pub struct TestApp {
     pub config: Config,
     pub url: String,
@@ -74,44 +191,16 @@ impl TestApp {
             }
             Engine::Postgres => {
                 let name = format!("linli_test_{tag}");
+                let template = postgres_template();
                 let mut admin = PgConnection::establish(&postgres_admin_url()).unwrap();
-                diesel::sql_query(format!("CREATE DATABASE {name}"))
-                    .execute(&mut admin)
-                    .unwrap();
-                let base = postgres_admin_url();
-                let url = match base.rfind('/') {
-                    Some(i) if i > "postgres://".len() => format!("{}/{name}", &base[..i]),
-                    _ => format!("{base}/{name}"),
-                };
-                (url, Cleanup::Database(name))
+                retry_while_busy(|| {
+                    diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                        .execute(&mut admin)
+                });
+                (postgres_url(&name), Cleanup::Database(name))
             }
         };
-        let mut vars: Vec<(String, String)> = vec![
-            ("DATABASE_URL".into(), url.clone()),
-            ("LINLI_JWT_SECRET".into(), JWT_SECRET.into()),
-            ("LINLI_BIND".into(), "127.0.0.1:0".into()),
-            ("LINLI_DB_POOL_SIZE".into(), "10".into()),
-            (
-                "LINLI_MAIL_DIR".into(),
-                std::env::temp_dir()
-                    .join("linli-tests")
-                    .join(format!("mail-{tag}"))
-                    .display()
-                    .to_string(),
-            ),
-        ];
-        vars.extend(
-            extra
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
-        let config = Config::from_lookup(|name| {
-            vars.iter()
-                .rev()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        })
-        .unwrap();
+        let config = config(&url, &tag, extra);
         let services = linli_api::open(&config).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
