@@ -50,7 +50,7 @@ fn fields(title: &str, community: &str) -> Value {
 both_engines!(a_product_goes_from_draft_to_search_results);
 
 async fn a_product_goes_from_draft_to_search_results(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let community = app
         .ok("mutation { createCommunity(input: { name: \"和美社区\", street: \"猛追湾街道\", communityType: OLD_COMMUNITY }) { community { id } errors { code } } }", json!({}), Some(&staff))
         .await["createCommunity"]["community"]["id"].as_str().unwrap().to_owned();
@@ -117,7 +117,7 @@ async fn a_product_goes_from_draft_to_search_results(app: &TestApp) {
 both_engines!(products_are_guarded);
 
 async fn products_are_guarded(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let community = app
         .ok("mutation { createCommunity(input: { name: \"致强社区\", street: \"双水碾街道\", communityType: RESETTLEMENT }) { community { id } } }", json!({}), Some(&staff))
         .await["createCommunity"]["community"]["id"].as_str().unwrap().to_owned();

@@ -96,7 +96,7 @@ async fn owners_manage_members(app: &TestApp) {
 both_engines!(staff_verify_reject_and_suspend);
 
 async fn staff_verify_reject_and_suspend(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let owner = app.resident("owner@example.cn").await;
     let org = registered(app, &owner).await;
 

@@ -116,7 +116,7 @@ async fn email_confirmation_and_preferences(app: &TestApp) {
         .await;
     assert_eq!(done["requestEmailVerification"]["ok"], true);
     // Read the message from the outbox (the relay here writes files; SMTP is tested above).
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let outbox = app
         .ok(
             "{ outboxMessages(first: 5) { edges { node { id template recipient subject } } } }",
@@ -212,7 +212,7 @@ async fn an_smtp_outage_delays_mail_and_loses_nothing() {
             &[("LINLI_SMTP_URL", &url), ("LINLI_RELAY_INTERVAL_SECS", "1")],
         )
         .await;
-        app.staff("staff@example.cn").await;
+        app.staff().await;
         let a = alliance(&app, "和美理发店", "barber@example.cn").await;
         let reward_id = reward(&app, &a, 30, Some(5), None).await;
         let resident = funded_resident(&app, &a.staff, "resident@example.cn", 100).await;
@@ -373,7 +373,7 @@ async fn permanent_failures_are_parked_and_staff_retry_them() {
     let sink = SmtpSink::start().await;
     sink.reject_everything(true);
     let app = with_smtp(Engine::Sqlite, &sink).await;
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     app.resident("bounce@example.cn").await;
     app.ok(REQUEST_RESET, json!({ "e": "bounce@example.cn" }), None)
         .await;

@@ -132,7 +132,7 @@ async fn hold_activity(
 both_engines!(a_group_is_incubated_until_it_graduates);
 
 async fn a_group_is_incubated_until_it_graduates(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let hemei = community(app, &staff, "和美社区", "猛追湾街道").await;
     let mentor_owner = app.resident("mentor@example.cn").await;
     let mentor = verified_org(app, &staff, &mentor_owner, "成华区和美社会工作服务中心").await;
@@ -269,7 +269,7 @@ async fn a_group_is_incubated_until_it_graduates(app: &TestApp) {
 both_engines!(only_a_groups_convenor_spends_its_fund);
 
 async fn only_a_groups_convenor_spends_its_fund(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let hemei = community(app, &staff, "和美社区", "猛追湾街道").await;
     let a = app.resident("a@example.cn").await;
     let b = app.resident("b@example.cn").await;
@@ -345,7 +345,7 @@ async fn only_a_groups_convenor_spends_its_fund(app: &TestApp) {
 both_engines!(a_need_is_matched_delivered_and_counted);
 
 async fn a_need_is_matched_delivered_and_counted(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let hemei = community(app, &staff, "和美社区", "猛追湾街道").await;
     let other = community(app, &staff, "致强社区", "双水碾街道").await;
     let owner = app.resident("owner@example.cn").await;

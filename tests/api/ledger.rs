@@ -80,7 +80,7 @@ async fn donate(app: &TestApp, token: &str, to: &str, amount: i64, key: &str) ->
 both_engines!(budgets_donations_history_and_totals);
 
 async fn budgets_donations_history_and_totals(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let (org, owner) = verified_organisation(app, &staff, "和美社区志愿服务队").await;
 
     let allocated = app
@@ -179,7 +179,7 @@ async fn budgets_donations_history_and_totals(app: &TestApp) {
 both_engines!(donations_are_checked);
 
 async fn donations_are_checked(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let alice = app.resident("alice@example.cn").await;
     app.resident("bob@example.cn").await;
     let (alice_wallet, _) = wallet(app, &alice).await;
@@ -205,7 +205,7 @@ async fn donations_are_checked(app: &TestApp) {
 both_engines!(idempotency_replays_and_refuses_changed_requests);
 
 async fn idempotency_replays_and_refuses_changed_requests(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let alice = app.resident("alice@example.cn").await;
     app.resident("bob@example.cn").await;
     let (alice_wallet, _) = wallet(app, &alice).await;
@@ -228,7 +228,7 @@ async fn idempotency_replays_and_refuses_changed_requests(app: &TestApp) {
 both_engines!(reversals_happen_once_and_only_while_covered);
 
 async fn reversals_happen_once_and_only_while_covered(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let alice = app.resident("alice@example.cn").await;
     let bob = app.resident("bob@example.cn").await;
     let (alice_wallet, _) = wallet(app, &alice).await;
@@ -307,7 +307,7 @@ async fn reversals_happen_once_and_only_while_covered(app: &TestApp) {
 both_engines!(nobody_reads_or_moves_what_is_not_theirs);
 
 async fn nobody_reads_or_moves_what_is_not_theirs(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let (org, owner) = verified_organisation(app, &staff, "致强社区商户联盟").await;
     let alice = app.resident("alice@example.cn").await;
     let mallory = app.resident("mallory@example.cn").await;
@@ -360,7 +360,7 @@ async fn nobody_reads_or_moves_what_is_not_theirs(app: &TestApp) {
 both_engines!(concurrent_spends_never_overdraw);
 
 async fn concurrent_spends_never_overdraw(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let alice = app.resident("alice@example.cn").await;
     app.resident("bob@example.cn").await;
     let (alice_wallet, _) = wallet(app, &alice).await;
@@ -400,7 +400,7 @@ async fn concurrent_spends_never_overdraw(app: &TestApp) {
 both_engines!(concurrent_replays_make_one_transfer);
 
 async fn concurrent_replays_make_one_transfer(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let alice = app.resident("alice@example.cn").await;
     let bob = app.resident("bob@example.cn").await;
     let (alice_wallet, _) = wallet(app, &alice).await;

@@ -118,7 +118,7 @@ pub(crate) async fn redeem(app: &TestApp, token: &str, reward: &str, key: &str) 
 both_engines!(redeem_confirm_cancel_and_expire);
 
 async fn redeem_confirm_cancel_and_expire(app: &TestApp) {
-    app.staff("staff@example.cn").await;
+    app.staff().await;
     let a = alliance(app, "和美理发店", "barber@example.cn").await;
     let other = alliance(app, "致强便民维修", "repair@example.cn").await;
     let reward_id = reward(app, &a, 30, Some(5), Some(2)).await;
@@ -300,7 +300,7 @@ async fn redeem_confirm_cancel_and_expire(app: &TestApp) {
 both_engines!(stock_is_never_oversold);
 
 async fn stock_is_never_oversold(app: &TestApp) {
-    app.staff("staff@example.cn").await;
+    app.staff().await;
     let a = alliance(app, "双桥子长者食堂", "canteen@example.cn").await;
     let reward_id = reward(app, &a, 20, Some(10), None).await;
     let mut residents = Vec::new();
@@ -348,7 +348,7 @@ async fn stock_is_never_oversold(app: &TestApp) {
 both_engines!(the_per_resident_limit_holds_under_a_race);
 
 async fn the_per_resident_limit_holds_under_a_race(app: &TestApp) {
-    app.staff("staff@example.cn").await;
+    app.staff().await;
     let a = alliance(app, "猛追湾理发", "barber@example.cn").await;
     let reward_id = reward(app, &a, 10, None, Some(2)).await;
     let resident = funded_resident(app, &a.staff, "eager@example.cn", 1000).await;
@@ -392,7 +392,7 @@ async fn the_sweeper_releases_expired_holds() {
             continue;
         }
         let app = TestApp::spawn_with(engine, &[("LINLI_SWEEP_INTERVAL_SECS", "1")]).await;
-        app.staff("staff@example.cn").await;
+        app.staff().await;
         let a = alliance(&app, "建设路便民理发", "barber@example.cn").await;
         let reward_id = reward(&app, &a, 25, Some(1), None).await;
         let resident = funded_resident(&app, &a.staff, "resident@example.cn", 25).await;
@@ -416,7 +416,7 @@ async fn the_sweeper_releases_expired_holds() {
 both_engines!(wrong_codes_lock_the_operator_out);
 
 async fn wrong_codes_lock_the_operator_out(app: &TestApp) {
-    app.staff("staff@example.cn").await;
+    app.staff().await;
     let a = alliance(app, "和美理发店", "barber@example.cn").await;
     let reward_id = reward(app, &a, 10, None, None).await;
     let resident = funded_resident(app, &a.staff, "resident@example.cn", 100).await;

@@ -68,7 +68,7 @@ async fn transfers_cannot_be_edited_or_deleted() {
             continue;
         }
         let app = TestApp::spawn(engine).await;
-        let staff = app.staff("staff@example.cn").await;
+        let staff = app.staff().await;
         let me = app
             .ok(
                 "{ me { wallet { id } } }",

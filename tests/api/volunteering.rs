@@ -29,7 +29,7 @@ struct Organiser {
 }
 
 async fn organiser(app: &TestApp, budget: i64) -> Organiser {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let owner = app.resident("owner@example.cn").await;
     let checker = app.resident("checker@example.cn").await;
     let data = app

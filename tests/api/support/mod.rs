@@ -1,16 +1,26 @@
 //! Test harness: a real Linli server per test, on a fresh SQLite file or a fresh PostgreSQL
-//! database, driven over HTTP.
+//! database, driven over HTTP; and the vocabulary the tests are written in, one file per area.
+//!
+//! A test is an ordinary `async fn name(app: &TestApp)` declared with `both_engines!(name)`;
+//! it arranges with the fixtures of the area files (`app.staff()`, `app.resident(email)` …),
+//! acts through the API, and asserts with the readers of `answers`
+//! (`user_error(&data, "refreshSession")`, `accepted(&data, "registerResident")` …).
+
+mod answers;
+pub mod identity;
 
 use std::net::TcpListener;
 use std::sync::OnceLock;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use linli_api::auth::Tokens;
 use linli_api::config::Config;
 use linli_domain::Services;
-use linli_domain::identity::{NewUser, Role};
 use serde_json::{Value, json};
+
+pub use answers::*;
+pub use identity::global_raw_id;
 
 pub const JWT_SECRET: &str = "linli-test-signing-key-0123456789abcdef";
 pub const PASSWORD: &str = "长安街 correct horse";
@@ -167,6 +177,8 @@ pub struct TestApp {
     pub services: Services,
     pub client: reqwest::Client,
     pub tokens: Tokens,
+    /// The district's staff member, made on first use (`app.staff()`).
+    staff: tokio::sync::OnceCell<(linli_domain::types::UserId, String)>,
     server: actix_web::dev::ServerHandle,
     cleanup: Cleanup,
 }
@@ -217,6 +229,7 @@ impl TestApp {
                 .build()
                 .unwrap(),
             tokens: Tokens::new(JWT_SECRET.as_bytes(), config.access_token_ttl),
+            staff: tokio::sync::OnceCell::new(),
             server: handle,
             cleanup,
         }
@@ -252,70 +265,7 @@ impl TestApp {
         token: Option<&str>,
     ) -> String {
         let (_, body) = self.post(query, variables, token).await;
-        body["errors"][0]["extensions"]["code"]
-            .as_str()
-            .unwrap_or_else(|| panic!("expected a top-level error: {body}"))
-            .to_owned()
-    }
-
-    /// Registers a resident with `email` and signs them in; returns the access token.
-    pub async fn resident(&self, email: &str) -> String {
-        let data = self
-            .ok(
-                "mutation($input: RegisterResidentInput!) { registerResident(input: $input) { user { id } errors { code } } }",
-                json!({ "input": { "email": email, "password": PASSWORD, "displayName": "居民" } }),
-                None,
-            )
-            .await;
-        assert_eq!(data["registerResident"]["errors"], json!([]), "{data}");
-        self.sign_in(email).await
-    }
-
-    pub async fn sign_in(&self, login: &str) -> String {
-        let data = self
-            .ok(
-                "mutation($input: SignInInput!) { signIn(input: $input) { session { accessToken } errors { code } } }",
-                json!({ "input": { "login": login, "password": PASSWORD } }),
-                None,
-            )
-            .await;
-        data["signIn"]["session"]["accessToken"]
-            .as_str()
-            .unwrap_or_else(|| panic!("sign-in failed: {data}"))
-            .to_owned()
-    }
-
-    /// A staff member made the way operators do (`linli create-staff`), signed in.
-    pub async fn staff(&self, email: &str) -> String {
-        let services = self.services.clone();
-        let email_owned = email.to_owned();
-        tokio::task::spawn_blocking(move || {
-            services
-                .identity()
-                .create_staff(
-                    NewUser {
-                        email: Some(email_owned),
-                        password: PASSWORD.to_owned(),
-                        display_name: "中心工作人员".to_owned(),
-                        ..NewUser::default()
-                    },
-                    Role::Staff,
-                )
-                .unwrap()
-        })
-        .await
-        .unwrap();
-        self.sign_in(email).await
-    }
-
-    /// An access token issued `age` ago (for expiry tests).
-    pub fn token_issued_ago(&self, user_global_id: &str, age: Duration) -> String {
-        let raw = global_raw_id(user_global_id);
-        let id = linli_domain::types::UserId::parse(&raw).unwrap();
-        self.tokens
-            .issue_at(&id, Role::Resident, SystemTime::now() - age)
-            .unwrap()
-            .token
+        top_level_error(&body).to_owned()
     }
 
     /// Every ledger invariant must hold; called at the end of every test.
@@ -347,16 +297,6 @@ impl Drop for TestApp {
             }
         }
     }
-}
-
-/// The raw UUID inside a global id.
-pub fn global_raw_id(global: &str) -> String {
-    use base64::Engine as _;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(global)
-        .unwrap();
-    let text = String::from_utf8(bytes).unwrap();
-    text.split_once(':').unwrap().1.to_owned()
 }
 
 /// A test body: an ordinary `async fn(&TestApp)`, boxed so one runner serves every test.

@@ -1,0 +1,50 @@
+//! Reading GraphQL answers as sentences: a payload accepted or refused with a code, the
+//! top-level error of a response.
+//!
+//! `data` is what `app.ok` returns (the response's `data`); `mutation` names the payload in it.
+
+use serde_json::{Value, json};
+
+/// The payload of `mutation`, which must report no errors; panics showing `data` otherwise.
+pub fn accepted<'a>(data: &'a Value, mutation: &str) -> &'a Value {
+    let payload = &data[mutation];
+    assert_eq!(
+        payload["errors"],
+        json!([]),
+        "{mutation} was refused: {data}"
+    );
+    payload
+}
+
+/// The code of the first error the `mutation` payload reports; panics showing `data` when it
+/// reports none.
+pub fn user_error<'a>(data: &'a Value, mutation: &str) -> &'a str {
+    first_error_part(data, mutation, "code")
+}
+
+/// The input field the first error of the `mutation` payload names.
+pub fn user_error_field<'a>(data: &'a Value, mutation: &str) -> &'a str {
+    first_error_part(data, mutation, "field")
+}
+
+fn first_error_part<'a>(data: &'a Value, mutation: &str, part: &str) -> &'a str {
+    data[mutation]["errors"][0][part]
+        .as_str()
+        .unwrap_or_else(|| panic!("expected {mutation} to report an error with a {part}: {data}"))
+}
+
+/// The `extensions.code` of the first top-level error of a response `body`.
+pub fn top_level_error(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("expected a top-level error: {body}"))
+}
+
+/// The string at `pointer` (`"/createProduct/product/id"`); panics showing `value` when absent.
+pub fn text_at(value: &Value, pointer: &str) -> String {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("no string at {pointer}: {value}"))
+        .to_owned()
+}
