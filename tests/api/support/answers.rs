@@ -1,7 +1,9 @@
 //! Reading GraphQL answers as sentences: a payload accepted or refused with a code, the
-//! top-level error of a response.
+//! top-level error of a response, the outcomes of a race tallied.
 //!
 //! `data` is what `app.ok` returns (the response's `data`); `mutation` names the payload in it.
+
+use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
@@ -33,6 +35,26 @@ fn first_error_part<'a>(data: &'a Value, mutation: &str, part: &str) -> &'a str 
         .unwrap_or_else(|| panic!("expected {mutation} to report an error with a {part}: {data}"))
 }
 
+/// What one attempt ended in: `"OK"` when the payload was accepted, else its first error code.
+pub fn outcome<'a>(data: &'a Value, mutation: &str) -> &'a str {
+    match data[mutation]["errors"][0]["code"].as_str() {
+        Some(code) => code,
+        None => {
+            accepted(data, mutation);
+            "OK"
+        }
+    }
+}
+
+/// How many of `answers` ended in each outcome, e.g. `{"OK": 10, "OUT_OF_STOCK": 90}`.
+pub fn tally<'a>(answers: &'a [Value], mutation: &str) -> BTreeMap<&'a str, usize> {
+    let mut counts = BTreeMap::new();
+    for data in answers {
+        *counts.entry(outcome(data, mutation)).or_insert(0) += 1;
+    }
+    counts
+}
+
 /// The `extensions.code` of the first top-level error of a response `body`.
 pub fn top_level_error(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"]
@@ -47,4 +69,17 @@ pub fn text_at(value: &Value, pointer: &str) -> String {
         .and_then(Value::as_str)
         .unwrap_or_else(|| panic!("no string at {pointer}: {value}"))
         .to_owned()
+}
+
+/// The string at `pointer` inside each item of the array `list`, e.g. every edge's status.
+pub fn texts_at<'a>(list: &'a Value, pointer: &str) -> Vec<&'a str> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("expected a list: {list}"))
+        .iter()
+        .map(|item| {
+            item.pointer(pointer)
+                .and_then(Value::as_str)
+                .unwrap_or_else(|| panic!("no string at {pointer}: {item}"))
+        })
+        .collect()
 }

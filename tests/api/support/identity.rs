@@ -45,6 +45,11 @@ impl TestApp {
         self.token_for(&user_id(&user), Role::Resident)
     }
 
+    /// A new resident whose address does not matter to the test: their access token.
+    pub async fn new_resident(&self) -> String {
+        self.resident(&unique_email("resident")).await
+    }
+
     /// Signs in over the API with the test password; returns the access token.
     pub async fn sign_in(&self, login: &str) -> String {
         let data = self
@@ -115,6 +120,11 @@ impl TestApp {
 /// The user id inside a global id.
 fn user_id(global: &str) -> UserId {
     UserId::parse(&global_raw_id(global)).unwrap()
+}
+
+/// An address no other fixture uses: `{role}-{uuid}@example.cn`.
+pub fn unique_email(role: &str) -> String {
+    format!("{role}-{}@example.cn", uuid::Uuid::now_v7().simple())
 }
 
 /// The raw UUID inside a global id.

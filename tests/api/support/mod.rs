@@ -2,15 +2,19 @@
 //! database, driven over HTTP; and the vocabulary the tests are written in, one file per area.
 //!
 //! A test is an ordinary `async fn name(app: &TestApp)` declared with `both_engines!(name)`;
-//! it arranges with the fixtures of the area files (`app.staff()`, `app.resident(email)` …),
-//! acts through the API, and asserts with the readers of `answers`
-//! (`user_error(&data, "refreshSession")`, `accepted(&data, "registerResident")` …).
+//! it arranges with the fixtures of the area files (`app.staff()`, `app.funded_resident(100)`,
+//! `app.verified_organisation(&owner)` …), acts through the API, and asserts with the readers
+//! of `answers` (`user_error(&data, "donatePoints")`, `tally(&answers, "donatePoints")` …).
 
 mod answers;
+pub mod directory;
 pub mod identity;
+pub mod ledger;
 
 use std::net::TcpListener;
+use std::pin::Pin;
 use std::sync::OnceLock;
+use std::task::Poll;
 use std::time::Duration;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
@@ -268,6 +272,15 @@ impl TestApp {
         top_level_error(&body).to_owned()
     }
 
+    /// Starts `n` attempts at once, `task(0)` to `task(n - 1)`, and waits for them all: the
+    /// server sees every request in flight together. Returns the results in order.
+    pub async fn concurrently<T, F>(&self, n: usize, task: impl FnMut(usize) -> F) -> Vec<T>
+    where
+        F: Future<Output = T>,
+    {
+        join_all((0..n).map(task).collect()).await
+    }
+
     /// Every ledger invariant must hold; called at the end of every test.
     pub async fn assert_ledger_ok(&self) {
         let services = self.services.clone();
@@ -299,9 +312,34 @@ impl Drop for TestApp {
     }
 }
 
+/// Polls every future until all are done (what `futures::future::join_all` does, without the
+/// dependency).
+async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(value) => *output = Some(value),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().map(Option::unwrap).collect()
+}
+
 /// A test body: an ordinary `async fn(&TestApp)`, boxed so one runner serves every test.
 pub type Body = for<'a> fn(&'a TestApp) -> BoxFuture<'a>;
-pub type BoxFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
+pub type BoxFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
 /// Runs one test body on a fresh server of `engine`, then checks the ledger invariants.
 /// PostgreSQL runs are skipped (loudly) when it is unreachable outside CI.

@@ -1,0 +1,84 @@
+//! The district's directory: partner organisations, registered and verified.
+
+use serde_json::{Value, json};
+
+use super::{TestApp, accepted, text_at};
+
+pub const REGISTER_ORGANISATION: &str = r"
+    mutation ($input: RegisterOrganisationInput!) {
+        registerOrganisation(input: $input) {
+            organisation { id status }
+            errors { code }
+        }
+    }
+";
+
+pub const REVIEW_ORGANISATION: &str = r"
+    mutation ($input: ReviewOrganisationInput!) {
+        reviewOrganisation(input: $input) {
+            organisation { status statusReason }
+            errors { code }
+        }
+    }
+";
+
+impl TestApp {
+    /// `owner` registers a social organisation called `name`, pending review: its id.
+    pub async fn register_organisation(&self, owner: &str, name: &str) -> String {
+        self.register_organisation_of_kind(owner, name, "SOCIAL_ORGANISATION")
+            .await
+    }
+
+    pub(super) async fn register_organisation_of_kind(
+        &self,
+        owner: &str,
+        name: &str,
+        kind: &str,
+    ) -> String {
+        let organisation = json!({
+            "name": name,
+            "kind": kind,
+            "description": "社区服务",
+            "contact": "028-84000000"
+        });
+        let data = self
+            .ok(
+                REGISTER_ORGANISATION,
+                json!({ "input": organisation }),
+                Some(owner),
+            )
+            .await;
+        text_at(accepted(&data, "registerOrganisation"), "/organisation/id")
+    }
+
+    /// Staff verify the pending `organisation`.
+    pub async fn verify_organisation(&self, organisation: &str) {
+        let data = self.review_organisation(organisation, "VERIFY").await;
+        let reviewed = accepted(&data, "reviewOrganisation");
+        assert_eq!(reviewed["organisation"]["status"], "VERIFIED", "{data}");
+    }
+
+    /// Staff review `organisation` with `decision` (`VERIFY`, `REJECT`); returns the answer.
+    pub async fn review_organisation(&self, organisation: &str, decision: &str) -> Value {
+        let review = json!({ "organisationId": organisation, "decision": decision });
+        self.ok(
+            REVIEW_ORGANISATION,
+            json!({ "input": review }),
+            Some(&self.staff().await),
+        )
+        .await
+    }
+
+    /// A verified organisation `owner` registered: its id.
+    pub async fn verified_organisation(&self, owner: &str) -> String {
+        self.verified_organisation_named(owner, "和美社区志愿服务队")
+            .await
+    }
+
+    /// A verified organisation called `name` that `owner` registered: its id.
+    pub async fn verified_organisation_named(&self, owner: &str, name: &str) -> String {
+        let organisation = self.register_organisation(owner, name).await;
+        self.verify_organisation(&organisation).await;
+        organisation
+    }
+}
