@@ -1,4 +1,4 @@
-//! The district's directory: partner organisations, registered and verified.
+//! The district's directory: partner organisations with their members.
 
 use serde_json::{Value, json};
 
@@ -18,6 +18,15 @@ pub const REVIEW_ORGANISATION: &str = r"
         reviewOrganisation(input: $input) {
             organisation { status statusReason }
             errors { code }
+        }
+    }
+";
+
+pub const ADD_ORGANISATION_MEMBER: &str = r"
+    mutation ($input: AddOrganisationMemberInput!) {
+        addOrganisationMember(input: $input) {
+            members { role }
+            errors { code field }
         }
     }
 ";
@@ -80,5 +89,23 @@ impl TestApp {
         let organisation = self.register_organisation(owner, name).await;
         self.verify_organisation(&organisation).await;
         organisation
+    }
+
+    /// `owner` adds the person signing in as `member` to `organisation` as `role`; returns the
+    /// answer.
+    pub async fn add_member(
+        &self,
+        owner: &str,
+        organisation: &str,
+        member: &str,
+        role: &str,
+    ) -> Value {
+        let membership = json!({ "organisationId": organisation, "member": member, "role": role });
+        self.ok(
+            ADD_ORGANISATION_MEMBER,
+            json!({ "input": membership }),
+            Some(owner),
+        )
+        .await
     }
 }
