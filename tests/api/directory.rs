@@ -24,12 +24,6 @@ const REMOVE_ORGANISATION_MEMBER: &str = r"
     }
 ";
 
-const CREATE_PRODUCT: &str = r"
-    mutation ($input: CreateProductInput!) {
-        createProduct(input: $input) { errors { code } }
-    }
-";
-
 const REVIEW_QUEUE: &str = r"
     {
         organisationReviewQueue { totalCount edges { node { id } } }
@@ -319,13 +313,7 @@ async fn a_suspended_organisation_cannot_draft_products(app: &TestApp) {
         "priceTier": "MARKET"
     });
 
-    let refused = app
-        .ok(
-            CREATE_PRODUCT,
-            json!({ "input": { "organisationId": organisation, "product": product } }),
-            Some(&owner),
-        )
-        .await;
+    let refused = app.create_product(&owner, &organisation, product).await;
 
     assert_eq!(
         user_error(&refused, "createProduct"),

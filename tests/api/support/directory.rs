@@ -1,8 +1,19 @@
-//! The district's directory: partner organisations with their members.
+//! The district's directory: communities, and partner organisations with their members.
 
 use serde_json::{Value, json};
 
 use super::{TestApp, accepted, text_at};
+
+pub const CREATE_COMMUNITY: &str = r"
+    mutation ($name: String!, $street: String!) {
+        createCommunity(
+            input: { name: $name, street: $street, communityType: OLD_COMMUNITY }
+        ) {
+            community { id }
+            errors { code }
+        }
+    }
+";
 
 pub const REGISTER_ORGANISATION: &str = r"
     mutation ($input: RegisterOrganisationInput!) {
@@ -32,6 +43,18 @@ pub const ADD_ORGANISATION_MEMBER: &str = r"
 ";
 
 impl TestApp {
+    /// Staff add the community `name` on `street`: its id.
+    pub async fn community(&self, name: &str, street: &str) -> String {
+        let data = self
+            .ok(
+                CREATE_COMMUNITY,
+                json!({ "name": name, "street": street }),
+                Some(&self.staff().await),
+            )
+            .await;
+        text_at(accepted(&data, "createCommunity"), "/community/id")
+    }
+
     /// `owner` registers a social organisation called `name`, pending review: its id.
     pub async fn register_organisation(&self, owner: &str, name: &str) -> String {
         self.register_organisation_of_kind(owner, name, "SOCIAL_ORGANISATION")

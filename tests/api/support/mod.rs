@@ -7,6 +7,7 @@
 //! of `answers` (`user_error(&data, "donatePoints")`, `tally(&answers, "donatePoints")` …).
 
 mod answers;
+pub mod catalogue;
 pub mod directory;
 pub mod identity;
 pub mod ledger;
