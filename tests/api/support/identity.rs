@@ -1,8 +1,9 @@
-//! People: residents registered over the API, and the district's staff member.
+//! People: residents registered over the API (or imported in a batch), and the district's staff
+//! member.
 
 use std::time::{Duration, SystemTime};
 
-use linli_domain::identity::{NewUser, Role};
+use linli_domain::identity::{Actor, NewUser, Role};
 use linli_domain::types::UserId;
 use serde_json::json;
 
@@ -50,6 +51,33 @@ impl TestApp {
         self.resident(&unique_email("resident")).await
     }
 
+    /// `n` new residents imported by staff at once, as the seed does (one password hash for
+    /// all): their access tokens.
+    pub async fn residents(&self, n: usize) -> Vec<String> {
+        let staff = self.staff_actor().await;
+        let people: Vec<NewUser> = (0..n)
+            .map(|i| NewUser {
+                email: Some(unique_email("neighbour")),
+                display_name: format!("邻居{i}"),
+                ..NewUser::default()
+            })
+            .collect();
+        let services = self.services.clone();
+        let imported = tokio::task::spawn_blocking(move || {
+            services
+                .identity()
+                .import_residents(&staff, &people, PASSWORD)
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        assert_eq!(imported.len(), n);
+        imported
+            .iter()
+            .map(|user| self.token_for(&user.id, Role::Resident))
+            .collect()
+    }
+
     /// Signs in over the API with the test password; returns the access token.
     pub async fn sign_in(&self, login: &str) -> String {
         let data = self
@@ -66,6 +94,13 @@ impl TestApp {
     /// (`linli create-staff`) on first use: their access token.
     pub async fn staff(&self) -> String {
         self.staff_member().await.1.clone()
+    }
+
+    async fn staff_actor(&self) -> Actor {
+        Actor::User {
+            id: self.staff_member().await.0.clone(),
+            role: Role::Staff,
+        }
     }
 
     async fn staff_member(&self) -> &(UserId, String) {

@@ -78,6 +78,24 @@ impl TestApp {
         token
     }
 
+    /// Staff allocate `points` to the budget of `organisation`.
+    pub async fn allocate_budget(&self, organisation: &str, points: i64) {
+        let allocation = json!({
+            "organisationId": organisation,
+            "amount": points,
+            "reason": "活动积分预算",
+            "idempotencyKey": format!("budget-{}", uuid::Uuid::now_v7().simple())
+        });
+        let data = self
+            .ok(
+                ALLOCATE_BUDGET,
+                json!({ "input": allocation }),
+                Some(&self.staff().await),
+            )
+            .await;
+        accepted(&data, "allocateBudget");
+    }
+
     /// `from` gives `points` to the resident signing in as `to`; returns the answer.
     pub async fn donate(&self, from: &str, to: &str, points: i64, key: &str) -> Value {
         let donation = json!({

@@ -11,6 +11,7 @@ pub mod catalogue;
 pub mod directory;
 pub mod identity;
 pub mod ledger;
+pub mod volunteering;
 
 use std::net::TcpListener;
 use std::pin::Pin;
@@ -25,7 +26,7 @@ use linli_domain::Services;
 use serde_json::{Value, json};
 
 pub use answers::*;
-pub use identity::global_raw_id;
+pub use identity::{global_raw_id, unique_email};
 
 pub const JWT_SECRET: &str = "linli-test-signing-key-0123456789abcdef";
 pub const PASSWORD: &str = "长安街 correct horse";
@@ -273,6 +274,13 @@ impl TestApp {
         top_level_error(&body).to_owned()
     }
 
+    /// `minutes` pass on the app's clock.
+    pub fn minutes_pass(&self, minutes: u64) {
+        self.services
+            .clock
+            .advance(Duration::from_secs(minutes * 60));
+    }
+
     /// Starts `n` attempts at once, `task(0)` to `task(n - 1)`, and waits for them all: the
     /// server sees every request in flight together. Returns the results in order.
     pub async fn concurrently<T, F>(&self, n: usize, task: impl FnMut(usize) -> F) -> Vec<T>
@@ -342,13 +350,24 @@ async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
 pub type Body = for<'a> fn(&'a TestApp) -> BoxFuture<'a>;
 pub type BoxFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
+/// How a test's server is started.
+pub enum Setup {
+    /// The test configuration.
+    Default,
+    /// The test configuration with these variables on top.
+    Env(&'static [(&'static str, &'static str)]),
+}
+
 /// Runs one test body on a fresh server of `engine`, then checks the ledger invariants.
 /// PostgreSQL runs are skipped (loudly) when it is unreachable outside CI.
-pub async fn run_on(engine: Engine, body: Body) {
+pub async fn run_on(engine: Engine, setup: Setup, body: Body) {
     if engine == Engine::Postgres && !postgres_available() {
         return;
     }
-    let app = TestApp::spawn(engine).await;
+    let app = match setup {
+        Setup::Default => TestApp::spawn(engine).await,
+        Setup::Env(vars) => TestApp::spawn_with(engine, vars).await,
+    };
     body(&app).await;
     app.assert_ledger_ok().await;
 }
@@ -356,13 +375,21 @@ pub async fn run_on(engine: Engine, body: Body) {
 /// Declares, for each named `async fn name(app: &TestApp)` of the module, a test on SQLite
 /// and one on PostgreSQL (`name::sqlite`, `name::postgres`). The bodies stay ordinary
 /// functions, so rustfmt formats them and their doc comments and attributes stay theirs.
+///
+/// `both_engines!(with [("LINLI_DAILY_POINTS_CAP", "20")]: name)` starts their servers with
+/// those variables set.
 macro_rules! both_engines {
-    ($($name:ident),+ $(,)?) => {
+    (with $vars:tt: $($name:ident),+ $(,)?) => {
+        $crate::support::both_engines!(
+            @declare $crate::support::Setup::Env(&$vars); $($name),+
+        );
+    };
+    (@declare $setup:expr; $($name:ident),+) => {
         $(
             mod $name {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn sqlite() {
-                    $crate::support::run_on($crate::support::Engine::Sqlite, |app| {
+                    $crate::support::run_on($crate::support::Engine::Sqlite, $setup, |app| {
                         Box::pin(super::$name(app))
                     })
                     .await;
@@ -370,13 +397,16 @@ macro_rules! both_engines {
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn postgres() {
-                    $crate::support::run_on($crate::support::Engine::Postgres, |app| {
+                    $crate::support::run_on($crate::support::Engine::Postgres, $setup, |app| {
                         Box::pin(super::$name(app))
                     })
                     .await;
                 }
             }
         )+
+    };
+    ($($name:ident),+ $(,)?) => {
+        $crate::support::both_engines!(@declare $crate::support::Setup::Default; $($name),+);
     };
 }
 pub(crate) use both_engines;
