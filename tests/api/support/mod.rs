@@ -3,14 +3,15 @@
 //!
 //! A test is an ordinary `async fn name(app: &TestApp)` declared with `both_engines!(name)`;
 //! it arranges with the fixtures of the area files (`app.staff()`, `app.funded_resident(100)`,
-//! `app.verified_organisation(&owner)` …), acts through the API, and asserts with the readers
-//! of `answers` (`user_error(&data, "donatePoints")`, `tally(&answers, "donatePoints")` …).
+//! `app.merchant()` …), acts through the API, and asserts with the readers of `answers`
+//! (`user_error(&data, "confirmRedemption")`, `tally(&answers, "redeemReward")` …).
 
 mod answers;
 pub mod catalogue;
 pub mod directory;
 pub mod identity;
 pub mod ledger;
+pub mod rewards;
 pub mod volunteering;
 
 use std::net::TcpListener;
@@ -25,6 +26,7 @@ use linli_api::config::Config;
 use linli_domain::Services;
 use serde_json::{Value, json};
 
+use crate::smtp::SmtpSink;
 pub use answers::*;
 pub use identity::{global_raw_id, unique_email};
 
@@ -185,6 +187,8 @@ pub struct TestApp {
     pub tokens: Tokens,
     /// The district's staff member, made on first use (`app.staff()`).
     staff: tokio::sync::OnceCell<(linli_domain::types::UserId, String)>,
+    /// The SMTP server the app sends to, when started with one.
+    mail: Option<SmtpSink>,
     server: actix_web::dev::ServerHandle,
     cleanup: Cleanup,
 }
@@ -236,9 +240,32 @@ impl TestApp {
                 .unwrap(),
             tokens: Tokens::new(JWT_SECRET.as_bytes(), config.access_token_ttl),
             staff: tokio::sync::OnceCell::new(),
+            mail: None,
             server: handle,
             cleanup,
         }
+    }
+
+    /// A server sending its email to an SMTP server of its own, relaying every second.
+    pub async fn spawn_with_mail(engine: Engine) -> Self {
+        let sink = SmtpSink::start().await;
+        let mut app = Self::spawn_with(
+            engine,
+            &[
+                ("LINLI_SMTP_URL", &sink.url()),
+                ("LINLI_RELAY_INTERVAL_SECS", "1"),
+            ],
+        )
+        .await;
+        app.mail = Some(sink);
+        app
+    }
+
+    /// The SMTP server of an app spawned with mail.
+    pub fn mailbox(&self) -> &SmtpSink {
+        self.mail
+            .as_ref()
+            .expect("the app was spawned without mail (`both_engines!(with mail: …)`)")
     }
 
     /// POSTs a GraphQL request; returns the status and the JSON body.
@@ -356,6 +383,8 @@ pub enum Setup {
     Default,
     /// The test configuration with these variables on top.
     Env(&'static [(&'static str, &'static str)]),
+    /// The test configuration, sending email to an SMTP server of the test's own.
+    Mail,
 }
 
 /// Runs one test body on a fresh server of `engine`, then checks the ledger invariants.
@@ -367,6 +396,7 @@ pub async fn run_on(engine: Engine, setup: Setup, body: Body) {
     let app = match setup {
         Setup::Default => TestApp::spawn(engine).await,
         Setup::Env(vars) => TestApp::spawn_with(engine, vars).await,
+        Setup::Mail => TestApp::spawn_with_mail(engine).await,
     };
     body(&app).await;
     app.assert_ledger_ok().await;
@@ -377,8 +407,12 @@ pub async fn run_on(engine: Engine, setup: Setup, body: Body) {
 /// functions, so rustfmt formats them and their doc comments and attributes stay theirs.
 ///
 /// `both_engines!(with [("LINLI_DAILY_POINTS_CAP", "20")]: name)` starts their servers with
-/// those variables set.
+/// those variables set; `both_engines!(with mail: name)` gives them an SMTP server
+/// (`app.mailbox()`) their email is relayed to every second.
 macro_rules! both_engines {
+    (with mail: $($name:ident),+ $(,)?) => {
+        $crate::support::both_engines!(@declare $crate::support::Setup::Mail; $($name),+);
+    };
     (with $vars:tt: $($name:ident),+ $(,)?) => {
         $crate::support::both_engines!(
             @declare $crate::support::Setup::Env(&$vars); $($name),+
