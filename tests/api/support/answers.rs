@@ -29,6 +29,11 @@ pub fn user_error_field<'a>(data: &'a Value, mutation: &str) -> &'a str {
     first_error_part(data, mutation, "field")
 }
 
+/// The message of the first error of the `mutation` payload.
+pub fn user_error_message<'a>(data: &'a Value, mutation: &str) -> &'a str {
+    first_error_part(data, mutation, "message")
+}
+
 fn first_error_part<'a>(data: &'a Value, mutation: &str, part: &str) -> &'a str {
     data[mutation]["errors"][0][part]
         .as_str()

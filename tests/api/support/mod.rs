@@ -10,6 +10,7 @@ mod answers;
 pub mod catalogue;
 pub mod directory;
 pub mod identity;
+pub mod incubation;
 pub mod ledger;
 pub mod rewards;
 pub mod volunteering;
@@ -306,6 +307,11 @@ impl TestApp {
         self.services
             .clock
             .advance(Duration::from_secs(minutes * 60));
+    }
+
+    /// `days` pass on the app's clock.
+    pub fn days_pass(&self, days: u64) {
+        self.minutes_pass(days * 24 * 60);
     }
 
     /// Starts `n` attempts at once, `task(0)` to `task(n - 1)`, and waits for them all: the

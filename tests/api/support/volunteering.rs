@@ -27,6 +27,15 @@ pub const PUBLISH_ACTIVITY: &str = r"
     }
 ";
 
+pub const COMPLETE_ACTIVITY: &str = r"
+    mutation ($id: ID!) {
+        completeActivity(input: { activityId: $id }) {
+            activity { status }
+            errors { code }
+        }
+    }
+";
+
 pub const SIGN_UP_FOR_ACTIVITY: &str = r"
     mutation ($id: ID!) {
         signUpForActivity(input: { activityId: $id }) {
@@ -139,6 +148,27 @@ impl TestApp {
             points_cap: 30,
             starts_in: TimeDelta::hours(2),
             lasting: TimeDelta::hours(2),
+        }
+    }
+
+    /// Meal delivery a group runs itself, organised by its `convenor`: 10 seats, 10 points an
+    /// hour up to 100, starting in an hour and lasting four.
+    pub fn group_activity(&self, group: &str, convenor: &str) -> NewActivity<'_> {
+        NewActivity {
+            app: self,
+            organiser: convenor.to_owned(),
+            host: ("groupId", group.to_owned()),
+            fields: json!({
+                "categoryId": "meal-delivery",
+                "title": "为独居老人送午餐",
+                "description": "送餐上门",
+                "place": "和美社区党群服务中心"
+            }),
+            seats: 10,
+            points_per_hour: 10,
+            points_cap: 100,
+            starts_in: TimeDelta::hours(1),
+            lasting: TimeDelta::hours(4),
         }
     }
 
