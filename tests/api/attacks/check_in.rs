@@ -28,7 +28,7 @@ struct Scene {
 }
 
 async fn scene(app: &TestApp) -> Scene {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let organiser = app.resident("owner@example.cn").await;
     app.resident("checker@example.cn").await;
     let organisation = verified_organisation(

@@ -41,8 +41,8 @@ both_engines!(
 );
 
 async fn a_large_adjustment_waits_for_a_second_staff_member(app: &TestApp) {
-    let maker = app.staff("maker@example.cn").await;
-    let checker = app.staff("checker@example.cn").await;
+    let maker = app.staff().await;
+    let checker = app.another_staff_member("checker@example.cn").await;
     let resident = app.resident("resident@example.cn").await;
     let (_, account, _) = wallet(app, &resident).await;
 
@@ -65,7 +65,7 @@ async fn a_large_adjustment_waits_for_a_second_staff_member(app: &TestApp) {
 }
 
 async fn the_requester_cannot_approve_their_own_request(app: &TestApp) {
-    let maker = app.staff("maker@example.cn").await;
+    let maker = app.staff().await;
     let resident = app.resident("resident@example.cn").await;
     let (_, account, _) = wallet(app, &resident).await;
     let asked = adjust(app, &maker, &account, 5_000, "large-adjust-02").await;
@@ -82,9 +82,9 @@ async fn the_requester_cannot_approve_their_own_request(app: &TestApp) {
 }
 
 async fn a_request_is_decided_once(app: &TestApp) {
-    let maker = app.staff("maker@example.cn").await;
-    let checker = app.staff("checker@example.cn").await;
-    let third = app.staff("third@example.cn").await;
+    let maker = app.staff().await;
+    let checker = app.another_staff_member("checker@example.cn").await;
+    let third = app.another_staff_member("third@example.cn").await;
     let resident = app.resident("resident@example.cn").await;
     let (_, account, _) = wallet(app, &resident).await;
     let asked = adjust(app, &maker, &account, 5_000, "large-adjust-03").await;
@@ -107,8 +107,8 @@ async fn a_request_is_decided_once(app: &TestApp) {
 }
 
 async fn a_declined_request_moves_nothing(app: &TestApp) {
-    let maker = app.staff("maker@example.cn").await;
-    let checker = app.staff("checker@example.cn").await;
+    let maker = app.staff().await;
+    let checker = app.another_staff_member("checker@example.cn").await;
     let resident = app.resident("resident@example.cn").await;
     let (_, account, _) = wallet(app, &resident).await;
     let asked = adjust(app, &maker, &account, 5_000, "large-adjust-04").await;
@@ -135,7 +135,7 @@ async fn a_declined_request_moves_nothing(app: &TestApp) {
 }
 
 async fn a_small_adjustment_posts_at_once(app: &TestApp) {
-    let maker = app.staff("maker@example.cn").await;
+    let maker = app.staff().await;
     let resident = app.resident("resident@example.cn").await;
     let (_, account, _) = wallet(app, &resident).await;
 
@@ -147,7 +147,7 @@ async fn a_small_adjustment_posts_at_once(app: &TestApp) {
 }
 
 async fn a_retried_request_finds_the_waiting_one(app: &TestApp) {
-    let maker = app.staff("maker@example.cn").await;
+    let maker = app.staff().await;
     let resident = app.resident("resident@example.cn").await;
     let (_, account, _) = wallet(app, &resident).await;
 

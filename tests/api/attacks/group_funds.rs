@@ -38,7 +38,7 @@ both_engines!(
 );
 
 async fn a_plain_member_cannot_run_an_activity_paid_from_the_fund(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let group = growing_group(app, &staff).await;
 
     let created = draft_activity(app, &group.members[0], Runner::Group(&group.id), 5).await;
@@ -50,7 +50,7 @@ async fn a_plain_member_cannot_run_an_activity_paid_from_the_fund(app: &TestApp)
 }
 
 async fn a_plain_member_cannot_verify_a_group_activity(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let group = growing_group(app, &staff).await;
     fund(app, &staff, &group.mentor, 500, "fund-mentor-2").await;
     let vars = json!({ "g": group.id, "amount": 300, "key": "gift-to-fund-2" });
@@ -80,7 +80,7 @@ async fn a_plain_member_cannot_verify_a_group_activity(app: &TestApp) {
 }
 
 async fn a_dissolved_group_neither_receives_nor_pays(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let group = growing_group(app, &staff).await;
     fund(app, &staff, &group.mentor, 500, "fund-mentor-3").await;
     let vars = json!({ "g": group.id, "amount": 100, "key": "gift-before-end" });
@@ -107,7 +107,7 @@ async fn a_dissolved_group_neither_receives_nor_pays(app: &TestApp) {
 }
 
 async fn a_rate_above_the_district_rule_needs_staff_approval(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let group = growing_group(app, &staff).await;
     let drafted = draft_activity(app, &group.convenor, Runner::Group(&group.id), 1_000).await;
     let id = id_at(&drafted, &["data", "createActivity", "activity", "id"]);

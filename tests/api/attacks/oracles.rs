@@ -54,7 +54,7 @@ async fn an_empty_wallet_learns_nothing_about_a_phone_number(app: &TestApp) {
 }
 
 async fn walking_phone_numbers_is_throttled(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let walker = app.resident("walker@example.cn").await;
     fund(app, &staff, &walker, 100, "fund-walker-01").await;
 

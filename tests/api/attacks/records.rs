@@ -34,7 +34,7 @@ both_engines!(
 );
 
 async fn the_organiser_who_recorded_hours_cannot_verify_them(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let owner = app.resident("owner@example.cn").await;
     let checker = app.resident("checker@example.cn").await;
     app.resident("elder@example.cn").await;
@@ -70,7 +70,7 @@ async fn the_organiser_who_recorded_hours_cannot_verify_them(app: &TestApp) {
 }
 
 async fn audit_events_cannot_be_edited_or_deleted(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let owner = app.resident("owner@example.cn").await;
     let organisation = verified_organisation(app, &staff, &owner, "和美志愿队", &[]).await;
     allocate(app, &staff, &organisation, 100, "budget-audit-01").await;
@@ -93,7 +93,7 @@ async fn audit_events_cannot_be_edited_or_deleted(app: &TestApp) {
 }
 
 async fn a_month_far_outside_the_books_is_a_clear_error(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let operator = app.resident("barber@example.cn").await;
     let shop = super::fixtures::merchant(app, &staff, &operator, "和美理发店").await;
 
@@ -121,8 +121,8 @@ async fn a_month_far_outside_the_books_is_a_clear_error(app: &TestApp) {
 }
 
 async fn balances_beyond_a_32_bit_int_read_back_exactly(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
-    let second = app.staff("second@example.cn").await;
+    let staff = app.staff().await;
+    let second = app.another_staff_member("second@example.cn").await;
     let owner = app.resident("owner@example.cn").await;
     let organisation = verified_organisation(app, &staff, &owner, "和美志愿队", &[]).await;
     // 22 allocations of 100 million: above 2^31 in total, each approved by a second person.
@@ -146,7 +146,7 @@ async fn balances_beyond_a_32_bit_int_read_back_exactly(app: &TestApp) {
 }
 
 async fn a_free_product_cannot_carry_a_price(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let owner = app.resident("owner@example.cn").await;
     let organisation = verified_organisation(app, &staff, &owner, "和美志愿队", &[]).await;
     let input = json!({
@@ -188,7 +188,7 @@ const MEMBERS: &str = r#"
 query($id: ID!) { node(id: $id) { ... on Organisation { members { role } } } }"#;
 
 async fn two_owners_removing_each_other_at_once_leave_one(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let first = app.resident("first@example.cn").await;
     let second = app.resident("second@example.cn").await;
     let organisation = verified_organisation(app, &staff, &first, "和美志愿队", &[]).await;
@@ -223,7 +223,7 @@ async fn two_owners_removing_each_other_at_once_leave_one(app: &TestApp) {
 }
 
 async fn staff_actions_on_people_and_mail_are_audited(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let owner = app.resident("owner@example.cn").await;
     let organisation = verified_organisation(app, &staff, &owner, "和美志愿队", &[]).await;
     let activity = activity(app, &owner, Runner::Organisation(&organisation), 0).await;

@@ -39,7 +39,7 @@ both_engines!(
 );
 
 async fn an_operator_cannot_redeem_at_their_own_shop(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let operator = app.resident("barber@example.cn").await;
     let shop = merchant(app, &staff, &operator, "和美理发店").await;
     let haircut = reward(app, &operator, &shop, 30).await;
@@ -65,7 +65,7 @@ async fn an_operator_cannot_redeem_at_their_own_shop(app: &TestApp) {
 }
 
 async fn an_operator_cannot_confirm_a_redemption_of_their_own(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let owner = app.resident("owner@example.cn").await;
     let shop = merchant(app, &staff, &owner, "和美理发店").await;
     let haircut = reward(app, &owner, &shop, 30).await;
@@ -114,7 +114,7 @@ async fn an_operator_cannot_confirm_a_redemption_of_their_own(app: &TestApp) {
 }
 
 async fn the_counter_confirms_by_the_scanned_qr_payload(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let operator = app.resident("barber@example.cn").await;
     let shop = merchant(app, &staff, &operator, "和美理发店").await;
     let haircut = reward(app, &operator, &shop, 30).await;
@@ -140,7 +140,7 @@ async fn the_counter_confirms_by_the_scanned_qr_payload(app: &TestApp) {
 }
 
 async fn a_convenor_cannot_reward_themself_from_the_fund(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let group = growing_group(app, &staff).await;
     fund(app, &staff, &group.mentor, 100, "fund-mentor-1").await;
     app.ok(
@@ -162,7 +162,7 @@ async fn a_convenor_cannot_reward_themself_from_the_fund(app: &TestApp) {
 }
 
 async fn staff_cannot_adjust_their_own_wallet(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let (_, own_wallet, _) = wallet(app, &staff).await;
 
     let input = json!({ "input": {
@@ -178,8 +178,8 @@ async fn staff_cannot_adjust_their_own_wallet(app: &TestApp) {
 }
 
 async fn staff_cannot_allocate_a_budget_to_their_own_organisation(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
-    let other_staff = app.staff("reviewer@example.cn").await;
+    let staff = app.staff().await;
+    let other_staff = app.another_staff_member("reviewer@example.cn").await;
     let organisation =
         verified_organisation(app, &other_staff, &staff, "工作人员自己的协会", &[]).await;
 

@@ -36,7 +36,7 @@ struct Scene {
 
 /// A volunteer attended an hour of a verified organisation's activity, not yet verified.
 async fn attended(app: &TestApp) -> Scene {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let owner = app.resident("owner@example.cn").await;
     let checker = app.resident("checker@example.cn").await;
     let organisation =
@@ -112,7 +112,7 @@ async fn a_cancelled_activity_is_never_paid(app: &TestApp) {
 }
 
 async fn a_suspended_merchant_captures_nothing(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
+    let staff = app.staff().await;
     let operator = app.resident("barber@example.cn").await;
     let shop = merchant(app, &staff, &operator, "和美理发店").await;
     let haircut = reward(app, &operator, &shop, 30).await;
