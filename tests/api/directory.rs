@@ -3,41 +3,10 @@
 use serde_json::{Value, json};
 
 use crate::support::directory::{
-    ADD_ORGANISATION_MEMBER, REGISTER_ORGANISATION, REVIEW_ORGANISATION,
+    ADD_ORGANISATION_MEMBER, ORGANISATION_MEMBERS, ORGANISATION_REVIEW_QUEUE,
+    REGISTER_ORGANISATION, REMOVE_ORGANISATION_MEMBER, REVIEW_ORGANISATION, SUSPEND_ORGANISATION,
 };
 use crate::support::{TestApp, accepted, both_engines, user_error, user_error_field};
-
-const MEMBERS: &str = r"
-    query ($id: ID!) {
-        node(id: $id) {
-            ... on Organisation { members { displayName role userId } }
-        }
-    }
-";
-
-const REMOVE_ORGANISATION_MEMBER: &str = r"
-    mutation ($input: RemoveOrganisationMemberInput!) {
-        removeOrganisationMember(input: $input) {
-            members { role }
-            errors { code }
-        }
-    }
-";
-
-const REVIEW_QUEUE: &str = r"
-    {
-        organisationReviewQueue { totalCount edges { node { id } } }
-    }
-";
-
-const SUSPEND_ORGANISATION: &str = r"
-    mutation ($input: SuspendOrganisationInput!) {
-        suspendOrganisation(input: $input) {
-            organisation { status statusReason }
-            errors { code }
-        }
-    }
-";
 
 /// An owner registers 双桥子邻里互助会 and adds `member@example.cn` as a manager:
 /// (the organisation, the owner's token, the manager's token).
@@ -55,7 +24,11 @@ async fn an_organisation_with_a_manager(app: &TestApp) -> (String, String, Strin
 /// The user id of the member of `organisation` holding `role`, as `reader` sees the list.
 async fn member_with_role(app: &TestApp, organisation: &str, reader: &str, role: &str) -> Value {
     let members = app
-        .ok(MEMBERS, json!({ "id": organisation }), Some(reader))
+        .ok(
+            ORGANISATION_MEMBERS,
+            json!({ "id": organisation }),
+            Some(reader),
+        )
         .await;
     let list = members["node"]["members"].as_array().unwrap();
     list.iter()
@@ -189,7 +162,11 @@ async fn a_removed_member_no_longer_sees_an_unverified_organisation(app: &TestAp
     remove_member(app, &owner, &organisation, &manager_id).await;
 
     let hidden = app
-        .ok(MEMBERS, json!({ "id": organisation }), Some(&manager))
+        .ok(
+            ORGANISATION_MEMBERS,
+            json!({ "id": organisation }),
+            Some(&manager),
+        )
         .await;
     assert!(hidden["node"].is_null(), "{hidden}");
 }
@@ -228,7 +205,11 @@ async fn a_registered_organisation_waits_in_the_staff_review_queue(app: &TestApp
     app.register_organisation(&owner, "双桥子邻里互助会").await;
 
     let queue = app
-        .ok(REVIEW_QUEUE, json!({}), Some(&app.staff().await))
+        .ok(
+            ORGANISATION_REVIEW_QUEUE,
+            json!({}),
+            Some(&app.staff().await),
+        )
         .await;
 
     assert_eq!(queue["organisationReviewQueue"]["totalCount"], 1);
@@ -239,7 +220,7 @@ async fn residents_cannot_see_the_review_queue(app: &TestApp) {
     app.register_organisation(&owner, "双桥子邻里互助会").await;
 
     let code = app
-        .top_level_code(REVIEW_QUEUE, json!({}), Some(&owner))
+        .top_level_code(ORGANISATION_REVIEW_QUEUE, json!({}), Some(&owner))
         .await;
 
     assert_eq!(code, "FORBIDDEN");

@@ -6,6 +6,7 @@ use linli_api::email::Relay;
 use serde_json::{Value, json};
 
 use crate::smtp::SmtpSink;
+use crate::support::identity::REQUEST_EMAIL_VERIFICATION;
 use crate::support::{
     Engine, PASSWORD, TestApp, accepted, both_engines, postgres_available, text_at, texts_at,
     user_error,
@@ -44,12 +45,6 @@ const REFRESH_SESSION: &str = r"
             session { accessToken }
             errors { code }
         }
-    }
-";
-
-const REQUEST_EMAIL_VERIFICATION: &str = r"
-    mutation {
-        requestEmailVerification { ok }
     }
 ";
 

@@ -3,53 +3,14 @@
 use chrono::TimeDelta;
 use serde_json::{Value, json};
 
-use crate::support::incubation::{DECIDE_GROUP_STAGE, FOUND_GROUP, Group};
+use crate::support::directory::ORGANISATION_REVIEW_QUEUE;
+use crate::support::incubation::{
+    DECIDE_GROUP_STAGE, FOUND_GROUP, Group, PROPOSE_MATCH, REWARD_GROUP_MEMBER,
+};
 use crate::support::volunteering::CREATE_ACTIVITY;
 use crate::support::{
     TestApp, accepted, both_engines, text_at, texts_at, user_error, user_error_message,
 };
-
-const GROUP: &str = r"
-    query ($id: ID!) {
-        node(id: $id) {
-            ... on Group {
-                stage
-                stageLabel
-                criteria { name required actual met }
-                timeline { kind fromStage toStage note }
-                fund { balance }
-            }
-        }
-    }
-";
-
-const DONATE_TO_GROUP: &str = r#"
-    mutation ($group: ID!, $amount: Points!, $key: String!) {
-        donateToGroup(
-            input: { groupId: $group, amount: $amount, reason: "支持送餐", idempotencyKey: $key }
-        ) {
-            transfer { amount }
-            errors { code }
-        }
-    }
-"#;
-
-const REWARD_GROUP_MEMBER: &str = r#"
-    mutation ($group: ID!, $user: ID!, $key: String!) {
-        rewardGroupMember(
-            input: {
-                groupId: $group
-                userId: $user
-                amount: 20
-                reason: "送餐辛苦了"
-                idempotencyKey: $key
-            }
-        ) {
-            transfer { amount }
-            errors { code }
-        }
-    }
-"#;
 
 const REGISTER_GROUP_AS_ORGANISATION: &str = r#"
     mutation ($group: ID!) {
@@ -60,29 +21,9 @@ const REGISTER_GROUP_AS_ORGANISATION: &str = r#"
     }
 "#;
 
-const ORGANISATION_REVIEW_QUEUE: &str = "{ organisationReviewQueue { edges { node { name } } } }";
-
-const POST_NEED: &str = r"
-    mutation ($input: PostNeedInput!) {
-        postNeed(input: $input) {
-            need { id status overdue }
-            errors { code field }
-        }
-    }
-";
-
 const MATCH_CANDIDATES: &str = r"
     query ($need: ID!) {
         matchCandidates(needId: $need) { kind id name score reasons }
-    }
-";
-
-const PROPOSE_MATCH: &str = r"
-    mutation ($need: ID!, $candidate: ID!) {
-        proposeMatch(input: { needId: $need, candidateId: $candidate }) {
-            match { id status reasons }
-            errors { code }
-        }
     }
 ";
 
@@ -127,20 +68,10 @@ const IMPACT_BY_COMMUNITY: &str = r"
 
 const OVERDUE_NEEDS: &str = "{ needs(overdue: true) { title overdue } }";
 
-/// The group as anyone sees it.
-async fn the_group(app: &TestApp, group: &str) -> Value {
-    app.ok(GROUP, json!({ "id": group }), None).await["node"].clone()
-}
-
 /// A funded resident gives the group's fund `amount` with `key`; returns the answer.
-async fn donate_to_group(app: &TestApp, group: &str, amount: i64, key: &str) -> Value {
+async fn a_residents_gift(app: &TestApp, group: &str, amount: i64, key: &str) -> Value {
     let donor = app.funded_resident(500).await;
-    app.ok(
-        DONATE_TO_GROUP,
-        json!({ "group": group, "amount": amount, "key": key }),
-        Some(&donor),
-    )
-    .await
+    app.donate_to_group(&donor, group, amount, key).await
 }
 
 both_engines!(
@@ -265,7 +196,7 @@ both_engines!(
 async fn a_growing_group_running_activities(app: &TestApp) -> Group {
     let group = app.growing_group().await;
     accepted(
-        &donate_to_group(app, &group.id, 300, "fund-gift-02").await,
+        &a_residents_gift(app, &group.id, 300, "fund-gift-02").await,
         "donateToGroup",
     );
     app.group_activity_held(&group, &group.members[1..5], 10, 180)
@@ -287,7 +218,7 @@ async fn a_graduated_group(app: &TestApp) -> Group {
 async fn a_donation_of_nothing_to_a_group_is_refused(app: &TestApp) {
     let group = app.growing_group().await;
 
-    let donated = donate_to_group(app, &group.id, 0, "fund-gift-01").await;
+    let donated = a_residents_gift(app, &group.id, 0, "fund-gift-01").await;
 
     assert_eq!(user_error(&donated, "donateToGroup"), "INVALID_INPUT");
 }
@@ -295,7 +226,7 @@ async fn a_donation_of_nothing_to_a_group_is_refused(app: &TestApp) {
 async fn residents_give_to_a_groups_fund(app: &TestApp) {
     let group = app.growing_group().await;
 
-    let donated = donate_to_group(app, &group.id, 300, "fund-gift-02").await;
+    let donated = a_residents_gift(app, &group.id, 300, "fund-gift-02").await;
 
     assert_eq!(donated["donateToGroup"]["transfer"]["amount"], 300);
 }
@@ -303,7 +234,7 @@ async fn residents_give_to_a_groups_fund(app: &TestApp) {
 async fn the_fund_pays_the_volunteers_of_the_groups_activities(app: &TestApp) {
     let group = a_growing_group_running_activities(app).await;
 
-    let seen = the_group(app, &group.id).await;
+    let seen = app.the_group(&group.id).await;
 
     assert_eq!(seen["fund"]["balance"], 300 - 4 * 30, "{seen}");
 }
@@ -311,7 +242,7 @@ async fn the_fund_pays_the_volunteers_of_the_groups_activities(app: &TestApp) {
 async fn the_criteria_count_the_activities_held_and_leave_only_age_unmet(app: &TestApp) {
     let group = a_growing_group_running_activities(app).await;
 
-    let seen = the_group(app, &group.id).await;
+    let seen = app.the_group(&group.id).await;
 
     let criteria = seen["criteria"].as_array().unwrap();
     assert!(
@@ -336,7 +267,7 @@ async fn three_months_on_a_growing_group_that_runs_activities_graduates(app: &Te
 async fn the_timeline_records_every_decision_with_its_note(app: &TestApp) {
     let group = a_graduated_group(app).await;
 
-    let timeline = the_group(app, &group.id).await["timeline"].clone();
+    let timeline = app.the_group(&group.id).await["timeline"].clone();
 
     assert_eq!(
         texts_at(&timeline, "/kind"),
@@ -421,13 +352,7 @@ async fn two_groups(app: &TestApp) -> TwoGroups {
     app.ok(FOUND_GROUP, found("乙组"), Some(&b)).await;
     let member = app.group_member(&first, &a).await;
     let member_id = app.user_id(&member).await;
-    let given = app
-        .ok(
-            DONATE_TO_GROUP,
-            json!({ "group": first, "amount": 50, "key": "gift-a-0001" }),
-            Some(&a),
-        )
-        .await;
+    let given = app.donate_to_group(&a, &first, 50, "gift-a-0001").await;
     accepted(&given, "donateToGroup");
     TwoGroups {
         first: Group {
@@ -538,19 +463,19 @@ struct MealNeed {
 async fn a_meal_need(app: &TestApp) -> MealNeed {
     let group = app.proposed_group().await;
     let resident = app.new_resident().await;
-    let id = post_need(
-        app,
-        &resident,
-        json!({
-            "communityId": group.community,
-            "categoryId": "meal-delivery",
-            "title": "老年人助餐",
-            "description": "老年人助餐 需要志愿者送餐",
-            "urgency": "HIGH",
-            "wantedBy": (app.services.clock.now().and_utc() + TimeDelta::days(7)).to_rfc3339()
-        }),
-    )
-    .await;
+    let id = app
+        .post_need(
+            &resident,
+            json!({
+                "communityId": group.community,
+                "categoryId": "meal-delivery",
+                "title": "老年人助餐",
+                "description": "老年人助餐 需要志愿者送餐",
+                "urgency": "HIGH",
+                "wantedBy": (app.services.clock.now().and_utc() + TimeDelta::days(7)).to_rfc3339()
+            }),
+        )
+        .await;
     MealNeed {
         community: group.community,
         resident,
@@ -558,13 +483,6 @@ async fn a_meal_need(app: &TestApp) -> MealNeed {
         group: group.id,
         id,
     }
-}
-
-async fn post_need(app: &TestApp, resident: &str, need: Value) -> String {
-    let posted = app
-        .ok(POST_NEED, json!({ "input": need }), Some(resident))
-        .await;
-    text_at(accepted(&posted, "postNeed"), "/need/id")
 }
 
 /// 和美长者食堂 publishes four services, two serving the need's community (a canteen and an
@@ -785,8 +703,7 @@ async fn impact_counts_matched_and_delivered_needs_and_published_products_per_co
 async fn a_need_past_its_date_without_a_match_is_flagged_overdue(app: &TestApp) {
     let need = a_meal_need(app).await;
     let soon = app.services.clock.now().and_utc() + TimeDelta::days(1);
-    post_need(
-        app,
+    app.post_need(
         &need.resident,
         json!({
             "communityId": need.community,

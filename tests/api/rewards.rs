@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use chrono::TimeDelta;
 use serde_json::{Value, json};
 
 use crate::support::rewards::{CONFIRM_REDEMPTION, Merchant};
@@ -24,17 +23,6 @@ const CANCEL_REDEMPTION: &str = r"
 const MY_REDEMPTIONS: &str = r"
     {
         myRedemptions { totalCount edges { node { status code } } }
-    }
-";
-
-const MERCHANT_STATEMENT: &str = r"
-    query ($merchant: ID!, $month: String!) {
-        merchantStatement(merchantId: $merchant, month: $month) {
-            totalPoints
-            redemptions
-            perReward { title points }
-            csvPath
-        }
     }
 ";
 
@@ -350,25 +338,6 @@ both_engines!(
     the_district_overview_ranks_merchants_by_points,
 );
 
-/// This month in China (UTC+8), on the app's clock: `2026-11`.
-fn this_month(app: &TestApp) -> String {
-    (app.services.clock.now().and_utc() + TimeDelta::hours(8))
-        .format("%Y-%m")
-        .to_string()
-}
-
-/// The statement of `merchant` for this month, as its operator reads it.
-async fn statement(app: &TestApp, merchant: &Merchant) -> Value {
-    let data = app
-        .ok(
-            MERCHANT_STATEMENT,
-            json!({ "merchant": merchant.id, "month": this_month(app) }),
-            Some(&merchant.operator),
-        )
-        .await;
-    data["merchantStatement"].clone()
-}
-
 /// GETs `path` as the holder of `token`: the status and the body.
 async fn download(app: &TestApp, path: &str, token: &str) -> (u16, String) {
     let response = app
@@ -386,7 +355,7 @@ async fn the_monthly_statement_matches_the_confirmed_redemptions_in_graphql_and_
     offer.confirmed(app, "redeem-0001").await;
     offer.cancelled(app, "redeem-0002").await;
 
-    let statement = statement(app, &offer.merchant).await;
+    let statement = app.statement(&offer.merchant).await;
     let (status, csv) = download(
         app,
         &text_at(&statement, "/csvPath"),
@@ -411,7 +380,7 @@ async fn another_merchants_operator_cannot_download_the_statement(app: &TestApp)
     let offer = a_haircut_offer(app).await;
     let other = app.merchant_named("致强便民维修").await;
     offer.confirmed(app, "redeem-0001").await;
-    let statement = statement(app, &offer.merchant).await;
+    let statement = app.statement(&offer.merchant).await;
 
     let (status, _) = download(app, &text_at(&statement, "/csvPath"), &other.operator).await;
 
@@ -426,7 +395,7 @@ async fn the_district_overview_ranks_merchants_by_points(app: &TestApp) {
     let overview = app
         .ok(
             DISTRICT_OVERVIEW,
-            json!({ "month": this_month(app) }),
+            json!({ "month": app.this_month() }),
             Some(&app.staff().await),
         )
         .await;

@@ -6,51 +6,13 @@ use std::collections::BTreeMap;
 use chrono::TimeDelta;
 use serde_json::{Value, json};
 
-use crate::support::volunteering::{Activity, Organiser};
+use crate::support::volunteering::{Activity, Organiser, RECORD_ATTENDANCE};
 use crate::support::{TestApp, accepted, both_engines, tally, text_at, user_error};
 
 const CANCEL_SIGN_UP: &str = r"
     mutation ($id: ID!) {
         cancelSignUp(input: { activityId: $id }) {
             participation { status }
-            errors { code }
-        }
-    }
-";
-
-const VERIFY_ATTENDANCE: &str = r"
-    mutation ($id: ID!) {
-        verifyAttendance(input: { participationId: $id }) {
-            verified { minutes points }
-            errors { code }
-        }
-    }
-";
-
-const ATTENDANCE_SHEET: &str = r"
-    query ($id: ID!) {
-        node(id: $id) {
-            ... on Activity {
-                seatsLeft
-                attendanceSheet {
-                    id
-                    displayName
-                    status
-                    waitlistPosition
-                    checkedInAt
-                    verifiedMinutes
-                    pointsAwarded
-                    manual
-                }
-            }
-        }
-    }
-";
-
-const RECORD_ATTENDANCE: &str = r"
-    mutation ($input: RecordAttendanceInput!) {
-        recordAttendance(input: $input) {
-            participation { id manual }
             errors { code }
         }
     }
@@ -73,29 +35,6 @@ const MY_POINTS_AND_HOURS: &str = r"
         }
     }
 ";
-
-const ORGANISATION_BUDGET: &str = r"
-    query ($id: ID!) {
-        node(id: $id) {
-            ... on Organisation { budget { balance } }
-        }
-    }
-";
-
-/// The attendance sheet of `activity`, as its organiser sees it.
-async fn attendance_sheet(app: &TestApp, activity: &Activity) -> Vec<Value> {
-    let sheet = app
-        .ok(
-            ATTENDANCE_SHEET,
-            json!({ "id": activity.id }),
-            Some(&activity.organiser),
-        )
-        .await;
-    sheet["node"]["attendanceSheet"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no attendance sheet: {sheet}"))
-        .clone()
-}
 
 fn count_with_status(sheet: &[Value], status: &str) -> usize {
     sheet.iter().filter(|p| p["status"] == status).count()
@@ -197,13 +136,9 @@ async fn earned_points_come_out_of_the_organisations_budget(app: &TestApp) {
     app.verify_all(&activity, &organiser.verifier).await;
 
     let budget = app
-        .ok(
-            ORGANISATION_BUDGET,
-            json!({ "id": organiser.organisation }),
-            Some(&organiser.owner),
-        )
+        .budget_balance(&organiser.organisation, &organiser.owner)
         .await;
-    assert_eq!(budget["node"]["budget"]["balance"], 1000 - 45);
+    assert_eq!(budget, 1000 - 45);
 }
 
 async fn verifying_again_changes_nothing(app: &TestApp) {
@@ -248,7 +183,7 @@ async fn a_sign_up_race_fills_the_seats_then_the_waitlist_in_arrival_order(app: 
         tally(&answers, "signUpForActivity"),
         BTreeMap::from([("OK", 50)])
     );
-    let sheet = attendance_sheet(app, &activity).await;
+    let sheet = app.attendance_sheet(&activity).await;
     let waitlisted: Vec<i64> = sheet
         .iter()
         .filter(|p| p["status"] == "WAITLISTED")
@@ -269,7 +204,7 @@ async fn a_cancelled_seat_goes_to_the_first_in_line(app: &TestApp) {
     for resident in &residents {
         app.sign_up(&activity, resident).await;
     }
-    let sheet = attendance_sheet(app, &activity).await;
+    let sheet = app.attendance_sheet(&activity).await;
     let first_in_line = sheet.iter().find(|p| p["waitlistPosition"] == 1).unwrap()["id"].clone();
 
     let cancelled = app
@@ -284,7 +219,7 @@ async fn a_cancelled_seat_goes_to_the_first_in_line(app: &TestApp) {
         cancelled["cancelSignUp"]["participation"]["status"],
         "CANCELLED"
     );
-    let after = attendance_sheet(app, &activity).await;
+    let after = app.attendance_sheet(&activity).await;
     let promoted = after.iter().find(|p| p["id"] == first_in_line).unwrap();
     assert_eq!(promoted["status"], "REGISTERED");
     assert_eq!(count_with_status(&after, "REGISTERED"), 2);
@@ -317,15 +252,6 @@ async fn an_underfunded_activity(app: &TestApp) -> (Organiser, Activity, String)
         "signUpForActivity",
     );
     (organiser, activity, resident)
-}
-
-async fn verify(app: &TestApp, participation: &Value, verifier: &str) -> Value {
-    app.ok(
-        VERIFY_ATTENDANCE,
-        json!({ "id": participation }),
-        Some(verifier),
-    )
-    .await
 }
 
 async fn signing_up_twice_is_refused(app: &TestApp) {
@@ -383,10 +309,10 @@ async fn nobody_verifies_their_own_attendance(app: &TestApp) {
         "signUpForActivity",
     );
     app.attend(&activity, &[&organiser.verifier], 60).await;
-    let sheet = attendance_sheet(app, &activity).await;
+    let sheet = app.attendance_sheet(&activity).await;
     let own = &sheet.iter().find(|p| p["checkedInAt"].is_string()).unwrap()["id"];
 
-    let refused = verify(app, own, &organiser.verifier).await;
+    let refused = app.verify_attendance(own, &organiser.verifier).await;
 
     assert_eq!(
         user_error(&refused, "verifyAttendance"),
@@ -397,9 +323,11 @@ async fn nobody_verifies_their_own_attendance(app: &TestApp) {
 async fn a_verification_the_budget_cannot_pay_is_refused_and_moves_nothing(app: &TestApp) {
     let (organiser, activity, resident) = an_underfunded_activity(app).await;
     app.attend(&activity, &[&resident], 60).await;
-    let sheet = attendance_sheet(app, &activity).await;
+    let sheet = app.attendance_sheet(&activity).await;
 
-    let refused = verify(app, &sheet[0]["id"], &organiser.verifier).await;
+    let refused = app
+        .verify_attendance(&sheet[0]["id"], &organiser.verifier)
+        .await;
 
     assert_eq!(
         user_error(&refused, "verifyAttendance"),
@@ -462,7 +390,9 @@ async fn hand_recorded_attendance_earns_hours_only(app: &TestApp) {
         )
         .await;
     let participation = &recorded["recordAttendance"]["participation"];
-    let verified = verify(app, &participation["id"], &organiser.verifier).await;
+    let verified = app
+        .verify_attendance(&participation["id"], &organiser.verifier)
+        .await;
 
     assert_eq!(participation["manual"], true);
     assert_eq!(verified["verifyAttendance"]["verified"][0]["points"], 0);
@@ -481,11 +411,13 @@ async fn a_participation_earns_once_under_concurrent_verification(app: &TestApp)
     let resident = app.new_resident().await;
     app.sign_up(&activity, &resident).await;
     app.attend(&activity, &[&resident], 60).await;
-    let participation = attendance_sheet(app, &activity).await[0]["id"].clone();
+    let participation = app.attendance_sheet(&activity).await[0]["id"].clone();
     let verifiers = [&organiser.owner, &organiser.verifier];
 
     let answers = app
-        .concurrently(6, |i| verify(app, &participation, verifiers[i % 2]))
+        .concurrently(6, |i| {
+            app.verify_attendance(&participation, verifiers[i % 2])
+        })
         .await;
 
     assert_eq!(

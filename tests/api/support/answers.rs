@@ -60,6 +60,15 @@ pub fn tally<'a>(answers: &'a [Value], mutation: &str) -> BTreeMap<&'a str, usiz
     counts
 }
 
+/// What a whole response `body` ended in: its first top-level error's code (`RATE_LIMITED`),
+/// else the first error code of the `mutation` payload, else `"OK"`.
+pub fn response_outcome<'a>(body: &'a Value, mutation: &str) -> &'a str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .or(body["data"][mutation]["errors"][0]["code"].as_str())
+        .unwrap_or("OK")
+}
+
 /// The `extensions.code` of the first top-level error of a response `body`.
 pub fn top_level_error(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"]

@@ -42,6 +42,38 @@ pub const ADD_ORGANISATION_MEMBER: &str = r"
     }
 ";
 
+pub const ORGANISATION_MEMBERS: &str = r"
+    query ($id: ID!) {
+        node(id: $id) {
+            ... on Organisation { members { displayName role userId } }
+        }
+    }
+";
+
+pub const REMOVE_ORGANISATION_MEMBER: &str = r"
+    mutation ($input: RemoveOrganisationMemberInput!) {
+        removeOrganisationMember(input: $input) {
+            members { role }
+            errors { code }
+        }
+    }
+";
+
+pub const ORGANISATION_REVIEW_QUEUE: &str = r"
+    {
+        organisationReviewQueue { totalCount edges { node { id name } } }
+    }
+";
+
+pub const SUSPEND_ORGANISATION: &str = r"
+    mutation ($input: SuspendOrganisationInput!) {
+        suspendOrganisation(input: $input) {
+            organisation { status statusReason }
+            errors { code }
+        }
+    }
+";
+
 impl TestApp {
     /// Staff add the community `name` on `street`: its id.
     pub async fn community(&self, name: &str, street: &str) -> String {
@@ -85,7 +117,20 @@ impl TestApp {
 
     /// Staff verify the pending `organisation`.
     pub async fn verify_organisation(&self, organisation: &str) {
-        let data = self.review_organisation(organisation, "VERIFY").await;
+        self.verify_organisation_as(&self.staff().await, organisation)
+            .await;
+    }
+
+    /// The staff member `reviewer` verifies the pending `organisation`.
+    pub async fn verify_organisation_as(&self, reviewer: &str, organisation: &str) {
+        let review = json!({ "organisationId": organisation, "decision": "VERIFY" });
+        let data = self
+            .ok(
+                REVIEW_ORGANISATION,
+                json!({ "input": review }),
+                Some(reviewer),
+            )
+            .await;
         let reviewed = accepted(&data, "reviewOrganisation");
         assert_eq!(reviewed["organisation"]["status"], "VERIFIED", "{data}");
     }

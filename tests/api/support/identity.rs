@@ -27,6 +27,12 @@ pub const SIGN_IN: &str = r"
     }
 ";
 
+pub const REQUEST_EMAIL_VERIFICATION: &str = r"
+    mutation {
+        requestEmailVerification { ok errors { code } }
+    }
+";
+
 const MY_ID: &str = "{ me { id } }";
 
 impl TestApp {

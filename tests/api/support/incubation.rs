@@ -1,5 +1,5 @@
 //! Self-governance groups: founded by a resident, joined by neighbours, taken through
-//! incubation by staff, running activities of their own.
+//! incubation by staff, running activities of their own; and the needs they are matched to.
 
 use serde_json::{Value, json};
 
@@ -47,6 +47,66 @@ const SET_GROUP_MENTOR: &str = r"
     }
 ";
 
+const GROUP: &str = r"
+    query ($id: ID!) {
+        node(id: $id) {
+            ... on Group {
+                stage
+                stageLabel
+                criteria { name required actual met }
+                timeline { kind fromStage toStage note }
+                fund { balance }
+            }
+        }
+    }
+";
+
+pub const DONATE_TO_GROUP: &str = r#"
+    mutation ($group: ID!, $amount: Points!, $key: String!) {
+        donateToGroup(
+            input: { groupId: $group, amount: $amount, reason: "支持送餐", idempotencyKey: $key }
+        ) {
+            transfer { amount }
+            errors { code }
+        }
+    }
+"#;
+
+pub const REWARD_GROUP_MEMBER: &str = r#"
+    mutation ($group: ID!, $user: ID!, $key: String!) {
+        rewardGroupMember(
+            input: {
+                groupId: $group
+                userId: $user
+                amount: 20
+                reason: "送餐辛苦了"
+                idempotencyKey: $key
+            }
+        ) {
+            transfer { amount }
+            errors { code }
+        }
+    }
+"#;
+
+pub const POST_NEED: &str = r"
+    mutation ($input: PostNeedInput!) {
+        postNeed(input: $input) {
+            need { id status overdue }
+            errors { code field }
+        }
+    }
+";
+
+pub const PROPOSE_MATCH: &str = r"
+    mutation ($need: ID!, $candidate: ID!) {
+        proposeMatch(input: { needId: $need, candidateId: $candidate }) {
+            match { id status reasons }
+            errors { code }
+        }
+    }
+";
+
 /// A group, the resident who convenes it, and the members they approved.
 pub struct Group {
     pub id: String,
@@ -66,6 +126,47 @@ impl TestApp {
         });
         self.ok(FOUND_GROUP, json!({ "input": group }), Some(convenor))
             .await
+    }
+
+    /// The group `id` as anyone sees it: stage, criteria, timeline and fund.
+    pub async fn the_group(&self, id: &str) -> Value {
+        self.ok(GROUP, json!({ "id": id }), None).await["node"].clone()
+    }
+
+    /// `donor` gives the fund of `group` `points` with the idempotency `key`; returns the
+    /// answer.
+    pub async fn donate_to_group(&self, donor: &str, group: &str, points: i64, key: &str) -> Value {
+        self.ok(
+            DONATE_TO_GROUP,
+            json!({ "group": group, "amount": points, "key": key }),
+            Some(donor),
+        )
+        .await
+    }
+
+    /// `payer` pays `user` (a global id) 20 points from the fund of `group` with `key`;
+    /// returns the answer.
+    pub async fn reward_group_member(
+        &self,
+        payer: &str,
+        group: &str,
+        user: &str,
+        key: &str,
+    ) -> Value {
+        self.ok(
+            REWARD_GROUP_MEMBER,
+            json!({ "group": group, "user": user, "key": key }),
+            Some(payer),
+        )
+        .await
+    }
+
+    /// `resident` posts `need` (a `PostNeedInput`): its id.
+    pub async fn post_need(&self, resident: &str, need: Value) -> String {
+        let posted = self
+            .ok(POST_NEED, json!({ "input": need }), Some(resident))
+            .await;
+        text_at(accepted(&posted, "postNeed"), "/need/id")
     }
 
     /// 和美暖心送餐队, just founded in 和美社区 by a new resident.

@@ -8,6 +8,7 @@ pub const ADJUST_BALANCE: &str = r"
     mutation ($input: AdjustBalanceInput!) {
         adjustBalance(input: $input) {
             transfer { id code amount }
+            approvalRequest { id status change kind }
             errors { field code }
         }
     }
@@ -17,6 +18,7 @@ pub const ALLOCATE_BUDGET: &str = r"
     mutation ($input: AllocateBudgetInput!) {
         allocateBudget(input: $input) {
             transfer { id code amount }
+            approvalRequest { id status change }
             errors { field code message }
         }
     }
@@ -27,6 +29,25 @@ pub const DONATE_POINTS: &str = r"
         donatePoints(input: $input) {
             transfer { id code amount reason createdAt }
             errors { field code message }
+        }
+    }
+";
+
+pub const DECIDE_APPROVAL_REQUEST: &str = r#"
+    mutation ($id: ID!, $approve: Boolean!) {
+        decideApprovalRequest(
+            input: { approvalRequestId: $id, approve: $approve, note: "已核对" }
+        ) {
+            approvalRequest { status transferMadeId decidedById }
+            errors { code }
+        }
+    }
+"#;
+
+const ORGANISATION_BUDGET: &str = r"
+    query ($id: ID!) {
+        node(id: $id) {
+            ... on Organisation { budget { balance } }
         }
     }
 ";
@@ -52,6 +73,20 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no balance: {data}"))
     }
 
+    /// The balance of the budget of `organisation`, as `reader` (one of its members) sees it.
+    pub async fn budget_balance(&self, organisation: &str, reader: &str) -> i64 {
+        let data = self
+            .ok(
+                ORGANISATION_BUDGET,
+                json!({ "id": organisation }),
+                Some(reader),
+            )
+            .await;
+        data["node"]["budget"]["balance"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("no budget: {data}"))
+    }
+
     /// Staff give the person `token` was issued to `points` through an adjustment (up to
     /// 1,000: more would wait for a second staff member).
     pub async fn fund(&self, token: &str, points: i64) {
@@ -74,6 +109,31 @@ impl TestApp {
             adjusted["transfer"]["amount"], points,
             "posted at once: {data}"
         );
+    }
+
+    /// `staff` change the balance of `account` by `change` with the idempotency `key`; returns
+    /// the answer (a transfer, or a request waiting for a second staff member).
+    pub async fn adjust(&self, staff: &str, account: &str, change: i64, key: &str) -> Value {
+        let adjustment = json!({
+            "accountId": account,
+            "change": change,
+            "reason": "补发积分",
+            "idempotencyKey": key
+        });
+        self.ok(ADJUST_BALANCE, json!({ "input": adjustment }), Some(staff))
+            .await
+    }
+
+    /// `checker`, a second staff member, approves the waiting `request`: the decided request.
+    pub async fn approve(&self, checker: &str, request: &str) -> Value {
+        let data = self
+            .ok(
+                DECIDE_APPROVAL_REQUEST,
+                json!({ "id": request, "approve": true }),
+                Some(checker),
+            )
+            .await;
+        accepted(&data, "decideApprovalRequest")["approvalRequest"].clone()
     }
 
     /// A new resident holding `points`: their access token.

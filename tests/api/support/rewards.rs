@@ -3,6 +3,7 @@
 use std::future::IntoFuture;
 use std::pin::Pin;
 
+use chrono::TimeDelta;
 use serde_json::{Value, json};
 
 use super::{TestApp, accepted, text_at};
@@ -52,6 +53,17 @@ pub const CONFIRM_REDEMPTION: &str = r"
     }
 ";
 
+pub const MERCHANT_STATEMENT: &str = r"
+    query ($merchant: ID!, $month: String!) {
+        merchantStatement(merchantId: $merchant, month: $month) {
+            totalPoints
+            redemptions
+            perReward { title points }
+            csvPath
+        }
+    }
+";
+
 const REWARD_STOCK: &str = r"
     query ($id: ID!) {
         node(id: $id) {
@@ -60,10 +72,12 @@ const REWARD_STOCK: &str = r"
     }
 ";
 
-/// A shop admitted to the alliance, and the resident who runs it.
+/// A shop admitted to the alliance, the resident who runs it, and the enterprise (an
+/// organisation) it belongs to.
 pub struct Merchant {
     pub id: String,
     pub operator: String,
+    pub organisation: String,
 }
 
 /// A reward about to be offered; `.await` it for its id.
@@ -97,7 +111,11 @@ impl TestApp {
         let admitted = self.admit_merchant(&id).await;
         let merchant = &accepted(&admitted, "admitMerchant")["merchant"];
         assert_eq!(merchant["status"], "ACTIVE");
-        Merchant { id, operator }
+        Merchant {
+            id,
+            operator,
+            organisation,
+        }
     }
 
     /// `operator` applies for `organisation` to join the alliance as `shop`; returns the
@@ -169,6 +187,25 @@ impl TestApp {
             Some(&merchant.operator),
         )
         .await
+    }
+
+    /// This month in China (UTC+8), on the app's clock: `2026-11`.
+    pub fn this_month(&self) -> String {
+        (self.services.clock.now().and_utc() + TimeDelta::hours(8))
+            .format("%Y-%m")
+            .to_string()
+    }
+
+    /// The statement of `merchant` for this month, as its operator reads it.
+    pub async fn statement(&self, merchant: &Merchant) -> Value {
+        let data = self
+            .ok(
+                MERCHANT_STATEMENT,
+                json!({ "merchant": merchant.id, "month": self.this_month() }),
+                Some(&merchant.operator),
+            )
+            .await;
+        data["merchantStatement"].clone()
     }
 
     /// What is left in stock of `reward` (`null` when unlimited).

@@ -80,6 +80,52 @@ pub const VERIFY_ACTIVITY_ATTENDANCE: &str = r"
     }
 ";
 
+pub const VERIFY_ATTENDANCE: &str = r"
+    mutation ($id: ID!) {
+        verifyAttendance(input: { participationId: $id }) {
+            verified { minutes points }
+            errors { code }
+        }
+    }
+";
+
+pub const ATTENDANCE_SHEET: &str = r"
+    query ($id: ID!) {
+        node(id: $id) {
+            ... on Activity {
+                seatsLeft
+                attendanceSheet {
+                    id
+                    displayName
+                    status
+                    waitlistPosition
+                    checkedInAt
+                    refusedCodes
+                    checkInLockedAt
+                    verifiedMinutes
+                    pointsAwarded
+                    manual
+                }
+            }
+        }
+    }
+";
+
+pub const RECORD_ATTENDANCE: &str = r"
+    mutation ($input: RecordAttendanceInput!) {
+        recordAttendance(input: $input) {
+            participation { id manual }
+            errors { code }
+        }
+    }
+";
+
+pub const CANCEL_ACTIVITY: &str = r"
+    mutation ($id: ID!) {
+        cancelActivity(input: { activityId: $id }) { errors { code } }
+    }
+";
+
 /// A verified organisation's owner, and a second member who verifies attendance.
 pub struct Organiser {
     pub owner: String,
@@ -184,6 +230,21 @@ impl TestApp {
         text_at(&data, "/node/checkInCode/code")
     }
 
+    /// The attendance sheet of `activity`, as its organiser sees it.
+    pub async fn attendance_sheet(&self, activity: &Activity) -> Vec<Value> {
+        let sheet = self
+            .ok(
+                ATTENDANCE_SHEET,
+                json!({ "id": activity.id }),
+                Some(&activity.organiser),
+            )
+            .await;
+        sheet["node"]["attendanceSheet"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no attendance sheet: {sheet}"))
+            .clone()
+    }
+
     /// `volunteer` signs up for `activity`; returns the answer.
     pub async fn sign_up(&self, activity: &Activity, volunteer: &str) -> Value {
         self.ok(
@@ -224,13 +285,18 @@ impl TestApp {
         accepted(&data, "checkOut");
     }
 
-    /// The clock moves on to the start; every volunteer (signed up already) checks in, serves
-    /// `minutes` and checks out.
-    pub async fn attend(&self, activity: &Activity, volunteers: &[impl AsRef<str>], minutes: u64) {
+    /// The app's clock moves on to the start of `activity` (when it has not started yet).
+    pub fn activity_begins(&self, activity: &Activity) {
         let until_start = activity.starts_at - self.services.clock.now().and_utc();
         if let Ok(wait) = until_start.to_std() {
             self.services.clock.advance(wait);
         }
+    }
+
+    /// The clock moves on to the start; every volunteer (signed up already) checks in, serves
+    /// `minutes` and checks out.
+    pub async fn attend(&self, activity: &Activity, volunteers: &[impl AsRef<str>], minutes: u64) {
+        self.activity_begins(activity);
         for volunteer in volunteers {
             self.check_in(activity, volunteer.as_ref()).await;
         }
@@ -238,6 +304,17 @@ impl TestApp {
         for volunteer in volunteers {
             self.check_out(activity, volunteer.as_ref()).await;
         }
+    }
+
+    /// `verifier` verifies one `participation` (its id, as the attendance sheet gives it);
+    /// returns the answer.
+    pub async fn verify_attendance(&self, participation: &Value, verifier: &str) -> Value {
+        self.ok(
+            VERIFY_ATTENDANCE,
+            json!({ "id": participation }),
+            Some(verifier),
+        )
+        .await
     }
 
     /// `verifier` verifies every checked-out participation of `activity`; returns the answer.
@@ -272,16 +349,37 @@ impl NewActivity<'_> {
         self
     }
 
-    async fn publish(self) -> Activity {
-        let app = self.app;
-        let starts_at = app.services.clock.now().and_utc() + self.starts_in;
-        let mut input = self.fields;
+    /// The organiser only drafts the activity: the whole response (`data` and top-level
+    /// `errors`), for drafts that may be refused outright.
+    pub async fn draft(self) -> Value {
+        let (input, _) = self.input();
+        let (_, body) = self
+            .app
+            .post(
+                CREATE_ACTIVITY,
+                json!({ "input": input }),
+                Some(&self.organiser),
+            )
+            .await;
+        body
+    }
+
+    /// The input of `createActivity`, starting from now on the app's clock; and the start.
+    fn input(&self) -> (Value, DateTime<Utc>) {
+        let starts_at = self.app.services.clock.now().and_utc() + self.starts_in;
+        let mut input = self.fields.clone();
         input[self.host.0] = json!(self.host.1);
         input["startsAt"] = json!(starts_at.to_rfc3339());
         input["endsAt"] = json!((starts_at + self.lasting).to_rfc3339());
         input["capacity"] = json!(self.seats);
         input["pointsPerHour"] = json!(self.points_per_hour);
         input["pointsCap"] = json!(self.points_cap);
+        (input, starts_at)
+    }
+
+    async fn publish(self) -> Activity {
+        let app = self.app;
+        let (input, starts_at) = self.input();
         let created = app
             .ok(
                 CREATE_ACTIVITY,
