@@ -311,16 +311,23 @@ impl TestApp {
 
     /// POSTs a GraphQL request; returns the status and the JSON body.
     pub async fn post(&self, query: &str, variables: Value, token: Option<&str>) -> (u16, Value) {
-        let mut request = self
-            .client
-            .post(format!("{}/graphql", self.base))
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.unwrap();
+        let request = json!({ "query": query, "variables": variables });
+        let response = self.send(&request, token).await;
         let status = response.status().as_u16();
         (status, response.json().await.unwrap())
+    }
+
+    /// POSTs `request`, a whole GraphQL request body (`query`, `variables`, `operationName`);
+    /// returns the HTTP response itself, headers and all.
+    pub async fn send(&self, request: &Value, token: Option<&str>) -> reqwest::Response {
+        let mut builder = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .json(request);
+        if let Some(token) = token {
+            builder = builder.bearer_auth(token);
+        }
+        builder.send().await.unwrap()
     }
 
     /// A request that must succeed without top-level errors; returns `data`.
@@ -454,11 +461,17 @@ pub async fn run_on(engine: Engine, setup: Setup, body: Body) {
 /// functions, so rustfmt formats them and their doc comments and attributes stay theirs.
 ///
 /// `both_engines!(with [("LINLI_DAILY_POINTS_CAP", "20")]: name)` starts their servers with
-/// those variables set; `both_engines!(with mail: name)` gives them an SMTP server
+/// those variables set, `both_engines!(with SMALL_BUDGET: name)` with those of the module's
+/// constant `SMALL_BUDGET`; `both_engines!(with mail: name)` gives them an SMTP server
 /// (`app.mailbox()`) their email is relayed to every second.
 macro_rules! both_engines {
     (with mail: $($name:ident),+ $(,)?) => {
         $crate::support::both_engines!(@declare $crate::support::Setup::Mail; $($name),+);
+    };
+    (with $vars:ident: $($name:ident),+ $(,)?) => {
+        $crate::support::both_engines!(
+            @declare $crate::support::Setup::Env(&super::$vars); $($name),+
+        );
     };
     (with $vars:tt: $($name:ident),+ $(,)?) => {
         $crate::support::both_engines!(
