@@ -18,7 +18,6 @@ pub mod volunteering;
 use std::net::TcpListener;
 use std::pin::Pin;
 use std::sync::OnceLock;
-use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
@@ -367,7 +366,7 @@ impl TestApp {
     where
         F: Future<Output = T>,
     {
-        join_all((0..n).map(task).collect()).await
+        futures_util::future::join_all((0..n).map(task)).await
     }
 
     /// Every ledger invariant must hold; called at the end of every test.
@@ -400,31 +399,6 @@ impl Drop for TestApp {
             Cleanup::Shared => {}
         }
     }
-}
-
-/// Polls every future until all are done (what `futures::future::join_all` does, without the
-/// dependency).
-async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
-    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
-    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
-            if output.is_none() {
-                match future.as_mut().poll(cx) {
-                    Poll::Ready(value) => *output = Some(value),
-                    Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
-    })
-    .await;
-    outputs.into_iter().map(Option::unwrap).collect()
 }
 
 /// A test body: an ordinary `async fn(&TestApp)`, boxed so one runner serves every test.
