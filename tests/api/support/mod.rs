@@ -16,11 +16,13 @@ pub mod rewards;
 pub mod volunteering;
 
 use std::net::TcpListener;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use linli_api::auth::Tokens;
 use linli_api::config::{Config, MailTransport};
 use linli_domain::Services;
@@ -76,7 +78,7 @@ fn postgres_url(database: &str) -> String {
 fn postgres_template() -> &'static str {
     static TEMPLATE: OnceLock<String> = OnceLock::new();
     TEMPLATE.get_or_init(|| {
-        let name = format!("linli_template_{:016x}", postgres_migrations_hash());
+        let name = format!("linli_template_{:016x}", migrations_hash("postgres"));
         let mut admin = PgConnection::establish(&postgres_admin_url()).unwrap();
         // A SELECT's row count is what `execute` reports.
         let exists = diesel::sql_query(format!(
@@ -110,6 +112,42 @@ fn postgres_template() -> &'static str {
     })
 }
 
+/// The migrated SQLite file every SQLite test database is copied from, as PostgreSQL's are
+/// cloned from their template: named after the migrations it holds, built by whichever test
+/// process gets there first (under a name of its own, renamed when complete) and kept.
+///
+/// Its journal is WAL already, so no test server starts on a file that is not: a server's
+/// pools open several connections at once, and on a new file they race to convert its
+/// journal, which one of them can lose with "database is locked".
+fn sqlite_template() -> &'static Path {
+    static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let dir = std::env::temp_dir().join("linli-tests");
+        let name = format!("template-{:016x}.sqlite3", migrations_hash("sqlite"));
+        let template = dir.join(name);
+        if template.exists() {
+            return template;
+        }
+        std::fs::create_dir_all(&dir).unwrap();
+        let tag = uuid::Uuid::now_v7().simple().to_string();
+        let building = dir.join(format!("building-{tag}.sqlite3"));
+        let mut conn = SqliteConnection::establish(&building.display().to_string()).unwrap();
+        conn.batch_execute("PRAGMA journal_mode = WAL").unwrap();
+        let url = format!("sqlite://{}", building.display());
+        drop(linli_api::open(&config(&url, &tag, &[])).unwrap());
+        // Everything the migrations wrote goes into the file itself, so a copy of it is whole.
+        conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA wal_checkpoint(TRUNCATE)")
+            .unwrap();
+        drop(conn);
+        // Renaming is atomic: a concurrent process copies either its template or this one.
+        std::fs::rename(&building, &template).unwrap();
+        for suffix in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", building.display()));
+        }
+        template
+    })
+}
+
 /// Runs a database-level statement, retrying while the database it names is still in use (a
 /// closed pool's backends take a moment to exit). Returns false when it failed otherwise, as
 /// renaming onto a name another process already took does.
@@ -127,8 +165,8 @@ fn retry_while_busy(mut statement: impl FnMut() -> diesel::QueryResult<usize>) -
     panic!("PostgreSQL: a database stayed in use for 5 s");
 }
 
-/// A fingerprint of `migrations/postgres`: every file's path and content.
-fn postgres_migrations_hash() -> u64 {
+/// A fingerprint of `migrations/{engine}`: every file's path and content.
+fn migrations_hash(engine: &str) -> u64 {
     use std::hash::{Hash, Hasher};
     fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
         for entry in std::fs::read_dir(dir).unwrap() {
@@ -140,7 +178,9 @@ fn postgres_migrations_hash() -> u64 {
             }
         }
     }
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/postgres");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../migrations")
+        .join(engine);
     let mut files = Vec::new();
     walk(&root, &mut files);
     files.sort();
@@ -212,6 +252,7 @@ impl TestApp {
             Engine::Sqlite => {
                 let dir = std::env::temp_dir().join("linli-tests");
                 let path = dir.join(format!("{tag}.sqlite3"));
+                std::fs::copy(sqlite_template(), &path).unwrap();
                 (format!("sqlite://{}", path.display()), Cleanup::File(path))
             }
             Engine::Postgres => {
