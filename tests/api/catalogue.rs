@@ -6,198 +6,366 @@ use linli_domain::identity::{Actor, NewUser, Role};
 use linli_domain::types::OrganisationId;
 use serde_json::{Value, json};
 
-use crate::support::{PASSWORD, TestApp, both_engines};
+use crate::support::catalogue::{REVIEW_PRODUCT, canteen_lunch};
+use crate::support::{PASSWORD, TestApp, accepted, both_engines, user_error, user_error_field};
 
-const CREATE: &str = "mutation($input: CreateProductInput!) { createProduct(input: $input) { product { id status } errors { field code message } } }";
-const UPDATE: &str = "mutation($input: UpdateProductInput!) { updateProduct(input: $input) { product { id status title } errors { field code } } }";
-const SUBMIT: &str = "mutation($id: ID!) { submitProduct(input: { productId: $id }) { product { status } errors { code } } }";
-const REVIEW: &str = "mutation($input: ReviewProductInput!) { reviewProduct(input: $input) { product { status statusReason } errors { code } } }";
-const SEARCH: &str = "query($text: String!) { products(filter: { text: $text }, first: 5) { totalCount edges { node { title organisation { name } category { id nameZh } communities { name } } } } }";
+const UPDATE_PRODUCT: &str = r"
+    mutation ($input: UpdateProductInput!) {
+        updateProduct(input: $input) {
+            product { id status title }
+            errors { field code }
+        }
+    }
+";
 
-async fn organisation(app: &TestApp, owner: &str, name: &str) -> String {
-    let data = app
-        .ok(
-            "mutation($input: RegisterOrganisationInput!) { registerOrganisation(input: $input) { organisation { id } errors { code } } }",
-            json!({ "input": { "name": name, "kind": "SOCIAL_ORGANISATION", "description": "社区服务", "contact": "028-84000000" } }),
-            Some(owner),
-        )
-        .await;
-    data["registerOrganisation"]["organisation"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+const SEARCH: &str = r"
+    query ($text: String!) {
+        products(filter: { text: $text }, first: 5) {
+            totalCount
+            edges {
+                node {
+                    title
+                    organisation { name }
+                    category { id nameZh }
+                    communities { name }
+                }
+            }
+        }
+    }
+";
+
+const PRODUCT_PRICES: &str = r"
+    query ($id: ID!) {
+        node(id: $id) {
+            ... on Product { title priceYuan pricePoints }
+        }
+    }
+";
+
+const LOW_COST_MEALS_IN: &str = r#"
+    query ($community: ID!) {
+        products(
+            filter: { communityId: $community, categories: ["meals"], priceTiers: [LOW_COST] }
+        ) {
+            totalCount
+        }
+    }
+"#;
+
+const NODE_ID: &str = "query ($id: ID!) { node(id: $id) { id } }";
+
+const ALL_DRAFTS: &str = "{ products(filter: { status: DRAFT }) { totalCount } }";
+
+const DRAFTS_OF: &str = r"
+    query ($organisation: ID!) {
+        products(filter: { organisationId: $organisation, status: DRAFT }) { totalCount }
+    }
+";
+
+const PAGE_OF_PRODUCTS: &str = r"
+    query ($n: Int!) {
+        products(first: $n) {
+            totalCount
+            edges {
+                node {
+                    title
+                    organisation { name status }
+                    category { nameZh }
+                    communities { name street }
+                }
+            }
+        }
+    }
+";
+
+/// 和美长者食堂, a verified organisation serving 和美社区.
+struct Canteen {
+    owner: String,
+    organisation: String,
+    community: String,
 }
 
-async fn verify(app: &TestApp, staff: &str, organisation: &str) {
-    let data = app
-        .ok(
-            "mutation($input: ReviewOrganisationInput!) { reviewOrganisation(input: $input) { errors { code } } }",
-            json!({ "input": { "organisationId": organisation, "decision": "VERIFY" } }),
-            Some(staff),
-        )
-        .await;
-    assert_eq!(data["reviewOrganisation"]["errors"], json!([]));
-}
-
-fn fields(title: &str, community: &str) -> Value {
-    json!({
-        "categoryId": "elder-canteen", "title": title, "summary": "为社区老年人提供营养午餐",
-        "description": "长者食堂每天中午供应两荤两素，八十岁以上老人享受助餐补贴。",
-        "priceTier": "LOW_COST", "priceYuan": "12.5", "pricePoints": 20, "communityIds": [community]
-    })
-}
-
-both_engines!(a_product_goes_from_draft_to_search_results);
-
-async fn a_product_goes_from_draft_to_search_results(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
-    let community = app
-        .ok("mutation { createCommunity(input: { name: \"和美社区\", street: \"猛追湾街道\", communityType: OLD_COMMUNITY }) { community { id } errors { code } } }", json!({}), Some(&staff))
-        .await["createCommunity"]["community"]["id"].as_str().unwrap().to_owned();
+async fn a_canteen(app: &TestApp) -> Canteen {
+    let community = app.community("和美社区", "猛追湾街道").await;
     let owner = app.resident("owner@example.cn").await;
-    let org = organisation(app, &owner, "和美长者食堂").await;
-    verify(app, &staff, &org).await;
+    let organisation = app
+        .verified_organisation_named(&owner, "和美长者食堂")
+        .await;
+    Canteen {
+        owner,
+        organisation,
+        community,
+    }
+}
 
-    let created = app.ok(CREATE, json!({ "input": { "organisationId": org, "product": fields("爱心午餐", &community) } }), Some(&owner)).await;
-    let product = created["createProduct"]["product"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(created["createProduct"]["product"]["status"], "DRAFT");
+/// The canteen's lunch 爱心午餐, drafted and submitted: its id.
+async fn a_lunch_in_review(app: &TestApp, canteen: &Canteen) -> String {
+    let lunch = canteen_lunch("爱心午餐", &canteen.community);
+    let product = app
+        .draft_product(&canteen.owner, &canteen.organisation, lunch)
+        .await;
+    let submitted = app.submit_product(&canteen.owner, &product).await;
+    accepted(&submitted, "submitProduct");
+    product
+}
 
-    assert_eq!(
-        app.ok(SUBMIT, json!({ "id": product }), Some(&owner)).await["submitProduct"]["product"]["status"],
-        "IN_REVIEW"
-    );
-    let rejected = app.ok(REVIEW, json!({ "input": { "productId": product, "decision": "REJECT", "reason": "请写明供餐时间" } }), Some(&staff)).await;
-    assert_eq!(rejected["reviewProduct"]["product"]["status"], "REJECTED");
-    assert_eq!(
-        rejected["reviewProduct"]["product"]["statusReason"],
-        "请写明供餐时间"
-    );
+/// Staff send `product` back with a reason; returns the answer.
+async fn send_back(app: &TestApp, product: &str) -> Value {
+    let review = json!({ "productId": product, "decision": "REJECT", "reason": "请写明供餐时间" });
+    app.ok(
+        REVIEW_PRODUCT,
+        json!({ "input": review }),
+        Some(&app.staff().await),
+    )
+    .await
+}
 
-    let edited = app.ok(UPDATE, json!({ "input": { "productId": product, "product": fields("爱心午餐（每日 11:30–13:00）", &community) } }), Some(&owner)).await;
-    assert_eq!(edited["updateProduct"]["errors"], json!([]));
-    assert_eq!(
-        app.ok(SUBMIT, json!({ "id": product }), Some(&owner)).await["submitProduct"]["product"]["status"],
-        "IN_REVIEW"
-    );
-    let published = app
-        .ok(
-            REVIEW,
-            json!({ "input": { "productId": product, "decision": "PUBLISH" } }),
-            Some(&staff),
+both_engines!(
+    a_new_product_is_a_draft,
+    submitting_a_draft_sends_it_to_review,
+    staff_send_a_product_back_with_a_reason,
+    a_product_sent_back_is_edited_and_submitted_again,
+    staff_publish_a_product_in_review,
+    residents_find_a_published_product_by_a_chinese_keyword,
+    a_published_product_shows_its_price_in_yuan_and_points,
+    products_filter_by_community_category_and_price_tier,
+);
+
+async fn a_new_product_is_a_draft(app: &TestApp) {
+    let canteen = a_canteen(app).await;
+
+    let created = app
+        .create_product(
+            &canteen.owner,
+            &canteen.organisation,
+            canteen_lunch("爱心午餐", &canteen.community),
         )
         .await;
-    assert_eq!(published["reviewProduct"]["product"]["status"], "PUBLISHED");
 
-    // A resident finds it by a Chinese keyword, with its organisation, category, community.
-    let resident = app.resident("resident@example.cn").await;
+    assert_eq!(
+        accepted(&created, "createProduct")["product"]["status"],
+        "DRAFT"
+    );
+}
+
+async fn submitting_a_draft_sends_it_to_review(app: &TestApp) {
+    let canteen = a_canteen(app).await;
+    let lunch = canteen_lunch("爱心午餐", &canteen.community);
+    let product = app
+        .draft_product(&canteen.owner, &canteen.organisation, lunch)
+        .await;
+
+    let submitted = app.submit_product(&canteen.owner, &product).await;
+
+    assert_eq!(submitted["submitProduct"]["product"]["status"], "IN_REVIEW");
+}
+
+async fn staff_send_a_product_back_with_a_reason(app: &TestApp) {
+    let canteen = a_canteen(app).await;
+    let product = a_lunch_in_review(app, &canteen).await;
+
+    let rejected = send_back(app, &product).await;
+
+    let product = &rejected["reviewProduct"]["product"];
+    assert_eq!(product["status"], "REJECTED");
+    assert_eq!(product["statusReason"], "请写明供餐时间");
+}
+
+async fn a_product_sent_back_is_edited_and_submitted_again(app: &TestApp) {
+    let canteen = a_canteen(app).await;
+    let product = a_lunch_in_review(app, &canteen).await;
+    send_back(app, &product).await;
+    let edit = json!({ "input": {
+        "productId": product,
+        "product": canteen_lunch("爱心午餐（每日 11:30–13:00）", &canteen.community)
+    } });
+
+    let edited = app.ok(UPDATE_PRODUCT, edit, Some(&canteen.owner)).await;
+    let resubmitted = app.submit_product(&canteen.owner, &product).await;
+
+    let edited = &accepted(&edited, "updateProduct")["product"];
+    assert_eq!(edited["title"], "爱心午餐（每日 11:30–13:00）");
+    assert_eq!(
+        resubmitted["submitProduct"]["product"]["status"],
+        "IN_REVIEW"
+    );
+}
+
+async fn staff_publish_a_product_in_review(app: &TestApp) {
+    let canteen = a_canteen(app).await;
+    let product = a_lunch_in_review(app, &canteen).await;
+
+    let published = app.publish_product(&product).await;
+
+    assert_eq!(published["reviewProduct"]["product"]["status"], "PUBLISHED");
+}
+
+async fn residents_find_a_published_product_by_a_chinese_keyword(app: &TestApp) {
+    let canteen = a_canteen(app).await;
+    let lunch = canteen_lunch("爱心午餐（每日 11:30–13:00）", &canteen.community);
+    app.published_product(&canteen.owner, &canteen.organisation, lunch)
+        .await;
+    let resident = app.new_resident().await;
+
     let found = app
         .ok(SEARCH, json!({ "text": "助餐" }), Some(&resident))
         .await;
+
     let first = &found["products"]["edges"][0]["node"];
     assert_eq!(first["title"], "爱心午餐（每日 11:30–13:00）");
     assert_eq!(first["organisation"]["name"], "和美长者食堂");
     assert_eq!(first["category"]["id"], "elder-canteen");
     assert_eq!(first["communities"][0]["name"], "和美社区");
-    let again = app
+}
+
+async fn a_published_product_shows_its_price_in_yuan_and_points(app: &TestApp) {
+    let canteen = a_canteen(app).await;
+    let lunch = canteen_lunch("爱心午餐", &canteen.community);
+    let product = app
+        .published_product(&canteen.owner, &canteen.organisation, lunch)
+        .await;
+
+    let seen = app.ok(PRODUCT_PRICES, json!({ "id": product }), None).await;
+
+    assert_eq!(seen["node"]["priceYuan"], "12.50");
+    assert_eq!(seen["node"]["pricePoints"], 20);
+}
+
+async fn products_filter_by_community_category_and_price_tier(app: &TestApp) {
+    let canteen = a_canteen(app).await;
+    let lunch = canteen_lunch("爱心午餐", &canteen.community);
+    app.published_product(&canteen.owner, &canteen.organisation, lunch)
+        .await;
+
+    let filtered = app
         .ok(
-            "query($id: ID!) { node(id: $id) { ... on Product { title priceYuan pricePoints } } }",
-            json!({ "id": product }),
+            LOW_COST_MEALS_IN,
+            json!({ "community": canteen.community }),
             None,
         )
         .await;
-    assert_eq!(again["node"]["priceYuan"], "12.50");
-    assert_eq!(again["node"]["pricePoints"], 20);
-    let filtered = app.ok("query($c: ID!) { products(filter: { communityId: $c, categories: [\"meals\"], priceTiers: [LOW_COST] }) { totalCount } }", json!({ "c": community }), None).await;
+
     assert_eq!(filtered["products"]["totalCount"], 1);
 }
 
-both_engines!(products_are_guarded);
+/// An organisation staff have not verified yet, serving 致强社区, with a draft.
+struct Unverified {
+    owner: String,
+    organisation: String,
+    community: String,
+    draft: String,
+}
 
-async fn products_are_guarded(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
-    let community = app
-        .ok("mutation { createCommunity(input: { name: \"致强社区\", street: \"双水碾街道\", communityType: RESETTLEMENT }) { community { id } } }", json!({}), Some(&staff))
-        .await["createCommunity"]["community"]["id"].as_str().unwrap().to_owned();
+async fn a_draft_of_an_unverified_organisation(app: &TestApp) -> Unverified {
+    let community = app.community("致强社区", "双水碾街道").await;
     let owner = app.resident("owner@example.cn").await;
-    let pending = organisation(app, &owner, "尚未认证的组织").await;
-    let draft = app.ok(CREATE, json!({ "input": { "organisationId": pending, "product": fields("上门理发", &community) } }), Some(&owner)).await;
-    let draft = draft["createProduct"]["product"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let organisation = app.register_organisation(&owner, "尚未认证的组织").await;
+    let draft = app
+        .draft_product(&owner, &organisation, canteen_lunch("上门理发", &community))
+        .await;
+    Unverified {
+        owner,
+        organisation,
+        community,
+        draft,
+    }
+}
 
-    // Publishing without verification.
-    let submit = app.ok(SUBMIT, json!({ "id": draft }), Some(&owner)).await;
+both_engines!(
+    an_unverified_organisation_cannot_submit_a_product,
+    nobody_edits_another_organisations_product,
+    an_unpublished_product_is_invisible_to_other_residents,
+    residents_cannot_list_drafts,
+    owners_see_their_own_drafts,
+    a_bad_price_or_category_is_refused_on_its_field,
+    staff_cannot_publish_the_draft_of_an_unverified_organisation,
+);
+
+async fn an_unverified_organisation_cannot_submit_a_product(app: &TestApp) {
+    let unverified = a_draft_of_an_unverified_organisation(app).await;
+
+    let submitted = app
+        .submit_product(&unverified.owner, &unverified.draft)
+        .await;
+
     assert_eq!(
-        submit["submitProduct"]["errors"][0]["code"],
+        user_error(&submitted, "submitProduct"),
         "ORGANISATION_NOT_VERIFIED"
     );
+}
 
-    // Editing another organisation's product.
-    let other = app.resident("other@example.cn").await;
-    let edit =
-        json!({ "input": { "productId": draft, "product": fields("改掉别人的产品", &community) } });
-    assert_eq!(
-        app.top_level_code(UPDATE, edit, Some(&other)).await,
-        "FORBIDDEN"
-    );
+async fn nobody_edits_another_organisations_product(app: &TestApp) {
+    let unverified = a_draft_of_an_unverified_organisation(app).await;
+    let other = app.new_resident().await;
+    let edit = json!({ "input": {
+        "productId": unverified.draft,
+        "product": canteen_lunch("改掉别人的产品", &unverified.community)
+    } });
 
-    // Reading an unpublished product as a resident: invisible, and refused when asked for.
+    let code = app.top_level_code(UPDATE_PRODUCT, edit, Some(&other)).await;
+
+    assert_eq!(code, "FORBIDDEN");
+}
+
+async fn an_unpublished_product_is_invisible_to_other_residents(app: &TestApp) {
+    let unverified = a_draft_of_an_unverified_organisation(app).await;
+    let other = app.new_resident().await;
+
     let seen = app
-        .ok(
-            "query($id: ID!) { node(id: $id) { id } }",
-            json!({ "id": draft }),
-            Some(&other),
-        )
+        .ok(NODE_ID, json!({ "id": unverified.draft }), Some(&other))
         .await;
-    assert!(seen["node"].is_null());
-    assert_eq!(
-        app.top_level_code(
-            "{ products(filter: { status: DRAFT }) { totalCount } }",
-            json!({}),
-            Some(&other)
-        )
-        .await,
-        "FORBIDDEN"
-    );
-    // The owner sees their own drafts.
-    let own = app.ok("query($o: ID!) { products(filter: { organisationId: $o, status: DRAFT }) { totalCount } }", json!({ "o": pending }), Some(&owner)).await;
-    assert_eq!(own["products"]["totalCount"], 1);
 
-    // Bad input is typed.
-    let mut bad = fields("价格不对", &community);
-    bad["priceYuan"] = json!("12.345");
-    let created = app
+    assert!(seen["node"].is_null());
+}
+
+async fn residents_cannot_list_drafts(app: &TestApp) {
+    a_draft_of_an_unverified_organisation(app).await;
+    let other = app.new_resident().await;
+
+    let code = app
+        .top_level_code(ALL_DRAFTS, json!({}), Some(&other))
+        .await;
+
+    assert_eq!(code, "FORBIDDEN");
+}
+
+async fn owners_see_their_own_drafts(app: &TestApp) {
+    let unverified = a_draft_of_an_unverified_organisation(app).await;
+
+    let own = app
         .ok(
-            CREATE,
-            json!({ "input": { "organisationId": pending, "product": bad } }),
-            Some(&owner),
+            DRAFTS_OF,
+            json!({ "organisation": unverified.organisation }),
+            Some(&unverified.owner),
         )
         .await;
-    assert_eq!(created["createProduct"]["errors"][0]["field"], "priceYuan");
-    let mut bad = fields("分类不对", &community);
-    bad["categoryId"] = json!("no-such-category");
-    let created = app
-        .ok(
-            CREATE,
-            json!({ "input": { "organisationId": pending, "product": bad } }),
-            Some(&owner),
-        )
-        .await;
-    assert_eq!(created["createProduct"]["errors"][0]["field"], "categoryId");
-    // Staff review of a draft is a lifecycle error, not a crash.
-    let review = app
-        .ok(
-            REVIEW,
-            json!({ "input": { "productId": draft, "decision": "PUBLISH" } }),
-            Some(&staff),
-        )
-        .await;
+
+    assert_eq!(own["products"]["totalCount"], 1);
+}
+
+async fn a_bad_price_or_category_is_refused_on_its_field(app: &TestApp) {
+    let unverified = a_draft_of_an_unverified_organisation(app).await;
+    let mut bad_price = canteen_lunch("价格不对", &unverified.community);
+    bad_price["priceYuan"] = json!("12.345");
+    let mut bad_category = canteen_lunch("分类不对", &unverified.community);
+    bad_category["categoryId"] = json!("no-such-category");
+
+    for (product, field) in [(bad_price, "priceYuan"), (bad_category, "categoryId")] {
+        let created = app
+            .create_product(&unverified.owner, &unverified.organisation, product)
+            .await;
+
+        assert_eq!(user_error_field(&created, "createProduct"), field);
+    }
+}
+
+async fn staff_cannot_publish_the_draft_of_an_unverified_organisation(app: &TestApp) {
+    let unverified = a_draft_of_an_unverified_organisation(app).await;
+
+    let review = app.publish_product(&unverified.draft).await;
+
     assert_eq!(
-        review["reviewProduct"]["errors"][0]["code"],
+        user_error(&review, "reviewProduct"),
         "ORGANISATION_NOT_VERIFIED"
     );
 }
@@ -317,11 +485,10 @@ async fn a_page_costs_the_same_statements_whatever_its_size(app: &TestApp) {
     let app_ref = app;
     tokio::task::block_in_place(|| publish_products(app_ref, &borrowed, 7));
 
-    let page = "query($n: Int!) { products(first: $n) { totalCount edges { node { title organisation { name status } category { nameZh } communities { name street } } } } }";
     let mut costs = Vec::new();
     for n in [5, 50] {
         let before = app.services.db.statements_executed();
-        let data = app.ok(page, json!({ "n": n }), None).await;
+        let data = app.ok(PAGE_OF_PRODUCTS, json!({ "n": n }), None).await;
         costs.push(app.services.db.statements_executed() - before);
         assert_eq!(
             data["products"]["edges"].as_array().unwrap().len(),

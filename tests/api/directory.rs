@@ -1,181 +1,303 @@
 //! Partner organisations: verification, suspension and membership.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::support::{TestApp, both_engines};
+use crate::support::directory::{
+    ADD_ORGANISATION_MEMBER, ORGANISATION_MEMBERS, ORGANISATION_REVIEW_QUEUE,
+    REGISTER_ORGANISATION, REMOVE_ORGANISATION_MEMBER, REVIEW_ORGANISATION, SUSPEND_ORGANISATION,
+};
+use crate::support::{TestApp, accepted, both_engines, user_error, user_error_field};
 
-const MEMBERS: &str = "query($id: ID!) { node(id: $id) { ... on Organisation { members { displayName role userId } } } }";
-const ADD: &str = "mutation($input: AddOrganisationMemberInput!) { addOrganisationMember(input: $input) { members { role } errors { code field } } }";
-const REMOVE: &str = "mutation($input: RemoveOrganisationMemberInput!) { removeOrganisationMember(input: $input) { members { role } errors { code } } }";
-
-async fn registered(app: &TestApp, owner: &str) -> String {
-    let data = app
-        .ok(
-            "mutation { registerOrganisation(input: { name: \"双桥子邻里互助会\", kind: SOCIAL_ORGANISATION, description: \"互助\", contact: \"028-84001234\" }) { organisation { id status } errors { code } } }",
-            json!({}),
-            Some(owner),
-        )
+/// An owner registers 双桥子邻里互助会 and adds `member@example.cn` as a manager:
+/// (the organisation, the owner's token, the manager's token).
+async fn an_organisation_with_a_manager(app: &TestApp) -> (String, String, String) {
+    let owner = app.resident("owner@example.cn").await;
+    let manager = app.resident("member@example.cn").await;
+    let organisation = app.register_organisation(&owner, "双桥子邻里互助会").await;
+    let added = app
+        .add_member(&owner, &organisation, "member@example.cn", "MANAGER")
         .await;
-    assert_eq!(
-        data["registerOrganisation"]["organisation"]["status"],
-        "PENDING"
-    );
-    data["registerOrganisation"]["organisation"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    accepted(&added, "addOrganisationMember");
+    (organisation, owner, manager)
 }
 
-both_engines!(owners_manage_members);
+/// The user id of the member of `organisation` holding `role`, as `reader` sees the list.
+async fn member_with_role(app: &TestApp, organisation: &str, reader: &str, role: &str) -> Value {
+    let members = app
+        .ok(
+            ORGANISATION_MEMBERS,
+            json!({ "id": organisation }),
+            Some(reader),
+        )
+        .await;
+    let list = members["node"]["members"].as_array().unwrap();
+    list.iter()
+        .find(|m| m["role"] == role)
+        .unwrap_or_else(|| panic!("no {role}: {members}"))["userId"]
+        .clone()
+}
 
-async fn owners_manage_members(app: &TestApp) {
-    let owner = app.resident("owner@example.cn").await;
-    let member = app.resident("member@example.cn").await;
-    let org = registered(app, &owner).await;
+async fn remove_member(app: &TestApp, owner: &str, organisation: &str, user: &Value) -> Value {
+    app.ok(
+        REMOVE_ORGANISATION_MEMBER,
+        json!({ "input": { "organisationId": organisation, "userId": user } }),
+        Some(owner),
+    )
+    .await
+}
 
-    let added = app.ok(ADD, json!({ "input": { "organisationId": org, "member": "member@example.cn", "role": "MANAGER" } }), Some(&owner)).await;
+both_engines!(
+    a_registered_organisation_awaits_review,
+    an_owner_adds_a_member_with_a_role,
+    adding_a_member_twice_is_refused,
+    adding_someone_without_an_account_is_refused_on_the_member_field,
+    a_manager_cannot_change_the_membership,
+    the_last_owner_cannot_be_removed,
+    an_owner_removes_a_manager,
+    a_removed_member_no_longer_sees_an_unverified_organisation,
+);
+
+async fn a_registered_organisation_awaits_review(app: &TestApp) {
+    let owner = app.new_resident().await;
+    let organisation = json!({
+        "name": "双桥子邻里互助会",
+        "kind": "SOCIAL_ORGANISATION",
+        "description": "互助",
+        "contact": "028-84001234"
+    });
+
+    let registered = app
+        .ok(
+            REGISTER_ORGANISATION,
+            json!({ "input": organisation }),
+            Some(&owner),
+        )
+        .await;
+
+    let payload = accepted(&registered, "registerOrganisation");
+    assert_eq!(payload["organisation"]["status"], "PENDING");
+}
+
+async fn an_owner_adds_a_member_with_a_role(app: &TestApp) {
+    let owner = app.new_resident().await;
+    app.resident("member@example.cn").await;
+    let organisation = app.register_organisation(&owner, "双桥子邻里互助会").await;
+
+    let added = app
+        .add_member(&owner, &organisation, "member@example.cn", "MANAGER")
+        .await;
+
+    let members = &accepted(&added, "addOrganisationMember")["members"];
+    assert_eq!(members.as_array().unwrap().len(), 2);
+}
+
+async fn adding_a_member_twice_is_refused(app: &TestApp) {
+    let (organisation, owner, _) = an_organisation_with_a_manager(app).await;
+
+    let again = app
+        .add_member(&owner, &organisation, "member@example.cn", "MEMBER")
+        .await;
+
     assert_eq!(
-        added["addOrganisationMember"]["members"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
-    let again = app.ok(ADD, json!({ "input": { "organisationId": org, "member": "member@example.cn", "role": "MEMBER" } }), Some(&owner)).await;
-    assert_eq!(
-        again["addOrganisationMember"]["errors"][0]["code"],
+        user_error(&again, "addOrganisationMember"),
         "ALREADY_MEMBER"
     );
-    let unknown = app.ok(ADD, json!({ "input": { "organisationId": org, "member": "ghost@example.cn", "role": "MEMBER" } }), Some(&owner)).await;
+}
+
+async fn adding_someone_without_an_account_is_refused_on_the_member_field(app: &TestApp) {
+    let owner = app.new_resident().await;
+    let organisation = app.register_organisation(&owner, "双桥子邻里互助会").await;
+
+    let unknown = app
+        .add_member(&owner, &organisation, "ghost@example.cn", "MEMBER")
+        .await;
+
     assert_eq!(
-        unknown["addOrganisationMember"]["errors"][0]["field"],
+        user_error_field(&unknown, "addOrganisationMember"),
         "member"
     );
+}
 
-    // A manager is not an owner: membership is the owners' to change.
-    let by_manager = json!({ "input": { "organisationId": org, "member": "owner@example.cn", "role": "MEMBER" } });
-    assert_eq!(
-        app.top_level_code(ADD, by_manager, Some(&member)).await,
-        "FORBIDDEN"
-    );
+async fn a_manager_cannot_change_the_membership(app: &TestApp) {
+    let (organisation, _, manager) = an_organisation_with_a_manager(app).await;
+    let demotion = json!({ "input": {
+        "organisationId": organisation,
+        "member": "owner@example.cn",
+        "role": "MEMBER"
+    } });
 
-    let members = app.ok(MEMBERS, json!({ "id": org }), Some(&member)).await;
-    let list = members["node"]["members"].as_array().unwrap().clone();
-    let owner_id = list.iter().find(|m| m["role"] == "OWNER").unwrap()["userId"].clone();
-    let manager_id = list.iter().find(|m| m["role"] == "MANAGER").unwrap()["userId"].clone();
-    let last = app
-        .ok(
-            REMOVE,
-            json!({ "input": { "organisationId": org, "userId": owner_id } }),
-            Some(&owner),
-        )
+    let code = app
+        .top_level_code(ADD_ORGANISATION_MEMBER, demotion, Some(&manager))
         .await;
+
+    assert_eq!(code, "FORBIDDEN");
+}
+
+async fn the_last_owner_cannot_be_removed(app: &TestApp) {
+    let (organisation, owner, manager) = an_organisation_with_a_manager(app).await;
+    let owner_id = member_with_role(app, &organisation, &manager, "OWNER").await;
+
+    let refused = remove_member(app, &owner, &organisation, &owner_id).await;
+
     assert_eq!(
-        last["removeOrganisationMember"]["errors"][0]["code"],
+        user_error(&refused, "removeOrganisationMember"),
         "LAST_OWNER"
     );
-    let removed = app
+}
+
+async fn an_owner_removes_a_manager(app: &TestApp) {
+    let (organisation, owner, manager) = an_organisation_with_a_manager(app).await;
+    let manager_id = member_with_role(app, &organisation, &manager, "MANAGER").await;
+
+    let removed = remove_member(app, &owner, &organisation, &manager_id).await;
+
+    let members = &accepted(&removed, "removeOrganisationMember")["members"];
+    assert_eq!(members.as_array().unwrap().len(), 1);
+}
+
+async fn a_removed_member_no_longer_sees_an_unverified_organisation(app: &TestApp) {
+    let (organisation, owner, manager) = an_organisation_with_a_manager(app).await;
+    let manager_id = member_with_role(app, &organisation, &manager, "MANAGER").await;
+
+    remove_member(app, &owner, &organisation, &manager_id).await;
+
+    let hidden = app
         .ok(
-            REMOVE,
-            json!({ "input": { "organisationId": org, "userId": manager_id } }),
-            Some(&owner),
+            ORGANISATION_MEMBERS,
+            json!({ "id": organisation }),
+            Some(&manager),
         )
         .await;
-    assert_eq!(
-        removed["removeOrganisationMember"]["members"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
-    // A former member no longer sees the (still unverified) organisation at all.
-    let hidden = app.ok(MEMBERS, json!({ "id": org }), Some(&member)).await;
     assert!(hidden["node"].is_null(), "{hidden}");
 }
 
-both_engines!(staff_verify_reject_and_suspend);
+both_engines!(
+    a_registered_organisation_waits_in_the_staff_review_queue,
+    residents_cannot_see_the_review_queue,
+    staff_verify_a_pending_organisation,
+    an_organisation_is_reviewed_only_once,
+    staff_suspend_a_verified_organisation_with_a_reason,
+    a_suspended_organisation_cannot_be_suspended_again,
+    a_suspended_organisation_cannot_draft_products,
+);
 
-async fn staff_verify_reject_and_suspend(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
-    let owner = app.resident("owner@example.cn").await;
-    let org = registered(app, &owner).await;
+fn suspension(organisation: &str) -> Value {
+    json!({ "input": { "organisationId": organisation, "reason": "资质过期" } })
+}
+
+/// A verified organisation staff have suspended: (the organisation, its owner's token).
+async fn a_suspended_organisation(app: &TestApp) -> (String, String) {
+    let owner = app.new_resident().await;
+    let organisation = app.verified_organisation(&owner).await;
+    let suspended = app
+        .ok(
+            SUSPEND_ORGANISATION,
+            suspension(&organisation),
+            Some(&app.staff().await),
+        )
+        .await;
+    accepted(&suspended, "suspendOrganisation");
+    (organisation, owner)
+}
+
+async fn a_registered_organisation_waits_in_the_staff_review_queue(app: &TestApp) {
+    let owner = app.new_resident().await;
+    app.register_organisation(&owner, "双桥子邻里互助会").await;
 
     let queue = app
         .ok(
-            "{ organisationReviewQueue { totalCount edges { node { id } } } }",
+            ORGANISATION_REVIEW_QUEUE,
             json!({}),
-            Some(&staff),
+            Some(&app.staff().await),
         )
         .await;
+
     assert_eq!(queue["organisationReviewQueue"]["totalCount"], 1);
-    assert_eq!(
-        app.top_level_code(
-            "{ organisationReviewQueue { totalCount } }",
-            json!({}),
-            Some(&owner)
-        )
-        .await,
-        "FORBIDDEN"
-    );
+}
 
-    let review = "mutation($input: ReviewOrganisationInput!) { reviewOrganisation(input: $input) { organisation { status statusReason } errors { code } } }";
-    let verified = app
-        .ok(
-            review,
-            json!({ "input": { "organisationId": org, "decision": "VERIFY" } }),
-            Some(&staff),
-        )
+async fn residents_cannot_see_the_review_queue(app: &TestApp) {
+    let owner = app.new_resident().await;
+    app.register_organisation(&owner, "双桥子邻里互助会").await;
+
+    let code = app
+        .top_level_code(ORGANISATION_REVIEW_QUEUE, json!({}), Some(&owner))
         .await;
-    assert_eq!(
-        verified["reviewOrganisation"]["organisation"]["status"],
-        "VERIFIED"
-    );
-    let twice = app.ok(review, json!({ "input": { "organisationId": org, "decision": "REJECT", "reason": "重复审核" } }), Some(&staff)).await;
-    assert_eq!(
-        twice["reviewOrganisation"]["errors"][0]["code"],
-        "INVALID_INPUT"
-    );
 
-    let suspend = "mutation($input: SuspendOrganisationInput!) { suspendOrganisation(input: $input) { organisation { status statusReason } errors { code } } }";
+    assert_eq!(code, "FORBIDDEN");
+}
+
+async fn staff_verify_a_pending_organisation(app: &TestApp) {
+    let owner = app.new_resident().await;
+    let organisation = app.register_organisation(&owner, "双桥子邻里互助会").await;
+
+    let verified = app.review_organisation(&organisation, "VERIFY").await;
+
+    let reviewed = &verified["reviewOrganisation"]["organisation"];
+    assert_eq!(reviewed["status"], "VERIFIED");
+}
+
+async fn an_organisation_is_reviewed_only_once(app: &TestApp) {
+    let owner = app.new_resident().await;
+    let organisation = app.verified_organisation(&owner).await;
+
+    let rejection = json!({ "input": {
+        "organisationId": organisation,
+        "decision": "REJECT",
+        "reason": "重复审核"
+    } });
+
+    let twice = app
+        .ok(REVIEW_ORGANISATION, rejection, Some(&app.staff().await))
+        .await;
+
+    assert_eq!(user_error(&twice, "reviewOrganisation"), "INVALID_INPUT");
+}
+
+async fn staff_suspend_a_verified_organisation_with_a_reason(app: &TestApp) {
+    let owner = app.new_resident().await;
+    let organisation = app.verified_organisation(&owner).await;
+
     let suspended = app
         .ok(
-            suspend,
-            json!({ "input": { "organisationId": org, "reason": "资质过期" } }),
-            Some(&staff),
+            SUSPEND_ORGANISATION,
+            suspension(&organisation),
+            Some(&app.staff().await),
         )
         .await;
-    assert_eq!(
-        suspended["suspendOrganisation"]["organisation"]["status"],
-        "SUSPENDED"
-    );
-    assert_eq!(
-        suspended["suspendOrganisation"]["organisation"]["statusReason"],
-        "资质过期"
-    );
+
+    let organisation = &suspended["suspendOrganisation"]["organisation"];
+    assert_eq!(organisation["status"], "SUSPENDED");
+    assert_eq!(organisation["statusReason"], "资质过期");
+}
+
+async fn a_suspended_organisation_cannot_be_suspended_again(app: &TestApp) {
+    let (organisation, _) = a_suspended_organisation(app).await;
+
     let again = app
         .ok(
-            suspend,
-            json!({ "input": { "organisationId": org, "reason": "资质过期" } }),
-            Some(&staff),
+            SUSPEND_ORGANISATION,
+            suspension(&organisation),
+            Some(&app.staff().await),
         )
         .await;
-    assert_eq!(
-        again["suspendOrganisation"]["errors"][0]["code"],
-        "INVALID_STATE"
-    );
 
-    // A suspended organisation cannot draft products.
-    let create = "mutation($input: CreateProductInput!) { createProduct(input: $input) { errors { code } } }";
-    let product = json!({ "categoryId": "repair", "title": "家电维修", "summary": "上门维修", "description": "", "priceTier": "MARKET" });
-    let refused = app
-        .ok(
-            create,
-            json!({ "input": { "organisationId": org, "product": product } }),
-            Some(&owner),
-        )
-        .await;
+    assert_eq!(user_error(&again, "suspendOrganisation"), "INVALID_STATE");
+}
+
+async fn a_suspended_organisation_cannot_draft_products(app: &TestApp) {
+    let (organisation, owner) = a_suspended_organisation(app).await;
+    let product = json!({
+        "categoryId": "repair",
+        "title": "家电维修",
+        "summary": "上门维修",
+        "description": "",
+        "priceTier": "MARKET"
+    });
+
+    let refused = app.create_product(&owner, &organisation, product).await;
+
     assert_eq!(
-        refused["createProduct"]["errors"][0]["code"],
+        user_error(&refused, "createProduct"),
         "ORGANISATION_NOT_VERIFIED"
     );
 }

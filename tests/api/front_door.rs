@@ -14,6 +14,13 @@ const NESTED_FAN_OUT: &str = r#"
 { products(first: 100) { edges { node { organisation { products(first: 100) { edges { node {
   organisation { products(first: 100) { edges { node { id } } } } } } } } } } } }"#;
 
+const CATEGORIES: &str = "{ categories { id } }";
+
+const CATEGORY_TREE: &str = "{ categories { id children { id } } }";
+
+/// Costs 13: 1 for the query, 2 for the connection, 10 for its page.
+const TEN_COMMUNITIES: &str = "{ communities(first: 10) { edges { node { id } } } }";
+
 fn thirty_impacts() -> String {
     let aliases: String = (0..30)
         .map(|i| format!("i{i}: impact(by: COMMUNITY) {{ name }} "))
@@ -89,15 +96,12 @@ async fn caps_hold_on_documents_with_unicode_escapes(app: &TestApp) {
 }
 
 async fn the_standard_introspection_query_is_answered_and_priced(app: &TestApp) {
-    let (status, body) = app
-        .client
-        .post(format!("{}/graphql", app.base))
-        .json(&json!({ "query": INTROSPECTION, "operationName": "IntrospectionQuery" }))
-        .send()
-        .await
-        .map(|r| (r.status().as_u16(), r))
-        .unwrap();
-    let body: Value = body.json().await.unwrap();
+    let request = json!({ "query": INTROSPECTION, "operationName": "IntrospectionQuery" });
+
+    let response = app.send(&request, None).await;
+
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
 
     assert_eq!(status, 200, "{body}");
     assert!(body.get("errors").is_none(), "{body}");
@@ -107,13 +111,8 @@ async fn the_standard_introspection_query_is_answered_and_priced(app: &TestApp) 
 }
 
 async fn every_answer_reports_its_cost_and_the_budget(app: &TestApp) {
-    let response = app
-        .client
-        .post(format!("{}/graphql", app.base))
-        .json(&json!({ "query": "{ categories { id children { id } } }" }))
-        .send()
-        .await
-        .unwrap();
+    let response = app.send(&json!({ "query": CATEGORY_TREE }), None).await;
+
     let headers = response.headers().clone();
     let body: Value = response.json().await.unwrap();
 
@@ -133,43 +132,32 @@ async fn every_answer_reports_its_cost_and_the_budget(app: &TestApp) {
     }
 }
 
-/// A client that spends its budget is refused with 429 until it refills — on both engines, and
-/// across two instances sharing one PostgreSQL.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_spent_budget_is_refused_with_429_until_it_refills() {
-    let small = [
-        ("LINLI_COST_BUDGET", "100"),
-        ("LINLI_COST_RESTORE_PER_SEC", "1"),
-    ];
-    for engine in [Engine::Sqlite, Engine::Postgres] {
-        if engine == Engine::Postgres && !postgres_available() {
-            continue;
-        }
-        let app = TestApp::spawn_with(engine, &small).await;
+/// A budget of 100 that refills one a second: a few requests spend it.
+const SMALL_BUDGET: [(&str, &str); 2] = [
+    ("LINLI_COST_BUDGET", "100"),
+    ("LINLI_COST_RESTORE_PER_SEC", "1"),
+];
 
-        let statuses = spend(&app, 30).await;
+both_engines!(with SMALL_BUDGET: a_spent_budget_is_refused_with_429_until_it_refills);
 
-        let refused_at = statuses.iter().position(|(s, _)| *s == 429);
-        assert!(refused_at.is_some(), "{engine:?}: {statuses:?}");
-        let (_, retry_after) = &statuses[refused_at.unwrap()];
-        assert!(
-            retry_after.is_some_and(|s| s >= 1),
-            "{engine:?}: Retry-After"
-        );
-    }
+/// A client that spends its budget is refused with 429 until it refills.
+async fn a_spent_budget_is_refused_with_429_until_it_refills(app: &TestApp) {
+    let statuses = spend(app, 30).await;
+
+    let refused_at = statuses.iter().position(|(s, _)| *s == 429);
+    assert!(refused_at.is_some(), "{statuses:?}");
+    let (_, retry_after) = &statuses[refused_at.unwrap()];
+    assert!(retry_after.is_some_and(|s| s >= 1), "Retry-After");
 }
 
+/// Two instances sharing one PostgreSQL share a client's budget.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_share_a_clients_budget() {
     if !postgres_available() {
         return;
     }
-    let small = [
-        ("LINLI_COST_BUDGET", "100"),
-        ("LINLI_COST_RESTORE_PER_SEC", "1"),
-    ];
-    let a = TestApp::spawn_with(Engine::Postgres, &small).await;
-    let b = a.another_instance(&small).await;
+    let a = TestApp::spawn_with(Engine::Postgres, &SMALL_BUDGET).await;
+    let b = a.another_instance(&SMALL_BUDGET).await;
 
     // Spend most of the budget on A, let A tell the database, then ask B.
     let spent_on_a = spend(&a, 6).await;
@@ -188,13 +176,7 @@ async fn two_instances_share_a_clients_budget() {
 async fn spend(app: &TestApp, n: usize) -> Vec<(u16, Option<u64>)> {
     let mut out = Vec::new();
     for _ in 0..n {
-        let response = app
-            .client
-            .post(format!("{}/graphql", app.base))
-            .json(&json!({ "query": "{ communities(first: 10) { edges { node { id } } } }" }))
-            .send()
-            .await
-            .unwrap();
+        let response = app.send(&json!({ "query": TEN_COMMUNITIES }), None).await;
         let retry_after = response
             .headers()
             .get("retry-after")
@@ -205,15 +187,14 @@ async fn spend(app: &TestApp, n: usize) -> Vec<(u16, Option<u64>)> {
     out
 }
 
+both_engines!(
+    with [("LINLI_CORS_ORIGINS", "https://app.chenghua.example.cn")]:
+    browsers_on_configured_origins_pass_the_preflight,
+);
+
 /// A browser page on another origin: the preflight is answered for a configured origin (and
 /// cached), and refused for any other.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn browsers_on_configured_origins_pass_the_preflight() {
-    let app = TestApp::spawn_with(
-        Engine::Sqlite,
-        &[("LINLI_CORS_ORIGINS", "https://app.chenghua.example.cn")],
-    )
-    .await;
+async fn browsers_on_configured_origins_pass_the_preflight(app: &TestApp) {
     let preflight = |origin: &'static str| {
         app.client
             .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.base))
@@ -232,7 +213,7 @@ async fn browsers_on_configured_origins_pass_the_preflight() {
         .client
         .post(format!("{}/graphql", app.base))
         .header("Origin", "https://app.chenghua.example.cn")
-        .json(&json!({ "query": "{ categories { id } }" }))
+        .json(&json!({ "query": CATEGORIES }))
         .send()
         .await
         .unwrap();

@@ -3,8 +3,14 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Engine, JWT_SECRET, TestApp};
+use crate::support::{Engine, JWT_SECRET, TestApp, top_level_error};
 
+const JSON: &str = "application/json";
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+const COMMUNITIES: &str = "{ communities { totalCount } }";
+
+/// POSTs `body` to `/graphql` as `content_type`, accepting `accept`: the status and the body,
+/// as JSON when it is JSON.
 async fn raw(
     app: &TestApp,
     content_type: &str,
@@ -28,48 +34,71 @@ async fn raw(
     )
 }
 
-fn code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or("")
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn bad_requests_get_typed_errors_and_the_server_keeps_serving() {
-    let app = TestApp::spawn(Engine::Sqlite).await;
-    let json_type = "application/json";
-
-    let (status, body) = raw(&app, json_type, b"{\"query\": ".to_vec(), None).await;
-    assert_eq!(
-        (status, code(&body)),
-        (400, "BAD_REQUEST"),
-        "malformed JSON: {body}"
-    );
-
-    let (status, body) = raw(&app, json_type, b"{\"variables\": {}}".to_vec(), None).await;
-    assert_eq!(
-        (status, code(&body)),
-        (400, "BAD_REQUEST"),
-        "no query: {body}"
-    );
-
+/// Requests the gate turns away before GraphQL sees them: (what, content type, body, status,
+/// code).
+fn bad_requests() -> Vec<(&'static str, &'static str, Vec<u8>, u16, &'static str)> {
     let huge = format!(
         "{{\"query\": \"{{ me {{ id }} }}\", \"pad\": \"{}\"}}",
         "x".repeat(1024 * 1024)
     );
-    let (status, body) = raw(&app, json_type, huge.into_bytes(), None).await;
-    assert_eq!(
-        (status, code(&body)),
-        (413, "PAYLOAD_TOO_LARGE"),
-        "1 MB body: {body}"
-    );
+    let batch = json!([{ "query": "{ me { id } }" }, { "query": "{ me { id } }" }]);
+    vec![
+        (
+            "malformed JSON",
+            JSON,
+            b"{\"query\": ".to_vec(),
+            400,
+            "BAD_REQUEST",
+        ),
+        (
+            "no query",
+            JSON,
+            b"{\"variables\": {}}".to_vec(),
+            400,
+            "BAD_REQUEST",
+        ),
+        (
+            "1 MB body",
+            JSON,
+            huge.into_bytes(),
+            413,
+            "PAYLOAD_TOO_LARGE",
+        ),
+        (
+            "plain text",
+            "text/plain",
+            b"{ me { id } }".to_vec(),
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+        ),
+        (
+            "a batch",
+            JSON,
+            batch.to_string().into_bytes(),
+            400,
+            "BATCH_NOT_SUPPORTED",
+        ),
+    ]
+}
 
-    let (status, body) = raw(&app, "text/plain", b"{ me { id } }".to_vec(), None).await;
-    assert_eq!((status, code(&body)), (415, "UNSUPPORTED_MEDIA_TYPE"));
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bad_requests_get_a_typed_error() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
 
-    let batch = json!([{ "query": "{ me { id } }" }, { "query": "{ me { id } }" }]).to_string();
-    let (status, body) = raw(&app, json_type, batch.into_bytes(), None).await;
-    assert_eq!((status, code(&body)), (400, "BATCH_NOT_SUPPORTED"));
+    for (what, content_type, body, status, code) in bad_requests() {
+        let (got, body) = raw(&app, content_type, body, None).await;
+
+        assert_eq!(
+            (got, top_level_error(&body)),
+            (status, code),
+            "{what}: {body}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn graphql_is_only_posted() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
 
     let response = app
         .client
@@ -77,64 +106,111 @@ async fn bad_requests_get_typed_errors_and_the_server_keeps_serving() {
         .send()
         .await
         .unwrap();
+
     assert_eq!(response.status().as_u16(), 405);
     assert_eq!(response.headers()["allow"], "POST");
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn queries_too_deep_or_too_wide_are_refused_as_too_complex() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
     let deep = format!("{{ {}id{} }}", "me { ".repeat(500), " }".repeat(500));
-    let (status, body) = app.post(&deep, json!({}), None).await;
-    assert_eq!(
-        (status, code(&body)),
-        (200, "QUERY_TOO_COMPLEX"),
-        "500 levels: {body}"
-    );
-
     let aliases: String = (0..100)
         .map(|i| format!("a{i}: communities {{ totalCount }} "))
         .collect();
-    let (status, body) = app.post(&format!("{{ {aliases} }}"), json!({}), None).await;
-    assert_eq!(
-        (status, code(&body)),
-        (200, "QUERY_TOO_COMPLEX"),
-        "100 aliases: {body}"
-    );
+    let wide = format!("{{ {aliases} }}");
 
-    // The newer media type gets 400 for documents GraphQL refuses, as the spec asks.
+    for (what, query) in [("500 levels", deep), ("100 aliases", wide)] {
+        let (status, body) = app.post(&query, json!({}), None).await;
+
+        assert_eq!(
+            (status, top_level_error(&body)),
+            (200, "QUERY_TOO_COMPLEX"),
+            "{what}: {body}"
+        );
+    }
+}
+
+/// The newer media type gets 400 for documents GraphQL refuses, as the spec asks; the older
+/// one gets 200.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_document_that_does_not_parse_gets_400_only_with_the_newer_media_type() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
     let bad = json!({ "query": "{ me { id " }).to_string().into_bytes();
-    let (status, body) = raw(
-        &app,
-        json_type,
-        bad.clone(),
-        Some("application/graphql-response+json"),
-    )
-    .await;
-    assert_eq!((status, code(&body)), (400, "GRAPHQL_PARSE_FAILED"));
-    let (status, body) = raw(&app, json_type, bad, None).await;
-    assert_eq!((status, code(&body)), (200, "GRAPHQL_PARSE_FAILED"));
+
+    let (newer, newer_body) = raw(&app, JSON, bad.clone(), Some(GRAPHQL_RESPONSE)).await;
+    let (older, older_body) = raw(&app, JSON, bad, None).await;
+
+    assert_eq!(
+        (newer, top_level_error(&newer_body)),
+        (400, "GRAPHQL_PARSE_FAILED")
+    );
+    assert_eq!(
+        (older, top_level_error(&older_body)),
+        (200, "GRAPHQL_PARSE_FAILED")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_document_asking_for_an_unknown_field_fails_validation() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
     let unknown = json!({ "query": "{ noSuchField }" })
         .to_string()
         .into_bytes();
-    let (_, body) = raw(&app, json_type, unknown, None).await;
-    assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED");
 
-    // Still serving.
-    let data = app
-        .ok("{ communities { totalCount } }", json!({}), None)
-        .await;
+    let (_, body) = raw(&app, JSON, unknown, None).await;
+
+    assert_eq!(top_level_error(&body), "GRAPHQL_VALIDATION_FAILED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn after_bad_requests_the_server_keeps_serving() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    for (_, content_type, body, _, _) in bad_requests() {
+        raw(&app, content_type, body, None).await;
+    }
+    let deep = format!("{{ {}id{} }}", "me { ".repeat(500), " }".repeat(500));
+    app.post(&deep, json!({}), None).await;
+    let bad = json!({ "query": "{ me { id " }).to_string().into_bytes();
+    raw(&app, JSON, bad, Some(GRAPHQL_RESPONSE)).await;
+
+    let data = app.ok(COMMUNITIES, json!({}), None).await;
+
     assert_eq!(data["communities"]["totalCount"], 0);
     app.assert_ledger_ok().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn health_readiness_metrics_and_graphiql() {
+async fn health_and_readiness_answer_200() {
     let app = TestApp::spawn(Engine::Sqlite).await;
-    app.ok("{ communities { totalCount } }", json!({}), None)
-        .await;
 
-    let get = |path: &str| app.client.get(format!("{}{path}", app.base)).send();
-    assert_eq!(get("/healthz").await.unwrap().status().as_u16(), 200);
-    assert_eq!(get("/readyz").await.unwrap().status().as_u16(), 200);
+    for path in ["/healthz", "/readyz"] {
+        let response = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
 
-    let metrics = get("/metrics").await.unwrap().text().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn metrics_count_requests_by_operation_and_show_the_pool() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    app.ok(COMMUNITIES, json!({}), None).await;
+
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
     assert!(
         metrics.contains(
             "linli_graphql_requests_total{operation=\"query:communities\",outcome=\"ok\"}"
@@ -149,8 +225,15 @@ async fn health_readiness_metrics_and_graphiql() {
         metrics.contains("linli_db_pool_connections{state=\"idle\"}"),
         "{metrics}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn graphiql_is_served_with_its_assets() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let get = |path: &str| app.client.get(format!("{}{path}", app.base)).send();
 
     let page = get("/graphiql").await.unwrap().text().await.unwrap();
+
     assert!(page.contains("/graphiql/assets/graphiql.min.js"));
     for asset in [
         "graphiql.min.js",
@@ -175,13 +258,14 @@ async fn production_hides_graphiql() {
         ],
     )
     .await;
+
     let response = app
         .client
         .get(format!("{}/graphiql", app.base))
         .send()
         .await
         .unwrap();
+
     assert_eq!(response.status().as_u16(), 404);
-    app.ok("{ communities { totalCount } }", json!({}), None)
-        .await;
+    app.ok(COMMUNITIES, json!({}), None).await;
 }

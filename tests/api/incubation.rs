@@ -1,229 +1,250 @@
 //! Self-governance groups through incubation; needs matched, delivered and counted.
 
-use std::time::Duration;
-
+use chrono::TimeDelta;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, both_engines};
+use crate::support::directory::ORGANISATION_REVIEW_QUEUE;
+use crate::support::incubation::{
+    DECIDE_GROUP_STAGE, FOUND_GROUP, Group, PROPOSE_MATCH, REWARD_GROUP_MEMBER,
+};
+use crate::support::volunteering::CREATE_ACTIVITY;
+use crate::support::{
+    TestApp, accepted, both_engines, text_at, texts_at, user_error, user_error_message,
+};
 
-const FOUND: &str = "mutation($input: FoundGroupInput!) { foundGroup(input: $input) { group { id stage } errors { code field } } }";
-const DECIDE: &str = "mutation($input: DecideGroupStageInput!) { decideGroupStage(input: $input) { group { stage } errors { code field message } } }";
-const GROUP: &str = "query($id: ID!) { node(id: $id) { ... on Group { stage stageLabel criteria { name required actual met } timeline { kind fromStage toStage note } fund { balance } } } }";
+const REGISTER_GROUP_AS_ORGANISATION: &str = r#"
+    mutation ($group: ID!) {
+        registerGroupAsOrganisation(input: { groupId: $group, contact: "028-84009999" }) {
+            organisation { name status }
+            errors { code }
+        }
+    }
+"#;
 
-async fn community(app: &TestApp, staff: &str, name: &str, street: &str) -> String {
-    app.ok("mutation($n: String!, $s: String!) { createCommunity(input: { name: $n, street: $s, communityType: NEW_COMMERCIAL_RESIDENTIAL }) { community { id } } }", json!({ "n": name, "s": street }), Some(staff))
-        .await["createCommunity"]["community"]["id"].as_str().unwrap().to_owned()
+const MATCH_CANDIDATES: &str = r"
+    query ($need: ID!) {
+        matchCandidates(needId: $need) { kind id name score reasons }
+    }
+";
+
+const ACCEPT_MATCH: &str = r"
+    mutation ($match: ID!) {
+        respondToMatch(input: { matchId: $match, accept: true }) {
+            match { status }
+            errors { code }
+        }
+    }
+";
+
+const DELIVER_MATCH: &str = r#"
+    mutation ($match: ID!) {
+        deliverMatch(
+            input: {
+                matchId: $match
+                residentsServed: 12
+                outcome: "每周三次送餐，服务 12 位独居老人"
+            }
+        ) {
+            need { status residentsServed }
+            errors { code }
+        }
+    }
+"#;
+
+const CLOSE_NEED: &str = r"
+    mutation ($need: ID!) {
+        closeNeed(input: { needId: $need }) {
+            need { status outcome }
+            errors { code }
+        }
+    }
+";
+
+const IMPACT_BY_COMMUNITY: &str = r"
+    {
+        impact(by: COMMUNITY) { name needsMatched needsDelivered productsPublished }
+    }
+";
+
+const OVERDUE_NEEDS: &str = "{ needs(overdue: true) { title overdue } }";
+
+/// A funded resident gives the group's fund `amount` with `key`; returns the answer.
+async fn a_residents_gift(app: &TestApp, group: &str, amount: i64, key: &str) -> Value {
+    let donor = app.funded_resident(500).await;
+    app.donate_to_group(&donor, group, amount, key).await
 }
 
-async fn verified_org(app: &TestApp, staff: &str, owner: &str, name: &str) -> String {
-    let id = app
-        .ok("mutation($n: String!) { registerOrganisation(input: { name: $n, kind: SOCIAL_ORGANISATION, description: \"社区服务\", contact: \"028-84000000\" }) { organisation { id } } }", json!({ "n": name }), Some(owner))
-        .await["registerOrganisation"]["organisation"]["id"].as_str().unwrap().to_owned();
-    app.ok("mutation($id: ID!) { reviewOrganisation(input: { organisationId: $id, decision: VERIFY }) { errors { code } } }", json!({ "id": id }), Some(staff)).await;
-    id
-}
+both_engines!(
+    a_founded_group_is_proposed,
+    a_group_without_enough_members_or_a_mentor_cannot_advance,
+    residents_cannot_decide_a_groups_stage,
+    a_group_with_seven_members_and_a_mentor_advances_to_incubating,
+    an_incubating_group_cannot_run_activities,
+    a_hold_keeps_the_group_at_its_stage,
+    a_month_after_incubation_the_group_grows,
+);
 
-async fn join(app: &TestApp, group: &str, convenor: &str, email: &str) -> String {
-    let token = app.resident(email).await;
-    app.ok(
-        "mutation($g: ID!) { requestToJoinGroup(input: { groupId: $g }) { errors { code } } }",
-        json!({ "g": group }),
-        Some(&token),
-    )
-    .await;
-    let me = app.ok("{ me { id } }", json!({}), Some(&token)).await["me"]["id"].clone();
-    let approved = app
-        .ok("mutation($g: ID!, $u: ID!) { approveGroupMember(input: { groupId: $g, userId: $u }) { members { status } errors { code } } }", json!({ "g": group, "u": me }), Some(convenor))
+async fn a_founded_group_is_proposed(app: &TestApp) {
+    let community = app.community("和美社区", "猛追湾街道").await;
+    let convenor = app.new_resident().await;
+
+    let founded = app
+        .found_group(&convenor, &community, "和美暖心送餐队")
         .await;
+
     assert_eq!(
-        approved["approveGroupMember"]["errors"],
-        json!([]),
-        "{approved}"
+        accepted(&founded, "foundGroup")["group"]["stage"],
+        "PROPOSED"
     );
-    token
 }
 
-async fn decide(app: &TestApp, staff: &str, group: &str, decision: &str, note: &str) -> Value {
-    app.ok(
-        DECIDE,
-        json!({ "input": { "groupId": group, "decision": decision, "note": note } }),
-        Some(staff),
-    )
-    .await["decideGroupStage"]
-        .clone()
+async fn a_group_without_enough_members_or_a_mentor_cannot_advance(app: &TestApp) {
+    let group = app.proposed_group().await;
+
+    let early = app.decide_stage(&group.id, "ADVANCE", "申请进入培育").await;
+
+    assert_eq!(user_error(&early, "decideGroupStage"), "INVALID_INPUT");
+    assert!(
+        user_error_message(&early, "decideGroupStage").contains("成员人数"),
+        "{early}"
+    );
 }
 
-async fn current_code(app: &TestApp, activity: &str, organiser: &str) -> String {
-    app.ok(
-        "query($id: ID!) { node(id: $id) { ... on Activity { checkInCode { code } } } }",
-        json!({ "id": activity }),
-        Some(organiser),
-    )
-    .await["node"]["checkInCode"]["code"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+async fn residents_cannot_decide_a_groups_stage(app: &TestApp) {
+    let group = app.proposed_group().await;
+    let by_resident = json!({ "input": {
+        "groupId": group.id,
+        "decision": "ADVANCE",
+        "note": "自己推进"
+    } });
+
+    let code = app
+        .top_level_code(DECIDE_GROUP_STAGE, by_resident, Some(&group.convenor))
+        .await;
+
+    assert_eq!(code, "FORBIDDEN");
 }
 
-/// A group-run activity: members check in and out for `minutes`, `checker` verifies.
-async fn hold_activity(
-    app: &TestApp,
-    group: &str,
-    convenor: &str,
-    checker: &str,
-    volunteers: &[String],
-    rate: i64,
-    minutes: u64,
-) {
-    let now = app.services.clock.now().and_utc();
-    let starts = now + chrono::TimeDelta::hours(1);
-    let created = app
+async fn a_group_with_seven_members_and_a_mentor_advances_to_incubating(app: &TestApp) {
+    let group = app.group_ready_for_incubation().await;
+
+    let decided = app
+        .decide_stage(&group.id, "ADVANCE", "成员和导师到位")
+        .await;
+
+    assert_eq!(decided["decideGroupStage"]["group"]["stage"], "INCUBATING");
+}
+
+async fn an_incubating_group_cannot_run_activities(app: &TestApp) {
+    let group = app.incubating_group().await;
+    let starts_at = app.services.clock.now().and_utc() + TimeDelta::hours(2);
+    let activity = json!({
+        "groupId": group.id,
+        "categoryId": "meal-delivery",
+        "title": "送餐",
+        "description": "",
+        "place": "活动室",
+        "startsAt": starts_at.to_rfc3339(),
+        "endsAt": (starts_at + TimeDelta::hours(2)).to_rfc3339(),
+        "capacity": 5,
+        "pointsPerHour": 0,
+        "pointsCap": 0
+    });
+
+    let too_early = app
         .ok(
-            "mutation($input: CreateActivityInput!) { createActivity(input: $input) { activity { id } errors { code message } } }",
-            json!({ "input": { "groupId": group, "categoryId": "meal-delivery", "title": "为独居老人送午餐", "description": "送餐上门", "place": "和美社区党群服务中心",
-                "startsAt": starts.to_rfc3339(), "endsAt": (starts + chrono::TimeDelta::hours(4)).to_rfc3339(), "capacity": 10, "pointsPerHour": rate, "pointsCap": 100 } }),
-            Some(convenor),
+            CREATE_ACTIVITY,
+            json!({ "input": activity }),
+            Some(&group.convenor),
         )
         .await;
-    let id = created["createActivity"]["activity"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{created}"))
-        .to_owned();
-    app.ok(
-        "mutation($id: ID!) { publishActivity(input: { activityId: $id }) { errors { code } } }",
-        json!({ "id": id }),
-        Some(convenor),
-    )
-    .await;
-    for v in volunteers {
-        app.ok("mutation($id: ID!) { signUpForActivity(input: { activityId: $id }) { errors { code } } }", json!({ "id": id }), Some(v)).await;
-    }
-    app.services.clock.advance(Duration::from_secs(3600));
-    let c = current_code(app, &id, convenor).await;
-    for v in volunteers {
-        app.ok("mutation($id: ID!, $c: String!) { checkIn(input: { activityId: $id, code: $c }) { errors { code } } }", json!({ "id": id, "c": c }), Some(v)).await;
-    }
-    app.services
-        .clock
-        .advance(Duration::from_secs(minutes * 60));
-    let c = current_code(app, &id, convenor).await;
-    for v in volunteers {
-        app.ok("mutation($id: ID!, $c: String!) { checkOut(input: { activityId: $id, code: $c }) { errors { code } } }", json!({ "id": id, "c": c }), Some(v)).await;
-    }
-    let verified = app
-        .ok("mutation($id: ID!) { verifyActivityAttendance(input: { activityId: $id }) { verified { points } errors { code } } }", json!({ "id": id }), Some(checker))
-        .await;
-    assert_eq!(
-        verified["verifyActivityAttendance"]["verified"]
-            .as_array()
-            .unwrap()
-            .len(),
-        volunteers.len(),
-        "{verified}"
-    );
-    app.ok(
-        "mutation($id: ID!) { completeActivity(input: { activityId: $id }) { errors { code } } }",
-        json!({ "id": id }),
-        Some(convenor),
-    )
-    .await;
+
+    assert_eq!(user_error(&too_early, "createActivity"), "INVALID_STATE");
 }
 
-both_engines!(a_group_is_incubated_until_it_graduates);
+async fn a_hold_keeps_the_group_at_its_stage(app: &TestApp) {
+    let group = app.incubating_group().await;
 
-async fn a_group_is_incubated_until_it_graduates(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
-    let hemei = community(app, &staff, "和美社区", "猛追湾街道").await;
-    let mentor_owner = app.resident("mentor@example.cn").await;
-    let mentor = verified_org(app, &staff, &mentor_owner, "成华区和美社会工作服务中心").await;
+    let held = app.decide_stage(&group.id, "HOLD", "再观察一个月").await;
 
-    let convenor = app.resident("convenor@example.cn").await;
-    let founded = app
-        .ok(FOUND, json!({ "input": { "name": "和美暖心送餐队", "purpose": "为独居老人送餐上门，助餐志愿服务", "communityId": hemei, "categoryId": "meal-delivery" } }), Some(&convenor))
+    assert_eq!(held["decideGroupStage"]["group"]["stage"], "INCUBATING");
+}
+
+async fn a_month_after_incubation_the_group_grows(app: &TestApp) {
+    let group = app.incubating_group().await;
+    app.days_pass(31);
+
+    let grown = app.decide_stage(&group.id, "ADVANCE", "运行稳定").await;
+
+    assert_eq!(grown["decideGroupStage"]["group"]["stage"], "GROWING");
+}
+
+both_engines!(
+    a_donation_of_nothing_to_a_group_is_refused,
+    residents_give_to_a_groups_fund,
+    the_fund_pays_the_volunteers_of_the_groups_activities,
+    the_criteria_count_the_activities_held_and_leave_only_age_unmet,
+    three_months_on_a_growing_group_that_runs_activities_graduates,
+    the_timeline_records_every_decision_with_its_note,
+    a_graduated_group_registers_as_a_partner_organisation_pending_review,
+    a_registered_group_waits_in_the_staff_review_queue,
+);
+
+/// The growing group's fund receives 300 points; then it runs two activities: four members
+/// serve three hours at 10 points an hour (30 each, from the fund), two serve an hour for
+/// nothing; the convenor verifies.
+async fn a_growing_group_running_activities(app: &TestApp) -> Group {
+    let group = app.growing_group().await;
+    accepted(
+        &a_residents_gift(app, &group.id, 300, "fund-gift-02").await,
+        "donateToGroup",
+    );
+    app.group_activity_held(&group, &group.members[1..5], 10, 180)
         .await;
-    let group = founded["foundGroup"]["group"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(founded["foundGroup"]["group"]["stage"], "PROPOSED");
-
-    // Not yet: too few members, no mentor. A resident cannot decide at all.
-    let early = decide(app, &staff, &group, "ADVANCE", "申请进入培育").await;
-    assert_eq!(early["errors"][0]["code"], "INVALID_INPUT");
-    assert!(
-        early["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("成员人数")
-    );
-    let by_resident =
-        json!({ "input": { "groupId": group, "decision": "ADVANCE", "note": "自己推进" } });
-    assert_eq!(
-        app.top_level_code(DECIDE, by_resident, Some(&convenor))
-            .await,
-        "FORBIDDEN"
-    );
-
-    let mut members = Vec::new();
-    for i in 0..7 {
-        members.push(join(app, &group, &convenor, &format!("member{i}@example.cn")).await);
-    }
-    app.ok("mutation($g: ID!, $o: ID!) { setGroupMentor(input: { groupId: $g, organisationId: $o }) { errors { code } } }", json!({ "g": group, "o": mentor }), Some(&staff)).await;
-    assert_eq!(
-        decide(app, &staff, &group, "ADVANCE", "成员和导师到位").await["group"]["stage"],
-        "INCUBATING"
-    );
-
-    // Incubating groups do not run activities yet.
-    let starts_at = app.services.clock.now().and_utc() + chrono::TimeDelta::hours(2);
-    let (starts, ends) = (
-        starts_at.to_rfc3339(),
-        (starts_at + chrono::TimeDelta::hours(2)).to_rfc3339(),
-    );
-    let too_early = app
-        .ok("mutation($input: CreateActivityInput!) { createActivity(input: $input) { errors { code } } }", json!({ "input": { "groupId": group, "categoryId": "meal-delivery", "title": "送餐", "description": "", "place": "活动室", "startsAt": starts, "endsAt": ends, "capacity": 5, "pointsPerHour": 0, "pointsCap": 0 } }), Some(&convenor))
+    app.group_activity_held(&group, &group.members[1..3], 0, 60)
         .await;
-    assert_eq!(
-        too_early["createActivity"]["errors"][0]["code"], "INVALID_STATE",
-        "{too_early}"
-    );
+    group
+}
 
-    assert_eq!(
-        decide(app, &staff, &group, "HOLD", "再观察一个月").await["group"]["stage"],
-        "INCUBATING"
-    );
-    app.services
-        .clock
-        .advance(Duration::from_secs(31 * 24 * 3600));
-    assert_eq!(
-        decide(app, &staff, &group, "ADVANCE", "运行稳定").await["group"]["stage"],
-        "GROWING"
-    );
+/// Three months on, staff let the group run on its own.
+async fn a_graduated_group(app: &TestApp) -> Group {
+    let group = a_growing_group_running_activities(app).await;
+    app.days_pass(91);
+    app.move_stage(&group.id, "ADVANCE", "可以独立运行", "GRADUATED")
+        .await;
+    group
+}
 
-    // The fund pays the group's volunteers; residents give to it.
-    let donated = app
-        .ok("mutation($g: ID!) { donateToGroup(input: { groupId: $g, amount: 0, idempotencyKey: \"fund-gift-01\" }) { errors { code } } }", json!({ "g": group }), Some(&mentor_owner))
-        .await;
-    assert_eq!(
-        donated["donateToGroup"]["errors"][0]["code"],
-        "INVALID_INPUT"
-    );
-    let wallet = app
-        .ok("{ me { wallet { id } } }", json!({}), Some(&mentor_owner))
-        .await["me"]["wallet"]["id"]
-        .clone();
-    app.ok("mutation($input: AdjustBalanceInput!) { adjustBalance(input: $input) { errors { code } } }", json!({ "input": { "accountId": wallet, "change": 500, "reason": "捐赠前充值", "idempotencyKey": "fund-donor-01" } }), Some(&staff)).await;
-    let donated = app
-        .ok("mutation($g: ID!) { donateToGroup(input: { groupId: $g, amount: 300, reason: \"支持送餐\", idempotencyKey: \"fund-gift-02\" }) { transfer { amount } errors { code } } }", json!({ "g": group }), Some(&mentor_owner))
-        .await;
+async fn a_donation_of_nothing_to_a_group_is_refused(app: &TestApp) {
+    let group = app.growing_group().await;
+
+    let donated = a_residents_gift(app, &group.id, 0, "fund-gift-01").await;
+
+    assert_eq!(user_error(&donated, "donateToGroup"), "INVALID_INPUT");
+}
+
+async fn residents_give_to_a_groups_fund(app: &TestApp) {
+    let group = app.growing_group().await;
+
+    let donated = a_residents_gift(app, &group.id, 300, "fund-gift-02").await;
+
     assert_eq!(donated["donateToGroup"]["transfer"]["amount"], 300);
+}
 
-    // Growing: it runs activities; members serve, the convenor verifies.
-    hold_activity(app, &group, &convenor, &convenor, &members[1..5], 10, 180).await;
-    hold_activity(app, &group, &convenor, &convenor, &members[1..3], 0, 60).await;
-    let g = app.ok(GROUP, json!({ "id": group }), None).await;
-    assert_eq!(g["node"]["fund"]["balance"], 300 - 4 * 30, "{g}");
-    let criteria = g["node"]["criteria"].as_array().unwrap().clone();
+async fn the_fund_pays_the_volunteers_of_the_groups_activities(app: &TestApp) {
+    let group = a_growing_group_running_activities(app).await;
+
+    let seen = app.the_group(&group.id).await;
+
+    assert_eq!(seen["fund"]["balance"], 300 - 4 * 30, "{seen}");
+}
+
+async fn the_criteria_count_the_activities_held_and_leave_only_age_unmet(app: &TestApp) {
+    let group = a_growing_group_running_activities(app).await;
+
+    let seen = app.the_group(&group.id).await;
+
+    let criteria = seen["criteria"].as_array().unwrap();
     assert!(
         criteria
             .iter()
@@ -232,268 +253,443 @@ async fn a_group_is_incubated_until_it_graduates(app: &TestApp) {
     );
     let unmet: Vec<_> = criteria.iter().filter(|c| c["met"] == false).collect();
     assert_eq!(unmet.len(), 1, "only age is missing: {unmet:?}");
-    app.services
-        .clock
-        .advance(Duration::from_secs(91 * 24 * 3600));
-    assert_eq!(
-        decide(app, &staff, &group, "ADVANCE", "可以独立运行").await["group"]["stage"],
-        "GRADUATED"
-    );
+}
 
-    let timeline = app.ok(GROUP, json!({ "id": group }), None).await["node"]["timeline"].clone();
-    let kinds: Vec<&str> = timeline
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap())
-        .collect();
+async fn three_months_on_a_growing_group_that_runs_activities_graduates(app: &TestApp) {
+    let group = a_growing_group_running_activities(app).await;
+    app.days_pass(91);
+
+    let graduated = app.decide_stage(&group.id, "ADVANCE", "可以独立运行").await;
+
+    assert_eq!(graduated["decideGroupStage"]["group"]["stage"], "GRADUATED");
+}
+
+async fn the_timeline_records_every_decision_with_its_note(app: &TestApp) {
+    let group = a_graduated_group(app).await;
+
+    let timeline = app.the_group(&group.id).await["timeline"].clone();
+
     assert_eq!(
-        kinds,
+        texts_at(&timeline, "/kind"),
         [
             "FOUNDED", "MENTOR", "ADVANCED", "HOLD", "ADVANCED", "ADVANCED"
         ]
     );
     assert_eq!(timeline[5]["toStage"], "GRADUATED");
     assert_eq!(timeline[3]["note"], "再观察一个月");
+}
 
-    // A graduated group can become a partner organisation, through the staff review queue.
-    let registered = app
-        .ok("mutation($g: ID!) { registerGroupAsOrganisation(input: { groupId: $g, contact: \"028-84009999\" }) { organisation { name status } errors { code } } }", json!({ "g": group }), Some(&convenor))
-        .await;
+/// The convenor of a graduated group registers it as a partner organisation; returns the
+/// answer.
+async fn register_as_organisation(app: &TestApp, group: &Group) -> Value {
+    app.ok(
+        REGISTER_GROUP_AS_ORGANISATION,
+        json!({ "group": group.id }),
+        Some(&group.convenor),
+    )
+    .await
+}
+
+async fn a_graduated_group_registers_as_a_partner_organisation_pending_review(app: &TestApp) {
+    let group = a_graduated_group(app).await;
+
+    let registered = register_as_organisation(app, &group).await;
+
     assert_eq!(
         registered["registerGroupAsOrganisation"]["organisation"]["status"],
         "PENDING"
     );
+}
+
+async fn a_registered_group_waits_in_the_staff_review_queue(app: &TestApp) {
+    let group = a_graduated_group(app).await;
+
+    register_as_organisation(app, &group).await;
+
     let queue = app
         .ok(
-            "{ organisationReviewQueue { edges { node { name } } } }",
+            ORGANISATION_REVIEW_QUEUE,
             json!({}),
-            Some(&staff),
+            Some(&app.staff().await),
         )
         .await;
     assert_eq!(
-        queue["organisationReviewQueue"]["edges"][0]["node"]["name"],
-        "和美暖心送餐队"
+        texts_at(&queue["organisationReviewQueue"]["edges"], "/node/name"),
+        ["和美暖心送餐队"]
     );
 }
 
-both_engines!(only_a_groups_convenor_spends_its_fund);
+both_engines!(
+    another_groups_convenor_cannot_reward_a_member,
+    a_plain_member_cannot_reward_members,
+    the_convenor_rewards_a_member_from_the_fund,
+    the_fund_cannot_pay_out_more_than_it_holds,
+);
 
-async fn only_a_groups_convenor_spends_its_fund(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
-    let hemei = community(app, &staff, "和美社区", "猛追湾街道").await;
-    let a = app.resident("a@example.cn").await;
-    let b = app.resident("b@example.cn").await;
-    let found = |name: &'static str| json!({ "input": { "name": name, "purpose": "互助", "communityId": hemei, "categoryId": "volunteering" } });
-    let ga = app.ok(FOUND, found("甲组"), Some(&a)).await["foundGroup"]["group"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.ok(FOUND, found("乙组"), Some(&b)).await;
-    let member = join(app, &ga, &a, "m@example.cn").await;
-    let member_id = app.ok("{ me { id } }", json!({}), Some(&member)).await["me"]["id"].clone();
-    let wallet = app
-        .ok("{ me { wallet { id } } }", json!({}), Some(&a))
-        .await["me"]["wallet"]["id"]
-        .clone();
-    app.ok("mutation($input: AdjustBalanceInput!) { adjustBalance(input: $input) { errors { code } } }", json!({ "input": { "accountId": wallet, "change": 100, "reason": "充值", "idempotencyKey": "fund-a-0001" } }), Some(&staff)).await;
-    app.ok("mutation($g: ID!) { donateToGroup(input: { groupId: $g, amount: 50, idempotencyKey: \"gift-a-0001\" }) { errors { code } } }", json!({ "g": ga }), Some(&a)).await;
+/// Two groups founded side by side: 甲组, whose fund holds 50 points and which has a
+/// member, and 乙组.
+struct TwoGroups {
+    first: Group,
+    member: String,
+    member_id: String,
+    second_convenor: String,
+}
 
-    let reward = "mutation($g: ID!, $u: ID!, $k: String!) { rewardGroupMember(input: { groupId: $g, userId: $u, amount: 20, reason: \"送餐辛苦了\", idempotencyKey: $k }) { transfer { amount } errors { code } } }";
-    // Another group's convenor, and a plain member: refused.
-    assert_eq!(
-        app.top_level_code(
-            reward,
-            json!({ "g": ga, "u": member_id, "k": "steal-b-0001" }),
-            Some(&b)
+async fn two_groups(app: &TestApp) -> TwoGroups {
+    let community = app.community("和美社区", "猛追湾街道").await;
+    let a = app.funded_resident(100).await;
+    let b = app.new_resident().await;
+    let found = |name: &'static str| {
+        json!({ "input": {
+            "name": name,
+            "purpose": "互助",
+            "communityId": community,
+            "categoryId": "volunteering"
+        } })
+    };
+    let first = app.ok(FOUND_GROUP, found("甲组"), Some(&a)).await;
+    let first = text_at(accepted(&first, "foundGroup"), "/group/id");
+    app.ok(FOUND_GROUP, found("乙组"), Some(&b)).await;
+    let member = app.group_member(&first, &a).await;
+    let member_id = app.user_id(&member).await;
+    let given = app.donate_to_group(&a, &first, 50, "gift-a-0001").await;
+    accepted(&given, "donateToGroup");
+    TwoGroups {
+        first: Group {
+            id: first,
+            convenor: a,
+            community,
+            members: vec![member.clone()],
+        },
+        member,
+        member_id,
+        second_convenor: b,
+    }
+}
+
+/// The reward of 20 points to the member of the first group, with `key`.
+fn reward_to_member(groups: &TwoGroups, key: &str) -> Value {
+    json!({ "group": groups.first.id, "user": groups.member_id, "key": key })
+}
+
+async fn another_groups_convenor_cannot_reward_a_member(app: &TestApp) {
+    let groups = two_groups(app).await;
+
+    let code = app
+        .top_level_code(
+            REWARD_GROUP_MEMBER,
+            reward_to_member(&groups, "steal-b-0001"),
+            Some(&groups.second_convenor),
         )
-        .await,
-        "FORBIDDEN"
-    );
-    assert_eq!(
-        app.top_level_code(
-            reward,
-            json!({ "g": ga, "u": member_id, "k": "steal-m-0001" }),
-            Some(&member)
+        .await;
+
+    assert_eq!(code, "FORBIDDEN");
+}
+
+async fn a_plain_member_cannot_reward_members(app: &TestApp) {
+    let groups = two_groups(app).await;
+
+    let code = app
+        .top_level_code(
+            REWARD_GROUP_MEMBER,
+            reward_to_member(&groups, "steal-m-0001"),
+            Some(&groups.member),
         )
-        .await,
-        "FORBIDDEN"
-    );
+        .await;
+
+    assert_eq!(code, "FORBIDDEN");
+}
+
+async fn the_convenor_rewards_a_member_from_the_fund(app: &TestApp) {
+    let groups = two_groups(app).await;
+
     let paid = app
         .ok(
-            reward,
-            json!({ "g": ga, "u": member_id, "k": "reward-a-0001" }),
-            Some(&a),
+            REWARD_GROUP_MEMBER,
+            reward_to_member(&groups, "reward-a-0001"),
+            Some(&groups.first.convenor),
         )
         .await;
+
     assert_eq!(paid["rewardGroupMember"]["transfer"]["amount"], 20);
+    assert_eq!(app.balance(&groups.member).await, 20);
+}
+
+async fn the_fund_cannot_pay_out_more_than_it_holds(app: &TestApp) {
+    let groups = two_groups(app).await;
+    let convenor = Some(groups.first.convenor.as_str());
+    let mut answers = Vec::new();
+
+    for key in ["reward-a-0001", "reward-a-0002", "reward-a-0003"] {
+        answers.push(
+            app.ok(
+                REWARD_GROUP_MEMBER,
+                reward_to_member(&groups, key),
+                convenor,
+            )
+            .await,
+        );
+    }
+
+    accepted(&answers[0], "rewardGroupMember");
+    accepted(&answers[1], "rewardGroupMember");
     assert_eq!(
-        app.ok("{ me { wallet { balance } } }", json!({}), Some(&member))
-            .await["me"]["wallet"]["balance"],
-        20
-    );
-    let over = app
-        .ok(
-            reward,
-            json!({ "g": ga, "u": member_id, "k": "reward-a-0002" }),
-            Some(&a),
-        )
-        .await;
-    assert_eq!(over["rewardGroupMember"]["errors"], json!([]));
-    let broke = app
-        .ok(
-            reward,
-            json!({ "g": ga, "u": member_id, "k": "reward-a-0003" }),
-            Some(&a),
-        )
-        .await;
-    assert_eq!(
-        broke["rewardGroupMember"]["errors"][0]["code"],
+        user_error(&answers[2], "rewardGroupMember"),
         "INSUFFICIENT_POINTS"
     );
 }
 
-both_engines!(a_need_is_matched_delivered_and_counted);
+both_engines!(
+    match_candidates_rank_the_local_group_and_the_fitting_service_first,
+    a_service_of_another_kind_is_not_a_candidate,
+    residents_cannot_see_match_candidates,
+    residents_cannot_propose_matches,
+    the_group_accepts_a_proposed_match,
+    delivering_a_match_delivers_the_need,
+    the_resident_closes_a_delivered_need,
+    impact_counts_matched_and_delivered_needs_and_published_products_per_community,
+    a_need_past_its_date_without_a_match_is_flagged_overdue,
+);
 
-async fn a_need_is_matched_delivered_and_counted(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
-    let hemei = community(app, &staff, "和美社区", "猛追湾街道").await;
-    let other = community(app, &staff, "致强社区", "双水碾街道").await;
-    let owner = app.resident("owner@example.cn").await;
-    let org = verified_org(app, &staff, &owner, "和美长者食堂").await;
-    let publish = |category: &'static str,
-                   title: &'static str,
-                   description: &'static str,
-                   serves: String| {
-        json!({ "input": { "organisationId": org, "product": { "categoryId": category, "title": title, "summary": "社区服务", "description": description, "priceTier": "FREE", "communityIds": [serves] } } })
-    };
+/// 和美社区 with a meal-delivery group, and a resident's need: meals for the elderly.
+struct MealNeed {
+    community: String,
+    resident: String,
+    convenor: String,
+    group: String,
+    id: String,
+}
+
+async fn a_meal_need(app: &TestApp) -> MealNeed {
+    let group = app.proposed_group().await;
+    let resident = app.new_resident().await;
+    let id = app
+        .post_need(
+            &resident,
+            json!({
+                "communityId": group.community,
+                "categoryId": "meal-delivery",
+                "title": "老年人助餐",
+                "description": "老年人助餐 需要志愿者送餐",
+                "urgency": "HIGH",
+                "wantedBy": (app.services.clock.now().and_utc() + TimeDelta::days(7)).to_rfc3339()
+            }),
+        )
+        .await;
+    MealNeed {
+        community: group.community,
+        resident,
+        convenor: group.convenor,
+        group: group.id,
+        id,
+    }
+}
+
+/// 和美长者食堂 publishes four services, two serving the need's community (a canteen and an
+/// appliance repair) and two serving 致强社区: their ids, in that order.
+async fn four_services(app: &TestApp, need: &MealNeed) -> Vec<String> {
+    let other = app.community("致强社区", "双水碾街道").await;
+    let owner = app.new_resident().await;
+    let canteen = app
+        .verified_organisation_named(&owner, "和美长者食堂")
+        .await;
     let mut products = Vec::new();
-    for input in [
-        publish(
+    for (category, title, description, serves) in [
+        (
             "elder-canteen",
             "长者食堂老年人助餐",
             "老年人每天可在社区食堂用餐，享受助餐补贴",
-            hemei.clone(),
+            &need.community,
         ),
-        publish(
+        (
             "appliance-repair",
             "家电维修便民点",
             "空调冰箱洗衣机上门维修",
-            hemei.clone(),
+            &need.community,
         ),
-        publish(
+        (
             "nursery",
             "社区托幼托育班",
             "为三岁以下婴幼儿提供托幼服务",
-            other.clone(),
+            &other,
         ),
-        publish(
+        (
             "meal-delivery",
             "病后营养餐配送",
             "为病后康复居民配送营养餐",
-            other.clone(),
+            &other,
         ),
     ] {
-        let id = app.ok("mutation($input: CreateProductInput!) { createProduct(input: $input) { product { id } } }", input, Some(&owner)).await["createProduct"]["product"]["id"].as_str().unwrap().to_owned();
-        app.ok(
-            "mutation($id: ID!) { submitProduct(input: { productId: $id }) { errors { code } } }",
-            json!({ "id": id }),
-            Some(&owner),
-        )
-        .await;
-        app.ok("mutation($id: ID!) { reviewProduct(input: { productId: $id, decision: PUBLISH }) { errors { code } } }", json!({ "id": id }), Some(&staff)).await;
-        products.push(id);
+        let product = json!({
+            "categoryId": category,
+            "title": title,
+            "summary": "社区服务",
+            "description": description,
+            "priceTier": "FREE",
+            "communityIds": [serves]
+        });
+        products.push(app.published_product(&owner, &canteen, product).await);
     }
-    let convenor = app.resident("convenor@example.cn").await;
-    let group = app
-        .ok(FOUND, json!({ "input": { "name": "和美暖心送餐队", "purpose": "为独居老人送餐上门，助餐志愿服务", "communityId": hemei, "categoryId": "meal-delivery" } }), Some(&convenor))
-        .await["foundGroup"]["group"]["id"].as_str().unwrap().to_owned();
+    products
+}
 
-    let resident = app.resident("resident@example.cn").await;
-    let wanted_by = (app.services.clock.now().and_utc() + chrono::TimeDelta::days(7)).to_rfc3339();
-    let posted = app
-        .ok("mutation($input: PostNeedInput!) { postNeed(input: $input) { need { id status overdue } errors { code field } } }", json!({ "input": { "communityId": hemei, "categoryId": "meal-delivery", "title": "老年人助餐", "description": "老年人助餐 需要志愿者送餐", "urgency": "HIGH", "wantedBy": wanted_by } }), Some(&resident))
-        .await;
-    let need = posted["postNeed"]["need"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{posted}"))
-        .to_owned();
-
+async fn match_candidates(app: &TestApp, need: &MealNeed) -> Vec<Value> {
     let ranked = app
         .ok(
-            "query($n: ID!) { matchCandidates(needId: $n) { kind id name score reasons } }",
-            json!({ "n": need }),
-            Some(&staff),
+            MATCH_CANDIDATES,
+            json!({ "need": need.id }),
+            Some(&app.staff().await),
         )
         .await;
-    let ranked = ranked["matchCandidates"].as_array().unwrap().clone();
+    ranked["matchCandidates"].as_array().unwrap().clone()
+}
+
+/// Staff propose the group for the need: the match.
+async fn proposed_match(app: &TestApp, need: &MealNeed) -> String {
+    let proposed = app
+        .ok(
+            PROPOSE_MATCH,
+            json!({ "need": need.id, "candidate": need.group }),
+            Some(&app.staff().await),
+        )
+        .await;
+    text_at(accepted(&proposed, "proposeMatch"), "/match/id")
+}
+
+async fn accept(app: &TestApp, need: &MealNeed, proposal: &str) -> Value {
+    app.ok(
+        ACCEPT_MATCH,
+        json!({ "match": proposal }),
+        Some(&need.convenor),
+    )
+    .await
+}
+
+async fn deliver(app: &TestApp, need: &MealNeed, proposal: &str) -> Value {
+    app.ok(
+        DELIVER_MATCH,
+        json!({ "match": proposal }),
+        Some(&need.convenor),
+    )
+    .await
+}
+
+async fn close(app: &TestApp, need: &MealNeed) -> Value {
+    app.ok(CLOSE_NEED, json!({ "need": need.id }), Some(&need.resident))
+        .await
+}
+
+async fn match_candidates_rank_the_local_group_and_the_fitting_service_first(app: &TestApp) {
+    let need = a_meal_need(app).await;
+    let services = four_services(app, &need).await;
+
+    let ranked = match_candidates(app, &need).await;
+
     let top: Vec<&str> = ranked
         .iter()
         .take(2)
         .map(|c| c["id"].as_str().unwrap())
         .collect();
     assert!(
-        top.contains(&group.as_str()) && top.contains(&products[0].as_str()),
+        top.contains(&need.group.as_str()) && top.contains(&services[0].as_str()),
         "{ranked:#?}"
     );
     assert!(
-        ranked[0]["reasons"]
-            .as_array()
-            .unwrap()
+        texts_at(&ranked[0]["reasons"], "")
             .iter()
-            .any(|r| r.as_str().unwrap().contains("服务和美社区")),
+            .any(|r| r.contains("服务和美社区")),
         "{ranked:#?}"
     );
+}
+
+async fn a_service_of_another_kind_is_not_a_candidate(app: &TestApp) {
+    let need = a_meal_need(app).await;
+    let services = four_services(app, &need).await;
+
+    let ranked = match_candidates(app, &need).await;
+
     assert!(
-        !ranked.iter().any(|c| c["id"] == products[1].as_str()),
+        !ranked.iter().any(|c| c["id"] == services[1].as_str()),
         "a repair service does not answer a meal need"
     );
-    assert_eq!(
-        app.top_level_code(
-            "query($n: ID!) { matchCandidates(needId: $n) { id } }",
-            json!({ "n": need }),
-            Some(&resident)
-        )
-        .await,
-        "FORBIDDEN"
-    );
+}
 
-    let propose = "mutation($n: ID!, $c: ID!) { proposeMatch(input: { needId: $n, candidateId: $c }) { match { id status reasons } errors { code } } }";
-    assert_eq!(
-        app.top_level_code(propose, json!({ "n": need, "c": group }), Some(&resident))
-            .await,
-        "FORBIDDEN"
-    );
-    let proposed = app
-        .ok(propose, json!({ "n": need, "c": group }), Some(&staff))
+async fn residents_cannot_see_match_candidates(app: &TestApp) {
+    let need = a_meal_need(app).await;
+
+    let code = app
+        .top_level_code(
+            MATCH_CANDIDATES,
+            json!({ "need": need.id }),
+            Some(&need.resident),
+        )
         .await;
-    let case = proposed["proposeMatch"]["match"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let accepted = app.ok("mutation($m: ID!) { respondToMatch(input: { matchId: $m, accept: true }) { match { status } errors { code } } }", json!({ "m": case }), Some(&convenor)).await;
+
+    assert_eq!(code, "FORBIDDEN");
+}
+
+async fn residents_cannot_propose_matches(app: &TestApp) {
+    let need = a_meal_need(app).await;
+
+    let code = app
+        .top_level_code(
+            PROPOSE_MATCH,
+            json!({ "need": need.id, "candidate": need.group }),
+            Some(&need.resident),
+        )
+        .await;
+
+    assert_eq!(code, "FORBIDDEN");
+}
+
+async fn the_group_accepts_a_proposed_match(app: &TestApp) {
+    let need = a_meal_need(app).await;
+    let proposal = proposed_match(app, &need).await;
+
+    let accepted = accept(app, &need, &proposal).await;
+
     assert_eq!(accepted["respondToMatch"]["match"]["status"], "ACCEPTED");
-    let delivered = app
-        .ok("mutation($m: ID!) { deliverMatch(input: { matchId: $m, residentsServed: 12, outcome: \"每周三次送餐，服务 12 位独居老人\" }) { need { status residentsServed } errors { code } } }", json!({ "m": case }), Some(&convenor))
-        .await;
-    assert_eq!(delivered["deliverMatch"]["need"]["status"], "DELIVERED");
-    let closed = app.ok("mutation($n: ID!) { closeNeed(input: { needId: $n }) { need { status outcome } errors { code } } }", json!({ "n": need }), Some(&resident)).await;
-    assert_eq!(closed["closeNeed"]["need"]["status"], "CLOSED");
+}
 
-    let impact = app
-        .ok(
-            "{ impact(by: COMMUNITY) { name needsMatched needsDelivered productsPublished } }",
-            json!({}),
-            None,
-        )
-        .await;
+async fn delivering_a_match_delivers_the_need(app: &TestApp) {
+    let need = a_meal_need(app).await;
+    let proposal = proposed_match(app, &need).await;
+    accept(app, &need, &proposal).await;
+
+    let delivered = deliver(app, &need, &proposal).await;
+
+    assert_eq!(delivered["deliverMatch"]["need"]["status"], "DELIVERED");
+}
+
+async fn the_resident_closes_a_delivered_need(app: &TestApp) {
+    let need = a_meal_need(app).await;
+    let proposal = proposed_match(app, &need).await;
+    accept(app, &need, &proposal).await;
+    deliver(app, &need, &proposal).await;
+
+    let closed = close(app, &need).await;
+
+    assert_eq!(closed["closeNeed"]["need"]["status"], "CLOSED");
+}
+
+async fn impact_counts_matched_and_delivered_needs_and_published_products_per_community(
+    app: &TestApp,
+) {
+    let need = a_meal_need(app).await;
+    four_services(app, &need).await;
+    let proposal = proposed_match(app, &need).await;
+    accept(app, &need, &proposal).await;
+    deliver(app, &need, &proposal).await;
+    close(app, &need).await;
+
+    let impact = app.ok(IMPACT_BY_COMMUNITY, json!({}), None).await;
+
     let row = impact["impact"]
         .as_array()
         .unwrap()
         .iter()
         .find(|r| r["name"] == "和美社区")
-        .unwrap()
-        .clone();
+        .unwrap();
     assert_eq!(
         (
             row["needsMatched"].as_i64(),
@@ -502,20 +698,27 @@ async fn a_need_is_matched_delivered_and_counted(app: &TestApp) {
         ),
         (Some(1), Some(1), Some(2))
     );
+}
 
-    // A need past its date without a match is flagged.
-    let soon = (app.services.clock.now().and_utc() + chrono::TimeDelta::days(1)).to_rfc3339();
-    app.ok("mutation($input: PostNeedInput!) { postNeed(input: $input) { errors { code } } }", json!({ "input": { "communityId": hemei, "categoryId": "repair", "title": "楼道灯维修", "description": "三单元楼道灯坏了", "urgency": "LOW", "wantedBy": soon } }), Some(&resident)).await;
-    app.services
-        .clock
-        .advance(Duration::from_secs(2 * 24 * 3600));
-    let overdue = app
-        .ok(
-            "{ needs(overdue: true) { title overdue } }",
-            json!({}),
-            None,
-        )
-        .await;
+async fn a_need_past_its_date_without_a_match_is_flagged_overdue(app: &TestApp) {
+    let need = a_meal_need(app).await;
+    let soon = app.services.clock.now().and_utc() + TimeDelta::days(1);
+    app.post_need(
+        &need.resident,
+        json!({
+            "communityId": need.community,
+            "categoryId": "repair",
+            "title": "楼道灯维修",
+            "description": "三单元楼道灯坏了",
+            "urgency": "LOW",
+            "wantedBy": soon.to_rfc3339()
+        }),
+    )
+    .await;
+
+    app.days_pass(2);
+
+    let overdue = app.ok(OVERDUE_NEEDS, json!({}), None).await;
     assert_eq!(
         overdue["needs"],
         json!([{ "title": "楼道灯维修", "overdue": true }])

@@ -1,461 +1,535 @@
 //! The business alliance: redeem, confirm, cancel, expire; stock and limits under races;
 //! statements that match the ledger.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{Engine, TestApp, both_engines, postgres_available};
+use crate::support::rewards::{CONFIRM_REDEMPTION, Merchant};
+use crate::support::{
+    TestApp, accepted, both_engines, tally, text_at, texts_at, top_level_error, user_error,
+};
 
-const REDEEM: &str = "mutation($input: RedeemRewardInput!) { redeemReward(input: $input) { redemption { id status code qrSvg points expiresAt } errors { code } } }";
-const CONFIRM: &str = "mutation($m: ID!, $code: String!) { confirmRedemption(input: { merchantId: $m, code: $code }) { redemption { status } errors { code field } } }";
-const CANCEL: &str = "mutation($id: ID!) { cancelRedemption(input: { redemptionId: $id }) { redemption { status } errors { code } } }";
-const TOTALS: &str = "{ ledgerTotals { issued outstanding held redeemed expired } }";
+const CANCEL_REDEMPTION: &str = r"
+    mutation ($id: ID!) {
+        cancelRedemption(input: { redemptionId: $id }) {
+            redemption { status }
+            errors { code }
+        }
+    }
+";
 
-pub(crate) struct Alliance {
-    pub staff: String,
-    pub operator: String,
-    pub merchant: String,
+const MY_REDEMPTIONS: &str = r"
+    {
+        myRedemptions { totalCount edges { node { status code } } }
+    }
+";
+
+const DISTRICT_OVERVIEW: &str = r"
+    query ($month: String!) {
+        districtOverview(month: $month) {
+            totalPoints
+            topMerchants { merchant { shopName } points }
+        }
+    }
+";
+
+/// 和美理发店 offers 长者理发一次 for 30 points, 5 in stock, 2 per resident a period; a
+/// resident holds 100 points.
+struct Offer {
+    merchant: Merchant,
+    reward: String,
+    resident: String,
 }
 
-pub(crate) async fn alliance(app: &TestApp, shop: &str, operator_email: &str) -> Alliance {
-    let staff = app.sign_in("staff@example.cn").await;
-    let operator = app.resident(operator_email).await;
-    let org = app
-        .ok("mutation($name: String!) { registerOrganisation(input: { name: $name, kind: ENTERPRISE, description: \"社区商户\", contact: \"028-84001111\" }) { organisation { id } } }", json!({ "name": shop }), Some(&operator))
-        .await["registerOrganisation"]["organisation"]["id"].as_str().unwrap().to_owned();
-    app.ok("mutation($id: ID!) { reviewOrganisation(input: { organisationId: $id, decision: VERIFY }) { errors { code } } }", json!({ "id": org }), Some(&staff)).await;
-    let applied = app
-        .ok(
-            "mutation($input: ApplyForMerchantInput!) { applyForMerchant(input: $input) { merchant { id status } errors { code field } } }",
-            json!({ "input": { "organisationId": org, "shopName": shop, "address": "成华区建设路 8 号", "categoryId": "haircut", "openingHours": "09:00–21:00" } }),
-            Some(&operator),
-        )
+async fn a_haircut_offer(app: &TestApp) -> Offer {
+    let merchant = app.merchant().await;
+    let reward = app
+        .reward(&merchant)
+        .points_price(30)
+        .stock(5)
+        .limit_per_period(2)
         .await;
-    let merchant = applied["applyForMerchant"]["merchant"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{applied}"))
-        .to_owned();
-    assert_eq!(applied["applyForMerchant"]["merchant"]["status"], "PENDING");
-    let admitted = app.ok("mutation($id: ID!) { admitMerchant(input: { merchantId: $id }) { merchant { status } } }", json!({ "id": merchant }), Some(&staff)).await;
-    assert_eq!(admitted["admitMerchant"]["merchant"]["status"], "ACTIVE");
-    Alliance {
-        staff,
-        operator,
+    let resident = app.funded_resident(100).await;
+    Offer {
         merchant,
+        reward,
+        resident,
     }
 }
 
-pub(crate) async fn reward(
-    app: &TestApp,
-    a: &Alliance,
-    price: i64,
-    stock: Option<i64>,
-    limit: Option<i64>,
-) -> String {
-    let data = app
-        .ok(
-            "mutation($input: CreateRewardInput!) { createReward(input: $input) { reward { id stock merchant { shopName } } errors { code field } } }",
-            json!({ "input": { "merchantId": a.merchant, "title": "长者理发一次", "description": "洗剪吹", "pointsPrice": price, "stock": stock, "limitPerPeriod": limit } }),
-            Some(&a.operator),
+impl Offer {
+    /// The resident redeems the haircut with `key`: the redemption.
+    async fn redeemed(&self, app: &TestApp, key: &str) -> Value {
+        app.redemption(&self.resident, &self.reward, key).await
+    }
+
+    /// The resident redeems the haircut and the barber confirms the code.
+    async fn confirmed(&self, app: &TestApp, key: &str) {
+        let redemption = self.redeemed(app, key).await;
+        let confirmed = app
+            .confirm(&self.merchant, &text_at(&redemption, "/code"))
+            .await;
+        accepted(&confirmed, "confirmRedemption");
+    }
+
+    /// The resident redeems the haircut and cancels.
+    async fn cancelled(&self, app: &TestApp, key: &str) {
+        let redemption = self.redeemed(app, key).await;
+        accepted(&self.cancel(app, &redemption).await, "cancelRedemption");
+    }
+
+    /// The resident cancels `redemption`; returns the answer.
+    async fn cancel(&self, app: &TestApp, redemption: &Value) -> Value {
+        app.ok(
+            CANCEL_REDEMPTION,
+            json!({ "id": redemption["id"] }),
+            Some(&self.resident),
         )
+        .await
+    }
+}
+
+/// The redemption codes are valid for thirty minutes.
+const PAST_EXPIRY_MINUTES: u64 = 31;
+
+both_engines!(
+    an_applying_merchant_waits_for_admission,
+    staff_admit_a_merchant_to_the_alliance,
+);
+
+async fn an_applying_merchant_waits_for_admission(app: &TestApp) {
+    let operator = app.new_resident().await;
+    let organisation = app.verified_organisation(&operator).await;
+
+    let applied = app
+        .apply_for_merchant(&operator, &organisation, "和美理发店")
         .await;
-    data["createReward"]["reward"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{data}"))
-        .to_owned()
+
+    let merchant = &accepted(&applied, "applyForMerchant")["merchant"];
+    assert_eq!(merchant["status"], "PENDING");
 }
 
-pub(crate) async fn funded_resident(
-    app: &TestApp,
-    staff: &str,
-    email: &str,
-    points: i64,
-) -> String {
-    let token = app.resident(email).await;
-    let wallet = app
-        .ok("{ me { wallet { id } } }", json!({}), Some(&token))
-        .await["me"]["wallet"]["id"]
-        .clone();
-    let adjusted = app
-        .ok(
-            "mutation($input: AdjustBalanceInput!) { adjustBalance(input: $input) { errors { code } } }",
-            json!({ "input": { "accountId": wallet, "change": points, "reason": "志愿服务积分补录", "idempotencyKey": format!("fund-{}", email.replace('@', ".")) } }),
-            Some(staff),
-        )
+async fn staff_admit_a_merchant_to_the_alliance(app: &TestApp) {
+    let operator = app.new_resident().await;
+    let organisation = app.verified_organisation(&operator).await;
+    let applied = app
+        .apply_for_merchant(&operator, &organisation, "和美理发店")
         .await;
-    assert_eq!(adjusted["adjustBalance"]["errors"], json!([]));
-    token
+
+    let admitted = app
+        .admit_merchant(&text_at(&applied, "/applyForMerchant/merchant/id"))
+        .await;
+
+    assert_eq!(admitted["admitMerchant"]["merchant"]["status"], "ACTIVE");
 }
 
-pub(crate) async fn balance(app: &TestApp, token: &str) -> i64 {
-    app.ok("{ me { wallet { balance } } }", json!({}), Some(token))
-        .await["me"]["wallet"]["balance"]
-        .as_i64()
-        .unwrap()
+both_engines!(
+    redeeming_holds_the_points_takes_stock_and_issues_a_code,
+    a_replayed_redemption_returns_the_same_redemption,
+    a_code_is_refused_at_another_merchant,
+    an_operator_cannot_confirm_at_a_merchant_they_do_not_run,
+    the_merchant_confirms_a_code_whatever_its_case,
+    a_confirmed_redemption_cannot_be_confirmed_again,
+    a_confirmed_redemption_cannot_be_cancelled,
+    confirming_turns_the_held_points_into_redeemed_points,
+    cancelling_gives_back_the_points_and_the_stock,
+    the_limit_per_period_counts_pending_and_confirmed_redemptions_but_not_cancelled_ones,
+    an_expired_code_is_refused_at_the_counter,
+    the_sweep_gives_back_the_points_and_the_stock_of_expired_redemptions,
+    a_resident_lists_their_redemptions_newest_first_without_finished_codes,
+);
+
+async fn redeeming_holds_the_points_takes_stock_and_issues_a_code(app: &TestApp) {
+    let offer = a_haircut_offer(app).await;
+
+    let redeemed = app
+        .redeem(&offer.resident, &offer.reward, "redeem-0001")
+        .await;
+
+    let redemption = &accepted(&redeemed, "redeemReward")["redemption"];
+    assert_eq!(redemption["status"], "PENDING");
+    assert!(text_at(redemption, "/qrSvg").contains("<svg"));
+    assert!(redemption["code"].is_string(), "{redemption}");
+    assert_eq!(app.balance(&offer.resident).await, 70);
+    assert_eq!(app.stock(&offer.reward).await, 4);
+    assert_eq!(app.ledger_totals().await["held"], 30);
 }
 
-async fn stock(app: &TestApp, reward: &str) -> Value {
-    app.ok(
-        "query($id: ID!) { node(id: $id) { ... on Reward { stock } } }",
-        json!({ "id": reward }),
-        None,
-    )
-    .await["node"]["stock"]
-        .clone()
+async fn a_replayed_redemption_returns_the_same_redemption(app: &TestApp) {
+    let offer = a_haircut_offer(app).await;
+    let first = app
+        .redeem(&offer.resident, &offer.reward, "redeem-0001")
+        .await;
+
+    let replay = app
+        .redeem(&offer.resident, &offer.reward, "redeem-0001")
+        .await;
+
+    assert_eq!(replay, first, "a replay returns the same redemption");
+    assert_eq!(app.balance(&offer.resident).await, 70);
 }
 
-pub(crate) async fn redeem(app: &TestApp, token: &str, reward: &str, key: &str) -> Value {
-    app.ok(
-        REDEEM,
-        json!({ "input": { "rewardId": reward, "idempotencyKey": key } }),
-        Some(token),
-    )
-    .await["redeemReward"]
-        .clone()
-}
+async fn a_code_is_refused_at_another_merchant(app: &TestApp) {
+    let offer = a_haircut_offer(app).await;
+    let other = app.merchant_named("致强便民维修").await;
+    let code = text_at(&offer.redeemed(app, "redeem-0001").await, "/code");
 
-both_engines!(redeem_confirm_cancel_and_expire);
+    let wrong = app.confirm(&other, &code).await;
 
-async fn redeem_confirm_cancel_and_expire(app: &TestApp) {
-    app.staff("staff@example.cn").await;
-    let a = alliance(app, "和美理发店", "barber@example.cn").await;
-    let other = alliance(app, "致强便民维修", "repair@example.cn").await;
-    let reward_id = reward(app, &a, 30, Some(5), Some(2)).await;
-    let resident = funded_resident(app, &a.staff, "resident@example.cn", 100).await;
-
-    // Redeem: points held, stock taken, a code and its QR issued.
-    let first = redeem(app, &resident, &reward_id, "redeem-0001").await;
-    let r1 = &first["redemption"];
-    assert_eq!(r1["status"], "PENDING");
-    assert!(r1["qrSvg"].as_str().unwrap().contains("<svg"));
-    let code = r1["code"].as_str().unwrap().to_owned();
     assert_eq!(
-        redeem(app, &resident, &reward_id, "redeem-0001").await,
-        first,
-        "a replay returns the same redemption"
+        user_error(&wrong, "confirmRedemption"),
+        "INVALID_REDEMPTION_CODE"
     );
-    assert_eq!(balance(app, &resident).await, 70);
-    assert_eq!(stock(app, &reward_id).await, 4);
-    let totals = app.ok(TOTALS, json!({}), Some(&a.staff)).await;
-    assert_eq!(totals["ledgerTotals"]["held"], 30);
+}
 
-    // Only at its own merchant; then confirmed exactly once.
-    let wrong = app
-        .ok(
-            CONFIRM,
-            json!({ "m": other.merchant, "code": code }),
+async fn an_operator_cannot_confirm_at_a_merchant_they_do_not_run(app: &TestApp) {
+    let offer = a_haircut_offer(app).await;
+    let other = app.merchant_named("致强便民维修").await;
+    let code = text_at(&offer.redeemed(app, "redeem-0001").await, "/code");
+
+    let refused = app
+        .top_level_code(
+            CONFIRM_REDEMPTION,
+            json!({ "merchant": offer.merchant.id, "code": code }),
             Some(&other.operator),
         )
         .await;
-    assert_eq!(
-        wrong["confirmRedemption"]["errors"][0]["code"],
-        "INVALID_REDEMPTION_CODE"
-    );
-    assert_eq!(
-        app.top_level_code(
-            CONFIRM,
-            json!({ "m": a.merchant, "code": code }),
-            Some(&other.operator)
-        )
-        .await,
-        "FORBIDDEN"
-    );
-    let confirmed = app
-        .ok(
-            CONFIRM,
-            json!({ "m": a.merchant, "code": code.to_lowercase() }),
-            Some(&a.operator),
-        )
-        .await;
+
+    assert_eq!(refused, "FORBIDDEN");
+}
+
+async fn the_merchant_confirms_a_code_whatever_its_case(app: &TestApp) {
+    let offer = a_haircut_offer(app).await;
+    let code = text_at(&offer.redeemed(app, "redeem-0001").await, "/code");
+
+    let confirmed = app.confirm(&offer.merchant, &code.to_lowercase()).await;
+
     assert_eq!(
         confirmed["confirmRedemption"]["redemption"]["status"],
         "CONFIRMED"
     );
-    let twice = app
-        .ok(
-            CONFIRM,
-            json!({ "m": a.merchant, "code": code }),
-            Some(&a.operator),
-        )
-        .await;
+}
+
+async fn a_confirmed_redemption_cannot_be_confirmed_again(app: &TestApp) {
+    let offer = a_haircut_offer(app).await;
+    let code = text_at(&offer.redeemed(app, "redeem-0001").await, "/code");
+    app.confirm(&offer.merchant, &code).await;
+
+    let twice = app.confirm(&offer.merchant, &code).await;
+
     assert_eq!(
-        twice["confirmRedemption"]["errors"][0]["code"],
+        user_error(&twice, "confirmRedemption"),
         "REDEMPTION_FINISHED"
     );
-    let late_cancel = app
-        .ok(CANCEL, json!({ "id": r1["id"] }), Some(&resident))
+}
+
+async fn a_confirmed_redemption_cannot_be_cancelled(app: &TestApp) {
+    let offer = a_haircut_offer(app).await;
+    let redemption = offer.redeemed(app, "redeem-0001").await;
+    app.confirm(&offer.merchant, &text_at(&redemption, "/code"))
         .await;
+
+    let late_cancel = offer.cancel(app, &redemption).await;
+
     assert_eq!(
-        late_cancel["cancelRedemption"]["errors"][0]["code"],
+        user_error(&late_cancel, "cancelRedemption"),
         "REDEMPTION_FINISHED"
     );
-    let totals = app.ok(TOTALS, json!({}), Some(&a.staff)).await;
+}
+
+async fn confirming_turns_the_held_points_into_redeemed_points(app: &TestApp) {
+    let offer = a_haircut_offer(app).await;
+
+    offer.confirmed(app, "redeem-0001").await;
+
+    let totals = app.ledger_totals().await;
     assert_eq!(
-        (
-            totals["ledgerTotals"]["held"].as_i64(),
-            totals["ledgerTotals"]["redeemed"].as_i64()
-        ),
+        (totals["held"].as_i64(), totals["redeemed"].as_i64()),
         (Some(0), Some(30))
     );
+}
 
-    // Cancelled: points and stock come back.
-    let second = redeem(app, &resident, &reward_id, "redeem-0002").await;
-    assert_eq!(balance(app, &resident).await, 40);
-    let cancelled = app
-        .ok(
-            CANCEL,
-            json!({ "id": second["redemption"]["id"] }),
-            Some(&resident),
-        )
-        .await;
+async fn cancelling_gives_back_the_points_and_the_stock(app: &TestApp) {
+    let offer = a_haircut_offer(app).await;
+    let redemption = offer.redeemed(app, "redeem-0001").await;
+    assert_eq!(app.balance(&offer.resident).await, 70);
+
+    let cancelled = offer.cancel(app, &redemption).await;
+
     assert_eq!(
         cancelled["cancelRedemption"]["redemption"]["status"],
         "CANCELLED"
     );
-    assert_eq!(balance(app, &resident).await, 70);
-    assert_eq!(stock(app, &reward_id).await, 4);
+    assert_eq!(app.balance(&offer.resident).await, 100);
+    assert_eq!(app.stock(&offer.reward).await, 5);
+}
 
-    // Expired: refused at the counter.
-    let third = redeem(app, &resident, &reward_id, "redeem-0003").await;
-    let third_code = third["redemption"]["code"].as_str().unwrap().to_owned();
-    // The limit (2 per period) counts confirmed and pending, not cancelled.
-    let over = redeem(app, &resident, &reward_id, "redeem-0004").await;
-    assert_eq!(over["errors"][0]["code"], "REDEMPTION_LIMIT_REACHED");
-    app.services.clock.advance(Duration::from_secs(31 * 60));
-    let expired = app
-        .ok(
-            CONFIRM,
-            json!({ "m": a.merchant, "code": third_code }),
-            Some(&a.operator),
-        )
+async fn the_limit_per_period_counts_pending_and_confirmed_redemptions_but_not_cancelled_ones(
+    app: &TestApp,
+) {
+    let offer = a_haircut_offer(app).await;
+    offer.confirmed(app, "redeem-0001").await;
+    offer.cancelled(app, "redeem-0002").await;
+    offer.redeemed(app, "redeem-0003").await;
+
+    let over = app
+        .redeem(&offer.resident, &offer.reward, "redeem-0004")
         .await;
+
     assert_eq!(
-        expired["confirmRedemption"]["errors"][0]["code"],
+        user_error(&over, "redeemReward"),
+        "REDEMPTION_LIMIT_REACHED"
+    );
+}
+
+async fn an_expired_code_is_refused_at_the_counter(app: &TestApp) {
+    let offer = a_haircut_offer(app).await;
+    let code = text_at(&offer.redeemed(app, "redeem-0001").await, "/code");
+    app.minutes_pass(PAST_EXPIRY_MINUTES);
+
+    let expired = app.confirm(&offer.merchant, &code).await;
+
+    assert_eq!(
+        user_error(&expired, "confirmRedemption"),
         "REDEMPTION_EXPIRED"
     );
+}
+
+async fn the_sweep_gives_back_the_points_and_the_stock_of_expired_redemptions(app: &TestApp) {
+    let offer = a_haircut_offer(app).await;
+    offer.redeemed(app, "redeem-0001").await;
+    app.minutes_pass(PAST_EXPIRY_MINUTES);
+
     let swept = tokio::task::block_in_place(|| app.services.rewards().expire_due().unwrap());
+
     assert_eq!(swept, 1);
-    assert_eq!(balance(app, &resident).await, 70);
-    assert_eq!(stock(app, &reward_id).await, 4);
+    assert_eq!(app.balance(&offer.resident).await, 100);
+    assert_eq!(app.stock(&offer.reward).await, 5);
+}
+
+async fn a_resident_lists_their_redemptions_newest_first_without_finished_codes(app: &TestApp) {
+    let offer = a_haircut_offer(app).await;
+    offer.confirmed(app, "redeem-0001").await;
+    offer.cancelled(app, "redeem-0002").await;
+    offer.redeemed(app, "redeem-0003").await;
+    app.minutes_pass(PAST_EXPIRY_MINUTES);
+    tokio::task::block_in_place(|| app.services.rewards().expire_due().unwrap());
+
     let mine = app
-        .ok(
-            "{ myRedemptions { totalCount edges { node { status code } } } }",
-            json!({}),
-            Some(&resident),
-        )
+        .ok(MY_REDEMPTIONS, json!({}), Some(&offer.resident))
         .await;
-    let statuses: Vec<&str> = mine["myRedemptions"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["node"]["status"].as_str().unwrap())
-        .collect();
-    assert_eq!(statuses, ["EXPIRED", "CANCELLED", "CONFIRMED"]);
+
+    let edges = &mine["myRedemptions"]["edges"];
+    assert_eq!(
+        texts_at(edges, "/node/status"),
+        ["EXPIRED", "CANCELLED", "CONFIRMED"]
+    );
     assert!(
-        mine["myRedemptions"]["edges"][0]["node"]["code"].is_null(),
+        edges[0]["node"]["code"].is_null(),
         "finished codes are not shown"
     );
+}
 
-    // The statement equals the ledger's captures, in GraphQL and as CSV.
-    let month = (app.services.clock.now().and_utc() + chrono::TimeDelta::hours(8))
-        .format("%Y-%m")
-        .to_string();
-    let statement = app
-        .ok("query($m: ID!, $month: String!) { merchantStatement(merchantId: $m, month: $month) { totalPoints redemptions perReward { title points } csvPath } }", json!({ "m": a.merchant, "month": month }), Some(&a.operator))
-        .await;
-    let st = &statement["merchantStatement"];
-    assert_eq!(
-        (st["totalPoints"].as_i64(), st["redemptions"].as_i64()),
-        (Some(30), Some(1))
-    );
-    let csv = app
+both_engines!(
+    the_monthly_statement_matches_the_confirmed_redemptions_in_graphql_and_csv,
+    another_merchants_operator_cannot_download_the_statement,
+    the_district_overview_ranks_merchants_by_points,
+);
+
+/// GETs `path` as the holder of `token`: the status and the body.
+async fn download(app: &TestApp, path: &str, token: &str) -> (u16, String) {
+    let response = app
         .client
-        .get(format!("{}{}", app.base, st["csvPath"].as_str().unwrap()))
-        .bearer_auth(&a.operator)
+        .get(format!("{}{path}", app.base))
+        .bearer_auth(token)
         .send()
         .await
         .unwrap();
-    assert_eq!(csv.status().as_u16(), 200);
-    let csv = csv.text().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+async fn the_monthly_statement_matches_the_confirmed_redemptions_in_graphql_and_csv(app: &TestApp) {
+    let offer = a_haircut_offer(app).await;
+    offer.confirmed(app, "redeem-0001").await;
+    offer.cancelled(app, "redeem-0002").await;
+
+    let statement = app.statement(&offer.merchant).await;
+    let (status, csv) = download(
+        app,
+        &text_at(&statement, "/csvPath"),
+        &offer.merchant.operator,
+    )
+    .await;
+
+    assert_eq!(
+        (
+            statement["totalPoints"].as_i64(),
+            statement["redemptions"].as_i64()
+        ),
+        (Some(30), Some(1))
+    );
+    assert_eq!(status, 200);
     assert!(csv.starts_with('\u{feff}'), "UTF-8 with BOM");
     assert!(csv.contains(",长者理发一次,30\r\n"), "{csv}");
     assert!(csv.contains("合计,,1 笔,30"), "{csv}");
-    let outsider = app
-        .client
-        .get(format!("{}{}", app.base, st["csvPath"].as_str().unwrap()))
-        .bearer_auth(&other.operator)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(outsider.status().as_u16(), 403);
-    let overview = app.ok("query($month: String!) { districtOverview(month: $month) { totalPoints topMerchants { merchant { shopName } points } } }", json!({ "month": month }), Some(&a.staff)).await;
-    assert_eq!(
-        overview["districtOverview"]["topMerchants"][0]["merchant"]["shopName"],
-        "和美理发店"
-    );
-    assert_eq!(overview["districtOverview"]["totalPoints"], 30);
 }
 
-both_engines!(stock_is_never_oversold);
+async fn another_merchants_operator_cannot_download_the_statement(app: &TestApp) {
+    let offer = a_haircut_offer(app).await;
+    let other = app.merchant_named("致强便民维修").await;
+    offer.confirmed(app, "redeem-0001").await;
+    let statement = app.statement(&offer.merchant).await;
+
+    let (status, _) = download(app, &text_at(&statement, "/csvPath"), &other.operator).await;
+
+    assert_eq!(status, 403);
+}
+
+async fn the_district_overview_ranks_merchants_by_points(app: &TestApp) {
+    let offer = a_haircut_offer(app).await;
+    app.merchant_named("致强便民维修").await;
+    offer.confirmed(app, "redeem-0001").await;
+
+    let overview = app
+        .ok(
+            DISTRICT_OVERVIEW,
+            json!({ "month": app.this_month() }),
+            Some(&app.staff().await),
+        )
+        .await;
+
+    let overview = &overview["districtOverview"];
+    assert_eq!(
+        overview["topMerchants"][0]["merchant"]["shopName"],
+        "和美理发店"
+    );
+    assert_eq!(overview["totalPoints"], 30);
+}
+
+both_engines!(
+    stock_is_never_oversold,
+    the_per_resident_limit_holds_under_a_race,
+);
 
 async fn stock_is_never_oversold(app: &TestApp) {
-    app.staff("staff@example.cn").await;
-    let a = alliance(app, "双桥子长者食堂", "canteen@example.cn").await;
-    let reward_id = reward(app, &a, 20, Some(10), None).await;
-    let mut residents = Vec::new();
-    for i in 0..100 {
-        residents
-            .push(funded_resident(app, &a.staff, &format!("diner{i:03}@example.cn"), 50).await);
-    }
-    let mut tasks = Vec::new();
-    for (i, token) in residents.iter().cloned().enumerate() {
-        let client = app.client.clone();
-        let url = format!("{}/graphql", app.base);
-        let body = json!({ "query": REDEEM, "variables": { "input": { "rewardId": reward_id, "idempotencyKey": format!("lunch-{i:03}-key") } } });
-        tasks.push(tokio::spawn(async move {
-            let response = client
-                .post(url)
-                .bearer_auth(token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status().as_u16(), 200);
-            response.json::<Value>().await.unwrap()
-        }));
-    }
-    let (mut ok, mut out) = (0, 0);
-    for task in tasks {
-        let body = task.await.unwrap();
-        assert!(body.get("errors").is_none(), "{body}");
-        match body["data"]["redeemReward"]["errors"][0]["code"].as_str() {
-            None => ok += 1,
-            Some("OUT_OF_STOCK") => out += 1,
-            other => panic!("unexpected {other:?}: {body}"),
-        }
-    }
-    assert_eq!((ok, out), (10, 90));
-    assert_eq!(stock(app, &reward_id).await, 0);
-    let totals = app.ok(TOTALS, json!({}), Some(&a.staff)).await;
+    let merchant = app.merchant_named("双桥子长者食堂").await;
+    let reward = app.reward(&merchant).points_price(20).stock(10).await;
+    let diners = app.residents(100).await;
+    app.concurrently(100, |i| app.fund(&diners[i], 50)).await;
+    let keys: Vec<String> = (0..100).map(|i| format!("lunch-{i:03}-key")).collect();
+
+    let answers = app
+        .concurrently(100, |i| app.redeem(&diners[i], &reward, &keys[i]))
+        .await;
+
     assert_eq!(
-        totals["ledgerTotals"]["held"],
+        tally(&answers, "redeemReward"),
+        BTreeMap::from([("OK", 10), ("OUT_OF_STOCK", 90)])
+    );
+    assert_eq!(app.stock(&reward).await, 0);
+    assert_eq!(
+        app.ledger_totals().await["held"],
         10 * 20,
         "no points held for the failures"
     );
 }
 
-both_engines!(the_per_resident_limit_holds_under_a_race);
-
 async fn the_per_resident_limit_holds_under_a_race(app: &TestApp) {
-    app.staff("staff@example.cn").await;
-    let a = alliance(app, "猛追湾理发", "barber@example.cn").await;
-    let reward_id = reward(app, &a, 10, None, Some(2)).await;
-    let resident = funded_resident(app, &a.staff, "eager@example.cn", 1000).await;
-    let mut tasks = Vec::new();
-    for i in 0..10 {
-        let client = app.client.clone();
-        let url = format!("{}/graphql", app.base);
-        let token = resident.clone();
-        let body = json!({ "query": REDEEM, "variables": { "input": { "rewardId": reward_id, "idempotencyKey": format!("eager-{i:02}-key") } } });
-        tasks.push(tokio::spawn(async move {
-            client
-                .post(url)
-                .bearer_auth(token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }));
-    }
-    let mut ok = 0;
-    for task in tasks {
-        let body = task.await.unwrap();
-        match body["data"]["redeemReward"]["errors"][0]["code"].as_str() {
-            None => ok += 1,
-            Some("REDEMPTION_LIMIT_REACHED") => {}
-            other => panic!("unexpected {other:?}: {body}"),
-        }
-    }
-    assert_eq!(ok, 2);
-    assert_eq!(balance(app, &resident).await, 1000 - 20);
+    let merchant = app.merchant_named("猛追湾理发").await;
+    let reward = app
+        .reward(&merchant)
+        .points_price(10)
+        .limit_per_period(2)
+        .await;
+    let resident = app.funded_resident(1000).await;
+    let keys: Vec<String> = (0..10).map(|i| format!("eager-{i:02}-key")).collect();
+
+    let answers = app
+        .concurrently(10, |i| app.redeem(&resident, &reward, &keys[i]))
+        .await;
+
+    assert_eq!(
+        tally(&answers, "redeemReward"),
+        BTreeMap::from([("OK", 2), ("REDEMPTION_LIMIT_REACHED", 8)])
+    );
+    assert_eq!(app.balance(&resident).await, 1000 - 20);
 }
 
-/// The server's own sweeper releases expired holds without anyone asking.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_sweeper_releases_expired_holds() {
-    for engine in [Engine::Sqlite, Engine::Postgres] {
-        if engine == Engine::Postgres && !postgres_available() {
-            continue;
+both_engines!(
+    with [("LINLI_SWEEP_INTERVAL_SECS", "1")]:
+    the_servers_sweeper_releases_expired_holds_by_itself
+);
+
+/// Nobody asks: the server's own sweeper, running every second here, releases the hold.
+async fn the_servers_sweeper_releases_expired_holds_by_itself(app: &TestApp) {
+    let merchant = app.merchant_named("建设路便民理发").await;
+    let reward = app.reward(&merchant).points_price(25).stock(1).await;
+    let resident = app.funded_resident(25).await;
+    app.redemption(&resident, &reward, "sweep-0001").await;
+    assert_eq!(app.balance(&resident).await, 0);
+
+    app.minutes_pass(PAST_EXPIRY_MINUTES);
+
+    let mut released = false;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if app.balance(&resident).await == 25 {
+            released = true;
+            break;
         }
-        let app = TestApp::spawn_with(engine, &[("LINLI_SWEEP_INTERVAL_SECS", "1")]).await;
-        app.staff("staff@example.cn").await;
-        let a = alliance(&app, "建设路便民理发", "barber@example.cn").await;
-        let reward_id = reward(&app, &a, 25, Some(1), None).await;
-        let resident = funded_resident(&app, &a.staff, "resident@example.cn", 25).await;
-        redeem(&app, &resident, &reward_id, "sweep-0001").await;
-        assert_eq!(balance(&app, &resident).await, 0);
-        app.services.clock.advance(Duration::from_secs(31 * 60));
-        let mut released = false;
-        for _ in 0..50 {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            if balance(&app, &resident).await == 25 {
-                released = true;
-                break;
-            }
-        }
-        assert!(released, "{engine:?}: the hold was not released");
-        assert_eq!(stock(&app, &reward_id).await, 1);
-        app.assert_ledger_ok().await;
     }
+    assert!(released, "the hold was not released");
+    assert_eq!(app.stock(&reward).await, 1);
 }
 
-both_engines!(wrong_codes_lock_the_operator_out);
+both_engines!(
+    ten_wrong_codes_lock_the_operator_out_even_for_the_right_code,
+    the_lock_passes_after_ten_minutes_while_the_code_stays_valid,
+);
 
-async fn wrong_codes_lock_the_operator_out(app: &TestApp) {
-    app.staff("staff@example.cn").await;
-    let a = alliance(app, "和美理发店", "barber@example.cn").await;
-    let reward_id = reward(app, &a, 10, None, None).await;
-    let resident = funded_resident(app, &a.staff, "resident@example.cn", 100).await;
-    let code = redeem(app, &resident, &reward_id, "guess-0001").await["redemption"]["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+/// The barber types ten wrong codes, each refused: the right one.
+async fn ten_wrong_codes(app: &TestApp) -> (Merchant, String) {
+    let merchant = app.merchant().await;
+    let reward = app.reward(&merchant).points_price(10).await;
+    let resident = app.funded_resident(100).await;
+    let code = text_at(
+        &app.redemption(&resident, &reward, "guess-0001").await,
+        "/code",
+    );
     for i in 0..10 {
-        let wrong = app
-            .ok(
-                CONFIRM,
-                json!({ "m": a.merchant, "code": format!("WRONG{i:03}") }),
-                Some(&a.operator),
-            )
-            .await;
+        let wrong = app.confirm(&merchant, &format!("WRONG{i:03}")).await;
         assert_eq!(
-            wrong["confirmRedemption"]["errors"][0]["code"],
+            user_error(&wrong, "confirmRedemption"),
             "INVALID_REDEMPTION_CODE"
         );
     }
-    // Locked: even the right code is refused until the lock passes.
+    (merchant, code)
+}
+
+async fn ten_wrong_codes_lock_the_operator_out_even_for_the_right_code(app: &TestApp) {
+    let (merchant, code) = ten_wrong_codes(app).await;
+
     let (status, body) = app
         .post(
-            CONFIRM,
-            json!({ "m": a.merchant, "code": code }),
-            Some(&a.operator),
+            CONFIRM_REDEMPTION,
+            json!({ "merchant": merchant.id, "code": code }),
+            Some(&merchant.operator),
         )
         .await;
+
     assert_eq!(status, 429, "{body}");
-    assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
-    app.services.clock.advance(Duration::from_secs(11 * 60));
-    // The lock lasts ten minutes; the code itself is valid for thirty, so it works now.
-    let confirmed = app
-        .ok(
-            CONFIRM,
-            json!({ "m": a.merchant, "code": code }),
-            Some(&a.operator),
-        )
-        .await;
+    assert_eq!(top_level_error(&body), "RATE_LIMITED");
+}
+
+/// The lock lasts ten minutes; the code itself is valid for thirty.
+async fn the_lock_passes_after_ten_minutes_while_the_code_stays_valid(app: &TestApp) {
+    let (merchant, code) = ten_wrong_codes(app).await;
+    app.minutes_pass(11);
+
+    let confirmed = app.confirm(&merchant, &code).await;
+
     assert_eq!(
         confirmed["confirmRedemption"]["redemption"]["status"],
         "CONFIRMED"

@@ -2,9 +2,9 @@
 
 use diesel::sql_types::Text;
 use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::support::{Engine, TestApp, both_engines};
+use crate::support::{Engine, TestApp, both_engines, text_at};
 
 async fn seed_demo(app: &TestApp) -> linli_seed::Report {
     let services = app.services.clone();
@@ -32,14 +32,28 @@ struct Line {
 fn content(path: &str) -> Vec<String> {
     let mut conn = SqliteConnection::establish(path).unwrap();
     let queries = [
-        "SELECT name || '|' || street || '|' || community_type AS line FROM community ORDER BY line",
-        "SELECT COALESCE(email, '') || '|' || display_name || '|' || role AS line FROM app_user ORDER BY line",
+        "SELECT name || '|' || street || '|' || community_type AS line \
+         FROM community ORDER BY line",
+        "SELECT COALESCE(email, '') || '|' || display_name || '|' || role AS line \
+         FROM app_user ORDER BY line",
         "SELECT name || '|' || kind || '|' || status AS line FROM organisation ORDER BY line",
-        "SELECT p.title || '|' || p.status || '|' || p.price_tier || '|' || COALESCE(p.price_fen, -1) || '|' || o.name AS line FROM product p JOIN organisation o ON o.id = p.organisation_id ORDER BY line",
-        "SELECT m.shop_name || '|' || r.title || '|' || r.points_price || '|' || COALESCE(r.stock, -1) AS line FROM reward r JOIN merchant m ON m.id = r.merchant_id ORDER BY line",
-        "SELECT a.kind || '|' || COALESCE(u.email, o.name, m.shop_name, '') || '|' || a.balance AS line FROM account a LEFT JOIN app_user u ON u.id = a.owner_id LEFT JOIN organisation o ON o.id = a.owner_id LEFT JOIN merchant m ON m.id = a.owner_id ORDER BY line",
+        "SELECT p.title || '|' || p.status || '|' || p.price_tier || '|' \
+             || COALESCE(p.price_fen, -1) || '|' || o.name AS line \
+         FROM product p JOIN organisation o ON o.id = p.organisation_id ORDER BY line",
+        "SELECT m.shop_name || '|' || r.title || '|' || r.points_price || '|' \
+             || COALESCE(r.stock, -1) AS line \
+         FROM reward r JOIN merchant m ON m.id = r.merchant_id ORDER BY line",
+        "SELECT a.kind || '|' || COALESCE(u.email, o.name, m.shop_name, '') || '|' \
+             || a.balance AS line \
+         FROM account a \
+         LEFT JOIN app_user u ON u.id = a.owner_id \
+         LEFT JOIN organisation o ON o.id = a.owner_id \
+         LEFT JOIN merchant m ON m.id = a.owner_id \
+         ORDER BY line",
         "SELECT code || '|' || amount || '|' || reason AS line FROM transfer ORDER BY line",
-        "SELECT g.name || '|' || g.stage || '|' || (SELECT COUNT(*) FROM group_member m WHERE m.group_id = g.id) AS line FROM community_group g ORDER BY line",
+        "SELECT g.name || '|' || g.stage || '|' \
+             || (SELECT COUNT(*) FROM group_member m WHERE m.group_id = g.id) AS line \
+         FROM community_group g ORDER BY line",
     ];
     queries
         .iter()
@@ -78,105 +92,165 @@ async fn the_same_seed_builds_the_same_district_and_a_rerun_changes_nothing() {
     first.assert_ledger_ok().await;
 }
 
-both_engines!(the_printed_logins_show_data);
+const SIGN_IN: &str = r"
+    mutation ($login: String!, $password: String!) {
+        signIn(input: { login: $login, password: $password }) {
+            session { accessToken }
+        }
+    }
+";
 
-async fn the_printed_logins_show_data(app: &TestApp) {
+const MY_POINTS_AND_HOURS: &str = r"
+    {
+        me {
+            wallet { balance history { totalCount } }
+            serviceRecord { totalMinutes }
+        }
+    }
+";
+
+const MY_MERCHANTS: &str = r"
+    {
+        myOrganisations { organisation { merchant { id } } }
+    }
+";
+
+const PENDING_REDEMPTIONS: &str = r"
+    query ($merchant: ID!) {
+        merchantRedemptions(merchantId: $merchant, status: PENDING) {
+            totalCount
+            edges { node { code points } }
+        }
+    }
+";
+
+const MY_ORGANISATIONS: &str = r"
+    {
+        myOrganisations {
+            role
+            organisation { budget { balance } products { totalCount } }
+        }
+    }
+";
+
+const REVIEW_QUEUE_AND_TOTALS: &str = r"
+    {
+        organisationReviewQueue { totalCount }
+        ledgerTotals { issued }
+    }
+";
+
+const PUBLIC_CATALOGUE: &str = r#"
+    {
+        products(filter: { text: "助餐" }, first: 3) { totalCount }
+        activities { totalCount }
+        rewards { totalCount }
+        groups { stage }
+    }
+"#;
+
+/// The demo district is seeded; the person the report prints as `who` signs in with the
+/// printed login: their token.
+async fn printed_login(app: &TestApp, who: &str) -> String {
     let report = seed_demo(app).await;
-    let login = |who: &str| {
-        report
-            .logins
-            .iter()
-            .find(|(w, _)| w.contains(who))
-            .unwrap()
-            .1
-            .clone()
-    };
-    let sign_in = |login: String| async move {
-        let data = app
-            .ok("mutation($l: String!, $p: String!) { signIn(input: { login: $l, password: $p }) { session { accessToken } } }", json!({ "l": login, "p": linli_seed::DEMO_PASSWORD }), None)
-            .await;
-        data["signIn"]["session"]["accessToken"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let login = report
+        .logins
+        .iter()
+        .find(|(w, _)| w.contains(who))
+        .unwrap_or_else(|| panic!("no login printed for {who}: {:?}", report.logins))
+        .1
+        .clone();
+    let data = app
+        .ok(
+            SIGN_IN,
+            json!({ "login": login, "password": linli_seed::DEMO_PASSWORD }),
+            None,
+        )
+        .await;
+    text_at(&data, "/signIn/session/accessToken")
+}
 
-    let resident = sign_in(login("居民")).await;
+fn count(value: &Value) -> i64 {
+    value
+        .as_i64()
+        .unwrap_or_else(|| panic!("expected a count, got {value}"))
+}
+
+both_engines!(
+    the_printed_resident_has_points_a_history_and_hours,
+    the_printed_operator_has_pending_redemptions_without_their_codes,
+    the_printed_member_has_products,
+    the_printed_staff_member_has_organisations_to_review,
+    the_public_sees_products_activities_rewards_and_groups_at_several_stages,
+);
+
+async fn the_printed_resident_has_points_a_history_and_hours(app: &TestApp) {
+    let resident = printed_login(app, "居民").await;
+
     let me = app
-        .ok(
-            "{ me { wallet { balance history { totalCount } } serviceRecord { totalMinutes } } }",
-            json!({}),
-            Some(&resident),
-        )
+        .ok(MY_POINTS_AND_HOURS, json!({}), Some(&resident))
         .await;
-    assert!(me["me"]["wallet"]["balance"].as_i64().unwrap() > 0, "{me}");
-    assert!(
-        me["me"]["wallet"]["history"]["totalCount"]
-            .as_i64()
-            .unwrap()
-            > 0
-    );
-    assert!(me["me"]["serviceRecord"]["totalMinutes"].as_i64().unwrap() > 0);
 
-    let operator = sign_in(login("商家")).await;
-    let orgs = app
-        .ok(
-            "{ myOrganisations { organisation { merchant { id } } } }",
-            json!({}),
-            Some(&operator),
-        )
-        .await;
-    let merchant = orgs["myOrganisations"]
+    assert!(count(&me["me"]["wallet"]["balance"]) > 0, "{me}");
+    assert!(count(&me["me"]["wallet"]["history"]["totalCount"]) > 0);
+    assert!(count(&me["me"]["serviceRecord"]["totalMinutes"]) > 0);
+}
+
+async fn the_printed_operator_has_pending_redemptions_without_their_codes(app: &TestApp) {
+    let operator = printed_login(app, "商家").await;
+    let organisations = app.ok(MY_MERCHANTS, json!({}), Some(&operator)).await;
+    let merchant = organisations["myOrganisations"]
         .as_array()
         .unwrap()
         .iter()
         .find_map(|m| m["organisation"]["merchant"]["id"].as_str())
         .unwrap()
         .to_owned();
-    let pending = app.ok("query($m: ID!) { merchantRedemptions(merchantId: $m, status: PENDING) { totalCount edges { node { code points } } } }", json!({ "m": merchant }), Some(&operator)).await;
-    assert!(
-        pending["merchantRedemptions"]["totalCount"]
-            .as_i64()
-            .unwrap()
-            > 0,
-        "{pending}"
-    );
-    assert!(
-        pending["merchantRedemptions"]["edges"][0]["node"]["code"].is_null(),
-        "operators never see codes"
-    );
 
-    let member = sign_in(login("组织成员")).await;
-    let mine = app.ok("{ myOrganisations { role organisation { budget { balance } products { totalCount } } } }", json!({}), Some(&member)).await;
-    assert!(
-        mine["myOrganisations"][0]["organisation"]["products"]["totalCount"]
-            .as_i64()
-            .unwrap()
-            > 0,
-        "{mine}"
-    );
-
-    let staff = sign_in(login("工作人员")).await;
-    let queue = app
+    let pending = app
         .ok(
-            "{ organisationReviewQueue { totalCount } ledgerTotals { issued } }",
-            json!({}),
-            Some(&staff),
+            PENDING_REDEMPTIONS,
+            json!({ "merchant": merchant }),
+            Some(&operator),
         )
         .await;
-    assert!(
-        queue["organisationReviewQueue"]["totalCount"]
-            .as_i64()
-            .unwrap()
-            > 0
-    );
 
-    let search = app.ok("{ products(filter: { text: \"助餐\" }, first: 3) { totalCount } activities { totalCount } rewards { totalCount } }", json!({}), None).await;
-    assert!(search["products"]["totalCount"].as_i64().unwrap() > 0);
-    assert!(search["activities"]["totalCount"].as_i64().unwrap() > 0);
-    assert!(search["rewards"]["totalCount"].as_i64().unwrap() > 0);
-    let groups = app.ok("{ groups { stage } }", json!({}), None).await;
-    let stages: std::collections::BTreeSet<&str> = groups["groups"]
+    let redemptions = &pending["merchantRedemptions"];
+    assert!(count(&redemptions["totalCount"]) > 0, "{pending}");
+    assert!(
+        redemptions["edges"][0]["node"]["code"].is_null(),
+        "operators never see codes"
+    );
+}
+
+async fn the_printed_member_has_products(app: &TestApp) {
+    let member = printed_login(app, "组织成员").await;
+
+    let mine = app.ok(MY_ORGANISATIONS, json!({}), Some(&member)).await;
+
+    let products = &mine["myOrganisations"][0]["organisation"]["products"];
+    assert!(count(&products["totalCount"]) > 0, "{mine}");
+}
+
+async fn the_printed_staff_member_has_organisations_to_review(app: &TestApp) {
+    let staff = printed_login(app, "工作人员").await;
+
+    let queue = app
+        .ok(REVIEW_QUEUE_AND_TOTALS, json!({}), Some(&staff))
+        .await;
+
+    assert!(count(&queue["organisationReviewQueue"]["totalCount"]) > 0);
+}
+
+async fn the_public_sees_products_activities_rewards_and_groups_at_several_stages(app: &TestApp) {
+    seed_demo(app).await;
+
+    let public = app.ok(PUBLIC_CATALOGUE, json!({}), None).await;
+
+    assert!(count(&public["products"]["totalCount"]) > 0);
+    assert!(count(&public["activities"]["totalCount"]) > 0);
+    assert!(count(&public["rewards"]["totalCount"]) > 0);
+    let stages: std::collections::BTreeSet<&str> = public["groups"]
         .as_array()
         .unwrap()
         .iter()

@@ -33,7 +33,8 @@ pub struct SmtpSink {
     received: Arc<Mutex<Vec<Received>>>,
     /// While set, every recipient is refused with a permanent 550.
     reject: Arc<AtomicBool>,
-    task: tokio::task::JoinHandle<()>,
+    /// The accept loop; `None` while the server is down.
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl SmtpSink {
@@ -41,12 +42,20 @@ impl SmtpSink {
         Self::start_on("127.0.0.1:0".parse().unwrap()).await
     }
 
-    pub async fn start_on(addr: SocketAddr) -> Self {
+    async fn start_on(addr: SocketAddr) -> Self {
         let listener = TcpListener::bind(addr).await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let reject = Arc::new(AtomicBool::new(false));
-        let (store, refuse) = (received.clone(), reject.clone());
+        let sink = Self {
+            addr: listener.local_addr().unwrap(),
+            received: Arc::new(Mutex::new(Vec::new())),
+            reject: Arc::new(AtomicBool::new(false)),
+            task: Mutex::new(None),
+        };
+        sink.accept_on(listener);
+        sink
+    }
+
+    fn accept_on(&self, listener: TcpListener) {
+        let (store, refuse) = (self.received.clone(), self.reject.clone());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
@@ -58,12 +67,22 @@ impl SmtpSink {
                 });
             }
         });
-        Self {
-            addr,
-            received,
-            reject,
-            task,
+        *self.task.lock().unwrap() = Some(task);
+    }
+
+    /// The server goes down: connections to its port are refused until `come_back`.
+    pub async fn go_down(&self) {
+        let task = self.task.lock().unwrap().take();
+        if let Some(task) = task {
+            task.abort();
+            // Aborted, the accept loop drops its listener and the port closes.
+            let _ = task.await;
         }
+    }
+
+    /// The server listens on its port again.
+    pub async fn come_back(&self) {
+        self.accept_on(TcpListener::bind(self.addr).await.unwrap());
     }
 
     pub fn reject_everything(&self, reject: bool) {
@@ -104,7 +123,9 @@ impl SmtpSink {
 
 impl Drop for SmtpSink {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(task) = self.task.lock().unwrap().take() {
+            task.abort();
+        }
     }
 }
 

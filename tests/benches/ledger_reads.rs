@@ -163,7 +163,8 @@ fn run_engine(name: &str, postgres: bool) {
         drop(services);
         cleanup();
         println!(
-            "{name:>10}  {others:>9} other transfers: {:>8.1} µs per balance + 20-entry history read",
+            "{name:>10}  {others:>9} other transfers: \
+             {:>8.1} µs per balance + 20-entry history read",
             mean.as_secs_f64() * 1e6
         );
         results.push(mean);
@@ -174,7 +175,8 @@ fn run_engine(name: &str, postgres: bool) {
 
 fn main() {
     println!(
-        "ledger reads: {READS} reads per size, {OWN_HISTORY} transfers in the resident's own history"
+        "ledger reads: {READS} reads per size, \
+         {OWN_HISTORY} transfers in the resident's own history"
     );
     run_engine("sqlite", false);
     if PgConnection::establish(&admin_url()).is_ok() {

@@ -1,20 +1,12 @@
 //! Guessing the rotating check-in code from afar: wrong codes are throttled per sign-up and
 //! per activity, a sign-up is locked after ten, and the organiser sees every refused attempt.
 
-use serde_json::json;
+use std::time::Duration;
 
-use super::fixtures::{
-    CHECK_IN, Runner, activity, allocate, check_in_code, sign_up, start, user_error,
-    verified_organisation,
-};
-use crate::support::{TestApp, both_engines};
+use serde_json::{Value, json};
 
-const SHEET: &str = r#"
-query($id: ID!) {
-  node(id: $id) {
-    ... on Activity { attendanceSheet { displayName refusedCodes checkInLockedAt checkedInAt } }
-  }
-}"#;
+use crate::support::volunteering::{Activity, CHECK_IN};
+use crate::support::{TestApp, accepted, both_engines, top_level_error, user_error};
 
 /// A wrong code: one that is not this minute's or the last.
 fn wrong(code: &str, i: u32) -> String {
@@ -22,29 +14,39 @@ fn wrong(code: &str, i: u32) -> String {
     format!("{:06}", (n + 500_000 + i) % 1_000_000)
 }
 
-struct Scene {
-    organiser: String,
-    activity: String,
+/// The organiser's home visits: 20 seats, 10 points an hour from a budget of 500.
+async fn home_visits(app: &TestApp) -> Activity {
+    let organiser = app.organiser(500).await;
+    app.activity(&organiser).seats(20).await
 }
 
-async fn scene(app: &TestApp) -> Scene {
-    let staff = app.staff("staff@example.cn").await;
-    let organiser = app.resident("owner@example.cn").await;
-    app.resident("checker@example.cn").await;
-    let organisation = verified_organisation(
-        app,
-        &staff,
-        &organiser,
-        "猛追湾志愿服务队",
-        &["checker@example.cn"],
+/// A resident signed up for `activity` as `email`: their token.
+async fn signed_up(app: &TestApp, activity: &Activity, email: &str) -> String {
+    let resident = app.resident(email).await;
+    accepted(&app.sign_up(activity, &resident).await, "signUpForActivity");
+    resident
+}
+
+/// One aliased guess of a batched request, `g{i}: checkIn(…)`, with `code`.
+fn aliased_guess(i: u32, code: &str) -> String {
+    format!(
+        "g{i}: checkIn(input: {{ activityId: $id, code: \"{code}\" }}) {{ errors {{ code }} }} "
     )
-    .await;
-    allocate(app, &staff, &organisation, 500, "budget-checkin-1").await;
-    let activity = activity(app, &organiser, Runner::Organisation(&organisation), 10).await;
-    Scene {
-        organiser,
-        activity,
-    }
+}
+
+/// `volunteer` checks in with `code`: the whole response (status and body).
+async fn try_code(app: &TestApp, activity: &Activity, volunteer: &str, code: &str) -> (u16, Value) {
+    app.post(
+        CHECK_IN,
+        json!({ "id": activity.id, "code": code }),
+        Some(volunteer),
+    )
+    .await
+}
+
+/// The row of the attendance sheet of the only one signed up.
+async fn only_row(app: &TestApp, activity: &Activity) -> Value {
+    app.attendance_sheet(activity).await[0].clone()
 }
 
 both_engines!(
@@ -55,29 +57,22 @@ both_engines!(
 );
 
 async fn five_wrong_codes_pause_a_sign_up_and_the_right_code_then_waits(app: &TestApp) {
-    let s = scene(app).await;
-    let guesser = app.resident("guesser@example.cn").await;
-    sign_up(app, &guesser, &s.activity).await;
-    start(app);
-    let code = check_in_code(app, &s.organiser, &s.activity).await;
+    let activity = home_visits(app).await;
+    let guesser = signed_up(app, &activity, "guesser@example.cn").await;
+    app.activity_begins(&activity);
+    let code = app.check_in_code(&activity).await;
 
     for i in 0..5 {
-        let vars = json!({ "id": s.activity, "code": wrong(&code, i) });
-        let data = app.ok(CHECK_IN, vars, Some(&guesser)).await;
-        assert_eq!(
-            user_error(&data, "checkIn").as_deref(),
-            Some("INVALID_CODE")
-        );
+        let data = app
+            .check_in_with(&activity, &guesser, &wrong(&code, i))
+            .await;
+        assert_eq!(user_error(&data, "checkIn"), "INVALID_CODE");
     }
-    let vars = json!({ "id": s.activity, "code": code });
-    let (status, body) = app.post(CHECK_IN, vars, Some(&guesser)).await;
+    let (status, body) = try_code(app, &activity, &guesser, &code).await;
 
     assert_eq!(status, 429, "{body}");
-    assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
-    let sheet = app
-        .ok(SHEET, json!({ "id": s.activity }), Some(&s.organiser))
-        .await;
-    let row = &sheet["node"]["attendanceSheet"][0];
+    assert_eq!(top_level_error(&body), "RATE_LIMITED");
+    let row = only_row(app, &activity).await;
     assert_eq!(
         row["refusedCodes"], 5,
         "the organiser sees the refused attempts"
@@ -86,56 +81,39 @@ async fn five_wrong_codes_pause_a_sign_up_and_the_right_code_then_waits(app: &Te
 }
 
 async fn ten_wrong_codes_lock_a_sign_up_for_good(app: &TestApp) {
-    let s = scene(app).await;
-    let guesser = app.resident("guesser@example.cn").await;
-    sign_up(app, &guesser, &s.activity).await;
-    start(app);
-    let code = check_in_code(app, &s.organiser, &s.activity).await;
+    let activity = home_visits(app).await;
+    let guesser = signed_up(app, &activity, "guesser@example.cn").await;
+    app.activity_begins(&activity);
+    let code = app.check_in_code(&activity).await;
 
     for round in 0..2 {
         for i in 0..5 {
-            let vars = json!({ "id": s.activity, "code": wrong(&code, round * 5 + i) });
-            app.post(CHECK_IN, vars, Some(&guesser)).await;
+            try_code(app, &activity, &guesser, &wrong(&code, round * 5 + i)).await;
         }
         // Wait out the short pause between the two rounds.
-        app.services
-            .clock
-            .advance(std::time::Duration::from_secs(11 * 60));
+        app.services.clock.advance(Duration::from_secs(11 * 60));
     }
-    let code = check_in_code(app, &s.organiser, &s.activity).await;
-    let vars = json!({ "id": s.activity, "code": code });
-    let data = app.ok(CHECK_IN, vars, Some(&guesser)).await;
+    let code = app.check_in_code(&activity).await;
+    let data = app.check_in_with(&activity, &guesser, &code).await;
 
-    assert_eq!(
-        user_error(&data, "checkIn").as_deref(),
-        Some("CHECK_IN_LOCKED")
-    );
-    let sheet = app
-        .ok(SHEET, json!({ "id": s.activity }), Some(&s.organiser))
-        .await;
-    let row = &sheet["node"]["attendanceSheet"][0];
+    assert_eq!(user_error(&data, "checkIn"), "CHECK_IN_LOCKED");
+    let row = only_row(app, &activity).await;
     assert_eq!(row["refusedCodes"], 10);
     assert!(row["checkInLockedAt"].is_string(), "{row}");
 }
 
 async fn thirty_aliased_guesses_in_one_request_are_throttled_like_thirty_requests(app: &TestApp) {
-    let s = scene(app).await;
-    let guesser = app.resident("guesser@example.cn").await;
-    sign_up(app, &guesser, &s.activity).await;
-    start(app);
-    let code = check_in_code(app, &s.organiser, &s.activity).await;
+    let activity = home_visits(app).await;
+    let guesser = signed_up(app, &activity, "guesser@example.cn").await;
+    app.activity_begins(&activity);
+    let code = app.check_in_code(&activity).await;
     let guesses: String = (0..30)
-        .map(|i| {
-            format!(
-                "g{i}: checkIn(input: {{ activityId: $id, code: \"{}\" }}) {{ errors {{ code }} }} ",
-                wrong(&code, i)
-            )
-        })
+        .map(|i| aliased_guess(i, &wrong(&code, i)))
         .collect();
     let document = format!("mutation($id: ID!) {{ {guesses} }}");
 
     let (_, body) = app
-        .post(&document, json!({ "id": s.activity }), Some(&guesser))
+        .post(&document, json!({ "id": activity.id }), Some(&guesser))
         .await;
 
     let refused_by_rule = (0..30)
@@ -145,34 +123,28 @@ async fn thirty_aliased_guesses_in_one_request_are_throttled_like_thirty_request
         refused_by_rule <= 5,
         "only five guesses were judged: {body}"
     );
-    let vars = json!({ "id": s.activity, "code": code });
-    let (status, _) = app.post(CHECK_IN, vars, Some(&guesser)).await;
+    let (status, _) = try_code(app, &activity, &guesser, &code).await;
     assert_eq!(status, 429);
 }
 
 async fn many_accounts_guessing_one_activity_are_throttled_together(app: &TestApp) {
-    let s = scene(app).await;
+    let activity = home_visits(app).await;
     let mut guessers = Vec::new();
     for i in 0..15 {
-        let guesser = app.resident(&format!("guesser{i}@example.cn")).await;
-        sign_up(app, &guesser, &s.activity).await;
-        guessers.push(guesser);
+        guessers.push(signed_up(app, &activity, &format!("guesser{i}@example.cn")).await);
     }
-    let honest = app.resident("honest@example.cn").await;
-    sign_up(app, &honest, &s.activity).await;
-    start(app);
-    let code = check_in_code(app, &s.organiser, &s.activity).await;
+    let honest = signed_up(app, &activity, "honest@example.cn").await;
+    app.activity_begins(&activity);
+    let code = app.check_in_code(&activity).await;
 
     let mut n = 0;
     for guesser in &guessers {
         for _ in 0..4 {
-            let vars = json!({ "id": s.activity, "code": wrong(&code, n) });
-            app.post(CHECK_IN, vars, Some(guesser)).await;
+            try_code(app, &activity, guesser, &wrong(&code, n)).await;
             n += 1;
         }
     }
-    let vars = json!({ "id": s.activity, "code": code });
-    let (status, body) = app.post(CHECK_IN, vars, Some(&honest)).await;
+    let (status, body) = try_code(app, &activity, &honest, &code).await;
 
     assert_eq!(
         status, 429,

@@ -3,32 +3,41 @@
 
 use serde_json::{Value, json};
 
-use super::fixtures::{ADJUST, id_at, user_error, wallet};
-use crate::support::{TestApp, both_engines};
+use crate::support::ledger::DECIDE_APPROVAL_REQUEST;
+use crate::support::{TestApp, accepted, both_engines, text_at, user_error};
 
-const DECIDE: &str = r#"
-mutation($id: ID!, $approve: Boolean!) {
-  decideApprovalRequest(input: { approvalRequestId: $id, approve: $approve, note: "已核对" }) {
-    approvalRequest { status transferMadeId decidedById } errors { code }
-  }
-}"#;
+const PENDING_APPROVAL_REQUESTS: &str = r"
+    {
+        approvalRequests(status: PENDING) {
+            totalCount
+            edges { node { id kind change reason } }
+        }
+    }
+";
 
-const QUEUE: &str = r#"
-{ approvalRequests(status: PENDING) { totalCount edges { node { id kind change reason } } } }"#;
+const AUDIT_EVENTS: &str = "{ auditEvents(first: 5) { edges { node { action } } } }";
 
-/// A second staff member approves a request; returns the decided request.
-pub async fn approve(app: &TestApp, checker: &str, request: &str) -> Value {
-    let vars = json!({ "id": request, "approve": true });
-    let data = app.ok(DECIDE, vars, Some(checker)).await;
-    assert_eq!(data["decideApprovalRequest"]["errors"], json!([]), "{data}");
-    data["decideApprovalRequest"]["approvalRequest"].clone()
+/// A resident with an empty wallet: (their token, their wallet's id).
+async fn a_resident(app: &TestApp) -> (String, String) {
+    let resident = app.resident("resident@example.cn").await;
+    let wallet = app.wallet_id(&resident).await;
+    (resident, wallet)
 }
 
-async fn adjust(app: &TestApp, staff: &str, account: &str, change: i64, key: &str) -> Value {
-    let input = json!({ "input": {
-        "accountId": account, "change": change, "reason": "补发积分", "idempotencyKey": key
-    } });
-    app.ok(ADJUST, input, Some(staff)).await
+/// The staff member asks to give `account` 5,000 points with `key`: the waiting request's id.
+async fn a_large_adjustment(app: &TestApp, account: &str, key: &str) -> String {
+    let asked = app.adjust(&app.staff().await, account, 5_000, key).await;
+    text_at(&asked, "/adjustBalance/approvalRequest/id")
+}
+
+/// `staff` decide `request`: approve or decline it; returns the answer.
+async fn decide(app: &TestApp, staff: &str, request: &str, approve: bool) -> Value {
+    app.ok(
+        DECIDE_APPROVAL_REQUEST,
+        json!({ "id": request, "approve": approve }),
+        Some(staff),
+    )
+    .await
 }
 
 both_engines!(
@@ -41,16 +50,17 @@ both_engines!(
 );
 
 async fn a_large_adjustment_waits_for_a_second_staff_member(app: &TestApp) {
-    let maker = app.staff("maker@example.cn").await;
-    let checker = app.staff("checker@example.cn").await;
-    let resident = app.resident("resident@example.cn").await;
-    let (_, account, _) = wallet(app, &resident).await;
+    let maker = app.staff().await;
+    let checker = app.another_staff_member("checker@example.cn").await;
+    let (resident, account) = a_resident(app).await;
 
-    let asked = adjust(app, &maker, &account, 5_000, "large-adjust-01").await;
-    let request = id_at(&asked, &["adjustBalance", "approvalRequest", "id"]);
-    let queue = app.ok(QUEUE, json!({}), Some(&checker)).await;
-    let before = wallet(app, &resident).await.2;
-    let decided = approve(app, &checker, &request).await;
+    let asked = app.adjust(&maker, &account, 5_000, "large-adjust-01").await;
+    let request = text_at(&asked, "/adjustBalance/approvalRequest/id");
+    let queue = app
+        .ok(PENDING_APPROVAL_REQUESTS, json!({}), Some(&checker))
+        .await;
+    let before = app.balance(&resident).await;
+    let decided = app.approve(&checker, &request).await;
 
     assert!(asked["adjustBalance"]["transfer"].is_null(), "{asked}");
     assert_eq!(queue["approvalRequests"]["totalCount"], 1);
@@ -61,72 +71,51 @@ async fn a_large_adjustment_waits_for_a_second_staff_member(app: &TestApp) {
     assert_eq!(before, 0, "nothing moved before the second person");
     assert_eq!(decided["status"], "APPROVED");
     assert!(decided["transferMadeId"].is_string());
-    assert_eq!(wallet(app, &resident).await.2, 5_000);
+    assert_eq!(app.balance(&resident).await, 5_000);
 }
 
 async fn the_requester_cannot_approve_their_own_request(app: &TestApp) {
-    let maker = app.staff("maker@example.cn").await;
-    let resident = app.resident("resident@example.cn").await;
-    let (_, account, _) = wallet(app, &resident).await;
-    let asked = adjust(app, &maker, &account, 5_000, "large-adjust-02").await;
-    let request = id_at(&asked, &["adjustBalance", "approvalRequest", "id"]);
+    let (resident, account) = a_resident(app).await;
+    let request = a_large_adjustment(app, &account, "large-adjust-02").await;
 
-    let vars = json!({ "id": request, "approve": true });
-    let data = app.ok(DECIDE, vars, Some(&maker)).await;
+    let data = decide(app, &app.staff().await, &request, true).await;
 
     assert_eq!(
-        user_error(&data, "decideApprovalRequest").as_deref(),
-        Some("SECOND_APPROVER_REQUIRED")
+        user_error(&data, "decideApprovalRequest"),
+        "SECOND_APPROVER_REQUIRED"
     );
-    assert_eq!(wallet(app, &resident).await.2, 0);
+    assert_eq!(app.balance(&resident).await, 0);
 }
 
 async fn a_request_is_decided_once(app: &TestApp) {
-    let maker = app.staff("maker@example.cn").await;
-    let checker = app.staff("checker@example.cn").await;
-    let third = app.staff("third@example.cn").await;
-    let resident = app.resident("resident@example.cn").await;
-    let (_, account, _) = wallet(app, &resident).await;
-    let asked = adjust(app, &maker, &account, 5_000, "large-adjust-03").await;
-    let request = id_at(&asked, &["adjustBalance", "approvalRequest", "id"]);
-    approve(app, &checker, &request).await;
+    let checker = app.another_staff_member("checker@example.cn").await;
+    let third = app.another_staff_member("third@example.cn").await;
+    let (resident, account) = a_resident(app).await;
+    let request = a_large_adjustment(app, &account, "large-adjust-03").await;
+    app.approve(&checker, &request).await;
 
-    let again = app
-        .ok(
-            DECIDE,
-            json!({ "id": request, "approve": true }),
-            Some(&third),
-        )
-        .await;
+    let again = decide(app, &third, &request, true).await;
 
     assert_eq!(
-        user_error(&again, "decideApprovalRequest").as_deref(),
-        Some("ALREADY_DECIDED")
+        user_error(&again, "decideApprovalRequest"),
+        "ALREADY_DECIDED"
     );
-    assert_eq!(wallet(app, &resident).await.2, 5_000, "posted once");
+    assert_eq!(app.balance(&resident).await, 5_000, "posted once");
 }
 
 async fn a_declined_request_moves_nothing(app: &TestApp) {
-    let maker = app.staff("maker@example.cn").await;
-    let checker = app.staff("checker@example.cn").await;
-    let resident = app.resident("resident@example.cn").await;
-    let (_, account, _) = wallet(app, &resident).await;
-    let asked = adjust(app, &maker, &account, 5_000, "large-adjust-04").await;
-    let request = id_at(&asked, &["adjustBalance", "approvalRequest", "id"]);
+    let checker = app.another_staff_member("checker@example.cn").await;
+    let (resident, account) = a_resident(app).await;
+    let request = a_large_adjustment(app, &account, "large-adjust-04").await;
 
-    let vars = json!({ "id": request, "approve": false });
-    let data = app.ok(DECIDE, vars, Some(&checker)).await;
+    let data = decide(app, &checker, &request, false).await;
 
-    let decided = &data["decideApprovalRequest"]["approvalRequest"];
+    let decided = &accepted(&data, "decideApprovalRequest")["approvalRequest"];
     assert_eq!(decided["status"], "DECLINED");
     assert!(decided["transferMadeId"].is_null());
-    assert_eq!(wallet(app, &resident).await.2, 0);
+    assert_eq!(app.balance(&resident).await, 0);
     let audit = app
-        .ok(
-            "{ auditEvents(first: 5) { edges { node { action } } } }",
-            json!({}),
-            Some(&maker),
-        )
+        .ok(AUDIT_EVENTS, json!({}), Some(&app.staff().await))
         .await;
     assert!(
         audit.to_string().contains("ledger.approval_declined"),
@@ -135,34 +124,35 @@ async fn a_declined_request_moves_nothing(app: &TestApp) {
 }
 
 async fn a_small_adjustment_posts_at_once(app: &TestApp) {
-    let maker = app.staff("maker@example.cn").await;
-    let resident = app.resident("resident@example.cn").await;
-    let (_, account, _) = wallet(app, &resident).await;
+    let (resident, account) = a_resident(app).await;
 
-    let posted = adjust(app, &maker, &account, 1_000, "small-adjust-01").await;
+    let posted = app
+        .adjust(&app.staff().await, &account, 1_000, "small-adjust-01")
+        .await;
 
     assert!(posted["adjustBalance"]["approvalRequest"].is_null());
     assert_eq!(posted["adjustBalance"]["transfer"]["amount"], 1_000);
-    assert_eq!(wallet(app, &resident).await.2, 1_000);
+    assert_eq!(app.balance(&resident).await, 1_000);
 }
 
 async fn a_retried_request_finds_the_waiting_one(app: &TestApp) {
-    let maker = app.staff("maker@example.cn").await;
-    let resident = app.resident("resident@example.cn").await;
-    let (_, account, _) = wallet(app, &resident).await;
+    let maker = app.staff().await;
+    let (_, account) = a_resident(app).await;
 
-    let first = adjust(app, &maker, &account, 5_000, "large-adjust-05").await;
-    let retry = adjust(app, &maker, &account, 5_000, "large-adjust-05").await;
-    let changed = adjust(app, &maker, &account, 6_000, "large-adjust-05").await;
+    let first = app.adjust(&maker, &account, 5_000, "large-adjust-05").await;
+    let retry = app.adjust(&maker, &account, 5_000, "large-adjust-05").await;
+    let changed = app.adjust(&maker, &account, 6_000, "large-adjust-05").await;
 
     assert_eq!(
         first["adjustBalance"]["approvalRequest"]["id"],
         retry["adjustBalance"]["approvalRequest"]["id"]
     );
     assert_eq!(
-        user_error(&changed, "adjustBalance").as_deref(),
-        Some("IDEMPOTENCY_KEY_REUSED")
+        user_error(&changed, "adjustBalance"),
+        "IDEMPOTENCY_KEY_REUSED"
     );
-    let queue = app.ok(QUEUE, json!({}), Some(&maker)).await;
+    let queue = app
+        .ok(PENDING_APPROVAL_REQUESTS, json!({}), Some(&maker))
+        .await;
     assert_eq!(queue["approvalRequests"]["totalCount"], 1);
 }

@@ -3,32 +3,17 @@
 
 use serde_json::json;
 
-use super::fixtures::{
-    DECIDE_STAGE, PUBLISH_ACTIVITY, Runner, VERIFY_ALL, activity, attend, draft_activity, fund,
-    growing_group, id_at, sign_up, start, user_error, wallet,
-};
-use crate::support::{TestApp, both_engines};
+use crate::support::volunteering::{PUBLISH_ACTIVITY, VERIFY_ACTIVITY_ATTENDANCE};
+use crate::support::{TestApp, accepted, both_engines, text_at, top_level_error, user_error};
 
-const DONATE_TO_GROUP: &str = r#"
-mutation($g: ID!, $amount: Points!, $key: String!) {
-  donateToGroup(input: { groupId: $g, amount: $amount, idempotencyKey: $key }) {
-    transfer { id } errors { code }
-  }
-}"#;
-
-const REWARD_MEMBER: &str = r#"
-mutation($g: ID!, $u: ID!, $key: String!) {
-  rewardGroupMember(input: {
-    groupId: $g, userId: $u, amount: 10, reason: "辛苦了", idempotencyKey: $key
-  }) { transfer { id } errors { code } }
-}"#;
-
-const APPROVE_RATE: &str = r#"
-mutation($id: ID!) {
-  approveActivityRate(input: { activityId: $id }) { activity { rateApproved } errors { code } }
-}"#;
-
-const FUND: &str = "query($g: ID!) { node(id: $g) { ... on Group { fund { balance } } } }";
+const APPROVE_ACTIVITY_RATE: &str = r"
+    mutation ($id: ID!) {
+        approveActivityRate(input: { activityId: $id }) {
+            activity { rateApproved }
+            errors { code }
+        }
+    }
+";
 
 both_engines!(
     a_plain_member_cannot_run_an_activity_paid_from_the_fund,
@@ -38,96 +23,108 @@ both_engines!(
 );
 
 async fn a_plain_member_cannot_run_an_activity_paid_from_the_fund(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
-    let group = growing_group(app, &staff).await;
+    let group = app.growing_group().await;
 
-    let created = draft_activity(app, &group.members[0], Runner::Group(&group.id), 5).await;
+    let created = app
+        .group_activity(&group.id, &group.members[0])
+        .points_per_hour(5)
+        .draft()
+        .await;
 
-    assert_eq!(
-        created["errors"][0]["extensions"]["code"], "FORBIDDEN",
-        "{created}"
-    );
+    assert_eq!(top_level_error(&created), "FORBIDDEN", "{created}");
 }
 
 async fn a_plain_member_cannot_verify_a_group_activity(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
-    let group = growing_group(app, &staff).await;
-    fund(app, &staff, &group.mentor, 500, "fund-mentor-2").await;
-    let vars = json!({ "g": group.id, "amount": 300, "key": "gift-to-fund-2" });
-    app.ok(DONATE_TO_GROUP, vars, Some(&group.mentor)).await;
-    let activity = activity(app, &group.convenor, Runner::Group(&group.id), 10).await;
-    let volunteers = [group.members[1].as_str(), group.members[2].as_str()];
-    for v in volunteers {
-        sign_up(app, v, &activity).await;
+    let group = app.growing_group().await;
+    let donor = app.funded_resident(500).await;
+    let gift = app
+        .donate_to_group(&donor, &group.id, 300, "gift-to-fund-2")
+        .await;
+    accepted(&gift, "donateToGroup");
+    let activity = app.group_activity(&group.id, &group.convenor).await;
+    let volunteers = &group.members[1..3];
+    for volunteer in volunteers {
+        accepted(
+            &app.sign_up(&activity, volunteer).await,
+            "signUpForActivity",
+        );
     }
-    start(app);
-    attend(app, &group.convenor, &activity, &volunteers, 60).await;
+    app.attend(&activity, volunteers, 60).await;
 
     let code = app
         .top_level_code(
-            VERIFY_ALL,
-            json!({ "id": activity }),
+            VERIFY_ACTIVITY_ATTENDANCE,
+            json!({ "id": activity.id }),
             Some(&group.members[0]),
         )
         .await;
 
     assert_eq!(code, "FORBIDDEN");
-    let fund = app.ok(FUND, json!({ "g": group.id }), None).await;
     assert_eq!(
-        fund["node"]["fund"]["balance"], 300,
+        app.the_group(&group.id).await["fund"]["balance"],
+        300,
         "nothing left the fund"
     );
 }
 
 async fn a_dissolved_group_neither_receives_nor_pays(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
-    let group = growing_group(app, &staff).await;
-    fund(app, &staff, &group.mentor, 500, "fund-mentor-3").await;
-    let vars = json!({ "g": group.id, "amount": 100, "key": "gift-before-end" });
-    app.ok(DONATE_TO_GROUP, vars, Some(&group.mentor)).await;
-    let vars = json!({ "g": group.id, "decision": "DISSOLVE" });
-    app.ok(DECIDE_STAGE, vars, Some(&staff)).await;
-    let (member_id, _, _) = wallet(app, &group.members[0]).await;
+    let group = app.growing_group().await;
+    let donor = app.funded_resident(500).await;
+    let gift = app
+        .donate_to_group(&donor, &group.id, 100, "gift-before-end")
+        .await;
+    accepted(&gift, "donateToGroup");
+    app.move_stage(&group.id, "DISSOLVE", "按培育标准决定", "DISSOLVED")
+        .await;
+    let member = app.user_id(&group.members[0]).await;
 
-    let vars = json!({ "g": group.id, "amount": 50, "key": "gift-after-end" });
-    let gift = app.ok(DONATE_TO_GROUP, vars, Some(&group.mentor)).await;
-    let vars = json!({ "g": group.id, "u": member_id, "key": "pay-after-end" });
-    let payment = app.ok(REWARD_MEMBER, vars, Some(&group.convenor)).await;
+    let gift = app
+        .donate_to_group(&donor, &group.id, 50, "gift-after-end")
+        .await;
+    let payment = app
+        .reward_group_member(&group.convenor, &group.id, &member, "pay-after-end")
+        .await;
 
-    assert_eq!(
-        user_error(&gift, "donateToGroup").as_deref(),
-        Some("GROUP_DISSOLVED")
-    );
-    assert_eq!(
-        user_error(&payment, "rewardGroupMember").as_deref(),
-        Some("GROUP_DISSOLVED")
-    );
-    assert_eq!(wallet(app, &group.mentor).await.2, 400);
-    assert_eq!(wallet(app, &group.members[0]).await.2, 0);
+    assert_eq!(user_error(&gift, "donateToGroup"), "GROUP_DISSOLVED");
+    assert_eq!(user_error(&payment, "rewardGroupMember"), "GROUP_DISSOLVED");
+    assert_eq!(app.balance(&donor).await, 400);
+    assert_eq!(app.balance(&group.members[0]).await, 0);
 }
 
 async fn a_rate_above_the_district_rule_needs_staff_approval(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
-    let group = growing_group(app, &staff).await;
-    let drafted = draft_activity(app, &group.convenor, Runner::Group(&group.id), 1_000).await;
-    let id = id_at(&drafted, &["data", "createActivity", "activity", "id"]);
+    let group = app.growing_group().await;
+    let drafted = app
+        .group_activity(&group.id, &group.convenor)
+        .points_per_hour(1_000)
+        .draft()
+        .await;
+    let id = text_at(&drafted, "/data/createActivity/activity/id");
+    let activity = json!({ "id": id });
 
     let before = app
-        .ok(PUBLISH_ACTIVITY, json!({ "id": id }), Some(&group.convenor))
+        .ok(PUBLISH_ACTIVITY, activity.clone(), Some(&group.convenor))
         .await;
     let by_convenor = app
-        .top_level_code(APPROVE_RATE, json!({ "id": id }), Some(&group.convenor))
+        .top_level_code(
+            APPROVE_ACTIVITY_RATE,
+            activity.clone(),
+            Some(&group.convenor),
+        )
         .await;
     let approved = app
-        .ok(APPROVE_RATE, json!({ "id": id }), Some(&staff))
+        .ok(
+            APPROVE_ACTIVITY_RATE,
+            activity.clone(),
+            Some(&app.staff().await),
+        )
         .await;
     let after = app
-        .ok(PUBLISH_ACTIVITY, json!({ "id": id }), Some(&group.convenor))
+        .ok(PUBLISH_ACTIVITY, activity, Some(&group.convenor))
         .await;
 
     assert_eq!(
-        user_error(&before, "publishActivity").as_deref(),
-        Some("RATE_NEEDS_APPROVAL")
+        user_error(&before, "publishActivity"),
+        "RATE_NEEDS_APPROVAL"
     );
     assert_eq!(by_convenor, "FORBIDDEN");
     assert_eq!(

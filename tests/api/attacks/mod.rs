@@ -4,7 +4,6 @@
 
 mod check_in;
 mod dual_control;
-mod fixtures;
 mod group_funds;
 mod oracles;
 mod records;

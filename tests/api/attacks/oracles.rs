@@ -3,22 +3,11 @@
 
 use serde_json::json;
 
-use super::fixtures::{fund, user_error};
-use crate::support::{PASSWORD, TestApp, both_engines};
-
-const DONATE: &str = r#"
-mutation($to: String!, $key: String!) {
-  donatePoints(input: { recipient: $to, amount: 1, idempotencyKey: $key }) {
-    transfer { id } errors { code }
-  }
-}"#;
-
-const REGISTER: &str = r#"
-mutation($input: RegisterResidentInput!) {
-  registerResident(input: $input) { user { id } errors { code field } }
-}"#;
-
-const REQUEST_VERIFICATION: &str = "mutation { requestEmailVerification { ok errors { code } } }";
+use crate::support::identity::{REGISTER_RESIDENT, REQUEST_EMAIL_VERIFICATION};
+use crate::support::ledger::DONATE_POINTS;
+use crate::support::{
+    PASSWORD, TestApp, both_engines, response_outcome, user_error, user_error_field,
+};
 
 both_engines!(
     an_empty_wallet_learns_nothing_about_a_phone_number,
@@ -32,42 +21,30 @@ async fn an_empty_wallet_learns_nothing_about_a_phone_number(app: &TestApp) {
     app.resident("known@example.cn").await;
 
     let known = app
-        .ok(
-            DONATE,
-            json!({ "to": "known@example.cn", "key": "probe-known-1" }),
-            Some(&probe),
-        )
+        .donate(&probe, "known@example.cn", 1, "probe-known-1")
         .await;
     let unknown = app
-        .ok(
-            DONATE,
-            json!({ "to": "13900000001", "key": "probe-unknown-1" }),
-            Some(&probe),
-        )
+        .donate(&probe, "13900000001", 1, "probe-unknown-1")
         .await;
 
     assert_eq!(known, unknown, "both answer INSUFFICIENT_POINTS");
-    assert_eq!(
-        user_error(&known, "donatePoints").as_deref(),
-        Some("INSUFFICIENT_POINTS")
-    );
+    assert_eq!(user_error(&known, "donatePoints"), "INSUFFICIENT_POINTS");
 }
 
 async fn walking_phone_numbers_is_throttled(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
-    let walker = app.resident("walker@example.cn").await;
-    fund(app, &staff, &walker, 100, "fund-walker-01").await;
+    let walker = app.funded_resident(100).await;
 
     let mut codes = Vec::new();
     for i in 0..11 {
-        let vars = json!({ "to": format!("139000000{i:02}"), "key": format!("walk-{i:04}") });
-        let (status, body) = app.post(DONATE, vars, Some(&walker)).await;
-        let code = body["errors"][0]["extensions"]["code"]
-            .as_str()
-            .or(body["data"]["donatePoints"]["errors"][0]["code"].as_str())
-            .unwrap_or_default()
-            .to_owned();
-        codes.push((status, code));
+        let donation = json!({
+            "recipient": format!("139000000{i:02}"),
+            "amount": 1,
+            "idempotencyKey": format!("walk-{i:04}")
+        });
+        let (status, body) = app
+            .post(DONATE_POINTS, json!({ "input": donation }), Some(&walker))
+            .await;
+        codes.push((status, response_outcome(&body, "donatePoints").to_owned()));
     }
 
     assert!(
@@ -79,16 +56,15 @@ async fn walking_phone_numbers_is_throttled(app: &TestApp) {
 
 async fn an_address_with_a_display_name_is_refused(app: &TestApp) {
     let input = json!({ "input": {
-        "email": "x<victim@corp.cn>", "password": PASSWORD, "displayName": "冒名"
+        "email": "x<victim@corp.cn>",
+        "password": PASSWORD,
+        "displayName": "冒名"
     } });
 
-    let data = app.ok(REGISTER, input, None).await;
+    let data = app.ok(REGISTER_RESIDENT, input, None).await;
 
-    assert_eq!(
-        user_error(&data, "registerResident").as_deref(),
-        Some("INVALID_INPUT")
-    );
-    assert_eq!(data["registerResident"]["errors"][0]["field"], "email");
+    assert_eq!(user_error(&data, "registerResident"), "INVALID_INPUT");
+    assert_eq!(user_error_field(&data, "registerResident"), "email");
 }
 
 async fn verification_mail_cannot_flood_a_mailbox(app: &TestApp) {
@@ -97,7 +73,7 @@ async fn verification_mail_cannot_flood_a_mailbox(app: &TestApp) {
     let mut answers = Vec::new();
     for _ in 0..4 {
         let (status, body) = app
-            .post(REQUEST_VERIFICATION, json!({}), Some(&resident))
+            .post(REQUEST_EMAIL_VERIFICATION, json!({}), Some(&resident))
             .await;
         answers.push((status, body["errors"][0]["extensions"]["code"].clone()));
     }

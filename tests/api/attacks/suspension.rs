@@ -3,58 +3,42 @@
 
 use serde_json::json;
 
-use super::fixtures::{
-    CONFIRM, REDEEM, Runner, VERIFY_ALL, activity, allocate, attend, fund, id_at, merchant, reward,
-    sign_up, start, user_error, verified_organisation, wallet,
+use crate::support::directory::SUSPEND_ORGANISATION;
+use crate::support::volunteering::{
+    Activity, CANCEL_ACTIVITY, Organiser, VERIFY_ACTIVITY_ATTENDANCE,
 };
-use crate::support::{TestApp, both_engines};
+use crate::support::{TestApp, accepted, both_engines, text_at, user_error};
 
-const SUSPEND_ORGANISATION: &str = r#"
-mutation($id: ID!) {
-  suspendOrganisation(input: { organisationId: $id, reason: "违规" }) { errors { code } }
-}"#;
+const SUSPEND_MERCHANT: &str = r"
+    mutation ($id: ID!) {
+        suspendMerchant(input: { merchantId: $id }) { merchant { status } }
+    }
+";
 
-const SUSPEND_MERCHANT: &str = r#"
-mutation($id: ID!) { suspendMerchant(input: { merchantId: $id }) { merchant { status } } }"#;
-
-const CANCEL_ACTIVITY: &str = r#"
-mutation($id: ID!) { cancelActivity(input: { activityId: $id }) { errors { code } } }"#;
-
-const VERIFY_ONE: &str = r#"
-mutation($id: ID!) {
-  verifyAttendance(input: { participationId: $id }) { verified { points } errors { code } }
-}"#;
-
-struct Scene {
-    staff: String,
-    owner: String,
-    checker: String,
-    organisation: String,
-    activity: String,
-    volunteer: String,
+/// A volunteer attended an hour of a verified organisation's activity, not yet verified:
+/// (the organiser, the activity, the volunteer).
+async fn attended(app: &TestApp) -> (Organiser, Activity, String) {
+    let organiser = app.organiser(500).await;
+    let activity = app.activity(&organiser).await;
+    let volunteer = app.resident("volunteer@example.cn").await;
+    accepted(
+        &app.sign_up(&activity, &volunteer).await,
+        "signUpForActivity",
+    );
+    app.attend(&activity, &[&volunteer], 60).await;
+    (organiser, activity, volunteer)
 }
 
-/// A volunteer attended an hour of a verified organisation's activity, not yet verified.
-async fn attended(app: &TestApp) -> Scene {
-    let staff = app.staff("staff@example.cn").await;
-    let owner = app.resident("owner@example.cn").await;
-    let checker = app.resident("checker@example.cn").await;
-    let organisation =
-        verified_organisation(app, &staff, &owner, "和美志愿队", &["checker@example.cn"]).await;
-    allocate(app, &staff, &organisation, 500, "budget-suspend-1").await;
-    let activity = activity(app, &owner, Runner::Organisation(&organisation), 10).await;
-    let volunteer = app.resident("volunteer@example.cn").await;
-    sign_up(app, &volunteer, &activity).await;
-    start(app);
-    attend(app, &owner, &activity, &[volunteer.as_str()], 60).await;
-    Scene {
-        staff,
-        owner,
-        checker,
-        organisation,
-        activity,
-        volunteer,
-    }
+/// The organiser's verifier verifies every participation at once: the whole response.
+async fn verify_all(app: &TestApp, organiser: &Organiser, activity: &Activity) -> String {
+    let (_, body) = app
+        .post(
+            VERIFY_ACTIVITY_ATTENDANCE,
+            json!({ "id": activity.id }),
+            Some(&organiser.verifier),
+        )
+        .await;
+    body.to_string()
 }
 
 both_engines!(
@@ -64,77 +48,72 @@ both_engines!(
 );
 
 async fn a_suspended_organisation_pays_no_more_points(app: &TestApp) {
-    let s = attended(app).await;
-    app.ok(
-        SUSPEND_ORGANISATION,
-        json!({ "id": s.organisation }),
-        Some(&s.staff),
-    )
-    .await;
+    let (organiser, activity, volunteer) = attended(app).await;
+    let suspension = json!({ "input": {
+        "organisationId": organiser.organisation,
+        "reason": "违规"
+    } });
+    let suspended = app
+        .ok(SUSPEND_ORGANISATION, suspension, Some(&app.staff().await))
+        .await;
+    accepted(&suspended, "suspendOrganisation");
 
-    let (_, body) = app
-        .post(VERIFY_ALL, json!({ "id": s.activity }), Some(&s.checker))
-        .await;
-    let sheet = app
-        .ok(
-            "query($id: ID!) { node(id: $id) { ... on Activity { attendanceSheet { id } } } }",
-            json!({ "id": s.activity }),
-            Some(&s.owner),
-        )
-        .await;
-    let participation = id_at(&sheet, &["node", "attendanceSheet", "0", "id"]);
+    let bulk = verify_all(app, &organiser, &activity).await;
+    let participation = &app.attendance_sheet(&activity).await[0]["id"];
     let one = app
-        .ok(VERIFY_ONE, json!({ "id": participation }), Some(&s.checker))
+        .verify_attendance(participation, &organiser.verifier)
         .await;
 
     assert!(
-        body.to_string().contains("ORGANISATION_SUSPENDED"),
-        "bulk verification stops: {body}"
+        bulk.contains("ORGANISATION_SUSPENDED"),
+        "bulk verification stops: {bulk}"
     );
     assert_eq!(
-        user_error(&one, "verifyAttendance").as_deref(),
-        Some("ORGANISATION_SUSPENDED")
+        user_error(&one, "verifyAttendance"),
+        "ORGANISATION_SUSPENDED"
     );
-    assert_eq!(wallet(app, &s.volunteer).await.2, 0);
+    assert_eq!(app.balance(&volunteer).await, 0);
 }
 
 async fn a_cancelled_activity_is_never_paid(app: &TestApp) {
-    let s = attended(app).await;
-    app.ok(CANCEL_ACTIVITY, json!({ "id": s.activity }), Some(&s.owner))
+    let (organiser, activity, volunteer) = attended(app).await;
+    let cancelled = app
+        .ok(
+            CANCEL_ACTIVITY,
+            json!({ "id": activity.id }),
+            Some(&organiser.owner),
+        )
         .await;
+    accepted(&cancelled, "cancelActivity");
 
-    let (_, body) = app
-        .post(VERIFY_ALL, json!({ "id": s.activity }), Some(&s.checker))
-        .await;
+    let bulk = verify_all(app, &organiser, &activity).await;
 
-    assert!(body.to_string().contains("ACTIVITY_CANCELLED"), "{body}");
-    assert_eq!(wallet(app, &s.volunteer).await.2, 0);
+    assert!(bulk.contains("ACTIVITY_CANCELLED"), "{bulk}");
+    assert_eq!(app.balance(&volunteer).await, 0);
 }
 
 async fn a_suspended_merchant_captures_nothing(app: &TestApp) {
-    let staff = app.staff("staff@example.cn").await;
-    let operator = app.resident("barber@example.cn").await;
-    let shop = merchant(app, &staff, &operator, "和美理发店").await;
-    let haircut = reward(app, &operator, &shop, 30).await;
-    let resident = app.resident("resident@example.cn").await;
-    fund(app, &staff, &resident, 100, "fund-resident-2").await;
-    let redeemed = app
+    let shop = app.merchant().await;
+    let haircut = app.reward(&shop).points_price(30).await;
+    let resident = app.funded_resident(100).await;
+    let redemption = app
+        .redemption(&resident, &haircut, "before-suspension")
+        .await;
+    let code = text_at(&redemption, "/code");
+    let suspended = app
         .ok(
-            REDEEM,
-            json!({ "reward": haircut, "key": "before-suspension" }),
-            Some(&resident),
+            SUSPEND_MERCHANT,
+            json!({ "id": shop.id }),
+            Some(&app.staff().await),
         )
         .await;
-    let code = id_at(&redeemed, &["redeemReward", "redemption", "code"]);
-    app.ok(SUSPEND_MERCHANT, json!({ "id": shop }), Some(&staff))
-        .await;
-
-    let vars = json!({ "merchant": shop, "code": code });
-    let data = app.ok(CONFIRM, vars, Some(&operator)).await;
-
     assert_eq!(
-        user_error(&data, "confirmRedemption").as_deref(),
-        Some("MERCHANT_SUSPENDED")
+        suspended["suspendMerchant"]["merchant"]["status"],
+        "SUSPENDED"
     );
-    assert_eq!(wallet(app, &resident).await.2, 70, "held, not captured");
+
+    let data = app.confirm(&shop, &code).await;
+
+    assert_eq!(user_error(&data, "confirmRedemption"), "MERCHANT_SUSPENDED");
+    assert_eq!(app.balance(&resident).await, 70, "held, not captured");
 }
