@@ -1,0 +1,50 @@
+// Social-innovation products: the catalogue residents search, and the organisation's own list.
+import { PageInfoFields, ProductCardFields, UserErrorFields } from './fragments.js';
+
+export const Products = `query Products($filter: ProductFilterInput, $orderBy: ProductOrder, $after: String) {
+  products(filter: $filter, orderBy: $orderBy, first: 20, after: $after) {
+    totalCount
+    pageInfo { ...PageInfoFields }
+    edges { node { ...ProductCardFields } }
+  }
+}
+${PageInfoFields}
+${ProductCardFields}`;
+
+export const Product = `query Product($id: ID!) {
+  node(id: $id) { ... on Product { ...ProductCardFields organisation { id contact } } }
+}
+${ProductCardFields}`;
+
+/** Organisers: the organisation's products in every status, one list per status. */
+export const OrganisationProducts = `query OrganisationProducts($id: ID!) {
+  node(id: $id) {
+    ... on Organisation {
+      id name status
+      drafts: products(status: DRAFT, first: 50) { edges { node { ...ProductCardFields } } }
+      inReview: products(status: IN_REVIEW, first: 50) { edges { node { ...ProductCardFields } } }
+      rejected: products(status: REJECTED, first: 50) { edges { node { ...ProductCardFields } } }
+      published: products(status: PUBLISHED, first: 50) { edges { node { ...ProductCardFields } } }
+    }
+  }
+  categories { id nameZh children { id nameZh } }
+}
+${ProductCardFields}`;
+
+export const CreateProduct = `mutation CreateProduct($input: CreateProductInput!) {
+  createProduct(input: $input) { product { ...ProductCardFields } errors { ...UserErrorFields } }
+}
+${ProductCardFields}
+${UserErrorFields}`;
+
+export const UpdateProduct = `mutation UpdateProduct($input: UpdateProductInput!) {
+  updateProduct(input: $input) { product { ...ProductCardFields } errors { ...UserErrorFields } }
+}
+${ProductCardFields}
+${UserErrorFields}`;
+
+export const SubmitProduct = `mutation SubmitProduct($input: ProductIdInput!) {
+  submitProduct(input: $input) { product { ...ProductCardFields } errors { ...UserErrorFields } }
+}
+${ProductCardFields}
+${UserErrorFields}`;
