@@ -104,7 +104,7 @@ function App() {
       <${ElderSwitch} />
     </header>`}
     <${Screen} ...${found ? found.params : {}} key=${path} />
-    ${session && tab && html`<nav class="tab-bar" aria-label="主导航">
+    ${session && tab && !fullScreen && html`<nav class="tab-bar" aria-label="主导航">
       ${TABS.map(([name, href, label, icon]) => html`<a key=${name} href=${href} aria-current=${tab === name ? 'page' : undefined}>
         <span class="tab-icon" aria-hidden="true">${icon}</span>${label}
       </a>`)}

@@ -5,6 +5,9 @@
 
 mod support;
 
+mod app;
+mod app_documents;
+mod browser;
 mod catalogue;
 mod contracts;
 mod directory;

@@ -86,8 +86,12 @@ impl TestApp {
                 (url, Cleanup::Database(name))
             }
         };
+        // Bound first so that the links in Linli's emails point at this very server.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
         let mut vars: Vec<(String, String)> = vec![
             ("DATABASE_URL".into(), url.clone()),
+            ("LINLI_PUBLIC_URL".into(), format!("http://{addr}")),
             ("LINLI_JWT_SECRET".into(), JWT_SECRET.into()),
             ("LINLI_BIND".into(), "127.0.0.1:0".into()),
             ("LINLI_DB_POOL_SIZE".into(), "10".into()),
@@ -113,8 +117,6 @@ impl TestApp {
         })
         .unwrap();
         let services = linli_api::open(&config).unwrap();
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
         let server = linli_api::serve(&config, services.clone(), listener).unwrap();
         let handle = server.handle();
         tokio::spawn(server);

@@ -1,0 +1,578 @@
+//! The Linli app in real headless Chromium: the journeys of issue 16 end to end, each person
+//! in their own browser, each ending on what the page shows and on the ledger; and a tour of
+//! every main screen in the normal and the 长辈版 mode (axe-core, sizes, hosts, screenshots).
+//!
+//! Browser tests run on SQLite only: what they test is the app, and the storage underneath is
+//! covered on both engines by the rest of the suite.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use linli_api::config::MailTransport;
+use serde_json::{Value, json};
+
+use crate::browser::{Browser, Driver, browser_available};
+use crate::rewards::{alliance, reward};
+use crate::support::{Engine, PASSWORD, TestApp};
+
+const ENTER: char = '\u{E007}';
+/// What a USB or Bluetooth scanner types for a redemption's QR code, before the code.
+const REDEEM_QR_PREFIX: &str = "linli:redeem:";
+/// The largest first screen the issue allows, compressed, in bytes.
+const FIRST_SCREEN_BUDGET_BYTES: u64 = 300 * 1024;
+
+const REGISTER_ORGANISATION: &str = "mutation($name: String!) { registerOrganisation(input: { name: $name, kind: SOCIAL_ORGANISATION, description: \"为社区老人提供助餐和探访\", contact: \"028-84000000\" }) { organisation { id } errors { code } } }";
+const VERIFY_ORGANISATION: &str = "mutation($id: ID!) { reviewOrganisation(input: { organisationId: $id, decision: VERIFY }) { errors { code } } }";
+const ALLOCATE_BUDGET: &str = "mutation($input: AllocateBudgetInput!) { allocateBudget(input: $input) { errors { code } } }";
+const CREATE_ACTIVITY: &str = "mutation($input: CreateActivityInput!) { createActivity(input: $input) { activity { id } errors { code field } } }";
+const PUBLISH_ACTIVITY: &str = "mutation($id: ID!) { publishActivity(input: { activityId: $id }) { errors { code } } }";
+const REVIEW_QUEUE: &str = "query($org: ID!) { products(filter: { organisationId: $org, status: IN_REVIEW }) { edges { node { id title } } } }";
+const PUBLISH_PRODUCT: &str = "mutation($id: ID!) { reviewProduct(input: { productId: $id, decision: PUBLISH }) { product { status } errors { code } } }";
+const BALANCE: &str = "{ me { wallet { balance } } }";
+
+const ACTIVITY_TITLE: &str = "独居老人上门探访";
+const SHOP: &str = "建设路老街坊理发店";
+const REWARD_TITLE: &str = "长者理发一次";
+
+/// A verified organisation with a points budget; returns the owner's token and its id.
+async fn verified_organisation(app: &TestApp, staff: &str, owner_email: &str) -> (String, String) {
+    let owner = app.resident(owner_email).await;
+    let data = app
+        .ok(
+            REGISTER_ORGANISATION,
+            json!({ "name": "猛追湾邻里互助社" }),
+            Some(&owner),
+        )
+        .await;
+    let organisation = data["registerOrganisation"]["organisation"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{data}"))
+        .to_owned();
+    app.ok(VERIFY_ORGANISATION, json!({ "id": organisation }), Some(staff))
+        .await;
+    let budget = json!({ "input": { "organisationId": organisation, "amount": 500, "reason": "志愿活动积分预算", "idempotencyKey": "app-test-budget" } });
+    let allocated = app.ok(ALLOCATE_BUDGET, budget, Some(staff)).await;
+    assert_eq!(allocated["allocateBudget"]["errors"], json!([]));
+    (owner, organisation)
+}
+
+/// A published activity starting two hours from the server's clock, two hours long, paying
+/// 10 points an hour.
+async fn activity_in_two_hours(app: &TestApp, owner: &str, organisation: &str) -> String {
+    let now = app.services.clock.now().and_utc();
+    let starts = now + chrono::TimeDelta::hours(2);
+    let input = json!({ "input": {
+        "organisationId": organisation, "categoryId": "home-visits", "title": ACTIVITY_TITLE,
+        "description": "陪伴聊天、检查水电燃气", "place": "和美社区活动室", "startsAt": starts.to_rfc3339(),
+        "endsAt": (starts + chrono::TimeDelta::hours(2)).to_rfc3339(), "capacity": 10, "pointsPerHour": 10, "pointsCap": 30 } });
+    let created = app.ok(CREATE_ACTIVITY, input, Some(owner)).await;
+    let id = created["createActivity"]["activity"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned();
+    app.ok(PUBLISH_ACTIVITY, json!({ "id": id }), Some(owner))
+        .await;
+    id
+}
+
+async fn resident_balance(app: &TestApp, login: &str) -> i64 {
+    let token = app.sign_in(login).await;
+    app.ok(BALANCE, json!({}), Some(&token)).await["me"]["wallet"]["balance"]
+        .as_i64()
+        .unwrap()
+}
+
+fn mail_dir(app: &TestApp) -> PathBuf {
+    match &app.config.mail {
+        MailTransport::Files(dir) => dir.clone(),
+        other => panic!("the app tests read mail from files, not {other:?}"),
+    }
+}
+
+/// The link to `path` in the newest email to `recipient` (the `.eml` files the relay writes),
+/// waiting for the relay to send it.
+async fn emailed_link(app: &TestApp, recipient: &str, path: &str) -> String {
+    let started = Instant::now();
+    loop {
+        let mut found: Vec<(std::time::SystemTime, String)> = Vec::new();
+        for entry in std::fs::read_dir(mail_dir(app))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let data = std::fs::read(entry.path()).unwrap_or_default();
+            let Some(message) = mail_parser::MessageParser::default().parse(&data) else {
+                continue;
+            };
+            let to_recipient = message
+                .to()
+                .and_then(|to| to.first())
+                .and_then(|a| a.address())
+                == Some(recipient);
+            let body = message
+                .body_text(0)
+                .map(|b| b.into_owned())
+                .unwrap_or_default();
+            if let (true, Some(link)) = (to_recipient, link_in(&body, path)) {
+                found.push((entry.metadata().unwrap().modified().unwrap(), link));
+            }
+        }
+        if let Some((_, link)) = found.into_iter().max() {
+            return link;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no email to {recipient} with a {path} link"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn link_in(body: &str, path: &str) -> Option<String> {
+    body.split_whitespace()
+        .find(|word| word.starts_with("http") && word.contains(path))
+        .map(ToOwned::to_owned)
+}
+
+async fn sign_in(browser: &Browser, login: &str, password: &str) {
+    browser.visit("/signin").await;
+    browser.fill("邮箱或手机号", login).await;
+    browser.fill("密码", password).await;
+    browser.press("登录").await;
+    browser.wait_for_text("我的钱包").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_new_resident_volunteers_earns_points_and_redeems_them_at_the_counter() {
+    if !browser_available() {
+        return;
+    }
+    let app = TestApp::spawn_with(Engine::Sqlite, &[("LINLI_RELAY_INTERVAL_SECS", "1")]).await;
+    let staff = app.staff("staff@example.cn").await;
+    let (owner, organisation) = verified_organisation(&app, &staff, "organiser@example.cn").await;
+    let activity = activity_in_two_hours(&app, &owner, &organisation).await;
+    let shop = alliance(&app, SHOP, "operator@example.cn").await;
+    reward(&app, &shop, 10, Some(5), None).await;
+    let driver = Driver::start().await;
+
+    // A new resident registers and confirms the address from the link in the real email.
+    let resident = Browser::open(&driver, &app.base).await;
+    resident.visit("/register").await;
+    resident.fill("怎么称呼你", "李秀英").await;
+    resident.fill("邮箱", "li.xiuying@example.cn").await;
+    resident.fill("密码", PASSWORD).await;
+    resident.press("注册并登录").await;
+    resident.wait_for_text("欢迎加入邻里").await;
+    resident.press("发送确认邮件").await;
+    resident.wait_for_text("确认邮件已发出").await;
+    let link = emailed_link(&app, "li.xiuying@example.cn", "/verify-email?token=").await;
+    assert!(link.starts_with(&app.base), "{link}");
+    resident
+        .client
+        .goto(&link)
+        .await
+        .expect("the link opens in the app");
+    resident.wait_for_text("邮箱已确认").await;
+
+    // They sign up for the activity.
+    resident.visit("/activities").await;
+    resident.press(ACTIVITY_TITLE).await;
+    resident.press("我要报名").await;
+    resident.wait_for_text("已报名").await;
+
+    // At the start, they check in with the code on the organiser's screen.
+    app.services.clock.advance(Duration::from_secs(120 * 60));
+    let organiser = Browser::open(&driver, &app.base).await;
+    sign_in(&organiser, "organiser@example.cn", PASSWORD).await;
+    let check_in_screen = format!("/org/{organisation}/activities/{activity}/check-in");
+    organiser.visit(&check_in_screen).await;
+    let code = organiser.text_of("check-in-code").await;
+    organiser.check_screen("organiser-check-in", false).await;
+    resident.fill("现场屏幕上的 6 位数字", &code).await;
+    resident.press("确认签到").await;
+    resident.wait_for_text("已签到").await;
+
+    // Ninety minutes later they check out with the code showing then.
+    app.services.clock.advance(Duration::from_secs(90 * 60));
+    organiser.visit(&check_in_screen).await;
+    let code = organiser.text_of("check-in-code").await;
+    resident.fill("现场屏幕上的 6 位数字", &code).await;
+    resident.press("确认签退").await;
+    resident.wait_for_text("签退成功").await;
+
+    // The organiser verifies the attendance sheet in their own session; the points arrive.
+    organiser
+        .visit(&format!(
+            "/org/{organisation}/activities/{activity}/attendance"
+        ))
+        .await;
+    organiser.press("核验全部已签退（1 人）").await;
+    organiser.wait_for_text("已核验 1 人，共发放 15 积分").await;
+    organiser.check_screen("organiser-attendance", false).await;
+    resident.visit("/wallet").await;
+    assert_eq!(resident.text_of("balance").await, "15 积分");
+    resident.wait_for_text(ACTIVITY_TITLE).await;
+
+    // They redeem a reward and show the QR at the counter.
+    resident.visit("/rewards").await;
+    resident.press(&format!("兑换 {REWARD_TITLE}")).await;
+    let code = resident.text_of("redemption-code").await;
+    resident.wait_for_text("待核销").await;
+    resident.check_screen("resident-redemption-code", false).await;
+    resident
+        .client
+        .execute("window.linliNotReloaded = true", vec![])
+        .await
+        .unwrap();
+
+    // The counter confirms it as a scanner would: the QR's text, then Enter.
+    let counter = Browser::open(&driver, &app.base).await;
+    sign_in(&counter, "operator@example.cn", PASSWORD).await;
+    counter.visit("/me").await;
+    counter.press(&format!("商家柜台：{SHOP}")).await;
+    counter
+        .fill("兑换码", &format!("{REDEEM_QR_PREFIX}{code}{ENTER}"))
+        .await;
+    counter.wait_for_text("核销成功").await;
+    counter.wait_for_text("今天已核销（1 笔）").await;
+    counter.check_screen("counter-confirmed", false).await;
+
+    // The resident's screen turns to confirmed by itself, without a reload.
+    resident.wait_for_text("商家已确认，兑换成功").await;
+    let not_reloaded = resident
+        .client
+        .execute("return window.linliNotReloaded === true", vec![])
+        .await
+        .unwrap();
+    assert_eq!(not_reloaded, Value::Bool(true), "the page was reloaded");
+    resident.check_screen("resident-redemption-confirmed", false).await;
+
+    assert_eq!(resident_balance(&app, "li.xiuying@example.cn").await, 5);
+    app.assert_ledger_ok().await;
+    for browser in [resident, organiser, counter] {
+        browser.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_forgotten_password_is_reset_from_the_emailed_link() {
+    if !browser_available() {
+        return;
+    }
+    let app = TestApp::spawn_with(Engine::Sqlite, &[("LINLI_RELAY_INTERVAL_SECS", "1")]).await;
+    app.resident("forgetful@example.cn").await;
+    let driver = Driver::start().await;
+    let browser = Browser::open(&driver, &app.base).await;
+
+    browser.visit("/signin").await;
+    browser.press("忘记密码").await;
+    browser.fill("注册时用的邮箱", "forgetful@example.cn").await;
+    browser.press("发送重置邮件").await;
+    browser.wait_for_text("重置密码的邮件已经发出").await;
+    let link = emailed_link(&app, "forgetful@example.cn", "/reset-password?token=").await;
+    browser.client.goto(&link).await.unwrap();
+    browser.fill("新密码", "新的密码 much longer").await;
+    browser.press("保存新密码").await;
+    browser.wait_for_text("新密码已设置").await;
+
+    // The old password no longer works; the new one opens the wallet.
+    browser.visit("/signin").await;
+    browser.fill("邮箱或手机号", "forgetful@example.cn").await;
+    browser.fill("密码", PASSWORD).await;
+    browser.press("登录").await;
+    browser.wait_for_text("账号或密码错误").await;
+    sign_in(&browser, "forgetful@example.cn", "新的密码 much longer").await;
+    assert_eq!(browser.text_of("balance").await, "0 积分");
+    app.assert_ledger_ok().await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_organisers_product_is_published_by_staff_and_found_by_a_chinese_search() {
+    if !browser_available() {
+        return;
+    }
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let staff = app.staff("staff@example.cn").await;
+    let (_, organisation) = verified_organisation(&app, &staff, "organiser@example.cn").await;
+    app.resident("neighbour@example.cn").await;
+    let driver = Driver::start().await;
+
+    let organiser = Browser::open(&driver, &app.base).await;
+    sign_in(&organiser, "organiser@example.cn", PASSWORD).await;
+    organiser
+        .visit(&format!("/org/{organisation}/products/new"))
+        .await;
+    organiser.fill("产品名称", "长者午间助餐").await;
+    organiser
+        .fill("一句话简介", "社区食堂每天中午为老年人送餐上门")
+        .await;
+    organiser
+        .fill("详细介绍", "荤素搭配，少油少盐，行动不便的老人可送餐上门。")
+        .await;
+    organiser.choose("类别", "助餐").await;
+    organiser.choose("价格类型", "低偿").await;
+    organiser.fill("价格（元）", "12").await;
+    organiser.press("保存草稿").await;
+    organiser.wait_for_text("草稿（1）").await;
+    organiser.press("提交审核 长者午间助餐").await;
+    organiser.wait_for_text("已提交审核").await;
+    organiser.wait_for_text("审核中（1）").await;
+
+    // Staff publish it (the staff console is not part of the app yet: through the API).
+    let queue = app
+        .ok(REVIEW_QUEUE, json!({ "org": organisation }), Some(&staff))
+        .await;
+    let product = queue["products"]["edges"][0]["node"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{queue}"))
+        .to_owned();
+    let published = app
+        .ok(PUBLISH_PRODUCT, json!({ "id": product }), Some(&staff))
+        .await;
+    assert_eq!(published["reviewProduct"]["product"]["status"], "PUBLISHED");
+
+    let resident = Browser::open(&driver, &app.base).await;
+    sign_in(&resident, "neighbour@example.cn", PASSWORD).await;
+    resident.visit("/catalogue").await;
+    resident.fill("搜索服务", "老年人 助餐").await;
+    resident.press("搜索").await;
+    resident.wait_for_text("共 1 项").await;
+    resident.press("长者午间助餐").await;
+    resident.wait_for_text("12.00 元").await;
+    assert_eq!(
+        resident.path().await,
+        format!("/catalogue/{product}"),
+        "the product has its own address"
+    );
+    app.assert_ledger_ok().await;
+    organiser.close().await;
+    resident.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_first_screen_loads_within_300_kb_from_the_server_alone() {
+    if !browser_available() {
+        return;
+    }
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let driver = Driver::start().await;
+    let browser = Browser::open(&driver, &app.base).await;
+    browser.visit("/").await;
+    browser.wait_for_text("登录邻里").await;
+    browser.assert_only_own_host("the first screen").await;
+    let bytes = browser.transferred_bytes().await;
+    eprintln!(
+        "first screen (sign-in): {bytes} bytes transferred ({:.1} KB)",
+        bytes as f64 / 1024.0
+    );
+    assert!(
+        bytes > 0 && bytes <= FIRST_SCREEN_BUDGET_BYTES,
+        "first screen transferred {bytes} bytes"
+    );
+    browser.close().await;
+}
+
+/// Signs in through the API with the demo password; returns the access token.
+async fn demo_token(app: &TestApp, login: &str) -> String {
+    let data = app
+        .ok(
+            "mutation($input: SignInInput!) { signIn(input: $input) { session { accessToken } } }",
+            json!({ "input": { "login": login, "password": linli_seed::DEMO_PASSWORD } }),
+            None,
+        )
+        .await;
+    data["signIn"]["session"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{data}"))
+        .to_owned()
+}
+
+/// The demo login the seed printed for `who` (its label starts with it).
+fn demo_login(report: &linli_seed::Report, who: &str) -> String {
+    report
+        .logins
+        .iter()
+        .find(|(label, _)| label.starts_with(who))
+        .map(|(_, login)| login.clone())
+        .unwrap_or_else(|| panic!("no demo login for {who}: {:?}", report.logins))
+}
+
+/// One main screen: its name for the screenshot, its address, and a text that shows it is
+/// loaded.
+struct Screen {
+    name: &'static str,
+    path: String,
+    shows: String,
+}
+
+fn screen(name: &'static str, path: impl Into<String>, shows: impl Into<String>) -> Screen {
+    Screen {
+        name,
+        path: path.into(),
+        shows: shows.into(),
+    }
+}
+
+/// Opens each screen and checks it in the normal mode and in 长辈版.
+async fn tour(browser: &Browser, screens: &[Screen]) {
+    for screen in screens {
+        browser.visit(&screen.path).await;
+        browser.wait_for_text(&screen.shows).await;
+        browser.check_screen(screen.name, false).await;
+        browser.set_elder_mode(true).await;
+        browser.wait_for_text(&screen.shows).await;
+        browser.check_screen(screen.name, true).await;
+        browser.set_elder_mode(false).await;
+    }
+}
+
+const ORGANISATION_OF: &str = "{ myOrganisations { organisation { id merchant { id } } } }";
+const UPCOMING_OF: &str = "query($org: ID!) { activities(filter: { organisationId: $org }, first: 1) { edges { node { id } } } }";
+const FIRST_ACTIVITY: &str = "{ activities(first: 1) { edges { node { id title } } } }";
+const PENDING_CODE: &str =
+    "{ myRedemptions(first: 20) { edges { node { id status rewardTitle } } } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_main_screen_passes_its_checks_in_both_modes() {
+    if !browser_available() {
+        return;
+    }
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let services = app.services.clone();
+    let report = tokio::task::spawn_blocking(move || {
+        linli_seed::run(
+            &services,
+            linli_seed::Profile::Demo,
+            1,
+            linli_seed::DEFAULT_SEED,
+            &mut |_| {},
+        )
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    let resident = demo_login(&report, "居民");
+    let organiser = demo_login(&report, "组织成员");
+    let operator = demo_login(&report, "商家店员");
+    let activity = app.ok(FIRST_ACTIVITY, json!({}), None).await["activities"]["edges"][0]
+        ["node"]
+        .clone();
+    let organiser_token = demo_token(&app, &organiser).await;
+    let memberships = app.ok(ORGANISATION_OF, json!({}), Some(&organiser_token)).await;
+    let org = memberships["myOrganisations"][0]["organisation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let org_activity = app
+        .ok(UPCOMING_OF, json!({ "org": org }), Some(&organiser_token))
+        .await["activities"]["edges"][0]["node"]["id"]
+        .as_str()
+        .map(ToOwned::to_owned);
+    let operator_token = demo_token(&app, &operator).await;
+    let merchant = app.ok(ORGANISATION_OF, json!({}), Some(&operator_token)).await
+        ["myOrganisations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|m| m["organisation"]["merchant"]["id"].as_str().map(ToOwned::to_owned))
+        .expect("the demo operator runs a shop");
+    let driver = Driver::start().await;
+    let browser = Browser::open(&driver, &app.base).await;
+
+    tour(
+        &browser,
+        &[
+            screen("sign-in", "/signin", "登录邻里"),
+            screen("register", "/register", "怎么称呼你"),
+        ],
+    )
+    .await;
+    sign_in(&browser, &resident, linli_seed::DEMO_PASSWORD).await;
+    let resident_token = demo_token(&app, &resident).await;
+    let pending = app.ok(PENDING_CODE, json!({}), Some(&resident_token)).await;
+    let mut screens = vec![
+        screen("wallet", "/wallet", "积分明细"),
+        screen("activities", "/activities", "个活动"),
+        screen(
+            "activity",
+            format!("/activities/{}", activity["id"].as_str().unwrap()),
+            "名额",
+        ),
+        screen("rewards", "/rewards", "积分兑换"),
+        screen("catalogue-search", "/catalogue?q=老年人", "的搜索结果"),
+        screen("groups", "/groups", "个组织"),
+        screen("donate", "/wallet/donate", "确认捐赠"),
+        screen("post-need", "/needs/new", "发布需求"),
+        screen("service-record", "/service", "服务时长永久保存"),
+        screen("me", "/me", "长辈版（大字、大按钮）"),
+    ];
+    if let Some(code) = pending["myRedemptions"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["status"] == "PENDING")
+    {
+        screens.push(screen(
+            "redemption",
+            format!("/redemptions/{}", code["node"]["id"].as_str().unwrap()),
+            "剩余时间",
+        ));
+    }
+    tour(&browser, &screens).await;
+
+    sign_in(&browser, &organiser, linli_seed::DEMO_PASSWORD).await;
+    let mut screens = vec![
+        screen("organiser-products", format!("/org/{org}/products"), "新建产品"),
+        screen(
+            "organiser-product-new",
+            format!("/org/{org}/products/new"),
+            "保存草稿",
+        ),
+        screen(
+            "organiser-activities",
+            format!("/org/{org}/activities"),
+            "新建活动",
+        ),
+        screen(
+            "organiser-activity-new",
+            format!("/org/{org}/activities/new"),
+            "每小时积分",
+        ),
+        screen("organiser-budget", format!("/org/{org}/budget"), "收支明细"),
+    ];
+    if let Some(id) = org_activity {
+        screens.push(screen(
+            "organiser-check-in-screen",
+            format!("/org/{org}/activities/{id}/check-in"),
+            "每分钟自动更换",
+        ));
+        screens.push(screen(
+            "organiser-attendance-sheet",
+            format!("/org/{org}/activities/{id}/attendance"),
+            "核验规则",
+        ));
+    }
+    tour(&browser, &screens).await;
+
+    sign_in(&browser, &operator, linli_seed::DEMO_PASSWORD).await;
+    tour(
+        &browser,
+        &[
+            screen("counter", format!("/counter/{merchant}"), "今天已核销"),
+            screen(
+                "counter-statement",
+                format!("/counter/{merchant}/statement"),
+                "共核销",
+            ),
+            screen(
+                "counter-rewards",
+                format!("/counter/{merchant}/rewards"),
+                "上架新的兑换商品",
+            ),
+        ],
+    )
+    .await;
+    app.assert_ledger_ok().await;
+    browser.close().await;
+}
