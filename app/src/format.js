@@ -76,6 +76,37 @@ export function currentMonth() {
 }
 
 /**
+ * The last `count` months in China Standard Time, newest first, as options for a picker:
+ * [`YYYY-MM`, "2026年6月"]. A list reads the same on every phone, unlike a month input.
+ * @param {number} count
+ * @returns {Array<[string, string]>}
+ */
+export function recentMonths(count) {
+  const [year, month] = currentMonth().split('-').map(Number);
+  return Array.from({ length: count }, (_, i) => {
+    const index = year * 12 + (month - 1) - i;
+    const y = Math.floor(index / 12);
+    const m = (index % 12) + 1;
+    return [`${y}-${String(m).padStart(2, '0')}`, `${y}年${m}月`];
+  });
+}
+
+/**
+ * The next `count` days in China Standard Time as options: [`YYYY-MM-DD`, "今天 6月3日周二"].
+ * @param {number} count
+ * @returns {Array<[string, string]>}
+ */
+export function upcomingDays(count) {
+  const names = ['今天', '明天', '后天'];
+  const dayLabel = new Intl.DateTimeFormat('zh-CN', { timeZone: ZONE, month: 'long', day: 'numeric', weekday: 'short' });
+  const key = new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit' });
+  return Array.from({ length: count }, (_, i) => {
+    const at = new Date(Date.now() + i * 86_400_000);
+    return [key.format(at), `${names[i] ? `${names[i]} ` : ''}${dayLabel.format(at)}`];
+  });
+}
+
+/**
  * A `datetime-local` input's value (read as China Standard Time, whatever the device's zone)
  * as an RFC 3339 instant for the API.
  * @param {string} local e.g. "2026-06-03T14:00"

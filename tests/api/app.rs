@@ -23,9 +23,11 @@ const FIRST_SCREEN_BUDGET_BYTES: u64 = 300 * 1024;
 
 const REGISTER_ORGANISATION: &str = "mutation($name: String!) { registerOrganisation(input: { name: $name, kind: SOCIAL_ORGANISATION, description: \"为社区老人提供助餐和探访\", contact: \"028-84000000\" }) { organisation { id } errors { code } } }";
 const VERIFY_ORGANISATION: &str = "mutation($id: ID!) { reviewOrganisation(input: { organisationId: $id, decision: VERIFY }) { errors { code } } }";
-const ALLOCATE_BUDGET: &str = "mutation($input: AllocateBudgetInput!) { allocateBudget(input: $input) { errors { code } } }";
+const ALLOCATE_BUDGET: &str =
+    "mutation($input: AllocateBudgetInput!) { allocateBudget(input: $input) { errors { code } } }";
 const CREATE_ACTIVITY: &str = "mutation($input: CreateActivityInput!) { createActivity(input: $input) { activity { id } errors { code field } } }";
-const PUBLISH_ACTIVITY: &str = "mutation($id: ID!) { publishActivity(input: { activityId: $id }) { errors { code } } }";
+const PUBLISH_ACTIVITY: &str =
+    "mutation($id: ID!) { publishActivity(input: { activityId: $id }) { errors { code } } }";
 const REVIEW_QUEUE: &str = "query($org: ID!) { products(filter: { organisationId: $org, status: IN_REVIEW }) { edges { node { id title } } } }";
 const PUBLISH_PRODUCT: &str = "mutation($id: ID!) { reviewProduct(input: { productId: $id, decision: PUBLISH }) { product { status } errors { code } } }";
 const BALANCE: &str = "{ me { wallet { balance } } }";
@@ -48,8 +50,12 @@ async fn verified_organisation(app: &TestApp, staff: &str, owner_email: &str) ->
         .as_str()
         .unwrap_or_else(|| panic!("{data}"))
         .to_owned();
-    app.ok(VERIFY_ORGANISATION, json!({ "id": organisation }), Some(staff))
-        .await;
+    app.ok(
+        VERIFY_ORGANISATION,
+        json!({ "id": organisation }),
+        Some(staff),
+    )
+    .await;
     let budget = json!({ "input": { "organisationId": organisation, "amount": 500, "reason": "志愿活动积分预算", "idempotencyKey": "app-test-budget" } });
     let allocated = app.ok(ALLOCATE_BUDGET, budget, Some(staff)).await;
     assert_eq!(allocated["allocateBudget"]["errors"], json!([]));
@@ -218,7 +224,9 @@ async fn a_new_resident_volunteers_earns_points_and_redeems_them_at_the_counter(
     resident.press(&format!("兑换 {REWARD_TITLE}")).await;
     let code = resident.text_of("redemption-code").await;
     resident.wait_for_text("待核销").await;
-    resident.check_screen("resident-redemption-code", false).await;
+    resident
+        .check_screen("resident-redemption-code", false)
+        .await;
     resident
         .client
         .execute("window.linliNotReloaded = true", vec![])
@@ -245,7 +253,9 @@ async fn a_new_resident_volunteers_earns_points_and_redeems_them_at_the_counter(
         .await
         .unwrap();
     assert_eq!(not_reloaded, Value::Bool(true), "the page was reloaded");
-    resident.check_screen("resident-redemption-confirmed", false).await;
+    resident
+        .check_screen("resident-redemption-confirmed", false)
+        .await;
 
     assert_eq!(resident_balance(&app, "li.xiuying@example.cn").await, 5);
     app.assert_ledger_ok().await;
@@ -430,8 +440,9 @@ async fn tour(browser: &Browser, screens: &[Screen]) {
 const ORGANISATION_OF: &str = "{ myOrganisations { organisation { id merchant { id } } } }";
 const UPCOMING_OF: &str = "query($org: ID!) { activities(filter: { organisationId: $org }, first: 1) { edges { node { id } } } }";
 const FIRST_ACTIVITY: &str = "{ activities(first: 1) { edges { node { id title } } } }";
-const PENDING_CODE: &str =
-    "{ myRedemptions(first: 20) { edges { node { id status rewardTitle } } } }";
+const CHEAPEST_REWARD: &str =
+    "{ rewards(filter: { maxPoints: 20 }, first: 1) { edges { node { id } } } }";
+const REDEEM: &str = "mutation($input: RedeemRewardInput!) { redeemReward(input: $input) { redemption { id } errors { code } } }";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_main_screen_passes_its_checks_in_both_modes() {
@@ -455,11 +466,12 @@ async fn every_main_screen_passes_its_checks_in_both_modes() {
     let resident = demo_login(&report, "居民");
     let organiser = demo_login(&report, "组织成员");
     let operator = demo_login(&report, "商家店员");
-    let activity = app.ok(FIRST_ACTIVITY, json!({}), None).await["activities"]["edges"][0]
-        ["node"]
-        .clone();
+    let activity =
+        app.ok(FIRST_ACTIVITY, json!({}), None).await["activities"]["edges"][0]["node"].clone();
     let organiser_token = demo_token(&app, &organiser).await;
-    let memberships = app.ok(ORGANISATION_OF, json!({}), Some(&organiser_token)).await;
+    let memberships = app
+        .ok(ORGANISATION_OF, json!({}), Some(&organiser_token))
+        .await;
     let org = memberships["myOrganisations"][0]["organisation"]["id"]
         .as_str()
         .unwrap()
@@ -470,16 +482,30 @@ async fn every_main_screen_passes_its_checks_in_both_modes() {
         .as_str()
         .map(ToOwned::to_owned);
     let operator_token = demo_token(&app, &operator).await;
-    let merchant = app.ok(ORGANISATION_OF, json!({}), Some(&operator_token)).await
-        ["myOrganisations"]
+    let merchant = app
+        .ok(ORGANISATION_OF, json!({}), Some(&operator_token))
+        .await["myOrganisations"]
         .as_array()
         .unwrap()
         .iter()
-        .find_map(|m| m["organisation"]["merchant"]["id"].as_str().map(ToOwned::to_owned))
+        .find_map(|m| {
+            m["organisation"]["merchant"]["id"]
+                .as_str()
+                .map(ToOwned::to_owned)
+        })
         .expect("the demo operator runs a shop");
     let driver = Driver::start().await;
     let browser = Browser::open(&driver, &app.base).await;
 
+    // The measurement itself must see small type: the normal mode is not 长辈版.
+    browser.visit("/signin").await;
+    browser.wait_for_text("登录邻里").await;
+    let normal = browser.elder_size_problems().await;
+    assert!(
+        !normal["text"].as_array().unwrap().is_empty()
+            && !normal["targets"].as_array().unwrap().is_empty(),
+        "the normal mode should have text under 18 pt and targets under 60 × 60: {normal}"
+    );
     tour(
         &browser,
         &[
@@ -490,7 +516,20 @@ async fn every_main_screen_passes_its_checks_in_both_modes() {
     .await;
     sign_in(&browser, &resident, linli_seed::DEMO_PASSWORD).await;
     let resident_token = demo_token(&app, &resident).await;
-    let pending = app.ok(PENDING_CODE, json!({}), Some(&resident_token)).await;
+    let cheapest = app
+        .ok(CHEAPEST_REWARD, json!({}), Some(&resident_token))
+        .await;
+    let redeemed = app
+        .ok(
+            REDEEM,
+            json!({ "input": { "rewardId": cheapest["rewards"]["edges"][0]["node"]["id"], "idempotencyKey": "app-tour-redemption" } }),
+            Some(&resident_token),
+        )
+        .await;
+    let redemption = redeemed["redeemReward"]["redemption"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{redeemed}"))
+        .to_owned();
     let mut screens = vec![
         screen("wallet", "/wallet", "积分明细"),
         screen("activities", "/activities", "个活动"),
@@ -507,23 +546,20 @@ async fn every_main_screen_passes_its_checks_in_both_modes() {
         screen("service-record", "/service", "服务时长永久保存"),
         screen("me", "/me", "长辈版（大字、大按钮）"),
     ];
-    if let Some(code) = pending["myRedemptions"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["node"]["status"] == "PENDING")
-    {
-        screens.push(screen(
-            "redemption",
-            format!("/redemptions/{}", code["node"]["id"].as_str().unwrap()),
-            "剩余时间",
-        ));
-    }
+    screens.push(screen(
+        "redemption",
+        format!("/redemptions/{redemption}"),
+        "剩余时间",
+    ));
     tour(&browser, &screens).await;
 
     sign_in(&browser, &organiser, linli_seed::DEMO_PASSWORD).await;
     let mut screens = vec![
-        screen("organiser-products", format!("/org/{org}/products"), "新建产品"),
+        screen(
+            "organiser-products",
+            format!("/org/{org}/products"),
+            "新建产品",
+        ),
         screen(
             "organiser-product-new",
             format!("/org/{org}/products/new"),

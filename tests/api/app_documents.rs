@@ -62,7 +62,9 @@ fn every_app_document_is_one_named_operation_valid_against_the_schema() {
                     .map(ToString::to_string)
                     .collect();
                 if document.operations.anonymous.is_some() || named != [name.clone()] {
-                    problems.push(format!("{name}: operations {named:?}, expected only {name}"));
+                    problems.push(format!(
+                        "{name}: operations {named:?}, expected only {name}"
+                    ));
                 }
             }
         }

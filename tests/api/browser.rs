@@ -175,6 +175,7 @@ impl Browser {
             "goog:chromeOptions": {
                 "binary": on_path("chromium").unwrap(),
                 "args": args,
+                "prefs": { "intl.accept_languages": "zh-CN,zh" },
                 // The page sees a phone's viewport exactly (the window flag alone leaves room
                 // for browser chrome that headless Chromium does not draw).
                 "mobileEmulation": { "deviceMetrics": { "width": WIDTH, "height": HEIGHT, "pixelRatio": 1.0, "touch": true, "mobile": true } },
@@ -321,7 +322,11 @@ impl Browser {
     /// screens (the check-in code, the counter code) have no header, so there the setting is
     /// stored as the switch stores it and the screen opened again.
     pub async fn set_elder_mode(&self, on: bool) {
-        let switches = self.client.find_all(Locator::Css(".elder-switch")).await.unwrap();
+        let switches = self
+            .client
+            .find_all(Locator::Css(".elder-switch"))
+            .await
+            .unwrap();
         if let Some(switch) = switches.first() {
             let pressed = switch.attr("aria-pressed").await.unwrap().as_deref() == Some("true");
             if pressed != on {
@@ -331,7 +336,10 @@ impl Browser {
         }
         let value = if on { "on" } else { "off" };
         self.client
-            .execute(&format!("localStorage.setItem('linli.elder', '{value}')"), vec![])
+            .execute(
+                &format!("localStorage.setItem('linli.elder', '{value}')"),
+                vec![],
+            )
             .await
             .unwrap();
         self.client.refresh().await.unwrap();
@@ -369,15 +377,20 @@ impl Browser {
         );
     }
 
-    pub async fn assert_elder_sizes(&self, screen: &str) {
-        let measured = self
-            .client
+    /// Texts below 18 pt and controls below 60 × 60 on the screen now, as
+    /// `{ text: [...], targets: [...] }`.
+    pub async fn elder_size_problems(&self) -> Value {
+        self.client
             .execute(
                 MEASURE_ELDER,
                 vec![json!(ELDER_MIN_FONT_PX), json!(ELDER_MIN_TARGET_PX)],
             )
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    pub async fn assert_elder_sizes(&self, screen: &str) {
+        let measured = self.elder_size_problems().await;
         assert_eq!(
             measured["text"],
             json!([]),

@@ -7,7 +7,7 @@ import {
 import { ServiceRecord as ServiceRecordDocument } from '../operations/wallet.js';
 import { currentSession } from '../session.js';
 import { navigate, useLocation } from '../router.js';
-import { formatMinutes, formatRange, formatPoints } from '../format.js';
+import { formatMinutes, formatRange, formatPoints, upcomingDays } from '../format.js';
 import { canScan, codeFromScan, Scanner } from '../scan.js';
 import {
   Field, FormError, Notice, Page, QueryState, Submit, useForm, useMutation, useQuery, prevent,
@@ -52,7 +52,8 @@ export function ActivityList() {
     <form class="filters" onSubmit=${prevent} aria-label="筛选活动">
       <${Field} label="社区" name="community" value=${query.get('community') || ''} onInput=${setFilter('community')} options=${communities} />
       <${Field} label="类别" name="kind" value=${query.get('kind') || ''} onInput=${setFilter('kind')} options=${kinds} />
-      <${Field} label="日期" name="day" type="date" value=${query.get('day') || ''} onInput=${setFilter('day')} />
+      <${Field} label="日期" name="day" value=${query.get('day') || ''} onInput=${setFilter('day')}
+        options=${[['', '全部日期'], ...upcomingDays(14)]} />
     </form>
     <${QueryState} query=${list} lines=${5} />
     ${data && html`<p class="muted" role="status">共 ${data.activities.totalCount} 个活动</p>`}

@@ -7,7 +7,7 @@ import {
 } from '../operations/rewards.js';
 import { currentSession } from '../session.js';
 import {
-  currentMonth, formatDate, formatDateTime, formatPoints, formatTime,
+  currentMonth, formatDate, formatDateTime, formatPoints, formatTime, recentMonths,
 } from '../format.js';
 import { canScan, codeFromScan, Scanner } from '../scan.js';
 import {
@@ -92,7 +92,7 @@ export function CounterStatement({ merchant }) {
   };
   return html`<${Page} title="月度对账单">
     <${CounterNav} merchant=${merchant} current="/statement" />
-    <${Field} label="月份" name="month" type="month" value=${month} onInput=${(/** @type {string} */ v) => v && setMonth(v)} />
+    <${Field} label="月份" name="month" value=${month} onInput=${setMonth} options=${recentMonths(12)} />
     <${QueryState} query=${statement} lines=${4} />
     ${data && html`<section class="card">
       <h2>${data.merchant.shopName} · ${data.month}</h2>
