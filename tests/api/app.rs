@@ -511,6 +511,7 @@ async fn every_main_screen_passes_its_checks_in_both_modes() {
         &[
             screen("sign-in", "/signin", "登录邻里"),
             screen("register", "/register", "怎么称呼你"),
+            screen("visitor-rewards", "/rewards", "营业时间"),
         ],
     )
     .await;

@@ -1,13 +1,14 @@
 // Rewards: redeeming at alliance merchants, and the merchant counter's side.
 import { PageInfoFields, RedemptionFields, RewardCardFields, UserErrorFields } from './fragments.js';
 
-export const Rewards = `query Rewards($filter: RewardFilterInput, $after: String) {
+/** `$signedIn` adds the resident's balance, so a visitor can browse without signing in. */
+export const Rewards = `query Rewards($filter: RewardFilterInput, $after: String, $signedIn: Boolean!) {
   rewards(filter: $filter, first: 20, after: $after) {
     totalCount
     pageInfo { ...PageInfoFields }
     edges { node { ...RewardCardFields } }
   }
-  me { id wallet { id balance } }
+  me @include(if: $signedIn) { id wallet { id balance } }
 }
 ${PageInfoFields}
 ${RewardCardFields}`;

@@ -3,11 +3,12 @@ import {
   ActivityCardFields, PageInfoFields, ParticipationFields, UserErrorFields,
 } from './fragments.js';
 
-export const Activities = `query Activities($filter: ActivityFilterInput, $after: String) {
+/** `$signedIn` leaves out the visitor's own sign-up, which only a signed-in resident has. */
+export const Activities = `query Activities($filter: ActivityFilterInput, $after: String, $signedIn: Boolean!) {
   activities(filter: $filter, first: 20, after: $after) {
     totalCount
     pageInfo { ...PageInfoFields }
-    edges { node { ...ActivityCardFields myParticipation { ...ParticipationFields } } }
+    edges { node { ...ActivityCardFields myParticipation @include(if: $signedIn) { ...ParticipationFields } } }
   }
   communities(first: 100) { edges { node { id name } } }
   categories { id nameZh }
@@ -16,12 +17,12 @@ ${PageInfoFields}
 ${ActivityCardFields}
 ${ParticipationFields}`;
 
-export const Activity = `query Activity($id: ID!) {
+export const Activity = `query Activity($id: ID!, $signedIn: Boolean!) {
   node(id: $id) {
     ... on Activity {
       ...ActivityCardFields
       description
-      myParticipation { ...ParticipationFields }
+      myParticipation @include(if: $signedIn) { ...ParticipationFields }
     }
   }
 }

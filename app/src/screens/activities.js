@@ -38,7 +38,7 @@ export function ActivityList() {
     categoryId: query.get('kind') || null,
     ...(query.get('day') ? dayRange(/** @type {string} */ (query.get('day'))) : {}),
   };
-  const list = useQuery(Activities, { filter }, [location.search]);
+  const list = useQuery(Activities, { filter, signedIn: !!currentSession() }, [location.search]);
   const data = list.data;
   /** @param {string} name @returns {(value: string) => void} */
   const setFilter = (name) => (value) => {
@@ -101,7 +101,7 @@ function CheckInOut({ activityId, participation, onChange }) {
 
 /** @param {{ id: string }} props */
 export function ActivityDetail({ id }) {
-  const activity = useQuery(Activity, { id }, [id]);
+  const activity = useQuery(Activity, { id, signedIn: !!currentSession() }, [id]);
   const [participation, setParticipation] = useState(/** @type {any} */ (undefined));
   const { run, busy, errors } = useMutation();
   const node = activity.data?.node;

@@ -52,7 +52,7 @@ function Pending() {
 
 export function Rewards() {
   const signedIn = !!currentSession();
-  const list = useQuery(RewardsDocument, {}, []);
+  const list = useQuery(RewardsDocument, { signedIn }, [signedIn]);
   const balance = list.data?.me?.wallet.balance ?? null;
   return html`<${Page} title="积分兑换">
     ${signedIn && html`<${Pending} />`}
