@@ -132,6 +132,4 @@ export const PRODUCT_STATUS = {
   DRAFT: '草稿', IN_REVIEW: '审核中', PUBLISHED: '已发布', REJECTED: '已退回', RETIRED: '已下架',
 };
 
-export const ACTIVITY_STATUS = { DRAFT: '草稿', PUBLISHED: '报名中', COMPLETED: '已结束', CANCELLED: '已取消' };
-
 export const REDEMPTION_STATUS = { PENDING: '待核销', CONFIRMED: '已核销', CANCELLED: '已取消', EXPIRED: '已过期' };

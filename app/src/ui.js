@@ -91,7 +91,7 @@ export function QueryState({ query, lines }) {
 
 /**
  * Runs a mutation and sorts its outcome for a form: the payload, or messages by field.
- * @returns {{ run: (document: string, variables: object, field: string) => Promise<any>, busy: boolean, errors: import('./api.js').FieldErrors, setErrors: (e: import('./api.js').FieldErrors) => void }}
+ * @returns {{ run: (document: string, variables: object, field: string) => Promise<any>, busy: boolean, errors: import('./api.js').FieldErrors }}
  */
 export function useMutation() {
   const [busy, setBusy] = useState(false);
@@ -112,7 +112,7 @@ export function useMutation() {
       setBusy(false);
     }
   }, []);
-  return { run, busy, errors, setErrors };
+  return { run, busy, errors };
 }
 
 let fieldCount = 0;

@@ -613,3 +613,43 @@ async fn every_main_screen_passes_its_checks_in_both_modes() {
     app.assert_ledger_ok().await;
     browser.close().await;
 }
+
+const SERVICE_WORKER_CONTROLS: &str = "return !!navigator.serviceWorker.controller";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_app_shell_opens_offline_once_it_has_been_seen() {
+    if !browser_available() {
+        return;
+    }
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let driver = Driver::start().await;
+    let browser = Browser::open(&driver, &app.base).await;
+    browser.visit("/signin").await;
+    browser.wait_for_text("登录邻里").await;
+    let started = Instant::now();
+    while browser
+        .client
+        .execute(SERVICE_WORKER_CONTROLS, vec![])
+        .await
+        .unwrap()
+        != Value::Bool(true)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the service worker never took control"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    app.assert_ledger_ok().await;
+
+    // The server goes away; the shell still opens, from the service worker's cache.
+    drop(app);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    browser.client.refresh().await.unwrap();
+    browser.wait_for_text("登录邻里").await;
+    browser.fill("邮箱或手机号", "offline@example.cn").await;
+    browser.fill("密码", PASSWORD).await;
+    browser.press("登录").await;
+    browser.wait_for_text("网络连接失败").await;
+    browser.close().await;
+}

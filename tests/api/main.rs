@@ -7,6 +7,7 @@ mod support;
 
 mod app;
 mod app_documents;
+mod app_serving;
 mod browser;
 mod catalogue;
 mod contracts;
