@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use crate::browser::{Browser, Driver, browser_available};
 use crate::rewards::{alliance, reward};
 use crate::support::{Engine, PASSWORD, TestApp};
+use crate::volunteering::{activity, organiser};
 
 const ENTER: char = '\u{E007}';
 /// What a USB or Bluetooth scanner types for a redemption's QR code, before the code.
@@ -21,65 +22,16 @@ const REDEEM_QR_PREFIX: &str = "linli:redeem:";
 /// The largest first screen the issue allows, compressed, in bytes.
 const FIRST_SCREEN_BUDGET_BYTES: u64 = 300 * 1024;
 
-const REGISTER_ORGANISATION: &str = "mutation($name: String!) { registerOrganisation(input: { name: $name, kind: SOCIAL_ORGANISATION, description: \"为社区老人提供助餐和探访\", contact: \"028-84000000\" }) { organisation { id } errors { code } } }";
-const VERIFY_ORGANISATION: &str = "mutation($id: ID!) { reviewOrganisation(input: { organisationId: $id, decision: VERIFY }) { errors { code } } }";
-const ALLOCATE_BUDGET: &str =
-    "mutation($input: AllocateBudgetInput!) { allocateBudget(input: $input) { errors { code } } }";
-const CREATE_ACTIVITY: &str = "mutation($input: CreateActivityInput!) { createActivity(input: $input) { activity { id } errors { code field } } }";
-const PUBLISH_ACTIVITY: &str =
-    "mutation($id: ID!) { publishActivity(input: { activityId: $id }) { errors { code } } }";
 const REVIEW_QUEUE: &str = "query($org: ID!) { products(filter: { organisationId: $org, status: IN_REVIEW }) { edges { node { id title } } } }";
 const PUBLISH_PRODUCT: &str = "mutation($id: ID!) { reviewProduct(input: { productId: $id, decision: PUBLISH }) { product { status } errors { code } } }";
 const BALANCE: &str = "{ me { wallet { balance } } }";
 
+/// The title `volunteering::activity` gives its activities.
 const ACTIVITY_TITLE: &str = "独居老人上门探访";
+/// The owner `volunteering::organiser` makes.
+const ORGANISER: &str = "owner@example.cn";
 const SHOP: &str = "建设路老街坊理发店";
 const REWARD_TITLE: &str = "长者理发一次";
-
-/// A verified organisation with a points budget; returns the owner's token and its id.
-async fn verified_organisation(app: &TestApp, staff: &str, owner_email: &str) -> (String, String) {
-    let owner = app.resident(owner_email).await;
-    let data = app
-        .ok(
-            REGISTER_ORGANISATION,
-            json!({ "name": "猛追湾邻里互助社" }),
-            Some(&owner),
-        )
-        .await;
-    let organisation = data["registerOrganisation"]["organisation"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{data}"))
-        .to_owned();
-    app.ok(
-        VERIFY_ORGANISATION,
-        json!({ "id": organisation }),
-        Some(staff),
-    )
-    .await;
-    let budget = json!({ "input": { "organisationId": organisation, "amount": 500, "reason": "志愿活动积分预算", "idempotencyKey": "app-test-budget" } });
-    let allocated = app.ok(ALLOCATE_BUDGET, budget, Some(staff)).await;
-    assert_eq!(allocated["allocateBudget"]["errors"], json!([]));
-    (owner, organisation)
-}
-
-/// A published activity starting two hours from the server's clock, two hours long, paying
-/// 10 points an hour.
-async fn activity_in_two_hours(app: &TestApp, owner: &str, organisation: &str) -> String {
-    let now = app.services.clock.now().and_utc();
-    let starts = now + chrono::TimeDelta::hours(2);
-    let input = json!({ "input": {
-        "organisationId": organisation, "categoryId": "home-visits", "title": ACTIVITY_TITLE,
-        "description": "陪伴聊天、检查水电燃气", "place": "和美社区活动室", "startsAt": starts.to_rfc3339(),
-        "endsAt": (starts + chrono::TimeDelta::hours(2)).to_rfc3339(), "capacity": 10, "pointsPerHour": 10, "pointsCap": 30 } });
-    let created = app.ok(CREATE_ACTIVITY, input, Some(owner)).await;
-    let id = created["createActivity"]["activity"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{created}"))
-        .to_owned();
-    app.ok(PUBLISH_ACTIVITY, json!({ "id": id }), Some(owner))
-        .await;
-    id
-}
 
 async fn resident_balance(app: &TestApp, login: &str) -> i64 {
     let token = app.sign_in(login).await;
@@ -154,9 +106,9 @@ async fn a_new_resident_volunteers_earns_points_and_redeems_them_at_the_counter(
         return;
     }
     let app = TestApp::spawn_with(Engine::Sqlite, &[("LINLI_RELAY_INTERVAL_SECS", "1")]).await;
-    let staff = app.staff("staff@example.cn").await;
-    let (owner, organisation) = verified_organisation(&app, &staff, "organiser@example.cn").await;
-    let activity = activity_in_two_hours(&app, &owner, &organisation).await;
+    let o = organiser(&app, 500).await;
+    let organisation = o.organisation.clone();
+    let activity = activity(&app, &o, 10, 10, 30, 2).await;
     let shop = alliance(&app, SHOP, "operator@example.cn").await;
     reward(&app, &shop, 10, Some(5), None).await;
     let driver = Driver::start().await;
@@ -189,7 +141,7 @@ async fn a_new_resident_volunteers_earns_points_and_redeems_them_at_the_counter(
     // At the start, they check in with the code on the organiser's screen.
     app.services.clock.advance(Duration::from_secs(120 * 60));
     let organiser = Browser::open(&driver, &app.base).await;
-    sign_in(&organiser, "organiser@example.cn", PASSWORD).await;
+    sign_in(&organiser, ORGANISER, PASSWORD).await;
     let check_in_screen = format!("/org/{organisation}/activities/{activity}/check-in");
     organiser.visit(&check_in_screen).await;
     let code = organiser.text_of("check-in-code").await;
@@ -303,13 +255,13 @@ async fn an_organisers_product_is_published_by_staff_and_found_by_a_chinese_sear
         return;
     }
     let app = TestApp::spawn(Engine::Sqlite).await;
-    let staff = app.staff("staff@example.cn").await;
-    let (_, organisation) = verified_organisation(&app, &staff, "organiser@example.cn").await;
+    let o = organiser(&app, 0).await;
+    let (staff, organisation) = (o.staff, o.organisation);
     app.resident("neighbour@example.cn").await;
     let driver = Driver::start().await;
 
     let organiser = Browser::open(&driver, &app.base).await;
-    sign_in(&organiser, "organiser@example.cn", PASSWORD).await;
+    sign_in(&organiser, ORGANISER, PASSWORD).await;
     organiser
         .visit(&format!("/org/{organisation}/products/new"))
         .await;
@@ -354,6 +306,14 @@ async fn an_organisers_product_is_published_by_staff_and_found_by_a_chinese_sear
         resident.path().await,
         format!("/catalogue/{product}"),
         "the product has its own address"
+    );
+    resident.client.back().await.unwrap();
+    resident
+        .wait_for_text("“老年人 助餐”的搜索结果：共 1 项")
+        .await;
+    assert!(
+        resident.path().await.starts_with("/catalogue?q="),
+        "the back button returns to the search"
     );
     app.assert_ledger_ok().await;
     organiser.close().await;

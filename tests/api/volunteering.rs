@@ -21,14 +21,14 @@ const SHEET: &str = "query($id: ID!) { node(id: $id) { ... on Activity { seatsLe
 const ME: &str = "{ me { wallet { balance history(first: 1) { edges { node { transfer { code rule cause { kind id } } } } } } serviceRecord { totalMinutes activities byCategory { categoryId minutes } } } }";
 
 /// A verified organisation with a budget, its owner and a second member (the verifier).
-struct Organiser {
-    staff: String,
-    owner: String,
-    checker: String,
-    organisation: String,
+pub(crate) struct Organiser {
+    pub staff: String,
+    pub owner: String,
+    pub checker: String,
+    pub organisation: String,
 }
 
-async fn organiser(app: &TestApp, budget: i64) -> Organiser {
+pub(crate) async fn organiser(app: &TestApp, budget: i64) -> Organiser {
     let staff = app.staff("staff@example.cn").await;
     let owner = app.resident("owner@example.cn").await;
     let checker = app.resident("checker@example.cn").await;
@@ -61,7 +61,7 @@ async fn organiser(app: &TestApp, budget: i64) -> Organiser {
 }
 
 /// A published activity starting `in_hours` from the app's clock, two hours long.
-async fn activity(
+pub(crate) async fn activity(
     app: &TestApp,
     o: &Organiser,
     capacity: i32,

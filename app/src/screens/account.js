@@ -134,8 +134,8 @@ export function ResetPassword() {
         <p><a class="button primary" href="/signin">去登录</a></p>`
       : token && html`<form onSubmit=${submit} novalidate>
         <${Field} label="新密码" name="newPassword" type="password" value=${form.newPassword} onInput=${set('newPassword')}
-          autocomplete="new-password" hint="至少 10 个字符。" error=${errors.newPassword || errors.token} required />
-        <${FormError} errors=${errors} fields=${['newPassword', 'token']} />
+          autocomplete="new-password" hint="至少 10 个字符。" error=${errors.newPassword || errors.password || errors.token} required />
+        <${FormError} errors=${errors} fields=${['newPassword', 'password', 'token']} />
         <${Submit} busy=${busy}>保存新密码<//>
       </form>`}
   <//>`;
