@@ -19,7 +19,7 @@ async fn get(app: &TestApp, path: &str) -> reqwest::Response {
         .unwrap()
 }
 
-fn header<'r>(response: &'r reqwest::Response, name: reqwest::header::HeaderName) -> &'r str {
+fn header(response: &reqwest::Response, name: reqwest::header::HeaderName) -> &str {
     response
         .headers()
         .get(&name)
