@@ -12,6 +12,7 @@ const PRECACHE = [
   '/src/operations/volunteering.js', '/src/operations/catalogue.js', '/src/operations/rewards.js', '/src/operations/community.js',
   '/src/screens/account.js', '/src/screens/wallet.js', '/src/screens/activities.js', '/src/screens/catalogue.js',
   '/src/screens/rewards.js', '/src/screens/community.js', '/src/screens/me.js', '/src/screens/organiser.js', '/src/screens/counter.js',
+  '/src/screens/staff.js',
 ];
 const NEVER = ['/graphql', '/graphiql', '/statements/', '/healthz', '/readyz', '/metrics'];
 

@@ -17,6 +17,7 @@ import {
   AttendanceSheet, Budget, CheckInScreen, OrganisationActivities, OrganisationHome, OrganisationProducts, ProductEditor, ActivityEditor,
 } from './screens/organiser.js';
 import { Counter, CounterRewards, CounterStatement } from './screens/counter.js';
+import { ProductReviews } from './screens/staff.js';
 
 /** @typedef {{ screen: (props: any) => any, signedIn?: boolean, tab?: string }} Route */
 
@@ -51,6 +52,7 @@ const ROUTES = [
   ['/counter/:merchant', { screen: Counter, signedIn: true }],
   ['/counter/:merchant/statement', { screen: CounterStatement, signedIn: true }],
   ['/counter/:merchant/rewards', { screen: CounterRewards, signedIn: true }],
+  ['/staff/products', { screen: ProductReviews, signedIn: true, tab: 'me' }],
 ];
 
 const TABS = [

@@ -22,8 +22,8 @@ const REDEEM_QR_PREFIX: &str = "linli:redeem:";
 /// The largest first screen the issue allows, compressed, in bytes.
 const FIRST_SCREEN_BUDGET_BYTES: u64 = 300 * 1024;
 
-const REVIEW_QUEUE: &str = "query($org: ID!) { products(filter: { organisationId: $org, status: IN_REVIEW }) { edges { node { id title } } } }";
-const PUBLISH_PRODUCT: &str = "mutation($id: ID!) { reviewProduct(input: { productId: $id, decision: PUBLISH }) { product { status } errors { code } } }";
+const PUBLISHED_OF: &str =
+    "query($org: ID!) { products(filter: { organisationId: $org }) { edges { node { id } } } }";
 const BALANCE: &str = "{ me { wallet { balance } } }";
 
 /// The title `volunteering::activity` gives its activities.
@@ -256,7 +256,7 @@ async fn an_organisers_product_is_published_by_staff_and_found_by_a_chinese_sear
     }
     let app = TestApp::spawn(Engine::Sqlite).await;
     let o = organiser(&app, 0).await;
-    let (staff, organisation) = (o.staff, o.organisation);
+    let organisation = o.organisation;
     app.resident("neighbour@example.cn").await;
     let driver = Driver::start().await;
 
@@ -281,18 +281,44 @@ async fn an_organisers_product_is_published_by_staff_and_found_by_a_chinese_sear
     organiser.wait_for_text("已提交审核").await;
     organiser.wait_for_text("审核中（1）").await;
 
-    // Staff publish it (the staff console is not part of the app yet: through the API).
-    let queue = app
-        .ok(REVIEW_QUEUE, json!({ "org": organisation }), Some(&staff))
+    // Staff publish it from the centre's review queue, in their own browser.
+    let staff_browser = Browser::open(&driver, &app.base).await;
+    sign_in(&staff_browser, "staff@example.cn", PASSWORD).await;
+    staff_browser.visit("/me").await;
+    staff_browser.press("社创产品审核").await;
+    staff_browser.wait_for_text("待审核 1 项").await;
+    staff_browser
+        .check_screen("staff-product-review", false)
         .await;
-    let product = queue["products"]["edges"][0]["node"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{queue}"))
-        .to_owned();
+    staff_browser.fill("退回理由", "请写明送餐的社区范围").await;
+    staff_browser.press("退回修改 长者午间助餐").await;
+    staff_browser.wait_for_text("“长者午间助餐”已退回").await;
+
+    // The organiser reads the review note, edits the product and submits it again.
+    organiser
+        .visit(&format!("/org/{organisation}/products"))
+        .await;
+    organiser
+        .wait_for_text("审核意见：请写明送餐的社区范围")
+        .await;
+    organiser.press("修改 长者午间助餐").await;
+    organiser
+        .fill("一句话简介", "和美社区食堂每天中午为老年人送餐上门")
+        .await;
+    organiser.press("保存草稿").await;
+    organiser.press("提交审核 长者午间助餐").await;
+    organiser.wait_for_text("审核中（1）").await;
+
+    staff_browser.visit("/staff/products").await;
+    staff_browser.press("发布 长者午间助餐").await;
+    staff_browser.wait_for_text("“长者午间助餐”已发布").await;
     let published = app
-        .ok(PUBLISH_PRODUCT, json!({ "id": product }), Some(&staff))
+        .ok(PUBLISHED_OF, json!({ "org": organisation }), None)
         .await;
-    assert_eq!(published["reviewProduct"]["product"]["status"], "PUBLISHED");
+    let product = published["products"]["edges"][0]["node"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{published}"))
+        .to_owned();
 
     let resident = Browser::open(&driver, &app.base).await;
     sign_in(&resident, "neighbour@example.cn", PASSWORD).await;
@@ -300,6 +326,9 @@ async fn an_organisers_product_is_published_by_staff_and_found_by_a_chinese_sear
     resident.fill("搜索服务", "老年人 助餐").await;
     resident.press("搜索").await;
     resident.wait_for_text("共 1 项").await;
+    resident
+        .wait_for_text("和美社区食堂每天中午为老年人送餐上门")
+        .await;
     resident.press("长者午间助餐").await;
     resident.wait_for_text("12.00 元").await;
     assert_eq!(
@@ -316,8 +345,9 @@ async fn an_organisers_product_is_published_by_staff_and_found_by_a_chinese_sear
         "the back button returns to the search"
     );
     app.assert_ledger_ok().await;
-    organiser.close().await;
-    resident.close().await;
+    for browser in [organiser, staff_browser, resident] {
+        browser.close().await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -48,3 +48,16 @@ export const SubmitProduct = `mutation SubmitProduct($input: ProductIdInput!) {
 }
 ${ProductCardFields}
 ${UserErrorFields}`;
+
+/** Staff: products waiting for review, oldest concerns first in the centre's queue. */
+export const ProductReviewQueue = `query ProductReviewQueue {
+  products(filter: { status: IN_REVIEW }, orderBy: NEWEST, first: 50) {
+    totalCount edges { node { ...ProductCardFields } }
+  }
+}
+${ProductCardFields}`;
+
+export const ReviewProduct = `mutation ReviewProduct($input: ReviewProductInput!) {
+  reviewProduct(input: $input) { product { id status statusReason } errors { ...UserErrorFields } }
+}
+${UserErrorFields}`;

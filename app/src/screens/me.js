@@ -32,6 +32,9 @@ export function Me() {
       <p class="muted">${person.email || person.phone}${person.community ? ` · ${person.community.name}` : ''}</p>
       <p>${person.emailVerified ? '邮箱已确认' : '邮箱未确认（可在钱包页发送确认邮件）'}</p>
     </section>`}
+    ${(person?.role === 'STAFF' || person?.role === 'ADMIN') && html`<nav class="card" aria-label="社创中心">
+      <ul class="menu"><li><a href="/staff/products">社创产品审核</a></li></ul>
+    </nav>`}
     <nav class="card" aria-label="我的服务">
       <ul class="menu">
         <li><a href="/service">志愿服务记录</a></li>
