@@ -74,25 +74,21 @@ function operationName(document) {
 /** @type {Promise<void> | null} */
 let refreshing = null;
 
-/** Trades the refresh token for a new session, at most once at a time across every tab. */
-function refresh() {
+/**
+ * Trades the refresh token for a new session, at most once at a time across every tab. The
+ * caller names the access token it found wanting: when another tab has replaced it meanwhile,
+ * the new one is used as it is (rotating again would present a spent refresh token).
+ * @param {string} staleToken
+ */
+function refresh(staleToken) {
   if (!refreshing) {
     const rotate = async () => {
       const before = currentSession();
-      if (!before) return;
+      if (!before || before.accessToken !== staleToken) return;
       const body = await post(RefreshSession, { input: { refreshToken: before.refreshToken } }, null);
-      // Another tab may have rotated while we waited for the lock: then ours is spent.
-      const now = currentSession();
-      if (now && now.refreshToken !== before.refreshToken) return;
-      const session = body?.data?.refreshSession?.session;
-      storeSession(session || null);
+      storeSession(body?.data?.refreshSession?.session || null);
     };
-    const locks = navigator.locks;
-    const run = locks ? locks.request('linli-refresh', async () => {
-      const session = currentSession();
-      if (session && !expiresSoon(session.accessTokenExpiresAt)) return;
-      await rotate();
-    }) : rotate();
+    const run = navigator.locks ? navigator.locks.request('linli-refresh', rotate) : rotate();
     refreshing = Promise.resolve(run).finally(() => { refreshing = null; });
   }
   return refreshing;
@@ -144,12 +140,13 @@ async function post(document, variables, token) {
 export async function request(document, variables = {}) {
   let session = currentSession();
   if (session && expiresSoon(session.accessTokenExpiresAt)) {
-    await refresh();
+    await refresh(session.accessToken);
     session = currentSession();
   }
   let body = await post(document, variables, session?.accessToken ?? null);
+  // Refused although not expired by our clock: the server's clock or signing key differs.
   if (body.status === 401 && session) {
-    await refresh();
+    await refresh(session.accessToken);
     session = currentSession();
     body = session ? await post(document, variables, session.accessToken) : body;
     if (body.status === 401) storeSession(null);

@@ -643,3 +643,46 @@ async fn the_app_shell_opens_offline_once_it_has_been_seen() {
     browser.wait_for_text("网络连接失败").await;
     browser.close().await;
 }
+
+const STORED_SESSION: &str = "return JSON.parse(localStorage.getItem('linli.session'))";
+const SPOIL_ACCESS_TOKEN: &str = "const s = JSON.parse(localStorage.getItem('linli.session')); \
+     s.accessToken = 'not-a-token'; localStorage.setItem('linli.session', JSON.stringify(s));";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refused_access_token_is_renewed_with_the_refresh_token_without_signing_out() {
+    if !browser_available() {
+        return;
+    }
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    app.resident("steady@example.cn").await;
+    let driver = Driver::start().await;
+    let browser = Browser::open(&driver, &app.base).await;
+    sign_in(&browser, "steady@example.cn", PASSWORD).await;
+    let before = browser
+        .client
+        .execute(STORED_SESSION, vec![])
+        .await
+        .unwrap();
+
+    // The server refuses the access token (as after a restart with a new signing key).
+    browser
+        .client
+        .execute(SPOIL_ACCESS_TOKEN, vec![])
+        .await
+        .unwrap();
+    browser.visit("/wallet").await;
+    assert_eq!(browser.text_of("balance").await, "0 积分");
+    let after = browser
+        .client
+        .execute(STORED_SESSION, vec![])
+        .await
+        .unwrap();
+    assert_ne!(
+        after["refreshToken"], before["refreshToken"],
+        "the refresh token was rotated"
+    );
+    assert_ne!(after["accessToken"], "not-a-token");
+    assert_eq!(browser.path().await, "/wallet", "still signed in");
+    app.assert_ledger_ok().await;
+    browser.close().await;
+}

@@ -211,8 +211,9 @@ export function CheckInScreen({ org, id }) {
         const data = await request(CheckInCode, { id });
         if (!live) return;
         setState({ node: data.node });
-        // A moment after the change, so the server surely has the new code.
-        if (data.node) wait = Math.max(1000, Date.parse(data.node.checkInCode.changesAt) - Date.now() + 500);
+        // A moment after the change, so the server surely has the new code; and at least
+        // once a minute, whatever this device's clock says.
+        if (data.node) wait = Math.min(60_000, Math.max(1000, Date.parse(data.node.checkInCode.changesAt) - Date.now() + 500));
       } catch (error) {
         if (live) setState((s) => ({ ...s, error }));
       }
