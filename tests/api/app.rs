@@ -2,8 +2,8 @@
 //! in their own browser, each ending on what the page shows and on the ledger; and a tour of
 //! every main screen in the normal and the 长辈版 mode (axe-core, sizes, hosts, screenshots).
 //!
-//! Browser tests run on SQLite only: what they test is the app, and the storage underneath is
-//! covered on both engines by the rest of the suite.
+//! The main journey runs on both engines; the others on SQLite only: what they test is the
+//! app, and the storage underneath is covered on both engines by the rest of the suite.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::browser::{Browser, Driver, browser_available};
 use crate::rewards::{alliance, reward};
-use crate::support::{Engine, PASSWORD, TestApp};
+use crate::support::{Engine, PASSWORD, TestApp, postgres_available};
 use crate::volunteering::{activity, organiser};
 
 const ENTER: char = '\u{E007}';
@@ -105,7 +105,16 @@ async fn a_new_resident_volunteers_earns_points_and_redeems_them_at_the_counter(
     if !browser_available() {
         return;
     }
-    let app = TestApp::spawn_with(Engine::Sqlite, &[("LINLI_RELAY_INTERVAL_SECS", "1")]).await;
+    for engine in [Engine::Sqlite, Engine::Postgres] {
+        if engine == Engine::Postgres && !postgres_available() {
+            continue;
+        }
+        volunteer_earn_and_redeem(engine).await;
+    }
+}
+
+async fn volunteer_earn_and_redeem(engine: Engine) {
+    let app = TestApp::spawn_with(engine, &[("LINLI_RELAY_INTERVAL_SECS", "1")]).await;
     let o = organiser(&app, 500).await;
     let organisation = o.organisation.clone();
     let activity = activity(&app, &o, 10, 10, 30, 2).await;
