@@ -133,6 +133,10 @@ impl Driver {
         let child = Command::new(on_path("chromedriver").unwrap())
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")
+            // Chromium takes its locale from the environment (with Debian's chromium-l10n):
+            // date and time pickers then read as on a phone set to Chinese.
+            .env("LANGUAGE", "zh_CN")
+            .env("LANG", "zh_CN.UTF-8")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
