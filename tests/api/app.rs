@@ -19,6 +19,7 @@ use crate::volunteering::{activity, organiser};
 const ENTER: char = '\u{E007}';
 /// What a USB or Bluetooth scanner types for a redemption's QR code, before the code.
 const REDEEM_QR_PREFIX: &str = "linli:redeem:";
+const INLINE_STYLE: &str = "document.body.setAttribute('style', 'color: red')";
 /// The largest first screen the issue allows, compressed, in bytes.
 const FIRST_SCREEN_BUDGET_BYTES: u64 = 300 * 1024;
 
@@ -379,6 +380,7 @@ async fn the_first_screen_loads_within_300_kb_from_the_server_alone() {
         bytes > 0 && bytes <= FIRST_SCREEN_BUDGET_BYTES,
         "first screen transferred {bytes} bytes"
     );
+
     browser.close().await;
 }
 
@@ -610,6 +612,27 @@ async fn every_main_screen_passes_its_checks_in_both_modes() {
     )
     .await;
     app.assert_ledger_ok().await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_pages_security_policy_refuses_what_the_app_never_does_and_the_test_sees_it() {
+    if !browser_available() {
+        return;
+    }
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let driver = Driver::start().await;
+    let browser = Browser::open(&driver, &app.base).await;
+    browser.visit("/signin").await;
+    browser.wait_for_text("登录邻里").await;
+    assert_eq!(browser.problems().await, json!([]));
+    browser.client.execute(INLINE_STYLE, vec![]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let problems = browser.problems().await;
+    assert!(
+        problems.to_string().contains("CSP style-src"),
+        "an inline style should be refused: {problems}"
+    );
     browser.close().await;
 }
 

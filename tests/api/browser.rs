@@ -80,6 +80,19 @@ const urls = [location.href]
 return Array.from(new Set(urls.map((u) => new URL(u).host)));
 ";
 
+/// Installed in every document before the app runs: what went wrong without the page saying
+/// so (a script error, a refused promise, a resource that failed, a Content-Security-Policy
+/// violation) is kept for `check_screen`.
+const RECORD_PROBLEMS: &str = r"
+window.linliProblems = [];
+addEventListener('error', (e) => linliProblems.push(e instanceof ErrorEvent
+  ? `script error: ${e.message}` : `failed to load: ${e.target.src || e.target.href}`), true);
+addEventListener('unhandledrejection', (e) => linliProblems.push(`unhandled rejection: ${e.reason}`));
+addEventListener('securitypolicyviolation', (e) => linliProblems.push(`CSP ${e.violatedDirective}: ${e.blockedURI}`));
+";
+
+const PROBLEMS: &str = "return window.linliProblems || ['the problem recorder is missing']";
+
 const TRANSFERRED: &str = r"
 const entries = performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'));
 return entries.reduce((sum, e) => sum + e.transferSize, 0);
@@ -158,6 +171,31 @@ impl Drop for Driver {
     }
 }
 
+/// A DevTools command through chromedriver's `goog/cdp/execute`.
+#[derive(Debug)]
+struct DevTools {
+    command: &'static str,
+    params: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for DevTools {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.command, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
 /// One person's browser on the Linli server at `base`.
 pub struct Browser {
     pub client: Client,
@@ -191,6 +229,13 @@ impl Browser {
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(capabilities)
             .connect(&driver.url)
+            .await
+            .unwrap();
+        client
+            .issue_cmd(DevTools {
+                command: "Page.addScriptToEvaluateOnNewDocument",
+                params: json!({ "source": RECORD_PROBLEMS }),
+            })
             .await
             .unwrap();
         Self {
@@ -350,18 +395,28 @@ impl Browser {
     }
 
     /// Checks the screen the way the issue asks and keeps a screenshot of it:
-    /// no serious or critical axe-core violation, no request to another host, and in 长辈版
-    /// every text ≥ 18 pt and every control ≥ 60 × 60.
+    /// no serious or critical axe-core violation, no request to another host, no script
+    /// error or policy violation, and in 长辈版 every text ≥ 18 pt and every control ≥ 60 × 60.
     pub async fn check_screen(&self, name: &str, elder: bool) {
         // Let loading states settle and fonts render before judging the screen.
         tokio::time::sleep(Duration::from_millis(400)).await;
         self.assert_accessible(name).await;
         self.assert_only_own_host(name).await;
+        assert_eq!(
+            self.problems().await,
+            json!([]),
+            "{name}: problems in the page"
+        );
         if elder {
             self.assert_elder_sizes(name).await;
         }
         let mode = if elder { "elder" } else { "normal" };
         self.screenshot(&format!("{name}-{mode}")).await;
+    }
+
+    /// What the page recorded going wrong since it was loaded (see `RECORD_PROBLEMS`).
+    pub async fn problems(&self) -> Value {
+        self.client.execute(PROBLEMS, vec![]).await.unwrap()
     }
 
     pub async fn assert_accessible(&self, screen: &str) {
