@@ -65,7 +65,7 @@ for (const el of document.querySelectorAll('body *')) {
   if (px < arguments[0]) text.push(`${name(el)} ${px}px`);
 }
 const targets = [];
-for (const el of document.querySelectorAll('a[href], button, input, select, textarea, [role=button], [role=switch]')) {
+for (const el of document.querySelectorAll('a[href], button, input, select, textarea, summary, [role=button], [role=switch]')) {
   if (!shown(el)) continue;
   const r = el.getBoundingClientRect();
   if (r.width < arguments[1] - 0.5 || r.height < arguments[1] - 0.5) targets.push(`${name(el)} ${r.width.toFixed(0)}×${r.height.toFixed(0)}`);

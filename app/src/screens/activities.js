@@ -38,6 +38,7 @@ export function ActivityList() {
     categoryId: query.get('kind') || null,
     ...(query.get('day') ? dayRange(/** @type {string} */ (query.get('day'))) : {}),
   };
+  const chosen = ['community', 'kind', 'day'].filter((name) => query.get(name)).length;
   const list = useQuery(Activities, { filter, signedIn: !!currentSession() }, [location.search]);
   const data = list.data;
   /** @param {string} name @returns {(value: string) => void} */
@@ -49,12 +50,15 @@ export function ActivityList() {
   const communities = [['', '全部社区'], ...(data?.communities.edges || []).map((/** @type {any} */ e) => [e.node.id, e.node.name])];
   const kinds = [['', '全部类别'], ...(data?.categories || []).map((/** @type {any} */ c) => [c.id, c.nameZh])];
   return html`<${Page} title="志愿活动">
-    <form class="filters" onSubmit=${prevent} aria-label="筛选活动">
-      <${Field} label="社区" name="community" value=${query.get('community') || ''} onInput=${setFilter('community')} options=${communities} />
-      <${Field} label="类别" name="kind" value=${query.get('kind') || ''} onInput=${setFilter('kind')} options=${kinds} />
-      <${Field} label="日期" name="day" value=${query.get('day') || ''} onInput=${setFilter('day')}
-        options=${[['', '全部日期'], ...upcomingDays(14)]} />
-    </form>
+    <details class="filter-box" open=${chosen > 0}>
+      <summary>按社区、类别、日期筛选${chosen > 0 ? `（已选 ${chosen} 项）` : ''}</summary>
+      <form class="filters" onSubmit=${prevent} aria-label="筛选活动">
+        <${Field} label="社区" name="community" value=${query.get('community') || ''} onInput=${setFilter('community')} options=${communities} />
+        <${Field} label="类别" name="kind" value=${query.get('kind') || ''} onInput=${setFilter('kind')} options=${kinds} />
+        <${Field} label="日期" name="day" value=${query.get('day') || ''} onInput=${setFilter('day')}
+          options=${[['', '全部日期'], ...upcomingDays(14)]} />
+      </form>
+    </details>
     <${QueryState} query=${list} lines=${5} />
     ${data && html`<p class="muted" role="status">共 ${data.activities.totalCount} 个活动</p>`}
     <ul class="cards">
