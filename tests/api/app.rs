@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::browser::{Browser, Driver, browser_available};
 use crate::rewards::{alliance, reward};
 use crate::support::{Engine, PASSWORD, TestApp, postgres_available};
-use crate::volunteering::{activity, organiser};
+use crate::volunteering::{CANCEL, SIGN_UP, activity, organiser};
 
 const ENTER: char = '\u{E007}';
 /// What a USB or Bluetooth scanner types for a redemption's QR code, before the code.
@@ -715,6 +715,46 @@ async fn a_refused_access_token_is_renewed_with_the_refresh_token_without_signin
     );
     assert_ne!(after["accessToken"], "not-a-token");
     assert_eq!(browser.path().await, "/wallet", "still signed in");
+    app.assert_ledger_ok().await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_waitlisted_resident_sees_their_place_and_then_their_seat() {
+    if !browser_available() {
+        return;
+    }
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let o = organiser(&app, 0).await;
+    let activity = activity(&app, &o, 1, 10, 30, 24).await;
+    let first = app.resident("first@example.cn").await;
+    let taken = app
+        .ok(SIGN_UP, json!({ "id": activity }), Some(&first))
+        .await;
+    assert_eq!(
+        taken["signUpForActivity"]["participation"]["status"],
+        "REGISTERED"
+    );
+    app.resident("second@example.cn").await;
+    let driver = Driver::start().await;
+    let browser = Browser::open(&driver, &app.base).await;
+    sign_in(&browser, "second@example.cn", PASSWORD).await;
+
+    browser.visit(&format!("/activities/{activity}")).await;
+    browser.wait_for_text("剩余 0 个").await;
+    browser.press("加入候补").await;
+    browser.wait_for_text("候补第 1 位").await;
+
+    // The first resident cancels; the seat passes to the waitlist.
+    let cancelled = app
+        .ok(CANCEL, json!({ "id": activity }), Some(&first))
+        .await;
+    assert_eq!(
+        cancelled["cancelSignUp"]["participation"]["status"],
+        "CANCELLED"
+    );
+    browser.visit("/activities").await;
+    browser.wait_for_text("已报名").await;
     app.assert_ledger_ok().await;
     browser.close().await;
 }

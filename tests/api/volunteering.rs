@@ -9,8 +9,8 @@ use crate::support::{Engine, TestApp, both_engines, postgres_available};
 
 const CREATE: &str = "mutation($input: CreateActivityInput!) { createActivity(input: $input) { activity { id status } errors { field code message } } }";
 const PUBLISH: &str = "mutation($id: ID!) { publishActivity(input: { activityId: $id }) { activity { status } errors { code } } }";
-const SIGN_UP: &str = "mutation($id: ID!) { signUpForActivity(input: { activityId: $id }) { participation { id status waitlistPosition } errors { code } } }";
-const CANCEL: &str = "mutation($id: ID!) { cancelSignUp(input: { activityId: $id }) { participation { status } errors { code } } }";
+pub(crate) const SIGN_UP: &str = "mutation($id: ID!) { signUpForActivity(input: { activityId: $id }) { participation { id status waitlistPosition } errors { code } } }";
+pub(crate) const CANCEL: &str = "mutation($id: ID!) { cancelSignUp(input: { activityId: $id }) { participation { status } errors { code } } }";
 const CODE: &str =
     "query($id: ID!) { node(id: $id) { ... on Activity { checkInCode { code changesAt } } } }";
 const CHECK_IN: &str = "mutation($id: ID!, $code: String!) { checkIn(input: { activityId: $id, code: $code }) { participation { checkedInAt } errors { code } } }";
