@@ -32,7 +32,7 @@ const REVALIDATE: &str = "no-cache";
 /// Keeps the app's scripts to this server: no inline script, no other origin. The QR codes
 /// are inline SVG, the chart a canvas, so nothing else is needed.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
-     style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+     style-src 'self'; img-src 'self'; connect-src 'self'; object-src 'none'; \
      base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 /// Answers every GET or HEAD that no other route took: an app file by its path, and
