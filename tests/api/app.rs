@@ -93,6 +93,18 @@ fn link_in(body: &str, path: &str) -> Option<String> {
         .map(ToOwned::to_owned)
 }
 
+/// A fresh server on SQLite and one person's browser on it; `None` when browser tests are
+/// skipped (see `browser_available`).
+async fn server_and_browser() -> Option<(TestApp, Driver, Browser)> {
+    if !browser_available() {
+        return None;
+    }
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let driver = Driver::start().await;
+    let browser = Browser::open(&driver, &app.base).await;
+    Some((app, driver, browser))
+}
+
 async fn sign_in(browser: &Browser, login: &str, password: &str) {
     browser.visit("/signin").await;
     browser.fill("邮箱或手机号", login).await;
@@ -362,12 +374,9 @@ async fn an_organisers_product_is_published_by_staff_and_found_by_a_chinese_sear
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_first_screen_loads_within_300_kb_from_the_server_alone() {
-    if !browser_available() {
+    let Some((_app, _driver, browser)) = server_and_browser().await else {
         return;
-    }
-    let app = TestApp::spawn(Engine::Sqlite).await;
-    let driver = Driver::start().await;
-    let browser = Browser::open(&driver, &app.base).await;
+    };
     browser.visit("/").await;
     browser.wait_for_text("登录邻里").await;
     browser.assert_only_own_host("the first screen").await;
@@ -617,12 +626,9 @@ async fn every_main_screen_passes_its_checks_in_both_modes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_pages_security_policy_refuses_what_the_app_never_does_and_the_test_sees_it() {
-    if !browser_available() {
+    let Some((_app, _driver, browser)) = server_and_browser().await else {
         return;
-    }
-    let app = TestApp::spawn(Engine::Sqlite).await;
-    let driver = Driver::start().await;
-    let browser = Browser::open(&driver, &app.base).await;
+    };
     browser.visit("/signin").await;
     browser.wait_for_text("登录邻里").await;
     assert_eq!(browser.problems().await, json!([]));
@@ -640,12 +646,9 @@ const SERVICE_WORKER_CONTROLS: &str = "return !!navigator.serviceWorker.controll
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_app_shell_opens_offline_once_it_has_been_seen() {
-    if !browser_available() {
+    let Some((app, _driver, browser)) = server_and_browser().await else {
         return;
-    }
-    let app = TestApp::spawn(Engine::Sqlite).await;
-    let driver = Driver::start().await;
-    let browser = Browser::open(&driver, &app.base).await;
+    };
     browser.visit("/signin").await;
     browser.wait_for_text("登录邻里").await;
     let started = Instant::now();
@@ -682,13 +685,10 @@ const SPOIL_ACCESS_TOKEN: &str = "const s = JSON.parse(localStorage.getItem('lin
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_refused_access_token_is_renewed_with_the_refresh_token_without_signing_out() {
-    if !browser_available() {
+    let Some((app, _driver, browser)) = server_and_browser().await else {
         return;
-    }
-    let app = TestApp::spawn(Engine::Sqlite).await;
+    };
     app.resident("steady@example.cn").await;
-    let driver = Driver::start().await;
-    let browser = Browser::open(&driver, &app.base).await;
     sign_in(&browser, "steady@example.cn", PASSWORD).await;
     let before = browser
         .client
@@ -721,10 +721,9 @@ async fn a_refused_access_token_is_renewed_with_the_refresh_token_without_signin
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_waitlisted_resident_sees_their_place_and_then_their_seat() {
-    if !browser_available() {
+    let Some((app, _driver, browser)) = server_and_browser().await else {
         return;
-    }
-    let app = TestApp::spawn(Engine::Sqlite).await;
+    };
     let o = organiser(&app, 0).await;
     let activity = activity(&app, &o, 1, 10, 30, 24).await;
     let first = app.resident("first@example.cn").await;
@@ -736,8 +735,6 @@ async fn a_waitlisted_resident_sees_their_place_and_then_their_seat() {
         "REGISTERED"
     );
     app.resident("second@example.cn").await;
-    let driver = Driver::start().await;
-    let browser = Browser::open(&driver, &app.base).await;
     sign_in(&browser, "second@example.cn", PASSWORD).await;
 
     browser.visit(&format!("/activities/{activity}")).await;
