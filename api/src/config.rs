@@ -45,6 +45,17 @@ pub struct Config {
     /// The address people open links from emails at.
     pub public_url: String,
     pub limits: Limits,
+    /// Whether an empty database gets the demo district on `linli serve`: only a development
+    /// server on embedded SQLite bound to loopback, unless `LINLI_DEMO=off`.
+    pub demo: bool,
+    /// Proxies whose `X-Forwarded-For` is believed (the load balancer in front of Linli).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The district's rule for group-run activities' points per hour.
+    pub group_points_per_hour_max: i64,
+    /// Adjustments and reversals above this wait for a second staff member.
+    pub dual_control_points: i64,
+    /// Budget allocations above this wait for a second staff member.
+    pub dual_control_allocation_points: i64,
 }
 
 impl std::fmt::Debug for Config {
@@ -106,6 +117,7 @@ impl Config {
                 problems.push(problem);
             }
         };
+        let explicit_environment = get("LINLI_ENV").is_some();
         let environment = match get("LINLI_ENV").as_deref() {
             None | Some("development") => Environment::Development,
             Some("production") => Environment::Production,
@@ -207,6 +219,58 @@ impl Config {
                 .filter(|n| (0..=100_000).contains(n))
                 .ok_or_else(|| "expected a number from 0 to 100000".to_owned())
         });
+        let points = |name: &str, default: &str, check: &mut dyn FnMut(Result<(), String>)| {
+            let raw = get(name).unwrap_or_else(|| default.to_owned());
+            match raw.trim().parse::<i64>() {
+                Ok(n) if (1..=100_000_000).contains(&n) => Some(n),
+                _ => {
+                    check(Err(format!(
+                        "{name}={raw:?}: expected points from 1 to 100000000"
+                    )));
+                    None
+                }
+            }
+        };
+        let group_points_per_hour_max = points("LINLI_GROUP_POINTS_PER_HOUR_MAX", "10", &mut check);
+        let dual_control_points = points("LINLI_DUAL_CONTROL_POINTS", "1000", &mut check);
+        let dual_control_allocation_points =
+            points("LINLI_DUAL_CONTROL_ALLOCATION_POINTS", "100000", &mut check);
+        let trusted_proxies = get("LINLI_TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|raw| !raw.is_empty())
+            .filter_map(|raw| match parse_network(raw) {
+                Ok(net) => Some(net),
+                Err(e) => {
+                    check(Err(format!("LINLI_TRUSTED_PROXIES: {raw:?}: {e}")));
+                    None
+                }
+            })
+            .collect::<Vec<_>>();
+        // A default is only safe where nobody else can reach it: an unset LINLI_ENV on a
+        // shared database or a public address would serve GraphiQL and seed the demo's
+        // published staff password.
+        if !explicit_environment {
+            if matches!(url, Some(DatabaseUrl::Postgres(_))) {
+                check(Err(
+                    "LINLI_ENV: not set, but DATABASE_URL names a PostgreSQL server; \
+                     set LINLI_ENV=production (or LINLI_ENV=development on purpose)"
+                        .to_owned(),
+                ));
+            }
+            if bind.is_some_and(|b: SocketAddr| !b.ip().is_loopback()) {
+                check(Err(
+                    "LINLI_ENV: not set, but LINLI_BIND is not a loopback address; \
+                     set LINLI_ENV=production (or LINLI_ENV=development on purpose)"
+                        .to_owned(),
+                ));
+            }
+        }
+        let demo = environment == Environment::Development
+            && matches!(url, Some(DatabaseUrl::Sqlite(_)))
+            && bind.is_some_and(|b: SocketAddr| b.ip().is_loopback())
+            && get("LINLI_DEMO").as_deref() != Some("off");
         let jwt_secret = match get("LINLI_JWT_SECRET") {
             Some(secret) if secret.len() >= 32 => secret.into_bytes(),
             Some(_) => {
@@ -255,8 +319,20 @@ impl Config {
             mail,
             mail_from,
             limits,
+            demo,
+            trusted_proxies,
+            group_points_per_hour_max: group_points_per_hour_max.unwrap_or(10),
+            dual_control_points: dual_control_points.unwrap_or(1_000),
+            dual_control_allocation_points: dual_control_allocation_points.unwrap_or(100_000),
         })
     }
+}
+
+/// An address (`10.0.0.5`) or a network (`10.0.0.0/8`).
+fn parse_network(raw: &str) -> Result<ipnet::IpNet, String> {
+    raw.parse::<ipnet::IpNet>()
+        .or_else(|_| raw.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| "expected an IP address or a CIDR network such as 10.0.0.0/8".to_owned())
 }
 
 fn parse_or<T>(
@@ -332,6 +408,39 @@ mod tests {
         assert!(err.contains("expected postgres://"), "{err}");
         assert!(err.contains("LINLI_BIND"), "{err}");
         assert!(err.contains("LINLI_ENV"), "{err}");
+    }
+
+    #[test]
+    fn an_unset_environment_refuses_postgres_and_public_addresses_and_names_the_variable() {
+        let err = config(&[("DATABASE_URL", "postgres://linli@db/linli")]).unwrap_err();
+        assert!(err.contains("LINLI_ENV"), "{err}");
+        let err = config(&[("LINLI_BIND", "0.0.0.0:8080")]).unwrap_err();
+        assert!(err.contains("LINLI_ENV"), "{err}");
+        let dev = config(&[
+            ("LINLI_ENV", "development"),
+            ("DATABASE_URL", "postgres://linli@db/linli"),
+        ])
+        .unwrap();
+        assert!(
+            !dev.demo,
+            "the demo is seeded only on SQLite bound to loopback"
+        );
+    }
+
+    #[test]
+    fn the_demo_is_only_for_a_loopback_sqlite_development_server() {
+        assert!(config(&[]).unwrap().demo);
+        assert!(!config(&[("LINLI_DEMO", "off")]).unwrap().demo);
+        let public = config(&[("LINLI_ENV", "development"), ("LINLI_BIND", "0.0.0.0:8080")]);
+        assert!(!public.unwrap().demo);
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let c = config(&[("LINLI_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.5")]).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        let err = config(&[("LINLI_TRUSTED_PROXIES", "lb.internal")]).unwrap_err();
+        assert!(err.contains("LINLI_TRUSTED_PROXIES"), "{err}");
     }
 
     #[test]

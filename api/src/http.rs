@@ -47,6 +47,7 @@ pub struct AppState {
     pub limits: Limits,
     pub graphiql: bool,
     pub prometheus: PrometheusHandle,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Starts the HTTP server on an already bound listener (tests bind port 0).
@@ -297,10 +298,7 @@ async fn graphql_post(
     let context = Context {
         shared: state.shared.clone(),
         actor,
-        client_addr: req
-            .peer_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_else(|| "unknown".to_owned()),
+        client_addr: client_address(&req, &state.trusted_proxies),
         request_id: req
             .extensions()
             .get::<tracing_actix_web::RequestId>()
@@ -370,7 +368,7 @@ fn executed(
     errors: &[ExecutionError<DefaultScalarValue>],
     retry_after: Option<u64>,
 ) -> HttpResponse {
-    let mut body = json!({ "data": data });
+    let mut body = json!({ "data": to_json(data) });
     if !errors.is_empty() {
         body["errors"] = serde_json::to_value(errors).unwrap_or_else(|_| json!([]));
     }
@@ -386,6 +384,59 @@ fn executed(
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
     response
+}
+
+/// The client's address: the peer, or — when the peer is a trusted proxy — the last address
+/// in `X-Forwarded-For` that is not one of ours. Believing the header from anyone would let
+/// every client pick the address its throttles count under.
+fn client_address(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> String {
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return "unknown".to_owned();
+    };
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer.to_string();
+    }
+    let forwarded: Vec<std::net::IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|hop| hop.trim().parse().ok())
+        .collect();
+    forwarded
+        .iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .or(forwarded.first())
+        .unwrap_or(&peer)
+        .to_string()
+}
+
+/// An answer as JSON, the way the reference implementation (graphql-js) writes it: fields in
+/// the order the query asked for them, and whole numbers without a fraction — so `Points`
+/// beyond GraphQL's 32-bit `Int` read back as exact integers.
+fn to_json(value: &Value<DefaultScalarValue>) -> serde_json::Value {
+    /// The largest integer a JSON number (an IEEE double) holds exactly.
+    const MAX_EXACT: f64 = 9_007_199_254_740_991.0;
+    match value {
+        Value::Null => serde_json::Value::Null,
+        Value::Scalar(DefaultScalarValue::Int(i)) => json!(i),
+        Value::Scalar(DefaultScalarValue::Float(f)) if f.fract() == 0.0 && f.abs() <= MAX_EXACT => {
+            #[expect(clippy::cast_possible_truncation, reason = "integral and within 2^53")]
+            let whole = *f as i64;
+            json!(whole)
+        }
+        Value::Scalar(DefaultScalarValue::Float(f)) => json!(f),
+        Value::Scalar(DefaultScalarValue::String(s)) => json!(s),
+        Value::Scalar(DefaultScalarValue::Boolean(b)) => json!(b),
+        Value::List(items) => items.iter().map(to_json).collect(),
+        Value::Object(fields) => fields
+            .iter()
+            .map(|(name, field)| (name.to_string(), to_json(field)))
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
+    }
 }
 
 fn bearer(req: &HttpRequest) -> Option<&str> {
@@ -425,7 +476,7 @@ async fn statement_csv(
     let (Some(merchant), Some(month)) = (
         linli_domain::types::MerchantId::parse(&merchant),
         file.strip_suffix(".csv")
-            .and_then(|m| crate::graphql::parse_month(m).ok()),
+            .and_then(|m| linli_domain::rewards::model::parse_month(m).ok()),
     ) else {
         return json_error(StatusCode::NOT_FOUND, "NOT_FOUND", "对账单不存在");
     };

@@ -34,6 +34,9 @@ pub fn open(config: &Config) -> Result<Services, String> {
             .map_err(|e| format!("LINLI_REFRESH_TOKEN_TTL_SECS: {e}"))?,
         daily_points_cap: config.daily_points_cap,
         public_url: config.public_url.trim_end_matches('/').to_owned(),
+        group_points_per_hour_max: config.group_points_per_hour_max,
+        dual_control_points: config.dual_control_points,
+        dual_control_allocation_points: config.dual_control_allocation_points,
     };
     Ok(Services::new(db, settings))
 }
@@ -58,23 +61,46 @@ pub fn serve(
         limits: config.limits.clone(),
         graphiql: config.environment != Environment::Production,
         prometheus: prometheus(),
+        trusted_proxies: config.trusted_proxies.clone(),
     };
     http::server(state, listener)
 }
 
-/// Releases expired redemption holds in the background, every `interval`.
+/// Releases expired redemption holds every `interval`, and sweeps rows past their retention
+/// once an hour, in the background.
 fn spawn_sweeper(services: Services, interval: std::time::Duration) {
+    spawn_periodic(
+        services.clone(),
+        interval,
+        "redemption holds released",
+        |s| s.rewards().expire_due(),
+    );
+    spawn_periodic(
+        services,
+        std::time::Duration::from_secs(3600),
+        "rows past retention deleted",
+        |s| s.retention().sweep(),
+    );
+}
+
+/// Runs `job` on the blocking pool every `interval`, logging what it did.
+fn spawn_periodic(
+    services: Services,
+    interval: std::time::Duration,
+    what: &'static str,
+    job: fn(&Services) -> linli_domain::DomainResult<usize>,
+) {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
             let services = services.clone();
-            match tokio::task::spawn_blocking(move || services.rewards().expire_due()).await {
+            match tokio::task::spawn_blocking(move || job(&services)).await {
                 Ok(Ok(0)) => {}
-                Ok(Ok(expired)) => tracing::info!(expired, "released expired redemption holds"),
-                Ok(Err(e)) => tracing::warn!(error = ?e, "redemption sweep failed"),
-                Err(e) => tracing::warn!(error = %e, "redemption sweep did not run"),
+                Ok(Ok(count)) => tracing::info!(count, "{what}"),
+                Ok(Err(e)) => tracing::warn!(error = ?e, "periodic job failed: {what}"),
+                Err(e) => tracing::warn!(error = %e, "periodic job did not run: {what}"),
             }
         }
     });

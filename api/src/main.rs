@@ -193,11 +193,9 @@ fn run(command: Command, config: &Config) -> Result<ExitCode, String> {
 
 fn serve(config: &Config) -> Result<ExitCode, String> {
     let services = linli_api::open(config)?;
-    // A newcomer's first run shows a living district: demo data on an empty development
-    // database, unless LINLI_DEMO=off.
-    let demo_wanted = config.environment == Environment::Development
-        && std::env::var("LINLI_DEMO").map_or(true, |v| v != "off");
-    if demo_wanted
+    // A newcomer's first run shows a living district: demo data on an empty database of a
+    // development server only reachable from this machine (see `Config::demo`).
+    if config.demo
         && !services
             .identity()
             .has_users()

@@ -271,11 +271,23 @@ impl Database {
         applied.map_err(|e| DomainError::internal(format!("migration failed: {e}")))
     }
 
-    /// Runs `f` in one read transaction (a consistent snapshot across its statements).
+    /// Runs `f` in one read transaction: one consistent snapshot across all its statements
+    /// (on PostgreSQL `REPEATABLE READ READ ONLY`, since READ COMMITTED would give each
+    /// statement its own snapshot; SQLite's read transactions are snapshots already).
     pub fn read<T>(&self, f: impl FnOnce(&mut DbConnection) -> DomainResult<T>) -> DomainResult<T> {
         let mut conn = self.conn()?;
         let conn: &mut DbConnection = &mut conn;
-        conn.transaction(f)
+        match conn {
+            DbConnection::Pg(inner) => AnsiTransactionManager::begin_transaction_sql(
+                inner,
+                "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+            )?,
+            DbConnection::Sqlite(_) => {
+                <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?;
+            }
+        }
+        let outcome = f(conn);
+        finish(conn, outcome)
     }
 
     /// Runs `f` in one write transaction, again when the database aborted it for a reason that
@@ -313,7 +325,13 @@ fn write_transaction<T>(
             <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?;
         }
     }
-    match f(conn) {
+    let outcome = f(conn);
+    finish(conn, outcome)
+}
+
+/// Commits after success, rolls back after failure.
+fn finish<T>(conn: &mut DbConnection, outcome: DomainResult<T>) -> DomainResult<T> {
+    match outcome {
         Ok(value) => {
             match <DbConnection as Connection>::TransactionManager::commit_transaction(conn) {
                 Ok(()) => Ok(value),

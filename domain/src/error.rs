@@ -62,6 +62,15 @@ error_codes! {
     RedemptionExpired => "REDEMPTION_EXPIRED",
     RedemptionFinished => "REDEMPTION_FINISHED",
     InvalidToken => "INVALID_TOKEN",
+    SelfDealing => "SELF_DEALING",
+    CheckInLocked => "CHECK_IN_LOCKED",
+    OrganisationSuspended => "ORGANISATION_SUSPENDED",
+    MerchantSuspended => "MERCHANT_SUSPENDED",
+    ActivityCancelled => "ACTIVITY_CANCELLED",
+    GroupDissolved => "GROUP_DISSOLVED",
+    RateNeedsApproval => "RATE_NEEDS_APPROVAL",
+    SecondApproverRequired => "SECOND_APPROVER_REQUIRED",
+    AlreadyDecided => "ALREADY_DECIDED",
     Unavailable => "SERVICE_UNAVAILABLE",
     Internal => "INTERNAL",
 }
@@ -126,7 +135,8 @@ pub enum DomainError {
     OutsideWindow,
     #[error("该参与记录已核验")]
     AlreadyVerified,
-    #[error("不能核验自己的参与记录，请由组织的其他成员核验")]
+    /// The verifier is the participant, or recorded the attendance by hand themself.
+    #[error("不能核验自己的参与记录或自己补录的时长，请由组织的其他成员核验")]
     SelfVerification,
     #[error("组织的积分预算不足，请联系中心工作人员拨付")]
     InsufficientBudget,
@@ -148,6 +158,26 @@ pub enum DomainError {
     RedemptionFinished,
     #[error("链接或验证码无效、已使用或已过期，请重新申请")]
     InvalidToken,
+    /// Someone acting on points they own or would receive: a merchant at their own shop, a
+    /// convenor paying themself, staff adjusting their own account.
+    #[error("{0}")]
+    SelfDealing(&'static str),
+    #[error("签到码错误次数过多，本次报名已锁定签到，请联系活动组织者现场补录")]
+    CheckInLocked,
+    #[error("该组织已被暂停，不能支付积分或开展活动")]
+    OrganisationSuspended,
+    #[error("该商家已被暂停，不能确认兑换")]
+    MerchantSuspended,
+    #[error("活动已取消")]
+    ActivityCancelled,
+    #[error("该自治组织已解散，基金不能再收付积分")]
+    GroupDissolved,
+    #[error("每小时积分超过区里的规定（{max} 分），需要中心工作人员批准后才能发布")]
+    RateNeedsApproval { max: i64 },
+    #[error("这项操作需要另一位工作人员批准，不能由发起人本人批准")]
+    SecondApproverRequired,
+    #[error("该申请已处理")]
+    AlreadyDecided,
     /// The database cannot be reached or the pool is exhausted: fail fast, retry later.
     #[error("服务暂时不可用，请稍后再试")]
     Unavailable(String),
@@ -213,6 +243,15 @@ impl DomainError {
             Self::RedemptionExpired => ErrorCode::RedemptionExpired,
             Self::RedemptionFinished => ErrorCode::RedemptionFinished,
             Self::InvalidToken => ErrorCode::InvalidToken,
+            Self::SelfDealing(_) => ErrorCode::SelfDealing,
+            Self::CheckInLocked => ErrorCode::CheckInLocked,
+            Self::OrganisationSuspended => ErrorCode::OrganisationSuspended,
+            Self::MerchantSuspended => ErrorCode::MerchantSuspended,
+            Self::ActivityCancelled => ErrorCode::ActivityCancelled,
+            Self::GroupDissolved => ErrorCode::GroupDissolved,
+            Self::RateNeedsApproval { .. } => ErrorCode::RateNeedsApproval,
+            Self::SecondApproverRequired => ErrorCode::SecondApproverRequired,
+            Self::AlreadyDecided => ErrorCode::AlreadyDecided,
             Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::Internal(_) | Self::Database(_) => ErrorCode::Internal,
         }
@@ -228,7 +267,7 @@ impl DomainError {
             Self::IdempotencyKeyReused => Some("idempotencyKey"),
             Self::RecipientNotFound => Some("recipient"),
             Self::OrganisationNameTaken => Some("name"),
-            Self::InvalidCode | Self::InvalidRedemptionCode => Some("code"),
+            Self::InvalidCode | Self::InvalidRedemptionCode | Self::CheckInLocked => Some("code"),
             Self::InvalidToken => Some("token"),
             _ => None,
         }

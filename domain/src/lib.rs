@@ -15,8 +15,10 @@ pub mod ledger;
 pub mod matching;
 pub mod outbox;
 pub mod page;
+pub mod retention;
 pub mod rewards;
 mod schema;
+mod throttle;
 pub mod types;
 pub mod volunteering;
 
@@ -34,6 +36,13 @@ pub struct Settings {
     pub daily_points_cap: i64,
     /// Where people open links from emails (password reset, email confirmation).
     pub public_url: String,
+    /// The district's rule for group-run activities paid from a group's fund: above this many
+    /// points an hour, staff approve the rate before the activity is published.
+    pub group_points_per_hour_max: i64,
+    /// Staff adjustments and reversals above this many points wait for a second staff member.
+    pub dual_control_points: i64,
+    /// Budget allocations above this many points wait for a second staff member.
+    pub dual_control_allocation_points: i64,
 }
 
 impl Default for Settings {
@@ -42,6 +51,9 @@ impl Default for Settings {
             refresh_token_ttl: TimeDelta::days(30),
             daily_points_cap: 100,
             public_url: "http://127.0.0.1:8080".to_owned(),
+            group_points_per_hour_max: 10,
+            dual_control_points: 1_000,
+            dual_control_allocation_points: 100_000,
         }
     }
 }
@@ -105,5 +117,9 @@ impl Services {
 
     pub fn audit(&self) -> audit::AuditTrail<'_> {
         audit::AuditTrail::new(self)
+    }
+
+    pub fn retention(&self) -> retention::Retention<'_> {
+        retention::Retention::new(self)
     }
 }

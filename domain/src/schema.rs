@@ -39,9 +39,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    login_throttle (throttle_key) {
+    throttle (throttle_key) {
         throttle_key -> Text,
-        failures -> Integer,
+        events -> Integer,
         window_started_at -> Timestamp,
         locked_until -> Nullable<Timestamp>,
     }
@@ -181,6 +181,7 @@ diesel::table! {
         code_secret -> Text,
         created_at -> Timestamp,
         group_id -> Nullable<Text>,
+        rate_approved_by -> Nullable<Text>,
     }
 }
 
@@ -200,6 +201,8 @@ diesel::table! {
         points_awarded -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        refused_codes -> Integer,
+        code_locked_at -> Nullable<Timestamp>,
     }
 }
 
@@ -387,6 +390,27 @@ diesel::table! {
 diesel::joinable!(group_member -> community_group (group_id));
 diesel::joinable!(match_case -> need (need_id));
 
+diesel::table! {
+    approval_request (id) {
+        id -> Text,
+        kind -> Text,
+        requested_by -> Text,
+        account_id -> Nullable<Text>,
+        transfer_id -> Nullable<Text>,
+        organisation_id -> Nullable<Text>,
+        change -> BigInt,
+        reason -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        status -> Text,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decision_note -> Nullable<Text>,
+        transfer_made_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     community,
     app_user,
@@ -412,5 +436,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     group_member,
     group_event,
     need,
-    match_case
+    match_case,
+    throttle,
+    approval_request
 );

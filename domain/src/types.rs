@@ -9,11 +9,17 @@ use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use crate::error::{DomainError, DomainResult};
 
 /// An enum stored as TEXT (with a CHECK constraint in the migrations): its variants, their
-/// stable spellings, and the conversions both ways. One definition for every context.
+/// stable spellings, and the conversions both ways — including to and from the database, so a
+/// row struct holds the enum itself and no store writes a text-to-enum mapper by hand. One
+/// definition for every context.
 macro_rules! text_enum {
     ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash,
+            diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+        )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
         pub enum $name { $($variant),+ }
 
         impl $name {
@@ -27,15 +33,63 @@ macro_rules! text_enum {
                 match raw { $($text => Some($name::$variant),)+ _ => None }
             }
         }
+
+        $crate::types::text_sql!($name, |raw: String| $name::parse(&raw)
+            .ok_or_else(|| format!("unknown {} {raw:?}", stringify!($name)).into()),
+            |value: &$name| value.as_str());
     };
 }
 pub(crate) use text_enum;
 
+/// diesel conversions for a type stored as TEXT, for every backend (so for both engines
+/// behind the `MultiConnection` as well).
+macro_rules! text_sql {
+    ($name:ident, $from:expr, $to:expr) => {
+        impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for $name
+        where
+            DB: diesel::backend::Backend,
+            String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+                use diesel::deserialize::FromSql;
+                use diesel::sql_types::Text;
+                let raw = <String as FromSql<Text, DB>>::from_sql(bytes)?;
+                let from: fn(String) -> diesel::deserialize::Result<Self> = $from;
+                from(raw)
+            }
+        }
+
+        impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for $name
+        where
+            DB: diesel::backend::Backend,
+            str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+        {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, DB>,
+            ) -> diesel::serialize::Result {
+                let to: fn(&$name) -> &str = $to;
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, DB>>::to_sql(
+                    to(self),
+                    out,
+                )
+            }
+        }
+    };
+}
+pub(crate) use text_sql;
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(
+            Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord,
+            diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+        )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
         pub struct $name(String);
+
+        $crate::types::text_sql!($name, |raw: String| Ok($name(raw)), |value: &$name| &value.0);
 
         impl $name {
             /// A fresh UUIDv7: time-ordered, so newest-first listings can sort by id.
@@ -49,6 +103,10 @@ macro_rules! id_type {
             }
 
             /// Wraps an id read back from the database.
+            #[allow(
+                dead_code,
+                reason = "stores still mapping rows by hand use it; derived rows do not"
+            )]
             pub(crate) fn from_db(raw: String) -> Self {
                 Self(raw)
             }
@@ -83,6 +141,7 @@ id_type!(RedemptionId);
 id_type!(GroupId);
 id_type!(NeedId);
 id_type!(MatchId);
+id_type!(ApprovalRequestId);
 
 /// An amount of volunteer points. Always a whole number; arithmetic is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -160,6 +219,15 @@ pub fn text(raw: &str, field: &'static str, min: usize, max: usize) -> DomainRes
         return Err(DomainError::invalid(field, "不能包含控制字符"));
     }
     Ok(trimmed.to_owned())
+}
+
+/// China Standard Time is UTC+8 all year (no daylight saving): residents' days, months and
+/// clocks are counted in it, while Linli stores UTC.
+pub const CHINA_OFFSET: TimeDelta = TimeDelta::hours(8);
+
+/// A stored UTC time as a clock in Chengdu shows it.
+pub fn china_time(utc: NaiveDateTime) -> NaiveDateTime {
+    utc.checked_add_signed(CHINA_OFFSET).unwrap_or(utc)
 }
 
 /// The time source. Real time in production; tests move it forward to reach expiries; the

@@ -312,7 +312,7 @@ impl Seeder<'_> {
                 price_tier: tier,
                 price_yuan: (tier != PriceTier::Free)
                     .then(|| format!("{}", self.rng.random_range(5..200))),
-                price_points: (tier != PriceTier::Market).then(|| self.rng.random_range(5..100)),
+                price_points: (tier == PriceTier::LowCost).then(|| self.rng.random_range(5..100)),
                 community_ids: serves,
             };
             let product = s
@@ -461,10 +461,12 @@ impl Seeder<'_> {
                 &key(format!("seed-redeem-{r:06}"))?,
             ) {
                 Ok(redemption) => redemption,
+                // Operators never redeem at their own shop; the next resident does.
                 Err(
                     DomainError::InsufficientPoints
                     | DomainError::RedemptionLimitReached
-                    | DomainError::OutOfStock,
+                    | DomainError::OutOfStock
+                    | DomainError::SelfDealing(_),
                 ) => continue,
                 Err(e) => return Err(e),
             };

@@ -22,6 +22,31 @@ fn token_in(body: &str) -> String {
         .collect()
 }
 
+/// The text of the first `.eml` file the relay wrote for `to` with `subject` in its subject,
+/// waiting for the relay's next run.
+async fn delivered_file(app: &TestApp, to: &str, subject: &str) -> String {
+    let linli_api::config::MailTransport::Files(dir) = &app.config.mail else {
+        panic!("this app sends over SMTP");
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let data = std::fs::read(entry.path()).unwrap();
+            let message = mail_parser::MessageParser::default().parse(&data).unwrap();
+            let to_matches = message
+                .to()
+                .and_then(|a| a.first())
+                .and_then(|a| a.address())
+                .is_some_and(|a| a == to);
+            if to_matches && message.subject().unwrap_or_default().contains(subject) {
+                return message.body_text(0).unwrap_or_default().into_owned();
+            }
+        }
+        assert!(Instant::now() < deadline, "no mail to {to} about {subject}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 async fn with_smtp(engine: Engine, sink: &SmtpSink) -> TestApp {
     TestApp::spawn_with(
         engine,
@@ -103,39 +128,70 @@ async fn password_reset_end_to_end() {
     }
 }
 
-both_engines! {
-    async fn email_confirmation_and_preferences(app) {
-        let token = app.resident("careful@example.cn").await;
-        let done = app.ok("mutation { requestEmailVerification { ok } }", json!({}), Some(&token)).await;
-        assert_eq!(done["requestEmailVerification"]["ok"], true);
-        // Read the message from the outbox (the relay here writes files; SMTP is tested above).
-        let staff = app.staff("staff@example.cn").await;
-        let outbox = app.ok("{ outboxMessages(first: 5) { edges { node { id template recipient subject } } } }", json!({}), Some(&staff)).await;
-        let message = outbox["outboxMessages"]["edges"].as_array().unwrap().iter().find(|e| e["node"]["template"] == "VERIFY_EMAIL").unwrap()["node"].clone();
-        assert_eq!(message["recipient"], "careful@example.cn");
-        assert_eq!(app.top_level_code("{ outboxMessages { totalCount } }", json!({}), Some(&token)).await, "FORBIDDEN");
-        let body: String = {
-            let services = app.services.clone();
-            let actor = Actor::User { id: linli_domain::types::UserId::parse(&crate::support::global_raw_id(app.ok("{ me { id } }", json!({}), Some(&staff)).await["me"]["id"].as_str().unwrap())).unwrap(), role: Role::Staff };
-            tokio::task::spawn_blocking(move || {
-                let page = linli_domain::page::PageRequest::default();
-                services.outbox().messages(&actor, None, &page).unwrap().items.into_iter().find(|m| m.template == "VERIFY_EMAIL").unwrap().body_text
-            })
-            .await
-            .unwrap()
-        };
-        let verified = app.ok("mutation($t: String!) { verifyEmail(input: { token: $t }) { ok errors { code } } }", json!({ "t": token_in(&body) }), None).await;
-        assert_eq!(verified["verifyEmail"]["ok"], true);
-        let me = app.ok("{ me { emailVerified notificationsOff } }", json!({}), Some(&token)).await;
-        assert_eq!(me["me"]["emailVerified"], true);
+both_engines!(email_confirmation_and_preferences);
 
-        let off = app.ok("mutation { setNotificationPreference(input: { kind: \"ANNOUNCEMENT\", enabled: false }) { ok } }", json!({}), Some(&token)).await;
-        assert_eq!(off["setNotificationPreference"]["ok"], true);
-        let essential = app.ok("mutation { setNotificationPreference(input: { kind: \"RESET_PASSWORD\", enabled: false }) { errors { code } } }", json!({}), Some(&token)).await;
-        assert_eq!(essential["setNotificationPreference"]["errors"][0]["code"], "INVALID_INPUT");
-        let announced = app.ok("mutation { announce(input: { subject: \"爱邻议事日\", body: \"本月20日晚7点，院落议事。\" }) { queued } }", json!({}), Some(&staff)).await;
-        assert_eq!(announced["announce"]["queued"], 1, "only the staff member gets it; the resident opted out");
-    }
+async fn email_confirmation_and_preferences(app: &TestApp) {
+    let token = app.resident("careful@example.cn").await;
+    let done = app
+        .ok(
+            "mutation { requestEmailVerification { ok } }",
+            json!({}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(done["requestEmailVerification"]["ok"], true);
+    // Read the message from the outbox (the relay here writes files; SMTP is tested above).
+    let staff = app.staff("staff@example.cn").await;
+    let outbox = app
+        .ok(
+            "{ outboxMessages(first: 5) { edges { node { id template recipient subject } } } }",
+            json!({}),
+            Some(&staff),
+        )
+        .await;
+    let message = outbox["outboxMessages"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["template"] == "VERIFY_EMAIL")
+        .unwrap()["node"]
+        .clone();
+    assert_eq!(message["recipient"], "careful@example.cn");
+    assert_eq!(
+        app.top_level_code("{ outboxMessages { totalCount } }", json!({}), Some(&token))
+            .await,
+        "FORBIDDEN"
+    );
+    let body = delivered_file(app, "careful@example.cn", "请确认你的邮箱").await;
+    let verified = app
+        .ok(
+            "mutation($t: String!) { verifyEmail(input: { token: $t }) { ok errors { code } } }",
+            json!({ "t": token_in(&body) }),
+            None,
+        )
+        .await;
+    assert_eq!(verified["verifyEmail"]["ok"], true);
+    let me = app
+        .ok(
+            "{ me { emailVerified notificationsOff } }",
+            json!({}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(me["me"]["emailVerified"], true);
+
+    let off = app.ok("mutation { setNotificationPreference(input: { kind: \"ANNOUNCEMENT\", enabled: false }) { ok } }", json!({}), Some(&token)).await;
+    assert_eq!(off["setNotificationPreference"]["ok"], true);
+    let essential = app.ok("mutation { setNotificationPreference(input: { kind: \"RESET_PASSWORD\", enabled: false }) { errors { code } } }", json!({}), Some(&token)).await;
+    assert_eq!(
+        essential["setNotificationPreference"]["errors"][0]["code"],
+        "INVALID_INPUT"
+    );
+    let announced = app.ok("mutation { announce(input: { subject: \"爱邻议事日\", body: \"本月20日晚7点，院落议事。\" }) { queued } }", json!({}), Some(&staff)).await;
+    assert_eq!(
+        announced["announce"]["queued"], 1,
+        "only the staff member gets it; the resident opted out"
+    );
 }
 
 /// With the SMTP server down, a redemption still succeeds at once; when the server comes back,
@@ -197,7 +253,11 @@ async fn an_smtp_outage_delays_mail_and_loses_nothing() {
             .await;
         assert_eq!(for_resident.len(), 1);
         let (subject, body) = for_resident[0].parsed();
-        assert!(subject.contains(&code), "{subject}");
+        assert!(
+            !subject.contains(&code),
+            "codes stay out of subjects: {subject}"
+        );
+        assert!(body.contains(&code), "{body}");
         assert!(body.contains("到店出示兑换码"), "{body}");
         tokio::time::sleep(Duration::from_millis(2500)).await;
         assert_eq!(

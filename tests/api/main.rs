@@ -5,6 +5,8 @@
 
 mod support;
 
+mod attacks;
+
 mod app;
 mod app_documents;
 mod app_serving;

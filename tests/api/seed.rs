@@ -78,44 +78,109 @@ async fn the_same_seed_builds_the_same_district_and_a_rerun_changes_nothing() {
     first.assert_ledger_ok().await;
 }
 
-both_engines! {
-    async fn the_printed_logins_show_data(app) {
-        let report = seed_demo(app).await;
-        let login = |who: &str| report.logins.iter().find(|(w, _)| w.contains(who)).unwrap().1.clone();
-        let sign_in = |login: String| async move {
-            let data = app
-                .ok("mutation($l: String!, $p: String!) { signIn(input: { login: $l, password: $p }) { session { accessToken } } }", json!({ "l": login, "p": linli_seed::DEMO_PASSWORD }), None)
-                .await;
-            data["signIn"]["session"]["accessToken"].as_str().unwrap().to_owned()
-        };
+both_engines!(the_printed_logins_show_data);
 
-        let resident = sign_in(login("居民")).await;
-        let me = app.ok("{ me { wallet { balance history { totalCount } } serviceRecord { totalMinutes } } }", json!({}), Some(&resident)).await;
-        assert!(me["me"]["wallet"]["balance"].as_i64().unwrap() > 0, "{me}");
-        assert!(me["me"]["wallet"]["history"]["totalCount"].as_i64().unwrap() > 0);
-        assert!(me["me"]["serviceRecord"]["totalMinutes"].as_i64().unwrap() > 0);
+async fn the_printed_logins_show_data(app: &TestApp) {
+    let report = seed_demo(app).await;
+    let login = |who: &str| {
+        report
+            .logins
+            .iter()
+            .find(|(w, _)| w.contains(who))
+            .unwrap()
+            .1
+            .clone()
+    };
+    let sign_in = |login: String| async move {
+        let data = app
+            .ok("mutation($l: String!, $p: String!) { signIn(input: { login: $l, password: $p }) { session { accessToken } } }", json!({ "l": login, "p": linli_seed::DEMO_PASSWORD }), None)
+            .await;
+        data["signIn"]["session"]["accessToken"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
 
-        let operator = sign_in(login("商家")).await;
-        let orgs = app.ok("{ myOrganisations { organisation { merchant { id } } } }", json!({}), Some(&operator)).await;
-        let merchant = orgs["myOrganisations"].as_array().unwrap().iter().find_map(|m| m["organisation"]["merchant"]["id"].as_str()).unwrap().to_owned();
-        let pending = app.ok("query($m: ID!) { merchantRedemptions(merchantId: $m, status: PENDING) { totalCount edges { node { code points } } } }", json!({ "m": merchant }), Some(&operator)).await;
-        assert!(pending["merchantRedemptions"]["totalCount"].as_i64().unwrap() > 0, "{pending}");
-        assert!(pending["merchantRedemptions"]["edges"][0]["node"]["code"].is_null(), "operators never see codes");
+    let resident = sign_in(login("居民")).await;
+    let me = app
+        .ok(
+            "{ me { wallet { balance history { totalCount } } serviceRecord { totalMinutes } } }",
+            json!({}),
+            Some(&resident),
+        )
+        .await;
+    assert!(me["me"]["wallet"]["balance"].as_i64().unwrap() > 0, "{me}");
+    assert!(
+        me["me"]["wallet"]["history"]["totalCount"]
+            .as_i64()
+            .unwrap()
+            > 0
+    );
+    assert!(me["me"]["serviceRecord"]["totalMinutes"].as_i64().unwrap() > 0);
 
-        let member = sign_in(login("组织成员")).await;
-        let mine = app.ok("{ myOrganisations { role organisation { budget { balance } products { totalCount } } } }", json!({}), Some(&member)).await;
-        assert!(mine["myOrganisations"][0]["organisation"]["products"]["totalCount"].as_i64().unwrap() > 0, "{mine}");
+    let operator = sign_in(login("商家")).await;
+    let orgs = app
+        .ok(
+            "{ myOrganisations { organisation { merchant { id } } } }",
+            json!({}),
+            Some(&operator),
+        )
+        .await;
+    let merchant = orgs["myOrganisations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|m| m["organisation"]["merchant"]["id"].as_str())
+        .unwrap()
+        .to_owned();
+    let pending = app.ok("query($m: ID!) { merchantRedemptions(merchantId: $m, status: PENDING) { totalCount edges { node { code points } } } }", json!({ "m": merchant }), Some(&operator)).await;
+    assert!(
+        pending["merchantRedemptions"]["totalCount"]
+            .as_i64()
+            .unwrap()
+            > 0,
+        "{pending}"
+    );
+    assert!(
+        pending["merchantRedemptions"]["edges"][0]["node"]["code"].is_null(),
+        "operators never see codes"
+    );
 
-        let staff = sign_in(login("工作人员")).await;
-        let queue = app.ok("{ organisationReviewQueue { totalCount } ledgerTotals { issued } }", json!({}), Some(&staff)).await;
-        assert!(queue["organisationReviewQueue"]["totalCount"].as_i64().unwrap() > 0);
+    let member = sign_in(login("组织成员")).await;
+    let mine = app.ok("{ myOrganisations { role organisation { budget { balance } products { totalCount } } } }", json!({}), Some(&member)).await;
+    assert!(
+        mine["myOrganisations"][0]["organisation"]["products"]["totalCount"]
+            .as_i64()
+            .unwrap()
+            > 0,
+        "{mine}"
+    );
 
-        let search = app.ok("{ products(filter: { text: \"助餐\" }, first: 3) { totalCount } activities { totalCount } rewards { totalCount } }", json!({}), None).await;
-        assert!(search["products"]["totalCount"].as_i64().unwrap() > 0);
-        assert!(search["activities"]["totalCount"].as_i64().unwrap() > 0);
-        assert!(search["rewards"]["totalCount"].as_i64().unwrap() > 0);
-        let groups = app.ok("{ groups { stage } }", json!({}), None).await;
-        let stages: std::collections::BTreeSet<&str> = groups["groups"].as_array().unwrap().iter().map(|g| g["stage"].as_str().unwrap()).collect();
-        assert_eq!(stages.len(), 3, "groups at several stages: {stages:?}");
-    }
+    let staff = sign_in(login("工作人员")).await;
+    let queue = app
+        .ok(
+            "{ organisationReviewQueue { totalCount } ledgerTotals { issued } }",
+            json!({}),
+            Some(&staff),
+        )
+        .await;
+    assert!(
+        queue["organisationReviewQueue"]["totalCount"]
+            .as_i64()
+            .unwrap()
+            > 0
+    );
+
+    let search = app.ok("{ products(filter: { text: \"助餐\" }, first: 3) { totalCount } activities { totalCount } rewards { totalCount } }", json!({}), None).await;
+    assert!(search["products"]["totalCount"].as_i64().unwrap() > 0);
+    assert!(search["activities"]["totalCount"].as_i64().unwrap() > 0);
+    assert!(search["rewards"]["totalCount"].as_i64().unwrap() > 0);
+    let groups = app.ok("{ groups { stage } }", json!({}), None).await;
+    let stages: std::collections::BTreeSet<&str> = groups["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(stages.len(), 3, "groups at several stages: {stages:?}");
 }

@@ -69,11 +69,12 @@ async fn transfers_cannot_be_edited_or_deleted() {
         }
         let app = TestApp::spawn(engine).await;
         let staff = app.staff("staff@example.cn").await;
+        let resident = app.resident("resident@example.cn").await;
         let me = app
             .ok(
                 "{ me { wallet { id } } }",
                 serde_json::json!({}),
-                Some(&staff),
+                Some(&resident),
             )
             .await;
         let wallet = me["me"]["wallet"]["id"].as_str().unwrap();

@@ -94,6 +94,7 @@ impl TestApp {
             ("LINLI_PUBLIC_URL".into(), format!("http://{addr}")),
             ("LINLI_JWT_SECRET".into(), JWT_SECRET.into()),
             ("LINLI_BIND".into(), "127.0.0.1:0".into()),
+            ("LINLI_ENV".into(), "development".into()),
             ("LINLI_DB_POOL_SIZE".into(), "10".into()),
             (
                 "LINLI_MAIL_DIR".into(),
@@ -272,32 +273,45 @@ pub fn global_raw_id(global: &str) -> String {
     text.split_once(':').unwrap().1.to_owned()
 }
 
-/// Runs a test body once per engine, then checks the ledger invariants.
+/// A test body: an ordinary `async fn(&TestApp)`, boxed so one runner serves every test.
+pub type Body = for<'a> fn(&'a TestApp) -> BoxFuture<'a>;
+pub type BoxFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
+
+/// Runs one test body on a fresh server of `engine`, then checks the ledger invariants.
+/// PostgreSQL runs are skipped (loudly) when it is unreachable outside CI.
+pub async fn run_on(engine: Engine, body: Body) {
+    if engine == Engine::Postgres && !postgres_available() {
+        return;
+    }
+    let app = TestApp::spawn(engine).await;
+    body(&app).await;
+    app.assert_ledger_ok().await;
+}
+
+/// Declares, for each named `async fn name(app: &TestApp)` of the module, a test on SQLite
+/// and one on PostgreSQL (`name::sqlite`, `name::postgres`). The bodies stay ordinary
+/// functions, so rustfmt formats them and their doc comments and attributes stay theirs.
 macro_rules! both_engines {
-    ($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn run($app: &$crate::support::TestApp) $body
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                let app = $crate::support::TestApp::spawn($crate::support::Engine::Sqlite).await;
-                run(&app).await;
-                app.assert_ledger_ok().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                if !$crate::support::postgres_available() {
-                    return;
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn sqlite() {
+                    $crate::support::run_on($crate::support::Engine::Sqlite, |app| {
+                        Box::pin(super::$name(app))
+                    })
+                    .await;
                 }
-                let app = $crate::support::TestApp::spawn($crate::support::Engine::Postgres).await;
-                run(&app).await;
-                app.assert_ledger_ok().await;
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn postgres() {
+                    $crate::support::run_on($crate::support::Engine::Postgres, |app| {
+                        Box::pin(super::$name(app))
+                    })
+                    .await;
+                }
             }
-        }
+        )+
     };
 }
 pub(crate) use both_engines;

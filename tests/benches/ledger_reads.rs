@@ -77,7 +77,10 @@ fn measure(services: &Services, postgres: bool, others: i64) -> Duration {
             ..NewUser::default()
         };
         let user = if role == Role::Resident {
-            services.identity().register_resident(user).unwrap()
+            services
+                .identity()
+                .register_resident(user, "127.0.0.1")
+                .unwrap()
         } else {
             services.identity().create_staff(user, role).unwrap()
         };

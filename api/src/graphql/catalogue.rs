@@ -10,7 +10,7 @@ use linli_domain::types::{CommunityId, OrganisationId, ProductId};
 
 use super::directory::{Community, Organisation};
 use super::relay::{GlobalId, NodeValue, connection, page_request};
-use super::{Context, UserError, mirror_enum};
+use super::{Context, Points, UserError, mirror_enum};
 
 mirror_enum!(
     /// 公益 free, 低偿 low-cost, 市场 market price.
@@ -90,11 +90,8 @@ impl Product {
     }
 
     /// Price in volunteer points, when it can be paid in points.
-    fn price_points(&self) -> Option<i32> {
-        self.0
-            .product
-            .price_points
-            .and_then(|p| i32::try_from(p).ok())
+    fn price_points(&self) -> Option<Points> {
+        self.0.product.price_points.map(Points)
     }
 
     fn status(&self) -> ProductStatus {
@@ -234,7 +231,7 @@ pub struct ProductFields {
     pub price_tier: PriceTier,
     /// Yuan, e.g. "25" or "25.50".
     pub price_yuan: Option<String>,
-    pub price_points: Option<i32>,
+    pub price_points: Option<Points>,
     pub community_ids: Option<Vec<ID>>,
 }
 
@@ -252,7 +249,7 @@ fn decode_fields(fields: ProductFields) -> Result<ProductInput, DomainError> {
         description: fields.description,
         price_tier: fields.price_tier.into(),
         price_yuan: fields.price_yuan.filter(|p| !p.trim().is_empty()),
-        price_points: fields.price_points.map(i64::from),
+        price_points: fields.price_points.map(|p| p.0),
         community_ids,
     })
 }

@@ -56,8 +56,9 @@ pub async fn reset_password(ctx: &Context, input: ResetPasswordInput) -> FieldRe
 }
 
 pub async fn request_email_verification(ctx: &Context) -> FieldResult<DonePayload> {
+    let address = ctx.client_addr.clone();
     let result = ctx
-        .run(|s, actor| s.identity().request_email_verification(actor))
+        .run(move |s, actor| s.identity().request_email_verification(actor, &address))
         .await;
     done(ctx, result)
 }

@@ -121,8 +121,9 @@ pub async fn register_resident(
         display_name: input.display_name,
         community_id,
     };
+    let address = ctx.client_addr.clone();
     let result = ctx
-        .run_hashing(move |s, _| s.identity().register_resident(new_user))
+        .run_hashing(move |s, _| s.identity().register_resident(new_user, &address))
         .await;
     let (user, errors) = ctx.payload(result)?;
     Ok(RegisterResidentPayload {

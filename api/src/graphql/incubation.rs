@@ -12,7 +12,7 @@ use linli_domain::types::{
 use super::directory::{Community, Organisation};
 use super::ledger::{Account, TransferPayload};
 use super::relay::{GlobalId, NodeValue};
-use super::{Context, UserError, int, mirror_enum};
+use super::{Context, Points, UserError, int, mirror_enum};
 
 mirror_enum!(
     /// 意向 → 培育 → 成长 → 成熟, or 解散.
@@ -403,7 +403,7 @@ pub async fn register(
 #[derive(Debug, GraphQLInputObject)]
 pub struct DonateToGroupInput {
     pub group_id: ID,
-    pub amount: i32,
+    pub amount: Points,
     pub reason: Option<String>,
     pub idempotency_key: String,
 }
@@ -417,7 +417,7 @@ pub async fn donate(ctx: &Context, input: DonateToGroupInput) -> FieldResult<Tra
                 s.ledger().donate_to_group(
                     actor,
                     &g,
-                    i64::from(input.amount),
+                    input.amount.0,
                     input.reason.as_deref().unwrap_or(""),
                     &key,
                 )
@@ -433,7 +433,7 @@ pub async fn donate(ctx: &Context, input: DonateToGroupInput) -> FieldResult<Tra
 pub struct RewardGroupMemberInput {
     pub group_id: ID,
     pub user_id: ID,
-    pub amount: i32,
+    pub amount: Points,
     pub reason: String,
     pub idempotency_key: String,
 }
@@ -449,14 +449,8 @@ pub async fn reward(ctx: &Context, input: RewardGroupMemberInput) -> FieldResult
     let result = match decoded {
         Ok((g, u, key)) => {
             ctx.run(move |s, actor| {
-                s.ledger().reward_from_group(
-                    actor,
-                    &g,
-                    &u,
-                    i64::from(input.amount),
-                    &input.reason,
-                    &key,
-                )
+                s.ledger()
+                    .reward_from_group(actor, &g, &u, input.amount.0, &input.reason, &key)
             })
             .await
         }
@@ -793,8 +787,8 @@ pub struct ImpactRow {
     pub activities_held: i32,
     pub participants: i32,
     pub service_hours: f64,
-    pub points_earned: i32,
-    pub points_redeemed: i32,
+    pub points_earned: Points,
+    pub points_redeemed: Points,
     pub products_published: i32,
     pub needs_matched: i32,
     pub needs_delivered: i32,
@@ -812,8 +806,8 @@ pub async fn impact(ctx: &Context, by: ImpactDimension) -> FieldResult<Vec<Impac
             activities_held: int(r.activities_held),
             participants: int(r.participants),
             service_hours: (r.service_minutes as f64 / 60.0 * 10.0).round() / 10.0,
-            points_earned: int(r.points_earned),
-            points_redeemed: int(r.points_redeemed),
+            points_earned: Points(r.points_earned),
+            points_redeemed: Points(r.points_redeemed),
             products_published: int(r.products_published),
             needs_matched: int(r.needs_matched),
             needs_delivered: int(r.needs_delivered),

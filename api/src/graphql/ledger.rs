@@ -4,10 +4,12 @@ use chrono::{DateTime, Utc};
 use juniper::{FieldResult, GraphQLInputObject, GraphQLObject, ID, graphql_object};
 use linli_domain::DomainError;
 use linli_domain::ledger::{self as domain, Adjustment, HistoryFilter, Recipient};
-use linli_domain::types::{AccountId, IdempotencyKey, OrganisationId, TransferId};
+use linli_domain::types::{
+    AccountId, ApprovalRequestId, IdempotencyKey, OrganisationId, TransferId,
+};
 
 use super::relay::{GlobalId, NodeValue, connection, page_request};
-use super::{Context, UserError, mirror_enum, points};
+use super::{Context, Points, UserError, mirror_enum};
 
 mirror_enum!(
     /// What an account belongs to.
@@ -56,8 +58,8 @@ impl Account {
     }
 
     /// Points in the account now.
-    fn balance(&self, ctx: &Context) -> FieldResult<i32> {
-        points(ctx, self.0.balance)
+    fn balance(&self) -> Points {
+        Points(self.0.balance)
     }
 
     /// Transfers in and out, newest first.
@@ -120,8 +122,8 @@ impl Transfer {
         self.0.code.into()
     }
 
-    fn amount(&self, ctx: &Context) -> FieldResult<i32> {
-        points(ctx, self.0.amount)
+    fn amount(&self) -> Points {
+        Points(self.0.amount)
     }
 
     fn reason(&self) -> &str {
@@ -184,8 +186,8 @@ impl LedgerEntry {
     }
 
     /// Signed change to this account: positive in, negative out.
-    fn change(&self, ctx: &Context) -> FieldResult<i32> {
-        points(ctx, self.0.change())
+    fn change(&self) -> Points {
+        Points(self.0.change())
     }
 
     fn counterpart(&self) -> Counterpart {
@@ -207,11 +209,11 @@ connection!(LedgerEntryConnection, LedgerEntryEdge, LedgerEntry, |e| e
 /// The district's points, for staff.
 #[derive(Debug, GraphQLObject)]
 pub struct LedgerTotals {
-    pub issued: i32,
-    pub outstanding: i32,
-    pub held: i32,
-    pub redeemed: i32,
-    pub expired: i32,
+    pub issued: Points,
+    pub outstanding: Points,
+    pub held: Points,
+    pub redeemed: Points,
+    pub expired: Points,
 }
 
 pub async fn account(ctx: &Context, id: AccountId) -> FieldResult<Account> {
@@ -232,11 +234,11 @@ pub async fn totals(ctx: &Context) -> FieldResult<LedgerTotals> {
     let result = ctx.run(|s, actor| s.ledger().system_totals(actor)).await;
     let t = ctx.answer(result)?;
     Ok(LedgerTotals {
-        issued: points(ctx, t.issued)?,
-        outstanding: points(ctx, t.outstanding)?,
-        held: points(ctx, t.held)?,
-        redeemed: points(ctx, t.redeemed)?,
-        expired: points(ctx, t.expired)?,
+        issued: Points(t.issued),
+        outstanding: Points(t.outstanding),
+        held: Points(t.held),
+        redeemed: Points(t.redeemed),
+        expired: Points(t.expired),
     })
 }
 
@@ -245,23 +247,217 @@ pub async fn totals(ctx: &Context) -> FieldResult<LedgerTotals> {
 pub struct TransferPayload {
     /// The transfer made (or, for a replayed idempotency key, the one made the first time).
     pub transfer: Option<Transfer>,
+    /// Set instead of `transfer` when the movement waits for a second staff member.
+    pub approval_request: Option<ApprovalRequest>,
     pub errors: Vec<UserError>,
 }
 
 impl TransferPayload {
     pub fn from(ctx: &Context, result: Result<domain::Transfer, DomainError>) -> FieldResult<Self> {
-        let (transfer, errors) = ctx.payload(result)?;
+        Self::of_movement(ctx, result.map(domain::Movement::Posted))
+    }
+
+    pub fn of_movement(
+        ctx: &Context,
+        result: Result<domain::Movement, DomainError>,
+    ) -> FieldResult<Self> {
+        let (movement, errors) = ctx.payload(result)?;
+        let (transfer, approval_request) = match movement {
+            Some(domain::Movement::Posted(t)) => (Some(Transfer(t)), None),
+            Some(domain::Movement::AwaitingApproval(r)) => (None, Some(ApprovalRequest(r))),
+            None => (None, None),
+        };
         Ok(Self {
-            transfer: transfer.map(Transfer),
+            transfer,
+            approval_request,
             errors,
         })
     }
 }
 
+mirror_enum!(
+    /// What a staff member asked for that needs a second staff member.
+    ApprovalKind = linli_domain::ledger::ApprovalKind {
+        Adjust,
+        Reverse,
+        AllocateBudget,
+    }
+);
+
+mirror_enum!(
+    ApprovalStatus = linli_domain::ledger::ApprovalStatus {
+        Pending,
+        Approved,
+        Declined,
+    }
+);
+
+/// A staff movement of points above the dual-control amount: it posts only when a second staff
+/// member approves it.
+#[derive(Debug, Clone)]
+pub struct ApprovalRequest(pub domain::ApprovalRequest);
+
+#[graphql_object(context = Context, impl = NodeValue)]
+impl ApprovalRequest {
+    fn id(&self) -> ID {
+        GlobalId::encode("ApprovalRequest", self.0.id.as_str())
+    }
+
+    fn kind(&self) -> ApprovalKind {
+        self.0.kind.into()
+    }
+
+    fn status(&self) -> ApprovalStatus {
+        self.0.status.into()
+    }
+
+    /// The staff member who asked.
+    fn requested_by_id(&self) -> ID {
+        GlobalId::encode("User", self.0.requested_by.as_str())
+    }
+
+    /// The account an adjustment changes.
+    fn account_id(&self) -> Option<ID> {
+        self.0
+            .account_id
+            .as_ref()
+            .map(|id| GlobalId::encode("Account", id.as_str()))
+    }
+
+    /// The transfer a reversal undoes.
+    fn transfer_id(&self) -> Option<ID> {
+        self.0
+            .transfer_id
+            .as_ref()
+            .map(|id| GlobalId::encode("Transfer", id.as_str()))
+    }
+
+    /// The organisation an allocation funds.
+    fn organisation_id(&self) -> Option<ID> {
+        self.0
+            .organisation_id
+            .as_ref()
+            .map(|id| GlobalId::encode("Organisation", id.as_str()))
+    }
+
+    /// Points to move: negative for an adjustment that removes points.
+    fn change(&self) -> Points {
+        Points(self.0.change)
+    }
+
+    fn reason(&self) -> &str {
+        &self.0.reason
+    }
+
+    /// The second staff member who decided.
+    fn decided_by_id(&self) -> Option<ID> {
+        self.0
+            .decided_by
+            .as_ref()
+            .map(|id| GlobalId::encode("User", id.as_str()))
+    }
+
+    fn decided_at(&self) -> Option<DateTime<Utc>> {
+        self.0.decided_at.map(|t| t.and_utc())
+    }
+
+    fn decision_note(&self) -> Option<&str> {
+        self.0.decision_note.as_deref()
+    }
+
+    /// The transfer the approval posted.
+    fn transfer_made_id(&self) -> Option<ID> {
+        self.0
+            .transfer_made_id
+            .as_ref()
+            .map(|id| GlobalId::encode("Transfer", id.as_str()))
+    }
+
+    fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at.and_utc()
+    }
+}
+
+connection!(
+    ApprovalRequestConnection,
+    ApprovalRequestEdge,
+    ApprovalRequest,
+    |r| r.0.id.to_string()
+);
+
+pub async fn approval_request(
+    ctx: &Context,
+    id: ApprovalRequestId,
+) -> FieldResult<ApprovalRequest> {
+    let result = ctx
+        .run(move |s, actor| s.ledger().approval(actor, &id))
+        .await;
+    ctx.answer(result).map(ApprovalRequest)
+}
+
+pub async fn approval_requests(
+    ctx: &Context,
+    status: Option<ApprovalStatus>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> FieldResult<ApprovalRequestConnection> {
+    let page = ctx.answer(page_request(first, after))?;
+    let status = status.map(Into::into);
+    let result = ctx
+        .run(move |s, actor| s.ledger().approvals(actor, status, &page))
+        .await;
+    ctx.answer(result)
+        .map(|p| ApprovalRequestConnection::from_page(p, ApprovalRequest))
+}
+
+#[derive(Debug, GraphQLInputObject)]
+pub struct DecideApprovalRequestInput {
+    pub approval_request_id: ID,
+    /// True posts the movement; false declines it.
+    pub approve: bool,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, GraphQLObject)]
+#[graphql(context = Context)]
+pub struct ApprovalRequestPayload {
+    pub approval_request: Option<ApprovalRequest>,
+    pub errors: Vec<UserError>,
+}
+
+pub async fn decide_approval_request(
+    ctx: &Context,
+    input: DecideApprovalRequestInput,
+) -> FieldResult<ApprovalRequestPayload> {
+    let id = match GlobalId::expect(
+        &input.approval_request_id,
+        "ApprovalRequest",
+        "approvalRequestId",
+        ApprovalRequestId::parse,
+    ) {
+        Ok(id) => id,
+        Err(e) => {
+            return Ok(ApprovalRequestPayload {
+                approval_request: None,
+                errors: vec![UserError::from(&e)],
+            });
+        }
+    };
+    let note = input.note.unwrap_or_default();
+    let result = ctx
+        .run(move |s, actor| s.ledger().decide_approval(actor, &id, input.approve, &note))
+        .await;
+    let (request, errors) = ctx.payload(result)?;
+    Ok(ApprovalRequestPayload {
+        approval_request: request.map(ApprovalRequest),
+        errors,
+    })
+}
+
 #[derive(Debug, GraphQLInputObject)]
 pub struct AllocateBudgetInput {
     pub organisation_id: ID,
-    pub amount: i32,
+    pub amount: Points,
     pub reason: String,
     /// Chosen by the client, unique per request; a retry with the same key is safe.
     pub idempotency_key: String,
@@ -285,17 +481,17 @@ pub async fn allocate_budget(
     let result = ctx
         .run(move |s, actor| {
             s.ledger()
-                .allocate_budget(actor, &id, i64::from(input.amount), &input.reason, &key)
+                .allocate_budget(actor, &id, input.amount.0, &input.reason, &key)
         })
         .await;
-    TransferPayload::from(ctx, result)
+    TransferPayload::of_movement(ctx, result)
 }
 
 #[derive(Debug, GraphQLInputObject)]
 pub struct DonatePointsInput {
     /// The recipient's email address or mobile number.
     pub recipient: String,
-    pub amount: i32,
+    pub amount: Points,
     pub reason: Option<String>,
     pub idempotency_key: String,
 }
@@ -313,7 +509,7 @@ pub async fn donate_points(
             s.ledger().donate(
                 actor,
                 &Recipient(input.recipient),
-                i64::from(input.amount),
+                input.amount.0,
                 input.reason.as_deref().unwrap_or(""),
                 &key,
             )
@@ -347,14 +543,14 @@ pub async fn reverse_transfer(
     let result = ctx
         .run(move |s, actor| s.ledger().reverse(actor, &id, &input.reason, &key))
         .await;
-    TransferPayload::from(ctx, result)
+    TransferPayload::of_movement(ctx, result)
 }
 
 #[derive(Debug, GraphQLInputObject)]
 pub struct AdjustBalanceInput {
     pub account_id: ID,
     /// Positive adds points, negative removes them.
-    pub change: i32,
+    pub change: Points,
     pub reason: String,
     pub idempotency_key: String,
 }
@@ -371,11 +567,11 @@ pub async fn adjust_balance(
     };
     let adjustment = Adjustment {
         account_id,
-        change: i64::from(input.change),
+        change: input.change.0,
         reason: input.reason,
     };
     let result = ctx
         .run(move |s, actor| s.ledger().adjust(actor, &adjustment, &key))
         .await;
-    TransferPayload::from(ctx, result)
+    TransferPayload::of_movement(ctx, result)
 }

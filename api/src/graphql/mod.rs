@@ -23,7 +23,6 @@ use tokio::sync::Semaphore;
 use crate::auth::Tokens;
 use crate::config::Limits;
 pub use relay::{GlobalId, NodeValue};
-pub use rewards::parse_month;
 pub use root::{Mutation, Query};
 
 pub type Schema = RootNode<Query, Mutation, EmptySubscription<Context>>;
@@ -170,11 +169,48 @@ pub fn int(value: impl TryInto<i32>) -> i32 {
     value.try_into().unwrap_or(i32::MAX)
 }
 
-/// Points leave the API as GraphQL `Int` (32-bit); district totals stay far below that.
-pub fn points(ctx: &Context, value: i64) -> juniper::FieldResult<i32> {
-    ctx.answer(
-        i32::try_from(value).map_err(|_| DomainError::internal(format!("{value} exceeds Int"))),
-    )
+/// A whole number of volunteer points over the ledger's whole range. GraphQL's `Int` stops at
+/// 2^31 − 1, which a district's issuance total can pass; JSON numbers are exact to 2^53 − 1,
+/// far beyond any sum the ledger allows (`Points::MAX_TRANSFER` per transfer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, juniper::GraphQLScalar)]
+#[graphql(
+    name = "Points",
+    with = points_scalar,
+    parse_token(i32, f64),
+    description = "A whole number of volunteer points, as a JSON number (exact up to 2^53 − 1)."
+)]
+pub struct Points(pub i64);
+
+mod points_scalar {
+    use juniper::{Scalar, ScalarValue};
+
+    use super::Points;
+
+    /// The largest integer a JSON number (an IEEE double) holds exactly.
+    const MAX_EXACT: i64 = (1 << 53) - 1;
+
+    pub(super) fn to_output<S: ScalarValue>(v: &Points) -> S {
+        match i32::try_from(v.0) {
+            Ok(small) => small.into(),
+            // Exact: the ledger's sums stay below 2^53.
+            #[expect(clippy::cast_precision_loss, reason = "values stay below 2^53")]
+            Err(_) => (v.0 as f64).into(),
+        }
+    }
+
+    pub(super) fn from_input(v: &Scalar<impl ScalarValue>) -> Result<Points, Box<str>> {
+        if let Some(int) = v.try_to_int() {
+            return Ok(Points(i64::from(int)));
+        }
+        match v.try_to_float() {
+            #[expect(
+                clippy::cast_possible_truncation,
+                reason = "checked integral and in range"
+            )]
+            Some(f) if f.fract() == 0.0 && f.abs() <= MAX_EXACT as f64 => Ok(Points(f as i64)),
+            _ => Err(format!("积分须为整数，收到：{v}").into()),
+        }
+    }
 }
 
 /// Mirrors a domain enum as a GraphQL enum, with conversions both ways.

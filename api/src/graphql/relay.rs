@@ -11,7 +11,7 @@ use super::catalogue::Product;
 use super::directory::{Community, Organisation};
 use super::identity::User;
 use super::incubation::Group;
-use super::ledger::{Account, Transfer};
+use super::ledger::{Account, ApprovalRequest, Transfer};
 use super::rewards::{Merchant, Reward};
 use super::volunteering::Activity;
 
@@ -53,7 +53,10 @@ impl GlobalId {
 
 /// Anything with a global id can be fetched again with `node(id:)`.
 #[graphql_interface(
-    for = [User, Community, Organisation, Product, Activity, Group, Merchant, Reward, Account, Transfer],
+    for = [
+        User, Community, Organisation, Product, Activity, Group, Merchant, Reward, Account, Transfer,
+        ApprovalRequest,
+    ],
     context = Context
 )]
 #[expect(

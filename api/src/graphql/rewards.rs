@@ -1,6 +1,6 @@
 //! The business alliance: merchants, rewards, redemptions and statements.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use juniper::{FieldResult, GraphQLInputObject, GraphQLObject, ID, graphql_object};
 use linli_domain::DomainError;
 use linli_domain::rewards::{self as domain, NewMerchant, NewReward, RewardFilter};
@@ -10,7 +10,7 @@ use linli_domain::types::{
 
 use super::directory::{Community, Organisation};
 use super::relay::{GlobalId, NodeValue, connection, page_request};
-use super::{Context, UserError, int, mirror_enum};
+use super::{Context, Points, UserError, int, mirror_enum};
 
 mirror_enum!(
     MerchantStatus = linli_domain::rewards::MerchantStatus {
@@ -99,8 +99,8 @@ impl Reward {
         &self.0.reward.description
     }
 
-    fn points_price(&self) -> i32 {
-        int(self.0.reward.points_price)
+    fn points_price(&self) -> Points {
+        Points(self.0.reward.points_price)
     }
 
     /// Remaining stock; null when unlimited.
@@ -168,8 +168,8 @@ impl Redemption {
         GlobalId::encode("Merchant", self.0.merchant_id.as_str())
     }
 
-    fn points(&self) -> i32 {
-        int(self.0.points)
+    fn points(&self) -> Points {
+        Points(self.0.points)
     }
 
     fn status(&self) -> RedemptionStatus {
@@ -211,7 +211,7 @@ connection!(RedemptionConnection, RedemptionEdge, Redemption, |r| r
 pub struct StatementRewardLine {
     pub title: String,
     pub redemptions: i32,
-    pub points: i32,
+    pub points: Points,
 }
 
 #[derive(Debug, GraphQLObject)]
@@ -219,7 +219,7 @@ pub struct StatementLine {
     pub redemption_id: ID,
     pub confirmed_at: DateTime<Utc>,
     pub reward_title: String,
-    pub points: i32,
+    pub points: Points,
 }
 
 /// A merchant's month, from the ledger's captured transfers.
@@ -230,7 +230,7 @@ pub struct MerchantStatement {
     /// `YYYY-MM` (China Standard Time).
     pub month: String,
     pub redemptions: i32,
-    pub total_points: i32,
+    pub total_points: Points,
     pub per_reward: Vec<StatementRewardLine>,
     pub lines: Vec<StatementLine>,
     /// Download the same statement as CSV (with the access token as bearer).
@@ -241,13 +241,13 @@ pub struct MerchantStatement {
 #[graphql(context = Context)]
 pub struct MerchantTotal {
     pub merchant: Merchant,
-    pub points: i32,
+    pub points: Points,
 }
 
 #[derive(Debug, GraphQLObject)]
 pub struct CommunityTotal {
     pub community_id: Option<ID>,
-    pub points: i32,
+    pub points: Points,
 }
 
 /// Staff: the alliance across the district in one month.
@@ -255,24 +255,19 @@ pub struct CommunityTotal {
 #[graphql(context = Context)]
 pub struct DistrictOverview {
     pub month: String,
-    pub total_points: i32,
+    pub total_points: Points,
     pub top_merchants: Vec<MerchantTotal>,
     pub per_community: Vec<CommunityTotal>,
 }
 
 /// Parses `YYYY-MM` into the month's first day.
-pub fn parse_month(raw: &str) -> Result<NaiveDate, DomainError> {
-    NaiveDate::parse_from_str(&format!("{}-01", raw.trim()), "%Y-%m-%d")
-        .map_err(|_| DomainError::invalid("month", "月份格式应为 YYYY-MM"))
-}
-
 pub async fn statement(
     ctx: &Context,
     merchant_id: ID,
     month: String,
 ) -> FieldResult<MerchantStatement> {
     let decoded = GlobalId::expect(&merchant_id, "Merchant", "merchantId", MerchantId::parse)
-        .and_then(|id| Ok((id, parse_month(&month)?)));
+        .and_then(|id| Ok((id, domain::model::parse_month(&month)?)));
     let (id, month) = ctx.answer(decoded)?;
     let result = ctx
         .run(move |s, actor| s.rewards().statement(actor, &id, month))
@@ -283,14 +278,14 @@ pub async fn statement(
         csv_path: format!("/statements/{}/{month}.csv", st.merchant.id),
         month,
         redemptions: int(i64::try_from(st.lines.len()).unwrap_or(i64::MAX)),
-        total_points: int(st.total_points),
+        total_points: Points(st.total_points),
         per_reward: st
             .per_reward
             .iter()
             .map(|(title, n, p)| StatementRewardLine {
                 title: title.clone(),
                 redemptions: int(*n),
-                points: int(*p),
+                points: Points(*p),
             })
             .collect(),
         lines: st
@@ -300,7 +295,7 @@ pub async fn statement(
                 redemption_id: GlobalId::encode("Redemption", &l.redemption_id),
                 confirmed_at: l.confirmed_at.and_utc(),
                 reward_title: l.reward_title.clone(),
-                points: int(l.points),
+                points: Points(l.points),
             })
             .collect(),
         merchant: Merchant(st.merchant),
@@ -308,38 +303,30 @@ pub async fn statement(
 }
 
 pub async fn overview(ctx: &Context, month: String) -> FieldResult<DistrictOverview> {
-    let day = ctx.answer(parse_month(&month))?;
+    let day = ctx.answer(domain::model::parse_month(&month))?;
     let result = ctx
         .run(move |s, actor| s.rewards().district_overview(actor, day))
         .await;
-    let totals = ctx.answer(result)?;
-    let mut per_community: Vec<CommunityTotal> = Vec::new();
-    for (merchant, points) in &totals {
-        let key = merchant
-            .community_id
-            .as_ref()
-            .map(|c| GlobalId::encode("Community", c.as_str()));
-        match per_community.iter_mut().find(|c| c.community_id == key) {
-            Some(c) => c.points += int(*points),
-            None => per_community.push(CommunityTotal {
-                community_id: key,
-                points: int(*points),
-            }),
-        }
-    }
-    per_community.sort_by_key(|c| std::cmp::Reverse(c.points));
+    let overview = ctx.answer(result)?;
     Ok(DistrictOverview {
-        month: day.format("%Y-%m").to_string(),
-        total_points: int(totals.iter().map(|(_, p)| p).sum::<i64>()),
-        top_merchants: totals
+        month: overview.month.format("%Y-%m").to_string(),
+        total_points: Points(overview.total_points),
+        top_merchants: overview
+            .top_merchants
             .into_iter()
-            .take(20)
             .map(|(m, p)| MerchantTotal {
                 merchant: Merchant(m),
-                points: int(p),
+                points: Points(p),
             })
             .collect(),
-        per_community,
+        per_community: overview
+            .per_community
+            .into_iter()
+            .map(|(community, p)| CommunityTotal {
+                community_id: community.map(|c| GlobalId::encode("Community", c.as_str())),
+                points: Points(p),
+            })
+            .collect(),
     })
 }
 
@@ -348,7 +335,7 @@ pub struct RewardFilterInput {
     pub community_id: Option<ID>,
     /// The merchant's business category.
     pub category_id: Option<ID>,
-    pub max_points: Option<i32>,
+    pub max_points: Option<Points>,
     pub merchant_id: Option<ID>,
 }
 
@@ -367,7 +354,7 @@ pub async fn rewards(
                 .map(|id| GlobalId::expect(&id, "Community", "communityId", CommunityId::parse))
                 .transpose()?,
             category_id: f.category_id.map(|id| id.to_string()),
-            max_points: f.max_points.map(i64::from),
+            max_points: f.max_points.map(|p| p.0),
             merchant_id: f
                 .merchant_id
                 .map(|id| GlobalId::expect(&id, "Merchant", "merchantId", MerchantId::parse))
@@ -515,7 +502,7 @@ pub struct CreateRewardInput {
     pub merchant_id: ID,
     pub title: String,
     pub description: String,
-    pub points_price: i32,
+    pub points_price: Points,
     /// Leave empty for unlimited.
     pub stock: Option<i32>,
     /// Redemptions per resident per `periodDays` (default 30 days); empty for no limit.
@@ -558,7 +545,7 @@ pub async fn create_reward(ctx: &Context, input: CreateRewardInput) -> FieldResu
             merchant_id,
             title: input.title,
             description: input.description,
-            points_price: i64::from(input.points_price),
+            points_price: input.points_price.0,
             stock: input.stock,
             limit_per_period: input.limit_per_period,
             period_days: input.period_days.unwrap_or(30),

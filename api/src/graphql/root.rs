@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use juniper::{FieldResult, GraphQLObject, ID, graphql_object};
 use linli_domain::DomainError;
 use linli_domain::types::{
-    AccountId, ActivityId, CommunityId, GroupId, MerchantId, OrganisationId, ProductId, RewardId,
-    TransferId,
+    AccountId, ActivityId, ApprovalRequestId, CommunityId, GroupId, MerchantId, OrganisationId,
+    ProductId, RewardId, TransferId,
 };
 
 use super::Context;
@@ -69,6 +69,10 @@ impl Query {
             },
             "Transfer" => match TransferId::parse(&global.id) {
                 Some(id) => ledger::transfer(ctx, id).await.map(NodeValue::from),
+                None => return Ok(None),
+            },
+            "ApprovalRequest" => match ApprovalRequestId::parse(&global.id) {
+                Some(id) => ledger::approval_request(ctx, id).await.map(NodeValue::from),
                 None => return Ok(None),
             },
             _ => return Ok(None),
@@ -210,6 +214,17 @@ impl Query {
     /// Staff: the district's points totals.
     async fn ledger_totals(ctx: &Context) -> FieldResult<LedgerTotals> {
         ledger::totals(ctx).await
+    }
+
+    /// Staff: movements of points waiting for (or decided by) a second staff member, oldest
+    /// first.
+    async fn approval_requests(
+        ctx: &Context,
+        status: Option<ledger::ApprovalStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> FieldResult<ledger::ApprovalRequestConnection> {
+        ledger::approval_requests(ctx, status, first, after).await
     }
 
     /// Staff: the email outbox, newest first.
@@ -742,6 +757,22 @@ impl Mutation {
         input: ledger::ReverseTransferInput,
     ) -> FieldResult<TransferPayload> {
         ledger::reverse_transfer(ctx, input).await
+    }
+
+    /// Staff: approve or decline another staff member's movement of points (never your own).
+    async fn decide_approval_request(
+        ctx: &Context,
+        input: ledger::DecideApprovalRequestInput,
+    ) -> FieldResult<ledger::ApprovalRequestPayload> {
+        ledger::decide_approval_request(ctx, input).await
+    }
+
+    /// Staff: approve a group-run activity's points per hour above the district's rule.
+    async fn approve_activity_rate(
+        ctx: &Context,
+        input: volunteering::ActivityIdInput,
+    ) -> FieldResult<volunteering::ActivityPayload> {
+        volunteering::approve_rate(ctx, input).await
     }
 
     /// Staff: correct an account's balance, with a reason.

@@ -9,7 +9,7 @@ use linli_domain::volunteering::{self as domain, ActivityFilter, NewActivity};
 use super::catalogue::Category;
 use super::directory::{Community, Organisation};
 use super::relay::{GlobalId, NodeValue, connection, page_request};
-use super::{Context, UserError, int, mirror_enum};
+use super::{Context, Points, UserError, int, mirror_enum};
 
 mirror_enum!(
     /// draft → published → completed, or published → cancelled.
@@ -67,13 +67,18 @@ impl Activity {
     }
 
     /// Points per verified hour.
-    fn points_per_hour(&self) -> i32 {
-        int(self.0.points_per_hour)
+    fn points_per_hour(&self) -> Points {
+        Points(self.0.points_per_hour)
+    }
+
+    /// For a group-run activity: whether staff approved a rate above the district's rule.
+    fn rate_approved(&self) -> bool {
+        self.0.rate_approved_by.is_some()
     }
 
     /// The most points one participation earns.
-    fn points_cap(&self) -> i32 {
-        int(self.0.points_cap)
+    fn points_cap(&self) -> Points {
+        Points(self.0.points_cap)
     }
 
     fn status(&self) -> ActivityStatus {
@@ -193,8 +198,27 @@ impl Participation {
         self.0.verified_minutes
     }
 
-    fn points_awarded(&self) -> Option<i32> {
-        self.0.points_awarded.map(int)
+    fn points_awarded(&self) -> Option<Points> {
+        self.0.points_awarded.map(Points)
+    }
+
+    /// The organiser who recorded this attendance by hand (they may not verify it).
+    fn recorded_by_id(&self) -> Option<ID> {
+        self.0
+            .recorded_by
+            .as_ref()
+            .map(|id| GlobalId::encode("User", id.as_str()))
+    }
+
+    /// Wrong check-in codes presented for this sign-up, for the organiser to see.
+    fn refused_codes(&self) -> i32 {
+        self.0.refused_codes
+    }
+
+    /// When too many wrong codes locked this sign-up's check-in; the organiser records the
+    /// attendance by hand instead.
+    fn check_in_locked_at(&self) -> Option<DateTime<Utc>> {
+        self.0.code_locked_at.map(|t| t.and_utc())
     }
 }
 
@@ -299,8 +323,8 @@ pub struct CreateActivityInput {
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub capacity: i32,
-    pub points_per_hour: i32,
-    pub points_cap: i32,
+    pub points_per_hour: Points,
+    pub points_cap: Points,
 }
 
 #[derive(Debug, GraphQLObject)]
@@ -360,8 +384,8 @@ pub async fn create_activity(
             starts_at: input.starts_at.naive_utc(),
             ends_at: input.ends_at.naive_utc(),
             capacity: input.capacity,
-            points_per_hour: i64::from(input.points_per_hour),
-            points_cap: i64::from(input.points_cap),
+            points_per_hour: input.points_per_hour.0,
+            points_cap: input.points_cap.0,
         })
     })();
     let new = match decoded {
@@ -381,6 +405,17 @@ pub struct ActivityIdInput {
 
 fn activity_id(id: &ID) -> Result<ActivityId, DomainError> {
     GlobalId::expect(id, "Activity", "activityId", ActivityId::parse)
+}
+
+pub async fn approve_rate(ctx: &Context, input: ActivityIdInput) -> FieldResult<ActivityPayload> {
+    let id = match activity_id(&input.activity_id) {
+        Ok(id) => id,
+        Err(e) => return ActivityPayload::from(ctx, Err(e)),
+    };
+    let result = ctx
+        .run(move |s, actor| s.volunteering().approve_rate(actor, &id))
+        .await;
+    ActivityPayload::from(ctx, result)
 }
 
 pub async fn change_status(
@@ -504,7 +539,7 @@ pub async fn record_attendance(
 pub struct VerifiedAttendance {
     pub participation: Participation,
     pub minutes: i32,
-    pub points: i32,
+    pub points: Points,
 }
 
 impl From<domain::Verification> for VerifiedAttendance {
@@ -512,7 +547,7 @@ impl From<domain::Verification> for VerifiedAttendance {
         Self {
             participation: Participation(v.participation),
             minutes: int(v.minutes),
-            points: int(v.points),
+            points: Points(v.points),
         }
     }
 }

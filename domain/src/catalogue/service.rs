@@ -198,6 +198,17 @@ impl<'a> Catalogue<'a> {
             if !store::change_status(conn, id, &from, ProductStatus::Retired, None, now)? {
                 return Err(DomainError::InvalidState("只能下架已发布的产品"));
             }
+            if actor.is_staff() {
+                audit::record(
+                    conn,
+                    Some(user),
+                    "product.retire",
+                    "product",
+                    id.as_str(),
+                    &product.title,
+                    now,
+                )?;
+            }
             view(conn, id)
         })
     }
@@ -307,6 +318,14 @@ fn validate(input: &ProductInput) -> DomainResult<(Fields, Vec<CommunityId>)> {
         return Err(DomainError::invalid(
             "pricePoints",
             "积分价格须在 1 到 1000000 之间",
+        ));
+    }
+    if input.price_tier == super::PriceTier::Free
+        && (price_fen.is_some() || input.price_points.is_some())
+    {
+        return Err(DomainError::invalid(
+            "priceTier",
+            "公益（免费）产品不能标价，请删除价格或改为低偿、市场价",
         ));
     }
     if input.community_ids.len() > 50 {

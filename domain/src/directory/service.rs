@@ -8,7 +8,6 @@ use super::store;
 use crate::Services;
 use crate::audit;
 use crate::error::{DomainError, DomainResult};
-use crate::identity;
 use crate::identity::Actor;
 use crate::ledger;
 use crate::page::{Page, PageRequest};
@@ -285,13 +284,17 @@ impl<'a> Directory<'a> {
         role: MemberRole,
     ) -> DomainResult<Vec<Member>> {
         let owner = actor.user_id()?;
-        let login = identity::model::LoginIdentifier::parse(login)
-            .map_err(|_| DomainError::invalid("member", "请填写对方的邮箱或手机号"))?;
         let now = self.services.clock.now();
+        self.services
+            .db
+            .read(|conn| require_owner(conn, id, owner))?;
+        let person = self
+            .services
+            .identity()
+            .find_contact(owner, login, now)?
+            .ok_or_else(|| DomainError::invalid("member", "找不到该居民"))?;
         self.services.db.write(|conn| {
             require_owner(conn, id, owner)?;
-            let (person, _) = identity::store::find_by_login(conn, &login)?
-                .ok_or_else(|| DomainError::invalid("member", "找不到该居民"))?;
             if store::member_role(conn, id, &person.id)?.is_some() {
                 return Err(DomainError::AlreadyMember);
             }
@@ -309,6 +312,9 @@ impl<'a> Directory<'a> {
     ) -> DomainResult<Vec<Member>> {
         let owner = actor.user_id()?;
         self.services.db.write(|conn| {
+            // Two owners removing each other at once: the row lock makes the second see the
+            // first's removal, so the last-owner rule holds.
+            store::lock_organisation(conn, id)?;
             require_owner(conn, id, owner)?;
             let role = store::member_role(conn, id, member)?
                 .ok_or(DomainError::NotFound { what: "成员" })?;

@@ -379,3 +379,12 @@ pub(crate) fn members(
         })
         .collect()
 }
+
+/// Takes the organisation's row lock until commit (PostgreSQL; SQLite's write transaction
+/// already holds the database), so membership changes of one organisation run one at a time.
+pub(crate) fn lock_organisation(conn: &mut DbConnection, id: &OrganisationId) -> DomainResult<()> {
+    diesel::update(organisation::table.find(id.as_str()))
+        .set(organisation::id.eq(organisation::id))
+        .execute(conn)?;
+    Ok(())
+}

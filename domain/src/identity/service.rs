@@ -5,16 +5,14 @@
 
 use chrono::{NaiveDateTime, TimeDelta};
 
-use super::model::{
-    self, ACCOUNT_THROTTLE, ADDRESS_THROTTLE, Actor, Email, LoginIdentifier, PhoneNumber, Role,
-    ThrottleState, User,
-};
+use super::model::{self, Actor, Email, LoginIdentifier, PhoneNumber, Role, User};
 use super::store;
 use crate::Services;
 use crate::directory;
 use crate::error::{DomainError, DomainResult};
 use crate::ledger;
 use crate::outbox;
+use crate::throttle;
 use crate::types::{CommunityId, UserId, text};
 
 /// What a person types to sign up (or what `linli create-staff` passes).
@@ -44,9 +42,24 @@ impl<'a> Identity<'a> {
         Self { services }
     }
 
-    /// A resident signs up with an email address and/or a mobile number.
-    pub fn register_resident(&self, input: NewUser) -> DomainResult<User> {
-        self.create_user(input, Role::Resident)
+    /// A resident signs up with an email address and/or a mobile number. "Already taken"
+    /// answers are counted per client address, so registration cannot be used to walk the
+    /// phone-number space for who has an account.
+    pub fn register_resident(&self, input: NewUser, client_addr: &str) -> DomainResult<User> {
+        let key = format!("registration-taken:{client_addr}");
+        let now = self.services.clock.now();
+        self.services
+            .db
+            .read(|conn| throttle::check(conn, &key, now))?;
+        match self.create_user(input, Role::Resident) {
+            Err(err @ (DomainError::EmailTaken | DomainError::PhoneTaken)) => {
+                self.services
+                    .db
+                    .write(|conn| throttle::count(conn, &key, throttle::REGISTRATION_TAKEN, now))?;
+                Err(err)
+            }
+            other => other,
+        }
     }
 
     /// Creates a staff or admin account; only the command line calls this (the first staff
@@ -114,7 +127,8 @@ impl<'a> Identity<'a> {
     }
 
     /// Signs in by email or phone. An unknown account and a wrong password give the same error
-    /// after the same work (a dummy hash is verified), and both count against the throttle.
+    /// after the same work (a dummy hash is verified), and both count against the throttles:
+    /// one per account (its email and phone share it) and one per client address.
     pub fn sign_in(
         &self,
         identifier: &str,
@@ -122,22 +136,22 @@ impl<'a> Identity<'a> {
         client_addr: &str,
     ) -> DomainResult<Session> {
         let now = self.services.clock.now();
-        let Ok(login) = LoginIdentifier::parse(identifier) else {
-            // Still pay for a hash, so a malformed login cannot be told apart by timing.
-            model::verify_password(password, None)?;
-            return Err(DomainError::InvalidCredentials);
-        };
-        let account_key = login.throttle_key();
-        let address_key = format!("address:{client_addr}");
-        let found = self.services.db.read(|conn| {
-            for key in [&account_key, &address_key] {
-                if let Some(retry_after_secs) =
-                    store::throttle_state(conn, key)?.and_then(|s| s.retry_after(now))
-                {
-                    return Err(DomainError::RateLimited { retry_after_secs });
-                }
-            }
-            store::find_by_login(conn, &login)
+        let address_key = format!("sign-in-address:{client_addr}");
+        let login = LoginIdentifier::parse(identifier).ok();
+        let (found, account_key) = self.services.db.read(|conn| {
+            throttle::check(conn, &address_key, now)?;
+            let found = match &login {
+                Some(login) => store::find_by_login(conn, login)?,
+                None => None,
+            };
+            // An unknown login is throttled under its own text, exactly like a known one.
+            let account_key = match (&found, &login) {
+                (Some((user, _)), _) => format!("sign-in-account:{}", user.id),
+                (None, Some(login)) => format!("sign-in-login:{}", login.as_str()),
+                (None, None) => format!("sign-in-login:{}", identifier.trim()),
+            };
+            throttle::check(conn, &account_key, now)?;
+            Ok((found, account_key))
         })?;
         let verified =
             model::verify_password(password, found.as_ref().map(|(_, hash)| hash.as_str()))?;
@@ -146,7 +160,7 @@ impl<'a> Identity<'a> {
                 let refresh_expires_at = now + self.services.settings.refresh_token_ttl;
                 let (secret, hash) = model::new_refresh_secret();
                 self.services.db.write(|conn| {
-                    store::clear_throttle(conn, &account_key)?;
+                    throttle::clear(conn, &account_key)?;
                     let family = uuid::Uuid::now_v7().to_string();
                     store::insert_refresh_token(
                         conn,
@@ -165,18 +179,8 @@ impl<'a> Identity<'a> {
             }
             _ => {
                 self.services.db.write(|conn| {
-                    for (key, policy) in [
-                        (&account_key, ACCOUNT_THROTTLE),
-                        (&address_key, ADDRESS_THROTTLE),
-                    ] {
-                        let state = store::throttle_state(conn, key)?;
-                        store::save_throttle_state(
-                            conn,
-                            key,
-                            ThrottleState::after_failure(state, now, policy),
-                        )?;
-                    }
-                    Ok(())
+                    throttle::count(conn, &account_key, throttle::SIGN_IN_ACCOUNT, now)?;
+                    throttle::count(conn, &address_key, throttle::SIGN_IN_ADDRESS, now)
                 })?;
                 Err(DomainError::InvalidCredentials)
             }
@@ -328,6 +332,30 @@ impl<'a> Identity<'a> {
             .map(|(user, _)| user))
     }
 
+    /// Finds another person by the email or phone someone typed (to donate, to add a member).
+    /// Lookups that find nobody are counted per asker and committed, so the answer cannot be
+    /// used to walk the phone-number space; a malformed contact finds nobody too.
+    pub fn find_contact(
+        &self,
+        asker: &UserId,
+        contact: &str,
+        now: NaiveDateTime,
+    ) -> DomainResult<Option<User>> {
+        let key = format!("contact-lookup:{asker}");
+        let login = LoginIdentifier::parse(contact).ok();
+        self.services.db.write(|conn| {
+            throttle::check(conn, &key, now)?;
+            let found = match &login {
+                Some(login) => store::find_by_login(conn, login)?.map(|(user, _)| user),
+                None => None,
+            };
+            if found.is_none() {
+                throttle::count(conn, &key, throttle::CONTACT_LOOKUP, now)?;
+            }
+            Ok(found)
+        })
+    }
+
     /// Whether anyone has an account yet (a fresh database has none).
     pub fn has_users(&self) -> DomainResult<bool> {
         self.services.db.read(store::has_users)
@@ -348,15 +376,9 @@ impl<'a> Identity<'a> {
             self.services.settings.public_url
         );
         self.services.db.write(|conn| {
-            let state = store::throttle_state(conn, &throttle_key)?;
-            if state.as_ref().and_then(|s| s.retry_after(now)).is_some() {
+            if throttle::count(conn, &throttle_key, throttle::SIGN_IN_ACCOUNT, now)?.is_some() {
                 return Ok(());
             }
-            store::save_throttle_state(
-                conn,
-                &throttle_key,
-                ThrottleState::after_failure(state, now, ACCOUNT_THROTTLE),
-            )?;
             let Some((user, _)) =
                 store::find_by_login(conn, &LoginIdentifier::Email(email.clone()))?
             else {
@@ -406,12 +428,13 @@ impl<'a> Identity<'a> {
             }
             store::set_password(conn, &user, &password_hash)?;
             store::revoke_all(conn, &user, now)?;
-            store::clear_throttle(conn, &format!("account:{}", found.email))
+            throttle::clear(conn, &format!("sign-in-account:{user}"))
         })
     }
 
-    /// Sends the signed-in person a link confirming their email address.
-    pub fn request_email_verification(&self, actor: &Actor) -> DomainResult<()> {
+    /// Sends the signed-in person a link confirming their email address: a few per person and
+    /// per client address an hour, so nobody can use Linli to flood a mailbox.
+    pub fn request_email_verification(&self, actor: &Actor, client_addr: &str) -> DomainResult<()> {
         let id = actor.user_id()?;
         let now = self.services.clock.now();
         let (secret, hash) = model::new_refresh_secret();
@@ -419,7 +442,13 @@ impl<'a> Identity<'a> {
             "{}/verify-email?token={secret}",
             self.services.settings.public_url
         );
+        let person_key = format!("verification-mail:{id}");
+        let address_key = format!("verification-mail-address:{client_addr}");
         self.services.db.write(|conn| {
+            throttle::check(conn, &person_key, now)?;
+            throttle::check(conn, &address_key, now)?;
+            throttle::count(conn, &person_key, throttle::VERIFICATION_MAIL_USER, now)?;
+            throttle::count(conn, &address_key, throttle::VERIFICATION_MAIL_ADDRESS, now)?;
             let user = store::find_user(conn, id)?.ok_or(DomainError::Unauthenticated)?;
             let email = user
                 .email

@@ -1,12 +1,12 @@
-//! SQL for identity: users, refresh tokens and throttle counters.
+//! SQL for identity: users, refresh tokens and email tokens.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::model::{Email, LoginIdentifier, PhoneNumber, Role, ThrottleState, User};
-use crate::db::{DbConnection, insert_unless_present, is_unique_violation};
+use super::model::{Email, LoginIdentifier, PhoneNumber, Role, User};
+use crate::db::{DbConnection, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
-use crate::schema::{app_user, email_token, email_verification, login_throttle, refresh_token};
+use crate::schema::{app_user, email_token, email_verification, refresh_token};
 use crate::types::{CommunityId, UserId};
 
 #[derive(Queryable, Selectable)]
@@ -189,68 +189,6 @@ pub(super) fn revoke_family(
     Ok(())
 }
 
-pub(crate) fn throttle_state(
-    conn: &mut DbConnection,
-    key: &str,
-) -> DomainResult<Option<ThrottleState>> {
-    let row = login_throttle::table
-        .find(key)
-        .select((
-            login_throttle::failures,
-            login_throttle::window_started_at,
-            login_throttle::locked_until,
-        ))
-        .first::<(i32, NaiveDateTime, Option<NaiveDateTime>)>(conn)
-        .optional()?;
-    Ok(row.map(
-        |(failures, window_started_at, locked_until)| ThrottleState {
-            failures,
-            window_started_at,
-            locked_until,
-        },
-    ))
-}
-
-/// Writes a counter row. There is no portable upsert, so: update, else insert; a concurrent
-/// insert of the same key (PostgreSQL) is absorbed by the savepoint and the update repeated.
-pub(crate) fn save_throttle_state(
-    conn: &mut DbConnection,
-    key: &str,
-    state: ThrottleState,
-) -> DomainResult<()> {
-    let update = |conn: &mut DbConnection| {
-        diesel::update(login_throttle::table.find(key))
-            .set((
-                login_throttle::failures.eq(state.failures),
-                login_throttle::window_started_at.eq(state.window_started_at),
-                login_throttle::locked_until.eq(state.locked_until),
-            ))
-            .execute(conn)
-    };
-    if update(conn)? == 1 {
-        return Ok(());
-    }
-    let inserted = insert_unless_present(conn, &["throttle_key", "pkey"], |conn| {
-        diesel::insert_into(login_throttle::table)
-            .values((
-                login_throttle::throttle_key.eq(key),
-                login_throttle::failures.eq(state.failures),
-                login_throttle::window_started_at.eq(state.window_started_at),
-                login_throttle::locked_until.eq(state.locked_until),
-            ))
-            .execute(conn)
-    })?;
-    if !inserted {
-        update(conn)?;
-    }
-    Ok(())
-}
-
-pub(crate) fn clear_throttle(conn: &mut DbConnection, key: &str) -> DomainResult<()> {
-    diesel::delete(login_throttle::table.find(key)).execute(conn)?;
-    Ok(())
-}
-
 pub(crate) fn has_users(conn: &mut DbConnection) -> DomainResult<bool> {
     Ok(app_user::table
         .select(app_user::id)
@@ -382,4 +320,14 @@ pub(crate) fn verified_email(
         .select(email_verification::email)
         .first(conn)
         .optional()?)
+}
+
+/// Deletes refresh and email tokens that expired before `before`: an expired token is refused
+/// whatever else is known about it, so keeping it proves nothing.
+pub(crate) fn sweep_tokens(conn: &mut DbConnection, before: NaiveDateTime) -> DomainResult<usize> {
+    let refresh = diesel::delete(refresh_token::table.filter(refresh_token::expires_at.lt(before)))
+        .execute(conn)?;
+    let email = diesel::delete(email_token::table.filter(email_token::expires_at.lt(before)))
+        .execute(conn)?;
+    Ok(refresh + email)
 }

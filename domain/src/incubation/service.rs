@@ -259,8 +259,9 @@ impl<'a> Incubation<'a> {
         })
     }
 
-    /// A graduated group's convenor registers it as a partner organisation (verified, since
-    /// the centre incubated it), becoming its owner.
+    /// A graduated group's convenor registers it as a partner organisation, becoming its owner.
+    /// It joins the staff review queue like every other applicant: incubation records hours and
+    /// decisions, but only a staff review makes an organisation that can be paid a budget.
     pub fn register_as_organisation(
         &self,
         actor: &Actor,
@@ -285,7 +286,7 @@ impl<'a> Incubation<'a> {
                 description: group.purpose.clone(),
                 community_id: Some(group.community_id.clone()),
                 contact: contact.clone(),
-                status: OrganisationStatus::Verified,
+                status: OrganisationStatus::Pending,
                 status_reason: None,
                 created_at: now,
             };

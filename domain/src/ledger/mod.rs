@@ -7,7 +7,8 @@ pub mod service;
 pub(crate) mod store;
 
 pub use model::{
-    Account, AccountKind, Cause, Counterpart, Direction, HistoryEntry, HistoryFilter, SystemTotals,
-    Transfer, TransferCode, VerifyCheck, VerifyReport,
+    Account, AccountKind, ApprovalKind, ApprovalRequest, ApprovalStatus, Cause, Counterpart,
+    Direction, HistoryEntry, HistoryFilter, Movement, SystemTotals, Transfer, TransferCode,
+    VerifyCheck, VerifyReport,
 };
-pub use service::{Adjustment, Ledger, Recipient};
+pub use service::{Adjustment, Ledger, Recipient, StaffMovement};

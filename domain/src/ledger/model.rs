@@ -2,8 +2,7 @@
 
 use chrono::NaiveDateTime;
 
-use crate::types::text_enum;
-use crate::types::{AccountId, TransferId, UserId};
+use crate::types::{AccountId, ApprovalRequestId, OrganisationId, TransferId, UserId, text_enum};
 
 text_enum!(
     /// What an account belongs to. ISSUANCE and EXPIRED are the district's system accounts;
@@ -80,6 +79,54 @@ pub struct Transfer {
     pub rule: Option<String>,
     pub reverses_id: Option<TransferId>,
     pub created_at: NaiveDateTime,
+}
+
+text_enum!(
+    /// What a staff member asked to do with points that needs a second staff member.
+    ApprovalKind {
+        Adjust => "ADJUST",
+        Reverse => "REVERSE",
+        AllocateBudget => "ALLOCATE_BUDGET",
+    }
+);
+
+text_enum!(ApprovalStatus {
+    Pending => "PENDING",
+    Approved => "APPROVED",
+    Declined => "DECLINED",
+});
+
+/// A staff movement of points above the dual-control amount, waiting for (or decided by) a
+/// second staff member. Approving posts the transfer; each request is decided once.
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::schema::approval_request)]
+pub struct ApprovalRequest {
+    pub id: ApprovalRequestId,
+    pub kind: ApprovalKind,
+    pub requested_by: UserId,
+    /// The account an adjustment changes.
+    pub account_id: Option<AccountId>,
+    /// The transfer a reversal undoes.
+    pub transfer_id: Option<TransferId>,
+    /// The organisation an allocation funds.
+    pub organisation_id: Option<OrganisationId>,
+    /// Points moved: signed for adjustments (negative removes), positive otherwise.
+    pub change: i64,
+    pub reason: String,
+    pub status: ApprovalStatus,
+    pub decided_by: Option<UserId>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub decision_note: Option<String>,
+    /// The transfer the approval posted.
+    pub transfer_made_id: Option<TransferId>,
+    pub created_at: NaiveDateTime,
+}
+
+/// What a staff movement of points came to: posted at once, or waiting for a second person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Movement {
+    Posted(Transfer),
+    AwaitingApproval(ApprovalRequest),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,8 +6,8 @@
 //! database's unique index lets one insert win; the loser runs again and finds it.
 
 use super::model::{
-    Account, AccountKind, HistoryEntry, HistoryFilter, SystemTotals, Transfer, TransferCode,
-    VerifyReport,
+    Account, AccountKind, ApprovalKind, ApprovalRequest, ApprovalStatus, Cause, HistoryEntry,
+    HistoryFilter, Movement, SystemTotals, Transfer, TransferCode, VerifyReport,
 };
 use super::store::{self, NewTransfer};
 use crate::Services;
@@ -16,9 +16,11 @@ use crate::db::DbConnection;
 use crate::directory;
 use crate::directory::OrganisationStatus;
 use crate::error::{DomainError, DomainResult};
-use crate::identity::{self, Actor, Role};
+use crate::identity::{Actor, Role};
 use crate::page::{Page, PageRequest};
-use crate::types::{AccountId, IdempotencyKey, OrganisationId, Points, TransferId, UserId, text};
+use crate::types::{
+    AccountId, ApprovalRequestId, IdempotencyKey, OrganisationId, Points, TransferId, UserId, text,
+};
 
 /// Whom a resident donates to: their email address or mobile number.
 #[derive(Debug, Clone)]
@@ -41,7 +43,8 @@ impl<'a> Ledger<'a> {
         Self { services }
     }
 
-    /// Staff move points from issuance into a verified organisation's budget.
+    /// Staff move points from issuance into a verified organisation's budget; above the
+    /// allocation dual-control amount the allocation waits for a second staff member.
     pub fn allocate_budget(
         &self,
         actor: &Actor,
@@ -49,58 +52,22 @@ impl<'a> Ledger<'a> {
         amount: i64,
         reason: &str,
         key: &IdempotencyKey,
-    ) -> DomainResult<Transfer> {
-        let staff = actor.require_staff()?;
+    ) -> DomainResult<Movement> {
         let amount = Points::positive(amount, "amount")?;
-        let reason = text(reason, "reason", 2, 200)?;
-        let scoped = store::scoped_key(staff.as_str(), key.as_str());
-        let hash = store::request_hash(&[
-            "ALLOCATE_BUDGET",
-            organisation_id.as_str(),
-            &amount.to_string(),
-            &reason,
-        ]);
-        self.post_once(&scoped, &hash, |conn, at| {
-            let organisation = directory::store::find_organisation(conn, organisation_id)?
-                .ok_or(DomainError::NotFound { what: "组织" })?;
-            if organisation.status != OrganisationStatus::Verified {
-                return Err(DomainError::invalid(
-                    "organisationId",
-                    "只能向已认证的组织拨付积分预算",
-                ));
-            }
-            let budget = owned(conn, AccountKind::Budget, organisation_id.as_str())?;
-            let transfer = store::post(
-                conn,
-                &NewTransfer {
-                    debit: &issuance(),
-                    credit: &budget.id,
-                    amount,
-                    code: TransferCode::AllocateBudget,
-                    actor: Some(staff),
-                    reason: &reason,
-                    cause: None,
-                    rule: None,
-                    reverses: None,
-                    idempotency_key: &scoped,
-                    request_hash: &hash,
-                    at,
-                },
-            )?;
-            audit::record(
-                conn,
-                Some(staff),
-                "ledger.allocate_budget",
-                "organisation",
-                organisation_id.as_str(),
-                &format!("{amount} 分：{reason}"),
-                at,
-            )?;
-            Ok(transfer)
-        })
+        self.staff_move(
+            actor,
+            &StaffMovement::Allocate {
+                organisation: organisation_id.clone(),
+                amount,
+            },
+            reason,
+            key,
+        )
     }
 
-    /// A resident gives points from their wallet to another person's wallet.
+    /// A resident gives points from their wallet to another person's wallet. The recipient is
+    /// looked up only once the wallet covers the gift, and lookups that find nobody are
+    /// throttled per donor: the answer cannot be used to walk the phone-number space.
     pub fn donate(
         &self,
         actor: &Actor,
@@ -112,13 +79,36 @@ impl<'a> Ledger<'a> {
         let donor = actor.user_id()?;
         let amount = Points::positive(amount, "amount")?;
         let reason = text(reason, "reason", 0, 200)?;
-        let login = identity::model::LoginIdentifier::parse(&recipient.0)
-            .map_err(|_| DomainError::RecipientNotFound)?;
         let scoped = store::scoped_key(donor.as_str(), key.as_str());
         let hash = store::request_hash(&["DONATE", &recipient.0, &amount.to_string(), &reason]);
+        let now = self.services.clock.now();
+        let replay = self
+            .services
+            .db
+            .read(|conn| store::find_by_key(conn, &scoped))?;
+        if replay.is_none() {
+            let covered = self.services.db.read(|conn| {
+                Ok(owned(conn, AccountKind::Wallet, donor.as_str())?.balance >= amount.value())
+            })?;
+            if !covered {
+                return Err(DomainError::InsufficientPoints);
+            }
+        }
+        let to = match replay {
+            Some(_) => None,
+            None => Some(
+                self.services
+                    .identity()
+                    .find_contact(donor, &recipient.0, now)?
+                    .ok_or(DomainError::RecipientNotFound)?,
+            ),
+        };
         self.post_once(&scoped, &hash, |conn, at| {
-            let (to, _) = identity::store::find_by_login(conn, &login)?
-                .ok_or(DomainError::RecipientNotFound)?;
+            let Some(to) = &to else {
+                return Err(DomainError::internal(
+                    "replayed donation without its transfer",
+                ));
+            };
             if &to.id == donor {
                 return Err(DomainError::SameAccount);
             }
@@ -165,9 +155,13 @@ impl<'a> Ledger<'a> {
         let hash =
             store::request_hash(&["DONATE_GROUP", group.as_str(), &amount.to_string(), &reason]);
         self.post_once(&scoped, &hash, |conn, at| {
-            crate::incubation::store::find(conn, group)?.ok_or(DomainError::NotFound {
-                what: "自治组织",
-            })?;
+            let found =
+                crate::incubation::store::find(conn, group)?.ok_or(DomainError::NotFound {
+                    what: "自治组织",
+                })?;
+            if found.stage == crate::incubation::Stage::Dissolved {
+                return Err(DomainError::GroupDissolved);
+            }
             let from = owned(conn, AccountKind::Wallet, donor.as_str())?;
             let fund = owned(conn, AccountKind::GroupFund, group.as_str())?;
             let reason = if reason.is_empty() {
@@ -219,6 +213,16 @@ impl<'a> Ledger<'a> {
         ]);
         self.post_once(&scoped, &hash, |conn, at| {
             crate::incubation::service::require_convenor(conn, group, convenor)?;
+            if member == convenor {
+                return Err(DomainError::SelfDealing("召集人不能从基金奖励自己"));
+            }
+            let found =
+                crate::incubation::store::find(conn, group)?.ok_or(DomainError::NotFound {
+                    what: "自治组织",
+                })?;
+            if found.stage == crate::incubation::Stage::Dissolved {
+                return Err(DomainError::GroupDissolved);
+            }
             if crate::incubation::store::active_role(conn, group, member)?.is_none() {
                 return Err(DomainError::invalid("memberId", "只能奖励本组织的正式成员"));
             }
@@ -262,56 +266,15 @@ impl<'a> Ledger<'a> {
         transfer_id: &TransferId,
         reason: &str,
         key: &IdempotencyKey,
-    ) -> DomainResult<Transfer> {
-        let staff = actor.require_staff()?;
-        let reason = text(reason, "reason", 2, 200)?;
-        let scoped = store::scoped_key(staff.as_str(), key.as_str());
-        let hash = store::request_hash(&["REVERSE", transfer_id.as_str(), &reason]);
-        let outcome = self.post_once(&scoped, &hash, |conn, at| {
-            let original = store::find_transfer(conn, transfer_id)?
-                .ok_or(DomainError::NotFound { what: "流水" })?;
-            if !original.code.is_reversible() {
-                return Err(DomainError::NotReversible);
-            }
-            if store::reversal_of(conn, transfer_id)?.is_some() {
-                return Err(DomainError::AlreadyReversed);
-            }
-            let reversal = store::post(
-                conn,
-                &NewTransfer {
-                    debit: &original.credit_account_id,
-                    credit: &original.debit_account_id,
-                    amount: Points::from_db(original.amount),
-                    code: TransferCode::Reverse,
-                    actor: Some(staff),
-                    reason: &reason,
-                    cause: original.cause.as_ref(),
-                    rule: None,
-                    reverses: Some(transfer_id),
-                    idempotency_key: &scoped,
-                    request_hash: &hash,
-                    at,
-                },
-            )?;
-            audit::record(
-                conn,
-                Some(staff),
-                "ledger.reverse",
-                "transfer",
-                transfer_id.as_str(),
-                &reason,
-                at,
-            )?;
-            Ok(reversal)
-        });
-        match outcome {
-            // Two staff reversing at once under different keys: the unique index on
-            // `reverses_id` lets one through; the other is told it is already done.
-            Err(DomainError::Database(e)) if crate::db::is_unique_violation(&e, "reverses_id") => {
-                Err(DomainError::AlreadyReversed)
-            }
-            other => other,
-        }
+    ) -> DomainResult<Movement> {
+        self.staff_move(
+            actor,
+            &StaffMovement::Reverse {
+                transfer: transfer_id.clone(),
+            },
+            reason,
+            key,
+        )
     }
 
     /// Staff correct a balance by a signed amount, with a mandatory reason. Points come from or
@@ -321,62 +284,106 @@ impl<'a> Ledger<'a> {
         actor: &Actor,
         adjustment: &Adjustment,
         key: &IdempotencyKey,
-    ) -> DomainResult<Transfer> {
-        let staff = actor.require_staff()?;
-        let amount = Points::positive(adjustment.change.saturating_abs(), "change")?;
-        let reason = text(&adjustment.reason, "reason", 2, 200)?;
-        let scoped = store::scoped_key(staff.as_str(), key.as_str());
-        let hash = store::request_hash(&[
-            "ADJUST",
-            adjustment.account_id.as_str(),
-            &adjustment.change.to_string(),
-            &reason,
-        ]);
-        self.post_once(&scoped, &hash, |conn, at| {
-            let target = store::find_account(conn, &adjustment.account_id)?
-                .ok_or(DomainError::NotFound { what: "账户" })?;
-            if matches!(
-                target.kind,
-                AccountKind::Issuance | AccountKind::Expired | AccountKind::Hold
-            ) {
-                return Err(DomainError::invalid(
-                    "accountId",
-                    "系统账户和兑换冻结账户不能直接调整",
-                ));
+    ) -> DomainResult<Movement> {
+        Points::positive(adjustment.change.saturating_abs(), "change")?;
+        self.staff_move(
+            actor,
+            &StaffMovement::Adjust {
+                account: adjustment.account_id.clone(),
+                change: adjustment.change,
+            },
+            &adjustment.reason,
+            key,
+        )
+    }
+
+    /// A second staff member approves or declines a waiting movement, once. Approving posts
+    /// the transfer in the same transaction, after checking every rule again (balances may
+    /// have changed since the request).
+    pub fn decide_approval(
+        &self,
+        actor: &Actor,
+        id: &ApprovalRequestId,
+        approve: bool,
+        note: &str,
+    ) -> DomainResult<ApprovalRequest> {
+        let checker = actor.require_staff()?;
+        let note = text(note, "note", 0, 500)?;
+        let now = self.services.clock.now();
+        self.services.db.write(|conn| {
+            let request = store::find_approval(conn, id)?.ok_or(DomainError::NotFound {
+                what: "审批申请",
+            })?;
+            if request.status != ApprovalStatus::Pending {
+                return Err(DomainError::AlreadyDecided);
             }
-            let issuance = issuance();
-            let (debit, credit) = if adjustment.change > 0 {
-                (&issuance, &target.id)
+            if &request.requested_by == checker {
+                return Err(DomainError::SecondApproverRequired);
+            }
+            let made = if approve {
+                let movement = StaffMovement::of(&request)?;
+                let plan = plan(conn, &movement)?;
+                require_not_own(conn, checker, &plan)?;
+                require_not_own(conn, &request.requested_by, &plan)?;
+                let key = store::scoped_key("approval", id.as_str());
+                let hash = store::request_hash(&["APPROVAL", id.as_str()]);
+                let transfer = post_plan(
+                    conn,
+                    &plan,
+                    &request.requested_by,
+                    &request.reason,
+                    &key,
+                    &hash,
+                    now,
+                )?;
+                Some(transfer.id)
             } else {
-                (&target.id, &issuance)
+                None
             };
-            let transfer = store::post(
-                conn,
-                &NewTransfer {
-                    debit,
-                    credit,
-                    amount,
-                    code: TransferCode::Adjust,
-                    actor: Some(staff),
-                    reason: &reason,
-                    cause: None,
-                    rule: None,
-                    reverses: None,
-                    idempotency_key: &scoped,
-                    request_hash: &hash,
-                    at,
-                },
-            )?;
+            let status = if approve {
+                ApprovalStatus::Approved
+            } else {
+                ApprovalStatus::Declined
+            };
+            if !store::decide_approval(conn, id, status, checker, &note, made.as_ref(), now)? {
+                return Err(DomainError::AlreadyDecided);
+            }
             audit::record(
                 conn,
-                Some(staff),
-                "ledger.adjust",
-                "account",
-                target.id.as_str(),
-                &format!("{:+} 分：{reason}", adjustment.change),
-                at,
+                Some(checker),
+                &format!("ledger.approval_{}", status.as_str().to_lowercase()),
+                "approval_request",
+                id.as_str(),
+                &note,
+                now,
             )?;
-            Ok(transfer)
+            store::find_approval(conn, id)?.ok_or(DomainError::NotFound {
+                what: "审批申请"
+            })
+        })
+    }
+
+    /// Staff: movements waiting for (or decided by) a second staff member, oldest first.
+    pub fn approvals(
+        &self,
+        actor: &Actor,
+        status: Option<ApprovalStatus>,
+        page: &PageRequest,
+    ) -> DomainResult<Page<ApprovalRequest>> {
+        actor.require_staff()?;
+        self.services.db.read(|conn| {
+            let (mut items, total) =
+                store::approvals(conn, status, page.after.as_deref(), page.limit())?;
+            Ok(Page::from_overfetch(&mut items, page, total))
+        })
+    }
+
+    pub fn approval(&self, actor: &Actor, id: &ApprovalRequestId) -> DomainResult<ApprovalRequest> {
+        actor.require_staff()?;
+        self.services.db.read(|conn| {
+            store::find_approval(conn, id)?.ok_or(DomainError::NotFound {
+                what: "审批申请"
+            })
         })
     }
 
@@ -515,6 +522,375 @@ impl<'a> Ledger<'a> {
             Err(err) if store::is_duplicate_key(&err) => attempt(),
             other => other,
         }
+    }
+}
+
+impl Ledger<'_> {
+    /// The one path of every staff movement of points: replay under the same key, separation
+    /// of duties, then post at once or — above the dual-control amount — file a request for a
+    /// second staff member. All in one write transaction.
+    fn staff_move(
+        &self,
+        actor: &Actor,
+        movement: &StaffMovement,
+        reason: &str,
+        key: &IdempotencyKey,
+    ) -> DomainResult<Movement> {
+        let staff = actor.require_staff()?;
+        let reason = text(reason, "reason", 2, 200)?;
+        let scoped = store::scoped_key(staff.as_str(), key.as_str());
+        let hash = movement.request_hash(&reason);
+        let settings = &self.services.settings;
+        let threshold = match movement {
+            StaffMovement::Allocate { .. } => settings.dual_control_allocation_points,
+            _ => settings.dual_control_points,
+        };
+        let attempt = || {
+            let at = self.services.clock.now();
+            self.services.db.write(|conn| {
+                if let Some((existing, stored_hash)) = store::find_by_key(conn, &scoped)? {
+                    return replayed(stored_hash == hash, Movement::Posted(existing));
+                }
+                if let Some((request, stored_hash)) = store::approval_by_key(conn, &scoped)? {
+                    return replayed(stored_hash == hash, Movement::AwaitingApproval(request));
+                }
+                let plan = plan(conn, movement)?;
+                require_not_own(conn, staff, &plan)?;
+                if plan.amount.value() > threshold {
+                    let request = ApprovalRequest {
+                        id: ApprovalRequestId::generate(),
+                        kind: movement.kind(),
+                        requested_by: staff.clone(),
+                        account_id: match movement {
+                            StaffMovement::Adjust { account, .. } => Some(account.clone()),
+                            _ => None,
+                        },
+                        transfer_id: match movement {
+                            StaffMovement::Reverse { transfer } => Some(transfer.clone()),
+                            _ => None,
+                        },
+                        organisation_id: match movement {
+                            StaffMovement::Allocate { organisation, .. } => {
+                                Some(organisation.clone())
+                            }
+                            _ => None,
+                        },
+                        change: movement.signed_change(plan.amount),
+                        reason: reason.clone(),
+                        status: ApprovalStatus::Pending,
+                        decided_by: None,
+                        decided_at: None,
+                        decision_note: None,
+                        transfer_made_id: None,
+                        created_at: at,
+                    };
+                    store::insert_approval(
+                        conn,
+                        &store::NewApproval {
+                            request: &request,
+                            idempotency_key: &scoped,
+                            request_hash: &hash,
+                        },
+                    )?;
+                    audit::record(
+                        conn,
+                        Some(staff),
+                        "ledger.approval_requested",
+                        "approval_request",
+                        request.id.as_str(),
+                        &format!("{}：{} 分：{reason}", plan.audit.detail, plan.amount),
+                        at,
+                    )?;
+                    return Ok(Movement::AwaitingApproval(request));
+                }
+                post_plan(conn, &plan, staff, &reason, &scoped, &hash, at).map(Movement::Posted)
+            })
+        };
+        match attempt() {
+            // The same key raced in from another request: its outcome is the answer.
+            Err(err) if store::is_duplicate_key(&err) => attempt(),
+            // Two staff reversing at once under different keys: the unique index on
+            // `reverses_id` lets one through; the other is told it is already done.
+            Err(DomainError::Database(e)) if crate::db::is_unique_violation(&e, "reverses_id") => {
+                Err(DomainError::AlreadyReversed)
+            }
+            other => other,
+        }
+    }
+}
+
+/// What a staff member asks to do with points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaffMovement {
+    Allocate {
+        organisation: OrganisationId,
+        amount: Points,
+    },
+    Reverse {
+        transfer: TransferId,
+    },
+    Adjust {
+        account: AccountId,
+        change: i64,
+    },
+}
+
+impl StaffMovement {
+    fn kind(&self) -> ApprovalKind {
+        match self {
+            Self::Allocate { .. } => ApprovalKind::AllocateBudget,
+            Self::Reverse { .. } => ApprovalKind::Reverse,
+            Self::Adjust { .. } => ApprovalKind::Adjust,
+        }
+    }
+
+    fn request_hash(&self, reason: &str) -> String {
+        match self {
+            Self::Allocate {
+                organisation,
+                amount,
+            } => store::request_hash(&[
+                "ALLOCATE_BUDGET",
+                organisation.as_str(),
+                &amount.to_string(),
+                reason,
+            ]),
+            Self::Reverse { transfer } => {
+                store::request_hash(&["REVERSE", transfer.as_str(), reason])
+            }
+            Self::Adjust { account, change } => {
+                store::request_hash(&["ADJUST", account.as_str(), &change.to_string(), reason])
+            }
+        }
+    }
+
+    fn signed_change(&self, amount: Points) -> i64 {
+        match self {
+            Self::Adjust { change, .. } => *change,
+            _ => amount.value(),
+        }
+    }
+
+    /// The movement a stored request asks for.
+    fn of(request: &ApprovalRequest) -> DomainResult<Self> {
+        let missing = || DomainError::internal(format!("approval {} incomplete", request.id));
+        Ok(match request.kind {
+            ApprovalKind::AllocateBudget => Self::Allocate {
+                organisation: request.organisation_id.clone().ok_or_else(missing)?,
+                amount: Points::positive(request.change, "change")?,
+            },
+            ApprovalKind::Reverse => Self::Reverse {
+                transfer: request.transfer_id.clone().ok_or_else(missing)?,
+            },
+            ApprovalKind::Adjust => Self::Adjust {
+                account: request.account_id.clone().ok_or_else(missing)?,
+                change: request.change,
+            },
+        })
+    }
+}
+
+/// A movement resolved against the books: which accounts, how much, and what to record.
+struct Plan {
+    debit: AccountId,
+    credit: AccountId,
+    amount: Points,
+    code: TransferCode,
+    cause: Option<Cause>,
+    reverses: Option<TransferId>,
+    audit: PlanAudit,
+}
+
+struct PlanAudit {
+    action: &'static str,
+    subject_kind: &'static str,
+    subject_id: String,
+    detail: String,
+}
+
+/// Checks the movement's rules now and works out its transfer.
+fn plan(conn: &mut DbConnection, movement: &StaffMovement) -> DomainResult<Plan> {
+    match movement {
+        StaffMovement::Allocate {
+            organisation,
+            amount,
+        } => {
+            let found = directory::store::find_organisation(conn, organisation)?
+                .ok_or(DomainError::NotFound { what: "组织" })?;
+            if found.status != OrganisationStatus::Verified {
+                return Err(DomainError::invalid(
+                    "organisationId",
+                    "只能向已认证的组织拨付积分预算",
+                ));
+            }
+            let budget = owned(conn, AccountKind::Budget, organisation.as_str())?;
+            Ok(Plan {
+                debit: issuance(),
+                credit: budget.id,
+                amount: *amount,
+                code: TransferCode::AllocateBudget,
+                cause: None,
+                reverses: None,
+                audit: PlanAudit {
+                    action: "ledger.allocate_budget",
+                    subject_kind: "organisation",
+                    subject_id: organisation.to_string(),
+                    detail: format!("拨付「{}」积分预算", found.name),
+                },
+            })
+        }
+        StaffMovement::Reverse { transfer } => {
+            let original = store::find_transfer(conn, transfer)?
+                .ok_or(DomainError::NotFound { what: "流水" })?;
+            if !original.code.is_reversible() {
+                return Err(DomainError::NotReversible);
+            }
+            if store::reversal_of(conn, transfer)?.is_some() {
+                return Err(DomainError::AlreadyReversed);
+            }
+            Ok(Plan {
+                debit: original.credit_account_id.clone(),
+                credit: original.debit_account_id.clone(),
+                amount: Points::from_db(original.amount),
+                code: TransferCode::Reverse,
+                cause: original.cause.clone(),
+                reverses: Some(transfer.clone()),
+                audit: PlanAudit {
+                    action: "ledger.reverse",
+                    subject_kind: "transfer",
+                    subject_id: transfer.to_string(),
+                    detail: "冲正流水".to_owned(),
+                },
+            })
+        }
+        StaffMovement::Adjust { account, change } => {
+            let target = store::find_account(conn, account)?
+                .ok_or(DomainError::NotFound { what: "账户" })?;
+            if matches!(
+                target.kind,
+                AccountKind::Issuance | AccountKind::Expired | AccountKind::Hold
+            ) {
+                return Err(DomainError::invalid(
+                    "accountId",
+                    "系统账户和兑换冻结账户不能直接调整",
+                ));
+            }
+            let (debit, credit) = if *change > 0 {
+                (issuance(), target.id.clone())
+            } else {
+                (target.id.clone(), issuance())
+            };
+            Ok(Plan {
+                debit,
+                credit,
+                amount: Points::positive(change.saturating_abs(), "change")?,
+                code: TransferCode::Adjust,
+                cause: None,
+                reverses: None,
+                audit: PlanAudit {
+                    action: "ledger.adjust",
+                    subject_kind: "account",
+                    subject_id: target.id.to_string(),
+                    detail: format!("调整 {change:+} 分"),
+                },
+            })
+        }
+    }
+}
+
+/// Posts a planned movement with its audit record.
+fn post_plan(
+    conn: &mut DbConnection,
+    plan: &Plan,
+    actor: &UserId,
+    reason: &str,
+    scoped_key: &str,
+    hash: &str,
+    at: chrono::NaiveDateTime,
+) -> DomainResult<Transfer> {
+    let transfer = store::post(
+        conn,
+        &NewTransfer {
+            debit: &plan.debit,
+            credit: &plan.credit,
+            amount: plan.amount,
+            code: plan.code,
+            actor: Some(actor),
+            reason,
+            cause: plan.cause.as_ref(),
+            rule: None,
+            reverses: plan.reverses.as_ref(),
+            idempotency_key: scoped_key,
+            request_hash: hash,
+            at,
+        },
+    )?;
+    audit::record(
+        conn,
+        Some(actor),
+        plan.audit.action,
+        plan.audit.subject_kind,
+        &plan.audit.subject_id,
+        &format!("{}：{} 分：{reason}", plan.audit.detail, plan.amount),
+        at,
+    )?;
+    Ok(transfer)
+}
+
+/// Separation of duties: no staff member moves points into or out of an account that is theirs
+/// — their own wallet, or the budget, till or fund of an organisation, merchant or group they
+/// belong to.
+fn require_not_own(conn: &mut DbConnection, staff: &UserId, plan: &Plan) -> DomainResult<()> {
+    for side in [&plan.debit, &plan.credit] {
+        if let Some(account) = store::find_account(conn, side)?
+            && owns(conn, staff, &account)?
+        {
+            return Err(DomainError::SelfDealing(
+                "工作人员不能调整、冲正或拨付自己所属的账户",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `user` owns or belongs to the owner of `account`.
+pub(crate) fn owns(
+    conn: &mut DbConnection,
+    user: &UserId,
+    account: &Account,
+) -> DomainResult<bool> {
+    let Some(owner) = account.owner_id.as_deref() else {
+        return Ok(false);
+    };
+    Ok(match account.kind {
+        AccountKind::Wallet | AccountKind::Hold => owner == user.as_str(),
+        AccountKind::Budget => match OrganisationId::parse(owner) {
+            Some(organisation) => {
+                directory::store::member_role(conn, &organisation, user)?.is_some()
+            }
+            None => false,
+        },
+        AccountKind::Merchant => match crate::types::MerchantId::parse(owner) {
+            Some(merchant) => match crate::rewards::store::find_merchant(conn, &merchant)? {
+                Some(m) => directory::store::member_role(conn, &m.organisation_id, user)?.is_some(),
+                None => false,
+            },
+            None => false,
+        },
+        AccountKind::GroupFund => match crate::types::GroupId::parse(owner) {
+            Some(group) => crate::incubation::store::active_role(conn, &group, user)?.is_some(),
+            None => false,
+        },
+        AccountKind::Issuance | AccountKind::Expired => false,
+    })
+}
+
+/// The answer to a replayed key: the first outcome when the request is the same.
+fn replayed(same_request: bool, outcome: Movement) -> DomainResult<Movement> {
+    if same_request {
+        Ok(outcome)
+    } else {
+        Err(DomainError::IdempotencyKeyReused)
     }
 }
 

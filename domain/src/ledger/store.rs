@@ -8,13 +8,13 @@ use diesel::sql_types::{BigInt, Text};
 use sha2::{Digest, Sha256};
 
 use super::model::{
-    Account, AccountKind, Cause, Counterpart, Direction, HistoryEntry, HistoryFilter, Transfer,
-    TransferCode, VerifyCheck, VerifyReport,
+    Account, AccountKind, ApprovalRequest, ApprovalStatus, Cause, Counterpart, Direction,
+    HistoryEntry, HistoryFilter, Transfer, TransferCode, VerifyCheck, VerifyReport,
 };
 use crate::db::{DbConnection, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
-use crate::schema::{account, app_user, organisation, transfer};
-use crate::types::{AccountId, Points, TransferId, UserId};
+use crate::schema::{account, app_user, approval_request, organisation, transfer};
+use crate::types::{AccountId, ApprovalRequestId, Points, TransferId, UserId};
 
 /// The district's issuance account: the only account allowed below zero. Its id is fixed in
 /// the migrations of both engines.
@@ -654,4 +654,106 @@ pub(crate) fn verify(conn: &mut DbConnection) -> DomainResult<VerifyReport> {
         report.checks.push(VerifyCheck { name, violations });
     }
     Ok(report)
+}
+
+/// A staff movement waiting for a second staff member, as the requester asked for it.
+pub(crate) struct NewApproval<'a> {
+    pub request: &'a ApprovalRequest,
+    pub idempotency_key: &'a str,
+    pub request_hash: &'a str,
+}
+
+pub(crate) fn insert_approval(conn: &mut DbConnection, new: &NewApproval<'_>) -> DomainResult<()> {
+    let r = new.request;
+    diesel::insert_into(approval_request::table)
+        .values((
+            approval_request::id.eq(&r.id),
+            approval_request::kind.eq(r.kind),
+            approval_request::requested_by.eq(&r.requested_by),
+            approval_request::account_id.eq(&r.account_id),
+            approval_request::transfer_id.eq(&r.transfer_id),
+            approval_request::organisation_id.eq(&r.organisation_id),
+            approval_request::change.eq(r.change),
+            approval_request::reason.eq(&r.reason),
+            approval_request::idempotency_key.eq(new.idempotency_key),
+            approval_request::request_hash.eq(new.request_hash),
+            approval_request::status.eq(r.status),
+            approval_request::created_at.eq(r.created_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The approval request filed under a scoped idempotency key, with its request fingerprint.
+pub(crate) fn approval_by_key(
+    conn: &mut DbConnection,
+    scoped_key: &str,
+) -> DomainResult<Option<(ApprovalRequest, String)>> {
+    Ok(approval_request::table
+        .filter(approval_request::idempotency_key.eq(scoped_key))
+        .select((ApprovalRequest::as_select(), approval_request::request_hash))
+        .first(conn)
+        .optional()?)
+}
+
+pub(crate) fn find_approval(
+    conn: &mut DbConnection,
+    id: &ApprovalRequestId,
+) -> DomainResult<Option<ApprovalRequest>> {
+    Ok(approval_request::table
+        .find(id)
+        .select(ApprovalRequest::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Decides a pending request once: false when someone decided it first.
+pub(crate) fn decide_approval(
+    conn: &mut DbConnection,
+    id: &ApprovalRequestId,
+    status: ApprovalStatus,
+    by: &UserId,
+    note: &str,
+    made: Option<&TransferId>,
+    at: NaiveDateTime,
+) -> DomainResult<bool> {
+    let updated = diesel::update(
+        approval_request::table
+            .find(id)
+            .filter(approval_request::status.eq(ApprovalStatus::Pending)),
+    )
+    .set((
+        approval_request::status.eq(status),
+        approval_request::decided_by.eq(Some(by)),
+        approval_request::decided_at.eq(Some(at)),
+        approval_request::decision_note.eq(Some(note)),
+        approval_request::transfer_made_id.eq(made),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Requests in a status, oldest first (the queue is worked in order), after the cursor id.
+pub(crate) fn approvals(
+    conn: &mut DbConnection,
+    status: Option<ApprovalStatus>,
+    after: Option<&str>,
+    limit: i64,
+) -> DomainResult<(Vec<ApprovalRequest>, i64)> {
+    let filtered = || {
+        let mut q = approval_request::table.into_boxed();
+        if let Some(status) = status {
+            q = q.filter(approval_request::status.eq(status));
+        }
+        q
+    };
+    let total = filtered().count().get_result(conn)?;
+    let mut page = filtered()
+        .select(ApprovalRequest::as_select())
+        .order(approval_request::id.asc())
+        .limit(limit);
+    if let Some(after) = after {
+        page = page.filter(approval_request::id.gt(after.to_owned()));
+    }
+    Ok((page.load(conn)?, total))
 }

@@ -191,6 +191,15 @@ impl<'a> Matching<'a> {
                 conn, &id, need_id, kind, candidate, score, &reasons, staff, now,
             )?;
             store::set_need_status(conn, need_id, &[NeedStatus::Open], NeedStatus::Matching)?;
+            crate::audit::record(
+                conn,
+                Some(staff),
+                "match.propose",
+                "need",
+                need_id.as_str(),
+                &format!("{} {candidate}（{score} 分）", kind.as_str()),
+                now,
+            )?;
             find_match(conn, &id)
         })
     }

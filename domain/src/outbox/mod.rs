@@ -2,7 +2,7 @@
 //! event that causes it (if the event rolls back, no message exists). Relays claim due rows
 //! with a lease, send them, and record the outcome; the API crate does the sending.
 
-mod store;
+pub(crate) mod store;
 pub mod templates;
 
 use chrono::{NaiveDateTime, TimeDelta};
@@ -63,6 +63,25 @@ pub struct Message {
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
+}
+
+/// What a message carrying a secret (a sign-in link, a counter code) says in place of its body
+/// once sent, and to staff at any time: the secret is for its recipient alone.
+pub const REDACTED: &str = "（此邮件含一次性链接或兑换码，发送后不再保留正文）";
+
+impl Message {
+    /// The message as staff may read it: bodies with secrets are never shown.
+    fn for_staff(self) -> Self {
+        if Template::is_secret_kind(&self.template) {
+            Self {
+                body_text: REDACTED.to_owned(),
+                body_html: REDACTED.to_owned(),
+                ..self
+            }
+        } else {
+            self
+        }
+    }
 }
 
 /// Queues `template` for a user, inside the caller's transaction. Users without an email
@@ -150,27 +169,38 @@ impl<'a> Outbox<'a> {
     ) -> DomainResult<Page<Message>> {
         actor.require_staff()?;
         self.services.db.read(|conn| {
-            let (mut items, total) =
-                store::list(conn, status, page.after.as_deref(), page.limit())?;
+            let (items, total) = store::list(conn, status, page.after.as_deref(), page.limit())?;
+            let mut items = items.into_iter().map(Message::for_staff).collect();
             Ok(Page::from_overfetch(&mut items, page, total))
         })
     }
 
     /// Staff: send a failed message again from scratch.
     pub fn retry(&self, actor: &Actor, id: &str) -> DomainResult<Message> {
-        actor.require_staff()?;
+        let staff = actor.require_staff()?;
         let now = self.services.clock.now();
         self.services.db.write(|conn| {
             if !store::requeue(conn, id, now)? {
                 return Err(DomainError::InvalidState("只能重发发送失败的邮件"));
             }
-            store::find(conn, id)?.ok_or(DomainError::NotFound { what: "邮件" })
+            crate::audit::record(
+                conn,
+                Some(staff),
+                "email.retry",
+                "outbox_message",
+                id,
+                "",
+                now,
+            )?;
+            store::find(conn, id)?
+                .map(Message::for_staff)
+                .ok_or(DomainError::NotFound { what: "邮件" })
         })
     }
 
     /// Staff: an announcement to every resident with an email address (who has not opted out).
     pub fn announce(&self, actor: &Actor, subject: &str, body: &str) -> DomainResult<usize> {
-        actor.require_staff()?;
+        let staff = actor.require_staff()?;
         let template = Template::Announcement {
             subject: text(subject, "subject", 2, 100)?,
             body: text(body, "body", 2, 5000)?,
@@ -190,6 +220,17 @@ impl<'a> Outbox<'a> {
                 Ok(n)
             })?;
         }
+        self.services.db.write(|conn| {
+            crate::audit::record(
+                conn,
+                Some(staff),
+                "email.announce",
+                "announcement",
+                subject,
+                &format!("{queued} 位居民"),
+                now,
+            )
+        })?;
         Ok(queued)
     }
 

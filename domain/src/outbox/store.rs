@@ -191,7 +191,31 @@ pub(super) fn delivered(
         outbox_message::last_error.eq(None::<String>),
     ))
     .execute(conn)?;
+    // A one-time link or a counter code lives in the recipient's mailbox, not in ours.
+    diesel::update(
+        outbox_message::table
+            .filter(outbox_message::id.eq(id))
+            .filter(outbox_message::template.eq_any(SECRET_KINDS)),
+    )
+    .set((
+        outbox_message::body_text.eq(super::REDACTED),
+        outbox_message::body_html.eq(super::REDACTED),
+    ))
+    .execute(conn)?;
     Ok(())
+}
+
+/// Template kinds whose bodies carry a secret.
+pub(super) const SECRET_KINDS: [&str; 3] = ["VERIFY_EMAIL", "RESET_PASSWORD", "REDEMPTION_ISSUED"];
+
+/// Deletes sent messages older than `before`; failed ones stay for staff to see.
+pub(crate) fn sweep(conn: &mut DbConnection, before: NaiveDateTime) -> DomainResult<usize> {
+    Ok(diesel::delete(
+        outbox_message::table
+            .filter(outbox_message::status.eq(Status::Sent.as_str()))
+            .filter(outbox_message::sent_at.lt(before)),
+    )
+    .execute(conn)?)
 }
 
 pub(super) fn failed(

@@ -83,6 +83,12 @@ impl Template {
         ]
     }
 
+    /// Kinds whose body carries a secret (a one-time link or a counter code): redacted once
+    /// sent, and never shown to staff.
+    pub fn is_secret_kind(kind: &str) -> bool {
+        super::store::SECRET_KINDS.contains(&kind)
+    }
+
     /// Subject, plain text, HTML.
     pub fn render(&self) -> (String, String, String) {
         let (subject, lines): (String, Vec<String>) = match self {
@@ -124,7 +130,7 @@ impl Template {
                 code,
                 expires,
             } => (
-                format!("兑换码 {code} · 邻里"),
+                format!("兑换码已生成：{reward} · 邻里"),
                 vec![
                     format!("你已兑换「{reward}」，积分已冻结。"),
                     format!(

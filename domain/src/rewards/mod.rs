@@ -4,10 +4,10 @@
 
 pub mod model;
 pub mod service;
-mod store;
+pub(crate) mod store;
 
 pub use model::{
-    Merchant, MerchantStatus, NewMerchant, NewReward, Redemption, RedemptionStatus, Reward,
-    RewardFilter, RewardStatus, RewardView, Statement, StatementLine,
+    DistrictOverview, Merchant, MerchantStatus, NewMerchant, NewReward, Redemption,
+    RedemptionStatus, Reward, RewardFilter, RewardStatus, RewardView, Statement, StatementLine,
 };
 pub use service::Rewards;

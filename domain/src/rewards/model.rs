@@ -1,8 +1,12 @@
 //! Rewards values and rules.
 
-use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
+use chrono::{Datelike as _, NaiveDate, NaiveDateTime, TimeDelta};
 
-use crate::types::{CommunityId, MerchantId, OrganisationId, RedemptionId, RewardId, UserId};
+use crate::error::{DomainError, DomainResult};
+use crate::types::{
+    CHINA_OFFSET, CommunityId, MerchantId, OrganisationId, RedemptionId, RewardId, UserId,
+    china_time, text_enum,
+};
 
 text_enum!(MerchantStatus { Pending => "PENDING", Active => "ACTIVE", Suspended => "SUSPENDED" });
 text_enum!(RewardStatus { Active => "ACTIVE", Paused => "PAUSED", Retired => "RETIRED" });
@@ -136,7 +140,7 @@ impl Statement {
             out.push_str(&format!(
                 "{},{},{},{}\r\n",
                 line.redemption_id,
-                (line.confirmed_at + TimeDelta::hours(8)).format("%Y-%m-%d %H:%M:%S"),
+                china_time(line.confirmed_at).format("%Y-%m-%d %H:%M:%S"),
                 csv_field(&line.reward_title),
                 line.points
             ));
@@ -169,9 +173,61 @@ pub fn new_code() -> String {
         .collect()
 }
 
+/// The alliance across the district in one month, for staff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DistrictOverview {
+    pub month: NaiveDate,
+    pub total_points: i64,
+    /// The merchants that captured the most points, most first.
+    pub top_merchants: Vec<(Merchant, i64)>,
+    /// Captured points per community of the merchants (none: merchants without one), most
+    /// first.
+    pub per_community: Vec<(Option<CommunityId>, i64)>,
+}
+
+impl DistrictOverview {
+    /// How many merchants the overview names.
+    pub const TOP: usize = 20;
+
+    /// Builds the overview from every merchant's captures, sorted most first.
+    pub fn of(month: NaiveDate, per_merchant: Vec<(Merchant, i64)>) -> Self {
+        let mut per_community: Vec<(Option<CommunityId>, i64)> = Vec::new();
+        for (merchant, points) in &per_merchant {
+            match per_community
+                .iter_mut()
+                .find(|(c, _)| *c == merchant.community_id)
+            {
+                Some((_, total)) => *total = total.saturating_add(*points),
+                None => per_community.push((merchant.community_id.clone(), *points)),
+            }
+        }
+        per_community.sort_by_key(|(_, points)| std::cmp::Reverse(*points));
+        Self {
+            month,
+            total_points: per_merchant.iter().map(|(_, p)| p).sum(),
+            top_merchants: per_merchant.into_iter().take(Self::TOP).collect(),
+            per_community,
+        }
+    }
+}
+
+/// What the resident's QR code says: this prefix, then the counter code.
+pub const QR_PREFIX: &str = "linli:redeem:";
+
+/// The code as the counter presents it: typed (any case, stray spaces) or the whole text a
+/// scanner reads from the QR code (`linli:redeem:CODE`).
+pub fn counter_code(presented: &str) -> String {
+    let trimmed = presented.trim();
+    let code = match trimmed.get(..QR_PREFIX.len()) {
+        Some(prefix) if prefix.eq_ignore_ascii_case(QR_PREFIX) => &trimmed[QR_PREFIX.len()..],
+        _ => trimmed,
+    };
+    code.trim().to_uppercase()
+}
+
 /// The code as a QR image (SVG) for the merchant's scanner.
 pub fn qr_svg(code: &str) -> Option<String> {
-    let qr = qrcode::QrCode::new(format!("linli:redeem:{code}")).ok()?;
+    let qr = qrcode::QrCode::new(format!("{QR_PREFIX}{code}")).ok()?;
     Some(
         qr.render::<qrcode::render::svg::Color<'_>>()
             .min_dimensions(200, 200)
@@ -183,12 +239,20 @@ pub fn qr_svg(code: &str) -> Option<String> {
 pub fn month_bounds(month: NaiveDate) -> Option<(NaiveDateTime, NaiveDateTime)> {
     let first = month.with_day0(0)?;
     let next = first.checked_add_months(chrono::Months::new(1))?;
-    let to_utc = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t - TimeDelta::hours(8));
+    let to_utc = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .and_then(|t| t.checked_sub_signed(CHINA_OFFSET))
+    };
     Some((to_utc(first)?, to_utc(next)?))
 }
 
-use crate::types::text_enum;
-use chrono::Datelike as _;
+/// A month as people write it, `YYYY-MM`, within the years a district's books can cover.
+pub fn parse_month(raw: &str) -> DomainResult<NaiveDate> {
+    NaiveDate::parse_from_str(&format!("{}-01", raw.trim()), "%Y-%m-%d")
+        .ok()
+        .filter(|m| (2000..=2100).contains(&m.year()))
+        .ok_or_else(|| DomainError::invalid("month", "月份格式应为 YYYY-MM（2000 至 2100 年）"))
+}
 
 #[cfg(test)]
 mod tests {
@@ -201,6 +265,22 @@ mod tests {
         assert!(!code.contains(['0', 'O', '1', 'I', 'L']));
         assert_ne!(new_code(), new_code());
         assert!(qr_svg(&code).unwrap().starts_with("<?xml"));
+    }
+
+    #[test]
+    fn a_scanned_qr_payload_and_a_typed_code_name_the_same_redemption() {
+        assert_eq!(counter_code("linli:redeem:AB23CD45"), "AB23CD45");
+        assert_eq!(counter_code(" LINLI:REDEEM:ab23cd45\n"), "AB23CD45");
+        assert_eq!(counter_code("ab23cd45 "), "AB23CD45");
+    }
+
+    #[test]
+    fn months_far_outside_the_books_are_refused_not_panicked_on() {
+        assert!(parse_month("-262143-01").is_err());
+        assert!(parse_month("1999-12").is_err());
+        assert!(parse_month("2026-13").is_err());
+        assert!(month_bounds(NaiveDate::MIN).is_none());
+        assert_eq!(parse_month("2026-12").unwrap().month(), 12);
     }
 
     #[test]

@@ -5,8 +5,9 @@
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 
 use super::model::{
-    HOLD_TTL, Merchant, MerchantStatus, NewMerchant, NewReward, Redemption, RedemptionStatus,
-    Reward, RewardFilter, RewardStatus, RewardView, Statement, month_bounds, new_code,
+    DistrictOverview, HOLD_TTL, Merchant, MerchantStatus, NewMerchant, NewReward, Redemption,
+    RedemptionStatus, Reward, RewardFilter, RewardStatus, RewardView, Statement, counter_code,
+    month_bounds, new_code,
 };
 use super::store::{self, NewRedemption};
 use crate::Services;
@@ -14,11 +15,13 @@ use crate::audit;
 use crate::db::DbConnection;
 use crate::directory::{self, MemberRole, OrganisationStatus};
 use crate::error::{DomainError, DomainResult};
-use crate::identity::{self, Actor};
+use crate::identity::Actor;
 use crate::ledger::{self, AccountKind, Cause, TransferCode};
 use crate::page::{Page, PageRequest};
+use crate::throttle;
 use crate::types::{
-    CommunityId, IdempotencyKey, MerchantId, Points, RedemptionId, RewardId, UserId, text,
+    CommunityId, IdempotencyKey, MerchantId, Points, RedemptionId, RewardId, UserId, china_time,
+    text,
 };
 
 pub struct Rewards<'a> {
@@ -245,6 +248,9 @@ impl<'a> Rewards<'a> {
                 if !reward.available_at(now) || merchant.status != MerchantStatus::Active {
                     return Err(DomainError::RewardUnavailable);
                 }
+                if directory::store::member_role(conn, &merchant.organisation_id, user)?.is_some() {
+                    return Err(DomainError::SelfDealing("不能在自己所在的商家兑换积分"));
+                }
                 if let Some(limit) = reward.limit_per_period {
                     let since = now - TimeDelta::days(i64::from(reward.period_days));
                     if store::count_recent(conn, reward_id, user, since)? >= i64::from(limit) {
@@ -278,7 +284,7 @@ impl<'a> Rewards<'a> {
                         at: now,
                     },
                 )?;
-                let expires = (now + HOLD_TTL + TimeDelta::hours(8))
+                let expires = china_time(now + HOLD_TTL)
                     .format("%m月%d日 %H:%M")
                     .to_string();
                 crate::outbox::notify(
@@ -314,29 +320,30 @@ impl<'a> Rewards<'a> {
         code: &str,
     ) -> DomainResult<Redemption> {
         let operator = actor.user_id()?;
-        let code = code.trim().to_uppercase();
+        let code = counter_code(code);
         let throttle_key = format!("redemption-code:{operator}");
         let now = self.services.clock.now();
         self.services.db.write(|conn| {
-            if let Some(retry_after_secs) = identity::store::throttle_state(conn, &throttle_key)?
-                .and_then(|s| s.retry_after(now))
-            {
-                return Ok(Err(DomainError::RateLimited { retry_after_secs }));
-            }
-            require_operator(conn, merchant_id, operator)?;
+            throttle::check(conn, &throttle_key, now)?;
+            let merchant = require_operator(conn, merchant_id, operator)?;
             let Some(found) =
                 store::by_code(conn, &code)?.filter(|r| &r.merchant_id == merchant_id)
             else {
                 // Committed on purpose: the failure must count although the request fails.
-                let state = identity::store::throttle_state(conn, &throttle_key)?;
-                let next = identity::model::ThrottleState::after_failure(
-                    state,
-                    now,
-                    identity::model::REDEMPTION_CODE_THROTTLE,
-                );
-                identity::store::save_throttle_state(conn, &throttle_key, next)?;
+                throttle::count(conn, &throttle_key, throttle::REDEMPTION_CODE, now)?;
                 return Ok(Err(DomainError::InvalidRedemptionCode));
             };
+            if merchant.status != MerchantStatus::Active {
+                return Ok(Err(DomainError::MerchantSuspended));
+            }
+            if &found.user_id == operator
+                || directory::store::member_role(conn, &merchant.organisation_id, &found.user_id)?
+                    .is_some()
+            {
+                return Ok(Err(DomainError::SelfDealing(
+                    "不能为自己或本店成员的兑换确认核销",
+                )));
+            }
             let (wallet, hold) = personal_accounts(conn, &found.user_id)?;
             ledger::store::lock_account(conn, &wallet)?;
             let current = find_redemption(conn, &found.id)?;
@@ -522,7 +529,7 @@ impl<'a> Rewards<'a> {
             let total_points = lines.iter().map(|l| l.points).sum();
             Ok(Statement {
                 merchant,
-                month: (from + TimeDelta::hours(8)).date(),
+                month: china_time(from).date(),
                 lines,
                 per_reward,
                 total_points,
@@ -535,7 +542,7 @@ impl<'a> Rewards<'a> {
         &self,
         actor: &Actor,
         month: NaiveDate,
-    ) -> DomainResult<Vec<(Merchant, i64)>> {
+    ) -> DomainResult<DistrictOverview> {
         actor.require_staff()?;
         let (from, until) =
             month_bounds(month).ok_or_else(|| DomainError::invalid("month", "月份不正确"))?;
@@ -543,7 +550,7 @@ impl<'a> Rewards<'a> {
             let captured = store::captured_per_account(conn, from, until)?;
             let accounts = ledger::store::accounts_of_kind(conn, AccountKind::Merchant)?;
             let merchants = store::all_merchants(conn)?;
-            let mut out: Vec<(Merchant, i64)> = captured
+            let mut per_merchant: Vec<(Merchant, i64)> = captured
                 .into_iter()
                 .filter_map(|(account, points)| {
                     let owner = accounts
@@ -555,8 +562,8 @@ impl<'a> Rewards<'a> {
                     Some((merchant, points))
                 })
                 .collect();
-            out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.shop_name.cmp(&b.0.shop_name)));
-            Ok(out)
+            per_merchant.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.shop_name.cmp(&b.0.shop_name)));
+            Ok(DistrictOverview::of(month, per_merchant))
         })
     }
 }

@@ -2,8 +2,10 @@
 
 use chrono::{NaiveDateTime, TimeDelta};
 
-use crate::types::text_enum;
-use crate::types::{ActivityId, CommunityId, GroupId, OrganisationId, ParticipationId, UserId};
+use crate::types::{
+    ActivityId, CommunityId, GroupId, OrganisationId, ParticipationId, UserId, china_time,
+    text_enum,
+};
 
 text_enum!(ActivityStatus {
     Draft => "DRAFT",
@@ -23,7 +25,8 @@ pub const GRACE: TimeDelta = TimeDelta::minutes(15);
 /// Attendance shorter than this (within the activity's window) is not verified.
 pub const MINIMUM_MINUTES: i64 = 15;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::schema::activity)]
 pub struct Activity {
     pub id: ActivityId,
     /// The organising organisation; for a group's activity, the group's mentor organisation.
@@ -44,6 +47,8 @@ pub struct Activity {
     pub points_cap: i64,
     pub status: ActivityStatus,
     pub created_at: NaiveDateTime,
+    /// The staff member who approved a group-run activity's rate above the district's rule.
+    pub rate_approved_by: Option<UserId>,
 }
 
 impl Activity {
@@ -109,11 +114,17 @@ pub struct Participation {
     /// 1 for the first in line; only for waitlisted participations.
     pub waitlist_position: Option<i64>,
     pub manual: bool,
+    /// The organiser who recorded a manual attendance; they may not verify it.
+    pub recorded_by: Option<UserId>,
     pub checked_in_at: Option<NaiveDateTime>,
     pub checked_out_at: Option<NaiveDateTime>,
     pub verified_at: Option<NaiveDateTime>,
     pub verified_minutes: Option<i32>,
     pub points_awarded: Option<i64>,
+    /// Wrong check-in codes presented for this participation, for the organiser to see.
+    pub refused_codes: i32,
+    /// Set when too many wrong codes locked the check-in.
+    pub code_locked_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
 }
 
@@ -143,5 +154,5 @@ pub struct ServiceRecord {
 
 /// The calendar day in China Standard Time (UTC+8, no daylight saving) of an instant.
 pub fn china_day(at: NaiveDateTime) -> String {
-    (at + TimeDelta::hours(8)).format("%Y-%m-%d").to_string()
+    china_time(at).format("%Y-%m-%d").to_string()
 }

@@ -9,6 +9,7 @@ use super::model::{
 };
 use super::store::{self, NewParticipation};
 use crate::Services;
+use crate::audit;
 use crate::db::DbConnection;
 use crate::directory::{self, OrganisationStatus};
 use crate::error::{DomainError, DomainResult};
@@ -16,6 +17,7 @@ use crate::identity::{self, Actor};
 use crate::incubation;
 use crate::ledger;
 use crate::page::{Page, PageRequest};
+use crate::throttle;
 use crate::types::{ActivityId, CommunityId, ParticipationId, Points, UserId, text};
 
 pub struct Volunteering<'a> {
@@ -77,6 +79,7 @@ impl<'a> Volunteering<'a> {
             points_cap: input.points_cap,
             status: ActivityStatus::Draft,
             created_at: now,
+            rate_approved_by: None,
         };
         self.services.db.write(|conn| {
             let mut activity = activity.clone();
@@ -117,6 +120,7 @@ impl<'a> Volunteering<'a> {
             ActivityStatus::Draft => return Err(DomainError::InvalidState("活动不能改回草稿")),
         };
         let now = self.services.clock.now();
+        let group_rate_max = self.services.settings.group_points_per_hour_max;
         self.services.db.write(|conn| {
             let activity = find(conn, id)?;
             if to == ActivityStatus::Published {
@@ -124,6 +128,7 @@ impl<'a> Volunteering<'a> {
                 if activity.ends_at <= now {
                     return Err(DomainError::InvalidState("活动已结束，不能发布"));
                 }
+                require_rate_allowed(&activity, group_rate_max)?;
             } else if !actor.is_staff() {
                 require_member(conn, &activity, user)?;
             }
@@ -133,6 +138,46 @@ impl<'a> Volunteering<'a> {
             if to == ActivityStatus::Cancelled {
                 store::free_all_seats(conn, id, now)?;
             }
+            if to != ActivityStatus::Published {
+                audit::record(
+                    conn,
+                    Some(user),
+                    &format!("activity.{}", to.as_str().to_lowercase()),
+                    "activity",
+                    id.as_str(),
+                    &activity.title,
+                    now,
+                )?;
+            }
+            find(conn, id)
+        })
+    }
+
+    /// Staff approve a group-run activity's hourly rate above the district's rule, before it
+    /// is published (the group's fund pays it, and the fund is residents' gifts).
+    pub fn approve_rate(&self, actor: &Actor, id: &ActivityId) -> DomainResult<Activity> {
+        let staff = actor.require_staff()?;
+        let now = self.services.clock.now();
+        self.services.db.write(|conn| {
+            let activity = find(conn, id)?;
+            if activity.group_id.is_none() {
+                return Err(DomainError::invalid(
+                    "activityId",
+                    "只有自治组织的活动需要批准积分标准",
+                ));
+            }
+            if !store::approve_rate(conn, id, staff)? {
+                return Err(DomainError::InvalidState("只能在发布前批准积分标准"));
+            }
+            audit::record(
+                conn,
+                Some(staff),
+                "activity.approve_rate",
+                "activity",
+                id.as_str(),
+                &format!("每小时 {} 分", activity.points_per_hour),
+                now,
+            )?;
             find(conn, id)
         })
     }
@@ -267,16 +312,30 @@ impl<'a> Volunteering<'a> {
     ) -> DomainResult<Participation> {
         let user = actor.user_id()?;
         let now = self.services.clock.now();
+        let activity_key = format!("check-in-activity:{id}");
         self.services.db.write(|conn| {
             let activity = find(conn, id)?;
             let mine = store::participation_of(conn, id, user)?
                 .filter(|p| p.status == ParticipationStatus::Registered)
                 .ok_or(DomainError::NotSignedUp)?;
             if activity.status != ActivityStatus::Published || !activity.check_in_open(now) {
-                return Err(DomainError::OutsideWindow);
+                return Ok(Err(DomainError::OutsideWindow));
             }
+            if mine.code_locked_at.is_some() {
+                return Ok(Err(DomainError::CheckInLocked));
+            }
+            let participation_key = format!("check-in:{}", mine.id);
+            throttle::check(conn, &activity_key, now)?;
+            throttle::check(conn, &participation_key, now)?;
             if !code::accepts(&store::activity_secret(conn, id)?, now, presented) {
-                return Err(DomainError::InvalidCode);
+                // Committed on purpose: every wrong code counts although the request fails.
+                throttle::count(conn, &activity_key, throttle::CHECK_IN_ACTIVITY, now)?;
+                throttle::count(conn, &participation_key, throttle::CHECK_IN_CODE, now)?;
+                if store::refuse_code(conn, &mine.id)? >= throttle::CHECK_IN_LOCK_AFTER {
+                    store::lock_check_in(conn, &mine.id, now)?;
+                    return Ok(Err(DomainError::CheckInLocked));
+                }
+                return Ok(Err(DomainError::InvalidCode));
             }
             let done = if out {
                 store::check_out(conn, &mine.id, now)?
@@ -284,14 +343,14 @@ impl<'a> Volunteering<'a> {
                 store::check_in(conn, &mine.id, now)?
             };
             if !done {
-                return Err(DomainError::InvalidState(if out {
+                return Ok(Err(DomainError::InvalidState(if out {
                     "请先签到；每次报名只能签退一次"
                 } else {
                     "已签到"
-                }));
+                })));
             }
-            with_position(conn, &mine.id)
-        })
+            with_position(conn, &mine.id).map(Ok)
+        })?
     }
 
     /// An organiser records attendance by hand for someone without a phone: service hours
@@ -348,24 +407,26 @@ impl<'a> Volunteering<'a> {
     pub fn verify(&self, actor: &Actor, id: &ParticipationId) -> DomainResult<Verification> {
         let verifier = actor.user_id()?;
         let now = self.services.clock.now();
-        let daily_cap = self.services.settings.daily_points_cap;
+        let rules = self.rules();
         self.services
             .db
-            .write(|conn| verify_one(conn, verifier, id, now, daily_cap))
+            .write(|conn| verify_one(conn, verifier, id, now, rules))
     }
 
     /// Verifies every checked-out, unverified participation of an activity, each in its own
     /// transaction (one failure does not undo the others); returns what was verified.
     pub fn verify_all(&self, actor: &Actor, id: &ActivityId) -> DomainResult<Vec<Verification>> {
         let verifier = actor.user_id()?;
-        let daily_cap = self.services.settings.daily_points_cap;
+        let rules = self.rules();
         let pending: Vec<ParticipationId> = self.services.db.read(|conn| {
             let activity = find(conn, id)?;
             require_member(conn, &activity, verifier)?;
             Ok(store::sheet(conn, id)?
                 .into_iter()
                 .filter(|p| {
-                    p.checked_out_at.is_some() && p.verified_at.is_none() && &p.user_id != verifier
+                    p.checked_out_at.is_some()
+                        && p.verified_at.is_none()
+                        && !may_not_verify(p, verifier)
                 })
                 .map(|p| p.id)
                 .collect())
@@ -376,7 +437,7 @@ impl<'a> Volunteering<'a> {
             match self
                 .services
                 .db
-                .write(|conn| verify_one(conn, verifier, &participation, now, daily_cap))
+                .write(|conn| verify_one(conn, verifier, &participation, now, rules))
             {
                 Ok(v) => done.push(v),
                 Err(DomainError::AlreadyVerified | DomainError::AttendanceTooShort { .. }) => {}
@@ -423,24 +484,65 @@ impl<'a> Volunteering<'a> {
     }
 }
 
+/// The district's rules that price attendance, from configuration.
+#[derive(Debug, Clone, Copy)]
+struct Rules {
+    daily_cap: i64,
+    group_rate_max: i64,
+}
+
+impl Volunteering<'_> {
+    fn rules(&self) -> Rules {
+        Rules {
+            daily_cap: self.services.settings.daily_points_cap,
+            group_rate_max: self.services.settings.group_points_per_hour_max,
+        }
+    }
+}
+
+/// Maker-checker: nobody verifies their own attendance or attendance they recorded by hand.
+fn may_not_verify(participation: &Participation, verifier: &UserId) -> bool {
+    &participation.user_id == verifier || participation.recorded_by.as_ref() == Some(verifier)
+}
+
+/// A group-run activity paid from the fund above the district's hourly rule needs staff
+/// approval first.
+fn require_rate_allowed(activity: &Activity, group_rate_max: i64) -> DomainResult<()> {
+    if activity.group_id.is_some()
+        && activity.points_per_hour > group_rate_max
+        && activity.rate_approved_by.is_none()
+    {
+        return Err(DomainError::RateNeedsApproval {
+            max: group_rate_max,
+        });
+    }
+    Ok(())
+}
+
 fn verify_one(
     conn: &mut DbConnection,
     verifier: &UserId,
     id: &ParticipationId,
     now: NaiveDateTime,
-    daily_cap: i64,
+    rules: Rules,
 ) -> DomainResult<Verification> {
+    let daily_cap = rules.daily_cap;
     let participation = store::find_participation(conn, id)?.ok_or(DomainError::NotFound {
         what: "参与记录",
     })?;
     let activity = find(conn, &participation.activity_id)?;
     require_member(conn, &activity, verifier)?;
-    if &participation.user_id == verifier {
+    if may_not_verify(&participation, verifier) {
         return Err(DomainError::SelfVerification);
     }
     if participation.verified_at.is_some() {
         return Err(DomainError::AlreadyVerified);
     }
+    if activity.status == ActivityStatus::Cancelled {
+        return Err(DomainError::ActivityCancelled);
+    }
+    require_paying(conn, &activity)?;
+    require_rate_allowed(&activity, rules.group_rate_max)?;
     let (Some(checked_in), Some(checked_out)) =
         (participation.checked_in_at, participation.checked_out_at)
     else {
@@ -558,11 +660,19 @@ fn find(conn: &mut DbConnection, id: &ActivityId) -> DomainResult<Activity> {
     store::find_activity(conn, id)?.ok_or(DomainError::NotFound { what: "活动" })
 }
 
-/// The activity's organisers: its group's active members, or its organisation's members.
+/// The activity's organisers: its organisation's members; for a group's activity, the group's
+/// convenor (who alone spends the fund) and the members of its mentor organisation (who can
+/// verify the convenor's own attendance).
 fn is_organiser(conn: &mut DbConnection, activity: &Activity, user: &UserId) -> DomainResult<bool> {
+    if directory::store::member_role(conn, &activity.organisation_id, user)?.is_some() {
+        return Ok(true);
+    }
     Ok(match &activity.group_id {
-        Some(group) => incubation::store::active_role(conn, group, user)?.is_some(),
-        None => directory::store::member_role(conn, &activity.organisation_id, user)?.is_some(),
+        Some(group) => {
+            incubation::store::active_role(conn, group, user)?
+                == Some(incubation::GroupRole::Convenor)
+        }
+        None => false,
     })
 }
 
@@ -581,12 +691,16 @@ fn require_may_run(
     activity: &Activity,
     user: &UserId,
 ) -> DomainResult<()> {
-    require_member(conn, activity, user)?;
     match &activity.group_id {
         Some(group) => {
+            // Only the convenor runs what the fund pays for.
+            incubation::service::require_convenor(conn, group, user)?;
             let group = incubation::store::find(conn, group)?.ok_or(DomainError::NotFound {
                 what: "自治组织",
             })?;
+            if group.stage == incubation::Stage::Dissolved {
+                return Err(DomainError::GroupDissolved);
+            }
             if !group.stage.runs_activities() {
                 return Err(DomainError::InvalidState(
                     "自治组织进入成长阶段后才能组织活动",
@@ -594,10 +708,36 @@ fn require_may_run(
             }
         }
         None => {
+            require_member(conn, activity, user)?;
+            let found = directory::store::find_organisation(conn, &activity.organisation_id)?
+                .ok_or(DomainError::NotFound { what: "组织" })?;
+            match found.status {
+                OrganisationStatus::Verified => {}
+                OrganisationStatus::Suspended => return Err(DomainError::OrganisationSuspended),
+                _ => return Err(DomainError::OrganisationNotVerified),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Where money moves, the payer must still be in good standing: a suspended organisation or a
+/// dissolved group pays nothing more.
+fn require_paying(conn: &mut DbConnection, activity: &Activity) -> DomainResult<()> {
+    match &activity.group_id {
+        Some(group) => {
+            let group = incubation::store::find(conn, group)?.ok_or(DomainError::NotFound {
+                what: "自治组织",
+            })?;
+            if group.stage == incubation::Stage::Dissolved {
+                return Err(DomainError::GroupDissolved);
+            }
+        }
+        None => {
             let found = directory::store::find_organisation(conn, &activity.organisation_id)?
                 .ok_or(DomainError::NotFound { what: "组织" })?;
             if found.status != OrganisationStatus::Verified {
-                return Err(DomainError::OrganisationNotVerified);
+                return Err(DomainError::OrganisationSuspended);
             }
         }
     }

@@ -10,110 +10,7 @@ use super::model::{
 use crate::db::{DbConnection, insert_unless_present, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
 use crate::schema::{activity, app_user, daily_points, participation};
-use crate::types::{ActivityId, CommunityId, GroupId, OrganisationId, ParticipationId, UserId};
-
-type ActivityRow = (
-    (
-        String,
-        String,
-        String,
-        Option<String>,
-        String,
-        String,
-        String,
-    ),
-    (
-        NaiveDateTime,
-        NaiveDateTime,
-        i32,
-        i32,
-        i64,
-        i64,
-        String,
-        NaiveDateTime,
-        Option<String>,
-    ),
-);
-
-type ActivityColumns = (
-    (
-        activity::id,
-        activity::organisation_id,
-        activity::category_id,
-        activity::community_id,
-        activity::title,
-        activity::description,
-        activity::place,
-    ),
-    (
-        activity::starts_at,
-        activity::ends_at,
-        activity::capacity,
-        activity::seats_taken,
-        activity::points_per_hour,
-        activity::points_cap,
-        activity::status,
-        activity::created_at,
-        activity::group_id,
-    ),
-);
-
-const ACTIVITY_COLUMNS: ActivityColumns = (
-    (
-        activity::id,
-        activity::organisation_id,
-        activity::category_id,
-        activity::community_id,
-        activity::title,
-        activity::description,
-        activity::place,
-    ),
-    (
-        activity::starts_at,
-        activity::ends_at,
-        activity::capacity,
-        activity::seats_taken,
-        activity::points_per_hour,
-        activity::points_cap,
-        activity::status,
-        activity::created_at,
-        activity::group_id,
-    ),
-);
-
-fn to_activity(row: ActivityRow) -> DomainResult<Activity> {
-    let ((id, org, category_id, community, title, description, place), rest) = row;
-    let (
-        starts_at,
-        ends_at,
-        capacity,
-        seats_taken,
-        points_per_hour,
-        points_cap,
-        status,
-        created_at,
-        group,
-    ) = rest;
-    Ok(Activity {
-        id: ActivityId::from_db(id),
-        organisation_id: OrganisationId::from_db(org),
-        group_id: group.map(GroupId::from_db),
-        category_id,
-        community_id: community.map(CommunityId::from_db),
-        title,
-        description,
-        place,
-        starts_at,
-        ends_at,
-        capacity,
-        seats_taken,
-        points_per_hour,
-        points_cap,
-        status: ActivityStatus::parse(&status)
-            .ok_or_else(|| DomainError::internal(format!("unknown activity status {status}")))?,
-        created_at,
-    })
-}
+use crate::types::{ActivityId, CommunityId, ParticipationId, UserId};
 
 pub(crate) fn insert_activity(
     conn: &mut DbConnection,
@@ -138,10 +35,10 @@ pub(crate) fn insert_activity(
                 activity::seats_taken.eq(0),
                 activity::points_per_hour.eq(a.points_per_hour),
                 activity::points_cap.eq(a.points_cap),
-                activity::status.eq(a.status.as_str()),
+                activity::status.eq(a.status),
                 activity::code_secret.eq(secret),
                 activity::created_at.eq(a.created_at),
-                activity::group_id.eq(a.group_id.as_ref().map(GroupId::as_str)),
+                activity::group_id.eq(&a.group_id),
             ),
         ))
         .execute(conn)?;
@@ -152,13 +49,11 @@ pub(crate) fn find_activity(
     conn: &mut DbConnection,
     id: &ActivityId,
 ) -> DomainResult<Option<Activity>> {
-    activity::table
+    Ok(activity::table
         .find(id.as_str())
-        .select(ACTIVITY_COLUMNS)
-        .first::<ActivityRow>(conn)
-        .optional()?
-        .map(to_activity)
-        .transpose()
+        .select(Activity::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub(crate) fn activity_secret(conn: &mut DbConnection, id: &ActivityId) -> DomainResult<String> {
@@ -259,7 +154,7 @@ pub(crate) fn upcoming(
     }
     let total: i64 = filtered!().count().get_result(conn)?;
     let mut query = filtered!()
-        .select(ACTIVITY_COLUMNS)
+        .select(Activity::as_select())
         .order((activity::starts_at.asc(), activity::id.asc()))
         .limit(limit);
     if let Some((at, id)) = after {
@@ -269,84 +164,58 @@ pub(crate) fn upcoming(
                 .or(activity::starts_at.eq(at).and(activity::id.gt(id))),
         );
     }
-    let rows = query
-        .load::<ActivityRow>(conn)?
-        .into_iter()
-        .map(to_activity)
-        .collect::<DomainResult<Vec<_>>>()?;
-    Ok((rows, total))
+    Ok((query.load(conn)?, total))
 }
 
-type ParticipationRow = (
-    (String, String, String, String, String, bool),
-    (
-        Option<NaiveDateTime>,
-        Option<NaiveDateTime>,
-        Option<NaiveDateTime>,
-        Option<i32>,
-        Option<i64>,
-        NaiveDateTime,
-    ),
-);
+/// A participation as stored, with the participant's name.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = participation)]
+struct ParticipationRow {
+    id: ParticipationId,
+    activity_id: ActivityId,
+    user_id: UserId,
+    #[diesel(embed)]
+    person: Person,
+    status: ParticipationStatus,
+    manual: bool,
+    recorded_by: Option<UserId>,
+    checked_in_at: Option<NaiveDateTime>,
+    checked_out_at: Option<NaiveDateTime>,
+    verified_at: Option<NaiveDateTime>,
+    verified_minutes: Option<i32>,
+    points_awarded: Option<i64>,
+    refused_codes: i32,
+    code_locked_at: Option<NaiveDateTime>,
+    created_at: NaiveDateTime,
+}
 
-type ParticipationColumns = (
-    (
-        participation::id,
-        participation::activity_id,
-        participation::user_id,
-        app_user::display_name,
-        participation::status,
-        participation::manual,
-    ),
-    (
-        participation::checked_in_at,
-        participation::checked_out_at,
-        participation::verified_at,
-        participation::verified_minutes,
-        participation::points_awarded,
-        participation::created_at,
-    ),
-);
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = app_user)]
+struct Person {
+    display_name: String,
+}
 
-const PARTICIPATION_COLUMNS: ParticipationColumns = (
-    (
-        participation::id,
-        participation::activity_id,
-        participation::user_id,
-        app_user::display_name,
-        participation::status,
-        participation::manual,
-    ),
-    (
-        participation::checked_in_at,
-        participation::checked_out_at,
-        participation::verified_at,
-        participation::verified_minutes,
-        participation::points_awarded,
-        participation::created_at,
-    ),
-);
-
-fn to_participation(row: ParticipationRow) -> DomainResult<Participation> {
-    let ((id, activity_id, user_id, display_name, status, manual), rest) = row;
-    let (checked_in_at, checked_out_at, verified_at, verified_minutes, points_awarded, created_at) =
-        rest;
-    Ok(Participation {
-        id: ParticipationId::from_db(id),
-        activity_id: ActivityId::from_db(activity_id),
-        user_id: UserId::from_db(user_id),
-        display_name,
-        status: ParticipationStatus::parse(&status)
-            .ok_or_else(|| DomainError::internal(format!("unknown participation {status}")))?,
-        waitlist_position: None,
-        manual,
-        checked_in_at,
-        checked_out_at,
-        verified_at,
-        verified_minutes,
-        points_awarded,
-        created_at,
-    })
+impl From<ParticipationRow> for Participation {
+    fn from(row: ParticipationRow) -> Self {
+        Self {
+            id: row.id,
+            activity_id: row.activity_id,
+            user_id: row.user_id,
+            display_name: row.person.display_name,
+            status: row.status,
+            waitlist_position: None,
+            manual: row.manual,
+            recorded_by: row.recorded_by,
+            checked_in_at: row.checked_in_at,
+            checked_out_at: row.checked_out_at,
+            verified_at: row.verified_at,
+            verified_minutes: row.verified_minutes,
+            points_awarded: row.points_awarded,
+            refused_codes: row.refused_codes,
+            code_locked_at: row.code_locked_at,
+            created_at: row.created_at,
+        }
+    }
 }
 
 pub(crate) struct NewParticipation<'a> {
@@ -391,14 +260,13 @@ pub(crate) fn find_participation(
     conn: &mut DbConnection,
     id: &ParticipationId,
 ) -> DomainResult<Option<Participation>> {
-    participation::table
+    Ok(participation::table
         .inner_join(app_user::table)
         .filter(participation::id.eq(id.as_str()))
-        .select(PARTICIPATION_COLUMNS)
-        .first::<ParticipationRow>(conn)
+        .select(ParticipationRow::as_select())
+        .first(conn)
         .optional()?
-        .map(to_participation)
-        .transpose()
+        .map(Participation::from))
 }
 
 pub(crate) fn participation_of(
@@ -406,15 +274,14 @@ pub(crate) fn participation_of(
     activity_id: &ActivityId,
     user: &UserId,
 ) -> DomainResult<Option<Participation>> {
-    participation::table
+    Ok(participation::table
         .inner_join(app_user::table)
         .filter(participation::activity_id.eq(activity_id.as_str()))
         .filter(participation::user_id.eq(user.as_str()))
-        .select(PARTICIPATION_COLUMNS)
-        .first::<ParticipationRow>(conn)
+        .select(ParticipationRow::as_select())
+        .first(conn)
         .optional()?
-        .map(to_participation)
-        .transpose()
+        .map(Participation::from))
 }
 
 /// The attendance sheet: everyone who signed up, in arrival order, with waitlist positions.
@@ -426,11 +293,11 @@ pub(crate) fn sheet(
         .inner_join(app_user::table)
         .filter(participation::activity_id.eq(activity_id.as_str()))
         .order(participation::id.asc())
-        .select(PARTICIPATION_COLUMNS)
-        .load::<ParticipationRow>(conn)?
+        .select(ParticipationRow::as_select())
+        .load(conn)?
         .into_iter()
-        .map(to_participation)
-        .collect::<DomainResult<Vec<_>>>()?;
+        .map(Participation::from)
+        .collect::<Vec<_>>();
     let mut position = 0;
     for p in &mut list {
         if p.status == ParticipationStatus::Waitlisted {
@@ -532,6 +399,46 @@ pub(crate) fn check_out(
         participation::checked_out_at.eq(Some(at)),
         participation::updated_at.eq(at),
     ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Counts one wrong check-in code for the participation; returns the new count.
+pub(crate) fn refuse_code(conn: &mut DbConnection, id: &ParticipationId) -> DomainResult<i32> {
+    Ok(diesel::update(participation::table.find(id))
+        .set(participation::refused_codes.eq(participation::refused_codes + 1))
+        .returning(participation::refused_codes)
+        .get_result(conn)?)
+}
+
+/// Locks the participation's check-in for good, after too many wrong codes.
+pub(crate) fn lock_check_in(
+    conn: &mut DbConnection,
+    id: &ParticipationId,
+    at: NaiveDateTime,
+) -> DomainResult<()> {
+    diesel::update(
+        participation::table
+            .find(id)
+            .filter(participation::code_locked_at.is_null()),
+    )
+    .set(participation::code_locked_at.eq(Some(at)))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Staff approve a group-run activity's hourly rate above the district's rule.
+pub(crate) fn approve_rate(
+    conn: &mut DbConnection,
+    id: &ActivityId,
+    by: &UserId,
+) -> DomainResult<bool> {
+    let updated = diesel::update(
+        activity::table
+            .find(id)
+            .filter(activity::status.eq(ActivityStatus::Draft)),
+    )
+    .set(activity::rate_approved_by.eq(Some(by)))
     .execute(conn)?;
     Ok(updated == 1)
 }

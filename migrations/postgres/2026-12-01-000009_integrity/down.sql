@@ -1,0 +1,9 @@
+DROP TRIGGER audit_event_no_truncate ON audit_event;
+DROP TRIGGER audit_event_no_update_or_delete ON audit_event;
+DROP FUNCTION audit_event_is_immutable();
+DROP TABLE approval_request;
+ALTER TABLE activity DROP COLUMN rate_approved_by;
+ALTER TABLE participation DROP COLUMN code_locked_at;
+ALTER TABLE participation DROP COLUMN refused_codes;
+ALTER TABLE throttle RENAME COLUMN events TO failures;
+ALTER TABLE throttle RENAME TO login_throttle;
