@@ -121,7 +121,7 @@ let fieldCount = 0;
  * A labelled input whose API error sits under it, tied to it for screen readers.
  * @param {{ label: string, name: string, value: any, onInput: (value: string) => void, error?: string,
  *   type?: string, hint?: string, autocomplete?: string, inputmode?: string, required?: boolean,
- *   multiline?: boolean, options?: Array<[string, string]>, min?: string, maxlength?: number, autofocus?: boolean }} props
+ *   multiline?: boolean, options?: Array<[string, string]>, min?: string, maxlength?: number }} props
  */
 export function Field(props) {
   const id = useRef(`field-${props.name}-${++fieldCount}`).current;
@@ -140,7 +140,7 @@ export function Field(props) {
     control = html`<textarea ...${common} rows="4" maxlength=${props.maxlength}></textarea>`;
   } else {
     control = html`<input ...${common} type=${props.type || 'text'} autocomplete=${props.autocomplete}
-      inputmode=${props.inputmode} min=${props.min} maxlength=${props.maxlength} autofocus=${props.autofocus} />`;
+      inputmode=${props.inputmode} min=${props.min} maxlength=${props.maxlength} />`;
   }
   return html`<div class="field">
     <label for=${id}>${props.label}${props.required ? html`<span class="required"> (必填)</span>` : ''}</label>

@@ -212,8 +212,9 @@ async fn volunteer_earn_and_redeem(engine: Engine) {
     sign_in(&counter, "operator@example.cn", PASSWORD).await;
     counter.visit("/me").await;
     counter.press(&format!("商家柜台：{SHOP}")).await;
+    counter.wait_for_text("今天已核销").await;
     counter
-        .fill("兑换码", &format!("{REDEEM_QR_PREFIX}{code}{ENTER}"))
+        .type_as_scanner(&format!("{REDEEM_QR_PREFIX}{code}{ENTER}"))
         .await;
     counter.wait_for_text("核销成功").await;
     counter.wait_for_text("今天已核销（1 笔）").await;

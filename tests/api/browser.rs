@@ -260,6 +260,12 @@ impl Browser {
         field.send_keys(text).await.unwrap();
     }
 
+    /// Types into whatever has focus, as a USB or Bluetooth barcode scanner does.
+    pub async fn type_as_scanner(&self, text: &str) {
+        let focused = self.client.active_element().await.unwrap();
+        focused.send_keys(text).await.unwrap();
+    }
+
     /// Chooses the option shown as `option` in the select labelled `label`.
     pub async fn choose(&self, label: &str, option: &str) {
         let field = self.field(label).await;

@@ -1,7 +1,7 @@
 // The merchant counter: confirm a resident's code typed by hand, typed by a USB or Bluetooth
 // scanner (it "types" the QR's text `linli:redeem:CODE` and Enter into the focused field), or
 // read by the camera; today's confirmations; the monthly statement with its CSV; rewards.
-import { html, useRef, useState } from '../../vendor/htm-preact-standalone-3.1.1.module.js';
+import { html, useEffect, useRef, useState } from '../../vendor/htm-preact-standalone-3.1.1.module.js';
 import {
   ConfirmRedemption, CreateReward, MerchantRedemptions, MerchantRewards, MerchantStatement, SetRewardStatus,
 } from '../operations/rewards.js';
@@ -42,13 +42,16 @@ export function Counter({ merchant }) {
     // Ready for the next customer's scan.
     input.current?.querySelector('input')?.focus();
   };
+  // A scanner types into whatever has focus: keep it on the code field from the start, after
+  // the page has moved focus to its heading.
+  useEffect(() => { input.current?.querySelector('input')?.focus(); }, []);
   const todayLabel = formatDate(new Date());
   const done = (today.data?.merchantRedemptions.edges || []).map((/** @type {any} */ e) => e.node)
     .filter((/** @type {any} */ r) => r.finishedAt && formatDate(r.finishedAt) === todayLabel);
   return html`<${Page} title="柜台核销">
     <${CounterNav} merchant=${merchant} current="" />
     <form onSubmit=${confirm} novalidate class="card" ref=${input}>
-      <${Field} label="兑换码" name="code" value=${form.code} onInput=${set('code')} autocomplete="off" autofocus
+      <${Field} label="兑换码" name="code" value=${form.code} onInput=${set('code')} autocomplete="off"
         hint="输入居民出示的 8 位兑换码；扫码枪扫描二维码会自动填入并提交。" error=${errors.code} required />
       <${FormError} errors=${errors} fields=${['code']} />
       <div class="actions">
