@@ -96,6 +96,12 @@ export function QueryState({ query, lines }) {
 export function useMutation() {
   const [busy, setBusy] = useState(false);
   const [errors, setErrors] = useState(/** @type {import('./api.js').FieldErrors} */ ({}));
+  // Focus moves to the first field in error, so a screen reader reads its label and message
+  // (errors about no field are announced by FormError's role="alert").
+  useEffect(() => {
+    const invalid = document.querySelector('[aria-invalid="true"]');
+    if (invalid instanceof HTMLElement) invalid.focus();
+  }, [errors]);
   const run = useCallback(async (/** @type {string} */ document, /** @type {object} */ variables, /** @type {string} */ field) => {
     setBusy(true);
     setErrors({});

@@ -680,6 +680,33 @@ async fn the_app_shell_opens_offline_once_it_has_been_seen() {
     browser.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refused_field_is_explained_in_words_beside_it() {
+    let Some((_app, _driver, browser)) = server_and_browser().await else {
+        return;
+    };
+    browser.visit("/register").await;
+    browser.fill("怎么称呼你", "张大爷").await;
+    browser.fill("邮箱", "zhang@example.cn").await;
+    browser.fill("密码", "123").await;
+    browser.press("注册并登录").await;
+    let error = browser.field_error("密码").await;
+    assert!(error.contains("密码不符合要求"), "{error}");
+    let focused = browser
+        .client
+        .execute("return document.activeElement.name", vec![])
+        .await
+        .unwrap();
+    assert_eq!(focused, "password", "focus moves to the field in error");
+    assert_eq!(
+        browser.path().await,
+        "/register",
+        "nothing was submitted past the error"
+    );
+    browser.check_screen("register-refused", false).await;
+    browser.close().await;
+}
+
 const STORED_SESSION: &str = "return JSON.parse(localStorage.getItem('linli.session'))";
 const SPOIL_ACCESS_TOKEN: &str = "const s = JSON.parse(localStorage.getItem('linli.session')); \
      s.accessToken = 'not-a-token'; localStorage.setItem('linli.session', JSON.stringify(s));";

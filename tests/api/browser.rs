@@ -279,6 +279,17 @@ impl Browser {
         self.click(&option).await;
     }
 
+    /// The error shown under the field labelled `label` (what the field's
+    /// `aria-describedby` reads out), once there is one.
+    pub async fn field_error(&self, label: &str) -> String {
+        let id = self.field(label).await.attr("id").await.unwrap().unwrap();
+        self.wait_for(Locator::Id(&format!("{id}-error")))
+            .await
+            .text()
+            .await
+            .unwrap()
+    }
+
     async fn field(&self, label: &str) -> fantoccini::elements::Element {
         let xpath = format!(
             "//label[starts-with(normalize-space(.), {})]",
