@@ -2,7 +2,7 @@
 // first (so an upgrade shows at once) and kept as the offline copy; versioned vendor files are
 // served from the cache. /graphql, statements and every other API answer are never cached:
 // points and codes must never be shown stale.
-const SHELL = 'linli-shell-v1';
+const SHELL = 'linli-shell-v2';
 const PRECACHE = [
   '/', '/index.html', '/styles.css', '/manifest.webmanifest', '/icons/icon.svg',
   '/vendor/htm-preact-standalone-3.1.1.module.js', '/vendor/uqr-0.1.3.mjs',
@@ -26,13 +26,17 @@ self.addEventListener('activate', (event) => {
     .then(() => self.clients.claim()));
 });
 
+// The server's CORS layer marks every answer `Vary: Origin`; the shell's files are the same
+// whoever asks, and a page's module requests carry an Origin the precache's did not.
+const MATCH = { ignoreVary: true };
+
 self.addEventListener('fetch', (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== location.origin) return;
   if (NEVER.some((prefix) => url.pathname.startsWith(prefix))) return;
   if (url.pathname.startsWith('/vendor/')) {
-    event.respondWith(caches.match(request).then((hit) => hit || fetch(request)));
+    event.respondWith(caches.match(request, MATCH).then((hit) => hit || fetch(request)));
     return;
   }
   // Screens are all index.html; the copy is kept under '/'.
@@ -43,5 +47,5 @@ self.addEventListener('fetch', (event) => {
       caches.open(SHELL).then((cache) => cache.put(key, copy));
     }
     return response;
-  }).catch(() => caches.match(key).then((hit) => hit || Response.error())));
+  }).catch(() => caches.match(key, MATCH).then((hit) => hit || Response.error())));
 });

@@ -16,6 +16,16 @@ pub enum Environment {
     Production,
 }
 
+/// Which web origins may call the API from a browser page served elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// Exactly these (`https://app.example.cn`); none in production unless configured.
+    Listed(Vec<String>),
+    /// Development: any `http://localhost:PORT` or `http://127.0.0.1:PORT` (a front-end dev
+    /// server on this machine).
+    Loopback,
+}
+
 /// Where the email relay delivers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MailTransport {
@@ -48,6 +58,8 @@ pub struct Config {
     /// Whether an empty database gets the demo district on `linli serve`: only a development
     /// server on embedded SQLite bound to loopback, unless `LINLI_DEMO=off`.
     pub demo: bool,
+    /// Browser origins allowed to call the API from another site (CORS).
+    pub cors: CorsOrigins,
     /// Proxies whose `X-Forwarded-For` is believed (the load balancer in front of Linli).
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The district's rule for group-run activities' points per hour.
@@ -80,6 +92,14 @@ pub struct Limits {
     /// Nesting of selection sets, through fragments (our own check, before juniper's).
     pub max_depth: usize,
     pub max_aliases: usize,
+    /// Objects one answer may hold, counted before it runs (`cost.rs`).
+    pub max_nodes: u64,
+    /// The most one request may cost (`cost.rs`); its cost is paid from the client's budget.
+    pub max_cost: u64,
+    /// Each client's budget of cost (a signed-in person, or an address for anonymous ones).
+    pub budget: u64,
+    /// Cost restored to a client's budget per second.
+    pub budget_restore_per_sec: u64,
     /// juniper's own parser limits.
     pub max_tokens: usize,
     pub max_fields: usize,
@@ -92,8 +112,14 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_body_bytes: 64 * 1024,
-            max_depth: 12,
+            // The standard introspection query nests 15 deep; fan-out is bounded by the
+            // node and cost caps, not by depth.
+            max_depth: 20,
             max_aliases: 30,
+            max_nodes: 50_000,
+            max_cost: 5_000,
+            budget: 20_000,
+            budget_restore_per_sec: 200,
             max_tokens: 3_000,
             max_fields: 500,
             request_deadline: Duration::from_secs(10),
@@ -231,10 +257,39 @@ impl Config {
                 }
             }
         };
+        let whole = |raw: &str| {
+            raw.parse::<u64>()
+                .ok()
+                .filter(|n| (1..=100_000_000).contains(n))
+                .ok_or_else(|| "expected a whole number from 1 to 100000000".to_owned())
+        };
+        let budget = parse_or(&get, "LINLI_COST_BUDGET", "20000", &mut check, whole);
+        let budget_restore = parse_or(&get, "LINLI_COST_RESTORE_PER_SEC", "200", &mut check, whole);
         let group_points_per_hour_max = points("LINLI_GROUP_POINTS_PER_HOUR_MAX", "10", &mut check);
         let dual_control_points = points("LINLI_DUAL_CONTROL_POINTS", "1000", &mut check);
         let dual_control_allocation_points =
             points("LINLI_DUAL_CONTROL_ALLOCATION_POINTS", "100000", &mut check);
+        let cors = match get("LINLI_CORS_ORIGINS") {
+            Some(list) => {
+                let origins: Vec<String> = list
+                    .split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect();
+                for origin in &origins {
+                    if !(origin.starts_with("https://") || origin.starts_with("http://"))
+                        || origin.matches('/').count() != 2
+                    {
+                        check(Err(format!(
+                            "LINLI_CORS_ORIGINS: {origin:?}: expected an origin such as https://app.example.cn"
+                        )));
+                    }
+                }
+                CorsOrigins::Listed(origins)
+            }
+            None if environment == Environment::Production => CorsOrigins::Listed(Vec::new()),
+            None => CorsOrigins::Loopback,
+        };
         let trusted_proxies = get("LINLI_TRUSTED_PROXIES")
             .unwrap_or_default()
             .split(',')
@@ -297,6 +352,8 @@ impl Config {
         };
         let limits = Limits {
             request_deadline: deadline.unwrap_or(Duration::from_secs(10)),
+            budget: budget.unwrap_or(20_000),
+            budget_restore_per_sec: budget_restore.unwrap_or(200),
             ..Limits::default()
         };
         Ok(Self {
@@ -320,6 +377,7 @@ impl Config {
             mail_from,
             limits,
             demo,
+            cors,
             trusted_proxies,
             group_points_per_hour_max: group_points_per_hour_max.unwrap_or(10),
             dual_control_points: dual_control_points.unwrap_or(1_000),

@@ -15,16 +15,20 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
-use juniper::{DefaultScalarValue, ExecutionError, InputValue, Value};
+use juniper::parser::parse_document_source;
+use juniper::{
+    DefaultScalarValue, ExecutionError, GraphQLError, InputValue, ValidatedOperation, Value,
+};
 use linli_domain::identity::Actor;
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::TokenError;
-use crate::config::Limits;
+use crate::budget::{Budget, Standing};
+use crate::config::{CorsOrigins, Limits};
+use crate::cost;
 use crate::graphql::{Context, Schema, Shared};
-use crate::shape;
 
 /// Codes of request-level errors raised by this layer (the domain's are in `ErrorCode`).
 pub const PROTOCOL_CODES: &[&str] = &[
@@ -48,6 +52,8 @@ pub struct AppState {
     pub graphiql: bool,
     pub prometheus: PrometheusHandle,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub budget: Arc<Budget>,
+    pub cors: CorsOrigins,
 }
 
 /// Starts the HTTP server on an already bound listener (tests bind port 0).
@@ -56,6 +62,7 @@ pub fn server(state: AppState, listener: TcpListener) -> std::io::Result<Server>
     let server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
             .app_data(state.clone())
+            .wrap(cors(&state.cors))
             .wrap(actix_web::middleware::Compress::default())
             .wrap(tracing_actix_web::TracingLogger::default())
             .service(
@@ -78,6 +85,37 @@ pub fn server(state: AppState, listener: TcpListener) -> std::io::Result<Server>
     .shutdown_timeout(10)
     .run();
     Ok(server)
+}
+
+/// CORS for browser apps on other origins (a mini-program's web view, a district portal):
+/// only configured origins, preflights cached for an hour, the budget headers readable.
+fn cors(origins: &CorsOrigins) -> actix_cors::Cors {
+    let cors = match origins {
+        CorsOrigins::Listed(list) => list
+            .iter()
+            .fold(actix_cors::Cors::default(), |cors, origin| {
+                cors.allowed_origin(origin)
+            }),
+        CorsOrigins::Loopback => actix_cors::Cors::default().allowed_origin_fn(|origin, _| {
+            origin.to_str().is_ok_and(|o| {
+                ["http://localhost:", "http://127.0.0.1:"]
+                    .iter()
+                    .any(|prefix| {
+                        o.strip_prefix(prefix)
+                            .is_some_and(|port| port.parse::<u16>().is_ok())
+                    })
+            })
+        }),
+    };
+    cors.allowed_methods(["GET", "POST"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("x-ratelimit-limit"),
+            header::HeaderName::from_static("x-ratelimit-remaining"),
+            header::HeaderName::from_static("x-ratelimit-reset"),
+        ])
+        .max_age(3600)
 }
 
 #[derive(Debug, Deserialize)]
@@ -277,22 +315,60 @@ async fn graphql_post(
         },
     };
 
-    // Our own caps, checked on a parse of the document before juniper runs it.
-    let operation = match shape::measure(&request.query, request.operation_name.as_deref()) {
-        Ok(shape) => {
-            if let Some(problem) = shape.exceeds(&state.limits) {
-                return reject(
-                    flavour,
-                    flavour.request_error_status(),
-                    "QUERY_TOO_COMPLEX",
-                    &problem,
-                    "rejected",
-                );
+    let variables = request.variables.unwrap_or_default();
+    let operation_name = request.operation_name.as_deref();
+    // juniper parses and validates once; the price is measured on its own parse of the same
+    // text, so what is priced is exactly what runs.
+    let validated = match ValidatedOperation::new(&request.query, operation_name, &state.schema) {
+        Ok(validated) => validated,
+        Err(err) => return refused_document(flavour, &err),
+    };
+    let price = match parse_document_source(&request.query, &state.schema.schema) {
+        Ok(document) => cost::price(&document, operation_name, &state.schema.schema, &variables),
+        Err(err) => return refused_document(flavour, &GraphQLError::ParseError(err)),
+    };
+    if let Some(refusal) = price.exceeds(&state.limits) {
+        record("invalid", "rejected", None);
+        let body = json!({ "errors": [{
+            "message": refusal.message,
+            "extensions": {
+                "code": "QUERY_TOO_COMPLEX",
+                "measure": refusal.measure,
+                "requested": refusal.requested,
+                "allowed": refusal.allowed,
+                "cost": { "requested": price.cost, "limit": state.limits.max_cost,
+                          "nodes": price.nodes, "nodeLimit": state.limits.max_nodes },
             }
-            shape.operation
+        }] });
+        return respond(flavour, flavour.request_error_status(), &body);
+    }
+    let client = match &actor {
+        Actor::User { id, .. } => format!("user:{id}"),
+        Actor::Anonymous => format!("address:{}", client_address(&req, &state.trusted_proxies)),
+    };
+    if !state.budget.knows(&client)
+        && let Err(e) = state.budget.learn(&state.shared.background, &client).await
+    {
+        // Without the shared level, the local bucket still bounds this instance.
+        tracing::warn!(error = %e, "request budget not read");
+    }
+    let standing = match state.budget.charge(&client, price.cost) {
+        Ok(standing) => standing,
+        Err(exhausted) => {
+            record(&price.operation, "rate_limited", None);
+            let secs = exhausted.retry_after_secs;
+            let body = json!({ "errors": [{
+                "message": format!("请求过于频繁，请 {secs} 秒后再试"),
+                "extensions": {
+                    "code": "RATE_LIMITED",
+                    "retryAfter": secs,
+                    "cost": cost_extension(price.cost, &state.limits, exhausted.standing),
+                }
+            }] });
+            let mut response = respond(flavour, StatusCode::TOO_MANY_REQUESTS, &body);
+            rate_headers(&mut response, exhausted.standing, Some(secs));
+            return response;
         }
-        // juniper reports the syntax error in its own words below.
-        Err(()) => "invalid".to_owned(),
     };
 
     let context = Context {
@@ -306,14 +382,7 @@ async fn graphql_post(
             .unwrap_or_default(),
         retry_after: Mutex::new(None),
     };
-    let variables = request.variables.unwrap_or_default();
-    let execution = juniper::execute(
-        &request.query,
-        request.operation_name.as_deref(),
-        &state.schema,
-        &variables,
-        &context,
-    );
+    let execution = validated.execute(&variables, &context);
     let result = match tokio::time::timeout(state.limits.request_deadline, execution).await {
         Ok(result) => result,
         Err(_) => {
@@ -331,34 +400,67 @@ async fn graphql_post(
     match result {
         Ok((data, errors)) => {
             let outcome = if errors.is_empty() { "ok" } else { "error" };
-            record(&operation, outcome, Some(started));
+            record(&price.operation, outcome, Some(started));
             let retry_after = context.retry_after.lock().ok().and_then(|slot| *slot);
-            executed(flavour, &data, &errors, retry_after)
+            let cost = cost_extension(price.cost, &state.limits, standing);
+            let mut response = executed(flavour, &data, &errors, retry_after, cost);
+            rate_headers(&mut response, standing, None);
+            response
         }
-        Err(err) => {
-            let code = match &err {
-                juniper::GraphQLError::ParseError(spanning) => match spanning.item {
-                    juniper::parser::ParseError::DepthLimitExceeded(_)
-                    | juniper::parser::ParseError::TokenLimitExceeded(_)
-                    | juniper::parser::ParseError::FieldLimitExceeded(_) => "QUERY_TOO_COMPLEX",
-                    _ => "GRAPHQL_PARSE_FAILED",
-                },
-                juniper::GraphQLError::ValidationError(_) => "GRAPHQL_VALIDATION_FAILED",
-                _ => "BAD_REQUEST",
-            };
-            record("invalid", "rejected", None);
-            let mut body = serde_json::to_value(&err).unwrap_or_else(|_| json!([]));
-            if let Some(list) = body.as_array_mut() {
-                for entry in list.iter_mut() {
-                    entry["extensions"] = json!({ "code": code });
-                }
-            }
-            respond(
-                flavour,
-                flavour.request_error_status(),
-                &json!({ "errors": body }),
-            )
+        // Variables that do not fit the operation's definitions.
+        Err(err) => refused_document(flavour, &err),
+    }
+}
+
+/// A document (or its variables) refused by juniper before anything ran.
+fn refused_document(flavour: Flavour, err: &GraphQLError) -> HttpResponse {
+    let code = match err {
+        GraphQLError::ParseError(spanning) => match spanning.item {
+            juniper::parser::ParseError::DepthLimitExceeded(_)
+            | juniper::parser::ParseError::TokenLimitExceeded(_)
+            | juniper::parser::ParseError::FieldLimitExceeded(_) => "QUERY_TOO_COMPLEX",
+            _ => "GRAPHQL_PARSE_FAILED",
+        },
+        GraphQLError::ValidationError(_) => "GRAPHQL_VALIDATION_FAILED",
+        _ => "BAD_REQUEST",
+    };
+    record("invalid", "rejected", None);
+    let mut body = serde_json::to_value(err).unwrap_or_else(|_| json!([]));
+    if let Some(list) = body.as_array_mut() {
+        for entry in list.iter_mut() {
+            entry["extensions"] = json!({ "code": code });
         }
+    }
+    respond(
+        flavour,
+        flavour.request_error_status(),
+        &json!({ "errors": body }),
+    )
+}
+
+/// `extensions.cost` of an answer, as Shopify and Saleor report it.
+fn cost_extension(requested: u64, limits: &Limits, standing: Standing) -> serde_json::Value {
+    json!({
+        "requested": requested,
+        "limit": limits.max_cost,
+        "remaining": standing.remaining,
+        "budget": standing.limit,
+    })
+}
+
+/// `X-RateLimit-*` (and `Retry-After` when refused), as GitHub sends them.
+fn rate_headers(response: &mut HttpResponse, standing: Standing, retry_after: Option<u64>) {
+    let headers = response.headers_mut();
+    let mut set = |name: &'static str, value: u64| {
+        if let Ok(value) = HeaderValue::from_str(&value.to_string()) {
+            headers.insert(header::HeaderName::from_static(name), value);
+        }
+    };
+    set("x-ratelimit-limit", standing.limit);
+    set("x-ratelimit-remaining", standing.remaining);
+    set("x-ratelimit-reset", standing.reset_at);
+    if let Some(secs) = retry_after {
+        set("retry-after", secs);
     }
 }
 
@@ -367,11 +469,13 @@ fn executed(
     data: &Value<DefaultScalarValue>,
     errors: &[ExecutionError<DefaultScalarValue>],
     retry_after: Option<u64>,
+    cost: serde_json::Value,
 ) -> HttpResponse {
     let mut body = json!({ "data": to_json(data) });
     if !errors.is_empty() {
         body["errors"] = serde_json::to_value(errors).unwrap_or_else(|_| json!([]));
     }
+    body["extensions"] = json!({ "cost": cost });
     let status = if retry_after.is_some() {
         StatusCode::TOO_MANY_REQUESTS
     } else {

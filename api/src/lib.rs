@@ -2,18 +2,19 @@
 
 mod app;
 pub mod auth;
+mod budget;
 pub mod config;
+pub mod cost;
 pub mod email;
 pub mod graphql;
 pub mod http;
-mod shape;
 
 use std::net::TcpListener;
 use std::sync::{Arc, OnceLock};
 
 use actix_web::dev::Server;
 use chrono::TimeDelta;
-use linli_domain::db::Database;
+use linli_domain::db::{Database, DatabaseSettings};
 use linli_domain::{Services, Settings};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::sync::Semaphore;
@@ -22,9 +23,18 @@ use crate::auth::Tokens;
 use crate::config::{Config, Environment};
 use crate::graphql::Shared;
 
+/// Connections of the background pool: the relay, the sweepers and the budget sync take turns
+/// on these and never on the pool people's requests use.
+const BACKGROUND_CONNECTIONS: u32 = 2;
+
 /// Connects to the database named by the configuration and applies pending migrations.
 pub fn open(config: &Config) -> Result<Services, String> {
     let db = Database::connect(config.database.clone()).map_err(|e| format!("database: {e}"))?;
+    let background = Database::connect(DatabaseSettings {
+        max_connections: BACKGROUND_CONNECTIONS,
+        ..config.database.clone()
+    })
+    .map_err(|e| format!("database: {e}"))?;
     let applied = db.migrate().map_err(|e| format!("database: {e:?}"))?;
     if applied > 0 {
         tracing::info!(applied, "migrations applied");
@@ -38,7 +48,7 @@ pub fn open(config: &Config) -> Result<Services, String> {
         dual_control_points: config.dual_control_points,
         dual_control_allocation_points: config.dual_control_allocation_points,
     };
-    Ok(Services::new(db, settings))
+    Ok(Services::new(db, background, settings))
 }
 
 /// Serves `services` on `listener` until the server is stopped (SIGINT/SIGTERM drain it).
@@ -47,14 +57,23 @@ pub fn serve(
     services: Services,
     listener: TcpListener,
 ) -> std::io::Result<Server> {
-    spawn_sweeper(services.clone(), config.sweep_interval);
-    let relay = email::Relay::new(config, services.clone()).map_err(std::io::Error::other)?;
+    spawn_sweeper(services.background(), config.sweep_interval);
+    let relay = email::Relay::new(config, services.background()).map_err(std::io::Error::other)?;
     tokio::spawn(relay.run(config.relay_interval));
     let shared = Arc::new(Shared {
+        background: services.background(),
         services,
         tokens: Tokens::new(&config.jwt_secret, config.access_token_ttl),
         hashing: Semaphore::new(config.limits.hashing_permits),
     });
+    let budget = Arc::new(budget::Budget::new(
+        config.limits.budget,
+        config.limits.budget_restore_per_sec,
+    ));
+    tokio::spawn(budget.clone().run_sync(
+        shared.services.background(),
+        std::time::Duration::from_secs(1),
+    ));
     let state = http::AppState {
         shared,
         schema: graphql::schema(&config.limits),
@@ -62,6 +81,8 @@ pub fn serve(
         graphiql: config.environment != Environment::Production,
         prometheus: prometheus(),
         trusted_proxies: config.trusted_proxies.clone(),
+        budget,
+        cors: config.cors.clone(),
     };
     http::server(state, listener)
 }

@@ -18,7 +18,7 @@ pub mod page;
 pub mod retention;
 pub mod rewards;
 mod schema;
-mod throttle;
+pub mod throttle;
 pub mod types;
 pub mod volunteering;
 
@@ -62,16 +62,29 @@ impl Default for Settings {
 #[derive(Debug, Clone)]
 pub struct Services {
     pub db: db::Database,
+    /// A small pool of its own for background work (relay, sweepers, budget syncs), so that
+    /// however busy it gets, it never takes a connection a person's request is waiting for.
+    background: db::Database,
     pub clock: types::Clock,
     pub settings: Settings,
 }
 
 impl Services {
-    pub fn new(db: db::Database, settings: Settings) -> Self {
+    /// `background` may be `db` itself where nothing runs beside requests (the command line).
+    pub fn new(db: db::Database, background: db::Database, settings: Settings) -> Self {
         Self {
             db,
+            background,
             clock: types::Clock::default(),
             settings,
+        }
+    }
+
+    /// The same services on the background pool, for periodic jobs.
+    pub fn background(&self) -> Self {
+        Self {
+            db: self.background.clone(),
+            ..self.clone()
         }
     }
 
@@ -117,6 +130,10 @@ impl Services {
 
     pub fn audit(&self) -> audit::AuditTrail<'_> {
         audit::AuditTrail::new(self)
+    }
+
+    pub fn budgets(&self) -> throttle::Budgets<'_> {
+        throttle::Budgets::new(self)
     }
 
     pub fn retention(&self) -> retention::Retention<'_> {

@@ -411,6 +411,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    request_budget (client_key) {
+        client_key -> Text,
+        level -> BigInt,
+        updated_ms -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     community,
     app_user,
@@ -438,5 +446,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     need,
     match_case,
     throttle,
-    approval_request
+    approval_request,
+    request_budget
 );

@@ -9,11 +9,12 @@
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::dsl::case_when;
 use diesel::prelude::*;
-use diesel::sql_types::{Integer, Timestamp};
+use diesel::sql_types::{BigInt, Integer, Timestamp};
 
+use crate::Services;
 use crate::db::{DbConnection, insert_unless_present};
 use crate::error::{DomainError, DomainResult};
-use crate::schema::throttle;
+use crate::schema::{request_budget, throttle};
 
 /// How many events a key may have in a window, and how long it is locked after that.
 #[derive(Debug, Clone, Copy)]
@@ -192,4 +193,90 @@ fn retry_after(locked_until: Option<NaiveDateTime>, now: NaiveDateTime) -> Optio
     locked_until
         .filter(|until| *until > now)
         .map(|until| u64::try_from((until - now).num_seconds().max(1)).unwrap_or(1))
+}
+
+/// Request budgets: one leaky bucket per client, shared through the database by every
+/// instance. Instances charge requests in memory and add what they charged here about once a
+/// second, so the budget costs no write per request.
+pub struct Budgets<'a> {
+    services: &'a Services,
+}
+
+impl<'a> Budgets<'a> {
+    pub(crate) fn new(services: &'a Services) -> Self {
+        Self { services }
+    }
+
+    /// Adds `spent` (thousandths of cost) to each client's bucket after draining it at
+    /// `rate` thousandths per millisecond since its last update; returns each new level.
+    /// One transaction for the whole batch.
+    pub fn add(
+        &self,
+        charges: &[(String, i64)],
+        now_ms: i64,
+        rate: i64,
+    ) -> DomainResult<Vec<(String, i64)>> {
+        self.services.db.write(|conn| {
+            charges
+                .iter()
+                .map(|(key, spent)| {
+                    Ok((key.clone(), add_to_bucket(conn, key, *spent, now_ms, rate)?))
+                })
+                .collect()
+        })
+    }
+}
+
+impl Budgets<'_> {
+    /// A client's level now, as every instance has reported it (0 for a client never seen).
+    pub fn level(&self, key: &str, now_ms: i64, rate: i64) -> DomainResult<i64> {
+        let row = self.services.db.read(|conn| {
+            Ok(request_budget::table
+                .find(key)
+                .select((request_budget::level, request_budget::updated_ms))
+                .first::<(i64, i64)>(conn)
+                .optional()?)
+        })?;
+        Ok(row.map_or(0, |(level, at)| {
+            (level - (now_ms - at).max(0).saturating_mul(rate)).max(0)
+        }))
+    }
+}
+
+fn add_to_bucket(
+    conn: &mut DbConnection,
+    key: &str,
+    spent: i64,
+    now_ms: i64,
+    rate: i64,
+) -> DomainResult<i64> {
+    let drain = |conn: &mut DbConnection| {
+        let drained = request_budget::level
+            - (now_ms.into_sql::<BigInt>() - request_budget::updated_ms) * rate;
+        diesel::update(request_budget::table.find(key))
+            .set((
+                request_budget::level
+                    .eq(case_when::<_, _, BigInt>(drained.le(0), spent).otherwise(drained + spent)),
+                request_budget::updated_ms.eq(now_ms),
+            ))
+            .returning(request_budget::level)
+            .get_result::<i64>(conn)
+            .optional()
+    };
+    if let Some(level) = drain(conn)? {
+        return Ok(level);
+    }
+    let inserted = insert_unless_present(conn, &["client_key", "pkey"], |conn| {
+        diesel::insert_into(request_budget::table)
+            .values((
+                request_budget::client_key.eq(key),
+                request_budget::level.eq(spent.max(0)),
+                request_budget::updated_ms.eq(now_ms),
+            ))
+            .execute(conn)
+    })?;
+    if inserted {
+        return Ok(spent.max(0));
+    }
+    drain(conn)?.ok_or_else(|| DomainError::internal("budget row vanished"))
 }

@@ -428,8 +428,8 @@ async fn concurrent_replays_make_one_transfer(app: &TestApp) {
         answers[0]
     );
     assert!(
-        answers.iter().all(|a| a == &answers[0]),
-        "all 50 answers must be identical"
+        answers.iter().all(|a| a["data"] == answers[0]["data"]),
+        "all 50 answers must be identical (but for the remaining budget each reports)"
     );
     assert_eq!(wallet(app, &alice).await.1, 93);
     assert_eq!(wallet(app, &bob).await.1, 7);

@@ -15,6 +15,7 @@ mod catalogue;
 mod contracts;
 mod directory;
 mod email;
+mod front_door;
 mod http_gate;
 mod identity;
 mod incubation;

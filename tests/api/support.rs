@@ -57,6 +57,8 @@ pub struct TestApp {
 enum Cleanup {
     File(std::path::PathBuf),
     Database(String),
+    /// A second instance on another app's database: the first one cleans up.
+    Shared,
 }
 
 impl TestApp {
@@ -86,6 +88,16 @@ impl TestApp {
                 (url, Cleanup::Database(name))
             }
         };
+        Self::start(url, cleanup, &tag, extra).await
+    }
+
+    /// Another Linli instance on this app's database, as behind a load balancer.
+    pub async fn another_instance(&self, extra: &[(&str, &str)]) -> Self {
+        let tag = uuid::Uuid::now_v7().simple().to_string();
+        Self::start(self.url.clone(), Cleanup::Shared, &tag, extra).await
+    }
+
+    async fn start(url: String, cleanup: Cleanup, tag: &str, extra: &[(&str, &str)]) -> Self {
         // Bound first so that the links in Linli's emails point at this very server.
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
@@ -259,6 +271,7 @@ impl Drop for TestApp {
                             .execute(&mut admin);
                 }
             }
+            Cleanup::Shared => {}
         }
     }
 }

@@ -38,7 +38,7 @@ fn open(url: &str) -> Services {
     })
     .unwrap();
     db.migrate().unwrap();
-    Services::new(db, Settings::default())
+    Services::new(db.clone(), db, Settings::default())
 }
 
 /// Adds `count` transfers between two other accounts, with the matching balance changes, in

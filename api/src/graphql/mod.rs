@@ -47,6 +47,9 @@ pub fn sdl() -> String {
 /// Shared by every request.
 pub struct Shared {
     pub services: Services,
+    /// The same services on the background pool: bookkeeping around a request (its budget)
+    /// that must not count against, or wait behind, the request's own database work.
+    pub background: Services,
     pub tokens: Tokens,
     /// Bounds concurrent password hashing; waiting sign-ins hold no thread.
     pub hashing: Semaphore,

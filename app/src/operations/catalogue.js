@@ -12,19 +12,22 @@ ${PageInfoFields}
 ${ProductCardFields}`;
 
 export const Product = `query Product($id: ID!) {
-  node(id: $id) { ... on Product { ...ProductCardFields organisation { id contact } } }
+  node(id: $id) { ... on Product { ...ProductCardFields organisation { id contact } communities { id name } } }
 }
 ${ProductCardFields}`;
 
-/** Organisers: the organisation's products in every status, one list per status. */
+/**
+ * Organisers: the organisation's products in every status, one list per status (20 each keeps
+ * the request well under the server's cost cap, see docs/API.md).
+ */
 export const OrganisationProducts = `query OrganisationProducts($id: ID!) {
   node(id: $id) {
     ... on Organisation {
       id name status
-      drafts: products(status: DRAFT, first: 50) { edges { node { ...ProductCardFields } } }
-      inReview: products(status: IN_REVIEW, first: 50) { edges { node { ...ProductCardFields } } }
-      rejected: products(status: REJECTED, first: 50) { edges { node { ...ProductCardFields } } }
-      published: products(status: PUBLISHED, first: 50) { edges { node { ...ProductCardFields } } }
+      drafts: products(status: DRAFT, first: 20) { edges { node { ...ProductCardFields } } }
+      inReview: products(status: IN_REVIEW, first: 20) { edges { node { ...ProductCardFields } } }
+      rejected: products(status: REJECTED, first: 20) { edges { node { ...ProductCardFields } } }
+      published: products(status: PUBLISHED, first: 20) { edges { node { ...ProductCardFields } } }
     }
   }
   categories { id nameZh children { id nameZh } }
@@ -51,7 +54,7 @@ ${UserErrorFields}`;
 
 /** Staff: products waiting for review, oldest concerns first in the centre's queue. */
 export const ProductReviewQueue = `query ProductReviewQueue {
-  products(filter: { status: IN_REVIEW }, orderBy: NEWEST, first: 50) {
+  products(filter: { status: IN_REVIEW }, orderBy: NEWEST, first: 20) {
     totalCount edges { node { ...ProductCardFields } }
   }
 }

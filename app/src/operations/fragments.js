@@ -31,7 +31,6 @@ export const ProductCardFields = `fragment ProductCardFields on Product {
   id title summary description priceTier priceYuan pricePoints status statusReason
   category { id nameZh }
   organisation { id name }
-  communities { id name }
   updatedAt
 }`;
 

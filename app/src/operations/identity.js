@@ -52,6 +52,7 @@ export const Communities = `query Communities {
   communities(first: 100) { edges { node { id name street } } }
 }`;
 
+/** The top-level categories, for filters (sub-categories cost far more and are not needed). */
 export const Categories = `query Categories {
-  categories { id nameZh children { id nameZh } }
+  categories { id nameZh }
 }`;

@@ -7,7 +7,7 @@ pub mod service;
 mod store;
 
 pub use model::{
-    Activity, ActivityFilter, ActivityStatus, CheckInCode, NewActivity, Participation,
-    ParticipationStatus, ServiceRecord, Verification,
+    Activity, ActivityFilter, ActivityStatus, BULK_VERIFICATIONS, CheckInCode, NewActivity,
+    Participation, ParticipationStatus, ServiceRecord, Verification,
 };
 pub use service::Volunteering;

@@ -22,6 +22,10 @@ text_enum!(ParticipationStatus {
 
 /// Check-in opens this long before the start and check-out closes this long after the end.
 pub const GRACE: TimeDelta = TimeDelta::minutes(15);
+/// The most participations one bulk verification verifies; the organiser calls it again for
+/// the rest, so one request's work stays bounded whatever the activity's size.
+pub const BULK_VERIFICATIONS: usize = 200;
+
 /// Attendance shorter than this (within the activity's window) is not verified.
 pub const MINIMUM_MINUTES: i64 = 15;
 

@@ -4,8 +4,8 @@ use chrono::NaiveDateTime;
 
 use super::code;
 use super::model::{
-    Activity, ActivityFilter, ActivityStatus, CheckInCode, MINIMUM_MINUTES, NewActivity,
-    Participation, ParticipationStatus, ServiceRecord, Verification, china_day,
+    Activity, ActivityFilter, ActivityStatus, BULK_VERIFICATIONS, CheckInCode, MINIMUM_MINUTES,
+    NewActivity, Participation, ParticipationStatus, ServiceRecord, Verification, china_day,
 };
 use super::store::{self, NewParticipation};
 use crate::Services;
@@ -413,8 +413,9 @@ impl<'a> Volunteering<'a> {
             .write(|conn| verify_one(conn, verifier, id, now, rules))
     }
 
-    /// Verifies every checked-out, unverified participation of an activity, each in its own
-    /// transaction (one failure does not undo the others); returns what was verified.
+    /// Verifies the checked-out, unverified participations of an activity — at most
+    /// [`BULK_VERIFICATIONS`] per call, in arrival order — each in its own transaction (one
+    /// failure does not undo the others); returns what was verified.
     pub fn verify_all(&self, actor: &Actor, id: &ActivityId) -> DomainResult<Vec<Verification>> {
         let verifier = actor.user_id()?;
         let rules = self.rules();
@@ -429,6 +430,7 @@ impl<'a> Volunteering<'a> {
                         && !may_not_verify(p, verifier)
                 })
                 .map(|p| p.id)
+                .take(BULK_VERIFICATIONS)
                 .collect())
         })?;
         let mut done = Vec::new();
