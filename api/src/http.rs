@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::dev::Server;
@@ -371,17 +371,15 @@ async fn graphql_post(
         }
     };
 
-    let context = Context {
-        shared: state.shared.clone(),
+    let context = Context::new(
+        state.shared.clone(),
         actor,
-        client_addr: client_address(&req, &state.trusted_proxies),
-        request_id: req
-            .extensions()
+        client_address(&req, &state.trusted_proxies),
+        req.extensions()
             .get::<tracing_actix_web::RequestId>()
             .map(ToString::to_string)
             .unwrap_or_default(),
-        retry_after: Mutex::new(None),
-    };
+    );
     let execution = validated.execute(&variables, &context);
     let result = match tokio::time::timeout(state.limits.request_deadline, execution).await {
         Ok(result) => result,
@@ -397,11 +395,13 @@ async fn graphql_post(
         }
     };
 
+    let retry_after = context.retry_after.lock().ok().and_then(|slot| *slot);
+    // The request's connection goes back to the pool before the answer is written out.
+    drop(context);
     match result {
         Ok((data, errors)) => {
             let outcome = if errors.is_empty() { "ok" } else { "error" };
             record(&price.operation, outcome, Some(started));
-            let retry_after = context.retry_after.lock().ok().and_then(|slot| *slot);
             let cost = cost_extension(price.cost, &state.limits, standing);
             let mut response = executed(flavour, &data, &errors, retry_after, cost);
             rate_headers(&mut response, standing, None);

@@ -6,8 +6,8 @@
 //! for serialisation or deadlock, so callers write each use case once for both engines.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use diesel::connection::{
@@ -196,6 +196,35 @@ pub struct Database {
     pool: Pool,
     engine: Engine,
     statements: Arc<AtomicU64>,
+    /// Set on a request's view ([`Database::pinned`]): the one connection all its work uses.
+    pinned: Option<Arc<Mutex<Option<PooledConnection>>>>,
+}
+
+/// A connection in use: taken from the pool for one use, or the request's pinned one.
+pub enum Conn<'a> {
+    Pooled(PooledConnection),
+    Pinned(MutexGuard<'a, Option<PooledConnection>>),
+}
+
+impl std::ops::Deref for Conn<'_> {
+    type Target = DbConnection;
+
+    fn deref(&self) -> &DbConnection {
+        match self {
+            Conn::Pooled(conn) => conn,
+            // A pinned guard is only made once its slot holds a connection.
+            Conn::Pinned(slot) => slot.as_deref().unwrap_or_else(|| unreachable!()),
+        }
+    }
+}
+
+impl std::ops::DerefMut for Conn<'_> {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        match self {
+            Conn::Pooled(conn) => conn,
+            Conn::Pinned(slot) => slot.as_deref_mut().unwrap_or_else(|| unreachable!()),
+        }
+    }
 }
 
 impl std::fmt::Debug for Database {
@@ -228,7 +257,18 @@ impl Database {
             pool,
             engine,
             statements,
+            pinned: None,
         })
+    }
+
+    /// A view of this database for one request: everything done through it (and its clones)
+    /// uses one connection, checked out from the pool on first use and returned when the last
+    /// clone is dropped. However many fields a request resolves, it holds one connection.
+    pub fn pinned(&self) -> Self {
+        Self {
+            pinned: Some(Arc::new(Mutex::new(None))),
+            ..self.clone()
+        }
     }
 
     pub fn engine(&self) -> Engine {
@@ -248,10 +288,28 @@ impl Database {
         self.pool.max_size()
     }
 
+    /// A connection of its own from the pool (for operators' tools and tests; use cases go
+    /// through [`Database::read`] and [`Database::write`]).
     pub fn conn(&self) -> DomainResult<PooledConnection> {
         self.pool
             .get()
             .map_err(|e| DomainError::Unavailable(e.to_string()))
+    }
+
+    /// The connection a use case runs on: the pinned one of a request's view, else one from
+    /// the pool. A pinned view used again while its connection is busy (a use case calling
+    /// another inside its transaction) takes a second one from the pool rather than waiting
+    /// on itself.
+    fn connection(&self) -> DomainResult<Conn<'_>> {
+        if let Some(slot) = &self.pinned
+            && let Ok(mut guard) = slot.try_lock()
+        {
+            if guard.is_none() {
+                *guard = Some(self.conn()?);
+            }
+            return Ok(Conn::Pinned(guard));
+        }
+        self.conn().map(Conn::Pooled)
     }
 
     /// One round trip to the database, for readiness checks.
@@ -275,7 +333,7 @@ impl Database {
     /// (on PostgreSQL `REPEATABLE READ READ ONLY`, since READ COMMITTED would give each
     /// statement its own snapshot; SQLite's read transactions are snapshots already).
     pub fn read<T>(&self, f: impl FnOnce(&mut DbConnection) -> DomainResult<T>) -> DomainResult<T> {
-        let mut conn = self.conn()?;
+        let mut conn = self.connection()?;
         let conn: &mut DbConnection = &mut conn;
         match conn {
             DbConnection::Pg(inner) => AnsiTransactionManager::begin_transaction_sql(
@@ -296,7 +354,7 @@ impl Database {
         &self,
         mut f: impl FnMut(&mut DbConnection) -> DomainResult<T>,
     ) -> DomainResult<T> {
-        let mut conn = self.conn()?;
+        let mut conn = self.connection()?;
         let mut attempt = 1;
         loop {
             match write_transaction(&mut conn, &mut f) {

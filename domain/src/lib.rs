@@ -80,6 +80,15 @@ impl Services {
         }
     }
 
+    /// The same services for one request: all its work on one pinned connection
+    /// ([`db::Database::pinned`]).
+    pub fn pinned(&self) -> Self {
+        Self {
+            db: self.db.pinned(),
+            ..self.clone()
+        }
+    }
+
     /// The same services on the background pool, for periodic jobs.
     pub fn background(&self) -> Self {
         Self {

@@ -134,6 +134,17 @@ impl Organisation {
         after: Option<String>,
     ) -> FieldResult<super::catalogue::ProductConnection> {
         let page = ctx.answer(page_request(first, after))?;
+        // The common case — the first page of published products — is batched across the
+        // organisations of a page; other statuses and later pages are read one by one.
+        if status.is_none() && page.after.is_none() {
+            let first = usize::try_from(page.first).unwrap_or(0);
+            let key = (self.0.id.clone(), first);
+            let found = super::loaders::load_one(ctx, &ctx.loaders.products, key, "组织").await?;
+            return Ok(super::catalogue::ProductConnection::from_page(
+                found,
+                super::catalogue::Product,
+            ));
+        }
         let filter = linli_domain::catalogue::ProductFilter {
             organisation_id: Some(self.0.id.clone()),
             status: status.map(Into::into),
@@ -151,9 +162,9 @@ impl Organisation {
 
     /// Its shop in the business alliance, if it joined.
     async fn merchant(&self, ctx: &Context) -> FieldResult<Option<super::rewards::Merchant>> {
-        let id = self.0.id.clone();
-        let result = ctx.run(move |s, _| s.rewards().merchant_of(&id)).await;
-        ctx.answer(result).map(|m| m.map(super::rewards::Merchant))
+        super::loaders::load(ctx, &ctx.loaders.merchants, self.0.id.clone())
+            .await
+            .map(|m| m.map(super::rewards::Merchant))
     }
 
     /// Members and their roles: visible to members and staff.
@@ -168,11 +179,13 @@ impl Organisation {
 
     /// The organisation's points budget; its members and staff may see it.
     async fn budget(&self, ctx: &Context) -> FieldResult<Account> {
-        let id = self.0.id.clone();
-        let result = ctx
-            .run(move |s, actor| s.ledger().organisation_budget(actor, &id))
-            .await;
-        ctx.answer(result).map(Account)
+        let key = (
+            linli_domain::ledger::AccountKind::Budget,
+            self.0.id.to_string(),
+        );
+        super::loaders::load_one(ctx, &ctx.loaders.accounts, key, "账户")
+            .await
+            .map(Account)
     }
 }
 
@@ -216,8 +229,9 @@ pub async fn community_of(
     let Some(id) = id else {
         return Ok(None);
     };
-    let result = ctx.run(move |s, _| s.directory().community(&id)).await;
-    ctx.answer(result).map(|c| Some(Community(c)))
+    super::loaders::load_one(ctx, &ctx.loaders.communities, id, "社区")
+        .await
+        .map(|c| Some(Community(c)))
 }
 
 pub async fn communities(

@@ -122,18 +122,18 @@ impl Group {
 
     async fn community(&self, ctx: &Context) -> FieldResult<Community> {
         let id = self.0.community_id.clone();
-        let result = ctx.run(move |s, _| s.directory().community(&id)).await;
-        ctx.answer(result).map(Community)
+        super::loaders::load_one(ctx, &ctx.loaders.communities, id, "社区")
+            .await
+            .map(Community)
     }
 
     async fn mentor(&self, ctx: &Context) -> FieldResult<Option<Organisation>> {
         let Some(id) = self.0.mentor_organisation_id.clone() else {
             return Ok(None);
         };
-        let result = ctx
-            .run(move |s, actor| s.directory().organisation(actor, &id))
-            .await;
-        ctx.answer(result).map(|o| Some(Organisation(o)))
+        super::loaders::load(ctx, &ctx.loaders.organisations, id)
+            .await
+            .map(|o| o.map(Organisation))
     }
 
     /// The partner organisation it registered as, after graduating.
@@ -141,10 +141,9 @@ impl Group {
         let Some(id) = self.0.organisation_id.clone() else {
             return Ok(None);
         };
-        let result = ctx
-            .run(move |s, actor| s.directory().organisation(actor, &id))
-            .await;
-        ctx.answer(result).map(|o| Some(Organisation(o)))
+        super::loaders::load(ctx, &ctx.loaders.organisations, id)
+            .await
+            .map(|o| o.map(Organisation))
     }
 
     /// The gate to the next stage, measured from Linli's data.
@@ -192,9 +191,13 @@ impl Group {
 
     /// The group's points fund.
     async fn fund(&self, ctx: &Context) -> FieldResult<Account> {
-        let id = self.0.id.clone();
-        let result = ctx.run(move |s, _| s.ledger().group_fund(&id)).await;
-        ctx.answer(result).map(Account)
+        let key = (
+            linli_domain::ledger::AccountKind::GroupFund,
+            self.0.id.to_string(),
+        );
+        super::loaders::load_one(ctx, &ctx.loaders.accounts, key, "账户")
+            .await
+            .map(Account)
     }
 }
 
@@ -497,9 +500,11 @@ impl Need {
     }
     async fn community(&self, ctx: &Context) -> FieldResult<Community> {
         let id = self.0.community_id.clone();
-        let result = ctx.run(move |s, _| s.directory().community(&id)).await;
-        ctx.answer(result).map(Community)
+        super::loaders::load_one(ctx, &ctx.loaders.communities, id, "社区")
+            .await
+            .map(Community)
     }
+
     async fn matches(&self, ctx: &Context) -> FieldResult<Vec<Match>> {
         let id = self.0.id.clone();
         let result = ctx.run(move |s, _| s.matching().matches(&id)).await;

@@ -8,6 +8,7 @@ mod email;
 mod identity;
 mod incubation;
 mod ledger;
+mod loaders;
 mod relay;
 mod rewards;
 mod root;
@@ -55,6 +56,34 @@ pub struct Shared {
     pub hashing: Semaphore,
 }
 
+/// How a request runs its domain calls: on the blocking pool (the services use synchronous
+/// diesel), one at a time, on the request's pinned connection, inside the request's span.
+#[derive(Clone)]
+pub struct Runner {
+    services: Services,
+    actor: Actor,
+    /// Calls of one request take turns: they share one connection.
+    turn: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Runner {
+    pub async fn run<T, F>(&self, f: F) -> DomainResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Services, &Actor) -> DomainResult<T> + Send + 'static,
+    {
+        let _turn = self.turn.lock().await;
+        let services = self.services.clone();
+        let actor = self.actor.clone();
+        // The blocking thread logs under the request's span (its request id), retries and
+        // rollbacks included.
+        let span = tracing::Span::current();
+        actix_web::rt::task::spawn_blocking(move || span.in_scope(|| f(&services, &actor)))
+            .await
+            .map_err(|e| DomainError::internal(format!("blocking task failed: {e}")))?
+    }
+}
+
 /// One request's view: who is asking, and what the HTTP layer needs back.
 pub struct Context {
     pub shared: Arc<Shared>,
@@ -63,26 +92,45 @@ pub struct Context {
     pub request_id: String,
     /// Set when a throttle refused the request, for the `Retry-After` header.
     pub retry_after: Mutex<Option<u64>>,
+    runner: Runner,
+    /// Batches the lookups of one level of a query into one statement each.
+    pub loaders: loaders::Loaders,
 }
 
 impl juniper::Context for Context {}
 
 impl Context {
-    /// Runs a domain call on the blocking pool (the services use synchronous diesel).
+    pub fn new(shared: Arc<Shared>, actor: Actor, client_addr: String, request_id: String) -> Self {
+        let runner = Runner {
+            // One connection for the whole request, however many fields it resolves.
+            services: shared.services.pinned(),
+            actor: actor.clone(),
+            turn: Arc::new(tokio::sync::Mutex::new(())),
+        };
+        Self {
+            loaders: loaders::Loaders::new(&runner),
+            runner,
+            shared,
+            actor,
+            client_addr,
+            request_id,
+            retry_after: Mutex::new(None),
+        }
+    }
+
+    /// Runs a domain call for this request.
     pub async fn run<T, F>(&self, f: F) -> DomainResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Services, &Actor) -> DomainResult<T> + Send + 'static,
     {
-        let services = self.shared.services.clone();
-        let actor = self.actor.clone();
-        actix_web::rt::task::spawn_blocking(move || f(&services, &actor))
-            .await
-            .map_err(|e| DomainError::internal(format!("blocking task failed: {e}")))?
+        self.runner.run(f).await
     }
 
     /// Like [`Context::run`], for calls that hash a password: at most `hashing_permits` run at
-    /// once, so a flood of sign-ins queues here instead of starving every other request.
+    /// once, so a flood of sign-ins queues here instead of starving every other request. They
+    /// take a connection per step from the shared pool, so none is held while a hash is
+    /// computed.
     pub async fn run_hashing<T, F>(&self, f: F) -> DomainResult<T>
     where
         T: Send + 'static,
@@ -94,14 +142,24 @@ impl Context {
             .acquire()
             .await
             .map_err(|e| DomainError::internal(e.to_string()))?;
-        self.run(f).await
+        let services = self.shared.services.clone();
+        let actor = self.actor.clone();
+        let span = tracing::Span::current();
+        actix_web::rt::task::spawn_blocking(move || span.in_scope(|| f(&services, &actor)))
+            .await
+            .map_err(|e| DomainError::internal(format!("blocking task failed: {e}")))?
     }
 
     /// A top-level error for failures that are not business rejections. Internal causes are
     /// logged with the request id and replaced by a generic message.
     pub fn top_level(&self, err: DomainError) -> FieldError {
+        self.top_level_ref(&err)
+    }
+
+    /// [`Context::top_level`] for an error shared by a batch of lookups.
+    pub fn top_level_ref(&self, err: &DomainError) -> FieldError {
         let code = err.code().as_str();
-        match &err {
+        match err {
             DomainError::Internal(_) | DomainError::Database(_) => {
                 tracing::error!(request_id = %self.request_id, error = ?err, "internal error");
                 FieldError::new(

@@ -75,10 +75,9 @@ impl Merchant {
 
     async fn organisation(&self, ctx: &Context) -> FieldResult<Organisation> {
         let id = self.0.organisation_id.clone();
-        let result = ctx
-            .run(move |s, actor| s.directory().organisation(actor, &id))
-            .await;
-        ctx.answer(result).map(Organisation)
+        super::loaders::load_one(ctx, &ctx.loaders.organisations, id, "组织")
+            .await
+            .map(Organisation)
     }
 }
 

@@ -87,10 +87,9 @@ impl Activity {
 
     async fn organisation(&self, ctx: &Context) -> FieldResult<Organisation> {
         let id = self.0.organisation_id.clone();
-        let result = ctx
-            .run(move |s, actor| s.directory().organisation(actor, &id))
-            .await;
-        ctx.answer(result).map(Organisation)
+        super::loaders::load_one(ctx, &ctx.loaders.organisations, id, "组织")
+            .await
+            .map(Organisation)
     }
 
     async fn category(&self, ctx: &Context) -> FieldResult<Option<Category>> {
@@ -105,11 +104,9 @@ impl Activity {
 
     /// The signed-in resident's own sign-up, if any.
     async fn my_participation(&self, ctx: &Context) -> FieldResult<Option<Participation>> {
-        let id = self.0.id.clone();
-        let result = ctx
-            .run(move |s, actor| s.volunteering().my_participation(actor, &id))
-            .await;
-        ctx.answer(result).map(|p| p.map(Participation))
+        super::loaders::load(ctx, &ctx.loaders.my_participations, self.0.id.clone())
+            .await
+            .map(|p| p.map(Participation))
     }
 
     /// Organisers: everyone signed up, in arrival order, with attendance and verification.

@@ -14,6 +14,8 @@ use crate::error::{DomainError, DomainResult};
 use crate::identity::Actor;
 use crate::page::{Page, PageRequest};
 use crate::types::{CommunityId, OrganisationId, ProductId, UserId, text};
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// Search looks at this many best matches, then filters and pages them.
 const SEARCH_CANDIDATES: i64 = 1_000;
@@ -34,8 +36,55 @@ impl<'a> Catalogue<'a> {
     }
 
     /// The whole taxonomy: top-level categories first, then their children, each by position.
+    /// Read once per process: the taxonomy changes only with a migration, which restarts
+    /// Linli, so every later call costs no statement.
     pub fn categories(&self) -> DomainResult<Vec<Category>> {
-        self.services.db.read(store::categories)
+        static TAXONOMY: OnceLock<Vec<Category>> = OnceLock::new();
+        if let Some(taxonomy) = TAXONOMY.get() {
+            return Ok(taxonomy.clone());
+        }
+        let loaded = self.services.db.read(store::categories)?;
+        Ok(TAXONOMY.get_or_init(|| loaded).clone())
+    }
+
+    /// The first `first` published products of each organisation, newest first, in one query
+    /// for all of them (a page of organisations showing their products).
+    pub fn published_of_organisations(
+        &self,
+        ids: &[OrganisationId],
+        first: usize,
+    ) -> DomainResult<HashMap<OrganisationId, Page<ProductView>>> {
+        self.services.db.read(|conn| {
+            let products = store::published_of_organisations(conn, ids)?;
+            let mut grouped: HashMap<OrganisationId, (Vec<Product>, i64)> = HashMap::new();
+            for product in products {
+                let entry = grouped.entry(product.organisation_id.clone()).or_default();
+                entry.1 += 1;
+                if entry.0.len() <= first {
+                    entry.0.push(product);
+                }
+            }
+            let shown: Vec<Product> = grouped.values().flat_map(|(p, _)| p.clone()).collect();
+            let mut views: HashMap<ProductId, ProductView> = store::views(conn, shown)?
+                .into_iter()
+                .map(|v| (v.product.id.clone(), v))
+                .collect();
+            let request = PageRequest::new(i64::try_from(first).ok(), None)?;
+            Ok(ids
+                .iter()
+                .map(|id| {
+                    let (products, total) = grouped.remove(id).unwrap_or_default();
+                    let mut items: Vec<ProductView> = products
+                        .iter()
+                        .filter_map(|p| views.remove(&p.id))
+                        .collect();
+                    (
+                        id.clone(),
+                        Page::from_overfetch(&mut items, &request, total),
+                    )
+                })
+                .collect())
+        })
     }
 
     /// A member drafts a product for their organisation.

@@ -309,6 +309,26 @@ pub(crate) fn filtered(
     Ok((rows, total))
 }
 
+/// Every published product of the organisations, each organisation's newest first.
+pub(crate) fn published_of_organisations(
+    conn: &mut DbConnection,
+    ids: &[OrganisationId],
+) -> DomainResult<Vec<Product>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let raw: Vec<&str> = ids.iter().map(OrganisationId::as_str).collect();
+    product::table
+        .filter(product::organisation_id.eq_any(raw))
+        .filter(product::status.eq(ProductStatus::Published.as_str()))
+        .order((product::organisation_id.asc(), product::id.desc()))
+        .select(PRODUCT_COLUMNS)
+        .load::<ProductRow>(conn)?
+        .into_iter()
+        .map(to_product)
+        .collect()
+}
+
 #[derive(QueryableByName)]
 struct Hit {
     #[diesel(sql_type = Text)]

@@ -1,5 +1,7 @@
 //! Directory use cases.
 
+use std::collections::HashMap;
+
 use super::model::{
     Community, CommunityType, Member, MemberRole, Organisation, OrganisationKind,
     OrganisationStatus, Review,
@@ -201,6 +203,55 @@ impl<'a> Directory<'a> {
                 }
                 _ => Err(DomainError::NotFound { what: "组织" }),
             }
+        })
+    }
+
+    /// Communities by id, in one query (they are public).
+    pub fn communities_by_id(
+        &self,
+        ids: &[CommunityId],
+    ) -> DomainResult<HashMap<CommunityId, Community>> {
+        let raw: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        self.services.db.read(|conn| {
+            Ok(store::communities_by_ids(conn, &raw)?
+                .into_iter()
+                .map(|c| (c.id.clone(), c))
+                .collect())
+        })
+    }
+
+    /// Organisations by id, in one query, each as [`Directory::organisation`] would show it:
+    /// verified ones to everyone, others only to their members and staff (absent otherwise).
+    pub fn organisations_by_id(
+        &self,
+        actor: &Actor,
+        ids: &[OrganisationId],
+    ) -> DomainResult<HashMap<OrganisationId, Organisation>> {
+        let raw: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        self.services.db.read(|conn| {
+            let found = store::organisations_by_ids(conn, &raw)?;
+            let mine: Vec<OrganisationId> = match actor {
+                Actor::User { id, .. }
+                    if found
+                        .iter()
+                        .any(|o| o.status != OrganisationStatus::Verified) =>
+                {
+                    store::memberships(conn, id)?
+                        .into_iter()
+                        .map(|(o, _)| o.id)
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
+            Ok(found
+                .into_iter()
+                .filter(|o| {
+                    o.status == OrganisationStatus::Verified
+                        || actor.is_staff()
+                        || mine.contains(&o.id)
+                })
+                .map(|o| (o.id.clone(), o))
+                .collect())
         })
     }
 

@@ -410,6 +410,36 @@ impl<'a> Ledger<'a> {
         })
     }
 
+    /// The accounts of `kind` of several owners (organisations' budgets, groups' funds), in
+    /// one query, each with whether the caller may read it.
+    pub fn owned_accounts(
+        &self,
+        actor: &Actor,
+        kind: AccountKind,
+        owners: &[String],
+    ) -> DomainResult<std::collections::HashMap<String, DomainResult<Account>>> {
+        self.services.db.read(|conn| {
+            store::owned_accounts(conn, kind, owners)?
+                .into_iter()
+                .filter_map(|account| {
+                    let owner = account.owner_id.clone()?;
+                    let readable = if kind == AccountKind::GroupFund {
+                        Ok(())
+                    } else {
+                        authorize_read(conn, actor, &account)
+                    };
+                    Some(match readable {
+                        Ok(()) => Ok((owner, Ok(account))),
+                        Err(e @ (DomainError::Forbidden | DomainError::Unauthenticated)) => {
+                            Ok((owner, Err(e)))
+                        }
+                        Err(e) => Err(e),
+                    })
+                })
+                .collect()
+        })
+    }
+
     /// Any account the caller may read: their own, their organisation's, or any for staff.
     pub fn account(&self, actor: &Actor, id: &AccountId) -> DomainResult<Account> {
         self.services.db.read(|conn| {

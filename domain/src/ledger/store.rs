@@ -175,6 +175,22 @@ pub(crate) fn owned_account(
         .transpose()
 }
 
+/// The accounts of `kind` of several owners, in one query.
+pub(crate) fn owned_accounts(
+    conn: &mut DbConnection,
+    kind: AccountKind,
+    owners: &[String],
+) -> DomainResult<Vec<Account>> {
+    account::table
+        .filter(account::kind.eq(kind.as_str()))
+        .filter(account::owner_id.eq_any(owners))
+        .select(ACCOUNT_COLUMNS)
+        .load::<AccountRow>(conn)?
+        .into_iter()
+        .map(to_account)
+        .collect()
+}
+
 /// Takes the row lock of an account until the transaction ends (a no-op update), so that a
 /// use case which reads before it posts sees no concurrent change to that account.
 pub(crate) fn lock_account(conn: &mut DbConnection, id: &AccountId) -> DomainResult<()> {

@@ -130,6 +130,19 @@ impl<'a> Rewards<'a> {
             .read(|conn| store::merchant_of_organisation(conn, organisation))
     }
 
+    /// The alliance memberships of several organisations, in one query.
+    pub fn merchants_of(
+        &self,
+        organisations: &[crate::types::OrganisationId],
+    ) -> DomainResult<std::collections::HashMap<crate::types::OrganisationId, Merchant>> {
+        self.services.db.read(|conn| {
+            Ok(store::merchants_of_organisations(conn, organisations)?
+                .into_iter()
+                .map(|m| (m.organisation_id.clone(), m))
+                .collect())
+        })
+    }
+
     /// An operator (a member of the merchant's organisation) offers a reward.
     pub fn create_reward(&self, actor: &Actor, input: NewReward) -> DomainResult<Reward> {
         let user = actor.user_id()?;

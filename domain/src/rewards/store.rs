@@ -113,6 +113,20 @@ pub(crate) fn merchant_of_organisation(
         .transpose()
 }
 
+pub(crate) fn merchants_of_organisations(
+    conn: &mut DbConnection,
+    organisations: &[OrganisationId],
+) -> DomainResult<Vec<Merchant>> {
+    let raw: Vec<&str> = organisations.iter().map(OrganisationId::as_str).collect();
+    merchant::table
+        .filter(merchant::organisation_id.eq_any(raw))
+        .select(MERCHANT_COLUMNS)
+        .load::<MerchantRow>(conn)?
+        .into_iter()
+        .map(to_merchant)
+        .collect()
+}
+
 pub(crate) fn merchants_by_ids(
     conn: &mut DbConnection,
     ids: &[String],

@@ -475,6 +475,22 @@ impl<'a> Volunteering<'a> {
             })
     }
 
+    /// The caller's participations in several activities, in one query (a page of activities
+    /// showing "you are signed up").
+    pub fn my_participations(
+        &self,
+        actor: &Actor,
+        activities: &[ActivityId],
+    ) -> DomainResult<std::collections::HashMap<ActivityId, Participation>> {
+        let user = actor.user_id()?;
+        self.services.db.read(|conn| {
+            store::participations_of(conn, activities, user)?
+                .into_iter()
+                .map(|p| Ok((p.activity_id.clone(), with_position(conn, &p.id)?)))
+                .collect()
+        })
+    }
+
     /// A person's verified service hours: their own, or anyone's for staff.
     pub fn service_record(&self, actor: &Actor, user: &UserId) -> DomainResult<ServiceRecord> {
         if actor.user_id()? != user && !actor.is_staff() {

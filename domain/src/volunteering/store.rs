@@ -284,6 +284,23 @@ pub(crate) fn participation_of(
         .map(Participation::from))
 }
 
+/// One person's participations in several activities.
+pub(crate) fn participations_of(
+    conn: &mut DbConnection,
+    activities: &[ActivityId],
+    user: &UserId,
+) -> DomainResult<Vec<Participation>> {
+    Ok(participation::table
+        .inner_join(app_user::table)
+        .filter(participation::activity_id.eq_any(activities))
+        .filter(participation::user_id.eq(user))
+        .select(ParticipationRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Participation::from)
+        .collect())
+}
+
 /// The attendance sheet: everyone who signed up, in arrival order, with waitlist positions.
 pub(crate) fn sheet(
     conn: &mut DbConnection,
