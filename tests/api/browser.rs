@@ -6,6 +6,7 @@
 //! kept for people to look at.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -144,6 +145,9 @@ impl Driver {
             .unwrap()
             .port();
         let child = Command::new(on_path("chromedriver").unwrap())
+            // Its own process group, which the browsers it starts join: dropping the driver
+            // ends them too, even when a failed test never closed its browser.
+            .process_group(0)
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")
             // Chromium takes its locale from the environment (with Debian's chromium-l10n):
@@ -166,6 +170,8 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
