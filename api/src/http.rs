@@ -79,6 +79,7 @@ pub fn server(state: AppState, listener: TcpListener) -> std::io::Result<Server>
             )
             .route("/graphiql", web::get().to(graphiql_page))
             .route("/graphiql/assets/{file}", web::get().to(graphiql_asset))
+            .default_service(web::to(crate::app::serve))
     })
     .listen(listener)?
     .shutdown_timeout(10)

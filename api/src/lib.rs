@@ -1,5 +1,6 @@
 //! The Linli server: GraphQL over actix-web in front of the domain services.
 
+mod app;
 pub mod auth;
 mod budget;
 pub mod config;

@@ -155,9 +155,11 @@ impl r2d2::ManageConnection for Manager {
             DatabaseUrl::Sqlite(path) => {
                 ensure_parent(path)?;
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+                // The journal mode is the file's, set once in `Database::connect`: switching it
+                // here would race the pool's other new connections for the file's lock.
                 conn.batch_execute(&format!(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {};",
+                    "PRAGMA busy_timeout = {}; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON;",
                     s.lock_timeout.as_millis()
                 ))?;
                 conn.set_instrumentation(self.statement_counter());
@@ -247,7 +249,11 @@ impl Database {
             statements: statements.clone(),
         };
         // Prove the URL works before building the pool, so start-up reports the real error.
-        r2d2::ManageConnection::connect(&manager)?;
+        let mut first = r2d2::ManageConnection::connect(&manager)?;
+        if let DbConnection::Sqlite(conn) = &mut first {
+            // Write-ahead logging lets readers run beside the writer; it is kept in the file.
+            conn.batch_execute("PRAGMA journal_mode = WAL;")?;
+        }
         let pool = r2d2::Pool::builder()
             .max_size(settings.max_connections)
             .connection_timeout(settings.checkout_timeout)

@@ -7,6 +7,10 @@ mod support;
 
 mod attacks;
 
+mod app;
+mod app_documents;
+mod app_serving;
+mod browser;
 mod catalogue;
 mod contracts;
 mod directory;

@@ -6,17 +6,9 @@ use std::collections::BTreeMap;
 use chrono::TimeDelta;
 use serde_json::{Value, json};
 
+use crate::support::volunteering::CANCEL_SIGN_UP;
 use crate::support::volunteering::{Activity, Organiser, RECORD_ATTENDANCE};
 use crate::support::{TestApp, accepted, both_engines, tally, text_at, user_error};
-
-const CANCEL_SIGN_UP: &str = r"
-    mutation ($id: ID!) {
-        cancelSignUp(input: { activityId: $id }) {
-            participation { status }
-            errors { code }
-        }
-    }
-";
 
 const MY_POINTS_AND_HOURS: &str = r"
     {

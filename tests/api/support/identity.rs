@@ -18,6 +18,8 @@ pub const REGISTER_RESIDENT: &str = r"
     }
 ";
 
+const MY_EMAIL: &str = "{ me { email } }";
+
 pub const SIGN_IN: &str = r"
     mutation ($input: SignInInput!) {
         signIn(input: $input) {
@@ -143,6 +145,14 @@ impl TestApp {
         })
         .await
         .unwrap()
+    }
+
+    /// The email address of the person `token` was issued to: what they type to sign in.
+    pub async fn email_of(&self, token: &str) -> String {
+        text_at(
+            &self.ok(MY_EMAIL, json!({}), Some(token)).await,
+            "/me/email",
+        )
     }
 
     /// The global id of the person `token` was issued to.

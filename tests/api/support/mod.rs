@@ -277,10 +277,15 @@ impl TestApp {
 
     /// A server on `url`, listening on a port of its own.
     async fn start(url: String, cleanup: Cleanup, tag: &str, extra: &[(&str, &str)]) -> Self {
-        let config = config(&url, tag, extra);
-        let services = linli_api::open(&config).unwrap();
+        // Bound first so that the links in Linli's emails point at this very server.
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
+        let public_url = format!("http://{addr}");
+        let extra: Vec<(&str, &str)> = std::iter::once(("LINLI_PUBLIC_URL", public_url.as_str()))
+            .chain(extra.iter().copied())
+            .collect();
+        let config = config(&url, tag, &extra);
+        let services = linli_api::open(&config).unwrap();
         let server = linli_api::serve(&config, services.clone(), listener).unwrap();
         let handle = server.handle();
         tokio::spawn(server);

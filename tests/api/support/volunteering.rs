@@ -45,6 +45,15 @@ pub const SIGN_UP_FOR_ACTIVITY: &str = r"
     }
 ";
 
+pub const CANCEL_SIGN_UP: &str = r"
+    mutation ($id: ID!) {
+        cancelSignUp(input: { activityId: $id }) {
+            participation { status }
+            errors { code }
+        }
+    }
+";
+
 pub const CHECK_IN_CODE: &str = r"
     query ($id: ID!) {
         node(id: $id) {

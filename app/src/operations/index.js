@@ -1,0 +1,8 @@
+// Every operation the app sends, by name. The test suite imports this module under Node and
+// validates each document against schema.graphql (tests/browser/documents.mjs).
+export * from './identity.js';
+export * from './wallet.js';
+export * from './volunteering.js';
+export * from './catalogue.js';
+export * from './rewards.js';
+export * from './community.js';
