@@ -11,6 +11,23 @@ use serde::{Deserialize, Serialize};
 
 const ISSUER: &str = "linli";
 const AUDIENCE: &str = "linli-api";
+/// Download links carry their own tokens, made for this audience only: an access token is not a
+/// download link, and a link is not an access token.
+const LINK_AUDIENCE: &str = "linli-download";
+/// How long a download link works: long enough to click, too short to pass around.
+const LINK_TTL: Duration = Duration::from_secs(300);
+
+/// A download link's token: who it was issued to, for which path.
+#[derive(Debug, Serialize, Deserialize)]
+struct LinkClaims {
+    sub: String,
+    role: String,
+    path: String,
+    iss: String,
+    aud: String,
+    nbf: u64,
+    exp: u64,
+}
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
@@ -34,6 +51,7 @@ pub struct Tokens {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    link_validation: Validation,
     ttl: Duration,
 }
 
@@ -51,12 +69,59 @@ impl Tokens {
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = 5;
+        let mut link_validation = validation.clone();
+        link_validation.set_audience(&[LINK_AUDIENCE]);
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            link_validation,
             ttl,
         }
+    }
+
+    /// A link to `path` that works for `actor` for a few minutes, with no cookie and no
+    /// header: a spreadsheet program or a plain `<a href>` can open it.
+    pub fn link(&self, actor: &Actor, path: &str) -> Result<String, String> {
+        self.link_at(actor, path, SystemTime::now())
+    }
+
+    /// Issues a link as if it were `now`; tests use it to make expired links.
+    pub fn link_at(&self, actor: &Actor, path: &str, now: SystemTime) -> Result<String, String> {
+        let Actor::User { id, role } = actor else {
+            return Err("links are issued to signed-in people".to_owned());
+        };
+        let now = now
+            .duration_since(UNIX_EPOCH)
+            .map_err(|e| e.to_string())?
+            .as_secs();
+        let claims = LinkClaims {
+            sub: id.to_string(),
+            role: role.as_str().to_owned(),
+            path: path.to_owned(),
+            iss: ISSUER.to_owned(),
+            aud: LINK_AUDIENCE.to_owned(),
+            nbf: now,
+            exp: now + LINK_TTL.as_secs(),
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| e.to_string())?;
+        Ok(format!("{path}?token={token}"))
+    }
+
+    /// The person a download link was issued to, if `token` is a live link for `path`.
+    pub fn verify_link(&self, token: &str, path: &str) -> Result<Actor, TokenError> {
+        let data = jsonwebtoken::decode::<LinkClaims>(token, &self.decoding, &self.link_validation)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid,
+            })?;
+        if data.claims.path != path {
+            return Err(TokenError::Invalid);
+        }
+        let id = UserId::parse(&data.claims.sub).ok_or(TokenError::Invalid)?;
+        let role = Role::parse(&data.claims.role).ok_or(TokenError::Invalid)?;
+        Ok(Actor::User { id, role })
     }
 
     pub fn issue(&self, user: &UserId, role: Role) -> Result<AccessToken, String> {
@@ -120,6 +185,42 @@ mod tests {
                 id,
                 role: Role::Staff
             })
+        );
+    }
+
+    #[test]
+    fn a_link_opens_its_own_path_only_and_is_no_access_token() {
+        let actor = Actor::User {
+            id: UserId::generate(),
+            role: Role::Resident,
+        };
+        let link = tokens().link(&actor, "/statements/m/2026-11.csv").unwrap();
+        let token = link.split_once("?token=").unwrap().1;
+        assert_eq!(
+            tokens().verify_link(token, "/statements/m/2026-11.csv"),
+            Ok(actor.clone())
+        );
+        assert!(
+            tokens()
+                .verify_link(token, "/statements/m/2026-10.csv")
+                .is_err()
+        );
+        assert!(
+            tokens().verify(token).is_err(),
+            "a link is not an access token"
+        );
+
+        let old = tokens()
+            .link_at(
+                &actor,
+                "/statements/m/2026-11.csv",
+                SystemTime::now() - LINK_TTL - Duration::from_secs(120),
+            )
+            .unwrap();
+        let token = old.split_once("?token=").unwrap().1;
+        assert_eq!(
+            tokens().verify_link(token, "/statements/m/2026-11.csv"),
+            Err(TokenError::Expired)
         );
     }
 

@@ -106,16 +106,9 @@ pub const LIST_BOUNDS: &[(&str, u64)] = &[
         linli_domain::volunteering::BULK_VERIFICATIONS as u64,
     ),
     ("UserError.field", 5),
-    // Lists that grow with the district, priced at a generous bound until they page.
-    ("Query.groups", 1_000),
-    ("Query.needs", 1_000),
-    ("Activity.attendanceSheet", 1_000),
-    ("Organisation.members", 200),
+    // A membership change answers with the whole (short) member list.
     ("MembersPayload.members", 200),
-    ("Group.members", 200),
     ("GroupMembersPayload.members", 200),
-    ("Group.timeline", 200),
-    ("Need.matches", 50),
 ];
 
 /// Fields whose work is more than one object's: aggregates and rankings.

@@ -17,9 +17,11 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use juniper::parser::parse_document_source;
 use juniper::{
-    DefaultScalarValue, ExecutionError, GraphQLError, InputValue, ValidatedOperation, Value,
+    DefaultScalarValue, ExecutionError, GraphQLError, ID, InputValue, ValidatedOperation, Value,
 };
 use linli_domain::identity::Actor;
+use linli_domain::rewards::model::parse_month;
+use linli_domain::types::MerchantId;
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde::Deserialize;
 use serde_json::json;
@@ -28,6 +30,7 @@ use crate::auth::TokenError;
 use crate::budget::{Budget, Standing};
 use crate::config::{CorsOrigins, Limits};
 use crate::cost;
+use crate::graphql::relay::{GlobalId, kinds};
 use crate::graphql::{Context, Schema, Shared};
 
 /// Codes of request-level errors raised by this layer (the domain's are in `ErrorCode`).
@@ -62,11 +65,12 @@ pub fn server(state: AppState, listener: TcpListener) -> std::io::Result<Server>
     let server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
             .app_data(state.clone())
-            .wrap(cors(&state.cors))
             .wrap(actix_web::middleware::Compress::default())
             .wrap(tracing_actix_web::TracingLogger::default())
+            // CORS wraps only what other origins call: the API, not the app's own files.
             .service(
                 web::resource("/graphql")
+                    .wrap(cors(&state.cors))
                     .route(web::post().to(graphql_post))
                     .default_service(web::to(method_not_allowed)),
             )
@@ -562,41 +566,64 @@ fn record(operation: &str, outcome: &str, started: Option<Instant>) {
     }
 }
 
-/// A merchant's monthly statement as CSV (`/statements/<merchant id>/<YYYY-MM>.csv`), for the
-/// same callers as `merchantStatement`.
+/// A merchant's monthly statement as CSV (`/statements/<merchant id>/<YYYY-MM>.csv?token=…`).
+/// The link comes from `MerchantStatement.csvUrl`: signed for one person and this path, and
+/// short-lived, so a plain browser download works without a bearer header.
 async fn statement_csv(
     req: HttpRequest,
     path: web::Path<(String, String)>,
+    query: web::Query<LinkQuery>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let (merchant, file) = path.into_inner();
     let json_error = |status: StatusCode, code: &str, message: &str| {
         respond(Flavour::Json, status, &error_body(code, message))
     };
-    let actor = match bearer(&req).map(|t| state.shared.tokens.verify(t)) {
-        Some(Ok(actor)) => actor,
-        _ => return json_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "请先登录"),
-    };
-    let (Some(merchant), Some(month)) = (
-        linli_domain::types::MerchantId::parse(&merchant),
-        file.strip_suffix(".csv")
-            .and_then(|m| linli_domain::rewards::model::parse_month(m).ok()),
+    // A path that names no statement is 404 whoever asks: it reveals nothing.
+    let (Ok(merchant), Some(month)) = (
+        GlobalId::expect(
+            &ID::new(merchant),
+            kinds::MERCHANT,
+            "merchant",
+            MerchantId::parse,
+        ),
+        file.strip_suffix(".csv").and_then(|m| parse_month(m).ok()),
     ) else {
         return json_error(StatusCode::NOT_FOUND, "NOT_FOUND", "对账单不存在");
     };
+    let actor = match state.shared.tokens.verify_link(&query.token, req.path()) {
+        Ok(actor) => actor,
+        Err(err) => {
+            let message = match err {
+                TokenError::Expired => "下载链接已过期，请回到对账单页面重新下载",
+                TokenError::Invalid => "下载链接无效",
+            };
+            return json_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
+        }
+    };
     let services = state.shared.services.clone();
-    let result = web::block(move || services.rewards().statement(&actor, &merchant, month)).await;
+    let result = web::block(move || {
+        services
+            .rewards()
+            .statement(&actor, &merchant, month)
+            .and_then(|st| {
+                let body = st.to_csv(|id| GlobalId::encode(kinds::REDEMPTION, id).to_string())?;
+                Ok((st.month, body))
+            })
+    })
+    .await;
     match result {
-        Ok(Ok(statement)) => HttpResponse::Ok()
+        Ok(Ok((month, body))) => HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "private, no-store"))
             .insert_header((
                 header::CONTENT_DISPOSITION,
                 format!(
                     "attachment; filename=\"statement-{}.csv\"",
-                    statement.month.format("%Y-%m")
+                    month.format("%Y-%m")
                 ),
             ))
-            .body(statement.to_csv()),
+            .body(body),
         Ok(Err(err)) => {
             let status = match err.code() {
                 linli_domain::ErrorCode::Forbidden => StatusCode::FORBIDDEN,
@@ -606,6 +633,7 @@ async fn statement_csv(
             };
             if status == StatusCode::INTERNAL_SERVER_ERROR {
                 tracing::error!(error = ?err, "statement failed");
+                return json_error(status, "INTERNAL", "服务器内部错误");
             }
             json_error(status, err.code().as_str(), &err.to_string())
         }
@@ -615,6 +643,12 @@ async fn statement_csv(
             "服务器内部错误",
         ),
     }
+}
+
+#[derive(Deserialize)]
+struct LinkQuery {
+    #[serde(default)]
+    token: String,
 }
 
 async fn healthz() -> HttpResponse {

@@ -127,6 +127,32 @@ fn spawn_periodic(
     });
 }
 
+/// HELP lines for every metric Linli exports, so `/metrics` passes `promtool check metrics`.
+fn describe_metrics() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        "linli_graphql_requests_total",
+        "GraphQL requests answered, by operation name and outcome (ok, refused, error)"
+    );
+    describe_histogram!(
+        "linli_graphql_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer a GraphQL request, by operation name"
+    );
+    describe_gauge!(
+        "linli_db_pool_connections",
+        "Database pool connections by state (idle, in_use)"
+    );
+    describe_gauge!(
+        "linli_db_pool_max_connections",
+        "The database pool's configured maximum size"
+    );
+    describe_counter!(
+        "linli_db_statements_total",
+        "SQL statements executed by this instance since it started"
+    );
+}
+
 /// The process-wide metrics recorder, installed once (tests start many servers in one process).
 fn prometheus() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -143,6 +169,7 @@ fn prometheus() -> PrometheusHandle {
             if metrics::set_global_recorder(recorder).is_err() {
                 tracing::warn!("a metrics recorder was already installed");
             }
+            describe_metrics();
             handle
         })
         .clone()

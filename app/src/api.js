@@ -36,22 +36,20 @@ export class ApiError extends Error {
 }
 
 /**
- * @typedef {{ field?: string | string[] | null, code: string, message: string }} UserError
+ * @typedef {{ field?: string[] | null, code: string, message: string }} UserError
  * @typedef {{ [field: string]: string }} FieldErrors  messages by input field; `_form` for the rest
  */
 
 /**
- * The input field a business rejection is about. Today the API names it as a string
- * (`"title"`); the reworked API sends a path (`["input", "product", "title"]`): either way the
- * last segment is the field the form shows it next to.
+ * The input field a business rejection is about: the API sends its path into the input
+ * (`["input", "product", "title"]`), and the last segment is the field the form shows it next
+ * to; a rejection of no one field (`null`) goes above the form.
  * @param {UserError} error
  * @returns {string}
  */
 export function fieldOf(error) {
-  const field = error.field;
-  if (Array.isArray(field)) return field.length ? String(field[field.length - 1]) : '_form';
-  if (typeof field === 'string' && field) return field.split('.').pop() || '_form';
-  return '_form';
+  const path = error.field;
+  return path && path.length ? String(path[path.length - 1]) : '_form';
 }
 
 /** @param {UserError[] | undefined} errors @returns {FieldErrors} */

@@ -37,7 +37,7 @@ export function Scanner({ onText, onClose }) {
 }
 
 /**
- * The code inside a scanned QR text, e.g. `linli:redeem:AB23CD45` → `AB23CD45`. Plain codes
+ * The check-in code inside a scanned QR text, `linli:checkin:483920` → `483920`. Plain codes
  * pass through, so typing and scanning share one field.
  * @param {string} text
  */

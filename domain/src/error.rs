@@ -8,10 +8,10 @@
 use diesel::result::Error as DieselError;
 
 macro_rules! error_codes {
-    ($($variant:ident => $code:literal),+ $(,)?) => {
+    ($d:tt $($(#[doc = $doc:literal])* $variant:ident => $code:literal),+ $(,)?) => {
         /// Every code a client can see from the domain.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum ErrorCode { $($variant),+ }
+        pub enum ErrorCode { $($(#[doc = $doc])* $variant),+ }
 
         impl ErrorCode {
             pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),+];
@@ -20,58 +20,135 @@ macro_rules! error_codes {
                 match self { $(ErrorCode::$variant => $code),+ }
             }
         }
+
+        /// Calls the macro `$callback` with every error code as `#[doc = "…"] Variant => "CODE"`
+        /// (the doc being the code's one-line meaning from `docs/ERRORS.md`), so the API can
+        /// mirror the list (as a GraphQL enum, described) without spelling it twice.
+        #[macro_export]
+        macro_rules! each_error_code {
+            ($d callback:ident) => {
+                $d callback! { $($(#[doc = $doc])* $variant => $code),+ }
+            };
+        }
     };
 }
 
 error_codes! {
+    $
+    /// The operation needs a signed-in person and no token was sent.
     Unauthenticated => "UNAUTHENTICATED",
+    /// Signed in, but not allowed to do this (another resident's wallet, a staff-only operation, an
+    /// organisation you are not a member of).
     Forbidden => "FORBIDDEN",
+    /// The object does not exist or is not visible to you.
     NotFound => "NOT_FOUND",
+    /// A field is malformed or out of range; `field` names it.
     InvalidInput => "INVALID_INPUT",
+    /// The password is shorter than 10 characters, well known, or contains your email address or
+    /// mobile number.
     WeakPassword => "WEAK_PASSWORD",
+    /// Another account uses this email address.
     EmailTaken => "EMAIL_TAKEN",
+    /// Another account uses this mobile number.
     PhoneTaken => "PHONE_TAKEN",
+    /// Unknown account or wrong password (deliberately indistinguishable).
     InvalidCredentials => "INVALID_CREDENTIALS",
+    /// The refresh token is unknown, expired, signed out or revoked; sign in again.
     InvalidRefreshToken => "INVALID_REFRESH_TOKEN",
+    /// A refresh token was presented twice, so every session of its family has been ended.
     RefreshTokenReused => "REFRESH_TOKEN_REUSED",
+    /// A throttle is spent; `extensions.retryAfter` and the `Retry-After` header give the seconds
+    /// to wait.
     RateLimited => "RATE_LIMITED",
+    /// The paying account does not cover the amount (or a reversal's receiving account has spent
+    /// the points); nothing moved.
     InsufficientPoints => "INSUFFICIENT_POINTS",
+    /// You already used this `idempotencyKey` for a different request; use a new key per request.
     IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+    /// The transfer has already been reversed.
     AlreadyReversed => "ALREADY_REVERSED",
+    /// Only EARN, ALLOCATE_BUDGET, DONATE and ADJUST transfers can be reversed; redemptions are
+    /// undone by their own flow.
     NotReversible => "NOT_REVERSIBLE",
+    /// The paying and the receiving account are the same (e.g. donating to yourself).
     SameAccount => "SAME_ACCOUNT",
+    /// No resident has that email address or mobile number.
     RecipientNotFound => "RECIPIENT_NOT_FOUND",
+    /// Another organisation is registered under this name.
     OrganisationNameTaken => "ORGANISATION_NAME_TAKEN",
+    /// The organisation is not (or no longer) verified, so it cannot submit or publish products.
     OrganisationNotVerified => "ORGANISATION_NOT_VERIFIED",
+    /// The lifecycle step does not apply in the object's current state; the message says which.
     InvalidState => "INVALID_STATE",
+    /// The person is already a member of the organisation.
     AlreadyMember => "ALREADY_MEMBER",
+    /// The last owner cannot be removed; make someone else owner first.
     LastOwner => "LAST_OWNER",
+    /// You already have a seat or a waitlist place for this activity.
     AlreadySignedUp => "ALREADY_SIGNED_UP",
+    /// You have no active sign-up for this activity.
     NotSignedUp => "NOT_SIGNED_UP",
+    /// The check-in code is wrong or older than the previous minute; read the organiser's screen
+    /// again.
     InvalidCode => "INVALID_CODE",
+    /// Check-in and check-out are open from 15 minutes before the start to 15 minutes after the
+    /// end, and hand-recorded attendance must overlap the activity.
     OutsideWindow => "OUTSIDE_WINDOW",
+    /// This participation has been verified already (its points, if any, were paid once).
     AlreadyVerified => "ALREADY_VERIFIED",
+    /// Nobody verifies their own attendance, nor attendance they recorded by hand; another
+    /// organiser must.
     SelfVerification => "SELF_VERIFICATION",
+    /// The organising organisation's points budget does not cover the points; nothing was verified.
     InsufficientBudget => "INSUFFICIENT_BUDGET",
+    /// Hand-recorded attendance counts as service hours only; points need a real check-in.
     NoPointsForManualAttendance => "NO_POINTS_FOR_MANUAL_ATTENDANCE",
+    /// Less than 15 minutes inside the activity's window.
     AttendanceTooShort => "ATTENDANCE_TOO_SHORT",
+    /// The reward's stock is gone; nothing was held.
     OutOfStock => "OUT_OF_STOCK",
+    /// You have redeemed this reward as often as its per-period limit allows.
     RedemptionLimitReached => "REDEMPTION_LIMIT_REACHED",
+    /// The reward is paused, retired or outside its validity window, or its merchant is not active.
     RewardUnavailable => "REWARD_UNAVAILABLE",
+    /// No pending redemption has this code at this merchant (a code only confirms at its own
+    /// merchant).
     InvalidRedemptionCode => "INVALID_REDEMPTION_CODE",
+    /// The code's 30 minutes have passed; the points return to the resident.
     RedemptionExpired => "REDEMPTION_EXPIRED",
+    /// The redemption was already confirmed, cancelled or expired; nothing moved.
     RedemptionFinished => "REDEMPTION_FINISHED",
+    /// An emailed password-reset or confirmation token is unknown, expired or already used; request
+    /// a new one.
     InvalidToken => "INVALID_TOKEN",
+    /// You would act on points you own or would receive (your own shop, wallet, fund or
+    /// organisation); nothing moved.
     SelfDealing => "SELF_DEALING",
+    /// Ten wrong check-in codes locked this sign-up's check-in for good; the organiser records the
+    /// attendance by hand (hours only).
     CheckInLocked => "CHECK_IN_LOCKED",
+    /// The paying organisation is suspended: it runs no activities and pays no points until staff
+    /// restore it.
     OrganisationSuspended => "ORGANISATION_SUSPENDED",
+    /// The merchant is suspended and cannot confirm redemptions; held points stay held until
+    /// cancelled or expired.
     MerchantSuspended => "MERCHANT_SUSPENDED",
+    /// The activity was cancelled; its sign-ups are never verified or paid.
     ActivityCancelled => "ACTIVITY_CANCELLED",
+    /// The group is dissolved: its fund neither receives nor pays points.
     GroupDissolved => "GROUP_DISSOLVED",
+    /// A group-run activity pays more points per hour than the district's rule; staff approve the
+    /// rate before it is published.
     RateNeedsApproval => "RATE_NEEDS_APPROVAL",
+    /// A movement waiting for approval can only be decided by a staff member other than the one who
+    /// asked.
     SecondApproverRequired => "SECOND_APPROVER_REQUIRED",
+    /// The approval request was already approved or declined; it is decided once.
     AlreadyDecided => "ALREADY_DECIDED",
+    /// The database could not be reached in time; retry later.
     Unavailable => "SERVICE_UNAVAILABLE",
+    /// An unexpected failure, with nothing half-written; quote `extensions.requestId` when
+    /// reporting it.
     Internal => "INTERNAL",
 }
 
@@ -178,6 +255,9 @@ pub enum DomainError {
     SecondApproverRequired,
     #[error("该申请已处理")]
     AlreadyDecided,
+    /// Several problems with one input, all reported at once (see [`Problems`]).
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("；"))]
+    Several(Vec<DomainError>),
     /// The database cannot be reached or the pool is exhausted: fail fast, retry later.
     #[error("服务暂时不可用，请稍后再试")]
     Unavailable(String),
@@ -252,6 +332,7 @@ impl DomainError {
             Self::RateNeedsApproval { .. } => ErrorCode::RateNeedsApproval,
             Self::SecondApproverRequired => ErrorCode::SecondApproverRequired,
             Self::AlreadyDecided => ErrorCode::AlreadyDecided,
+            Self::Several(all) => all.first().map_or(ErrorCode::InvalidInput, Self::code),
             Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::Internal(_) | Self::Database(_) => ErrorCode::Internal,
         }
@@ -269,7 +350,16 @@ impl DomainError {
             Self::OrganisationNameTaken => Some("name"),
             Self::InvalidCode | Self::InvalidRedemptionCode | Self::CheckInLocked => Some("code"),
             Self::InvalidToken => Some("token"),
+            Self::Several(all) => all.first().and_then(Self::field),
             _ => None,
+        }
+    }
+
+    /// Each problem on its own: the problems of [`DomainError::Several`], else itself.
+    pub fn each(&self) -> Vec<&DomainError> {
+        match self {
+            Self::Several(all) => all.iter().collect(),
+            other => vec![other],
         }
     }
 
@@ -288,5 +378,42 @@ impl DomainError {
 
     pub(crate) fn is_transient(&self) -> bool {
         matches!(self, Self::Database(e) if crate::db::is_transient(e))
+    }
+}
+
+/// Collects every problem of one input, so that a person sees all of them at once rather than
+/// one per attempt.
+#[derive(Debug, Default)]
+pub struct Problems(Vec<DomainError>);
+
+impl Problems {
+    /// Keeps the value, or the problem (business rejections only; anything else is kept as
+    /// the answer too, and reported first).
+    pub fn check<T>(&mut self, result: DomainResult<T>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(DomainError::Several(all)) => {
+                self.0.extend(all);
+                None
+            }
+            Err(err) => {
+                self.0.push(err);
+                None
+            }
+        }
+    }
+
+    /// Adds a problem found by hand.
+    pub fn add(&mut self, err: DomainError) {
+        self.0.push(err);
+    }
+
+    /// `Ok` when nothing was wrong; otherwise the problem, or all of them.
+    pub fn finish(mut self) -> DomainResult<()> {
+        match self.0.len() {
+            0 => Ok(()),
+            1 => Err(self.0.remove(0)),
+            _ => Err(DomainError::Several(self.0)),
+        }
     }
 }

@@ -24,7 +24,7 @@ pub mod volunteering;
 
 use chrono::TimeDelta;
 
-pub use error::{DomainError, DomainResult, ErrorCode};
+pub use error::{DomainError, DomainResult, ErrorCode, Problems};
 
 /// Settings the services need from configuration.
 #[derive(Debug, Clone)]

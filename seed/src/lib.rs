@@ -474,7 +474,8 @@ impl Seeder<'_> {
             if r % 3 == 2 {
                 pending_for.get_or_insert(merchant.clone());
             } else {
-                s.rewards().confirm(operator, merchant, &redemption.code)?;
+                let code = redemption.code.unwrap_or_default();
+                s.rewards().confirm(operator, merchant, &code)?;
             }
         }
         if earners.len() > 2 {

@@ -461,19 +461,7 @@ async fn every_main_screen_passes_its_checks_in_both_modes() {
         return;
     }
     let app = TestApp::spawn(Engine::Sqlite).await;
-    let services = app.services.clone();
-    let report = tokio::task::spawn_blocking(move || {
-        linli_seed::run(
-            &services,
-            linli_seed::Profile::Demo,
-            1,
-            linli_seed::DEFAULT_SEED,
-            &mut |_| {},
-        )
-        .unwrap()
-    })
-    .await
-    .unwrap();
+    let report = app.seed_demo().await;
     let resident = demo_login(&report, "居民");
     let organiser = demo_login(&report, "组织成员");
     let operator = demo_login(&report, "商家店员");

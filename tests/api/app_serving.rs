@@ -117,7 +117,7 @@ async fn the_api_routes_beside_the_app_keep_their_answers() {
     );
     assert_eq!(
         get(&app, "/statements/x/2026-01.csv").await.status(),
-        StatusCode::UNAUTHORIZED
+        StatusCode::NOT_FOUND
     );
     let manifest = get(&app, "/manifest.webmanifest").await;
     assert_eq!(

@@ -209,26 +209,43 @@ pub struct Browser {
     profile: PathBuf,
 }
 
+/// The screen a browser has: a resident's phone, or an engineer's desk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Phone,
+    Desk,
+}
+
 impl Browser {
+    /// A phone's browser, as residents, organisers and counters use the app.
     pub async fn open(driver: &Driver, base: &str) -> Self {
+        Self::open_on(driver, base, Screen::Phone).await
+    }
+
+    pub async fn open_on(driver: &Driver, base: &str, screen: Screen) -> Self {
         let profile = std::env::temp_dir()
             .join("linli-tests")
             .join(format!("chromium-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(&profile).unwrap();
         let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|f| (*f).to_owned()).collect();
         args.push(format!("--user-data-dir={}", profile.display()));
-        args.push(format!("--window-size={WIDTH},{HEIGHT}"));
-        let capabilities = json!({
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": on_path("chromium").unwrap(),
-                "args": args,
-                "prefs": { "intl.accept_languages": "zh-CN,zh" },
+        let mut options = json!({
+            "binary": on_path("chromium").unwrap(),
+            "prefs": { "intl.accept_languages": "zh-CN,zh" },
+        });
+        match screen {
+            Screen::Phone => {
+                args.push(format!("--window-size={WIDTH},{HEIGHT}"));
                 // The page sees a phone's viewport exactly (the window flag alone leaves room
                 // for browser chrome that headless Chromium does not draw).
-                "mobileEmulation": { "deviceMetrics": { "width": WIDTH, "height": HEIGHT, "pixelRatio": 1.0, "touch": true, "mobile": true } },
-            },
-        });
+                options["mobileEmulation"] = json!({ "deviceMetrics": {
+                    "width": WIDTH, "height": HEIGHT, "pixelRatio": 1.0, "touch": true, "mobile": true
+                } });
+            }
+            Screen::Desk => args.push("--window-size=1280,800".to_owned()),
+        }
+        options["args"] = json!(args);
+        let capabilities = json!({ "browserName": "chrome", "goog:chromeOptions": options });
         let Value::Object(capabilities) = capabilities else {
             unreachable!()
         };
@@ -328,6 +345,11 @@ impl Browser {
             .await
             .unwrap();
         element.clone().click().await.unwrap();
+    }
+
+    /// The first element matching the CSS `selector`, once it is there.
+    pub async fn element(&self, selector: &str) -> fantoccini::elements::Element {
+        self.wait_for(Locator::Css(selector)).await
     }
 
     async fn wait_for(&self, locator: Locator<'_>) -> fantoccini::elements::Element {

@@ -26,7 +26,7 @@ const SEARCH: &str = r"
                 node {
                     title
                     organisation { name }
-                    category { id nameZh }
+                    category { slug nameZh }
                     communities { name }
                 }
             }
@@ -214,7 +214,7 @@ async fn residents_find_a_published_product_by_a_chinese_keyword(app: &TestApp) 
     let first = &found["products"]["edges"][0]["node"];
     assert_eq!(first["title"], "爱心午餐（每日 11:30–13:00）");
     assert_eq!(first["organisation"]["name"], "和美长者食堂");
-    assert_eq!(first["category"]["id"], "elder-canteen");
+    assert_eq!(first["category"]["slug"], "elder-canteen");
     assert_eq!(first["communities"][0]["name"], "和美社区");
 }
 
@@ -350,7 +350,10 @@ async fn a_bad_price_or_category_is_refused_on_its_field(app: &TestApp) {
     let mut bad_category = canteen_lunch("分类不对", &unverified.community);
     bad_category["categoryId"] = json!("no-such-category");
 
-    for (product, field) in [(bad_price, "priceYuan"), (bad_category, "categoryId")] {
+    for (product, field) in [
+        (bad_price, "input.product.priceYuan"),
+        (bad_category, "input.product.categoryId"),
+    ] {
         let created = app
             .create_product(&unverified.owner, &unverified.organisation, product)
             .await;

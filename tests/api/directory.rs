@@ -30,7 +30,7 @@ async fn member_with_role(app: &TestApp, organisation: &str, reader: &str, role:
             Some(reader),
         )
         .await;
-    let list = members["node"]["members"].as_array().unwrap();
+    let list = members["node"]["members"]["nodes"].as_array().unwrap();
     list.iter()
         .find(|m| m["role"] == role)
         .unwrap_or_else(|| panic!("no {role}: {members}"))["userId"]
@@ -114,7 +114,7 @@ async fn adding_someone_without_an_account_is_refused_on_the_member_field(app: &
 
     assert_eq!(
         user_error_field(&unknown, "addOrganisationMember"),
-        "member"
+        "input.member"
     );
 }
 

@@ -228,6 +228,72 @@ async fn metrics_count_requests_by_operation_and_show_the_pool() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_metric_has_help_and_type_as_promtool_checks_them() {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    app.ok(COMMUNITIES, json!({}), None).await;
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let promtool = match Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "promtool is required in CI (apt-get install prometheus): {e}"
+            );
+            eprintln!("\n*** promtool not found ({e}): the metrics lint is SKIPPED ***\n");
+            return;
+        }
+    };
+    let mut promtool = promtool;
+    promtool
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(metrics.as_bytes())
+        .unwrap();
+    let checked = promtool.wait_with_output().unwrap();
+
+    let problems = format!(
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert!(checked.status.success(), "{problems}\n{metrics}");
+    assert!(problems.trim().is_empty(), "{problems}\n{metrics}");
+    for name in [
+        "linli_graphql_requests_total",
+        "linli_graphql_request_duration_seconds",
+        "linli_db_pool_connections",
+        "linli_db_statements_total",
+    ] {
+        assert!(
+            metrics.contains(&format!("# HELP {name} ")),
+            "{name}: {metrics}"
+        );
+        assert!(
+            metrics.contains(&format!("# TYPE {name} ")),
+            "{name}: {metrics}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn graphiql_is_served_with_its_assets() {
     let app = TestApp::spawn(Engine::Sqlite).await;
     let get = |path: &str| app.client.get(format!("{}{path}", app.base)).send();

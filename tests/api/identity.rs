@@ -303,19 +303,19 @@ async fn registration_refuses_bad_input_with_a_typed_error(app: &TestApp) {
         (
             json!({ "email": "weak@example.cn", "password": "short", "displayName": "李" }),
             "WEAK_PASSWORD",
-            "password",
+            "input.password",
             "a weak password",
         ),
         (
             json!({ "password": PASSWORD, "displayName": "李" }),
             "INVALID_INPUT",
-            "email",
+            "input.email",
             "neither an email nor a phone number",
         ),
         (
             json!({ "phone": "12345", "password": PASSWORD, "displayName": "李" }),
             "INVALID_INPUT",
-            "phone",
+            "input.phone",
             "a malformed phone number",
         ),
         (
@@ -326,7 +326,7 @@ async fn registration_refuses_bad_input_with_a_typed_error(app: &TestApp) {
                 "communityId": "bm9wZQ"
             }),
             "INVALID_INPUT",
-            "communityId",
+            "input.communityId",
             "an unknown community",
         ),
     ];

@@ -66,7 +66,7 @@ const IMPACT_BY_COMMUNITY: &str = r"
     }
 ";
 
-const OVERDUE_NEEDS: &str = "{ needs(overdue: true) { title overdue } }";
+const OVERDUE_NEEDS: &str = "{ needs(filter: { overdue: true }) { nodes { title overdue } } }";
 
 /// A funded resident gives the group's fund `amount` with `key`; returns the answer.
 async fn a_residents_gift(app: &TestApp, group: &str, amount: i64, key: &str) -> Value {
@@ -267,7 +267,7 @@ async fn three_months_on_a_growing_group_that_runs_activities_graduates(app: &Te
 async fn the_timeline_records_every_decision_with_its_note(app: &TestApp) {
     let group = a_graduated_group(app).await;
 
-    let timeline = app.the_group(&group.id).await["timeline"].clone();
+    let timeline = app.the_group(&group.id).await["timeline"]["nodes"].clone();
 
     assert_eq!(
         texts_at(&timeline, "/kind"),
@@ -720,7 +720,7 @@ async fn a_need_past_its_date_without_a_match_is_flagged_overdue(app: &TestApp) 
 
     let overdue = app.ok(OVERDUE_NEEDS, json!({}), None).await;
     assert_eq!(
-        overdue["needs"],
+        overdue["needs"]["nodes"],
         json!([{ "title": "楼道灯维修", "overdue": true }])
     );
 }

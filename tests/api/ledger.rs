@@ -255,7 +255,10 @@ async fn a_donation_with_a_short_idempotency_key_is_refused_on_that_field(app: &
 
     let refused = app.donate(&alice, "bob@example.cn", 5, "short").await;
 
-    assert_eq!(user_error_field(&refused, "donatePoints"), "idempotencyKey");
+    assert_eq!(
+        user_error_field(&refused, "donatePoints"),
+        "input.idempotencyKey"
+    );
     assert_eq!(app.balance(&alice).await, 50);
 }
 
@@ -439,14 +442,25 @@ async fn alice_and_mallory(app: &TestApp) -> (String, String) {
     (app.wallet_id(&alice).await, mallory)
 }
 
+/// `node` answers null for what the caller may not see, exactly as for what does not exist:
+/// the answer does not even confirm the wallet is there.
 async fn a_resident_cannot_read_another_residents_wallet(app: &TestApp) {
     let (alice_wallet, mallory) = alice_and_mallory(app).await;
 
-    let code = app
-        .top_level_code(ACCOUNT, json!({ "id": alice_wallet }), Some(&mallory))
+    let (_, seen) = app
+        .post(ACCOUNT, json!({ "id": alice_wallet }), Some(&mallory))
+        .await;
+    let (_, missing) = app
+        .post(
+            ACCOUNT,
+            json!({ "id": "QWNjb3VudDpub3BlLW5vcGU" }),
+            Some(&mallory),
+        )
         .await;
 
-    assert_eq!(code, "FORBIDDEN");
+    assert_eq!(seen["data"], json!({ "node": null }), "{seen}");
+    assert_eq!(seen["data"], missing["data"]);
+    assert!(seen.get("errors").is_none(), "{seen}");
 }
 
 async fn a_resident_cannot_read_an_organisations_budget(app: &TestApp) {

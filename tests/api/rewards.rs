@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::rewards::{CONFIRM_REDEMPTION, Merchant};
+use crate::support::rewards::{CONFIRM_REDEMPTION, MERCHANT_STATEMENT, Merchant};
 use crate::support::{
     TestApp, accepted, both_engines, tally, text_at, texts_at, top_level_error, user_error,
 };
@@ -334,16 +334,16 @@ async fn a_resident_lists_their_redemptions_newest_first_without_finished_codes(
 
 both_engines!(
     the_monthly_statement_matches_the_confirmed_redemptions_in_graphql_and_csv,
-    another_merchants_operator_cannot_download_the_statement,
+    another_merchants_operator_gets_no_statement_and_no_link,
+    a_statement_link_opens_its_own_statement_only,
     the_district_overview_ranks_merchants_by_points,
 );
 
-/// GETs `path` as the holder of `token`: the status and the body.
-async fn download(app: &TestApp, path: &str, token: &str) -> (u16, String) {
+/// GETs `url` (a path on the server) as a plain link, with no bearer: the status and the body.
+async fn download(app: &TestApp, url: &str) -> (u16, String) {
     let response = app
         .client
-        .get(format!("{}{path}", app.base))
-        .bearer_auth(token)
+        .get(format!("{}{url}", app.base))
         .send()
         .await
         .unwrap();
@@ -352,16 +352,15 @@ async fn download(app: &TestApp, path: &str, token: &str) -> (u16, String) {
 
 async fn the_monthly_statement_matches_the_confirmed_redemptions_in_graphql_and_csv(app: &TestApp) {
     let offer = a_haircut_offer(app).await;
-    offer.confirmed(app, "redeem-0001").await;
+    let redemption = offer.redeemed(app, "redeem-0001").await;
+    let confirmed = app
+        .confirm(&offer.merchant, &text_at(&redemption, "/code"))
+        .await;
+    accepted(&confirmed, "confirmRedemption");
     offer.cancelled(app, "redeem-0002").await;
 
     let statement = app.statement(&offer.merchant).await;
-    let (status, csv) = download(
-        app,
-        &text_at(&statement, "/csvPath"),
-        &offer.merchant.operator,
-    )
-    .await;
+    let (status, csv) = download(app, &text_at(&statement, "/csvUrl")).await;
 
     assert_eq!(
         (
@@ -372,19 +371,45 @@ async fn the_monthly_statement_matches_the_confirmed_redemptions_in_graphql_and_
     );
     assert_eq!(status, 200);
     assert!(csv.starts_with('\u{feff}'), "UTF-8 with BOM");
+    let line = format!("{},", text_at(&redemption, "/id"));
+    assert!(csv.contains(&line), "the API's own redemption id: {csv}");
     assert!(csv.contains(",长者理发一次,30\r\n"), "{csv}");
     assert!(csv.contains("合计,,1 笔,30"), "{csv}");
 }
 
-async fn another_merchants_operator_cannot_download_the_statement(app: &TestApp) {
+async fn another_merchants_operator_gets_no_statement_and_no_link(app: &TestApp) {
     let offer = a_haircut_offer(app).await;
     let other = app.merchant_named("致强便民维修").await;
     offer.confirmed(app, "redeem-0001").await;
-    let statement = app.statement(&offer.merchant).await;
 
-    let (status, _) = download(app, &text_at(&statement, "/csvPath"), &other.operator).await;
+    let (_, body) = app
+        .post(
+            MERCHANT_STATEMENT,
+            json!({ "merchant": offer.merchant.id, "month": app.this_month() }),
+            Some(&other.operator),
+        )
+        .await;
 
-    assert_eq!(status, 403);
+    assert_eq!(top_level_error(&body), "FORBIDDEN");
+    assert!(body["data"]["merchantStatement"].is_null(), "{body}");
+}
+
+async fn a_statement_link_opens_its_own_statement_only(app: &TestApp) {
+    let offer = a_haircut_offer(app).await;
+    let other = app.merchant_named("致强便民维修").await;
+    offer.confirmed(app, "redeem-0001").await;
+    let url = text_at(&app.statement(&offer.merchant).await, "/csvUrl");
+    let (path, token) = url.split_once("?token=").unwrap();
+    let other_path = format!("/statements/{}/{}.csv", other.id, app.this_month());
+
+    let elsewhere = download(app, &format!("{other_path}?token={token}")).await;
+    let forged = download(app, &format!("{path}?token={token}x")).await;
+    let bare = download(app, path).await;
+
+    for (status, body) in [elsewhere, forged, bare] {
+        assert_eq!(status, 401, "{body}");
+        assert!(body.contains("UNAUTHENTICATED"), "{body}");
+    }
 }
 
 async fn the_district_overview_ranks_merchants_by_points(app: &TestApp) {

@@ -22,7 +22,7 @@ const MY_POINTS_AND_HOURS: &str = r"
             serviceRecord {
                 totalMinutes
                 activities
-                byCategory { categoryId minutes }
+                byCategory { category { slug } minutes }
             }
         }
     }
@@ -118,7 +118,7 @@ async fn verified_hours_count_in_the_service_record_by_category(app: &TestApp) {
     for resident in &residents {
         let record = &my_points_and_hours(app, resident).await["serviceRecord"];
         assert_eq!(record["totalMinutes"], 90);
-        assert_eq!(record["byCategory"][0]["categoryId"], "home-visits");
+        assert_eq!(record["byCategory"][0]["category"]["slug"], "home-visits");
     }
 }
 

@@ -23,6 +23,8 @@ import urllib.request
 from datetime import datetime, timezone
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# The release binary, wherever cargo puts it (CI keeps build outputs outside the clone).
+LINLI = os.path.join(os.environ.get("CARGO_TARGET_DIR", f"{ROOT}/target"), "release", "linli")
 PG = os.environ.get("LINLI_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 PORT, PEER_PORT = 18900, 18901
 DURATION = int(os.environ.get("LINLI_BENCH_SECONDS", "20"))
@@ -71,11 +73,11 @@ SERVERS = []
 
 
 class Server:
-    def __init__(self, db):
+    def __init__(self, db, extra_env=None):
         env = dict(os.environ, DATABASE_URL=f"{PG}/{db}", LINLI_BIND=f"127.0.0.1:{PORT}", LINLI_DEMO="off",
                    LINLI_MAIL_DIR=tempfile.mkdtemp(), LINLI_DB_POOL_SIZE="16", RUST_LOG="warn",
-                   LINLI_JWT_SECRET="benchmark-signing-key-0123456789abcdef")
-        self.proc = subprocess.Popen([f"{ROOT}/target/release/linli", "serve"], env=env,
+                   LINLI_JWT_SECRET="benchmark-signing-key-0123456789abcdef", **(extra_env or {}))
+        self.proc = subprocess.Popen([LINLI, "serve"], env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         SERVERS.append(self.proc)
         for _ in range(100):
@@ -227,7 +229,7 @@ def main():
     db = "linli_bench"
     fresh_db(db)
     t = time.time()
-    subprocess.run([f"{ROOT}/target/release/linli", "seed", "--profile", "district"], env=dict(env, DATABASE_URL=f"{PG}/{db}"),
+    subprocess.run([LINLI, "seed", "--profile", "district"], env=dict(env, DATABASE_URL=f"{PG}/{db}"),
                    check=True, capture_output=True)
     log(f"seed district: {time.time() - t:.1f} s")
 
@@ -262,7 +264,7 @@ def main():
         results[k].update(cpu=(server.cpu_seconds() - cpu) / DURATION * 100, stmts=None, xacts=None, mem=server.peak_mib())
     results["peer-linli"] = measured(server, db, "catalogue page (peer shape)", lambda d: wrk("peer shape", [{"query": PEER_PAGE_LINLI}], duration=d))
     server.stop()
-    verify = subprocess.run([f"{ROOT}/target/release/linli", "ledger", "verify"], env=dict(env, DATABASE_URL=f"{PG}/{db}"),
+    verify = subprocess.run([LINLI, "ledger", "verify"], env=dict(env, DATABASE_URL=f"{PG}/{db}"),
                             capture_output=True, text=True)
     log(verify.stdout)
     ledger_ok = verify.returncode == 0
@@ -295,7 +297,7 @@ def main():
     db10 = "linli_bench_x10"
     fresh_db(db10)
     t = time.time()
-    subprocess.run([f"{ROOT}/target/release/linli", "seed", "--profile", "district", "--scale", "10"],
+    subprocess.run([LINLI, "seed", "--profile", "district", "--scale", "10"],
                    env=dict(env, DATABASE_URL=f"{PG}/{db10}"), check=True, capture_output=True)
     log(f"seed district x10: {time.time() - t:.1f} s")
     server = Server(db10)
@@ -348,9 +350,13 @@ def report(r, tps, ledger_ok, commit, elapsed):
         sys.exit(1)
 
 
-if __name__ == "__main__":
+def ensure_wrk():
     if not shutil.which("wrk"):
         subprocess.run("apt-get install -y -q wrk || (apt-get update -q && apt-get install -y -q wrk)", shell=True, check=True)
+
+
+if __name__ == "__main__":
+    ensure_wrk()
     try:
         main()
     finally:

@@ -9,35 +9,61 @@ use linli_domain::catalogue::{
 use linli_domain::types::{CommunityId, OrganisationId, ProductId};
 
 use super::directory::{Community, Organisation};
-use super::relay::{GlobalId, NodeValue, connection, page_request};
+use super::relay::{GlobalId, NodeValue, connection, kinds, page_request};
 use super::{Context, Points, UserError, mirror_enum};
 
 mirror_enum!(
     /// 公益 free, 低偿 low-cost, 市场 market price.
-    PriceTier = linli_domain::catalogue::PriceTier { Free, LowCost, Market }
+    PriceTier = linli_domain::catalogue::PriceTier {
+        /// Free of charge (公益).
+        Free,
+        /// At a reduced, low price (低偿).
+        LowCost,
+        /// At the market price (市场).
+        Market,
+    }
 );
 
 mirror_enum!(
+    /// Where a product is in its lifecycle: draft → in review → published → retired, or sent back
+    /// from review as rejected.
     ProductStatus = linli_domain::catalogue::ProductStatus {
+        /// Being written by the organisation; only its members and staff see it.
         Draft,
+        /// Submitted and waiting for staff review; it cannot be edited meanwhile.
         InReview,
+        /// In the public catalogue.
         Published,
+        /// Sent back by staff with a reason (`statusReason`); it can be edited and submitted again.
         Rejected,
+        /// Taken off the catalogue.
         Retired,
     }
 );
 
 mirror_enum!(
     /// Relevance orders search results by match; without search text it is newest first.
-    ProductOrder = linli_domain::catalogue::ProductOrder { Relevance, Newest }
+    ProductOrder = linli_domain::catalogue::ProductOrder {
+        /// Best match to the search text first (newest first when there is no text).
+        Relevance,
+        /// Most recently created first.
+        Newest,
+    }
 );
 
-/// A category of the two-level taxonomy; `id` is a stable slug such as `elder-care`.
+/// A category of the two-level taxonomy.
 #[derive(Debug, Clone, GraphQLObject)]
+#[graphql(context = Context, impl = NodeValue)]
 pub struct Category {
+    /// Opaque global id. Inputs that name a category (`categoryId`) take it, or the slug.
     pub id: ID,
+    /// The category's stable slug, such as `elder-care`.
+    pub slug: String,
+    /// The category's name in Chinese, e.g. 助餐.
     pub name_zh: String,
+    /// The category's name in English.
     pub name_en: String,
+    /// The parent category's id; null for a top-level category.
     pub parent_id: Option<ID>,
     /// Sub-categories (only top-level categories have them).
     pub children: Vec<Category>,
@@ -46,40 +72,66 @@ pub struct Category {
 impl Category {
     pub fn leaf(c: domain::Category) -> Self {
         Self {
-            id: ID::new(c.id),
+            id: category_id(&c.id),
+            parent_id: c.parent_id.as_deref().map(category_id),
+            slug: c.id,
             name_zh: c.name_zh,
             name_en: c.name_en,
-            parent_id: c.parent_id.map(ID::new),
             children: Vec::new(),
         }
     }
 }
 
+/// A category's global id, from its slug.
+pub fn category_id(slug: &str) -> ID {
+    GlobalId::encode(kinds::CATEGORY, slug)
+}
+
+/// The slug an input names a category by: its global id or the slug itself.
+pub fn category_slug(id: &ID) -> String {
+    GlobalId::decode(id)
+        .filter(|g| g.kind == kinds::CATEGORY)
+        .map_or_else(|| id.to_string(), |g| g.id)
+}
+
+pub async fn category(ctx: &Context, slug: String) -> FieldResult<Category> {
+    let result = ctx.run(move |s, _| s.catalogue().category(&slug)).await;
+    ctx.answer(result).map(Category::leaf)
+}
+
 #[derive(Debug, Clone)]
 pub struct Product(pub domain::ProductView);
 
+/// A social-innovation product (社创产品): a service an organisation offers communities, such as elder
+/// care, childcare or repairs.
 #[graphql_object(context = Context, impl = NodeValue)]
 impl Product {
+    /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode("Product", self.0.product.id.as_str())
+        GlobalId::encode(kinds::PRODUCT, self.0.product.id.as_str())
     }
 
+    /// The product's name.
     fn title(&self) -> &str {
         &self.0.product.title
     }
 
+    /// A one-line summary for lists.
     fn summary(&self) -> &str {
         &self.0.product.summary
     }
 
+    /// The full description.
     fn description(&self) -> &str {
         &self.0.product.description
     }
 
+    /// The product's category.
     fn category(&self) -> Category {
         Category::leaf(self.0.category.clone())
     }
 
+    /// Whether it is free, low-cost or market-priced.
     fn price_tier(&self) -> PriceTier {
         self.0.product.price_tier.into()
     }
@@ -94,6 +146,8 @@ impl Product {
         self.0.product.price_points.map(Points)
     }
 
+    /// Where it is in its lifecycle (only staff and the organisation's members see products that
+    /// are not published).
     fn status(&self) -> ProductStatus {
         self.0.product.status.into()
     }
@@ -103,6 +157,7 @@ impl Product {
         self.0.product.status_reason.as_deref()
     }
 
+    /// The organisation that offers it.
     fn organisation(&self) -> Organisation {
         Organisation(self.0.organisation.clone())
     }
@@ -112,32 +167,41 @@ impl Product {
         self.0.communities.iter().cloned().map(Community).collect()
     }
 
+    /// When it was first drafted.
     fn created_at(&self) -> DateTime<Utc> {
         self.0.product.created_at.and_utc()
     }
 
+    /// When it was last changed.
     fn updated_at(&self) -> DateTime<Utc> {
         self.0.product.updated_at.and_utc()
     }
 
+    /// When staff published it; null if they never have.
     fn published_at(&self) -> Option<DateTime<Utc>> {
         self.0.product.published_at.map(|t| t.and_utc())
     }
 }
 
-connection!(ProductConnection, ProductEdge, Product, |p| p
-    .0
-    .product
-    .id
-    .to_string());
+connection!(
+    /// A page of social-innovation products.
+    ProductConnection,
+    /// A product in a page, with its cursor.
+    ProductEdge,
+    Product,
+    |p| p.0.product.id.to_string()
+);
 
+/// Which products to list; every condition given must hold.
 #[derive(Debug, Default, GraphQLInputObject)]
 pub struct ProductFilterInput {
     /// Category ids; a top-level category includes its sub-categories.
     pub categories: Option<Vec<ID>>,
     /// Only products serving this community.
     pub community_id: Option<ID>,
+    /// Only products of this organisation.
     pub organisation_id: Option<ID>,
+    /// Only products in one of these price tiers.
     pub price_tiers: Option<Vec<PriceTier>>,
     /// Chinese keywords, e.g. "老年人 助餐".
     pub text: Option<String>,
@@ -156,17 +220,22 @@ fn decode_filter(input: ProductFilterInput) -> Result<ProductFilter, DomainError
         categories: input
             .categories
             .unwrap_or_default()
-            .into_iter()
-            .map(|id| id.to_string())
+            .iter()
+            .map(category_slug)
             .collect(),
         community_id: input
             .community_id
-            .map(|id| GlobalId::expect(&id, "Community", "communityId", CommunityId::parse))
+            .map(|id| GlobalId::expect(&id, kinds::COMMUNITY, "communityId", CommunityId::parse))
             .transpose()?,
         organisation_id: input
             .organisation_id
             .map(|id| {
-                GlobalId::expect(&id, "Organisation", "organisationId", OrganisationId::parse)
+                GlobalId::expect(
+                    &id,
+                    kinds::ORGANISATION,
+                    "organisationId",
+                    OrganisationId::parse,
+                )
             })
             .transpose()?,
         price_tiers: input
@@ -186,8 +255,10 @@ pub async fn products(
     order_by: Option<ProductOrder>,
     first: Option<i32>,
     after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
 ) -> FieldResult<ProductConnection> {
-    let page = ctx.answer(page_request(first, after))?;
+    let page = ctx.answer(page_request(first, after, last, before))?;
     let filter = ctx.answer(decode_filter(filter.unwrap_or_default()))?;
     let order = order_by.map(Into::into).unwrap_or_default();
     let result = ctx
@@ -213,7 +284,7 @@ pub async fn categories(ctx: &Context) -> FieldResult<Vec<Category>> {
             let mut node = Category::leaf(parent);
             node.children = children
                 .iter()
-                .filter(|c| c.parent_id.as_deref() == Some(&*node.id))
+                .filter(|c| c.parent_id.as_deref() == Some(node.slug.as_str()))
                 .cloned()
                 .map(Category::leaf)
                 .collect();
@@ -222,16 +293,24 @@ pub async fn categories(ctx: &Context) -> FieldResult<Vec<Category>> {
         .collect())
 }
 
+/// A product's own fields, as drafted or edited.
 #[derive(Debug, GraphQLInputObject)]
 pub struct ProductFields {
+    /// The product's category (its id or its slug).
     pub category_id: ID,
+    /// The product's name (2–60 characters).
     pub title: String,
+    /// A one-line summary for lists (2–200 characters).
     pub summary: String,
+    /// The full description (at most 5,000 characters).
     pub description: String,
+    /// Whether it is free, low-cost or market-priced (a free product takes no price).
     pub price_tier: PriceTier,
     /// Yuan, e.g. "25" or "25.50".
     pub price_yuan: Option<String>,
+    /// A price in volunteer points (1–1,000,000), when it can be paid in points.
     pub price_points: Option<Points>,
+    /// The communities it serves (at most 50).
     pub community_ids: Option<Vec<ID>>,
 }
 
@@ -240,10 +319,14 @@ fn decode_fields(fields: ProductFields) -> Result<ProductInput, DomainError> {
         .community_ids
         .unwrap_or_default()
         .iter()
-        .map(|id| GlobalId::expect(id, "Community", "communityIds", |raw| Some(raw.to_owned())))
+        .map(|id| {
+            GlobalId::expect(id, kinds::COMMUNITY, "communityIds", |raw| {
+                Some(raw.to_owned())
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ProductInput {
-        category_id: fields.category_id.to_string(),
+        category_id: category_slug(&fields.category_id),
         title: fields.title,
         summary: fields.summary,
         description: fields.description,
@@ -254,16 +337,36 @@ fn decode_fields(fields: ProductFields) -> Result<ProductInput, DomainError> {
     })
 }
 
+/// What a mutation on a product returns.
 #[derive(Debug, GraphQLObject)]
 #[graphql(context = Context)]
 pub struct ProductPayload {
+    /// The product after the change; null when the request was refused.
     pub product: Option<Product>,
+    /// Why the request was refused, every problem at once; empty when it succeeded.
     pub errors: Vec<UserError>,
 }
 
 impl ProductPayload {
+    /// The product's own fields sit inside `input.product`; ids sit in `input`.
     fn from(ctx: &Context, result: Result<domain::ProductView, DomainError>) -> FieldResult<Self> {
-        let (product, errors) = ctx.payload(result)?;
+        const PRODUCT_FIELDS: &[&str] = &[
+            "categoryId",
+            "title",
+            "summary",
+            "description",
+            "priceTier",
+            "priceYuan",
+            "pricePoints",
+            "communityIds",
+        ];
+        let (product, errors) = ctx.payload_at(result, |field| {
+            if PRODUCT_FIELDS.contains(&field) {
+                vec!["input", "product", field]
+            } else {
+                vec!["input", field]
+            }
+        })?;
         Ok(Self {
             product: product.map(Product),
             errors,
@@ -272,12 +375,15 @@ impl ProductPayload {
 }
 
 fn product_id(id: &ID) -> Result<ProductId, DomainError> {
-    GlobalId::expect(id, "Product", "productId", ProductId::parse)
+    GlobalId::expect(id, kinds::PRODUCT, "productId", ProductId::parse)
 }
 
+/// A product to draft for an organisation.
 #[derive(Debug, GraphQLInputObject)]
 pub struct CreateProductInput {
+    /// The organisation offering it (you must be a member).
     pub organisation_id: ID,
+    /// The product's fields.
     pub product: ProductFields,
 }
 
@@ -287,7 +393,7 @@ pub async fn create_product(
 ) -> FieldResult<ProductPayload> {
     let decoded = GlobalId::expect(
         &input.organisation_id,
-        "Organisation",
+        kinds::ORGANISATION,
         "organisationId",
         OrganisationId::parse,
     )
@@ -302,9 +408,12 @@ pub async fn create_product(
     ProductPayload::from(ctx, result)
 }
 
+/// New fields for a draft or rejected product.
 #[derive(Debug, GraphQLInputObject)]
 pub struct UpdateProductInput {
+    /// The draft or rejected product to edit.
     pub product_id: ID,
+    /// The product's fields, all of them (they replace the old ones).
     pub product: ProductFields,
 }
 
@@ -324,8 +433,10 @@ pub async fn update_product(
     ProductPayload::from(ctx, result)
 }
 
+/// Names a product.
 #[derive(Debug, GraphQLInputObject)]
 pub struct ProductIdInput {
+    /// The product's id.
     pub product_id: ID,
 }
 
@@ -350,15 +461,21 @@ pub async fn step(ctx: &Context, input: ProductIdInput, step: Step) -> FieldResu
     ProductPayload::from(ctx, result)
 }
 
+/// A staff decision on a product in review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, juniper::GraphQLEnum)]
 pub enum ProductDecision {
+    /// Publish it in the catalogue.
     Publish,
+    /// Send it back to the organisation with a reason.
     Reject,
 }
 
+/// A staff decision on a product in review.
 #[derive(Debug, GraphQLInputObject)]
 pub struct ReviewProductInput {
+    /// The product in review.
     pub product_id: ID,
+    /// Whether to publish it or send it back.
     pub decision: ProductDecision,
     /// Required when rejecting; the organisation sees it.
     pub reason: Option<String>,

@@ -6,26 +6,37 @@ use linli_domain::directory::{self as domain, NewOrganisation, Review};
 use linli_domain::types::{CommunityId, OrganisationId};
 
 use super::ledger::Account;
-use super::relay::{GlobalId, NodeValue, connection, page_request};
+use super::relay::{GlobalId, NodeValue, connection, global_raw, kinds, page_request};
 use super::{Context, UserError, mirror_enum};
 
 mirror_enum!(
     /// The five kinds of community in the district.
     CommunityType = linli_domain::directory::CommunityType {
+        /// A newly built commercial-residential community (新建商住社区).
         NewCommercialResidential,
+        /// The living area of a state-owned enterprise (国企生活区).
         SoeLivingArea,
+        /// An old community of ageing housing (老旧社区).
         OldCommunity,
+        /// A community resettling households moved by demolition (拆迁安置社区).
         Resettlement,
+        /// An industrial community, home to many businesses (产业社区).
         Industrial,
     }
 );
 
 mirror_enum!(
+    /// What kind of partner organisation (共建主体) a body is.
     OrganisationKind = linli_domain::directory::OrganisationKind {
+        /// A non-profit social organisation (社会组织).
         SocialOrganisation,
+        /// A business.
         Enterprise,
+        /// A public institution (事业单位).
         PublicInstitution,
+        /// A charitable foundation.
         Foundation,
+        /// Any other body that co-builds community life.
         Other,
     }
 );
@@ -33,17 +44,27 @@ mirror_enum!(
 mirror_enum!(
     /// Pending until staff verify or reject it; a verified one may later be suspended.
     OrganisationStatus = linli_domain::directory::OrganisationStatus {
+        /// Registered and waiting for staff to review it.
         Pending,
+        /// Verified by staff: it may publish products, run activities and receive a points budget.
         Verified,
+        /// Turned down by staff; `statusReason` says why.
         Rejected,
+        /// Suspended by staff: it runs no activities and pays no points until restored;
+        /// `statusReason` says why.
         Suspended,
     }
 );
 
 mirror_enum!(
+    /// A person's role in a partner organisation.
     MemberRole = linli_domain::directory::MemberRole {
+        /// Manages the organisation's members and applies for its shop; an organisation always
+        /// keeps at least one.
         Owner,
+        /// A member who also answers the matches staff propose to the organisation.
         Manager,
+        /// Drafts products and runs activities for the organisation.
         Member
     }
 );
@@ -51,13 +72,15 @@ mirror_enum!(
 #[derive(Debug, Clone)]
 pub struct Community(pub domain::Community);
 
+/// A community (社区), the district's basic governance unit.
 #[graphql_object(context = Context, impl = NodeValue)]
 impl Community {
+    /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode("Community", self.0.id.as_str())
+        GlobalId::encode(kinds::COMMUNITY, self.0.id.as_str())
     }
 
-    /// e.g. 和美社区
+    /// The community's name, e.g. 和美社区.
     fn name(&self) -> &str {
         &self.0.name
     }
@@ -67,46 +90,59 @@ impl Community {
         &self.0.street
     }
 
+    /// Which of the district's five kinds of community it is.
     fn community_type(&self) -> CommunityType {
         self.0.community_type.into()
     }
 
-    /// The community type in Chinese, e.g. 老旧院落.
+    /// The community type in Chinese, e.g. 老旧社区.
     fn community_type_label(&self) -> &str {
         self.0.community_type.label_zh()
     }
 }
 
-connection!(CommunityConnection, CommunityEdge, Community, |c| c
-    .0
-    .id
-    .to_string());
+connection!(
+    /// A page of the district's communities.
+    CommunityConnection,
+    /// A community in a page, with its cursor.
+    CommunityEdge,
+    Community,
+    |c| c.0.id.to_string()
+);
 
 #[derive(Debug, Clone)]
 pub struct Organisation(pub domain::Organisation);
 
+/// A partner organisation (共建主体) registered with the centre: a social organisation, business,
+/// public institution or foundation.
 #[graphql_object(context = Context, impl = NodeValue)]
 impl Organisation {
+    /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode("Organisation", self.0.id.as_str())
+        GlobalId::encode(kinds::ORGANISATION, self.0.id.as_str())
     }
 
+    /// The organisation's name, unique in the district.
     fn name(&self) -> &str {
         &self.0.name
     }
 
+    /// What kind of body it is.
     fn kind(&self) -> OrganisationKind {
         self.0.kind.into()
     }
 
+    /// What the organisation does, in its own words.
     fn description(&self) -> &str {
         &self.0.description
     }
 
+    /// A phone number or address the centre can reach the organisation at.
     fn contact(&self) -> &str {
         &self.0.contact
     }
 
+    /// Where it stands in the centre's verification.
     fn status(&self) -> OrganisationStatus {
         self.0.status.into()
     }
@@ -116,10 +152,12 @@ impl Organisation {
         self.0.status_reason.as_deref()
     }
 
+    /// When it registered.
     fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at.and_utc()
     }
 
+    /// The community it is based in; null when it named none.
     async fn community(&self, ctx: &Context) -> FieldResult<Option<Community>> {
         community_of(ctx, self.0.community_id.clone()).await
     }
@@ -129,14 +167,27 @@ impl Organisation {
     async fn products(
         &self,
         ctx: &Context,
+        #[graphql(
+            description = "Only products in this status (default: published); other statuses only for the organisation's members and staff."
+        )]
         status: Option<super::catalogue::ProductStatus>,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
         after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
     ) -> FieldResult<super::catalogue::ProductConnection> {
-        let page = ctx.answer(page_request(first, after))?;
+        let page = ctx.answer(page_request(first, after, last, before))?;
         // The common case — the first page of published products — is batched across the
         // organisations of a page; other statuses and later pages are read one by one.
-        if status.is_none() && page.after.is_none() {
+        if status.is_none() && page.after.is_none() && page.before.is_none() && !page.backward {
             let first = usize::try_from(page.first).unwrap_or(0);
             let key = (self.0.id.clone(), first);
             let found = super::loaders::load_one(ctx, &ctx.loaders.products, key, "组织").await?;
@@ -168,13 +219,29 @@ impl Organisation {
     }
 
     /// Members and their roles: visible to members and staff.
-    async fn members(&self, ctx: &Context) -> FieldResult<Vec<Member>> {
+    async fn members(
+        &self,
+        ctx: &Context,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
+        first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
+        after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<MemberConnection> {
+        let page = ctx.answer(page_request(first, after, last, before))?;
         let id = self.0.id.clone();
         let result = ctx
-            .run(move |s, actor| s.directory().members(actor, &id))
+            .run(move |s, actor| s.directory().members(actor, &id, &page))
             .await;
         ctx.answer(result)
-            .map(|list| list.into_iter().map(Member::from).collect())
+            .map(|p| MemberConnection::from_page(p, Member::from))
     }
 
     /// The organisation's points budget; its members and staff may see it.
@@ -190,7 +257,9 @@ impl Organisation {
 }
 
 connection!(
+    /// A page of partner organisations.
     OrganisationConnection,
+    /// A partner organisation in a page, with its cursor.
     OrganisationEdge,
     Organisation,
     |o| o.0.id.to_string()
@@ -199,25 +268,40 @@ connection!(
 /// A person in an organisation.
 #[derive(Debug, Clone, GraphQLObject)]
 pub struct Member {
+    /// The person's user id.
     pub user_id: ID,
+    /// The name the person shows to others.
     pub display_name: String,
+    /// What the person may do in the organisation.
     pub role: MemberRole,
 }
+
+connection!(
+    /// A page of an organisation's members.
+    MemberConnection,
+    /// An organisation member in a page, with its cursor.
+    MemberEdge,
+    Member,
+    |m| global_raw(&m.user_id)
+);
 
 impl From<domain::Member> for Member {
     fn from(m: domain::Member) -> Self {
         Self {
-            user_id: GlobalId::encode("User", m.user_id.as_str()),
+            user_id: GlobalId::encode(kinds::USER, m.user_id.as_str()),
             display_name: m.display_name,
             role: m.role.into(),
         }
     }
 }
 
+/// An organisation the signed-in person belongs to, with their role there.
 #[derive(Debug, GraphQLObject)]
 #[graphql(context = Context)]
 pub struct Membership {
+    /// The organisation the person belongs to.
     pub organisation: Organisation,
+    /// The person's role in it.
     pub role: MemberRole,
 }
 
@@ -238,8 +322,10 @@ pub async fn communities(
     ctx: &Context,
     first: Option<i32>,
     after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
 ) -> FieldResult<CommunityConnection> {
-    let page = ctx.answer(page_request(first, after))?;
+    let page = ctx.answer(page_request(first, after, last, before))?;
     let result = ctx.run(move |s, _| s.directory().communities(&page)).await;
     ctx.answer(result)
         .map(|p| CommunityConnection::from_page(p, Community))
@@ -275,8 +361,10 @@ pub async fn review_queue(
     ctx: &Context,
     first: Option<i32>,
     after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
 ) -> FieldResult<OrganisationConnection> {
-    let page = ctx.answer(page_request(first, after))?;
+    let page = ctx.answer(page_request(first, after, last, before))?;
     let result = ctx
         .run(move |s, actor| s.directory().review_queue(actor, &page))
         .await;
@@ -284,17 +372,24 @@ pub async fn review_queue(
         .map(|p| OrganisationConnection::from_page(p, Organisation))
 }
 
+/// A community to add to the district.
 #[derive(Debug, GraphQLInputObject)]
 pub struct CreateCommunityInput {
+    /// The community's name, e.g. 和美社区.
     pub name: String,
+    /// The street (街道) it belongs to, e.g. 双水碾街道.
     pub street: String,
+    /// Which of the five kinds of community it is.
     pub community_type: CommunityType,
 }
 
+/// What `createCommunity` returns.
 #[derive(Debug, GraphQLObject)]
 #[graphql(context = Context)]
 pub struct CreateCommunityPayload {
+    /// The community added; null when the request was refused.
     pub community: Option<Community>,
+    /// Why the request was refused, every problem at once; empty when it succeeded.
     pub errors: Vec<UserError>,
 }
 
@@ -319,20 +414,28 @@ pub async fn create_community(
     })
 }
 
+/// An organisation to register with the centre; it waits for staff review.
 #[derive(Debug, GraphQLInputObject)]
 pub struct RegisterOrganisationInput {
+    /// The organisation's name; no other organisation may use it.
     pub name: String,
+    /// What kind of body it is.
     pub kind: OrganisationKind,
+    /// What the organisation does, shown to communities and staff.
     pub description: String,
+    /// The community it is based in, if any.
     pub community_id: Option<ID>,
     /// A phone number or address the centre can reach the organisation at.
     pub contact: String,
 }
 
+/// What a mutation on an organisation returns.
 #[derive(Debug, GraphQLObject)]
 #[graphql(context = Context)]
 pub struct OrganisationPayload {
+    /// The organisation after the change; null when the request was refused.
     pub organisation: Option<Organisation>,
+    /// Why the request was refused, every problem at once; empty when it succeeded.
     pub errors: Vec<UserError>,
 }
 
@@ -356,7 +459,11 @@ pub async fn register_organisation(
     let community_id = match input
         .community_id
         .as_ref()
-        .map(|id| GlobalId::expect(id, "Community", "communityId", |raw| Some(raw.to_owned())))
+        .map(|id| {
+            GlobalId::expect(id, kinds::COMMUNITY, "communityId", |raw| {
+                Some(raw.to_owned())
+            })
+        })
         .transpose()
     {
         Ok(id) => id,
@@ -375,15 +482,21 @@ pub async fn register_organisation(
     OrganisationPayload::from(ctx, result)
 }
 
+/// A staff decision on an organisation waiting for review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, juniper::GraphQLEnum)]
 pub enum ReviewDecision {
+    /// Verify it: it may then publish products, run activities and receive a budget.
     Verify,
+    /// Turn it down, with a reason the organisation sees.
     Reject,
 }
 
+/// A staff decision on an organisation waiting for review.
 #[derive(Debug, GraphQLInputObject)]
 pub struct ReviewOrganisationInput {
+    /// The pending organisation.
     pub organisation_id: ID,
+    /// Whether to verify or reject it.
     pub decision: ReviewDecision,
     /// Required when rejecting; shown to the organisation.
     pub reason: Option<String>,
@@ -395,7 +508,7 @@ pub async fn review_organisation(
 ) -> FieldResult<OrganisationPayload> {
     let id = match GlobalId::expect(
         &input.organisation_id,
-        "Organisation",
+        kinds::ORGANISATION,
         "organisationId",
         OrganisationId::parse,
     ) {
@@ -414,9 +527,12 @@ pub async fn review_organisation(
     OrganisationPayload::from(ctx, result)
 }
 
+/// A verified organisation to suspend, and why.
 #[derive(Debug, GraphQLInputObject)]
 pub struct SuspendOrganisationInput {
+    /// The verified organisation to suspend.
     pub organisation_id: ID,
+    /// Why, shown to the organisation as its `statusReason`.
     pub reason: String,
 }
 
@@ -426,7 +542,7 @@ pub async fn suspend_organisation(
 ) -> FieldResult<OrganisationPayload> {
     let id = match GlobalId::expect(
         &input.organisation_id,
-        "Organisation",
+        kinds::ORGANISATION,
         "organisationId",
         OrganisationId::parse,
     ) {
@@ -442,24 +558,32 @@ pub async fn suspend_organisation(
     OrganisationPayload::from(ctx, result)
 }
 
+/// A person to add to an organisation, found by their email address or mobile number.
 #[derive(Debug, GraphQLInputObject)]
 pub struct AddOrganisationMemberInput {
+    /// The organisation to add them to (you must be its owner).
     pub organisation_id: ID,
     /// The person's email address or mobile number.
     pub member: String,
+    /// The role they get.
     pub role: MemberRole,
 }
 
+/// A member to remove from an organisation.
 #[derive(Debug, GraphQLInputObject)]
 pub struct RemoveOrganisationMemberInput {
+    /// The organisation to remove them from (you must be its owner).
     pub organisation_id: ID,
+    /// The member's user id (`Member.userId`).
     pub user_id: ID,
 }
 
+/// What adding or removing an organisation member returns.
 #[derive(Debug, GraphQLObject)]
 pub struct MembersPayload {
     /// The members after the change.
     pub members: Option<Vec<Member>>,
+    /// Why the request was refused, every problem at once; empty when it succeeded.
     pub errors: Vec<UserError>,
 }
 
@@ -482,7 +606,7 @@ pub async fn add_member(
 ) -> FieldResult<MembersPayload> {
     let id = match GlobalId::expect(
         &input.organisation_id,
-        "Organisation",
+        kinds::ORGANISATION,
         "organisationId",
         OrganisationId::parse,
     ) {
@@ -502,7 +626,7 @@ pub async fn remove_member(
 ) -> FieldResult<MembersPayload> {
     let decoded = GlobalId::expect(
         &input.organisation_id,
-        "Organisation",
+        kinds::ORGANISATION,
         "organisationId",
         OrganisationId::parse,
     )
@@ -511,7 +635,7 @@ pub async fn remove_member(
             org,
             GlobalId::expect(
                 &input.user_id,
-                "User",
+                kinds::USER,
                 "userId",
                 linli_domain::types::UserId::parse,
             )?,

@@ -4,13 +4,15 @@ use chrono::{DateTime, Utc};
 use juniper::{FieldResult, GraphQLInputObject, GraphQLObject, ID};
 use linli_domain::outbox;
 
-use super::relay::{connection, page_request};
-use super::{Context, UserError, int};
+use super::relay::{GlobalId, NodeValue, connection, kinds, page_request};
+use super::{Context, UserError, int, mirror_enum};
 
 /// A mutation that only succeeds or fails.
 #[derive(Debug, GraphQLObject)]
 pub struct DonePayload {
+    /// True when it succeeded; false when `errors` says why.
     pub ok: bool,
+    /// Why the request was refused, every problem at once; empty when it succeeded.
     pub errors: Vec<UserError>,
 }
 
@@ -22,8 +24,10 @@ fn done(ctx: &Context, result: linli_domain::DomainResult<()>) -> FieldResult<Do
     })
 }
 
+/// Where to send a password-reset link.
 #[derive(Debug, GraphQLInputObject)]
 pub struct RequestPasswordResetInput {
+    /// The account's email address.
     pub email: String,
 }
 
@@ -38,10 +42,13 @@ pub async fn request_password_reset(
     done(ctx, result)
 }
 
+/// A new password, with the emailed token that allows setting it.
 #[derive(Debug, GraphQLInputObject)]
 pub struct ResetPasswordInput {
     /// The token from the email.
     pub token: String,
+    /// At least 10 characters, not a well-known password, not containing the account's email or
+    /// phone.
     pub new_password: String,
 }
 
@@ -63,8 +70,10 @@ pub async fn request_email_verification(ctx: &Context) -> FieldResult<DonePayloa
     done(ctx, result)
 }
 
+/// An emailed confirmation token.
 #[derive(Debug, GraphQLInputObject)]
 pub struct VerifyEmailInput {
+    /// The token from the confirmation email.
     pub token: String,
 }
 
@@ -75,34 +84,67 @@ pub async fn verify_email(ctx: &Context, input: VerifyEmailInput) -> FieldResult
     done(ctx, result)
 }
 
+/// Turns one kind of email on or off for the signed-in person.
 #[derive(Debug, GraphQLInputObject)]
 pub struct SetNotificationPreferenceInput {
-    /// One of POINTS_EARNED, REDEMPTION_CONFIRMED, PRODUCT_REVIEWED, ORGANISATION_VERIFIED,
-    /// ANNOUNCEMENT (account and redemption-code emails cannot be turned off).
-    pub kind: String,
+    /// Which kind of email (account and redemption-code emails cannot be turned off).
+    pub kind: NotificationKind,
+    /// False turns it off.
     pub enabled: bool,
 }
+
+mirror_enum!(
+    /// The kinds of email a person may turn off.
+    NotificationKind = linli_domain::outbox::NotificationKind {
+        /// Points were paid for your verified volunteering.
+        PointsEarned,
+        /// A merchant confirmed your redemption.
+        RedemptionConfirmed,
+        /// Staff published or sent back a product of an organisation you own.
+        ProductReviewed,
+        /// Staff verified an organisation you own.
+        OrganisationVerified,
+        /// Announcements from the centre's staff.
+        Announcement,
+        /// Staff proposed your organisation, product or group for a community's need.
+        MatchProposed,
+    }
+);
 
 pub async fn set_preference(
     ctx: &Context,
     input: SetNotificationPreferenceInput,
 ) -> FieldResult<DonePayload> {
     let result = ctx
-        .run(move |s, actor| s.outbox().set_preference(actor, &input.kind, input.enabled))
+        .run(move |s, actor| {
+            s.outbox()
+                .set_preference(actor, input.kind.into(), input.enabled)
+        })
         .await;
     done(ctx, result)
 }
 
-pub async fn opted_out(ctx: &Context) -> FieldResult<Vec<String>> {
-    let result = ctx.run(|s, actor| s.outbox().opted_out(actor)).await;
+pub async fn opted_out(
+    ctx: &Context,
+    user: linli_domain::types::UserId,
+) -> FieldResult<Vec<NotificationKind>> {
+    let result = ctx
+        .run(move |s, actor| s.outbox().opted_out(actor, &user))
+        .await;
     ctx.answer(result)
+        .map(|kinds| kinds.into_iter().map(Into::into).collect())
 }
 
+/// Where an outbox message is in its delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, juniper::GraphQLEnum)]
 pub enum EmailStatus {
+    /// Waiting to be sent (again at `nextAttemptAt`, after a failed attempt).
     Queued,
+    /// Claimed by a relay that is sending it.
     Sending,
+    /// Accepted by the mail server.
     Sent,
+    /// Given up after 8 failed attempts; staff may `retryEmail` it.
     Failed,
 }
 
@@ -130,23 +172,34 @@ impl From<EmailStatus> for outbox::Status {
 
 /// One message in the outbox (staff).
 #[derive(Debug, Clone, GraphQLObject)]
+#[graphql(context = Context, impl = NodeValue)]
 pub struct EmailMessage {
+    /// Opaque global id.
     pub id: ID,
+    /// The email address it goes to.
     pub recipient: String,
+    /// Which email it is, e.g. `RESET_PASSWORD` or `POINTS_EARNED`.
     pub template: String,
+    /// The subject line, in Chinese.
     pub subject: String,
+    /// Where it is in its delivery.
     pub status: EmailStatus,
+    /// Sending attempts so far.
     pub attempts: i32,
+    /// When a relay next tries to send it.
     pub next_attempt_at: DateTime<Utc>,
+    /// What went wrong on the last failed attempt; null when none failed.
     pub last_error: Option<String>,
+    /// When it was queued.
     pub created_at: DateTime<Utc>,
+    /// When the mail server accepted it; null until then.
     pub sent_at: Option<DateTime<Utc>>,
 }
 
 impl From<outbox::Message> for EmailMessage {
     fn from(m: outbox::Message) -> Self {
         Self {
-            id: ID::new(m.id),
+            id: GlobalId::encode(kinds::EMAIL_MESSAGE, &m.id),
             recipient: m.recipient,
             template: m.template,
             subject: m.subject,
@@ -160,8 +213,17 @@ impl From<outbox::Message> for EmailMessage {
     }
 }
 
+pub async fn message(ctx: &Context, id: String) -> FieldResult<EmailMessage> {
+    let result = ctx
+        .run(move |s, actor| s.outbox().message(actor, &id))
+        .await;
+    ctx.answer(result).map(EmailMessage::from)
+}
+
 connection!(
+    /// A page of the email outbox, newest first.
     EmailMessageConnection,
+    /// An outbox message in a page, with its cursor.
     EmailMessageEdge,
     EmailMessage,
     |m| m.id.to_string()
@@ -172,8 +234,10 @@ pub async fn messages(
     status: Option<EmailStatus>,
     first: Option<i32>,
     after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
 ) -> FieldResult<EmailMessageConnection> {
-    let page = ctx.answer(page_request(first, after))?;
+    let page = ctx.answer(page_request(first, after, last, before))?;
     let status = status.map(Into::into);
     let result = ctx
         .run(move |s, actor| s.outbox().messages(actor, status, &page))
@@ -182,20 +246,36 @@ pub async fn messages(
         .map(|p| EmailMessageConnection::from_page(p, EmailMessage::from))
 }
 
+/// A failed outbox message to send again.
 #[derive(Debug, GraphQLInputObject)]
 pub struct RetryEmailInput {
+    /// The failed message's id.
     pub message_id: ID,
 }
 
+/// What `retryEmail` returns.
 #[derive(Debug, GraphQLObject)]
+#[graphql(context = Context)]
 pub struct RetryEmailPayload {
+    /// The message, queued again; null when the request was refused.
     pub message: Option<EmailMessage>,
+    /// Why the request was refused, every problem at once; empty when it succeeded.
     pub errors: Vec<UserError>,
 }
 
 pub async fn retry(ctx: &Context, input: RetryEmailInput) -> FieldResult<RetryEmailPayload> {
+    let Some(id) = GlobalId::decode(&input.message_id).filter(|g| g.kind == kinds::EMAIL_MESSAGE)
+    else {
+        return Ok(RetryEmailPayload {
+            message: None,
+            errors: vec![UserError::from(&linli_domain::DomainError::invalid(
+                "messageId",
+                "编号不正确",
+            ))],
+        });
+    };
     let result = ctx
-        .run(move |s, actor| s.outbox().retry(actor, &input.message_id))
+        .run(move |s, actor| s.outbox().retry(actor, &id.id))
         .await;
     let (message, errors) = ctx.payload(result)?;
     Ok(RetryEmailPayload {
@@ -204,16 +284,21 @@ pub async fn retry(ctx: &Context, input: RetryEmailInput) -> FieldResult<RetryEm
     })
 }
 
+/// An announcement to email to every resident who has not turned announcements off.
 #[derive(Debug, GraphQLInputObject)]
 pub struct AnnounceInput {
+    /// The subject line.
     pub subject: String,
+    /// The announcement's text.
     pub body: String,
 }
 
+/// What `announce` returns.
 #[derive(Debug, GraphQLObject)]
 pub struct AnnouncePayload {
     /// Messages queued.
     pub queued: Option<i32>,
+    /// Why the request was refused, every problem at once; empty when it succeeded.
     pub errors: Vec<UserError>,
 }
 

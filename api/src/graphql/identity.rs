@@ -7,23 +7,33 @@ use linli_domain::identity::{self as domain, NewUser, Session};
 
 use super::directory::Community;
 use super::ledger::Account;
-use super::relay::{GlobalId, NodeValue};
+use super::relay::{GlobalId, NodeValue, kinds};
 use super::{Context, UserError, mirror_enum};
 
 mirror_enum!(
     /// What a person may do: residents use the app, staff run the centre, admins both.
-    Role = linli_domain::identity::Role { Resident, Staff, Admin }
+    Role = linli_domain::identity::Role {
+        /// A resident: earns, donates and redeems points and takes part in groups.
+        Resident,
+        /// A member of the centre's staff, who verifies, allocates and matches.
+        Staff,
+        /// An administrator, with every staff permission.
+        Admin,
+    }
 );
 
 #[derive(Debug, Clone)]
 pub struct User(pub domain::User);
 
+/// A person with an account; visible only to themself and to staff.
 #[graphql_object(context = Context, impl = NodeValue)]
 impl User {
+    /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode("User", self.0.id.as_str())
+        GlobalId::encode(kinds::USER, self.0.id.as_str())
     }
 
+    /// The name the person shows to others, e.g. on attendance sheets.
     fn display_name(&self) -> &str {
         &self.0.display_name
     }
@@ -33,14 +43,17 @@ impl User {
         self.0.email.as_ref().map(|e| e.as_str())
     }
 
+    /// The person's mainland mobile number, if they gave one; only shown to themself and staff.
     fn phone(&self) -> Option<&str> {
         self.0.phone.as_ref().map(|p| p.as_str())
     }
 
+    /// What the person may do.
     fn role(&self) -> Role {
         self.0.role.into()
     }
 
+    /// When the account was made.
     fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at.and_utc()
     }
@@ -68,11 +81,11 @@ impl User {
     }
 
     /// The email kinds this person turned off (only visible to themself).
-    async fn notifications_off(&self, ctx: &Context) -> FieldResult<Vec<String>> {
-        if ctx.actor.user_id().ok() != Some(&self.0.id) {
-            return Ok(Vec::new());
-        }
-        super::email::opted_out(ctx).await
+    async fn notifications_off(
+        &self,
+        ctx: &Context,
+    ) -> FieldResult<Vec<super::email::NotificationKind>> {
+        super::email::opted_out(ctx, self.0.id.clone()).await
     }
 
     /// The person's volunteer-points wallet.
@@ -83,21 +96,28 @@ impl User {
     }
 }
 
+/// A resident's sign-up.
 #[derive(Debug, GraphQLInputObject)]
 pub struct RegisterResidentInput {
     /// Email address and/or mainland mobile number; at least one.
     pub email: Option<String>,
+    /// A mainland mobile number (this or `email`, or both).
     pub phone: Option<String>,
     /// At least 10 characters, not containing the email or phone.
     pub password: String,
+    /// The name to show to others.
     pub display_name: String,
+    /// The community the resident lives in, if they want to say.
     pub community_id: Option<ID>,
 }
 
+/// What `registerResident` returns.
 #[derive(Debug, GraphQLObject)]
 #[graphql(context = Context)]
 pub struct RegisterResidentPayload {
+    /// The new account; null when the request was refused (sign in to get a session).
     pub user: Option<User>,
+    /// Why the request was refused, every problem at once; empty when it succeeded.
     pub errors: Vec<UserError>,
 }
 
@@ -105,11 +125,11 @@ pub async fn register_resident(
     ctx: &Context,
     input: RegisterResidentInput,
 ) -> FieldResult<RegisterResidentPayload> {
-    let community_id = match input
-        .community_id
-        .as_ref()
-        .map(|id| GlobalId::expect(id, "Community", "communityId", |raw| Some(raw.to_owned())))
-    {
+    let community_id = match input.community_id.as_ref().map(|id| {
+        GlobalId::expect(id, kinds::COMMUNITY, "communityId", |raw| {
+            Some(raw.to_owned())
+        })
+    }) {
         Some(Err(e)) => return Ok(rejected_registration(&e)),
         Some(Ok(id)) => Some(id),
         None => None,
@@ -139,10 +159,12 @@ fn rejected_registration(err: &DomainError) -> RegisterResidentPayload {
     }
 }
 
+/// Credentials to sign in with.
 #[derive(Debug, GraphQLInputObject)]
 pub struct SignInInput {
     /// Email address or mobile number.
     pub login: String,
+    /// The account's password.
     pub password: String,
 }
 
@@ -151,17 +173,25 @@ pub struct SignInInput {
 #[derive(Debug, GraphQLObject)]
 #[graphql(context = Context)]
 pub struct SessionTokens {
+    /// The bearer token for the `Authorization` header (a JWT, valid 15 minutes).
     pub access_token: String,
+    /// When the access token stops working.
     pub access_token_expires_at: DateTime<Utc>,
+    /// The token that `refreshSession` trades for a new session, once.
     pub refresh_token: String,
+    /// When the refresh token stops working; sign in again after that.
     pub refresh_token_expires_at: DateTime<Utc>,
+    /// The signed-in person.
     pub user: User,
 }
 
+/// What signing in or refreshing a session returns.
 #[derive(Debug, GraphQLObject)]
 #[graphql(context = Context)]
 pub struct SessionPayload {
+    /// The new session; null when the request was refused.
     pub session: Option<SessionTokens>,
+    /// Why the request was refused, every problem at once; empty when it succeeded.
     pub errors: Vec<UserError>,
 }
 
@@ -202,8 +232,10 @@ pub async fn sign_in(ctx: &Context, input: SignInInput) -> FieldResult<SessionPa
     session_payload(ctx, result)
 }
 
+/// A refresh token, to trade for a new session or to sign out with.
 #[derive(Debug, GraphQLInputObject)]
 pub struct RefreshSessionInput {
+    /// The `refreshToken` of the current session.
     pub refresh_token: String,
 }
 
@@ -217,9 +249,12 @@ pub async fn refresh_session(
     session_payload(ctx, result)
 }
 
+/// What `signOut` returns.
 #[derive(Debug, GraphQLObject)]
 pub struct SignOutPayload {
+    /// True when the session was ended.
     pub signed_out: bool,
+    /// Why the request was refused, every problem at once; empty when it succeeded.
     pub errors: Vec<UserError>,
 }
 

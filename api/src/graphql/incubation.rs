@@ -11,106 +11,198 @@ use linli_domain::types::{
 
 use super::directory::{Community, Organisation};
 use super::ledger::{Account, TransferPayload};
-use super::relay::{GlobalId, NodeValue};
+use super::relay::{GlobalId, NodeValue, connection, kinds, page_request};
 use super::{Context, Points, UserError, int, mirror_enum};
 
 mirror_enum!(
-    /// 意向 → 培育 → 成长 → 成熟, or 解散.
-    GroupStage = linli_domain::incubation::Stage { Proposed, Incubating, Growing, Graduated, Dissolved }
+    /// A group's incubation stage: 意向 proposed → 培育 incubating → 成长 growing → 成熟 graduated, or 解散
+    /// dissolved.
+    GroupStage = linli_domain::incubation::Stage {
+        /// Just founded (意向); it needs 3 active members and a mentor organisation to advance.
+        Proposed,
+        /// Being incubated (培育); it needs 5 members and 30 days since founding to advance.
+        Incubating,
+        /// Growing (成长): it runs activities of its own; it needs 8 members, 2 completed group
+        /// activities, 10 verified service hours in them and 90 days to advance.
+        Growing,
+        /// Mature (成熟): it runs itself, runs activities and may register as a partner organisation.
+        Graduated,
+        /// Dissolved (解散): its fund neither receives nor pays points.
+        Dissolved,
+    }
 );
-mirror_enum!(GroupRole = linli_domain::incubation::GroupRole { Convenor, Member });
-mirror_enum!(MembershipStatus = linli_domain::incubation::MembershipStatus { Requested, Active });
-mirror_enum!(Urgency = linli_domain::matching::Urgency { Low, Medium, High });
 mirror_enum!(
+    /// A person's role in a self-governance group.
+    GroupRole = linli_domain::incubation::GroupRole {
+        /// The group's convenor: approves members, runs its activities and rewards members from its
+        /// fund.
+        Convenor,
+        /// A member of the group.
+        Member,
+    }
+);
+mirror_enum!(
+    /// Whether a person is in a group yet.
+    MembershipStatus = linli_domain::incubation::MembershipStatus {
+        /// Asked to join; waiting for the convenor's approval.
+        Requested,
+        /// A member of the group.
+        Active,
+    }
+);
+mirror_enum!(
+    /// How urgent a need is, as its poster judges it.
+    Urgency = linli_domain::matching::Urgency {
+        /// Not pressing.
+        Low,
+        /// Wanted soon.
+        Medium,
+        /// Wanted as soon as possible.
+        High,
+    }
+);
+mirror_enum!(
+    /// Where a need is: open → matching → matched → delivered → closed, or withdrawn.
     NeedStatus = linli_domain::matching::NeedStatus {
+        /// Posted; no match proposed yet.
         Open,
+        /// Staff proposed a match; waiting for the offering side to accept.
         Matching,
+        /// The offering side accepted a match.
         Matched,
+        /// A match delivered, with its outcome recorded.
         Delivered,
+        /// Closed by the poster or staff after delivery.
         Closed,
+        /// Withdrawn by the poster or staff before it was matched.
         Withdrawn
     }
 );
 mirror_enum!(
+    /// What kind of offer can meet a need.
     CandidateKind = linli_domain::matching::CandidateKind {
+        /// A published social-innovation product.
         Product,
+        /// A verified partner organisation.
         Organisation,
+        /// A self-governance group.
         Group
     }
 );
 mirror_enum!(
+    /// Where a proposed match stands.
     MatchStatus = linli_domain::matching::MatchStatus {
+        /// Staff proposed it; waiting for the offering side's answer.
         Proposed,
+        /// The offering side accepted it.
         Accepted,
+        /// The offering side declined it.
         Declined,
+        /// It delivered; the outcome is on the need.
         Delivered
     }
 );
 mirror_enum!(
+    /// What the impact figures are grouped by.
     ImpactDimension = linli_domain::matching::impact::Dimension {
+        /// One row per community: of the activity, the merchant or the need, or the communities a
+        /// product serves.
         Community,
+        /// One row per category: of the activity, the merchant, the product or the need.
         Category,
+        /// One row per partner organisation: organising the activity, running the merchant or
+        /// offering the product (needs are not counted).
         Organisation
     }
 );
 
+/// A staff decision on a group's stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, juniper::GraphQLEnum)]
 pub enum GroupDecision {
+    /// Move it to the next stage (only when every criterion of its stage is met).
     Advance,
+    /// Keep it at its stage.
     Hold,
+    /// Dissolve it; its fund then neither receives nor pays points.
     Dissolve,
 }
 
 fn group_id(id: &ID) -> Result<GroupId, DomainError> {
-    GlobalId::expect(id, "Group", "groupId", GroupId::parse)
+    GlobalId::expect(id, kinds::GROUP, "groupId", GroupId::parse)
 }
 
 #[derive(Debug, Clone)]
 pub struct Group(pub domain::Group);
 
+/// One criterion a group must meet to leave its stage, measured from Linli's data.
 #[derive(Debug, GraphQLObject)]
 pub struct Criterion {
+    /// What is measured, in Chinese, e.g. 成员人数.
     pub name: String,
+    /// The figure needed.
     pub required: i32,
+    /// The group's figure now.
     pub actual: i32,
+    /// Whether `actual` reaches `required`.
     pub met: bool,
 }
 
-#[derive(Debug, GraphQLObject)]
+/// One step on a group's public timeline.
+#[derive(Debug, Clone, GraphQLObject)]
 pub struct GroupEvent {
+    /// The event's id, for paging (events are not refetched on their own).
+    #[graphql(ignore)]
+    pub key: String,
+    /// What happened: `FOUNDED`, `MENTOR`, `ADVANCED`, `HOLD`, `DISSOLVED` or `REGISTERED`.
     pub kind: String,
+    /// The group's stage before the step; null for its founding.
     pub from_stage: Option<GroupStage>,
+    /// The group's stage after the step (the same as `fromStage` when it did not change).
     pub to_stage: Option<GroupStage>,
+    /// Why, or what happened, in words.
     pub note: String,
+    /// When it happened.
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, GraphQLObject)]
+/// A person in a self-governance group, or asking to join it.
+#[derive(Debug, Clone, GraphQLObject)]
 pub struct GroupMember {
+    /// The person's user id.
     pub user_id: ID,
+    /// The person's display name.
     pub display_name: String,
+    /// The person's role in the group.
     pub role: GroupRole,
+    /// Whether they are a member yet or have only asked to join.
     pub status: MembershipStatus,
 }
 
+/// A self-governance group (居民自治组织): residents' own group, incubated by the centre until it runs
+/// itself.
 #[graphql_object(context = Context, impl = NodeValue)]
 impl Group {
+    /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode("Group", self.0.id.as_str())
+        GlobalId::encode(kinds::GROUP, self.0.id.as_str())
     }
 
+    /// The group's name, e.g. 遛弯公社.
     fn name(&self) -> &str {
         &self.0.name
     }
 
+    /// What the group is for, in its founders' words.
     fn purpose(&self) -> &str {
         &self.0.purpose
     }
 
-    fn category_id(&self) -> ID {
-        ID::new(self.0.category_id.clone())
+    /// The group's field of work.
+    async fn category(&self, ctx: &Context) -> FieldResult<super::catalogue::Category> {
+        super::catalogue::category(ctx, self.0.category_id.clone()).await
     }
 
+    /// Where the group is in incubation.
     fn stage(&self) -> GroupStage {
         self.0.stage.into()
     }
@@ -120,6 +212,7 @@ impl Group {
         self.0.stage.label_zh()
     }
 
+    /// The community the group belongs to.
     async fn community(&self, ctx: &Context) -> FieldResult<Community> {
         let id = self.0.community_id.clone();
         super::loaders::load_one(ctx, &ctx.loaders.communities, id, "社区")
@@ -127,6 +220,7 @@ impl Group {
             .map(Community)
     }
 
+    /// The verified organisation staff paired it with; null until then.
     async fn mentor(&self, ctx: &Context) -> FieldResult<Option<Organisation>> {
         let Some(id) = self.0.mentor_organisation_id.clone() else {
             return Ok(None);
@@ -163,30 +257,63 @@ impl Group {
     }
 
     /// Every step of the group's way, public.
-    async fn timeline(&self, ctx: &Context) -> FieldResult<Vec<GroupEvent>> {
+    async fn timeline(
+        &self,
+        ctx: &Context,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
+        first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
+        after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<GroupEventConnection> {
+        let page = ctx.answer(page_request(first, after, last, before))?;
         let id = self.0.id.clone();
-        let result = ctx.run(move |s, _| s.incubation().timeline(&id)).await;
-        ctx.answer(result).map(|list| {
-            list.into_iter()
-                .map(|e| GroupEvent {
-                    kind: e.kind,
-                    from_stage: e.from_stage.map(Into::into),
-                    to_stage: e.to_stage.map(Into::into),
-                    note: e.note,
-                    created_at: e.created_at.and_utc(),
-                })
-                .collect()
+        let result = ctx
+            .run(move |s, _| s.incubation().timeline(&id, &page))
+            .await;
+        ctx.answer(result).map(|p| {
+            GroupEventConnection::from_page(p, |e| GroupEvent {
+                key: e.id,
+                kind: e.kind,
+                from_stage: e.from_stage.map(Into::into),
+                to_stage: e.to_stage.map(Into::into),
+                note: e.note,
+                created_at: e.created_at.and_utc(),
+            })
         })
     }
 
     /// Members and join requests: for members and staff.
-    async fn members(&self, ctx: &Context) -> FieldResult<Vec<GroupMember>> {
+    async fn members(
+        &self,
+        ctx: &Context,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
+        first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
+        after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<GroupMemberConnection> {
+        let page = ctx.answer(page_request(first, after, last, before))?;
         let id = self.0.id.clone();
         let result = ctx
-            .run(move |s, actor| s.incubation().members(actor, &id))
+            .run(move |s, actor| s.incubation().members(actor, &id, &page))
             .await;
         ctx.answer(result)
-            .map(|list| list.into_iter().map(member).collect())
+            .map(|p| GroupMemberConnection::from_page(p, member))
     }
 
     /// The group's points fund.
@@ -203,7 +330,7 @@ impl Group {
 
 fn member(m: domain::GroupMember) -> GroupMember {
     GroupMember {
-        user_id: GlobalId::encode("User", m.user_id.as_str()),
+        user_id: GlobalId::encode(kinds::USER, m.user_id.as_str()),
         display_name: m.display_name,
         role: m.role.into(),
         status: m.status.into(),
@@ -215,16 +342,69 @@ pub async fn group(ctx: &Context, id: GroupId) -> FieldResult<Group> {
     ctx.answer(result).map(Group)
 }
 
-pub async fn groups(ctx: &Context) -> FieldResult<Vec<Group>> {
-    let result = ctx.run(|s, _| s.incubation().groups()).await;
+pub async fn groups(
+    ctx: &Context,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> FieldResult<GroupConnection> {
+    let page = ctx.answer(page_request(first, after, last, before))?;
+    let result = ctx.run(move |s, _| s.incubation().groups(&page)).await;
     ctx.answer(result)
-        .map(|list| list.into_iter().map(Group).collect())
+        .map(|p| GroupConnection::from_page(p, Group))
 }
 
+connection!(
+    /// A page of self-governance groups, by name.
+    GroupConnection,
+    /// A group in a page, with its cursor.
+    GroupEdge,
+    Group,
+    |g| g.0.id.to_string()
+);
+connection!(
+    /// A page of a group's members and join requests, in the order they joined.
+    GroupMemberConnection,
+    /// A group member in a page, with its cursor.
+    GroupMemberEdge,
+    GroupMember,
+    |m| {
+        super::relay::global_raw(&m.user_id)
+    }
+);
+connection!(
+    /// A page of a group's timeline, oldest first.
+    GroupEventConnection,
+    /// A timeline step in a page, with its cursor.
+    GroupEventEdge,
+    GroupEvent,
+    |e| e.key.clone()
+);
+connection!(
+    /// A page of the matches proposed for a need, oldest first.
+    MatchConnection,
+    /// A match in a page, with its cursor.
+    MatchEdge,
+    Match,
+    |m| super::relay::global_raw(&m.id)
+);
+connection!(
+    /// A page of community needs, soonest wanted first.
+    NeedConnection,
+    /// A need in a page, with its cursor.
+    NeedEdge,
+    Need,
+    |n| n.0.id.to_string()
+);
+
+/// What a mutation on a group returns.
 #[derive(Debug, GraphQLObject)]
 #[graphql(context = Context)]
 pub struct GroupPayload {
+    /// The group after the change; null when the request was refused.
     pub group: Option<Group>,
+    /// Why the request was refused, every problem at once; empty when it succeeded.
     pub errors: Vec<UserError>,
 }
 
@@ -239,18 +419,26 @@ fn group_payload(
     })
 }
 
+/// A self-governance group to found; you become its convenor.
 #[derive(Debug, GraphQLInputObject)]
 pub struct FoundGroupInput {
+    /// The group's name (2–40 characters).
     pub name: String,
+    /// What the group is for.
     pub purpose: String,
+    /// The community the group belongs to.
     pub community_id: ID,
+    /// The group's category (its id or slug).
     pub category_id: ID,
 }
 
 pub async fn found(ctx: &Context, input: FoundGroupInput) -> FieldResult<GroupPayload> {
-    let community = match GlobalId::expect(&input.community_id, "Community", "communityId", |raw| {
-        Some(raw.to_owned())
-    }) {
+    let community = match GlobalId::expect(
+        &input.community_id,
+        kinds::COMMUNITY,
+        "communityId",
+        |raw| Some(raw.to_owned()),
+    ) {
         Ok(c) => c,
         Err(e) => return group_payload(ctx, Err(e)),
     };
@@ -258,7 +446,7 @@ pub async fn found(ctx: &Context, input: FoundGroupInput) -> FieldResult<GroupPa
         name: input.name,
         purpose: input.purpose,
         community_id: community,
-        category_id: input.category_id.to_string(),
+        category_id: super::catalogue::category_slug(&input.category_id),
     };
     let result = ctx
         .run(move |s, actor| s.incubation().found(actor, new))
@@ -266,9 +454,12 @@ pub async fn found(ctx: &Context, input: FoundGroupInput) -> FieldResult<GroupPa
     group_payload(ctx, result)
 }
 
+/// What asking to join a group or approving a member returns.
 #[derive(Debug, GraphQLObject)]
 pub struct GroupMembersPayload {
+    /// The group's members and join requests after the change; null when the request was refused.
     pub members: Option<Vec<GroupMember>>,
+    /// Why the request was refused, every problem at once; empty when it succeeded.
     pub errors: Vec<UserError>,
 }
 
@@ -283,8 +474,10 @@ fn members_payload(
     })
 }
 
+/// Names a self-governance group.
 #[derive(Debug, GraphQLInputObject)]
 pub struct GroupIdInput {
+    /// The group's id.
     pub group_id: ID,
 }
 
@@ -302,9 +495,12 @@ pub async fn request_to_join(
     members_payload(ctx, result)
 }
 
+/// A join request for the convenor to approve.
 #[derive(Debug, GraphQLInputObject)]
 pub struct ApproveGroupMemberInput {
+    /// Your group.
     pub group_id: ID,
+    /// The person who asked to join (`GroupMember.userId`).
     pub user_id: ID,
 }
 
@@ -315,7 +511,7 @@ pub async fn approve_member(
     let decoded = group_id(&input.group_id).and_then(|g| {
         Ok((
             g,
-            GlobalId::expect(&input.user_id, "User", "userId", UserId::parse)?,
+            GlobalId::expect(&input.user_id, kinds::USER, "userId", UserId::parse)?,
         ))
     });
     let result = match decoded {
@@ -328,9 +524,12 @@ pub async fn approve_member(
     members_payload(ctx, result)
 }
 
+/// A mentor organisation for a group.
 #[derive(Debug, GraphQLInputObject)]
 pub struct SetGroupMentorInput {
+    /// The group to pair.
     pub group_id: ID,
+    /// The verified organisation that mentors it.
     pub organisation_id: ID,
 }
 
@@ -340,7 +539,7 @@ pub async fn set_mentor(ctx: &Context, input: SetGroupMentorInput) -> FieldResul
             g,
             GlobalId::expect(
                 &input.organisation_id,
-                "Organisation",
+                kinds::ORGANISATION,
                 "organisationId",
                 OrganisationId::parse,
             )?,
@@ -356,9 +555,12 @@ pub async fn set_mentor(ctx: &Context, input: SetGroupMentorInput) -> FieldResul
     group_payload(ctx, result)
 }
 
+/// A staff decision on a group's stage.
 #[derive(Debug, GraphQLInputObject)]
 pub struct DecideGroupStageInput {
+    /// The group decided on.
     pub group_id: ID,
+    /// Whether to advance, hold or dissolve it.
     pub decision: GroupDecision,
     /// Why; shown on the group's public timeline.
     pub note: String,
@@ -380,9 +582,12 @@ pub async fn decide(ctx: &Context, input: DecideGroupStageInput) -> FieldResult<
     group_payload(ctx, result)
 }
 
+/// A graduated group to register as a partner organisation.
 #[derive(Debug, GraphQLInputObject)]
 pub struct RegisterGroupInput {
+    /// The graduated group (you must be its convenor).
     pub group_id: ID,
+    /// A phone number or address the centre can reach the new organisation at.
     pub contact: String,
 }
 
@@ -403,11 +608,17 @@ pub async fn register(
     super::directory::OrganisationPayload::from(ctx, result)
 }
 
+/// Points to give from your wallet to a group's fund.
 #[derive(Debug, GraphQLInputObject)]
 pub struct DonateToGroupInput {
+    /// The group whose fund receives them.
     pub group_id: ID,
+    /// Points to give.
     pub amount: Points,
+    /// An optional note, recorded with the transfer.
     pub reason: Option<String>,
+    /// Chosen by the client, unique per request (8–100 characters of `A-Z a-z 0-9 - _ . :`); a
+    /// retry with the same key is safe.
     pub idempotency_key: String,
 }
 
@@ -432,12 +643,19 @@ pub async fn donate(ctx: &Context, input: DonateToGroupInput) -> FieldResult<Tra
     TransferPayload::from(ctx, result)
 }
 
+/// Points the convenor pays a member from the group's fund.
 #[derive(Debug, GraphQLInputObject)]
 pub struct RewardGroupMemberInput {
+    /// Your group.
     pub group_id: ID,
+    /// The active member to reward (never yourself).
     pub user_id: ID,
+    /// Points to pay.
     pub amount: Points,
+    /// Why, recorded with the transfer.
     pub reason: String,
+    /// Chosen by the client, unique per request (8–100 characters of `A-Z a-z 0-9 - _ . :`); a
+    /// retry with the same key is safe.
     pub idempotency_key: String,
 }
 
@@ -445,7 +663,7 @@ pub async fn reward(ctx: &Context, input: RewardGroupMemberInput) -> FieldResult
     let decoded = group_id(&input.group_id).and_then(|g| {
         Ok((
             g,
-            GlobalId::expect(&input.user_id, "User", "userId", UserId::parse)?,
+            GlobalId::expect(&input.user_id, kinds::USER, "userId", UserId::parse)?,
             IdempotencyKey::parse(&input.idempotency_key)?,
         ))
     });
@@ -465,26 +683,35 @@ pub async fn reward(ctx: &Context, input: RewardGroupMemberInput) -> FieldResult
 #[derive(Debug, Clone)]
 pub struct Need(pub matching::Need);
 
-#[graphql_object(context = Context)]
+/// A community's request for a resource (需求), for staff to match with products, organisations or
+/// groups.
+#[graphql_object(context = Context, impl = NodeValue)]
 impl Need {
+    /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode("Need", self.0.id.as_str())
+        GlobalId::encode(kinds::NEED, self.0.id.as_str())
     }
+    /// A short title for the need.
     fn title(&self) -> &str {
         &self.0.title
     }
+    /// What is needed, in the poster's words.
     fn description(&self) -> &str {
         &self.0.description
     }
-    fn category_id(&self) -> ID {
-        ID::new(self.0.category_id.clone())
+    /// What kind of help is needed.
+    async fn category(&self, ctx: &Context) -> FieldResult<super::catalogue::Category> {
+        super::catalogue::category(ctx, self.0.category_id.clone()).await
     }
+    /// How urgent it is.
     fn urgency(&self) -> Urgency {
         self.0.urgency.into()
     }
+    /// When it is wanted by.
     fn wanted_by(&self) -> DateTime<Utc> {
         self.0.wanted_by.and_utc()
     }
+    /// Where it is, from open to closed.
     fn status(&self) -> NeedStatus {
         self.0.status.into()
     }
@@ -492,12 +719,15 @@ impl Need {
     fn overdue(&self, ctx: &Context) -> bool {
         self.0.overdue(ctx.shared.services.clock.now())
     }
+    /// What the delivered match achieved; null until delivered.
     fn outcome(&self) -> Option<&str> {
         self.0.outcome.as_deref()
     }
+    /// How many residents the delivered match served; null until delivered.
     fn residents_served(&self) -> Option<i32> {
         self.0.residents_served
     }
+    /// The community the need is for.
     async fn community(&self, ctx: &Context) -> FieldResult<Community> {
         let id = self.0.community_id.clone();
         super::loaders::load_one(ctx, &ctx.loaders.communities, id, "社区")
@@ -505,28 +735,53 @@ impl Need {
             .map(Community)
     }
 
-    async fn matches(&self, ctx: &Context) -> FieldResult<Vec<Match>> {
+    /// The matches staff proposed for it, oldest first.
+    async fn matches(
+        &self,
+        ctx: &Context,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
+        first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
+        after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<MatchConnection> {
+        let page = ctx.answer(page_request(first, after, last, before))?;
         let id = self.0.id.clone();
-        let result = ctx.run(move |s, _| s.matching().matches(&id)).await;
+        let result = ctx.run(move |s, _| s.matching().matches(&id, &page)).await;
         ctx.answer(result)
-            .map(|l| l.into_iter().map(Match::from).collect())
+            .map(|p| MatchConnection::from_page(p, Match::from))
     }
 }
 
-#[derive(Debug, GraphQLObject)]
+/// A candidate staff proposed for a need, and how the case went.
+#[derive(Debug, Clone, GraphQLObject)]
+#[graphql(context = Context, impl = NodeValue)]
 pub struct Match {
+    /// Opaque global id.
     pub id: ID,
+    /// What kind of candidate it is.
     pub kind: CandidateKind,
+    /// The candidate's global id (a Product, Organisation or Group).
     pub candidate_id: ID,
+    /// The candidate's score when it was proposed (higher fits better).
     pub score: i32,
+    /// Why it fits, in words, separated by ；.
     pub reasons: String,
+    /// Where the match stands.
     pub status: MatchStatus,
 }
 
 impl From<matching::MatchCase> for Match {
     fn from(m: matching::MatchCase) -> Self {
         Self {
-            id: GlobalId::encode("Match", m.id.as_str()),
+            id: GlobalId::encode(kinds::MATCH, m.id.as_str()),
             kind: m.kind.into(),
             candidate_id: candidate_global_id(m.kind, &m.candidate_id),
             score: int(m.score),
@@ -545,41 +800,71 @@ fn candidate_global_id(kind: matching::CandidateKind, id: &str) -> ID {
     GlobalId::encode(type_name, id)
 }
 
+/// A possible answer to a need, scored transparently.
 #[derive(Debug, GraphQLObject)]
 pub struct MatchCandidate {
+    /// What kind of candidate it is.
     pub kind: CandidateKind,
     /// The candidate's global id (a Product, Organisation or Group).
     pub id: ID,
+    /// The product's title, or the organisation's or group's name.
     pub name: String,
+    /// How well it fits, from category, shared words, communities served, recent activity and past
+    /// deliveries (higher is better).
     pub score: i32,
     /// Why, in words: category fit, community served, shared keywords, activity, record.
     pub reasons: Vec<String>,
 }
 
+/// Which needs to list; every condition given must hold.
+#[derive(Debug, Default, GraphQLInputObject)]
+pub struct NeedFilterInput {
+    /// Only needs of this community.
+    pub community_id: Option<ID>,
+    /// Only needs in this status.
+    pub status: Option<NeedStatus>,
+    /// True keeps only needs past their wanted-by date without a match.
+    pub overdue: Option<bool>,
+}
+
 pub async fn needs(
     ctx: &Context,
-    community_id: Option<ID>,
-    status: Option<NeedStatus>,
-    overdue: Option<bool>,
-) -> FieldResult<Vec<Need>> {
+    filter: Option<NeedFilterInput>,
+    page: linli_domain::page::PageRequest,
+) -> FieldResult<NeedConnection> {
+    let NeedFilterInput {
+        community_id,
+        status,
+        overdue,
+    } = filter.unwrap_or_default();
     let community = ctx.answer(
         community_id
-            .map(|id| GlobalId::expect(&id, "Community", "communityId", CommunityId::parse))
+            .map(|id| GlobalId::expect(&id, kinds::COMMUNITY, "communityId", CommunityId::parse))
             .transpose(),
     )?;
     let status = status.map(Into::into);
     let result = ctx
         .run(move |s, _| {
             s.matching()
-                .needs(community.as_ref(), status, overdue.unwrap_or(false))
+                .needs(community.as_ref(), status, overdue.unwrap_or(false), &page)
         })
         .await;
     ctx.answer(result)
-        .map(|l| l.into_iter().map(Need).collect())
+        .map(|p| NeedConnection::from_page(p, Need))
+}
+
+pub async fn need(ctx: &Context, id: NeedId) -> FieldResult<Need> {
+    let result = ctx.run(move |s, _| s.matching().need(&id)).await;
+    ctx.answer(result).map(Need)
+}
+
+pub async fn match_case(ctx: &Context, id: MatchId) -> FieldResult<Match> {
+    let result = ctx.run(move |s, _| s.matching().match_case(&id)).await;
+    ctx.answer(result).map(Match::from)
 }
 
 fn need_id(id: &ID) -> Result<NeedId, DomainError> {
-    GlobalId::expect(id, "Need", "needId", NeedId::parse)
+    GlobalId::expect(id, kinds::NEED, "needId", NeedId::parse)
 }
 
 pub async fn candidates(ctx: &Context, need: ID) -> FieldResult<Vec<MatchCandidate>> {
@@ -600,10 +885,13 @@ pub async fn candidates(ctx: &Context, need: ID) -> FieldResult<Vec<MatchCandida
     })
 }
 
+/// What a mutation on a need returns.
 #[derive(Debug, GraphQLObject)]
 #[graphql(context = Context)]
 pub struct NeedPayload {
+    /// The need after the change; null when the request was refused.
     pub need: Option<Need>,
+    /// Why the request was refused, every problem at once; empty when it succeeded.
     pub errors: Vec<UserError>,
 }
 
@@ -618,13 +906,20 @@ fn need_payload(
     })
 }
 
+/// A community need to post.
 #[derive(Debug, GraphQLInputObject)]
 pub struct PostNeedInput {
+    /// The community the need is for.
     pub community_id: ID,
+    /// The need's category (its id or slug).
     pub category_id: ID,
+    /// A short title.
     pub title: String,
+    /// What is needed.
     pub description: String,
+    /// How urgent it is.
     pub urgency: Urgency,
+    /// When it is wanted by.
     pub wanted_by: DateTime<Utc>,
     /// When a group's convenor posts for the group.
     pub group_id: Option<ID>,
@@ -635,11 +930,11 @@ pub async fn post_need(ctx: &Context, input: PostNeedInput) -> FieldResult<NeedP
         Ok(NewNeed {
             community_id: GlobalId::expect(
                 &input.community_id,
-                "Community",
+                kinds::COMMUNITY,
                 "communityId",
                 |raw| Some(raw.to_owned()),
             )?,
-            category_id: input.category_id.to_string(),
+            category_id: super::catalogue::category_slug(&input.category_id),
             title: input.title.clone(),
             description: input.description.clone(),
             urgency: input.urgency.into(),
@@ -647,7 +942,7 @@ pub async fn post_need(ctx: &Context, input: PostNeedInput) -> FieldResult<NeedP
             group_id: input
                 .group_id
                 .as_ref()
-                .map(|g| GlobalId::expect(g, "Group", "groupId", |raw| Some(raw.to_owned())))
+                .map(|g| GlobalId::expect(g, kinds::GROUP, "groupId", |raw| Some(raw.to_owned())))
                 .transpose()?,
         })
     })();
@@ -661,8 +956,10 @@ pub async fn post_need(ctx: &Context, input: PostNeedInput) -> FieldResult<NeedP
     need_payload(ctx, result)
 }
 
+/// Names a need.
 #[derive(Debug, GraphQLInputObject)]
 pub struct NeedIdInput {
+    /// The need's id.
     pub need_id: ID,
 }
 
@@ -691,9 +988,13 @@ pub async fn need_step(
     need_payload(ctx, result)
 }
 
+/// What proposing or answering a match returns.
 #[derive(Debug, GraphQLObject)]
+#[graphql(context = Context)]
 pub struct MatchPayload {
+    /// The match after the change; null when the request was refused.
     pub r#match: Option<Match>,
+    /// Why the request was refused, every problem at once; empty when it succeeded.
     pub errors: Vec<UserError>,
 }
 
@@ -708,8 +1009,10 @@ fn match_payload(
     })
 }
 
+/// A candidate to propose for a need.
 #[derive(Debug, GraphQLInputObject)]
 pub struct ProposeMatchInput {
+    /// The need to meet.
     pub need_id: ID,
     /// A Product, Organisation or Group global id (as `matchCandidates` returns).
     pub candidate_id: ID,
@@ -742,14 +1045,17 @@ pub async fn propose(ctx: &Context, input: ProposeMatchInput) -> FieldResult<Mat
     match_payload(ctx, result)
 }
 
+/// The offering side's answer to a proposed match.
 #[derive(Debug, GraphQLInputObject)]
 pub struct RespondToMatchInput {
+    /// The proposed match.
     pub match_id: ID,
+    /// True accepts it; false declines it.
     pub accept: bool,
 }
 
 fn match_id(id: &ID) -> Result<MatchId, DomainError> {
-    GlobalId::expect(id, "Match", "matchId", MatchId::parse)
+    GlobalId::expect(id, kinds::MATCH, "matchId", MatchId::parse)
 }
 
 pub async fn respond(ctx: &Context, input: RespondToMatchInput) -> FieldResult<MatchPayload> {
@@ -763,10 +1069,14 @@ pub async fn respond(ctx: &Context, input: RespondToMatchInput) -> FieldResult<M
     match_payload(ctx, result)
 }
 
+/// What an accepted match delivered.
 #[derive(Debug, GraphQLInputObject)]
 pub struct DeliverMatchInput {
+    /// The accepted match.
     pub match_id: ID,
+    /// How many residents it served.
     pub residents_served: i32,
+    /// What it achieved, in words.
     pub outcome: String,
 }
 
@@ -787,15 +1097,25 @@ pub async fn deliver(ctx: &Context, input: DeliverMatchInput) -> FieldResult<Nee
 /// Aggregates for one community, category or organisation.
 #[derive(Debug, GraphQLObject)]
 pub struct ImpactRow {
+    /// The raw id of the community or organisation, or the category's slug.
     pub key: ID,
+    /// The community's, category's or organisation's name.
     pub name: String,
+    /// Completed activities.
     pub activities_held: i32,
+    /// Verified participations in those activities.
     pub participants: i32,
+    /// Verified service hours in those activities, to one decimal.
     pub service_hours: f64,
+    /// Points earned in those activities.
     pub points_earned: Points,
+    /// Points redeemed at its merchants.
     pub points_redeemed: Points,
+    /// Published products.
     pub products_published: i32,
+    /// Needs that found a match (delivered and closed ones included).
     pub needs_matched: i32,
+    /// Needs delivered (closed ones included).
     pub needs_delivered: i32,
 }
 
@@ -810,7 +1130,7 @@ pub async fn impact(ctx: &Context, by: ImpactDimension) -> FieldResult<Vec<Impac
             name: r.name,
             activities_held: int(r.activities_held),
             participants: int(r.participants),
-            service_hours: (r.service_minutes as f64 / 60.0 * 10.0).round() / 10.0,
+            service_hours: linli_domain::volunteering::model::hours(r.service_minutes),
             points_earned: Points(r.points_earned),
             points_redeemed: Points(r.points_redeemed),
             products_published: int(r.products_published),

@@ -8,18 +8,25 @@ use linli_domain::types::{
     AccountId, ApprovalRequestId, IdempotencyKey, OrganisationId, TransferId,
 };
 
-use super::relay::{GlobalId, NodeValue, connection, page_request};
+use super::relay::{GlobalId, NodeValue, connection, kinds, page_request};
 use super::{Context, Points, UserError, mirror_enum};
 
 mirror_enum!(
     /// What an account belongs to.
     AccountKind = linli_domain::ledger::AccountKind {
+        /// The district's issuance account: its negative balance is everything ever issued.
         Issuance,
+        /// The district's account where expired points go.
         Expired,
+        /// A person's wallet: what they earn, donate and redeem from.
         Wallet,
+        /// A person's points held for redemptions awaiting a merchant's confirmation.
         Hold,
+        /// A partner organisation's points budget, from which its activities pay residents.
         Budget,
+        /// A merchant's account, which receives confirmed redemptions.
         Merchant,
+        /// A self-governance group's fund: it receives donations and pays members.
         GroupFund,
     }
 );
@@ -27,32 +34,51 @@ mirror_enum!(
 mirror_enum!(
     /// Why points moved.
     TransferCode = linli_domain::ledger::TransferCode {
+        /// Points earned for verified volunteering, from an organisation's budget or a group's
+        /// fund.
         Earn,
+        /// Staff allocated points from issuance to an organisation's budget.
         AllocateBudget,
+        /// Points held from a wallet for a redemption.
         RedeemHold,
+        /// Held points paid to the merchant that confirmed the redemption.
         RedeemCapture,
+        /// Held points returned to the wallet when a redemption was cancelled or expired.
         RedeemRelease,
+        /// A gift between wallets or to a group's fund, or a convenor's reward from a fund.
         Donate,
+        /// Old points expired from a wallet.
         Expire,
+        /// Staff undid an earlier transfer by posting its mirror image.
         Reverse,
+        /// Staff corrected a balance against issuance, with a reason.
         Adjust,
     }
 );
 
 mirror_enum!(
     /// Seen from the account whose history is read.
-    Direction = linli_domain::ledger::Direction { In, Out }
+    Direction = linli_domain::ledger::Direction {
+        /// Points came into the account.
+        In,
+        /// Points left the account.
+        Out,
+    }
 );
 
 #[derive(Debug, Clone)]
 pub struct Account(pub domain::Account);
 
+/// A ledger account: a balance of volunteer points and the transfers in and out of it; visible to
+/// its owner, its organisation's members and staff.
 #[graphql_object(context = Context, impl = NodeValue)]
 impl Account {
+    /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode("Account", self.0.id.as_str())
+        GlobalId::encode(kinds::ACCOUNT, self.0.id.as_str())
     }
 
+    /// What the account belongs to.
     fn kind(&self) -> AccountKind {
         self.0.kind.into()
     }
@@ -66,11 +92,23 @@ impl Account {
     async fn history(
         &self,
         ctx: &Context,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
         after: Option<String>,
-        filter: Option<HistoryFilterInput>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+        #[graphql(description = "Only transfers matching these conditions.")] filter: Option<
+            HistoryFilterInput,
+        >,
     ) -> FieldResult<LedgerEntryConnection> {
-        let page = ctx.answer(page_request(first, after))?;
+        let page = ctx.answer(page_request(first, after, last, before))?;
         let filter = filter
             .map(|f| HistoryFilter {
                 codes: f
@@ -92,6 +130,7 @@ impl Account {
     }
 }
 
+/// Which transfers of an account's history to list; every condition given must hold.
 #[derive(Debug, GraphQLInputObject)]
 pub struct HistoryFilterInput {
     /// Only these kinds of transfer.
@@ -105,31 +144,39 @@ pub struct HistoryFilterInput {
 /// What caused a transfer: e.g. the participation that earned it.
 #[derive(Debug, Clone, GraphQLObject)]
 pub struct TransferCause {
+    /// What kind of thing caused it: `participation`, `redemption` or `group`.
     pub kind: String,
+    /// The raw id of the cause (not a global id).
     pub id: String,
 }
 
 #[derive(Debug, Clone)]
 pub struct Transfer(pub domain::Transfer);
 
+/// A movement of points from one account to another; never changed or deleted.
 #[graphql_object(context = Context, impl = NodeValue)]
 impl Transfer {
+    /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode("Transfer", self.0.id.as_str())
+        GlobalId::encode(kinds::TRANSFER, self.0.id.as_str())
     }
 
+    /// Why the points moved.
     fn code(&self) -> TransferCode {
         self.0.code.into()
     }
 
+    /// Points moved (always positive).
     fn amount(&self) -> Points {
         Points(self.0.amount)
     }
 
+    /// Why, in words: the actor's reason or a system text.
     fn reason(&self) -> &str {
         &self.0.reason
     }
 
+    /// What produced it, e.g. the participation that earned it; null when nothing did.
     fn cause(&self) -> Option<TransferCause> {
         self.0.cause.as_ref().map(|c| TransferCause {
             kind: c.kind.clone(),
@@ -142,12 +189,14 @@ impl Transfer {
         self.0.rule.as_deref()
     }
 
+    /// The account the points left.
     fn debit_account_id(&self) -> ID {
-        GlobalId::encode("Account", self.0.debit_account_id.as_str())
+        GlobalId::encode(kinds::ACCOUNT, self.0.debit_account_id.as_str())
     }
 
+    /// The account the points went to.
     fn credit_account_id(&self) -> ID {
-        GlobalId::encode("Account", self.0.credit_account_id.as_str())
+        GlobalId::encode(kinds::ACCOUNT, self.0.credit_account_id.as_str())
     }
 
     /// For a REVERSE transfer: the transfer it undoes.
@@ -155,9 +204,10 @@ impl Transfer {
         self.0
             .reverses_id
             .as_ref()
-            .map(|id| GlobalId::encode("Transfer", id.as_str()))
+            .map(|id| GlobalId::encode(kinds::TRANSFER, id.as_str()))
     }
 
+    /// When it was posted.
     fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at.and_utc()
     }
@@ -166,7 +216,9 @@ impl Transfer {
 /// The other side of an entry.
 #[derive(Debug, Clone, GraphQLObject)]
 pub struct Counterpart {
+    /// The other account's id.
     pub account_id: ID,
+    /// What the other account belongs to.
     pub kind: AccountKind,
     /// A resident's name, an organisation's name, or a system account's label.
     pub name: String,
@@ -175,12 +227,15 @@ pub struct Counterpart {
 #[derive(Debug, Clone)]
 pub struct LedgerEntry(pub domain::HistoryEntry);
 
+/// One line of an account's history: a transfer, seen from that account.
 #[graphql_object(context = Context)]
 impl LedgerEntry {
+    /// The transfer behind this line.
     fn transfer(&self) -> Transfer {
         Transfer(self.0.transfer.clone())
     }
 
+    /// Whether the points came in or went out.
     fn direction(&self) -> Direction {
         self.0.direction.into()
     }
@@ -190,29 +245,38 @@ impl LedgerEntry {
         Points(self.0.change())
     }
 
+    /// The account on the other side.
     fn counterpart(&self) -> Counterpart {
         let c = &self.0.counterpart;
         Counterpart {
-            account_id: GlobalId::encode("Account", c.account_id.as_str()),
+            account_id: GlobalId::encode(kinds::ACCOUNT, c.account_id.as_str()),
             kind: c.kind.into(),
             name: c.name.clone(),
         }
     }
 }
 
-connection!(LedgerEntryConnection, LedgerEntryEdge, LedgerEntry, |e| e
-    .0
-    .transfer
-    .id
-    .to_string());
+connection!(
+    /// A page of an account's history, newest first.
+    LedgerEntryConnection,
+    /// A history line in a page, with its cursor.
+    LedgerEntryEdge,
+    LedgerEntry,
+    |e| e.0.transfer.id.to_string()
+);
 
 /// The district's points, for staff.
 #[derive(Debug, GraphQLObject)]
 pub struct LedgerTotals {
+    /// Every point ever issued (`issued = outstanding + held + redeemed + expired`).
     pub issued: Points,
+    /// Points in wallets, budgets and group funds: issued and not yet held, redeemed or expired.
     pub outstanding: Points,
+    /// Points held for redemptions awaiting a merchant's confirmation.
     pub held: Points,
+    /// Points captured by merchants.
     pub redeemed: Points,
+    /// Points that expired.
     pub expired: Points,
 }
 
@@ -242,6 +306,7 @@ pub async fn totals(ctx: &Context) -> FieldResult<LedgerTotals> {
     })
 }
 
+/// What a mutation that moves points returns: the transfer, or the approval request it waits on.
 #[derive(Debug, GraphQLObject)]
 #[graphql(context = Context)]
 pub struct TransferPayload {
@@ -249,6 +314,7 @@ pub struct TransferPayload {
     pub transfer: Option<Transfer>,
     /// Set instead of `transfer` when the movement waits for a second staff member.
     pub approval_request: Option<ApprovalRequest>,
+    /// Why the request was refused, every problem at once; empty when it succeeded.
     pub errors: Vec<UserError>,
 }
 
@@ -278,16 +344,23 @@ impl TransferPayload {
 mirror_enum!(
     /// What a staff member asked for that needs a second staff member.
     ApprovalKind = linli_domain::ledger::ApprovalKind {
+        /// An `adjustBalance` above the dual-control amount.
         Adjust,
+        /// A `reverseTransfer` above the dual-control amount.
         Reverse,
+        /// An `allocateBudget` above its dual-control amount.
         AllocateBudget,
     }
 );
 
 mirror_enum!(
+    /// Where an approval request stands.
     ApprovalStatus = linli_domain::ledger::ApprovalStatus {
+        /// Waiting for a second staff member; nothing has moved.
         Pending,
+        /// Approved, and the transfer posted (`transferMadeId`).
         Approved,
+        /// Declined; nothing moved.
         Declined,
     }
 );
@@ -297,23 +370,28 @@ mirror_enum!(
 #[derive(Debug, Clone)]
 pub struct ApprovalRequest(pub domain::ApprovalRequest);
 
+/// A staff movement of points above the dual-control amount: it posts only when a second staff
+/// member approves it.
 #[graphql_object(context = Context, impl = NodeValue)]
 impl ApprovalRequest {
+    /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode("ApprovalRequest", self.0.id.as_str())
+        GlobalId::encode(kinds::APPROVAL_REQUEST, self.0.id.as_str())
     }
 
+    /// Which movement was asked for.
     fn kind(&self) -> ApprovalKind {
         self.0.kind.into()
     }
 
+    /// Whether it waits, was approved or was declined.
     fn status(&self) -> ApprovalStatus {
         self.0.status.into()
     }
 
     /// The staff member who asked.
     fn requested_by_id(&self) -> ID {
-        GlobalId::encode("User", self.0.requested_by.as_str())
+        GlobalId::encode(kinds::USER, self.0.requested_by.as_str())
     }
 
     /// The account an adjustment changes.
@@ -321,7 +399,7 @@ impl ApprovalRequest {
         self.0
             .account_id
             .as_ref()
-            .map(|id| GlobalId::encode("Account", id.as_str()))
+            .map(|id| GlobalId::encode(kinds::ACCOUNT, id.as_str()))
     }
 
     /// The transfer a reversal undoes.
@@ -329,7 +407,7 @@ impl ApprovalRequest {
         self.0
             .transfer_id
             .as_ref()
-            .map(|id| GlobalId::encode("Transfer", id.as_str()))
+            .map(|id| GlobalId::encode(kinds::TRANSFER, id.as_str()))
     }
 
     /// The organisation an allocation funds.
@@ -337,7 +415,7 @@ impl ApprovalRequest {
         self.0
             .organisation_id
             .as_ref()
-            .map(|id| GlobalId::encode("Organisation", id.as_str()))
+            .map(|id| GlobalId::encode(kinds::ORGANISATION, id.as_str()))
     }
 
     /// Points to move: negative for an adjustment that removes points.
@@ -345,6 +423,7 @@ impl ApprovalRequest {
         Points(self.0.change)
     }
 
+    /// The requester's reason.
     fn reason(&self) -> &str {
         &self.0.reason
     }
@@ -354,13 +433,15 @@ impl ApprovalRequest {
         self.0
             .decided_by
             .as_ref()
-            .map(|id| GlobalId::encode("User", id.as_str()))
+            .map(|id| GlobalId::encode(kinds::USER, id.as_str()))
     }
 
+    /// When it was decided; null while pending.
     fn decided_at(&self) -> Option<DateTime<Utc>> {
         self.0.decided_at.map(|t| t.and_utc())
     }
 
+    /// The deciding staff member's note; null while pending or when they gave none.
     fn decision_note(&self) -> Option<&str> {
         self.0.decision_note.as_deref()
     }
@@ -370,16 +451,19 @@ impl ApprovalRequest {
         self.0
             .transfer_made_id
             .as_ref()
-            .map(|id| GlobalId::encode("Transfer", id.as_str()))
+            .map(|id| GlobalId::encode(kinds::TRANSFER, id.as_str()))
     }
 
+    /// When it was asked for.
     fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at.and_utc()
     }
 }
 
 connection!(
+    /// A page of approval requests, oldest first.
     ApprovalRequestConnection,
+    /// An approval request in a page, with its cursor.
     ApprovalRequestEdge,
     ApprovalRequest,
     |r| r.0.id.to_string()
@@ -400,8 +484,10 @@ pub async fn approval_requests(
     status: Option<ApprovalStatus>,
     first: Option<i32>,
     after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
 ) -> FieldResult<ApprovalRequestConnection> {
-    let page = ctx.answer(page_request(first, after))?;
+    let page = ctx.answer(page_request(first, after, last, before))?;
     let status = status.map(Into::into);
     let result = ctx
         .run(move |s, actor| s.ledger().approvals(actor, status, &page))
@@ -410,18 +496,24 @@ pub async fn approval_requests(
         .map(|p| ApprovalRequestConnection::from_page(p, ApprovalRequest))
 }
 
+/// A second staff member's decision on an approval request.
 #[derive(Debug, GraphQLInputObject)]
 pub struct DecideApprovalRequestInput {
+    /// The pending request (never one you asked for yourself).
     pub approval_request_id: ID,
     /// True posts the movement; false declines it.
     pub approve: bool,
+    /// Why, kept with the decision.
     pub note: Option<String>,
 }
 
+/// What `decideApprovalRequest` returns.
 #[derive(Debug, GraphQLObject)]
 #[graphql(context = Context)]
 pub struct ApprovalRequestPayload {
+    /// The request as decided; null when the request was refused.
     pub approval_request: Option<ApprovalRequest>,
+    /// Why the request was refused, every problem at once; empty when it succeeded.
     pub errors: Vec<UserError>,
 }
 
@@ -431,7 +523,7 @@ pub async fn decide_approval_request(
 ) -> FieldResult<ApprovalRequestPayload> {
     let id = match GlobalId::expect(
         &input.approval_request_id,
-        "ApprovalRequest",
+        kinds::APPROVAL_REQUEST,
         "approvalRequestId",
         ApprovalRequestId::parse,
     ) {
@@ -454,12 +546,17 @@ pub async fn decide_approval_request(
     })
 }
 
+/// Points to allocate from issuance to a verified organisation's budget.
 #[derive(Debug, GraphQLInputObject)]
 pub struct AllocateBudgetInput {
+    /// The verified organisation to fund.
     pub organisation_id: ID,
+    /// Points to allocate; above the dual-control amount a second staff member must approve.
     pub amount: Points,
+    /// Why, recorded with the transfer and in the audit trail.
     pub reason: String,
-    /// Chosen by the client, unique per request; a retry with the same key is safe.
+    /// Chosen by the client, unique per request (8–100 characters of `A-Z a-z 0-9 - _ . :`); a
+    /// retry with the same key is safe.
     pub idempotency_key: String,
 }
 
@@ -469,7 +566,7 @@ pub async fn allocate_budget(
 ) -> FieldResult<TransferPayload> {
     let decoded = GlobalId::expect(
         &input.organisation_id,
-        "Organisation",
+        kinds::ORGANISATION,
         "organisationId",
         OrganisationId::parse,
     )
@@ -487,12 +584,17 @@ pub async fn allocate_budget(
     TransferPayload::of_movement(ctx, result)
 }
 
+/// Points to give from your wallet to another resident.
 #[derive(Debug, GraphQLInputObject)]
 pub struct DonatePointsInput {
     /// The recipient's email address or mobile number.
     pub recipient: String,
+    /// Points to give.
     pub amount: Points,
+    /// An optional note, recorded with the transfer.
     pub reason: Option<String>,
+    /// Chosen by the client, unique per request (8–100 characters of `A-Z a-z 0-9 - _ . :`); a
+    /// retry with the same key is safe.
     pub idempotency_key: String,
 }
 
@@ -518,10 +620,15 @@ pub async fn donate_points(
     TransferPayload::from(ctx, result)
 }
 
+/// A transfer to undo, and why.
 #[derive(Debug, GraphQLInputObject)]
 pub struct ReverseTransferInput {
+    /// The transfer to reverse (an EARN, ALLOCATE_BUDGET, DONATE or ADJUST).
     pub transfer_id: ID,
+    /// Why, recorded with the reversal and in the audit trail.
     pub reason: String,
+    /// Chosen by the client, unique per request (8–100 characters of `A-Z a-z 0-9 - _ . :`); a
+    /// retry with the same key is safe.
     pub idempotency_key: String,
 }
 
@@ -531,7 +638,7 @@ pub async fn reverse_transfer(
 ) -> FieldResult<TransferPayload> {
     let decoded = GlobalId::expect(
         &input.transfer_id,
-        "Transfer",
+        kinds::TRANSFER,
         "transferId",
         TransferId::parse,
     )
@@ -546,12 +653,17 @@ pub async fn reverse_transfer(
     TransferPayload::of_movement(ctx, result)
 }
 
+/// A correction of an account's balance against issuance.
 #[derive(Debug, GraphQLInputObject)]
 pub struct AdjustBalanceInput {
+    /// The account to correct (not a hold, nor an account of your own).
     pub account_id: ID,
     /// Positive adds points, negative removes them.
     pub change: Points,
+    /// Why; required, and recorded with the transfer and in the audit trail.
     pub reason: String,
+    /// Chosen by the client, unique per request (8–100 characters of `A-Z a-z 0-9 - _ . :`); a
+    /// retry with the same key is safe.
     pub idempotency_key: String,
 }
 
@@ -559,8 +671,13 @@ pub async fn adjust_balance(
     ctx: &Context,
     input: AdjustBalanceInput,
 ) -> FieldResult<TransferPayload> {
-    let decoded = GlobalId::expect(&input.account_id, "Account", "accountId", AccountId::parse)
-        .and_then(|id| Ok((id, IdempotencyKey::parse(&input.idempotency_key)?)));
+    let decoded = GlobalId::expect(
+        &input.account_id,
+        kinds::ACCOUNT,
+        "accountId",
+        AccountId::parse,
+    )
+    .and_then(|id| Ok((id, IdempotencyKey::parse(&input.idempotency_key)?)));
     let (account_id, key) = match decoded {
         Ok(v) => v,
         Err(e) => return TransferPayload::from(ctx, Err(e)),

@@ -16,8 +16,8 @@ use linli_domain::directory::{Community, Organisation};
 use linli_domain::identity::Actor;
 use linli_domain::ledger::{Account, AccountKind};
 use linli_domain::page::Page;
-use linli_domain::rewards::Merchant;
-use linli_domain::types::{ActivityId, CommunityId, OrganisationId};
+use linli_domain::rewards::{Merchant, RewardView};
+use linli_domain::types::{ActivityId, CommunityId, MerchantId, OrganisationId, RewardId};
 use linli_domain::volunteering::Participation;
 use linli_domain::{DomainError, DomainResult, Services};
 
@@ -61,7 +61,10 @@ type By<K, T> = Loader<K, Loaded<T>, Batch<K, T>>;
 pub struct Loaders {
     pub communities: By<CommunityId, Community>,
     pub organisations: By<OrganisationId, Organisation>,
+    /// Merchants by their organisation.
     pub merchants: By<OrganisationId, Merchant>,
+    pub merchants_by_id: By<MerchantId, Merchant>,
+    pub rewards: By<RewardId, RewardView>,
     /// Accounts by kind and owner id (organisations' budgets, groups' funds).
     pub accounts: By<(AccountKind, String), Account>,
     /// The first page of each organisation's published products, by page size.
@@ -95,6 +98,12 @@ impl Loaders {
                 s.directory().organisations_by_id(actor, ids).map(found)
             }),
             merchants: loader(runner, |s, _, ids| s.rewards().merchants_of(ids).map(found)),
+            merchants_by_id: loader(runner, |s, _, ids| {
+                s.rewards().merchants_by_id(ids).map(found)
+            }),
+            rewards: loader(runner, |s, _, ids| {
+                s.rewards().rewards_by_id(ids).map(found)
+            }),
             accounts: loader(runner, |s, actor, keys| {
                 let mut out = HashMap::new();
                 for kind in [AccountKind::Budget, AccountKind::GroupFund] {

@@ -2,6 +2,7 @@
 //! input, call one service on the blocking pool, and shape the answer. Who may do what is
 //! decided in the services, never here.
 
+mod audit;
 mod catalogue;
 mod directory;
 mod email;
@@ -9,7 +10,8 @@ mod identity;
 mod incubation;
 mod ledger;
 mod loaders;
-mod relay;
+mod nodes;
+pub(crate) mod relay;
 mod rewards;
 mod root;
 mod volunteering;
@@ -18,7 +20,7 @@ use std::sync::{Arc, Mutex};
 
 use juniper::{EmptySubscription, FieldError, GraphQLObject, RootNode, graphql_value};
 use linli_domain::identity::Actor;
-use linli_domain::{DomainError, DomainResult, Services};
+use linli_domain::{DomainError, DomainResult, ErrorCode, Services};
 use tokio::sync::Semaphore;
 
 use crate::auth::Tokens;
@@ -150,6 +152,14 @@ impl Context {
             .map_err(|e| DomainError::internal(format!("blocking task failed: {e}")))?
     }
 
+    /// A download link to `path` that works without a bearer header, for this request's caller.
+    pub fn link(&self, path: &str) -> juniper::FieldResult<String> {
+        self.shared
+            .tokens
+            .link(&self.actor, path)
+            .map_err(|cause| self.top_level(DomainError::internal(cause)))
+    }
+
     /// A top-level error for failures that are not business rejections. Internal causes are
     /// logged with the request id and replaced by a generic message.
     pub fn top_level(&self, err: DomainError) -> FieldError {
@@ -190,37 +200,84 @@ impl Context {
         result.map_err(|e| self.top_level(e))
     }
 
-    /// Mutations: business rejections go into the payload's `errors`, the rest top-level.
+    /// Mutations: business rejections go into the payload's `errors` (every problem of the
+    /// input, each with its path under the mutation's `input`), the rest top-level.
     pub fn payload<T>(
         &self,
         result: DomainResult<T>,
     ) -> juniper::FieldResult<(Option<T>, Vec<UserError>)> {
+        self.payload_at(result, |field| vec!["input", field])
+    }
+
+    /// Like [`Context::payload`], for inputs whose fields are nested: `path` places each
+    /// field the domain names inside the input.
+    pub fn payload_at<T>(
+        &self,
+        result: DomainResult<T>,
+        path: impl Fn(&'static str) -> Vec<&'static str>,
+    ) -> juniper::FieldResult<(Option<T>, Vec<UserError>)> {
         match result {
             Ok(value) => Ok((Some(value), Vec::new())),
-            Err(err) if err.is_business() => Ok((None, vec![UserError::from(&err)])),
+            Err(err) if err.is_business() => Ok((
+                None,
+                err.each()
+                    .into_iter()
+                    .map(|problem| UserError::at(problem, &path))
+                    .collect(),
+            )),
             Err(err) => Err(self.top_level(err)),
         }
     }
 }
 
+/// Mirrors the domain's error codes as the GraphQL enum `ErrorCode`, value for value, each
+/// described by its doc from the domain.
+macro_rules! mirror_error_codes {
+    ($($(#[doc = $doc:literal])* $variant:ident => $code:literal),+) => {
+        /// A stable code for what went wrong; every value is explained in `docs/ERRORS.md`.
+        /// Clients switch on it (the message is for people and may change).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, juniper::GraphQLEnum)]
+        #[graphql(name = "ErrorCode")]
+        pub enum ErrorCodeValue {
+            $($(#[doc = $doc])* #[graphql(name = $code)] $variant),+
+        }
+
+        impl From<ErrorCode> for ErrorCodeValue {
+            fn from(code: ErrorCode) -> Self {
+                match code { $(ErrorCode::$variant => Self::$variant),+ }
+            }
+        }
+    };
+}
+linli_domain::each_error_code!(mirror_error_codes);
+
 /// A business rejection, shown to the person who made the request.
 #[derive(Debug, Clone, GraphQLObject)]
 pub struct UserError {
-    /// The input field the problem is about, when there is one.
-    pub field: Option<String>,
-    /// A stable code from `docs/ERRORS.md` (e.g. INSUFFICIENT_POINTS).
-    pub code: String,
+    /// Where in the mutation's arguments the problem is, e.g. `["input", "title"]` (Shopify's
+    /// `userErrors.field`); null when it is about the request as a whole.
+    pub field: Option<Vec<String>>,
+    /// What went wrong, for the client to act on.
+    pub code: ErrorCodeValue,
     /// A message for people, in Chinese.
     pub message: String,
 }
 
-impl From<&DomainError> for UserError {
-    fn from(err: &DomainError) -> Self {
+impl UserError {
+    fn at(err: &DomainError, path: impl Fn(&'static str) -> Vec<&'static str>) -> Self {
         Self {
-            field: err.field().map(str::to_owned),
-            code: err.code().as_str().to_owned(),
+            field: err
+                .field()
+                .map(|f| path(f).into_iter().map(str::to_owned).collect()),
+            code: err.code().into(),
             message: err.to_string(),
         }
+    }
+}
+
+impl From<&DomainError> for UserError {
+    fn from(err: &DomainError) -> Self {
+        Self::at(err, |field| vec!["input", field])
     }
 }
 
@@ -274,12 +331,17 @@ mod points_scalar {
     }
 }
 
-/// Mirrors a domain enum as a GraphQL enum, with conversions both ways.
+/// Mirrors a domain enum as a GraphQL enum, with conversions both ways; doc comments on the
+/// enum and on each variant become the schema's descriptions.
 macro_rules! mirror_enum {
-    ($(#[$doc:meta])* $name:ident = $domain:path { $($variant:ident),+ $(,)? }) => {
+    (
+        $(#[$doc:meta])* $name:ident = $domain:path {
+            $($(#[$variant_doc:meta])* $variant:ident),+ $(,)?
+        }
+    ) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, juniper::GraphQLEnum)]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $($(#[$variant_doc])* $variant),+ }
 
         impl From<$domain> for $name {
             fn from(value: $domain) -> Self {

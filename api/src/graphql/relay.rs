@@ -7,13 +7,38 @@ use linli_domain::DomainError;
 use linli_domain::page::PageRequest;
 
 use super::Context;
-use super::catalogue::Product;
+use super::audit::AuditEvent;
+use super::catalogue::{Category, Product};
 use super::directory::{Community, Organisation};
+use super::email::EmailMessage;
 use super::identity::User;
-use super::incubation::Group;
+use super::incubation::{Group, Match, Need};
 use super::ledger::{Account, ApprovalRequest, Transfer};
-use super::rewards::{Merchant, Reward};
-use super::volunteering::Activity;
+use super::rewards::{Merchant, Redemption, Reward};
+use super::volunteering::{Activity, Participation};
+
+/// The type names inside global ids: one constant per node type, so that no type name is
+/// ever spelled twice.
+pub mod kinds {
+    pub const USER: &str = "User";
+    pub const COMMUNITY: &str = "Community";
+    pub const ORGANISATION: &str = "Organisation";
+    pub const PRODUCT: &str = "Product";
+    pub const CATEGORY: &str = "Category";
+    pub const ACTIVITY: &str = "Activity";
+    pub const PARTICIPATION: &str = "Participation";
+    pub const GROUP: &str = "Group";
+    pub const NEED: &str = "Need";
+    pub const MATCH: &str = "Match";
+    pub const MERCHANT: &str = "Merchant";
+    pub const REWARD: &str = "Reward";
+    pub const REDEMPTION: &str = "Redemption";
+    pub const ACCOUNT: &str = "Account";
+    pub const TRANSFER: &str = "Transfer";
+    pub const APPROVAL_REQUEST: &str = "ApprovalRequest";
+    pub const AUDIT_EVENT: &str = "AuditEvent";
+    pub const EMAIL_MESSAGE: &str = "EmailMessage";
+}
 
 /// `Type:uuid`, base64url-encoded: clients treat it as opaque.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,8 +79,9 @@ impl GlobalId {
 /// Anything with a global id can be fetched again with `node(id:)`.
 #[graphql_interface(
     for = [
-        User, Community, Organisation, Product, Activity, Group, Merchant, Reward, Account, Transfer,
-        ApprovalRequest,
+        User, Community, Organisation, Product, Category, Activity, Participation, Group, Need,
+        Match, Merchant, Reward, Redemption, Account, Transfer, ApprovalRequest, AuditEvent,
+        EmailMessage,
     ],
     context = Context
 )]
@@ -68,10 +94,24 @@ pub trait Node {
     fn id(&self) -> ID;
 }
 
+/// Where a page sits in its connection (Relay's cursor connections specification).
 #[derive(Debug, Clone, GraphQLObject)]
 pub struct PageInfo {
+    /// More items follow the last edge (reading forwards: exact; reading backwards: whether
+    /// the page ended before a cursor).
     pub has_next_page: bool,
+    /// More items precede the first edge (reading backwards: exact; reading forwards: whether
+    /// the page started after a cursor).
+    pub has_previous_page: bool,
+    /// The cursor of the first edge.
+    pub start_cursor: Option<String>,
+    /// The cursor of the last edge.
     pub end_cursor: Option<String>,
+}
+
+/// The raw id inside a global id (a cursor for objects that carry only their global id).
+pub fn global_raw(id: &ID) -> String {
+    GlobalId::decode(id).map(|g| g.id).unwrap_or_default()
 }
 
 /// Cursors are opaque too: base64 of the sort key of the row.
@@ -79,35 +119,62 @@ pub fn cursor(key: &str) -> String {
     URL_SAFE_NO_PAD.encode(key)
 }
 
-/// Builds a page request from Relay arguments.
-pub fn page_request(first: Option<i32>, after: Option<String>) -> Result<PageRequest, DomainError> {
-    let after = after
-        .map(|c| {
-            URL_SAFE_NO_PAD
-                .decode(c.as_bytes())
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| DomainError::invalid("after", "游标不正确"))
-        })
-        .transpose()?;
-    PageRequest::new(first.map(i64::from), after)
+/// Builds a page request from Relay's four arguments.
+pub fn page_request(
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> Result<PageRequest, DomainError> {
+    let decode = |cursor: Option<String>, field: &'static str| {
+        cursor
+            .map(|c| {
+                URL_SAFE_NO_PAD
+                    .decode(c.as_bytes())
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .ok_or_else(|| DomainError::invalid(field, "游标不正确"))
+            })
+            .transpose()
+    };
+    PageRequest::relay(
+        first.map(i64::from),
+        decode(after, "after")?,
+        last.map(i64::from),
+        decode(before, "before")?,
+    )
 }
 
-/// Declares `<Name>Connection` and `<Name>Edge` for a node type whose sort key is `$key`.
+/// Declares `<Name>Connection` and `<Name>Edge` for a node type whose sort key is `$key`; the
+/// doc comments written before each name describe the two types in the schema.
 macro_rules! connection {
-    ($connection:ident, $edge:ident, $node:ty, $key:expr) => {
+    (
+        $(#[$connection_doc:meta])* $connection:ident,
+        $(#[$edge_doc:meta])* $edge:ident,
+        $node:ty,
+        $key:expr $(,)?
+    ) => {
+        $(#[$edge_doc])*
         #[derive(Debug, Clone, juniper::GraphQLObject)]
         #[graphql(context = $crate::graphql::Context)]
         pub struct $edge {
+            /// An opaque position: pass it as `after` (or `before`) to read on from this item.
             pub cursor: String,
+            /// The item at this position.
             pub node: $node,
         }
 
+        $(#[$connection_doc])*
         #[derive(Debug, Clone, juniper::GraphQLObject)]
         #[graphql(context = $crate::graphql::Context)]
         pub struct $connection {
+            /// The page's items, each with its cursor, in the list's order.
             pub edges: Vec<$edge>,
+            /// The page's items without their cursors (GitHub's shortcut for `edges { node }`).
+            pub nodes: Vec<$node>,
+            /// Where the page sits: whether more items follow or precede it, and its end cursors.
             pub page_info: $crate::graphql::relay::PageInfo,
+            /// How many items the whole list holds across all pages (with the same filters).
             pub total_count: i32,
         }
 
@@ -129,8 +196,11 @@ macro_rules! connection {
                     })
                     .collect();
                 Self {
+                    nodes: edges.iter().map(|e| e.node.clone()).collect(),
                     page_info: $crate::graphql::relay::PageInfo {
                         has_next_page: page.has_next_page,
+                        has_previous_page: page.has_previous_page,
+                        start_cursor: edges.first().map(|e| e.cursor.clone()),
                         end_cursor: edges.last().map(|e| e.cursor.clone()),
                     },
                     edges,

@@ -9,21 +9,29 @@ use linli_domain::types::{
 };
 
 use super::directory::{Community, Organisation};
-use super::relay::{GlobalId, NodeValue, connection, page_request};
+use super::relay::{GlobalId, NodeValue, connection, kinds, page_request};
 use super::{Context, Points, UserError, int, mirror_enum};
 
 mirror_enum!(
+    /// Whether a merchant takes part in the business alliance.
     MerchantStatus = linli_domain::rewards::MerchantStatus {
+        /// Applied and waiting for staff to admit it.
         Pending,
+        /// Admitted: its rewards are offered and its operators confirm redemptions.
         Active,
+        /// Suspended by staff: its rewards are not offered and it confirms no redemptions.
         Suspended
     }
 );
 
 mirror_enum!(
+    /// Whether a reward is offered.
     RewardStatus = linli_domain::rewards::RewardStatus {
+        /// Offered to residents within its validity window.
         Active,
+        /// Not offered for now; it can be made active again.
         Paused,
+        /// Withdrawn for good.
         Retired
     }
 );
@@ -32,9 +40,13 @@ mirror_enum!(
     /// PENDING holds the points until the merchant confirms, the resident cancels, or the code
     /// expires.
     RedemptionStatus = linli_domain::rewards::RedemptionStatus {
+        /// The points are held and the code waits to be confirmed at the counter (for 30 minutes).
         Pending,
+        /// The merchant confirmed the code and received the points.
         Confirmed,
+        /// The resident cancelled; the points and the stock came back.
         Cancelled,
+        /// The code's 30 minutes passed unconfirmed; the points and the stock came back.
         Expired,
     }
 );
@@ -42,37 +54,45 @@ mirror_enum!(
 #[derive(Debug, Clone)]
 pub struct Merchant(pub domain::Merchant);
 
+/// A shop in the business-resident alliance (商居联盟) that offers rewards for points.
 #[graphql_object(context = Context, impl = NodeValue)]
 impl Merchant {
+    /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode("Merchant", self.0.id.as_str())
+        GlobalId::encode(kinds::MERCHANT, self.0.id.as_str())
     }
 
+    /// The shop's name as residents know it.
     fn shop_name(&self) -> &str {
         &self.0.shop_name
     }
 
+    /// The shop's address.
     fn address(&self) -> &str {
         &self.0.address
     }
 
+    /// When the shop is open, as the shop wrote it.
     fn opening_hours(&self) -> &str {
         &self.0.opening_hours
     }
 
-    /// Business category (a category id such as `haircut`).
-    fn category_id(&self) -> ID {
-        ID::new(self.0.category_id.clone())
+    /// The shop's line of business, such as haircuts or repairs.
+    async fn category(&self, ctx: &Context) -> FieldResult<super::catalogue::Category> {
+        super::catalogue::category(ctx, self.0.category_id.clone()).await
     }
 
+    /// Whether it takes part in the alliance.
     fn status(&self) -> MerchantStatus {
         self.0.status.into()
     }
 
+    /// The community the shop is in; null when it named none.
     async fn community(&self, ctx: &Context) -> FieldResult<Option<Community>> {
         super::directory::community_of(ctx, self.0.community_id.clone()).await
     }
 
+    /// The partner organisation that runs the shop; its members are the shop's operators.
     async fn organisation(&self, ctx: &Context) -> FieldResult<Organisation> {
         let id = self.0.organisation_id.clone();
         super::loaders::load_one(ctx, &ctx.loaders.organisations, id, "组织")
@@ -84,20 +104,25 @@ impl Merchant {
 #[derive(Debug, Clone)]
 pub struct Reward(pub domain::RewardView);
 
+/// Something a merchant offers residents for volunteer points.
 #[graphql_object(context = Context, impl = NodeValue)]
 impl Reward {
+    /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode("Reward", self.0.reward.id.as_str())
+        GlobalId::encode(kinds::REWARD, self.0.reward.id.as_str())
     }
 
+    /// What the resident gets.
     fn title(&self) -> &str {
         &self.0.reward.title
     }
 
+    /// The merchant's description of the reward.
     fn description(&self) -> &str {
         &self.0.reward.description
     }
 
+    /// Points it costs.
     fn points_price(&self) -> Points {
         Points(self.0.reward.points_price)
     }
@@ -112,112 +137,140 @@ impl Reward {
         self.0.reward.limit_per_period
     }
 
+    /// The length in days of the period `limitPerPeriod` counts over.
     fn period_days(&self) -> i32 {
         self.0.reward.period_days
     }
 
+    /// When it can first be redeemed.
     fn valid_from(&self) -> DateTime<Utc> {
         self.0.reward.valid_from.and_utc()
     }
 
+    /// When it stops being redeemable; null when it has no end.
     fn valid_until(&self) -> Option<DateTime<Utc>> {
         self.0.reward.valid_until.map(|t| t.and_utc())
     }
 
+    /// Whether it is offered.
     fn status(&self) -> RewardStatus {
         self.0.reward.status.into()
     }
 
+    /// The merchant offering it.
     fn merchant(&self) -> Merchant {
         Merchant(self.0.merchant.clone())
     }
 }
 
-connection!(RewardConnection, RewardEdge, Reward, |r| r
-    .0
-    .reward
-    .id
-    .to_string());
+connection!(
+    /// A page of rewards, newest first.
+    RewardConnection,
+    /// A reward in a page, with its cursor.
+    RewardEdge,
+    Reward,
+    |r| r.0.reward.id.to_string()
+);
 
 #[derive(Debug, Clone)]
 pub struct Redemption(pub domain::Redemption);
 
+/// A resident's exchange of points for a reward, from the hold to the merchant's confirmation.
+#[graphql_object(context = Context, impl = NodeValue)]
 impl Redemption {
-    fn shows_code(&self, ctx: &Context) -> bool {
-        self.0.status == domain::RedemptionStatus::Pending
-            && ctx.actor.user_id().is_ok_and(|me| *me == self.0.user_id)
-    }
-}
-
-#[graphql_object(context = Context)]
-impl Redemption {
+    /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode("Redemption", self.0.id.as_str())
+        GlobalId::encode(kinds::REDEMPTION, self.0.id.as_str())
     }
 
-    fn reward_id(&self) -> ID {
-        GlobalId::encode("Reward", self.0.reward_id.as_str())
+    /// What was redeemed.
+    async fn reward(&self, ctx: &Context) -> FieldResult<Reward> {
+        let id = self.0.reward_id.clone();
+        super::loaders::load_one(ctx, &ctx.loaders.rewards, id, "奖励")
+            .await
+            .map(Reward)
     }
 
+    /// The reward's title when it was redeemed (it stays on the record if the reward changes).
     fn reward_title(&self) -> &str {
         &self.0.reward_title
     }
 
-    fn merchant_id(&self) -> ID {
-        GlobalId::encode("Merchant", self.0.merchant_id.as_str())
+    /// Where it is redeemed.
+    async fn merchant(&self, ctx: &Context) -> FieldResult<Merchant> {
+        let id = self.0.merchant_id.clone();
+        super::loaders::load_one(ctx, &ctx.loaders.merchants_by_id, id, "商家")
+            .await
+            .map(Merchant)
     }
 
+    /// Points held for (or paid by) the redemption.
     fn points(&self) -> Points {
         Points(self.0.points)
     }
 
+    /// Where the redemption is: pending, confirmed, cancelled or expired.
     fn status(&self) -> RedemptionStatus {
         self.0.status.into()
     }
 
     /// The counter code: only for the resident who redeemed, while pending (the code is their
     /// proof at the counter, so merchants never see it listed).
-    fn code(&self, ctx: &Context) -> Option<&str> {
-        self.shows_code(ctx).then_some(self.0.code.as_str())
+    fn code(&self) -> Option<&str> {
+        self.0.code.as_deref()
     }
 
     /// The code as a QR image (SVG), on the same terms as `code`.
-    fn qr_svg(&self, ctx: &Context) -> Option<String> {
-        self.shows_code(ctx)
-            .then(|| domain::model::qr_svg(&self.0.code))
-            .flatten()
+    fn qr_svg(&self) -> Option<String> {
+        self.0.code.as_deref().and_then(domain::model::qr_svg)
     }
 
+    /// When the code stops working unless confirmed (30 minutes after redeeming).
     fn expires_at(&self) -> DateTime<Utc> {
         self.0.expires_at.and_utc()
     }
 
+    /// When the resident redeemed.
     fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at.and_utc()
     }
 
+    /// When it was confirmed, cancelled or expired; null while pending.
     fn finished_at(&self) -> Option<DateTime<Utc>> {
         self.0.finished_at.map(|t| t.and_utc())
     }
 }
 
-connection!(RedemptionConnection, RedemptionEdge, Redemption, |r| r
-    .0
-    .id
-    .to_string());
+connection!(
+    /// A page of redemptions, newest first.
+    RedemptionConnection,
+    /// A redemption in a page, with its cursor.
+    RedemptionEdge,
+    Redemption,
+    |r| r.0.id.to_string()
+);
 
+/// One reward's confirmed redemptions in a merchant's month.
 #[derive(Debug, GraphQLObject)]
 pub struct StatementRewardLine {
+    /// The reward's title.
     pub title: String,
+    /// Its confirmed redemptions in the month.
     pub redemptions: i32,
+    /// Points the merchant received for it in the month.
     pub points: Points,
 }
 
+/// One confirmed redemption in a merchant's statement.
 #[derive(Debug, GraphQLObject)]
 pub struct StatementLine {
+    /// The redemption's id.
     pub redemption_id: ID,
+    /// When the merchant confirmed it.
     pub confirmed_at: DateTime<Utc>,
+    /// The reward's title when it was redeemed.
     pub reward_title: String,
+    /// Points the merchant received for it.
     pub points: Points,
 }
 
@@ -225,27 +278,39 @@ pub struct StatementLine {
 #[derive(Debug, GraphQLObject)]
 #[graphql(context = Context)]
 pub struct MerchantStatement {
+    /// The merchant the statement is for.
     pub merchant: Merchant,
     /// `YYYY-MM` (China Standard Time).
     pub month: String,
+    /// Confirmed redemptions in the month.
     pub redemptions: i32,
+    /// Points the merchant received in the month, matching the ledger.
     pub total_points: Points,
+    /// Totals per reward, most points first.
     pub per_reward: Vec<StatementRewardLine>,
+    /// Every confirmed redemption of the month.
     pub lines: Vec<StatementLine>,
-    /// Download the same statement as CSV (with the access token as bearer).
-    pub csv_path: String,
+    /// A plain link to the same statement as CSV, signed for the caller and valid for five
+    /// minutes; ids in it are the API's global ids.
+    pub csv_url: String,
 }
 
+/// What one merchant received in a month.
 #[derive(Debug, GraphQLObject)]
 #[graphql(context = Context)]
 pub struct MerchantTotal {
+    /// The merchant these points went to.
     pub merchant: Merchant,
+    /// Points it received from confirmed redemptions in the month.
     pub points: Points,
 }
 
+/// What the merchants of one community received in a month.
 #[derive(Debug, GraphQLObject)]
 pub struct CommunityTotal {
+    /// The community; null for merchants that named none.
     pub community_id: Option<ID>,
+    /// Points its merchants received from confirmed redemptions in the month.
     pub points: Points,
 }
 
@@ -253,9 +318,13 @@ pub struct CommunityTotal {
 #[derive(Debug, GraphQLObject)]
 #[graphql(context = Context)]
 pub struct DistrictOverview {
+    /// The month, `YYYY-MM` (China Standard Time).
     pub month: String,
+    /// Points all merchants received in the month.
     pub total_points: Points,
+    /// The 20 merchants that received the most points, most first.
     pub top_merchants: Vec<MerchantTotal>,
+    /// Points received by the merchants of each community, most first.
     pub per_community: Vec<CommunityTotal>,
 }
 
@@ -265,8 +334,13 @@ pub async fn statement(
     merchant_id: ID,
     month: String,
 ) -> FieldResult<MerchantStatement> {
-    let decoded = GlobalId::expect(&merchant_id, "Merchant", "merchantId", MerchantId::parse)
-        .and_then(|id| Ok((id, domain::model::parse_month(&month)?)));
+    let decoded = GlobalId::expect(
+        &merchant_id,
+        kinds::MERCHANT,
+        "merchantId",
+        MerchantId::parse,
+    )
+    .and_then(|id| Ok((id, domain::model::parse_month(&month)?)));
     let (id, month) = ctx.answer(decoded)?;
     let result = ctx
         .run(move |s, actor| s.rewards().statement(actor, &id, month))
@@ -274,7 +348,10 @@ pub async fn statement(
     let st = ctx.answer(result)?;
     let month = st.month.format("%Y-%m").to_string();
     Ok(MerchantStatement {
-        csv_path: format!("/statements/{}/{month}.csv", st.merchant.id),
+        csv_url: ctx.link(&format!(
+            "/statements/{}/{month}.csv",
+            GlobalId::encode(kinds::MERCHANT, st.merchant.id.as_str())
+        ))?,
         month,
         redemptions: int(i64::try_from(st.lines.len()).unwrap_or(i64::MAX)),
         total_points: Points(st.total_points),
@@ -291,7 +368,7 @@ pub async fn statement(
             .lines
             .iter()
             .map(|l| StatementLine {
-                redemption_id: GlobalId::encode("Redemption", &l.redemption_id),
+                redemption_id: GlobalId::encode(kinds::REDEMPTION, &l.redemption_id),
                 confirmed_at: l.confirmed_at.and_utc(),
                 reward_title: l.reward_title.clone(),
                 points: Points(l.points),
@@ -322,19 +399,23 @@ pub async fn overview(ctx: &Context, month: String) -> FieldResult<DistrictOverv
             .per_community
             .into_iter()
             .map(|(community, p)| CommunityTotal {
-                community_id: community.map(|c| GlobalId::encode("Community", c.as_str())),
+                community_id: community.map(|c| GlobalId::encode(kinds::COMMUNITY, c.as_str())),
                 points: Points(p),
             })
             .collect(),
     })
 }
 
+/// Which rewards to list; every condition given must hold.
 #[derive(Debug, Default, GraphQLInputObject)]
 pub struct RewardFilterInput {
+    /// Only rewards of merchants in this community.
     pub community_id: Option<ID>,
     /// The merchant's business category.
     pub category_id: Option<ID>,
+    /// Only rewards costing at most this many points.
     pub max_points: Option<Points>,
+    /// Only this merchant's rewards.
     pub merchant_id: Option<ID>,
 }
 
@@ -343,20 +424,24 @@ pub async fn rewards(
     filter: Option<RewardFilterInput>,
     first: Option<i32>,
     after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
 ) -> FieldResult<RewardConnection> {
-    let page = ctx.answer(page_request(first, after))?;
+    let page = ctx.answer(page_request(first, after, last, before))?;
     let f = filter.unwrap_or_default();
     let decoded: Result<RewardFilter, DomainError> = (|| {
         Ok(RewardFilter {
             community_id: f
                 .community_id
-                .map(|id| GlobalId::expect(&id, "Community", "communityId", CommunityId::parse))
+                .map(|id| {
+                    GlobalId::expect(&id, kinds::COMMUNITY, "communityId", CommunityId::parse)
+                })
                 .transpose()?,
-            category_id: f.category_id.map(|id| id.to_string()),
+            category_id: f.category_id.as_ref().map(super::catalogue::category_slug),
             max_points: f.max_points.map(|p| p.0),
             merchant_id: f
                 .merchant_id
-                .map(|id| GlobalId::expect(&id, "Merchant", "merchantId", MerchantId::parse))
+                .map(|id| GlobalId::expect(&id, kinds::MERCHANT, "merchantId", MerchantId::parse))
                 .transpose()?,
         })
     })();
@@ -373,6 +458,13 @@ pub async fn reward(ctx: &Context, id: RewardId) -> FieldResult<Reward> {
     ctx.answer(result).map(Reward)
 }
 
+pub async fn redemption(ctx: &Context, id: RedemptionId) -> FieldResult<Redemption> {
+    let result = ctx
+        .run(move |s, actor| s.rewards().redemption(actor, &id))
+        .await;
+    ctx.answer(result).map(Redemption)
+}
+
 pub async fn merchant(ctx: &Context, id: MerchantId) -> FieldResult<Merchant> {
     let result = ctx.run(move |s, _| s.rewards().merchant(&id)).await;
     ctx.answer(result).map(Merchant)
@@ -384,11 +476,13 @@ pub async fn merchant_redemptions(
     status: Option<RedemptionStatus>,
     first: Option<i32>,
     after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
 ) -> FieldResult<RedemptionConnection> {
-    let page = ctx.answer(page_request(first, after))?;
+    let page = ctx.answer(page_request(first, after, last, before))?;
     let id = ctx.answer(GlobalId::expect(
         &merchant_id,
-        "Merchant",
+        kinds::MERCHANT,
         "merchantId",
         MerchantId::parse,
     ))?;
@@ -404,8 +498,10 @@ pub async fn my_redemptions(
     ctx: &Context,
     first: Option<i32>,
     after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
 ) -> FieldResult<RedemptionConnection> {
-    let page = ctx.answer(page_request(first, after))?;
+    let page = ctx.answer(page_request(first, after, last, before))?;
     let result = ctx
         .run(move |s, actor| s.rewards().my_redemptions(actor, &page))
         .await;
@@ -413,21 +509,30 @@ pub async fn my_redemptions(
         .map(|p| RedemptionConnection::from_page(p, Redemption))
 }
 
+/// An organisation's application to join the business alliance with a shop.
 #[derive(Debug, GraphQLInputObject)]
 pub struct ApplyForMerchantInput {
+    /// The verified organisation applying (you must be its owner).
     pub organisation_id: ID,
+    /// The shop's name as residents know it.
     pub shop_name: String,
+    /// The community the shop is in, if any.
     pub community_id: Option<ID>,
+    /// The shop's address.
     pub address: String,
     /// Business category id, e.g. `haircut`, `elder-canteen`, `appliance-repair`.
     pub category_id: ID,
+    /// When the shop is open, in words.
     pub opening_hours: String,
 }
 
+/// What a mutation on a merchant returns.
 #[derive(Debug, GraphQLObject)]
 #[graphql(context = Context)]
 pub struct MerchantPayload {
+    /// The merchant after the change; null when the request was refused.
     pub merchant: Option<Merchant>,
+    /// Why the request was refused, every problem at once; empty when it succeeded.
     pub errors: Vec<UserError>,
 }
 
@@ -446,7 +551,7 @@ pub async fn apply(ctx: &Context, input: ApplyForMerchantInput) -> FieldResult<M
         Ok(NewMerchant {
             organisation_id: GlobalId::expect(
                 &input.organisation_id,
-                "Organisation",
+                kinds::ORGANISATION,
                 "organisationId",
                 OrganisationId::parse,
             )?,
@@ -455,11 +560,13 @@ pub async fn apply(ctx: &Context, input: ApplyForMerchantInput) -> FieldResult<M
                 .community_id
                 .as_ref()
                 .map(|id| {
-                    GlobalId::expect(id, "Community", "communityId", |raw| Some(raw.to_owned()))
+                    GlobalId::expect(id, kinds::COMMUNITY, "communityId", |raw| {
+                        Some(raw.to_owned())
+                    })
                 })
                 .transpose()?,
             address: input.address.clone(),
-            category_id: input.category_id.to_string(),
+            category_id: super::catalogue::category_slug(&input.category_id),
             opening_hours: input.opening_hours.clone(),
         })
     })();
@@ -471,8 +578,10 @@ pub async fn apply(ctx: &Context, input: ApplyForMerchantInput) -> FieldResult<M
     MerchantPayload::from(ctx, result)
 }
 
+/// Names a merchant.
 #[derive(Debug, GraphQLInputObject)]
 pub struct MerchantIdInput {
+    /// The merchant's id.
     pub merchant_id: ID,
 }
 
@@ -483,7 +592,7 @@ pub async fn set_merchant_status(
 ) -> FieldResult<MerchantPayload> {
     let id = match GlobalId::expect(
         &input.merchant_id,
-        "Merchant",
+        kinds::MERCHANT,
         "merchantId",
         MerchantId::parse,
     ) {
@@ -496,25 +605,36 @@ pub async fn set_merchant_status(
     MerchantPayload::from(ctx, result)
 }
 
+/// A reward a merchant offers for points.
 #[derive(Debug, GraphQLInputObject)]
 pub struct CreateRewardInput {
+    /// The merchant offering it (you must be one of its operators).
     pub merchant_id: ID,
+    /// What the resident gets.
     pub title: String,
+    /// The details residents read before redeeming.
     pub description: String,
+    /// Points it costs.
     pub points_price: Points,
     /// Leave empty for unlimited.
     pub stock: Option<i32>,
     /// Redemptions per resident per `periodDays` (default 30 days); empty for no limit.
     pub limit_per_period: Option<i32>,
+    /// The length in days of the limit's period (default 30).
     pub period_days: Option<i32>,
+    /// When it can first be redeemed (default: now).
     pub valid_from: Option<DateTime<Utc>>,
+    /// When it stops being redeemable (after `validFrom`); empty for no end.
     pub valid_until: Option<DateTime<Utc>>,
 }
 
+/// What a mutation on a reward returns.
 #[derive(Debug, GraphQLObject)]
 #[graphql(context = Context)]
 pub struct RewardPayload {
+    /// The reward after the change; null when the request was refused.
     pub reward: Option<Reward>,
+    /// Why the request was refused, every problem at once; empty when it succeeded.
     pub errors: Vec<UserError>,
 }
 
@@ -536,7 +656,7 @@ impl RewardPayload {
 pub async fn create_reward(ctx: &Context, input: CreateRewardInput) -> FieldResult<RewardPayload> {
     let new = match GlobalId::expect(
         &input.merchant_id,
-        "Merchant",
+        kinds::MERCHANT,
         "merchantId",
         MerchantId::parse,
     ) {
@@ -559,9 +679,12 @@ pub async fn create_reward(ctx: &Context, input: CreateRewardInput) -> FieldResu
     RewardPayload::from(ctx, result).await
 }
 
+/// A reward's new status.
 #[derive(Debug, GraphQLInputObject)]
 pub struct SetRewardStatusInput {
+    /// The reward to change (you must be one of its merchant's operators).
     pub reward_id: ID,
+    /// Active offers it, paused stops it for now, retired ends it for good.
     pub status: RewardStatus,
 }
 
@@ -569,7 +692,7 @@ pub async fn set_reward_status(
     ctx: &Context,
     input: SetRewardStatusInput,
 ) -> FieldResult<RewardPayload> {
-    let id = match GlobalId::expect(&input.reward_id, "Reward", "rewardId", RewardId::parse) {
+    let id = match GlobalId::expect(&input.reward_id, kinds::REWARD, "rewardId", RewardId::parse) {
         Ok(id) => id,
         Err(e) => return RewardPayload::from(ctx, Err(e)).await,
     };
@@ -580,10 +703,13 @@ pub async fn set_reward_status(
     RewardPayload::from(ctx, result).await
 }
 
+/// What a step of a redemption returns.
 #[derive(Debug, GraphQLObject)]
 #[graphql(context = Context)]
 pub struct RedemptionPayload {
+    /// The redemption after the step; null when the request was refused.
     pub redemption: Option<Redemption>,
+    /// Why the request was refused, every problem at once; empty when it succeeded.
     pub errors: Vec<UserError>,
 }
 
@@ -597,15 +723,17 @@ impl RedemptionPayload {
     }
 }
 
+/// A reward to redeem.
 #[derive(Debug, GraphQLInputObject)]
 pub struct RedeemRewardInput {
+    /// The reward to redeem.
     pub reward_id: ID,
     /// A fresh key per redemption; retrying with the same key is safe.
     pub idempotency_key: String,
 }
 
 pub async fn redeem(ctx: &Context, input: RedeemRewardInput) -> FieldResult<RedemptionPayload> {
-    let decoded = GlobalId::expect(&input.reward_id, "Reward", "rewardId", RewardId::parse)
+    let decoded = GlobalId::expect(&input.reward_id, kinds::REWARD, "rewardId", RewardId::parse)
         .and_then(|id| Ok((id, IdempotencyKey::parse(&input.idempotency_key)?)));
     let (id, key) = match decoded {
         Ok(v) => v,
@@ -617,8 +745,10 @@ pub async fn redeem(ctx: &Context, input: RedeemRewardInput) -> FieldResult<Rede
     RedemptionPayload::from(ctx, result)
 }
 
+/// A code shown at a merchant's counter.
 #[derive(Debug, GraphQLInputObject)]
 pub struct ConfirmRedemptionInput {
+    /// The merchant confirming (you must be one of its operators).
     pub merchant_id: ID,
     /// The code the resident shows (or the scanned QR's code).
     pub code: String,
@@ -630,7 +760,7 @@ pub async fn confirm(
 ) -> FieldResult<RedemptionPayload> {
     let id = match GlobalId::expect(
         &input.merchant_id,
-        "Merchant",
+        kinds::MERCHANT,
         "merchantId",
         MerchantId::parse,
     ) {
@@ -643,15 +773,17 @@ pub async fn confirm(
     RedemptionPayload::from(ctx, result)
 }
 
+/// A pending redemption to cancel.
 #[derive(Debug, GraphQLInputObject)]
 pub struct CancelRedemptionInput {
+    /// Your pending redemption.
     pub redemption_id: ID,
 }
 
 pub async fn cancel(ctx: &Context, input: CancelRedemptionInput) -> FieldResult<RedemptionPayload> {
     let id = match GlobalId::expect(
         &input.redemption_id,
-        "Redemption",
+        kinds::REDEMPTION,
         "redemptionId",
         RedemptionId::parse,
     ) {

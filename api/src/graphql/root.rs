@@ -1,19 +1,14 @@
 //! The query and mutation roots: each field hands over to its context's module.
 
-use chrono::{DateTime, Utc};
-use juniper::{FieldResult, GraphQLObject, ID, graphql_object};
+use juniper::{FieldResult, ID, graphql_object};
 use linli_domain::DomainError;
-use linli_domain::types::{
-    AccountId, ActivityId, ApprovalRequestId, CommunityId, GroupId, MerchantId, OrganisationId,
-    ProductId, RewardId, TransferId,
-};
 
 use super::Context;
 use super::catalogue::{self, Category, ProductConnection};
 use super::directory::{self, CommunityConnection, Membership, OrganisationConnection};
 use super::identity::{self, User};
 use super::ledger::{self, LedgerTotals, TransferPayload};
-use super::relay::{GlobalId, NodeValue, connection, page_request};
+use super::relay::{NodeValue, page_request};
 use super::rewards::{
     self, DistrictOverview, MerchantStatement, RedemptionConnection, RewardConnection,
 };
@@ -21,76 +16,56 @@ use super::volunteering::{self, ActivityConnection, ActivityStatus};
 
 pub struct Query;
 
+/// Everything a client can read; fields that need a signed-in or staff caller are nullable, so a
+/// refusal nulls only that field.
 #[graphql_object(context = Context)]
 impl Query {
     /// The signed-in person.
-    async fn me(ctx: &Context) -> FieldResult<User> {
-        identity::me(ctx).await
+    async fn me(ctx: &Context) -> FieldResult<Option<User>> {
+        identity::me(ctx).await.map(Some)
     }
 
     /// Any object by its global id; null when it does not exist or is not visible to you.
-    async fn node(ctx: &Context, id: ID) -> FieldResult<Option<NodeValue>> {
-        let Some(global) = GlobalId::decode(&id) else {
-            return Ok(None);
-        };
-        let found = match global.kind.as_str() {
-            "User" => identity::user(ctx, global.id).await.map(NodeValue::from),
-            "Community" => match CommunityId::parse(&global.id) {
-                Some(id) => directory::community(ctx, id).await.map(NodeValue::from),
-                None => return Ok(None),
-            },
-            "Organisation" => match OrganisationId::parse(&global.id) {
-                Some(id) => directory::organisation(ctx, id).await.map(NodeValue::from),
-                None => return Ok(None),
-            },
-            "Product" => match ProductId::parse(&global.id) {
-                Some(id) => catalogue::product(ctx, id).await.map(NodeValue::from),
-                None => return Ok(None),
-            },
-            "Activity" => match ActivityId::parse(&global.id) {
-                Some(id) => volunteering::activity(ctx, id).await.map(NodeValue::from),
-                None => return Ok(None),
-            },
-            "Merchant" => match MerchantId::parse(&global.id) {
-                Some(id) => rewards::merchant(ctx, id).await.map(NodeValue::from),
-                None => return Ok(None),
-            },
-            "Reward" => match RewardId::parse(&global.id) {
-                Some(id) => rewards::reward(ctx, id).await.map(NodeValue::from),
-                None => return Ok(None),
-            },
-            "Group" => match GroupId::parse(&global.id) {
-                Some(id) => super::incubation::group(ctx, id).await.map(NodeValue::from),
-                None => return Ok(None),
-            },
-            "Account" => match AccountId::parse(&global.id) {
-                Some(id) => ledger::account(ctx, id).await.map(NodeValue::from),
-                None => return Ok(None),
-            },
-            "Transfer" => match TransferId::parse(&global.id) {
-                Some(id) => ledger::transfer(ctx, id).await.map(NodeValue::from),
-                None => return Ok(None),
-            },
-            "ApprovalRequest" => match ApprovalRequestId::parse(&global.id) {
-                Some(id) => ledger::approval_request(ctx, id).await.map(NodeValue::from),
-                None => return Ok(None),
-            },
-            _ => return Ok(None),
-        };
-        match found {
-            Ok(node) => Ok(Some(node)),
-            Err(e) if is_not_found(&e) => Ok(None),
-            Err(e) => Err(e),
+    async fn node(
+        ctx: &Context,
+        #[graphql(description = "The object's global id.")] id: ID,
+    ) -> FieldResult<Option<NodeValue>> {
+        super::nodes::fetch(ctx, &id).await
+    }
+
+    /// Several objects by their global ids (at most 100), in the order asked; null for each
+    /// that does not exist or is not visible to you.
+    async fn nodes(
+        ctx: &Context,
+        #[graphql(description = "Global ids, at most 100.")] ids: Vec<ID>,
+    ) -> FieldResult<Vec<Option<NodeValue>>> {
+        if ids.len() > super::nodes::MAX_NODES {
+            return Err(ctx.top_level(DomainError::invalid("ids", "一次最多查询 100 个对象")));
         }
+        let mut found = Vec::with_capacity(ids.len());
+        for id in &ids {
+            found.push(super::nodes::fetch(ctx, id).await?);
+        }
+        Ok(found)
     }
 
     /// The district's communities.
     async fn communities(
         ctx: &Context,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
         after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
     ) -> FieldResult<CommunityConnection> {
-        directory::communities(ctx, first, after).await
+        directory::communities(ctx, first, after, last, before).await
     }
 
     /// The category taxonomy: top-level categories with their sub-categories.
@@ -102,204 +77,311 @@ impl Query {
     /// filter on your own organisation).
     async fn products(
         ctx: &Context,
+        #[graphql(description = "Which products to list (default: every published one).")]
         filter: Option<catalogue::ProductFilterInput>,
+        #[graphql(
+            description = "The order (default: relevance, which is newest first without search text)."
+        )]
         order_by: Option<catalogue::ProductOrder>,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
         after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
     ) -> FieldResult<ProductConnection> {
-        catalogue::products(ctx, filter, order_by, first, after).await
+        catalogue::products(ctx, filter, order_by, first, after, last, before).await
     }
 
     /// Upcoming published volunteer activities, soonest first.
     async fn activities(
         ctx: &Context,
+        #[graphql(
+            description = "Which activities to list (default: every published one not yet started)."
+        )]
         filter: Option<volunteering::ActivityFilterInput>,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
         after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
     ) -> FieldResult<ActivityConnection> {
-        volunteering::activities(ctx, filter, first, after).await
+        volunteering::activities(ctx, filter, first, after, last, before).await
     }
 
     /// Rewards residents can redeem now, newest first.
     async fn rewards(
         ctx: &Context,
+        #[graphql(description = "Which rewards to list (default: every one on offer).")]
         filter: Option<rewards::RewardFilterInput>,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
         after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
     ) -> FieldResult<RewardConnection> {
-        rewards::rewards(ctx, filter, first, after).await
+        rewards::rewards(ctx, filter, first, after, last, before).await
     }
 
     /// The signed-in resident's redemptions, newest first.
     async fn my_redemptions(
         ctx: &Context,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
         after: Option<String>,
-    ) -> FieldResult<RedemptionConnection> {
-        rewards::my_redemptions(ctx, first, after).await
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<Option<RedemptionConnection>> {
+        rewards::my_redemptions(ctx, first, after, last, before)
+            .await
+            .map(Some)
     }
 
     /// Operators and staff: a merchant's redemptions, newest first (codes are never listed).
     async fn merchant_redemptions(
         ctx: &Context,
+        #[graphql(description = "The merchant (you must be one of its operators, or staff).")]
         merchant_id: ID,
-        status: Option<rewards::RedemptionStatus>,
+        #[graphql(description = "Only redemptions in this status.")] status: Option<
+            rewards::RedemptionStatus,
+        >,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
         after: Option<String>,
-    ) -> FieldResult<RedemptionConnection> {
-        rewards::merchant_redemptions(ctx, merchant_id, status, first, after).await
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<Option<RedemptionConnection>> {
+        rewards::merchant_redemptions(ctx, merchant_id, status, first, after, last, before)
+            .await
+            .map(Some)
     }
 
     /// Operators and staff: a merchant's statement for a month (`YYYY-MM`).
     async fn merchant_statement(
         ctx: &Context,
+        #[graphql(description = "The merchant (you must be one of its operators, or staff).")]
         merchant_id: ID,
-        month: String,
-    ) -> FieldResult<MerchantStatement> {
-        rewards::statement(ctx, merchant_id, month).await
+        #[graphql(description = "The month, `YYYY-MM` (China Standard Time).")] month: String,
+    ) -> FieldResult<Option<MerchantStatement>> {
+        rewards::statement(ctx, merchant_id, month).await.map(Some)
     }
 
     /// Staff: points captured across the alliance in a month (`YYYY-MM`).
-    async fn district_overview(ctx: &Context, month: String) -> FieldResult<DistrictOverview> {
-        rewards::overview(ctx, month).await
+    async fn district_overview(
+        ctx: &Context,
+        #[graphql(description = "The month, `YYYY-MM` (China Standard Time).")] month: String,
+    ) -> FieldResult<Option<DistrictOverview>> {
+        rewards::overview(ctx, month).await.map(Some)
     }
 
     /// Self-governance groups, by name.
-    async fn groups(ctx: &Context) -> FieldResult<Vec<super::incubation::Group>> {
-        super::incubation::groups(ctx).await
+    async fn groups(
+        ctx: &Context,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
+        first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
+        after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<super::incubation::GroupConnection> {
+        super::incubation::groups(ctx, first, after, last, before).await
     }
 
     /// Community needs, soonest wanted first; `overdue: true` keeps those past their date
     /// without a match.
     async fn needs(
         ctx: &Context,
-        community_id: Option<ID>,
-        status: Option<super::incubation::NeedStatus>,
-        overdue: Option<bool>,
-    ) -> FieldResult<Vec<super::incubation::Need>> {
-        super::incubation::needs(ctx, community_id, status, overdue).await
+        #[graphql(description = "Which needs to list (default: every one).")] filter: Option<
+            super::incubation::NeedFilterInput,
+        >,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
+        first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
+        after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<super::incubation::NeedConnection> {
+        let page = ctx.answer(page_request(first, after, last, before))?;
+        super::incubation::needs(ctx, filter, page).await
     }
 
     /// Staff: products, organisations and groups that could meet a need, best first, with
     /// reasons.
     async fn match_candidates(
         ctx: &Context,
-        need_id: ID,
-    ) -> FieldResult<Vec<super::incubation::MatchCandidate>> {
-        super::incubation::candidates(ctx, need_id).await
+        #[graphql(description = "The need to find candidates for.")] need_id: ID,
+    ) -> FieldResult<Option<Vec<super::incubation::MatchCandidate>>> {
+        super::incubation::candidates(ctx, need_id).await.map(Some)
     }
 
     /// The district's impact per community, category or organisation (aggregates only).
     async fn impact(
         ctx: &Context,
+        #[graphql(description = "What to group the figures by.")]
         by: super::incubation::ImpactDimension,
     ) -> FieldResult<Vec<super::incubation::ImpactRow>> {
         super::incubation::impact(ctx, by).await
     }
 
     /// Organisations the signed-in person belongs to.
-    async fn my_organisations(ctx: &Context) -> FieldResult<Vec<Membership>> {
-        directory::my_organisations(ctx).await
+    async fn my_organisations(ctx: &Context) -> FieldResult<Option<Vec<Membership>>> {
+        directory::my_organisations(ctx).await.map(Some)
     }
 
     /// Staff: organisations waiting for verification, oldest first.
     async fn organisation_review_queue(
         ctx: &Context,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
         after: Option<String>,
-    ) -> FieldResult<OrganisationConnection> {
-        directory::review_queue(ctx, first, after).await
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<Option<OrganisationConnection>> {
+        directory::review_queue(ctx, first, after, last, before)
+            .await
+            .map(Some)
     }
 
     /// Staff: the district's points totals.
-    async fn ledger_totals(ctx: &Context) -> FieldResult<LedgerTotals> {
-        ledger::totals(ctx).await
+    async fn ledger_totals(ctx: &Context) -> FieldResult<Option<LedgerTotals>> {
+        ledger::totals(ctx).await.map(Some)
     }
 
     /// Staff: movements of points waiting for (or decided by) a second staff member, oldest
     /// first.
     async fn approval_requests(
         ctx: &Context,
+        #[graphql(description = "Only requests in this status, e.g. `PENDING` for the queue.")]
         status: Option<ledger::ApprovalStatus>,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
         after: Option<String>,
-    ) -> FieldResult<ledger::ApprovalRequestConnection> {
-        ledger::approval_requests(ctx, status, first, after).await
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<Option<ledger::ApprovalRequestConnection>> {
+        ledger::approval_requests(ctx, status, first, after, last, before)
+            .await
+            .map(Some)
     }
 
     /// Staff: the email outbox, newest first.
     async fn outbox_messages(
         ctx: &Context,
-        status: Option<super::email::EmailStatus>,
+        #[graphql(description = "Only messages in this status.")] status: Option<
+            super::email::EmailStatus,
+        >,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
         after: Option<String>,
-    ) -> FieldResult<super::email::EmailMessageConnection> {
-        super::email::messages(ctx, status, first, after).await
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<Option<super::email::EmailMessageConnection>> {
+        super::email::messages(ctx, status, first, after, last, before)
+            .await
+            .map(Some)
     }
 
     /// Staff: the audit trail, newest first, optionally about one subject (its raw id).
     async fn audit_events(
         ctx: &Context,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
         after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+        #[graphql(
+            description = "Only events about this object (its raw id, as in `AuditEvent.subjectId`)."
+        )]
         subject_id: Option<String>,
-    ) -> FieldResult<AuditEventConnection> {
-        let page = ctx.answer(page_request(first, after))?;
-        let result = ctx
-            .run(move |s, actor| s.audit().events(actor, subject_id.as_deref(), &page))
-            .await;
-        ctx.answer(result)
-            .map(|p| AuditEventConnection::from_page(p, AuditEvent::from))
+    ) -> FieldResult<Option<super::audit::AuditEventConnection>> {
+        let page = ctx.answer(page_request(first, after, last, before))?;
+        super::audit::events(ctx, subject_id, page).await.map(Some)
     }
 }
-
-fn is_not_found(err: &juniper::FieldError) -> bool {
-    let code = DomainError::NotFound { what: "" }.code().as_str();
-    err.extensions()
-        .as_object_value()
-        .and_then(|o| o.get_field_value("code"))
-        .and_then(|v| v.as_scalar())
-        .and_then(|s| juniper::ScalarValue::try_as_str(s))
-        .is_some_and(|c| c == code)
-}
-
-/// One recorded staff action.
-#[derive(Debug, Clone, GraphQLObject)]
-pub struct AuditEvent {
-    pub id: ID,
-    pub actor_id: Option<ID>,
-    pub action: String,
-    pub subject_kind: String,
-    pub subject_id: String,
-    pub detail: String,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<linli_domain::audit::AuditEvent> for AuditEvent {
-    fn from(e: linli_domain::audit::AuditEvent) -> Self {
-        Self {
-            id: ID::new(e.id),
-            actor_id: e.actor_id.map(|id| GlobalId::encode("User", id.as_str())),
-            action: e.action,
-            subject_kind: e.subject_kind,
-            subject_id: e.subject_id,
-            detail: e.detail,
-            created_at: e.created_at.and_utc(),
-        }
-    }
-}
-
-connection!(AuditEventConnection, AuditEventEdge, AuditEvent, |e| e
-    .id
-    .to_string());
 
 pub struct Mutation;
 
+/// Everything a client can change; business rejections come back in each payload's `errors`.
 #[graphql_object(context = Context)]
 impl Mutation {
     /// Sign up as a resident with an email address and/or a mobile number.
     async fn register_resident(
         ctx: &Context,
+        #[graphql(description = "The new resident's contact, password and name.")]
         input: identity::RegisterResidentInput,
     ) -> FieldResult<identity::RegisterResidentPayload> {
         identity::register_resident(ctx, input).await
@@ -308,7 +390,7 @@ impl Mutation {
     /// Sign in; failed attempts are throttled per account and per client address.
     async fn sign_in(
         ctx: &Context,
-        input: identity::SignInInput,
+        #[graphql(description = "The login and password.")] input: identity::SignInInput,
     ) -> FieldResult<identity::SessionPayload> {
         identity::sign_in(ctx, input).await
     }
@@ -317,6 +399,7 @@ impl Mutation {
     /// family.
     async fn refresh_session(
         ctx: &Context,
+        #[graphql(description = "The current session's refresh token.")]
         input: identity::RefreshSessionInput,
     ) -> FieldResult<identity::SessionPayload> {
         identity::refresh_session(ctx, input).await
@@ -325,6 +408,7 @@ impl Mutation {
     /// Email a password-reset link (the answer never reveals whether the address exists).
     async fn request_password_reset(
         ctx: &Context,
+        #[graphql(description = "The account's email address.")]
         input: super::email::RequestPasswordResetInput,
     ) -> FieldResult<super::email::DonePayload> {
         super::email::request_password_reset(ctx, input).await
@@ -333,6 +417,7 @@ impl Mutation {
     /// Set a new password with the emailed token; every session of the account ends.
     async fn reset_password(
         ctx: &Context,
+        #[graphql(description = "The emailed token and the new password.")]
         input: super::email::ResetPasswordInput,
     ) -> FieldResult<super::email::DonePayload> {
         super::email::reset_password(ctx, input).await
@@ -346,7 +431,7 @@ impl Mutation {
     /// Confirm an email address with the emailed token.
     async fn verify_email(
         ctx: &Context,
-        input: super::email::VerifyEmailInput,
+        #[graphql(description = "The emailed token.")] input: super::email::VerifyEmailInput,
     ) -> FieldResult<super::email::DonePayload> {
         super::email::verify_email(ctx, input).await
     }
@@ -354,6 +439,7 @@ impl Mutation {
     /// Turn a non-essential kind of email on or off.
     async fn set_notification_preference(
         ctx: &Context,
+        #[graphql(description = "Which kind of email, and whether to send it.")]
         input: super::email::SetNotificationPreferenceInput,
     ) -> FieldResult<super::email::DonePayload> {
         super::email::set_preference(ctx, input).await
@@ -362,7 +448,7 @@ impl Mutation {
     /// Staff: send a failed email again.
     async fn retry_email(
         ctx: &Context,
-        input: super::email::RetryEmailInput,
+        #[graphql(description = "The failed message.")] input: super::email::RetryEmailInput,
     ) -> FieldResult<super::email::RetryEmailPayload> {
         super::email::retry(ctx, input).await
     }
@@ -370,6 +456,7 @@ impl Mutation {
     /// Staff: email an announcement to every resident who has not turned announcements off.
     async fn announce(
         ctx: &Context,
+        #[graphql(description = "The subject and text to send.")]
         input: super::email::AnnounceInput,
     ) -> FieldResult<super::email::AnnouncePayload> {
         super::email::announce(ctx, input).await
@@ -378,6 +465,7 @@ impl Mutation {
     /// End the session the refresh token belongs to.
     async fn sign_out(
         ctx: &Context,
+        #[graphql(description = "The refresh token of the session to end.")]
         input: identity::RefreshSessionInput,
     ) -> FieldResult<identity::SignOutPayload> {
         identity::sign_out(ctx, input).await
@@ -386,6 +474,7 @@ impl Mutation {
     /// Staff: add a community.
     async fn create_community(
         ctx: &Context,
+        #[graphql(description = "The community's name, street and type.")]
         input: directory::CreateCommunityInput,
     ) -> FieldResult<directory::CreateCommunityPayload> {
         directory::create_community(ctx, input).await
@@ -394,6 +483,7 @@ impl Mutation {
     /// Register an organisation with the centre; the caller becomes its owner.
     async fn register_organisation(
         ctx: &Context,
+        #[graphql(description = "The organisation's name, kind, description and contact.")]
         input: directory::RegisterOrganisationInput,
     ) -> FieldResult<directory::OrganisationPayload> {
         directory::register_organisation(ctx, input).await
@@ -402,6 +492,7 @@ impl Mutation {
     /// Staff: verify or reject a pending organisation.
     async fn review_organisation(
         ctx: &Context,
+        #[graphql(description = "The pending organisation and the decision.")]
         input: directory::ReviewOrganisationInput,
     ) -> FieldResult<directory::OrganisationPayload> {
         directory::review_organisation(ctx, input).await
@@ -410,6 +501,7 @@ impl Mutation {
     /// Staff: suspend a verified organisation.
     async fn suspend_organisation(
         ctx: &Context,
+        #[graphql(description = "The verified organisation and the reason.")]
         input: directory::SuspendOrganisationInput,
     ) -> FieldResult<directory::OrganisationPayload> {
         directory::suspend_organisation(ctx, input).await
@@ -418,6 +510,7 @@ impl Mutation {
     /// Owners: add a person to the organisation.
     async fn add_organisation_member(
         ctx: &Context,
+        #[graphql(description = "The organisation, the person and their role.")]
         input: directory::AddOrganisationMemberInput,
     ) -> FieldResult<directory::MembersPayload> {
         directory::add_member(ctx, input).await
@@ -426,6 +519,7 @@ impl Mutation {
     /// Owners: remove a member (never the last owner).
     async fn remove_organisation_member(
         ctx: &Context,
+        #[graphql(description = "The organisation and the member.")]
         input: directory::RemoveOrganisationMemberInput,
     ) -> FieldResult<directory::MembersPayload> {
         directory::remove_member(ctx, input).await
@@ -434,6 +528,7 @@ impl Mutation {
     /// Members: draft a product for the organisation.
     async fn create_product(
         ctx: &Context,
+        #[graphql(description = "The organisation and the product's fields.")]
         input: catalogue::CreateProductInput,
     ) -> FieldResult<catalogue::ProductPayload> {
         catalogue::create_product(ctx, input).await
@@ -442,6 +537,7 @@ impl Mutation {
     /// Members: edit a draft or a product staff sent back.
     async fn update_product(
         ctx: &Context,
+        #[graphql(description = "The product and its new fields.")]
         input: catalogue::UpdateProductInput,
     ) -> FieldResult<catalogue::ProductPayload> {
         catalogue::update_product(ctx, input).await
@@ -450,6 +546,7 @@ impl Mutation {
     /// Members: send a product to staff for review (the organisation must be verified).
     async fn submit_product(
         ctx: &Context,
+        #[graphql(description = "The draft or rejected product to submit.")]
         input: catalogue::ProductIdInput,
     ) -> FieldResult<catalogue::ProductPayload> {
         catalogue::step(ctx, input, catalogue::Step::Submit).await
@@ -458,6 +555,7 @@ impl Mutation {
     /// Staff: publish a product in review, or send it back with a reason.
     async fn review_product(
         ctx: &Context,
+        #[graphql(description = "The product in review and the decision.")]
         input: catalogue::ReviewProductInput,
     ) -> FieldResult<catalogue::ProductPayload> {
         catalogue::review_product(ctx, input).await
@@ -466,6 +564,7 @@ impl Mutation {
     /// Members or staff: take a published product off the catalogue.
     async fn retire_product(
         ctx: &Context,
+        #[graphql(description = "The published product to retire.")]
         input: catalogue::ProductIdInput,
     ) -> FieldResult<catalogue::ProductPayload> {
         catalogue::step(ctx, input, catalogue::Step::Retire).await
@@ -474,6 +573,7 @@ impl Mutation {
     /// Members of a verified organisation: draft an activity.
     async fn create_activity(
         ctx: &Context,
+        #[graphql(description = "The organisation or group, and the activity's details.")]
         input: volunteering::CreateActivityInput,
     ) -> FieldResult<volunteering::ActivityPayload> {
         volunteering::create_activity(ctx, input).await
@@ -482,7 +582,7 @@ impl Mutation {
     /// Members: open a drafted activity for sign-up.
     async fn publish_activity(
         ctx: &Context,
-        input: volunteering::ActivityIdInput,
+        #[graphql(description = "The drafted activity.")] input: volunteering::ActivityIdInput,
     ) -> FieldResult<volunteering::ActivityPayload> {
         volunteering::change_status(ctx, input, ActivityStatus::Published).await
     }
@@ -490,6 +590,7 @@ impl Mutation {
     /// Members: mark a published activity as held.
     async fn complete_activity(
         ctx: &Context,
+        #[graphql(description = "The published activity that was held.")]
         input: volunteering::ActivityIdInput,
     ) -> FieldResult<volunteering::ActivityPayload> {
         volunteering::change_status(ctx, input, ActivityStatus::Completed).await
@@ -498,6 +599,7 @@ impl Mutation {
     /// Members: cancel a published activity; every sign-up is released.
     async fn cancel_activity(
         ctx: &Context,
+        #[graphql(description = "The published activity to cancel.")]
         input: volunteering::ActivityIdInput,
     ) -> FieldResult<volunteering::ActivityPayload> {
         volunteering::change_status(ctx, input, ActivityStatus::Cancelled).await
@@ -506,6 +608,7 @@ impl Mutation {
     /// Residents: sign up (a seat, or a place on the waitlist).
     async fn sign_up_for_activity(
         ctx: &Context,
+        #[graphql(description = "The published activity to sign up for.")]
         input: volunteering::ActivityIdInput,
     ) -> FieldResult<volunteering::ParticipationPayload> {
         volunteering::resident_step(ctx, input, volunteering::ResidentStep::SignUp).await
@@ -514,6 +617,7 @@ impl Mutation {
     /// Residents: cancel before the start; the first waitlisted gets the seat.
     async fn cancel_sign_up(
         ctx: &Context,
+        #[graphql(description = "The activity whose sign-up to cancel.")]
         input: volunteering::ActivityIdInput,
     ) -> FieldResult<volunteering::ParticipationPayload> {
         volunteering::resident_step(ctx, input, volunteering::ResidentStep::Cancel).await
@@ -522,6 +626,7 @@ impl Mutation {
     /// Residents: check in with the code on the organiser's screen.
     async fn check_in(
         ctx: &Context,
+        #[graphql(description = "The activity and the code on the organiser's screen.")]
         input: volunteering::CheckInput,
     ) -> FieldResult<volunteering::ParticipationPayload> {
         volunteering::check(ctx, input, false).await
@@ -530,6 +635,7 @@ impl Mutation {
     /// Residents: check out with the current code.
     async fn check_out(
         ctx: &Context,
+        #[graphql(description = "The activity and the current code on the organiser's screen.")]
         input: volunteering::CheckInput,
     ) -> FieldResult<volunteering::ParticipationPayload> {
         volunteering::check(ctx, input, true).await
@@ -538,6 +644,7 @@ impl Mutation {
     /// Organisers: record attendance by hand (service hours only, never points).
     async fn record_attendance(
         ctx: &Context,
+        #[graphql(description = "The activity, the resident and when they were there.")]
         input: volunteering::RecordAttendanceInput,
     ) -> FieldResult<volunteering::ParticipationPayload> {
         volunteering::record_attendance(ctx, input).await
@@ -546,6 +653,7 @@ impl Mutation {
     /// Another member verifies one participation: hours recorded, points earned once.
     async fn verify_attendance(
         ctx: &Context,
+        #[graphql(description = "The participation to verify.")]
         input: volunteering::VerifyAttendanceInput,
     ) -> FieldResult<volunteering::VerifyAttendancePayload> {
         volunteering::verify(ctx, input).await
@@ -554,6 +662,7 @@ impl Mutation {
     /// Verify every checked-out participation of an activity at once.
     async fn verify_activity_attendance(
         ctx: &Context,
+        #[graphql(description = "The activity whose checked-out participations to verify.")]
         input: volunteering::ActivityIdInput,
     ) -> FieldResult<volunteering::VerifyAttendancePayload> {
         volunteering::verify_all(ctx, input).await
@@ -562,6 +671,7 @@ impl Mutation {
     /// Owners of a verified organisation: apply to join the business alliance.
     async fn apply_for_merchant(
         ctx: &Context,
+        #[graphql(description = "The organisation and the shop's details.")]
         input: rewards::ApplyForMerchantInput,
     ) -> FieldResult<rewards::MerchantPayload> {
         rewards::apply(ctx, input).await
@@ -570,7 +680,7 @@ impl Mutation {
     /// Staff: admit a merchant (or re-admit a suspended one).
     async fn admit_merchant(
         ctx: &Context,
-        input: rewards::MerchantIdInput,
+        #[graphql(description = "The merchant to admit.")] input: rewards::MerchantIdInput,
     ) -> FieldResult<rewards::MerchantPayload> {
         rewards::set_merchant_status(ctx, input, true).await
     }
@@ -578,7 +688,7 @@ impl Mutation {
     /// Staff: suspend a merchant.
     async fn suspend_merchant(
         ctx: &Context,
-        input: rewards::MerchantIdInput,
+        #[graphql(description = "The merchant to suspend.")] input: rewards::MerchantIdInput,
     ) -> FieldResult<rewards::MerchantPayload> {
         rewards::set_merchant_status(ctx, input, false).await
     }
@@ -586,6 +696,7 @@ impl Mutation {
     /// Operators: offer a reward for points.
     async fn create_reward(
         ctx: &Context,
+        #[graphql(description = "The merchant and the reward's details.")]
         input: rewards::CreateRewardInput,
     ) -> FieldResult<rewards::RewardPayload> {
         rewards::create_reward(ctx, input).await
@@ -594,6 +705,7 @@ impl Mutation {
     /// Operators: pause, resume or retire a reward.
     async fn set_reward_status(
         ctx: &Context,
+        #[graphql(description = "The reward and its new status.")]
         input: rewards::SetRewardStatusInput,
     ) -> FieldResult<rewards::RewardPayload> {
         rewards::set_reward_status(ctx, input).await
@@ -602,6 +714,7 @@ impl Mutation {
     /// Residents: redeem a reward; the points are held until the merchant confirms the code.
     async fn redeem_reward(
         ctx: &Context,
+        #[graphql(description = "The reward and an idempotency key.")]
         input: rewards::RedeemRewardInput,
     ) -> FieldResult<rewards::RedemptionPayload> {
         rewards::redeem(ctx, input).await
@@ -610,6 +723,7 @@ impl Mutation {
     /// Operators: confirm the code shown at the counter.
     async fn confirm_redemption(
         ctx: &Context,
+        #[graphql(description = "The merchant and the code shown at the counter.")]
         input: rewards::ConfirmRedemptionInput,
     ) -> FieldResult<rewards::RedemptionPayload> {
         rewards::confirm(ctx, input).await
@@ -618,7 +732,7 @@ impl Mutation {
     /// Residents: cancel a pending redemption; points and stock come back.
     async fn cancel_redemption(
         ctx: &Context,
-        input: rewards::CancelRedemptionInput,
+        #[graphql(description = "The pending redemption.")] input: rewards::CancelRedemptionInput,
     ) -> FieldResult<rewards::RedemptionPayload> {
         rewards::cancel(ctx, input).await
     }
@@ -626,6 +740,7 @@ impl Mutation {
     /// Residents: found a self-governance group (you become its convenor).
     async fn found_group(
         ctx: &Context,
+        #[graphql(description = "The group's name, purpose, community and category.")]
         input: super::incubation::FoundGroupInput,
     ) -> FieldResult<super::incubation::GroupPayload> {
         super::incubation::found(ctx, input).await
@@ -634,7 +749,7 @@ impl Mutation {
     /// Residents: ask to join a group.
     async fn request_to_join_group(
         ctx: &Context,
-        input: super::incubation::GroupIdInput,
+        #[graphql(description = "The group to join.")] input: super::incubation::GroupIdInput,
     ) -> FieldResult<super::incubation::GroupMembersPayload> {
         super::incubation::request_to_join(ctx, input).await
     }
@@ -642,6 +757,7 @@ impl Mutation {
     /// Convenors: approve a join request.
     async fn approve_group_member(
         ctx: &Context,
+        #[graphql(description = "The group and the person who asked to join.")]
         input: super::incubation::ApproveGroupMemberInput,
     ) -> FieldResult<super::incubation::GroupMembersPayload> {
         super::incubation::approve_member(ctx, input).await
@@ -650,6 +766,7 @@ impl Mutation {
     /// Staff: pair a group with a mentor organisation.
     async fn set_group_mentor(
         ctx: &Context,
+        #[graphql(description = "The group and its mentor organisation.")]
         input: super::incubation::SetGroupMentorInput,
     ) -> FieldResult<super::incubation::GroupPayload> {
         super::incubation::set_mentor(ctx, input).await
@@ -658,6 +775,7 @@ impl Mutation {
     /// Staff: advance (when every criterion is met), hold or dissolve a group.
     async fn decide_group_stage(
         ctx: &Context,
+        #[graphql(description = "The group, the decision and a note.")]
         input: super::incubation::DecideGroupStageInput,
     ) -> FieldResult<super::incubation::GroupPayload> {
         super::incubation::decide(ctx, input).await
@@ -666,6 +784,7 @@ impl Mutation {
     /// Residents: give points to a group's fund.
     async fn donate_to_group(
         ctx: &Context,
+        #[graphql(description = "The group, the points and an idempotency key.")]
         input: super::incubation::DonateToGroupInput,
     ) -> FieldResult<super::ledger::TransferPayload> {
         super::incubation::donate(ctx, input).await
@@ -674,6 +793,7 @@ impl Mutation {
     /// Convenors: reward a member from the group's fund.
     async fn reward_group_member(
         ctx: &Context,
+        #[graphql(description = "The group, the member, the points and a reason.")]
         input: super::incubation::RewardGroupMemberInput,
     ) -> FieldResult<super::ledger::TransferPayload> {
         super::incubation::reward(ctx, input).await
@@ -682,6 +802,7 @@ impl Mutation {
     /// Post a community need.
     async fn post_need(
         ctx: &Context,
+        #[graphql(description = "The need's community, category and details.")]
         input: super::incubation::PostNeedInput,
     ) -> FieldResult<super::incubation::NeedPayload> {
         super::incubation::post_need(ctx, input).await
@@ -690,6 +811,7 @@ impl Mutation {
     /// Staff: propose a candidate for a need.
     async fn propose_match(
         ctx: &Context,
+        #[graphql(description = "The need and the candidate.")]
         input: super::incubation::ProposeMatchInput,
     ) -> FieldResult<super::incubation::MatchPayload> {
         super::incubation::propose(ctx, input).await
@@ -698,6 +820,7 @@ impl Mutation {
     /// The offering side accepts or declines a match.
     async fn respond_to_match(
         ctx: &Context,
+        #[graphql(description = "The match and the answer.")]
         input: super::incubation::RespondToMatchInput,
     ) -> FieldResult<super::incubation::MatchPayload> {
         super::incubation::respond(ctx, input).await
@@ -706,6 +829,7 @@ impl Mutation {
     /// Record that a match delivered, and for how many residents.
     async fn deliver_match(
         ctx: &Context,
+        #[graphql(description = "The accepted match, its outcome and the residents served.")]
         input: super::incubation::DeliverMatchInput,
     ) -> FieldResult<super::incubation::NeedPayload> {
         super::incubation::deliver(ctx, input).await
@@ -714,6 +838,7 @@ impl Mutation {
     /// Graduated groups' convenors: register the group as a partner organisation.
     async fn register_group_as_organisation(
         ctx: &Context,
+        #[graphql(description = "The graduated group and a contact.")]
         input: super::incubation::RegisterGroupInput,
     ) -> FieldResult<directory::OrganisationPayload> {
         super::incubation::register(ctx, input).await
@@ -722,7 +847,7 @@ impl Mutation {
     /// The poster (or staff): withdraw a need not yet matched.
     async fn withdraw_need(
         ctx: &Context,
-        input: super::incubation::NeedIdInput,
+        #[graphql(description = "The need to withdraw.")] input: super::incubation::NeedIdInput,
     ) -> FieldResult<super::incubation::NeedPayload> {
         super::incubation::need_step(ctx, input, super::incubation::NeedStep::Withdraw).await
     }
@@ -730,6 +855,7 @@ impl Mutation {
     /// The poster (or staff): close a delivered need.
     async fn close_need(
         ctx: &Context,
+        #[graphql(description = "The delivered need to close.")]
         input: super::incubation::NeedIdInput,
     ) -> FieldResult<super::incubation::NeedPayload> {
         super::incubation::need_step(ctx, input, super::incubation::NeedStep::Close).await
@@ -738,6 +864,7 @@ impl Mutation {
     /// Staff: move points from issuance into a verified organisation's budget.
     async fn allocate_budget(
         ctx: &Context,
+        #[graphql(description = "The organisation, the points, a reason and an idempotency key.")]
         input: ledger::AllocateBudgetInput,
     ) -> FieldResult<TransferPayload> {
         ledger::allocate_budget(ctx, input).await
@@ -746,6 +873,7 @@ impl Mutation {
     /// Give points from your wallet to another resident.
     async fn donate_points(
         ctx: &Context,
+        #[graphql(description = "The recipient, the points and an idempotency key.")]
         input: ledger::DonatePointsInput,
     ) -> FieldResult<TransferPayload> {
         ledger::donate_points(ctx, input).await
@@ -754,6 +882,7 @@ impl Mutation {
     /// Staff: undo a transfer (once, while the receiving account still holds the points).
     async fn reverse_transfer(
         ctx: &Context,
+        #[graphql(description = "The transfer, a reason and an idempotency key.")]
         input: ledger::ReverseTransferInput,
     ) -> FieldResult<TransferPayload> {
         ledger::reverse_transfer(ctx, input).await
@@ -762,6 +891,7 @@ impl Mutation {
     /// Staff: approve or decline another staff member's movement of points (never your own).
     async fn decide_approval_request(
         ctx: &Context,
+        #[graphql(description = "The pending request and the decision.")]
         input: ledger::DecideApprovalRequestInput,
     ) -> FieldResult<ledger::ApprovalRequestPayload> {
         ledger::decide_approval_request(ctx, input).await
@@ -770,6 +900,7 @@ impl Mutation {
     /// Staff: approve a group-run activity's points per hour above the district's rule.
     async fn approve_activity_rate(
         ctx: &Context,
+        #[graphql(description = "The group-run activity whose rate to approve.")]
         input: volunteering::ActivityIdInput,
     ) -> FieldResult<volunteering::ActivityPayload> {
         volunteering::approve_rate(ctx, input).await
@@ -778,6 +909,9 @@ impl Mutation {
     /// Staff: correct an account's balance, with a reason.
     async fn adjust_balance(
         ctx: &Context,
+        #[graphql(
+            description = "The account, the signed change, a reason and an idempotency key."
+        )]
         input: ledger::AdjustBalanceInput,
     ) -> FieldResult<TransferPayload> {
         ledger::adjust_balance(ctx, input).await

@@ -8,23 +8,31 @@ use linli_domain::volunteering::{self as domain, ActivityFilter, NewActivity};
 
 use super::catalogue::Category;
 use super::directory::{Community, Organisation};
-use super::relay::{GlobalId, NodeValue, connection, page_request};
+use super::relay::{GlobalId, NodeValue, connection, kinds, page_request};
 use super::{Context, Points, UserError, int, mirror_enum};
 
 mirror_enum!(
-    /// draft → published → completed, or published → cancelled.
+    /// Where an activity is: draft → published → completed, or published → cancelled.
     ActivityStatus = linli_domain::volunteering::ActivityStatus {
+        /// Being prepared by its organisers; residents cannot sign up yet.
         Draft,
+        /// Listed and open for sign-up.
         Published,
+        /// Held; attendance can still be verified.
         Completed,
+        /// Called off: every seat and waitlist place was released, and nothing is verified or paid.
         Cancelled,
     }
 );
 
 mirror_enum!(
+    /// A resident's place in an activity.
     ParticipationStatus = linli_domain::volunteering::ParticipationStatus {
+        /// Has a seat.
         Registered,
+        /// In line for a seat; `waitlistPosition` says where.
         Waitlisted,
+        /// Cancelled by the resident, or released when the activity was cancelled.
         Cancelled,
     }
 );
@@ -32,36 +40,45 @@ mirror_enum!(
 #[derive(Debug, Clone)]
 pub struct Activity(pub domain::Activity);
 
+/// A co-creation activity (共创活动) residents volunteer in, paying points per verified hour.
 #[graphql_object(context = Context, impl = NodeValue)]
 impl Activity {
+    /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode("Activity", self.0.id.as_str())
+        GlobalId::encode(kinds::ACTIVITY, self.0.id.as_str())
     }
 
+    /// The activity's name.
     fn title(&self) -> &str {
         &self.0.title
     }
 
+    /// What happens and what volunteers do.
     fn description(&self) -> &str {
         &self.0.description
     }
 
+    /// Where it takes place.
     fn place(&self) -> &str {
         &self.0.place
     }
 
+    /// When it starts.
     fn starts_at(&self) -> DateTime<Utc> {
         self.0.starts_at.and_utc()
     }
 
+    /// When it ends (at most 24 hours after the start).
     fn ends_at(&self) -> DateTime<Utc> {
         self.0.ends_at.and_utc()
     }
 
+    /// Seats in total; further sign-ups join the waitlist.
     fn capacity(&self) -> i32 {
         self.0.capacity
     }
 
+    /// Seats not yet taken.
     fn seats_left(&self) -> i32 {
         self.0.capacity - self.0.seats_taken
     }
@@ -81,10 +98,12 @@ impl Activity {
         Points(self.0.points_cap)
     }
 
+    /// Where it is in its lifecycle.
     fn status(&self) -> ActivityStatus {
         self.0.status.into()
     }
 
+    /// The organising organisation (for a group-run activity, the group's mentor organisation).
     async fn organisation(&self, ctx: &Context) -> FieldResult<Organisation> {
         let id = self.0.organisation_id.clone();
         super::loaders::load_one(ctx, &ctx.loaders.organisations, id, "组织")
@@ -92,12 +111,14 @@ impl Activity {
             .map(Organisation)
     }
 
+    /// The activity's category.
     async fn category(&self, ctx: &Context) -> FieldResult<Option<Category>> {
         let id = self.0.category_id.clone();
         let all = ctx.answer(ctx.run(|s, _| s.catalogue().categories()).await)?;
         Ok(all.into_iter().find(|c| c.id == id).map(Category::leaf))
     }
 
+    /// The community it is held for; null when it names none.
     async fn community(&self, ctx: &Context) -> FieldResult<Option<Community>> {
         super::directory::community_of(ctx, self.0.community_id.clone()).await
     }
@@ -110,13 +131,29 @@ impl Activity {
     }
 
     /// Organisers: everyone signed up, in arrival order, with attendance and verification.
-    async fn attendance_sheet(&self, ctx: &Context) -> FieldResult<Vec<Participation>> {
+    async fn attendance_sheet(
+        &self,
+        ctx: &Context,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
+        first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
+        after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<ParticipationConnection> {
+        let page = ctx.answer(page_request(first, after, last, before))?;
         let id = self.0.id.clone();
         let result = ctx
-            .run(move |s, actor| s.volunteering().sheet(actor, &id))
+            .run(move |s, actor| s.volunteering().sheet(actor, &id, &page))
             .await;
         ctx.answer(result)
-            .map(|list| list.into_iter().map(Participation).collect())
+            .map(|p| ParticipationConnection::from_page(p, Participation))
     }
 
     /// Organisers: the check-in code to show on screen; it changes every minute.
@@ -132,39 +169,55 @@ impl Activity {
     }
 }
 
-connection!(ActivityConnection, ActivityEdge, Activity, |a| format!(
-    "{}|{}",
-    a.0.starts_at.format("%Y-%m-%dT%H:%M:%S%.6f"),
-    a.0.id
-));
+connection!(
+    /// A page of volunteer activities, soonest first.
+    ActivityConnection,
+    /// An activity in a page, with its cursor.
+    ActivityEdge,
+    Activity,
+    |a| format!(
+        "{}|{}",
+        a.0.starts_at.format("%Y-%m-%dT%H:%M:%S%.6f"),
+        a.0.id
+    )
+);
 
+/// The code residents type to check in or out, as the organiser's screen shows it.
 #[derive(Debug, GraphQLObject)]
 pub struct CheckInCode {
+    /// Six digits; the previous minute's code is still accepted.
     pub code: String,
+    /// When the next minute's code replaces it.
     pub changes_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Participation(pub domain::Participation);
 
-#[graphql_object(context = Context)]
+/// A resident's sign-up for an activity, with their attendance and its verification.
+#[graphql_object(context = Context, impl = NodeValue)]
 impl Participation {
+    /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode("Participation", self.0.id.as_str())
+        GlobalId::encode(kinds::PARTICIPATION, self.0.id.as_str())
     }
 
+    /// The activity signed up for.
     fn activity_id(&self) -> ID {
-        GlobalId::encode("Activity", self.0.activity_id.as_str())
+        GlobalId::encode(kinds::ACTIVITY, self.0.activity_id.as_str())
     }
 
+    /// The resident.
     fn user_id(&self) -> ID {
-        GlobalId::encode("User", self.0.user_id.as_str())
+        GlobalId::encode(kinds::USER, self.0.user_id.as_str())
     }
 
+    /// The resident's display name.
     fn display_name(&self) -> &str {
         &self.0.display_name
     }
 
+    /// Whether the resident has a seat, waits for one, or cancelled.
     fn status(&self) -> ParticipationStatus {
         self.0.status.into()
     }
@@ -179,22 +232,27 @@ impl Participation {
         self.0.manual
     }
 
+    /// When the resident checked in (or arrived, when recorded by hand); null before.
     fn checked_in_at(&self) -> Option<DateTime<Utc>> {
         self.0.checked_in_at.map(|t| t.and_utc())
     }
 
+    /// When the resident checked out (or left, when recorded by hand); null before.
     fn checked_out_at(&self) -> Option<DateTime<Utc>> {
         self.0.checked_out_at.map(|t| t.and_utc())
     }
 
+    /// When another organiser verified the attendance; null until then.
     fn verified_at(&self) -> Option<DateTime<Utc>> {
         self.0.verified_at.map(|t| t.and_utc())
     }
 
+    /// Minutes of service verified, within the activity's window; null until verified.
     fn verified_minutes(&self) -> Option<i32> {
         self.0.verified_minutes
     }
 
+    /// Points paid for it, within the activity's cap and the daily cap; null until verified.
     fn points_awarded(&self) -> Option<Points> {
         self.0.points_awarded.map(Points)
     }
@@ -204,7 +262,7 @@ impl Participation {
         self.0
             .recorded_by
             .as_ref()
-            .map(|id| GlobalId::encode("User", id.as_str()))
+            .map(|id| GlobalId::encode(kinds::USER, id.as_str()))
     }
 
     /// Wrong check-in codes presented for this sign-up, for the organiser to see.
@@ -219,19 +277,36 @@ impl Participation {
     }
 }
 
+connection!(
+    /// A page of an activity's attendance sheet, in arrival order.
+    ParticipationConnection,
+    /// A participation in a page, with its cursor.
+    ParticipationEdge,
+    Participation,
+    |p| p.0.id.to_string()
+);
+
 /// Verified service, kept forever apart from points.
 #[derive(Debug, GraphQLObject)]
+#[graphql(context = Context)]
 pub struct ServiceRecord {
+    /// Verified minutes of service, all time.
     pub total_minutes: i32,
+    /// The same in hours, to one decimal.
     pub total_hours: f64,
     /// Activities with verified attendance.
     pub activities: i32,
+    /// Verified minutes per activity category.
     pub by_category: Vec<CategoryMinutes>,
 }
 
+/// Verified service minutes in one category.
 #[derive(Debug, GraphQLObject)]
+#[graphql(context = Context)]
 pub struct CategoryMinutes {
-    pub category_id: ID,
+    /// The category.
+    pub category: Category,
+    /// Verified minutes in activities of that category.
     pub minutes: i32,
 }
 
@@ -240,25 +315,40 @@ pub async fn service_record(ctx: &Context, user: UserId) -> FieldResult<ServiceR
         .run(move |s, actor| s.volunteering().service_record(actor, &user))
         .await;
     let r = ctx.answer(result)?;
+    let taxonomy = ctx.answer(ctx.run(|s, _| s.catalogue().categories()).await)?;
+    let category = |slug: &str| {
+        taxonomy
+            .iter()
+            .find(|c| c.id == slug)
+            .cloned()
+            .map(Category::leaf)
+            .ok_or_else(|| ctx.top_level(DomainError::internal(format!("unknown category {slug}"))))
+    };
     Ok(ServiceRecord {
         total_minutes: int(r.total_minutes),
-        total_hours: (r.total_minutes as f64 / 60.0 * 100.0).round() / 100.0,
+        total_hours: linli_domain::volunteering::model::hours(r.total_minutes),
         activities: int(r.activities),
         by_category: r
             .by_category
             .into_iter()
-            .map(|(category, minutes)| CategoryMinutes {
-                category_id: ID::new(category),
-                minutes: int(minutes),
+            .map(|(slug, minutes)| {
+                Ok(CategoryMinutes {
+                    category: category(&slug)?,
+                    minutes: int(minutes),
+                })
             })
-            .collect(),
+            .collect::<FieldResult<_>>()?,
     })
 }
 
+/// Which activities to list; every condition given must hold.
 #[derive(Debug, Default, GraphQLInputObject)]
 pub struct ActivityFilterInput {
+    /// Only activities held for this community.
     pub community_id: Option<ID>,
+    /// Only activities in this category (its id or slug).
     pub category_id: Option<ID>,
+    /// Only activities of this organisation.
     pub organisation_id: Option<ID>,
     /// Starting at or after (default: now).
     pub from: Option<DateTime<Utc>>,
@@ -271,20 +361,29 @@ pub async fn activities(
     filter: Option<ActivityFilterInput>,
     first: Option<i32>,
     after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
 ) -> FieldResult<ActivityConnection> {
-    let page = ctx.answer(page_request(first, after))?;
+    let page = ctx.answer(page_request(first, after, last, before))?;
     let f = filter.unwrap_or_default();
     let decoded: Result<ActivityFilter, DomainError> = (|| {
         Ok(ActivityFilter {
             community_id: f
                 .community_id
-                .map(|id| GlobalId::expect(&id, "Community", "communityId", CommunityId::parse))
+                .map(|id| {
+                    GlobalId::expect(&id, kinds::COMMUNITY, "communityId", CommunityId::parse)
+                })
                 .transpose()?,
-            category_id: f.category_id.map(|id| id.to_string()),
+            category_id: f.category_id.as_ref().map(super::catalogue::category_slug),
             organisation_id: f
                 .organisation_id
                 .map(|id| {
-                    GlobalId::expect(&id, "Organisation", "organisationId", OrganisationId::parse)
+                    GlobalId::expect(
+                        &id,
+                        kinds::ORGANISATION,
+                        "organisationId",
+                        OrganisationId::parse,
+                    )
                 })
                 .transpose()?,
             from: f.from.map(|t| t.naive_utc()),
@@ -299,6 +398,13 @@ pub async fn activities(
         .map(|p| ActivityConnection::from_page(p, Activity))
 }
 
+pub async fn participation(ctx: &Context, id: ParticipationId) -> FieldResult<Participation> {
+    let result = ctx
+        .run(move |s, actor| s.volunteering().participation(actor, &id))
+        .await;
+    ctx.answer(result).map(Participation)
+}
+
 pub async fn activity(ctx: &Context, id: ActivityId) -> FieldResult<Activity> {
     let result = ctx
         .run(move |s, actor| s.volunteering().activity(actor, &id))
@@ -306,28 +412,43 @@ pub async fn activity(ctx: &Context, id: ActivityId) -> FieldResult<Activity> {
     ctx.answer(result).map(Activity)
 }
 
+/// An activity to draft, for an organisation or a group.
 #[derive(Debug, GraphQLInputObject)]
 pub struct CreateActivityInput {
     /// The organising organisation (ignored when `groupId` is given).
     pub organisation_id: Option<ID>,
     /// A growing or graduated self-governance group running the activity itself.
     pub group_id: Option<ID>,
+    /// The activity's category (its id or slug).
     pub category_id: ID,
+    /// The community it is held for, if any.
     pub community_id: Option<ID>,
+    /// The activity's name.
     pub title: String,
+    /// What happens and what volunteers do.
     pub description: String,
+    /// Where it takes place.
     pub place: String,
+    /// When it starts.
     pub starts_at: DateTime<Utc>,
+    /// When it ends, at most 24 hours after the start.
     pub ends_at: DateTime<Utc>,
+    /// Seats; sign-ups beyond them join the waitlist.
     pub capacity: i32,
+    /// Points per verified hour (a group-run activity above the district's rule needs staff
+    /// approval).
     pub points_per_hour: Points,
+    /// The most points one participation earns.
     pub points_cap: Points,
 }
 
+/// What a mutation on an activity returns.
 #[derive(Debug, GraphQLObject)]
 #[graphql(context = Context)]
 pub struct ActivityPayload {
+    /// The activity after the change; null when the request was refused.
     pub activity: Option<Activity>,
+    /// Why the request was refused, every problem at once; empty when it succeeded.
     pub errors: Vec<UserError>,
 }
 
@@ -349,12 +470,22 @@ pub async fn create_activity(
         let group_id = input
             .group_id
             .as_ref()
-            .map(|id| GlobalId::expect(id, "Group", "groupId", linli_domain::types::GroupId::parse))
+            .map(|id| {
+                GlobalId::expect(
+                    id,
+                    kinds::GROUP,
+                    "groupId",
+                    linli_domain::types::GroupId::parse,
+                )
+            })
             .transpose()?;
         let organisation_id = match (&input.organisation_id, &group_id) {
-            (Some(id), _) => {
-                GlobalId::expect(id, "Organisation", "organisationId", OrganisationId::parse)?
-            }
+            (Some(id), _) => GlobalId::expect(
+                id,
+                kinds::ORGANISATION,
+                "organisationId",
+                OrganisationId::parse,
+            )?,
             // Replaced by the group's mentor organisation in the service.
             (None, Some(_)) => OrganisationId::generate(),
             (None, None) => {
@@ -367,12 +498,14 @@ pub async fn create_activity(
         Ok(NewActivity {
             organisation_id,
             group_id,
-            category_id: input.category_id.to_string(),
+            category_id: super::catalogue::category_slug(&input.category_id),
             community_id: input
                 .community_id
                 .as_ref()
                 .map(|id| {
-                    GlobalId::expect(id, "Community", "communityId", |raw| Some(raw.to_owned()))
+                    GlobalId::expect(id, kinds::COMMUNITY, "communityId", |raw| {
+                        Some(raw.to_owned())
+                    })
                 })
                 .transpose()?,
             title: input.title.clone(),
@@ -395,13 +528,15 @@ pub async fn create_activity(
     ActivityPayload::from(ctx, result)
 }
 
+/// Names an activity.
 #[derive(Debug, GraphQLInputObject)]
 pub struct ActivityIdInput {
+    /// The activity's id.
     pub activity_id: ID,
 }
 
 fn activity_id(id: &ID) -> Result<ActivityId, DomainError> {
-    GlobalId::expect(id, "Activity", "activityId", ActivityId::parse)
+    GlobalId::expect(id, kinds::ACTIVITY, "activityId", ActivityId::parse)
 }
 
 pub async fn approve_rate(ctx: &Context, input: ActivityIdInput) -> FieldResult<ActivityPayload> {
@@ -430,10 +565,13 @@ pub async fn change_status(
     ActivityPayload::from(ctx, result)
 }
 
+/// What a sign-up, check-in, check-out or hand-recorded attendance returns.
 #[derive(Debug, GraphQLObject)]
 #[graphql(context = Context)]
 pub struct ParticipationPayload {
+    /// The participation after the step; null when the request was refused.
     pub participation: Option<Participation>,
+    /// Why the request was refused, every problem at once; empty when it succeeded.
     pub errors: Vec<UserError>,
 }
 
@@ -475,8 +613,10 @@ pub async fn resident_step(
     ParticipationPayload::from(ctx, result)
 }
 
+/// A check-in or check-out code for an activity.
 #[derive(Debug, GraphQLInputObject)]
 pub struct CheckInput {
+    /// The activity you signed up for.
     pub activity_id: ID,
     /// The six digits on the organiser's screen.
     pub code: String,
@@ -497,12 +637,16 @@ pub async fn check(
     ParticipationPayload::from(ctx, result)
 }
 
+/// Attendance an organiser records by hand, e.g. for a resident without a phone.
 #[derive(Debug, GraphQLInputObject)]
 pub struct RecordAttendanceInput {
+    /// The activity attended.
     pub activity_id: ID,
     /// The resident's email address or mobile number.
     pub resident: String,
+    /// When the resident arrived.
     pub from: DateTime<Utc>,
+    /// When the resident left (after `from`).
     pub until: DateTime<Utc>,
     /// Hand-recorded hours never earn points; asking for them is refused.
     pub request_points: Option<bool>,
@@ -531,11 +675,15 @@ pub async fn record_attendance(
     ParticipationPayload::from(ctx, result)
 }
 
+/// One participation the request verified.
 #[derive(Debug, GraphQLObject)]
 #[graphql(context = Context)]
 pub struct VerifiedAttendance {
+    /// The participation, now verified.
     pub participation: Participation,
+    /// Minutes of service verified.
     pub minutes: i32,
+    /// Points paid (none for hand-recorded attendance, and never beyond the caps).
     pub points: Points,
 }
 
@@ -549,16 +697,20 @@ impl From<domain::Verification> for VerifiedAttendance {
     }
 }
 
+/// What verifying attendance returns.
 #[derive(Debug, GraphQLObject)]
 #[graphql(context = Context)]
 pub struct VerifyAttendancePayload {
     /// What was verified now (empty when nothing was).
     pub verified: Vec<VerifiedAttendance>,
+    /// Why the request was refused, every problem at once; empty when it succeeded.
     pub errors: Vec<UserError>,
 }
 
+/// A participation to verify.
 #[derive(Debug, GraphQLInputObject)]
 pub struct VerifyAttendanceInput {
+    /// The participation, from the activity's attendance sheet.
     pub participation_id: ID,
 }
 
@@ -568,7 +720,7 @@ pub async fn verify(
 ) -> FieldResult<VerifyAttendancePayload> {
     let id = GlobalId::expect(
         &input.participation_id,
-        "Participation",
+        kinds::PARTICIPATION,
         "participationId",
         ParticipationId::parse,
     );

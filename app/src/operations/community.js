@@ -1,9 +1,14 @@
 // Self-governance groups, community needs and the organisation's points budget.
-import { LedgerEntryFields, UserErrorFields } from './fragments.js';
+import { LedgerEntryFields, PageInfoFields, UserErrorFields } from './fragments.js';
 
-export const Groups = `query Groups {
-  groups { id name purpose stage stageLabel community { id name } }
-}`;
+export const Groups = `query Groups($after: String) {
+  groups(first: 50, after: $after) {
+    totalCount
+    edges { node { id name purpose stage stageLabel community { id name } } }
+    pageInfo { ...PageInfoFields }
+  }
+}
+${PageInfoFields}`;
 
 export const RequestToJoinGroup = `mutation RequestToJoinGroup($input: GroupIdInput!) {
   requestToJoinGroup(input: $input) {

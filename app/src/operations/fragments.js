@@ -24,7 +24,7 @@ export const ParticipationFields = `fragment ParticipationFields on Participatio
 }`;
 
 export const RedemptionFields = `fragment RedemptionFields on Redemption {
-  id rewardId rewardTitle merchantId points status code qrSvg expiresAt createdAt finishedAt
+  id rewardTitle reward { id } merchant { id shopName } points status code qrSvg expiresAt createdAt finishedAt
 }`;
 
 export const ProductCardFields = `fragment ProductCardFields on Product {

@@ -25,13 +25,18 @@ export const CancelRedemption = `mutation CancelRedemption($input: CancelRedempt
 ${RedemptionFields}
 ${UserErrorFields}`;
 
-/**
- * The resident's redemptions, newest first. The code screen polls this every 2.5 s while it
- * is shown, to see the merchant's confirmation (Redemption is not a Node yet, so it cannot be
- * fetched by id: see docs/APP.md, API follow-ups).
- */
+/** The resident's redemptions, newest first. */
 export const MyRedemptions = `query MyRedemptions {
   myRedemptions(first: 20) { edges { node { ...RedemptionFields } } }
+}
+${RedemptionFields}`;
+
+/**
+ * One redemption by its id: the code screen polls it every 2.5 s while it is shown, to see the
+ * merchant's confirmation.
+ */
+export const Redemption = `query Redemption($id: ID!) {
+  node(id: $id) { ... on Redemption { ...RedemptionFields } }
 }
 ${RedemptionFields}`;
 
@@ -50,7 +55,7 @@ export const MerchantRedemptions = `query MerchantRedemptions($merchantId: ID!, 
 
 export const MerchantStatement = `query MerchantStatement($merchantId: ID!, $month: String!) {
   merchantStatement(merchantId: $merchantId, month: $month) {
-    month redemptions totalPoints csvPath
+    month redemptions totalPoints csvUrl
     merchant { id shopName }
     perReward { title redemptions points }
     lines { redemptionId confirmedAt rewardTitle points }

@@ -83,16 +83,21 @@ export const CheckInCode = `query CheckInCode($id: ID!) {
   node(id: $id) { ... on Activity { id title place checkInCode { code changesAt } } }
 }`;
 
-export const AttendanceSheet = `query AttendanceSheet($id: ID!) {
+export const AttendanceSheet = `query AttendanceSheet($id: ID!, $after: String) {
   node(id: $id) {
     ... on Activity {
       id title startsAt endsAt pointsPerHour pointsCap
       organisation { id name budget { id balance } }
-      attendanceSheet { ...ParticipationFields userId displayName manual }
+      attendanceSheet(first: 100, after: $after) {
+        totalCount
+        edges { node { ...ParticipationFields userId displayName manual } }
+        pageInfo { ...PageInfoFields }
+      }
     }
   }
 }
-${ParticipationFields}`;
+${ParticipationFields}
+${PageInfoFields}`;
 
 export const VerifyAttendance = `mutation VerifyAttendance($input: VerifyAttendanceInput!) {
   verifyAttendance(input: $input) {

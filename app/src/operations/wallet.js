@@ -25,8 +25,7 @@ export const WalletTrend = `query WalletTrend($from: DateTime!) {
 }`;
 
 export const ServiceRecord = `query ServiceRecord {
-  me { id serviceRecord { totalMinutes totalHours activities byCategory { categoryId minutes } } }
-  categories { id nameZh children { id nameZh } }
+  me { id serviceRecord { totalMinutes totalHours activities byCategory { category { id nameZh } minutes } } }
 }`;
 
 export const DonatePoints = `mutation DonatePoints($input: DonatePointsInput!) {

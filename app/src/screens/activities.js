@@ -148,21 +148,14 @@ export function ActivityDetail({ id }) {
 
 export function ServiceRecord() {
   const record = useQuery(ServiceRecordDocument);
-  const data = record.data;
-  /** @type {Record<string, string>} */
-  const names = {};
-  for (const c of data?.categories || []) {
-    names[c.id] = c.nameZh;
-    for (const child of c.children) names[child.id] = child.nameZh;
-  }
-  const service = data?.me.serviceRecord;
+  const service = record.data?.me.serviceRecord;
   return html`<${Page} title="志愿服务记录" back="/me" backLabel="我的">
     <${QueryState} query=${record} lines=${3} />
     ${service && html`<section class="card">
       <p class="balance-value">${service.totalHours.toFixed(1)} 小时</p>
       <p>已核验的服务共 ${formatMinutes(service.totalMinutes)}，参加了 ${service.activities} 个活动。服务时长永久保存，不会因积分过期而减少。</p>
       <h2>按类别</h2>
-      <ul class="plain">${service.byCategory.map((/** @type {any} */ c) => html`<li key=${c.categoryId}>${names[c.categoryId] || c.categoryId}：${formatMinutes(c.minutes)}</li>`)}</ul>
+      <ul class="plain">${service.byCategory.map((/** @type {any} */ c) => html`<li key=${c.category.id}>${c.category.nameZh}：${formatMinutes(c.minutes)}</li>`)}</ul>
     </section>`}
   <//>`;
 }

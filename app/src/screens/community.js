@@ -29,13 +29,18 @@ function GroupCard({ group }) {
 }
 
 export function Groups() {
-  const groups = useQuery(GroupsDocument);
-  const list = groups.data?.groups || [];
+  const [after, setAfter] = useState(/** @type {string | null} */ (null));
+  const [earlier, setEarlier] = useState(/** @type {any[]} */ ([]));
+  const groups = useQuery(GroupsDocument, { after }, [after]);
+  const page = groups.data?.groups;
+  const list = [...(after ? earlier : []), ...(page?.edges || []).map((/** @type {any} */ e) => e.node)];
   return html`<${Page} title="居民自治组织" back="/catalogue" backLabel="返回发现">
     <p class="lead">邻居们自己组织的队伍：遛弯、助老、议事……找一个加入吧。</p>
     <${QueryState} query=${groups} lines=${5} />
-    ${groups.data && html`<p class="muted" role="status">共 ${list.length} 个组织</p>`}
+    ${page && html`<p class="muted" role="status">共 ${page.totalCount} 个组织</p>`}
     <ul class="cards">${list.map((/** @type {any} */ g) => html`<${GroupCard} key=${g.id} group=${g} />`)}</ul>
+    ${page?.pageInfo.hasNextPage && html`<button type="button" class="button secondary"
+      onClick=${() => { setEarlier(list); setAfter(page.pageInfo.endCursor); }}>显示更多</button>`}
   <//>`;
 }
 

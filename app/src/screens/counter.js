@@ -5,11 +5,11 @@ import { html, useEffect, useRef, useState } from '../../vendor/htm-preact-stand
 import {
   ConfirmRedemption, CreateReward, MerchantRedemptions, MerchantRewards, MerchantStatement, SetRewardStatus,
 } from '../operations/rewards.js';
-import { currentSession } from '../session.js';
+import { request } from '../api.js';
 import {
   currentMonth, formatDate, formatDateTime, formatPoints, formatTime, recentMonths,
 } from '../format.js';
-import { canScan, codeFromScan, Scanner } from '../scan.js';
+import { canScan, Scanner } from '../scan.js';
 import {
   ErrorMessage, Field, FormError, Notice, Page, QueryState, Submit, useForm, useMutation, useQuery, prevent,
 } from '../ui.js';
@@ -34,8 +34,8 @@ export function Counter({ merchant }) {
   const confirm = async (/** @type {Event | null} */ event, /** @type {string} */ text = form.code) => {
     if (event) prevent(event);
     setConfirmed(null);
-    // Scanners send the QR's whole text; the API takes the bare code today (docs/APP.md).
-    const code = codeFromScan(text);
+    // A scanner sends the QR's whole text (`linli:redeem:CODE`): the API takes it as it is.
+    const code = text.trim();
     const payload = await run(ConfirmRedemption, { input: { merchantId: merchant, code } }, 'confirmRedemption');
     setForm({ code: '' });
     if (payload?.redemption) setConfirmed(payload.redemption);
@@ -76,19 +76,13 @@ export function CounterStatement({ merchant }) {
   const statement = useQuery(MerchantStatement, { merchantId: merchant, month }, [merchant, month]);
   const [downloadError, setDownloadError] = useState('');
   const data = statement.data?.merchantStatement;
-  // The CSV needs the bearer token, so it is fetched and handed to the browser as a file
-  // (a plain link cannot carry the header; see docs/APP.md, API follow-ups).
+  // The API signs a download link for five minutes; a fresh one is asked for on each press,
+  // so a statement left open for an hour still downloads.
   const download = async () => {
     setDownloadError('');
     try {
-      const response = await fetch(data.csvPath, { headers: { Authorization: `Bearer ${currentSession()?.accessToken}` } });
-      if (!response.ok) throw new Error();
-      const url = URL.createObjectURL(await response.blob());
-      const link = document.createElement('a');
-      link.href = url;
-      link.download = `对账单-${data.month}.csv`;
-      link.click();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      const fresh = await request(MerchantStatement, { merchantId: merchant, month });
+      window.location.assign(fresh.merchantStatement.csvUrl);
     } catch {
       setDownloadError('下载失败，请稍后再试。');
     }

@@ -238,7 +238,11 @@ export function CheckInScreen({ org, id }) {
 
 /** @param {{ org: string, id: string }} props */
 export function AttendanceSheet({ org, id }) {
-  const sheet = useQuery(SheetDocument, { id }, [id]);
+  const [after, setAfter] = useState(/** @type {string | null} */ (null));
+  const [earlier, setEarlier] = useState(/** @type {any[]} */ ([]));
+  const sheet = useQuery(SheetDocument, { id, after }, [id, after]);
+  // After a verification the sheet is read again from its first page.
+  const refresh = () => (after ? setAfter(null) : sheet.reload());
   const { run, busy, errors } = useMutation();
   const [verified, setVerified] = useState(/** @type {string | null} */ (null));
   const node = sheet.data?.node;
@@ -247,14 +251,15 @@ export function AttendanceSheet({ org, id }) {
     if (payload) {
       const points = payload.verified.reduce((/** @type {number} */ sum, /** @type {any} */ v) => sum + v.points, 0);
       setVerified(payload.verified.length ? `已核验 ${payload.verified.length} 人，共发放 ${formatPoints(points)}。` : '没有需要核验的签退记录。');
-      sheet.reload();
+      refresh();
     }
   };
   const verifyOne = async (/** @type {any} */ p) => {
     const payload = await run(VerifyAttendance, { input: { participationId: p.id } }, 'verifyAttendance');
-    if (payload) { setVerified(`已核验 ${p.displayName}。`); sheet.reload(); }
+    if (payload) { setVerified(`已核验 ${p.displayName}。`); refresh(); }
   };
-  const rows = node?.attendanceSheet || [];
+  const page = node?.attendanceSheet;
+  const rows = [...(after ? earlier : []), ...(page?.edges || []).map((/** @type {any} */ e) => e.node)];
   const waiting = rows.filter((/** @type {any} */ p) => p.checkedOutAt && !p.verifiedAt);
   return html`<${Page} title=${node ? `签到表：${node.title}` : '签到表'} back=${`/org/${org}/activities`} backLabel="志愿活动">
     <${QueryState} query=${sheet} lines=${5} />
@@ -280,6 +285,8 @@ export function AttendanceSheet({ org, id }) {
                 aria-label=${`核验 ${p.displayName}`}>核验</button>`}</td>
         </tr>`)}</tbody>
       </table>
+      ${page?.pageInfo.hasNextPage && html`<button type="button" class="button secondary"
+        onClick=${() => { setEarlier(rows); setAfter(page.pageInfo.endCursor); }}>显示更多（共 ${page.totalCount} 人）</button>`}
     `}
   <//>`;
 }

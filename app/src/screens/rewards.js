@@ -6,7 +6,9 @@
 // longer pending or the screen closes. One small query per resident at the counter costs the
 // server less than holding a connection open, and works through every proxy.
 import { html, useEffect, useState } from '../../vendor/htm-preact-standalone-3.1.1.module.js';
-import { CancelRedemption, MyRedemptions, RedeemReward, Rewards as RewardsDocument } from '../operations/rewards.js';
+import {
+  CancelRedemption, MyRedemptions, RedeemReward, Redemption as RedemptionDocument, Rewards as RewardsDocument,
+} from '../operations/rewards.js';
 import { idempotencyKey, request } from '../api.js';
 import { currentSession } from '../session.js';
 import { navigate } from '../router.js';
@@ -80,8 +82,7 @@ export function RedemptionScreen({ id }) {
     let timer;
     const poll = async () => {
       try {
-        const data = await request(MyRedemptions);
-        const found = data.myRedemptions.edges.map((/** @type {any} */ e) => e.node).find((/** @type {any} */ r) => r.id === id);
+        const found = (await request(RedemptionDocument, { id })).node;
         if (!live) return;
         setError(found ? null : '没有找到这个兑换码。');
         if (found) setRedemption((/** @type {any} */ old) => ({ ...found, code: found.code || old?.code, qrSvg: found.qrSvg || old?.qrSvg }));
@@ -111,7 +112,7 @@ export function RedemptionScreen({ id }) {
       const released = await run(CancelRedemption, { input: { redemptionId: id } }, 'cancelRedemption');
       if (!released) return;
     }
-    const payload = await run(RedeemReward, { input: { rewardId: redemption.rewardId, idempotencyKey: idempotencyKey() } }, 'redeemReward');
+    const payload = await run(RedeemReward, { input: { rewardId: redemption.reward.id, idempotencyKey: idempotencyKey() } }, 'redeemReward');
     if (payload?.redemption) navigate(`/redemptions/${payload.redemption.id}`, { replace: true });
   };
 

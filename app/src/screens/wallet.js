@@ -116,7 +116,7 @@ export function Donate() {
       setKey(idempotencyKey());
     }
   };
-  const groupOptions = [['', '请选择'], ...(groups.data?.groups || []).map((/** @type {any} */ g) => [g.id, `${g.name}（${g.community.name}）`])];
+  const groupOptions = [['', '请选择'], ...(groups.data?.groups.edges || []).map((/** @type {any} */ { node: g }) => [g.id, `${g.name}（${g.community.name}）`])];
   return html`<${Page} title="捐赠积分" back="/wallet" backLabel="返回钱包">
     ${done && html`<${Notice}><p>${done}</p><//>`}
     <form onSubmit=${submit} novalidate>

@@ -8,11 +8,12 @@ use crate::Services;
 use crate::db::DbConnection;
 use crate::error::DomainResult;
 use crate::identity::Actor;
-use crate::page::{Page, PageRequest};
+use crate::page::{Page, PageRequest, keyset};
 use crate::schema::audit_event;
 use crate::types::UserId;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = audit_event)]
 pub struct AuditEvent {
     pub id: String,
     pub actor_id: Option<UserId>,
@@ -22,16 +23,6 @@ pub struct AuditEvent {
     pub detail: String,
     pub created_at: NaiveDateTime,
 }
-
-type Row = (
-    String,
-    Option<String>,
-    String,
-    String,
-    String,
-    String,
-    NaiveDateTime,
-);
 
 /// Appends one event; call it inside the transaction of the action it records.
 pub(crate) fn record(
@@ -66,6 +57,23 @@ impl<'a> AuditTrail<'a> {
         Self { services }
     }
 
+    /// Staff: one recorded action.
+    pub fn event(&self, actor: &Actor, id: &str) -> DomainResult<AuditEvent> {
+        actor.require_staff()?;
+        self.services
+            .db
+            .read(|conn| {
+                Ok(audit_event::table
+                    .find(id)
+                    .select(AuditEvent::as_select())
+                    .first(conn)
+                    .optional()?)
+            })?
+            .ok_or(crate::DomainError::NotFound {
+                what: "审计记录"
+            })
+    }
+
     /// Staff read the trail newest first, optionally about one subject.
     pub fn events(
         &self,
@@ -76,44 +84,16 @@ impl<'a> AuditTrail<'a> {
         actor.require_staff()?;
         self.services.db.read(|conn| {
             let mut query = audit_event::table
-                .select((
-                    audit_event::id,
-                    audit_event::actor_id,
-                    audit_event::action,
-                    audit_event::subject_kind,
-                    audit_event::subject_id,
-                    audit_event::detail,
-                    audit_event::created_at,
-                ))
-                .order(audit_event::id.desc())
-                .limit(page.limit())
+                .select(AuditEvent::as_select())
                 .into_boxed();
             let mut count = audit_event::table.count().into_boxed();
             if let Some(subject) = subject_id {
                 query = query.filter(audit_event::subject_id.eq(subject.to_owned()));
                 count = count.filter(audit_event::subject_id.eq(subject.to_owned()));
             }
-            if let Some(after) = &page.after {
-                query = query.filter(audit_event::id.lt(after.clone()));
-            }
-            let mut items: Vec<AuditEvent> = query
-                .load::<Row>(conn)?
-                .into_iter()
-                .map(
-                    |(id, actor_id, action, subject_kind, subject_id, detail, created_at)| {
-                        AuditEvent {
-                            id,
-                            actor_id: actor_id.map(UserId::from_db),
-                            action,
-                            subject_kind,
-                            subject_id,
-                            detail,
-                            created_at,
-                        }
-                    },
-                )
-                .collect();
-            let total = count.get_result::<i64>(conn)?;
+            let mut items: Vec<AuditEvent> =
+                keyset!(query, audit_event::id, newest_first: true, page).load(conn)?;
+            let total = count.get_result(conn)?;
             Ok(Page::from_overfetch(&mut items, page, total))
         })
     }

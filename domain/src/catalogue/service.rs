@@ -10,7 +10,7 @@ use crate::Services;
 use crate::audit;
 use crate::db::DbConnection;
 use crate::directory::{self, OrganisationStatus};
-use crate::error::{DomainError, DomainResult};
+use crate::error::{DomainError, DomainResult, Problems};
 use crate::identity::Actor;
 use crate::page::{Page, PageRequest};
 use crate::types::{CommunityId, OrganisationId, ProductId, UserId, text};
@@ -45,6 +45,14 @@ impl<'a> Catalogue<'a> {
         }
         let loaded = self.services.db.read(store::categories)?;
         Ok(TAXONOMY.get_or_init(|| loaded).clone())
+    }
+
+    /// One category of the taxonomy, by its slug.
+    pub fn category(&self, id: &str) -> DomainResult<Category> {
+        self.categories()?
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or(DomainError::NotFound { what: "分类" })
     }
 
     /// The first `first` published products of each organisation, newest first, in one query
@@ -307,22 +315,15 @@ impl<'a> Catalogue<'a> {
             }
             let category_ids = expand_categories(conn, &filter.categories)?;
             if terms.is_empty() || status != ProductStatus::Published {
-                let (products, total) = store::filtered(
-                    conn,
-                    filter,
-                    status,
-                    &category_ids,
-                    None,
-                    page.after.as_deref(),
-                    Some(page.limit()),
-                )?;
+                let (products, total) =
+                    store::filtered(conn, filter, status, &category_ids, None, Some(page))?;
                 let mut items = store::views(conn, products)?;
                 return Ok(Page::from_overfetch(&mut items, page, total));
             }
             let hits = store::search(conn, &terms, SEARCH_CANDIDATES)?;
             let ids: Vec<String> = hits.iter().map(|(id, _)| id.clone()).collect();
             let (mut matched, total) =
-                store::filtered(conn, filter, status, &category_ids, Some(&ids), None, None)?;
+                store::filtered(conn, filter, status, &category_ids, Some(&ids), None)?;
             if order == ProductOrder::Relevance {
                 let rank: std::collections::HashMap<&str, usize> = ids
                     .iter()
@@ -331,20 +332,30 @@ impl<'a> Catalogue<'a> {
                     .collect();
                 matched.sort_by_key(|p| rank.get(p.id.as_str()).copied().unwrap_or(usize::MAX));
             }
-            // The cursor is the last product seen; the page continues right after it.
-            let start = match &page.after {
-                None => 0,
-                Some(after) => matched
+            // Ranked results page by position: a cursor is the product at the page's edge.
+            let position = |cursor: &str, field: &'static str| {
+                matched
                     .iter()
-                    .position(|p| p.id.as_str() == after)
-                    .map(|i| i + 1)
-                    .ok_or_else(|| DomainError::invalid("after", "游标已失效，请重新搜索"))?,
+                    .position(|p| p.id.as_str() == cursor)
+                    .ok_or_else(|| DomainError::invalid(field, "游标已失效，请重新搜索"))
             };
-            let window: Vec<Product> = matched
-                .into_iter()
-                .skip(start)
-                .take(usize::try_from(page.limit()).unwrap_or(0))
-                .collect();
+            let start = page
+                .after
+                .as_deref()
+                .map(|a| position(a, "after"))
+                .transpose()?;
+            let end = page
+                .before
+                .as_deref()
+                .map(|b| position(b, "before"))
+                .transpose()?;
+            let from = start.map_or(0, |i| i + 1);
+            let until = end.unwrap_or(matched.len()).max(from);
+            let mut window: Vec<Product> = matched.drain(from..until).collect();
+            if page.backward {
+                window.reverse();
+            }
+            window.truncate(usize::try_from(page.limit()).unwrap_or(0));
             let mut items = store::views(conn, window)?;
             Ok(Page::from_overfetch(&mut items, page, total))
         })
@@ -359,41 +370,51 @@ struct Fields {
     price_fen: Option<i64>,
 }
 
+/// Checks every field of a product at once, so the organiser sees all the problems together.
 fn validate(input: &ProductInput) -> DomainResult<(Fields, Vec<CommunityId>)> {
-    let price_fen = input.price_yuan.as_deref().map(parse_yuan).transpose()?;
-    if let Some(points) = input.price_points
-        && !(1..=1_000_000).contains(&points)
+    let mut problems = Problems::default();
+    let price_fen = problems
+        .check(input.price_yuan.as_deref().map(parse_yuan).transpose())
+        .flatten();
+    if input
+        .price_points
+        .is_some_and(|points| !(1..=1_000_000).contains(&points))
     {
-        return Err(DomainError::invalid(
+        problems.add(DomainError::invalid(
             "pricePoints",
             "积分价格须在 1 到 1000000 之间",
         ));
     }
     if input.price_tier == super::PriceTier::Free
-        && (price_fen.is_some() || input.price_points.is_some())
+        && (input.price_yuan.is_some() || input.price_points.is_some())
     {
-        return Err(DomainError::invalid(
+        problems.add(DomainError::invalid(
             "priceTier",
             "公益（免费）产品不能标价，请删除价格或改为低偿、市场价",
         ));
     }
     if input.community_ids.len() > 50 {
-        return Err(DomainError::invalid("communityIds", "服务社区最多 50 个"));
+        problems.add(DomainError::invalid("communityIds", "服务社区最多 50 个"));
     }
     let mut communities = Vec::new();
     for raw in &input.community_ids {
-        let id = CommunityId::parse(raw)
-            .ok_or_else(|| DomainError::invalid("communityIds", "社区编号不正确"))?;
-        if !communities.contains(&id) {
-            communities.push(id);
+        match CommunityId::parse(raw) {
+            Some(id) if !communities.contains(&id) => communities.push(id),
+            Some(_) => {}
+            None => problems.add(DomainError::invalid("communityIds", "社区编号不正确")),
         }
     }
+    let category_id = problems.check(text(&input.category_id, "categoryId", 1, 40));
+    let title = problems.check(text(&input.title, "title", 2, 60));
+    let summary = problems.check(text(&input.summary, "summary", 2, 200));
+    let description = problems.check(text(&input.description, "description", 0, 5000));
+    problems.finish()?;
     Ok((
         Fields {
-            category_id: text(&input.category_id, "categoryId", 1, 40)?,
-            title: text(&input.title, "title", 2, 60)?,
-            summary: text(&input.summary, "summary", 2, 200)?,
-            description: text(&input.description, "description", 0, 5000)?,
+            category_id: category_id.unwrap_or_default(),
+            title: title.unwrap_or_default(),
+            summary: summary.unwrap_or_default(),
+            description: description.unwrap_or_default(),
             price_fen,
         },
         communities,

@@ -12,6 +12,7 @@ use super::model::{Category, PriceTier, Product, ProductFilter, ProductStatus, P
 use crate::db::DbConnection;
 use crate::directory;
 use crate::error::{DomainError, DomainResult};
+use crate::page::{PageRequest, keyset};
 use crate::schema::{category, product, product_community};
 use crate::types::{CommunityId, OrganisationId, ProductId};
 
@@ -255,8 +256,7 @@ pub(crate) fn filtered(
     status: ProductStatus,
     category_ids: &[String],
     only: Option<&[String]>,
-    after: Option<&str>,
-    limit: Option<i64>,
+    page: Option<&PageRequest>,
 ) -> DomainResult<(Vec<Product>, i64)> {
     macro_rules! apply_filter {
         ($query:expr) => {{
@@ -292,20 +292,15 @@ pub(crate) fn filtered(
         }};
     }
     let total: i64 = apply_filter!(product::table).count().get_result(conn)?;
-    let mut query = apply_filter!(product::table)
-        .select(PRODUCT_COLUMNS)
-        .order(product::id.desc());
-    if let Some(after) = after {
-        query = query.filter(product::id.lt(after.to_owned()));
+    let query = apply_filter!(product::table).select(PRODUCT_COLUMNS);
+    let rows = match page {
+        Some(page) => keyset!(query, product::id, newest_first: true, page),
+        None => query.order(product::id.desc()),
     }
-    if let Some(limit) = limit {
-        query = query.limit(limit);
-    }
-    let rows = query
-        .load::<ProductRow>(conn)?
-        .into_iter()
-        .map(to_product)
-        .collect::<DomainResult<Vec<_>>>()?;
+    .load::<ProductRow>(conn)?
+    .into_iter()
+    .map(to_product)
+    .collect::<DomainResult<Vec<_>>>()?;
     Ok((rows, total))
 }
 

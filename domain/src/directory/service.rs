@@ -68,7 +68,7 @@ impl<'a> Directory<'a> {
     /// Communities are public: anyone choosing where they live may list them.
     pub fn communities(&self, page: &PageRequest) -> DomainResult<Page<Community>> {
         self.services.db.read(|conn| {
-            let mut items = store::list_communities(conn, page.after.as_deref(), page.limit())?;
+            let mut items = store::list_communities(conn, page)?;
             let total = store::count_communities(conn)?;
             Ok(Page::from_overfetch(&mut items, page, total))
         })
@@ -269,12 +269,8 @@ impl<'a> Directory<'a> {
     ) -> DomainResult<Page<Organisation>> {
         actor.require_staff()?;
         self.services.db.read(|conn| {
-            let mut items = store::organisations_by_status(
-                conn,
-                OrganisationStatus::Pending,
-                page.after.as_deref(),
-                page.limit(),
-            )?;
+            let mut items =
+                store::organisations_by_status(conn, OrganisationStatus::Pending, page)?;
             let total = store::count_organisations_by_status(conn, OrganisationStatus::Pending)?;
             Ok(Page::from_overfetch(&mut items, page, total))
         })
@@ -316,14 +312,20 @@ impl<'a> Directory<'a> {
     }
 
     /// An organisation's members: visible to its members and to staff.
-    pub fn members(&self, actor: &Actor, id: &OrganisationId) -> DomainResult<Vec<Member>> {
+    pub fn members(
+        &self,
+        actor: &Actor,
+        id: &OrganisationId,
+        page: &PageRequest,
+    ) -> DomainResult<Page<Member>> {
         let user = actor.user_id()?;
-        self.services.db.read(|conn| {
+        let all = self.services.db.read(|conn| {
             if !actor.is_staff() && store::member_role(conn, id, user)?.is_none() {
                 return Err(DomainError::Forbidden);
             }
             store::members(conn, id)
-        })
+        })?;
+        Page::slice(all, page, |m| m.user_id.to_string())
     }
 
     /// An owner adds a person (by email or mobile number) with a role.

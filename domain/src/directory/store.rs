@@ -9,6 +9,7 @@ use super::model::{
 };
 use crate::db::{DbConnection, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
+use crate::page::{PageRequest, keyset};
 use crate::schema::{app_user, community, organisation, organisation_member};
 use crate::types::{CommunityId, OrganisationId, UserId};
 
@@ -53,21 +54,13 @@ pub(crate) fn find_community(
         .transpose()
 }
 
-/// One page of communities ordered by id, after the `after` id.
+/// One page of communities ordered by id.
 pub(crate) fn list_communities(
     conn: &mut DbConnection,
-    after: Option<&str>,
-    limit: i64,
+    page: &PageRequest,
 ) -> DomainResult<Vec<Community>> {
-    let mut query = community::table
-        .select(COMMUNITY_COLUMNS)
-        .order(community::id.asc())
-        .limit(limit)
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(community::id.gt(after.to_owned()));
-    }
-    query
+    let query = community::table.select(COMMUNITY_COLUMNS).into_boxed();
+    keyset!(query, community::id, newest_first: false, page)
         .load::<CommunityRow>(conn)?
         .into_iter()
         .map(to_community)
@@ -263,19 +256,13 @@ pub(crate) fn memberships(
 pub(crate) fn organisations_by_status(
     conn: &mut DbConnection,
     status: OrganisationStatus,
-    after: Option<&str>,
-    limit: i64,
+    page: &PageRequest,
 ) -> DomainResult<Vec<Organisation>> {
-    let mut query = organisation::table
+    let query = organisation::table
         .filter(organisation::status.eq(status.as_str()))
         .select(ORGANISATION_COLUMNS)
-        .order(organisation::id.asc())
-        .limit(limit)
         .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(organisation::id.gt(after.to_owned()));
-    }
-    query
+    keyset!(query, organisation::id, newest_first: false, page)
         .load::<OrganisationRow>(conn)?
         .into_iter()
         .map(to_organisation)

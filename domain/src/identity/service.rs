@@ -9,7 +9,7 @@ use super::model::{self, Actor, Email, LoginIdentifier, PhoneNumber, Role, User}
 use super::store;
 use crate::Services;
 use crate::directory;
-use crate::error::{DomainError, DomainResult};
+use crate::error::{DomainError, DomainResult, Problems};
 use crate::ledger;
 use crate::outbox;
 use crate::throttle;
@@ -72,30 +72,45 @@ impl<'a> Identity<'a> {
     }
 
     fn create_user(&self, input: NewUser, role: Role) -> DomainResult<User> {
-        let email = input
-            .email
-            .as_deref()
-            .filter(|s| !s.trim().is_empty())
-            .map(Email::parse)
-            .transpose()?;
-        let phone = input
-            .phone
-            .as_deref()
-            .filter(|s| !s.trim().is_empty())
-            .map(PhoneNumber::parse)
-            .transpose()?;
-        if email.is_none() && phone.is_none() {
-            return Err(DomainError::invalid("email", "请填写邮箱或手机号"));
+        let mut problems = Problems::default();
+        let email = problems
+            .check(
+                input
+                    .email
+                    .as_deref()
+                    .filter(|s| !s.trim().is_empty())
+                    .map(Email::parse)
+                    .transpose(),
+            )
+            .flatten();
+        let phone = problems
+            .check(
+                input
+                    .phone
+                    .as_deref()
+                    .filter(|s| !s.trim().is_empty())
+                    .map(PhoneNumber::parse)
+                    .transpose(),
+            )
+            .flatten();
+        let none_given = input.email.as_deref().is_none_or(|s| s.trim().is_empty())
+            && input.phone.as_deref().is_none_or(|s| s.trim().is_empty());
+        if none_given {
+            problems.add(DomainError::invalid("email", "请填写邮箱或手机号"));
         }
-        let display_name = text(&input.display_name, "displayName", 1, 40)?;
-        let community_id = input
-            .community_id
-            .as_deref()
-            .map(|raw| {
-                CommunityId::parse(raw)
-                    .ok_or_else(|| DomainError::invalid("communityId", "社区编号不正确"))
-            })
-            .transpose()?;
+        let display_name = problems.check(text(&input.display_name, "displayName", 1, 40));
+        let community_id = problems
+            .check(
+                input
+                    .community_id
+                    .as_deref()
+                    .map(|raw| {
+                        CommunityId::parse(raw)
+                            .ok_or_else(|| DomainError::invalid("communityId", "社区编号不正确"))
+                    })
+                    .transpose(),
+            )
+            .flatten();
         let identifiers: Vec<&str> = [
             email.as_ref().map(Email::as_str),
             phone.as_ref().map(PhoneNumber::as_str),
@@ -103,7 +118,9 @@ impl<'a> Identity<'a> {
         .into_iter()
         .flatten()
         .collect();
-        model::check_password_policy(&input.password, &identifiers)?;
+        problems.check(model::check_password_policy(&input.password, &identifiers));
+        problems.finish()?;
+        let display_name = display_name.unwrap_or_default();
         let password_hash = model::hash_password(&input.password)?;
         let user = User {
             id: UserId::generate(),

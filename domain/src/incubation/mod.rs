@@ -80,6 +80,7 @@ pub struct GroupMember {
 /// One entry of a group's public timeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupEvent {
+    pub id: String,
     pub kind: String,
     pub from_stage: Option<Stage>,
     pub to_stage: Option<Stage>,

@@ -11,6 +11,7 @@ use crate::directory::{self, MemberRole, Organisation, OrganisationKind, Organis
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Actor;
 use crate::ledger::{self, AccountKind};
+use crate::page::{Page, PageRequest};
 use crate::types::{CommunityId, GroupId, OrganisationId, UserId, text};
 
 /// What staff decide about a group.
@@ -85,8 +86,10 @@ impl<'a> Incubation<'a> {
         self.services.db.read(|conn| find(conn, id))
     }
 
-    pub fn groups(&self) -> DomainResult<Vec<Group>> {
-        self.services.db.read(store::all)
+    /// Groups by name, a page at a time.
+    pub fn groups(&self, page: &PageRequest) -> DomainResult<Page<Group>> {
+        let all = self.services.db.read(store::all)?;
+        Page::slice(all, page, |g| g.id.to_string())
     }
 
     /// A resident asks to join; the convenor approves.
@@ -129,14 +132,20 @@ impl<'a> Incubation<'a> {
     }
 
     /// Members see the member list; staff too. Others see only the count (in the record).
-    pub fn members(&self, actor: &Actor, id: &GroupId) -> DomainResult<Vec<GroupMember>> {
+    pub fn members(
+        &self,
+        actor: &Actor,
+        id: &GroupId,
+        page: &PageRequest,
+    ) -> DomainResult<Page<GroupMember>> {
         let user = actor.user_id()?;
-        self.services.db.read(|conn| {
+        let all = self.services.db.read(|conn| {
             if !actor.is_staff() && store::active_role(conn, id, user)?.is_none() {
                 return Err(DomainError::Forbidden);
             }
             store::members(conn, id)
-        })
+        })?;
+        Page::slice(all, page, |m| m.user_id.to_string())
     }
 
     /// Staff pair a group with a verified mentor organisation.
@@ -252,11 +261,12 @@ impl<'a> Incubation<'a> {
     }
 
     /// The public timeline: founding, mentor, every decision with who and why.
-    pub fn timeline(&self, id: &GroupId) -> DomainResult<Vec<GroupEvent>> {
-        self.services.db.read(|conn| {
+    pub fn timeline(&self, id: &GroupId, page: &PageRequest) -> DomainResult<Page<GroupEvent>> {
+        let all = self.services.db.read(|conn| {
             find(conn, id)?;
             store::timeline(conn, id)
-        })
+        })?;
+        Page::slice(all, page, |e| e.id.clone())
     }
 
     /// A graduated group's convenor registers it as a partner organisation, becoming its owner.

@@ -254,37 +254,34 @@ pub(crate) fn record_event(
 }
 
 pub(crate) fn timeline(conn: &mut DbConnection, group: &GroupId) -> DomainResult<Vec<GroupEvent>> {
-    group_event::table
+    Ok(group_event::table
         .filter(group_event::group_id.eq(group.as_str()))
         .order(group_event::id.asc())
-        .select((
-            group_event::kind,
-            group_event::from_stage,
-            group_event::to_stage,
-            group_event::note,
-            group_event::actor_id,
-            group_event::created_at,
-        ))
-        .load::<(
-            String,
-            Option<String>,
-            Option<String>,
-            String,
-            Option<String>,
-            NaiveDateTime,
-        )>(conn)?
+        .select(EventRow::as_select())
+        .load::<EventRow>(conn)?
         .into_iter()
-        .map(|(kind, from, to, note, actor, created_at)| {
-            Ok(GroupEvent {
-                kind,
-                from_stage: from.as_deref().and_then(Stage::parse),
-                to_stage: to.as_deref().and_then(Stage::parse),
-                note,
-                actor_id: actor.map(UserId::from_db),
-                created_at,
-            })
+        .map(|row| GroupEvent {
+            id: row.id,
+            kind: row.kind,
+            from_stage: row.from_stage,
+            to_stage: row.to_stage,
+            note: row.note,
+            actor_id: row.actor_id,
+            created_at: row.created_at,
         })
-        .collect()
+        .collect())
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = group_event)]
+struct EventRow {
+    id: String,
+    kind: String,
+    from_stage: Option<Stage>,
+    to_stage: Option<Stage>,
+    note: String,
+    actor_id: Option<UserId>,
+    created_at: NaiveDateTime,
 }
 
 /// Members, activities held, verified service minutes and age: what the criteria read.

@@ -224,7 +224,7 @@ impl<'a> Ledger<'a> {
                 return Err(DomainError::GroupDissolved);
             }
             if crate::incubation::store::active_role(conn, group, member)?.is_none() {
-                return Err(DomainError::invalid("memberId", "只能奖励本组织的正式成员"));
+                return Err(DomainError::invalid("userId", "只能奖励本组织的正式成员"));
             }
             let fund = owned(conn, AccountKind::GroupFund, group.as_str())?;
             let to = owned(conn, AccountKind::Wallet, member.as_str())?;
@@ -372,8 +372,7 @@ impl<'a> Ledger<'a> {
     ) -> DomainResult<Page<ApprovalRequest>> {
         actor.require_staff()?;
         self.services.db.read(|conn| {
-            let (mut items, total) =
-                store::approvals(conn, status, page.after.as_deref(), page.limit())?;
+            let (mut items, total) = store::approvals(conn, status, page)?;
             Ok(Page::from_overfetch(&mut items, page, total))
         })
     }
@@ -463,24 +462,19 @@ impl<'a> Ledger<'a> {
         {
             return Err(DomainError::invalid("until", "结束时间须晚于开始时间"));
         }
-        let before = page
-            .after
-            .as_deref()
-            .map(|raw| {
-                TransferId::parse(raw).ok_or_else(|| DomainError::invalid("after", "游标不正确"))
-            })
-            .transpose()?;
+        for cursor in [&page.after, &page.before] {
+            if cursor
+                .as_deref()
+                .is_some_and(|raw| TransferId::parse(raw).is_none())
+            {
+                return Err(DomainError::invalid("after", "游标不正确"));
+            }
+        }
         self.services.db.read(|conn| {
             let account =
                 store::find_account(conn, id)?.ok_or(DomainError::NotFound { what: "账户" })?;
             authorize_read(conn, actor, &account)?;
-            let (mut items, total) = store::history(
-                conn,
-                id,
-                filter,
-                before.as_ref().map(TransferId::as_str),
-                page.limit(),
-            )?;
+            let (mut items, total) = store::history(conn, id, filter, page)?;
             Ok(Page::from_overfetch(&mut items, page, total))
         })
     }

@@ -13,6 +13,7 @@ use super::model::{
 };
 use crate::db::{DbConnection, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
+use crate::page::{PageRequest, keyset};
 use crate::schema::{account, app_user, approval_request, organisation, transfer};
 use crate::types::{AccountId, ApprovalRequestId, Points, TransferId, UserId};
 
@@ -425,19 +426,11 @@ fn history_side(
     account_id: &AccountId,
     side: Side,
     filter: &HistoryFilter,
-    before: Option<&str>,
-    limit: i64,
+    page: &PageRequest,
 ) -> DomainResult<Vec<Transfer>> {
-    let boxed = transfer::table
-        .select(TRANSFER_COLUMNS)
-        .order(transfer::id.desc())
-        .limit(limit)
-        .into_boxed();
-    let mut query = history_filter!(boxed, account_id, side, filter);
-    if let Some(before) = before {
-        query = query.filter(transfer::id.lt(before.to_owned()));
-    }
-    query
+    let boxed = transfer::table.select(TRANSFER_COLUMNS).into_boxed();
+    let query = history_filter!(boxed, account_id, side, filter);
+    keyset!(query, transfer::id, newest_first: true, page)
         .load::<TransferRow>(conn)?
         .into_iter()
         .map(to_transfer)
@@ -460,20 +453,19 @@ pub(crate) fn history(
     conn: &mut DbConnection,
     account_id: &AccountId,
     filter: &HistoryFilter,
-    before: Option<&str>,
-    limit: i64,
+    page: &PageRequest,
 ) -> DomainResult<(Vec<HistoryEntry>, i64)> {
-    let mut transfers = history_side(conn, account_id, Side::Debit, filter, before, limit)?;
-    transfers.extend(history_side(
-        conn,
-        account_id,
-        Side::Credit,
-        filter,
-        before,
-        limit,
-    )?);
-    transfers.sort_by(|a, b| b.id.cmp(&a.id));
-    transfers.truncate(usize::try_from(limit).unwrap_or(0));
+    let mut transfers = history_side(conn, account_id, Side::Debit, filter, page)?;
+    transfers.extend(history_side(conn, account_id, Side::Credit, filter, page)?);
+    // Merged in the reading direction: newest first, or oldest first for a backward page.
+    transfers.sort_by(|a, b| {
+        if page.backward {
+            a.id.cmp(&b.id)
+        } else {
+            b.id.cmp(&a.id)
+        }
+    });
+    transfers.truncate(usize::try_from(page.limit()).unwrap_or(0));
     let total = history_count(conn, account_id, Side::Debit, filter)?
         + history_count(conn, account_id, Side::Credit, filter)?;
 
@@ -753,8 +745,7 @@ pub(crate) fn decide_approval(
 pub(crate) fn approvals(
     conn: &mut DbConnection,
     status: Option<ApprovalStatus>,
-    after: Option<&str>,
-    limit: i64,
+    page: &PageRequest,
 ) -> DomainResult<(Vec<ApprovalRequest>, i64)> {
     let filtered = || {
         let mut q = approval_request::table.into_boxed();
@@ -764,12 +755,7 @@ pub(crate) fn approvals(
         q
     };
     let total = filtered().count().get_result(conn)?;
-    let mut page = filtered()
-        .select(ApprovalRequest::as_select())
-        .order(approval_request::id.asc())
-        .limit(limit);
-    if let Some(after) = after {
-        page = page.filter(approval_request::id.gt(after.to_owned()));
-    }
-    Ok((page.load(conn)?, total))
+    let query = filtered().select(ApprovalRequest::as_select());
+    let rows = keyset!(query, approval_request::id, newest_first: false, page).load(conn)?;
+    Ok((rows, total))
 }

@@ -14,6 +14,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::identity::Actor;
 use crate::incubation;
 use crate::outbox::{self, Template};
+use crate::page::{Page, PageRequest};
 use crate::types::{
     CommunityId, GroupId, MatchId, NeedId, OrganisationId, ProductId, UserId, text,
 };
@@ -83,16 +84,18 @@ impl<'a> Matching<'a> {
         community: Option<&CommunityId>,
         status: Option<NeedStatus>,
         overdue_only: bool,
-    ) -> DomainResult<Vec<Need>> {
+        page: &PageRequest,
+    ) -> DomainResult<Page<Need>> {
         let now = self.services.clock.now();
         let list = self
             .services
             .db
             .read(|conn| store::needs(conn, community, status))?;
-        Ok(list
+        let wanted = list
             .into_iter()
             .filter(|n| !overdue_only || n.overdue(now))
-            .collect())
+            .collect();
+        Page::slice(wanted, page, |n| n.id.to_string())
     }
 
     /// The poster (or staff) withdraws a need that is not matched yet.
@@ -286,8 +289,14 @@ impl<'a> Matching<'a> {
         })
     }
 
-    pub fn matches(&self, id: &NeedId) -> DomainResult<Vec<MatchCase>> {
-        self.services.db.read(|conn| store::matches_of(conn, id))
+    /// One match, as public as the need it answers.
+    pub fn match_case(&self, id: &MatchId) -> DomainResult<MatchCase> {
+        self.services.db.read(|conn| find_match(conn, id))
+    }
+
+    pub fn matches(&self, id: &NeedId, page: &PageRequest) -> DomainResult<Page<MatchCase>> {
+        let all = self.services.db.read(|conn| store::matches_of(conn, id))?;
+        Page::slice(all, page, |m| m.id.to_string())
     }
 }
 

@@ -13,7 +13,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::identity::Actor;
 use crate::page::{Page, PageRequest};
 use crate::types::{UserId, text};
-pub use templates::Template;
+pub use templates::{NotificationKind, Template};
 
 /// A message fails for good after this many attempts.
 pub const MAX_ATTEMPTS: i32 = 8;
@@ -169,10 +169,20 @@ impl<'a> Outbox<'a> {
     ) -> DomainResult<Page<Message>> {
         actor.require_staff()?;
         self.services.db.read(|conn| {
-            let (items, total) = store::list(conn, status, page.after.as_deref(), page.limit())?;
+            let (items, total) = store::list(conn, status, page)?;
             let mut items = items.into_iter().map(Message::for_staff).collect();
             Ok(Page::from_overfetch(&mut items, page, total))
         })
+    }
+
+    /// Staff: one message (secret bodies withheld, as in the list).
+    pub fn message(&self, actor: &Actor, id: &str) -> DomainResult<Message> {
+        actor.require_staff()?;
+        self.services
+            .db
+            .read(|conn| store::find(conn, id))?
+            .map(Message::for_staff)
+            .ok_or(DomainError::NotFound { what: "邮件" })
     }
 
     /// Staff: send a failed message again from scratch.
@@ -235,19 +245,30 @@ impl<'a> Outbox<'a> {
     }
 
     /// A person turns a non-essential kind of email on or off.
-    pub fn set_preference(&self, actor: &Actor, kind: &str, enabled: bool) -> DomainResult<()> {
+    pub fn set_preference(
+        &self,
+        actor: &Actor,
+        kind: NotificationKind,
+        enabled: bool,
+    ) -> DomainResult<()> {
         let user = actor.user_id()?;
-        if !Template::optional_kinds().contains(&kind) {
-            return Err(DomainError::invalid("template", "该类邮件不能关闭或不存在"));
-        }
         self.services
             .db
-            .write(|conn| store::set_opt_out(conn, user, kind, !enabled))
+            .write(|conn| store::set_opt_out(conn, user, kind.as_str(), !enabled))
     }
 
-    /// The non-essential kinds the person turned off.
-    pub fn opted_out(&self, actor: &Actor) -> DomainResult<Vec<String>> {
-        let user = actor.user_id()?;
-        self.services.db.read(|conn| store::opt_outs(conn, user))
+    /// The kinds of email `user` turned off: for that person only (nobody else needs to know
+    /// what someone chose not to receive).
+    pub fn opted_out(&self, actor: &Actor, user: &UserId) -> DomainResult<Vec<NotificationKind>> {
+        if actor.user_id()? != user {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .services
+            .db
+            .read(|conn| store::opt_outs(conn, user))?
+            .iter()
+            .filter_map(|kind| NotificationKind::parse(kind))
+            .collect())
     }
 }

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::{Message, Status, Template};
 use crate::db::{DbConnection, insert_unless_present};
 use crate::error::{DomainError, DomainResult};
+use crate::page::{PageRequest, keyset};
 use crate::schema::{app_user, notification_opt_out, outbox_message};
 use crate::types::UserId;
 
@@ -265,24 +266,16 @@ pub(super) fn requeue(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> 
 pub(super) fn list(
     conn: &mut DbConnection,
     status: Option<Status>,
-    after: Option<&str>,
-    limit: i64,
+    page: &PageRequest,
 ) -> DomainResult<(Vec<Message>, i64)> {
     let mut count = outbox_message::table.count().into_boxed();
-    let mut query = outbox_message::table
-        .select(COLUMNS)
-        .order(outbox_message::id.desc())
-        .limit(limit)
-        .into_boxed();
+    let mut query = outbox_message::table.select(COLUMNS).into_boxed();
     if let Some(status) = status {
         count = count.filter(outbox_message::status.eq(status.as_str()));
         query = query.filter(outbox_message::status.eq(status.as_str()));
     }
-    if let Some(after) = after {
-        query = query.filter(outbox_message::id.lt(after.to_owned()));
-    }
     let total = count.get_result(conn)?;
-    let rows = query
+    let rows = keyset!(query, outbox_message::id, newest_first: true, page)
         .load::<Row>(conn)?
         .into_iter()
         .map(to_message)

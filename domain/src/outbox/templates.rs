@@ -8,6 +8,19 @@ fn html(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+crate::types::text_enum!(
+    /// The kinds of email a person may turn off; account security and redemption codes always
+    /// go out.
+    NotificationKind {
+        PointsEarned => "POINTS_EARNED",
+        RedemptionConfirmed => "REDEMPTION_CONFIRMED",
+        ProductReviewed => "PRODUCT_REVIEWED",
+        OrganisationVerified => "ORGANISATION_VERIFIED",
+        Announcement => "ANNOUNCEMENT",
+        MatchProposed => "MATCH_PROPOSED",
+    }
+);
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Template {
     VerifyEmail {
@@ -70,17 +83,6 @@ impl Template {
             self,
             Self::VerifyEmail { .. } | Self::ResetPassword { .. } | Self::RedemptionIssued { .. }
         )
-    }
-
-    pub fn optional_kinds() -> &'static [&'static str] {
-        &[
-            "POINTS_EARNED",
-            "REDEMPTION_CONFIRMED",
-            "PRODUCT_REVIEWED",
-            "ORGANISATION_VERIFIED",
-            "ANNOUNCEMENT",
-            "MATCH_PROPOSED",
-        ]
     }
 
     /// Kinds whose body carries a secret (a one-time link or a counter code): redacted once

@@ -3,6 +3,7 @@
 use chrono::{Datelike as _, NaiveDate, NaiveDateTime, TimeDelta};
 
 use crate::error::{DomainError, DomainResult};
+use crate::identity::Actor;
 use crate::types::{
     CHINA_OFFSET, CommunityId, MerchantId, OrganisationId, RedemptionId, RewardId, UserId,
     china_time, text_enum,
@@ -105,11 +106,25 @@ pub struct Redemption {
     pub merchant_id: MerchantId,
     pub user_id: UserId,
     pub points: i64,
-    pub code: String,
+    /// The counter code: shown only to the resident who redeemed, while it is pending (it is
+    /// their proof at the counter, so merchants and staff never see it listed).
+    pub code: Option<String>,
     pub status: RedemptionStatus,
     pub expires_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
     pub finished_at: Option<NaiveDateTime>,
+}
+
+impl Redemption {
+    /// The redemption as `viewer` may see it: without its code unless they redeemed it and it
+    /// is still pending.
+    pub fn seen_by(mut self, viewer: &Actor) -> Self {
+        let own = viewer.user_id().is_ok_and(|me| *me == self.user_id);
+        if !(own && self.status == RedemptionStatus::Pending) {
+            self.code = None;
+        }
+        self
+    }
 }
 
 /// One confirmed redemption in a merchant's monthly statement, from the ledger's capture.
@@ -133,32 +148,48 @@ pub struct Statement {
 }
 
 impl Statement {
-    /// UTF-8 CSV with a byte-order mark, so spreadsheet tools read the Chinese correctly.
-    pub fn to_csv(&self) -> String {
-        let mut out = String::from("\u{feff}兑换编号,确认时间（北京时间）,奖励,积分\r\n");
-        for line in &self.lines {
-            out.push_str(&format!(
-                "{},{},{},{}\r\n",
-                line.redemption_id,
-                china_time(line.confirmed_at).format("%Y-%m-%d %H:%M:%S"),
-                csv_field(&line.reward_title),
-                line.points
-            ));
+    /// UTF-8 CSV with a byte-order mark, so spreadsheet tools read the Chinese correctly;
+    /// `id_of` writes each redemption's id as the API names it.
+    pub fn to_csv(&self, id_of: impl Fn(&str) -> String) -> Result<Vec<u8>, DomainError> {
+        let mut out = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(b"\xEF\xBB\xBF".to_vec());
+        let total = format!("{} 笔", self.lines.len());
+        let rows = std::iter::once(
+            ["兑换编号", "确认时间（北京时间）", "奖励", "积分"].map(str::to_owned),
+        )
+        .chain(self.lines.iter().map(|line| {
+            [
+                id_of(&line.redemption_id),
+                china_time(line.confirmed_at)
+                    .format("%Y-%m-%d %H:%M:%S")
+                    .to_string(),
+                line.reward_title.clone(),
+                line.points.to_string(),
+            ]
+        }))
+        .chain(std::iter::once([
+            "合计".to_owned(),
+            String::new(),
+            total,
+            self.total_points.to_string(),
+        ]));
+        for row in rows {
+            out.write_record(row.iter().map(|cell| spreadsheet_text(cell).into_owned()))
+                .map_err(|e| DomainError::Internal(format!("statement csv: {e}")))?;
         }
-        out.push_str(&format!(
-            "合计,,{} 笔,{}\r\n",
-            self.lines.len(),
-            self.total_points
-        ));
-        out
+        out.into_inner()
+            .map_err(|e| DomainError::Internal(format!("statement csv: {e}")))
     }
 }
 
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
+/// Text a spreadsheet would run as a formula (starting with `= + - @`, a tab or a carriage
+/// return) gets a leading apostrophe, so it is shown as text (OWASP, CSV injection).
+pub fn spreadsheet_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}").into()
     } else {
-        text.to_owned()
+        text.into()
     }
 }
 
@@ -265,6 +296,18 @@ mod tests {
         assert!(!code.contains(['0', 'O', '1', 'I', 'L']));
         assert_ne!(new_code(), new_code());
         assert!(qr_svg(&code).unwrap().starts_with("<?xml"));
+    }
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_written_as_text() {
+        assert_eq!(
+            spreadsheet_text("=HYPERLINK(\"http://x\",\"y\")"),
+            "'=HYPERLINK(\"http://x\",\"y\")"
+        );
+        assert_eq!(spreadsheet_text("+1"), "'+1");
+        assert_eq!(spreadsheet_text("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(spreadsheet_text("\tx"), "'\tx");
+        assert_eq!(spreadsheet_text("长者理发"), "长者理发");
     }
 
     #[test]

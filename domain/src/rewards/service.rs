@@ -217,8 +217,7 @@ impl<'a> Rewards<'a> {
     ) -> DomainResult<Page<RewardView>> {
         let now = self.services.clock.now();
         self.services.db.read(|conn| {
-            let (rewards, total) =
-                store::browse(conn, filter, now, page.after.as_deref(), page.limit())?;
+            let (rewards, total) = store::browse(conn, filter, now, page)?;
             let mut items = views(conn, rewards)?;
             Ok(Page::from_overfetch(&mut items, page, total))
         })
@@ -230,6 +229,35 @@ impl<'a> Rewards<'a> {
             views(conn, vec![reward])?
                 .pop()
                 .ok_or(DomainError::NotFound { what: "奖励" })
+        })
+    }
+
+    /// Rewards by id, each with its merchant, in two queries (a page of redemptions showing
+    /// what each was for).
+    pub fn rewards_by_id(
+        &self,
+        ids: &[RewardId],
+    ) -> DomainResult<std::collections::HashMap<RewardId, RewardView>> {
+        self.services.db.read(|conn| {
+            let found = store::rewards_by_ids(conn, ids)?;
+            Ok(views(conn, found)?
+                .into_iter()
+                .map(|v| (v.reward.id.clone(), v))
+                .collect())
+        })
+    }
+
+    /// Merchants by id, in one query.
+    pub fn merchants_by_id(
+        &self,
+        ids: &[MerchantId],
+    ) -> DomainResult<std::collections::HashMap<MerchantId, Merchant>> {
+        let raw: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        self.services.db.read(|conn| {
+            Ok(store::merchants_by_ids(conn, &raw)?
+                .into_iter()
+                .map(|m| (m.id.clone(), m))
+                .collect())
         })
     }
 
@@ -400,7 +428,7 @@ impl<'a> Rewards<'a> {
                 },
                 now,
             )?;
-            find_redemption(conn, &found.id).map(Ok)
+            find_redemption(conn, &found.id).map(|r| Ok(r.seen_by(actor)))
         })?
     }
 
@@ -419,7 +447,7 @@ impl<'a> Rewards<'a> {
             ledger::store::lock_account(conn, &wallet)?;
             let current = find_redemption(conn, id)?;
             match current.status {
-                RedemptionStatus::Cancelled => return Ok(current),
+                RedemptionStatus::Cancelled => return Ok(current.seen_by(actor)),
                 RedemptionStatus::Pending => {}
                 _ => return Err(DomainError::RedemptionFinished),
             }
@@ -432,7 +460,24 @@ impl<'a> Rewards<'a> {
                 &hold,
                 now,
             )?;
-            find_redemption(conn, id)
+            find_redemption(conn, id).map(|r| r.seen_by(actor))
+        })
+    }
+
+    /// One redemption: for the resident who redeemed it, the merchant's operators and staff.
+    pub fn redemption(&self, actor: &Actor, id: &RedemptionId) -> DomainResult<Redemption> {
+        let user = actor.user_id()?;
+        self.services.db.read(|conn| {
+            let found = find_redemption(conn, id)?;
+            let visible = &found.user_id == user
+                || actor.is_staff()
+                || require_operator(conn, &found.merchant_id, user).is_ok();
+            if !visible {
+                return Err(DomainError::NotFound {
+                    what: "兑换记录"
+                });
+            }
+            Ok(found.seen_by(actor))
         })
     }
 
@@ -474,8 +519,8 @@ impl<'a> Rewards<'a> {
     ) -> DomainResult<Page<Redemption>> {
         let user = actor.user_id()?;
         self.services.db.read(|conn| {
-            let (mut items, total) =
-                store::of_user(conn, user, page.after.as_deref(), page.limit())?;
+            let (items, total) = store::of_user(conn, user, page)?;
+            let mut items = items.into_iter().map(|r| r.seen_by(actor)).collect();
             Ok(Page::from_overfetch(&mut items, page, total))
         })
     }
@@ -493,13 +538,8 @@ impl<'a> Rewards<'a> {
             if !actor.is_staff() {
                 require_operator(conn, merchant_id, user)?;
             }
-            let (mut items, total) = store::of_merchant(
-                conn,
-                merchant_id,
-                status,
-                page.after.as_deref(),
-                page.limit(),
-            )?;
+            let (items, total) = store::of_merchant(conn, merchant_id, status, page)?;
+            let mut items = items.into_iter().map(|r| r.seen_by(actor)).collect();
             Ok(Page::from_overfetch(&mut items, page, total))
         })
     }

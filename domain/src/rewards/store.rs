@@ -10,6 +10,7 @@ use super::model::{
 };
 use crate::db::{DbConnection, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
+use crate::page::{PageRequest, keyset};
 use crate::schema::{merchant, redemption, reward, transfer};
 use crate::types::{CommunityId, MerchantId, OrganisationId, RedemptionId, RewardId, UserId};
 
@@ -264,6 +265,20 @@ pub(crate) fn insert_reward(conn: &mut DbConnection, r: &Reward) -> DomainResult
     Ok(())
 }
 
+pub(crate) fn rewards_by_ids(
+    conn: &mut DbConnection,
+    ids: &[RewardId],
+) -> DomainResult<Vec<Reward>> {
+    let raw: Vec<&str> = ids.iter().map(RewardId::as_str).collect();
+    reward::table
+        .filter(reward::id.eq_any(raw))
+        .select(REWARD_COLUMNS)
+        .load::<RewardRow>(conn)?
+        .into_iter()
+        .map(to_reward)
+        .collect()
+}
+
 pub(crate) fn find_reward(conn: &mut DbConnection, id: &RewardId) -> DomainResult<Option<Reward>> {
     reward::table
         .find(id.as_str())
@@ -317,8 +332,7 @@ pub(crate) fn browse(
     conn: &mut DbConnection,
     filter: &RewardFilter,
     now: NaiveDateTime,
-    after: Option<&str>,
-    limit: i64,
+    page: &PageRequest,
 ) -> DomainResult<(Vec<Reward>, i64)> {
     // The merchants that may appear (active, in the community and category asked for): at
     // most a few hundred ids, fetched once.
@@ -355,14 +369,8 @@ pub(crate) fn browse(
         }};
     }
     let total: i64 = filtered!().count().get_result(conn)?;
-    let mut query = filtered!()
-        .select(REWARD_COLUMNS)
-        .order(reward::id.desc())
-        .limit(limit);
-    if let Some(after) = after {
-        query = query.filter(reward::id.lt(after.to_owned()));
-    }
-    let rows = query
+    let query = filtered!().select(REWARD_COLUMNS);
+    let rows = keyset!(query, reward::id, newest_first: true, page)
         .load::<RewardRow>(conn)?
         .into_iter()
         .map(to_reward)
@@ -433,7 +441,7 @@ fn to_redemption(row: RedemptionRow) -> DomainResult<Redemption> {
         merchant_id: MerchantId::from_db(merchant_id),
         user_id: UserId::from_db(user_id),
         points,
-        code,
+        code: Some(code),
         status: RedemptionStatus::parse(&status)
             .ok_or_else(|| DomainError::internal(format!("unknown redemption status {status}")))?,
         expires_at,
@@ -575,22 +583,16 @@ pub(crate) fn due(
 pub(crate) fn of_user(
     conn: &mut DbConnection,
     user: &UserId,
-    after: Option<&str>,
-    limit: i64,
+    page: &PageRequest,
 ) -> DomainResult<(Vec<Redemption>, i64)> {
     let total: i64 = redemption::table
         .filter(redemption::user_id.eq(user.as_str()))
         .count()
         .get_result(conn)?;
-    let mut query = redemptions()
+    let query = redemptions()
         .filter(redemption::user_id.eq(user.as_str()))
-        .order(redemption::id.desc())
-        .limit(limit)
         .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(redemption::id.lt(after.to_owned()));
-    }
-    let rows = query
+    let rows = keyset!(query, redemption::id, newest_first: true, page)
         .load::<RedemptionRow>(conn)?
         .into_iter()
         .map(to_redemption)
@@ -602,8 +604,7 @@ pub(crate) fn of_merchant(
     conn: &mut DbConnection,
     merchant_id: &MerchantId,
     status: Option<RedemptionStatus>,
-    after: Option<&str>,
-    limit: i64,
+    page: &PageRequest,
 ) -> DomainResult<(Vec<Redemption>, i64)> {
     let mut count = redemption::table
         .filter(redemption::merchant_id.eq(merchant_id.as_str()))
@@ -611,18 +612,13 @@ pub(crate) fn of_merchant(
         .into_boxed();
     let mut query = redemptions()
         .filter(redemption::merchant_id.eq(merchant_id.as_str()))
-        .order(redemption::id.desc())
-        .limit(limit)
         .into_boxed();
     if let Some(status) = status {
         count = count.filter(redemption::status.eq(status.as_str()));
         query = query.filter(redemption::status.eq(status.as_str()));
     }
-    if let Some(after) = after {
-        query = query.filter(redemption::id.lt(after.to_owned()));
-    }
     let total: i64 = count.get_result(conn)?;
-    let rows = query
+    let rows = keyset!(query, redemption::id, newest_first: true, page)
         .load::<RedemptionRow>(conn)?
         .into_iter()
         .map(to_redemption)

@@ -156,7 +156,29 @@ pub struct ServiceRecord {
     pub by_category: Vec<(String, i64)>,
 }
 
+/// Minutes as hours with one decimal, as a service record states them (95 minutes: 1.6).
+pub fn hours(minutes: i64) -> f64 {
+    // Whole tenths first, so the rounding is the integer one and never a float's.
+    let tenths = (minutes.saturating_mul(10) + 30) / 60;
+    tenths as f64 / 10.0
+}
+
 /// The calendar day in China Standard Time (UTC+8, no daylight saving) of an instant.
 pub fn china_day(at: NaiveDateTime) -> String {
     china_time(at).format("%Y-%m-%d").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hours;
+
+    #[test]
+    fn hours_are_stated_to_one_decimal_rounding_half_up() {
+        assert_eq!(hours(0), 0.0);
+        assert_eq!(hours(90), 1.5);
+        assert_eq!(hours(95), 1.6);
+        assert_eq!(hours(92), 1.5);
+        assert_eq!(hours(2), 0.0);
+        assert_eq!(hours(3), 0.1);
+    }
 }

@@ -12,7 +12,7 @@ use crate::Services;
 use crate::audit;
 use crate::db::DbConnection;
 use crate::directory::{self, OrganisationStatus};
-use crate::error::{DomainError, DomainResult};
+use crate::error::{DomainError, DomainResult, Problems};
 use crate::identity::{self, Actor};
 use crate::incubation;
 use crate::ledger;
@@ -32,45 +32,54 @@ impl<'a> Volunteering<'a> {
     /// A member of a verified organisation drafts an activity.
     pub fn create_activity(&self, actor: &Actor, input: NewActivity) -> DomainResult<Activity> {
         let user = actor.user_id()?;
+        let mut problems = Problems::default();
         if input.ends_at <= input.starts_at {
-            return Err(DomainError::invalid("endsAt", "结束时间须晚于开始时间"));
-        }
-        if (input.ends_at - input.starts_at).num_hours() > 24 {
-            return Err(DomainError::invalid("endsAt", "单次活动不能超过 24 小时"));
+            problems.add(DomainError::invalid("endsAt", "结束时间须晚于开始时间"));
+        } else if (input.ends_at - input.starts_at).num_hours() > 24 {
+            problems.add(DomainError::invalid("endsAt", "单次活动不能超过 24 小时"));
         }
         if !(1..=10_000).contains(&input.capacity) {
-            return Err(DomainError::invalid("capacity", "名额须在 1 到 10000 之间"));
+            problems.add(DomainError::invalid("capacity", "名额须在 1 到 10000 之间"));
         }
         if !(0..=1_000).contains(&input.points_per_hour) {
-            return Err(DomainError::invalid(
+            problems.add(DomainError::invalid(
                 "pointsPerHour",
                 "每小时积分须在 0 到 1000 之间",
             ));
         }
         if !(0..=10_000).contains(&input.points_cap) {
-            return Err(DomainError::invalid(
+            problems.add(DomainError::invalid(
                 "pointsCap",
                 "单次积分上限须在 0 到 10000 之间",
             ));
         }
-        let community_id = input
-            .community_id
-            .as_deref()
-            .map(|raw| {
-                CommunityId::parse(raw)
-                    .ok_or_else(|| DomainError::invalid("communityId", "社区编号不正确"))
-            })
-            .transpose()?;
+        let community_id = problems
+            .check(
+                input
+                    .community_id
+                    .as_deref()
+                    .map(|raw| {
+                        CommunityId::parse(raw)
+                            .ok_or_else(|| DomainError::invalid("communityId", "社区编号不正确"))
+                    })
+                    .transpose(),
+            )
+            .flatten();
+        let category_id = problems.check(text(&input.category_id, "categoryId", 1, 40));
+        let title = problems.check(text(&input.title, "title", 2, 60));
+        let description = problems.check(text(&input.description, "description", 0, 5000));
+        let place = problems.check(text(&input.place, "place", 2, 100));
+        problems.finish()?;
         let now = self.services.clock.now();
         let activity = Activity {
             id: ActivityId::generate(),
             organisation_id: input.organisation_id.clone(),
             group_id: input.group_id.clone(),
-            category_id: text(&input.category_id, "categoryId", 1, 40)?,
+            category_id: category_id.unwrap_or_default(),
             community_id,
-            title: text(&input.title, "title", 2, 60)?,
-            description: text(&input.description, "description", 0, 5000)?,
-            place: text(&input.place, "place", 2, 100)?,
+            title: title.unwrap_or_default(),
+            description: description.unwrap_or_default(),
+            place: place.unwrap_or_default(),
             starts_at: input.starts_at,
             ends_at: input.ends_at,
             capacity: input.capacity,
@@ -198,23 +207,35 @@ impl<'a> Volunteering<'a> {
         filter: &ActivityFilter,
         page: &PageRequest,
     ) -> DomainResult<Page<Activity>> {
+        let key = |raw: &str, field: &'static str| {
+            raw.split_once('|')
+                .and_then(|(at, id)| {
+                    NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M:%S%.f")
+                        .ok()
+                        .map(|at| (at, id.to_owned()))
+                })
+                .ok_or_else(|| DomainError::invalid(field, "游标不正确"))
+        };
         let after = page
             .after
             .as_deref()
-            .map(|raw| {
-                raw.split_once('|')
-                    .and_then(|(at, id)| {
-                        NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M:%S%.f")
-                            .ok()
-                            .map(|at| (at, id.to_owned()))
-                    })
-                    .ok_or_else(|| DomainError::invalid("after", "游标不正确"))
-            })
+            .map(|raw| key(raw, "after"))
+            .transpose()?;
+        let before = page
+            .before
+            .as_deref()
+            .map(|raw| key(raw, "before"))
             .transpose()?;
         let from = filter.from.unwrap_or_else(|| self.services.clock.now());
         self.services.db.read(|conn| {
-            let (mut items, total) =
-                store::upcoming(conn, filter, from, after.clone(), page.limit())?;
+            let (mut items, total) = store::upcoming(
+                conn,
+                filter,
+                from,
+                (after.clone(), before.clone()),
+                page.backward,
+                page.limit(),
+            )?;
             Ok(Page::from_overfetch(&mut items, page, total))
         })
     }
@@ -450,14 +471,20 @@ impl<'a> Volunteering<'a> {
     }
 
     /// The attendance sheet, live: members of the organisation and staff.
-    pub fn sheet(&self, actor: &Actor, id: &ActivityId) -> DomainResult<Vec<Participation>> {
-        self.services.db.read(|conn| {
+    pub fn sheet(
+        &self,
+        actor: &Actor,
+        id: &ActivityId,
+        page: &PageRequest,
+    ) -> DomainResult<Page<Participation>> {
+        let all = self.services.db.read(|conn| {
             let activity = find(conn, id)?;
             if !may_organise(conn, actor, &activity)? {
                 return Err(DomainError::Forbidden);
             }
             store::sheet(conn, id)
-        })
+        })?;
+        Page::slice(all, page, |p| p.id.to_string())
     }
 
     /// The caller's own participation in an activity, if any.
@@ -473,6 +500,25 @@ impl<'a> Volunteering<'a> {
                 Some(p) => with_position(conn, &p.id).map(Some),
                 None => Ok(None),
             })
+    }
+
+    /// One participation: for the participant, the activity's organisers and staff.
+    pub fn participation(
+        &self,
+        actor: &Actor,
+        id: &ParticipationId,
+    ) -> DomainResult<Participation> {
+        let user = actor.user_id()?;
+        self.services.db.read(|conn| {
+            let found = with_position(conn, id)?;
+            let activity = find(conn, &found.activity_id)?;
+            if &found.user_id != user && !may_organise(conn, actor, &activity)? {
+                return Err(DomainError::NotFound {
+                    what: "参与记录"
+                });
+            }
+            Ok(found)
+        })
     }
 
     /// The caller's participations in several activities, in one query (a page of activities

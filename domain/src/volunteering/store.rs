@@ -123,12 +123,17 @@ pub(crate) fn free_all_seats(
     Ok(())
 }
 
-/// Published activities matching the filter, soonest first, after the `(starts_at, id)` key.
+/// Where a page of activities starts or ends: an activity's start and id.
+pub(crate) type ActivityKey = (NaiveDateTime, String);
+
+/// Published activities matching the filter, soonest first, between the `(starts_at, id)`
+/// keys; read from the end when `backward`, one more than `limit` asks.
 pub(crate) fn upcoming(
     conn: &mut DbConnection,
     filter: &ActivityFilter,
     from: NaiveDateTime,
-    after: Option<(NaiveDateTime, String)>,
+    (after, before): (Option<ActivityKey>, Option<ActivityKey>),
+    backward: bool,
     limit: i64,
 ) -> DomainResult<(Vec<Activity>, i64)> {
     macro_rules! filtered {
@@ -153,15 +158,24 @@ pub(crate) fn upcoming(
         }};
     }
     let total: i64 = filtered!().count().get_result(conn)?;
-    let mut query = filtered!()
-        .select(Activity::as_select())
-        .order((activity::starts_at.asc(), activity::id.asc()))
-        .limit(limit);
+    let mut query = filtered!().select(Activity::as_select()).limit(limit);
+    query = if backward {
+        query.order((activity::starts_at.desc(), activity::id.desc()))
+    } else {
+        query.order((activity::starts_at.asc(), activity::id.asc()))
+    };
     if let Some((at, id)) = after {
         query = query.filter(
             activity::starts_at
                 .gt(at)
                 .or(activity::starts_at.eq(at).and(activity::id.gt(id))),
+        );
+    }
+    if let Some((at, id)) = before {
+        query = query.filter(
+            activity::starts_at
+                .lt(at)
+                .or(activity::starts_at.eq(at).and(activity::id.lt(id))),
         );
     }
     Ok((query.load(conn)?, total))

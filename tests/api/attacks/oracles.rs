@@ -64,7 +64,7 @@ async fn an_address_with_a_display_name_is_refused(app: &TestApp) {
     let data = app.ok(REGISTER_RESIDENT, input, None).await;
 
     assert_eq!(user_error(&data, "registerResident"), "INVALID_INPUT");
-    assert_eq!(user_error_field(&data, "registerResident"), "email");
+    assert_eq!(user_error_field(&data, "registerResident"), "input.email");
 }
 
 async fn verification_mail_cannot_flood_a_mailbox(app: &TestApp) {

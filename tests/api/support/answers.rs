@@ -24,9 +24,14 @@ pub fn user_error<'a>(data: &'a Value, mutation: &str) -> &'a str {
     first_error_part(data, mutation, "code")
 }
 
-/// The input field the first error of the `mutation` payload names.
-pub fn user_error_field<'a>(data: &'a Value, mutation: &str) -> &'a str {
-    first_error_part(data, mutation, "field")
+/// The path of the input field the first error of the `mutation` payload names, written
+/// `input.product.title`.
+pub fn user_error_field(data: &Value, mutation: &str) -> String {
+    let path = data[mutation]["errors"][0]["field"]
+        .as_array()
+        .unwrap_or_else(|| panic!("expected {mutation} to report an error with a field: {data}"));
+    let segments: Vec<&str> = path.iter().filter_map(Value::as_str).collect();
+    segments.join(".")
 }
 
 /// The message of the first error of the `mutation` payload.

@@ -45,7 +45,7 @@ pub const ADD_ORGANISATION_MEMBER: &str = r"
 pub const ORGANISATION_MEMBERS: &str = r"
     query ($id: ID!) {
         node(id: $id) {
-            ... on Organisation { members { displayName role userId } }
+            ... on Organisation { members(first: 100) { nodes { displayName role userId } } }
         }
     }
 ";

@@ -54,7 +54,7 @@ const GROUP: &str = r"
                 stage
                 stageLabel
                 criteria { name required actual met }
-                timeline { kind fromStage toStage note }
+                timeline(first: 50) { nodes { kind fromStage toStage note } }
                 fund { balance }
             }
         }

@@ -30,7 +30,7 @@ use serde_json::{Value, json};
 
 use crate::smtp::SmtpSink;
 pub use answers::*;
-pub use identity::{global_raw_id, unique_email};
+pub use identity::unique_email;
 
 pub const JWT_SECRET: &str = "linli-test-signing-key-0123456789abcdef";
 pub const PASSWORD: &str = "长安街 correct horse";
@@ -267,6 +267,24 @@ impl TestApp {
             }
         };
         Self::start(url, cleanup, &tag, extra).await
+    }
+
+    /// Fills the database with the demo district, as `cargo run` does on a fresh machine:
+    /// the seed's report, with its logins.
+    pub async fn seed_demo(&self) -> linli_seed::Report {
+        let services = self.services.clone();
+        tokio::task::spawn_blocking(move || {
+            linli_seed::run(
+                &services,
+                linli_seed::Profile::Demo,
+                1,
+                linli_seed::DEFAULT_SEED,
+                &mut |_| {},
+            )
+            .unwrap()
+        })
+        .await
+        .unwrap()
     }
 
     /// Another Linli instance on this app's database, as behind a load balancer.

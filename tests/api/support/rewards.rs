@@ -59,7 +59,7 @@ pub const MERCHANT_STATEMENT: &str = r"
             totalPoints
             redemptions
             perReward { title points }
-            csvPath
+            csvUrl
         }
     }
 ";
@@ -85,6 +85,7 @@ pub struct NewReward<'a> {
     app: &'a TestApp,
     merchant: String,
     operator: String,
+    title: String,
     points_price: i64,
     stock: Option<i64>,
     limit_per_period: Option<i64>,
@@ -157,6 +158,7 @@ impl TestApp {
             app: self,
             merchant: merchant.id.clone(),
             operator: merchant.operator.clone(),
+            title: "长者理发一次".to_owned(),
             points_price: 10,
             stock: None,
             limit_per_period: None,
@@ -215,6 +217,11 @@ impl TestApp {
 }
 
 impl NewReward<'_> {
+    pub fn titled(mut self, title: &str) -> Self {
+        title.clone_into(&mut self.title);
+        self
+    }
+
     pub fn points_price(mut self, points: i64) -> Self {
         self.points_price = points;
         self
@@ -233,7 +240,7 @@ impl NewReward<'_> {
     async fn offer(self) -> String {
         let reward = json!({
             "merchantId": self.merchant,
-            "title": "长者理发一次",
+            "title": self.title,
             "description": "洗剪吹",
             "pointsPrice": self.points_price,
             "stock": self.stock,

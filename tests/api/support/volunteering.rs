@@ -103,17 +103,19 @@ pub const ATTENDANCE_SHEET: &str = r"
         node(id: $id) {
             ... on Activity {
                 seatsLeft
-                attendanceSheet {
-                    id
-                    displayName
-                    status
-                    waitlistPosition
-                    checkedInAt
-                    refusedCodes
-                    checkInLockedAt
-                    verifiedMinutes
-                    pointsAwarded
-                    manual
+                attendanceSheet(first: 100) {
+                    nodes {
+                        id
+                        displayName
+                        status
+                        waitlistPosition
+                        checkedInAt
+                        refusedCodes
+                        checkInLockedAt
+                        verifiedMinutes
+                        pointsAwarded
+                        manual
+                    }
                 }
             }
         }
@@ -248,7 +250,7 @@ impl TestApp {
                 Some(&activity.organiser),
             )
             .await;
-        sheet["node"]["attendanceSheet"]
+        sheet["node"]["attendanceSheet"]["nodes"]
             .as_array()
             .unwrap_or_else(|| panic!("no attendance sheet: {sheet}"))
             .clone()
