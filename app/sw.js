@@ -2,10 +2,10 @@
 // first (so an upgrade shows at once) and kept as the offline copy; versioned vendor files are
 // served from the cache. /graphql, statements and every other API answer are never cached:
 // points and codes must never be shown stale.
-const SHELL = 'linli-shell-v2';
+const SHELL = 'linli-shell-v3';
 const PRECACHE = [
   '/', '/index.html', '/styles.css', '/manifest.webmanifest', '/icons/icon.svg',
-  '/vendor/htm-preact-standalone-3.1.1.module.js', '/vendor/uqr-0.1.3.mjs',
+  '/vendor/htm-preact-standalone-3.1.1.module.js',
   '/src/main.js', '/src/api.js', '/src/session.js', '/src/router.js', '/src/ui.js', '/src/elder.js', '/src/format.js',
   '/src/chart.js', '/src/qr.js', '/src/scan.js',
   '/src/operations/index.js', '/src/operations/fragments.js', '/src/operations/identity.js', '/src/operations/wallet.js',

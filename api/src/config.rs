@@ -85,6 +85,10 @@ impl std::fmt::Debug for Config {
     }
 }
 
+/// GraphQL requests executing at once by default: the blocking pool's threads (tokio's
+/// default), since beyond them work would queue where nothing can see or shed it.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 512;
+
 /// Bounds on what one request may cost.
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -104,6 +108,12 @@ pub struct Limits {
     pub max_tokens: usize,
     pub max_fields: usize,
     pub request_deadline: Duration,
+    /// A request body still arriving after this is refused, so a client sending a byte at a
+    /// time cannot hold a connection (slow headers are timed out by actix-web).
+    pub body_deadline: Duration,
+    /// GraphQL requests executing at once; more are shed with 503 at once rather than queued
+    /// until every one of them is slow.
+    pub max_in_flight: usize,
     /// Password hashes computed at once; further sign-ins wait without holding a thread.
     pub hashing_permits: usize,
 }
@@ -123,6 +133,8 @@ impl Default for Limits {
             max_tokens: 3_000,
             max_fields: 500,
             request_deadline: Duration::from_secs(10),
+            body_deadline: Duration::from_secs(10),
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             hashing_permits: std::thread::available_parallelism()
                 .map(|n| (n.get() / 2).max(1))
                 .unwrap_or(1),
@@ -179,6 +191,7 @@ impl Config {
             &mut check,
             millis,
         );
+        let lock_timeout = parse_or(&get, "LINLI_DB_LOCK_TIMEOUT_MS", "3000", &mut check, millis);
         let checkout_timeout = parse_or(
             &get,
             "LINLI_DB_CHECKOUT_TIMEOUT_MS",
@@ -195,6 +208,13 @@ impl Config {
             &mut check,
             secs,
         );
+        let body_deadline = parse_or(&get, "LINLI_BODY_TIMEOUT_MS", "10000", &mut check, millis);
+        let in_flight = parse_or(&get, "LINLI_MAX_IN_FLIGHT", "0", &mut check, |raw| {
+            raw.parse::<usize>()
+                .ok()
+                .filter(|n| *n <= 100_000)
+                .ok_or_else(|| "expected a number up to 100000 (0: the default)".to_owned())
+        });
         let deadline = parse_or(
             &get,
             "LINLI_REQUEST_DEADLINE_MS",
@@ -352,6 +372,11 @@ impl Config {
         };
         let limits = Limits {
             request_deadline: deadline.unwrap_or(Duration::from_secs(10)),
+            body_deadline: body_deadline.unwrap_or(Duration::from_secs(10)),
+            max_in_flight: match in_flight {
+                Some(0) | None => DEFAULT_MAX_IN_FLIGHT,
+                Some(n) => n,
+            },
             budget: budget.unwrap_or(20_000),
             budget_restore_per_sec: budget_restore.unwrap_or(200),
             ..Limits::default()
@@ -364,7 +389,7 @@ impl Config {
                 max_connections,
                 checkout_timeout: checkout_timeout.unwrap_or(Duration::from_secs(2)),
                 statement_timeout: statement_timeout.unwrap_or(Duration::from_secs(5)),
-                lock_timeout: Duration::from_secs(3),
+                lock_timeout: lock_timeout.unwrap_or(Duration::from_secs(3)),
             },
             jwt_secret,
             access_token_ttl: access_token_ttl.unwrap_or(Duration::from_secs(900)),

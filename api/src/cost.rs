@@ -95,6 +95,10 @@ pub const LIST_BOUNDS: &[(&str, u64)] = &[
     ("Product.communities", 50),
     ("User.notificationsOff", 20),
     ("ServiceRecord.byCategory", 60),
+    (
+        "ServiceRecord.byOrganisation",
+        linli_domain::volunteering::SERVICE_RECORD_ORGANISATIONS as u64,
+    ),
     ("Group.criteria", 10),
     ("MerchantStatement.perReward", 200),
     ("MerchantStatement.lines", 2_000),

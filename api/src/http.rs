@@ -57,6 +57,8 @@ pub struct AppState {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub budget: Arc<Budget>,
     pub cors: CorsOrigins,
+    /// Permits for GraphQL requests executing at once (`Limits::max_in_flight`).
+    pub in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 /// Starts the HTTP server on an already bound listener (tests bind port 0).
@@ -248,7 +250,18 @@ async fn graphql_post(
         return too_large();
     }
     let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
+    let body_due = tokio::time::Instant::now() + state.limits.body_deadline;
+    loop {
+        let Ok(next) = tokio::time::timeout_at(body_due, payload.next()).await else {
+            return reject(
+                flavour,
+                StatusCode::REQUEST_TIMEOUT,
+                "REQUEST_TIMEOUT",
+                "请求体发送超时",
+                "rejected",
+            );
+        };
+        let Some(chunk) = next else { break };
         let Ok(chunk) = chunk else {
             return reject(
                 flavour,
@@ -271,6 +284,17 @@ async fn graphql_post(
                 StatusCode::BAD_REQUEST,
                 "BATCH_NOT_SUPPORTED",
                 "不支持批量请求，请逐个发送",
+                "rejected",
+            );
+        }
+        // PostgreSQL cannot store U+0000 in text and SQLite would, so the same request would
+        // be a server fault on one engine and an answer on the other: refuse it here.
+        Ok(value) if holds_nul(&value) || value["query"].as_str().is_some_and(escapes_nul) => {
+            return reject(
+                flavour,
+                StatusCode::BAD_REQUEST,
+                "INVALID_INPUT",
+                "请求中含有不允许的空字符（U+0000）",
                 "rejected",
             );
         }
@@ -346,6 +370,21 @@ async fn graphql_post(
         }] });
         return respond(flavour, flavour.request_error_status(), &body);
     }
+    // Beyond what the pool serves soon, a request is shed at once (and costs no budget)
+    // rather than queued until every admitted one is slow too.
+    let Ok(_admitted) = state.in_flight.clone().try_acquire_owned() else {
+        let mut response = reject(
+            flavour,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVICE_UNAVAILABLE",
+            "服务繁忙，请稍后再试",
+            "shed",
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return response;
+    };
     let client = match &actor {
         Actor::User { id, .. } => format!("user:{id}"),
         Actor::Anonymous => format!("address:{}", client_address(&req, &state.trusted_proxies)),
@@ -416,6 +455,31 @@ async fn graphql_post(
     }
 }
 
+/// True when any string or key of the request's JSON holds U+0000.
+fn holds_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(text) => text.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(holds_nul),
+        serde_json::Value::Object(fields) => fields
+            .iter()
+            .any(|(key, value)| key.contains('\0') || holds_nul(value)),
+        _ => false,
+    }
+}
+
+/// Whether a GraphQL document escapes U+0000 in a string literal: `\u` then four zeros, or
+/// `\u{` zeros `}`.
+fn escapes_nul(text: &str) -> bool {
+    text.match_indices("\\u").any(|(at, _)| {
+        let rest = &text[at + 2..];
+        rest.starts_with("0000")
+            || rest
+                .strip_prefix('{')
+                .and_then(|inner| inner.split_once('}'))
+                .is_some_and(|(digits, _)| !digits.is_empty() && digits.bytes().all(|b| b == b'0'))
+    })
+}
+
 /// A document (or its variables) refused by juniper before anything ran.
 fn refused_document(flavour: Flavour, err: &GraphQLError) -> HttpResponse {
     let code = match err {
@@ -468,6 +532,10 @@ fn rate_headers(response: &mut HttpResponse, standing: Standing, retry_after: Op
     }
 }
 
+/// When a client should try again after the database was unavailable: the pool's checkout
+/// timeout and a database restart both take about this long.
+const UNAVAILABLE_RETRY_SECS: u64 = 2;
+
 fn executed(
     flavour: Flavour,
     data: &Value<DefaultScalarValue>,
@@ -480,10 +548,22 @@ fn executed(
         body["errors"] = serde_json::to_value(errors).unwrap_or_else(|_| json!([]));
     }
     body["extensions"] = json!({ "cost": cost });
-    let status = if retry_after.is_some() {
-        StatusCode::TOO_MANY_REQUESTS
+    // An outage is the server's, not the client's: 503 lets a load balancer and the client
+    // see it, and `Retry-After` says when to come back.
+    let unavailable = body["errors"].as_array().is_some_and(|errors| {
+        errors
+            .iter()
+            .any(|e| e["extensions"]["code"] == "SERVICE_UNAVAILABLE")
+    });
+    let (status, retry_after) = if unavailable {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some(retry_after.unwrap_or(UNAVAILABLE_RETRY_SECS)),
+        )
+    } else if retry_after.is_some() {
+        (StatusCode::TOO_MANY_REQUESTS, retry_after)
     } else {
-        StatusCode::OK
+        (StatusCode::OK, None)
     };
     let mut response = respond(flavour, status, &body);
     if let Some(secs) = retry_after

@@ -83,6 +83,7 @@ pub fn serve(
         trusted_proxies: config.trusted_proxies.clone(),
         budget,
         cors: config.cors.clone(),
+        in_flight: Arc::new(tokio::sync::Semaphore::new(config.limits.max_in_flight)),
     };
     http::server(state, listener)
 }

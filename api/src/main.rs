@@ -173,6 +173,8 @@ fn run(command: Command, config: &Config) -> Result<ExitCode, String> {
             let report = seed(&services, profile, scale, random_seed)?;
             if report.already_seeded {
                 println!("already seeded: nothing changed");
+            } else {
+                print_logins();
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -194,19 +196,10 @@ fn run(command: Command, config: &Config) -> Result<ExitCode, String> {
 fn serve(config: &Config) -> Result<ExitCode, String> {
     let services = linli_api::open(config)?;
     // A newcomer's first run shows a living district: demo data on an empty database of a
-    // development server only reachable from this machine (see `Config::demo`).
-    if config.demo
-        && !services
-            .identity()
-            .has_users()
-            .map_err(|e| format!("{e:?}"))?
-    {
-        seed(
-            &services,
-            linli_seed::Profile::Demo,
-            1,
-            linli_seed::DEFAULT_SEED,
-        )?;
+    // development server only reachable from this machine (see `Config::demo`), kept alive on
+    // every start after.
+    if config.demo {
+        demo(&services)?;
     }
     let listener =
         TcpListener::bind(config.bind).map_err(|e| format!("LINLI_BIND {}: {e}", config.bind))?;
@@ -240,15 +233,48 @@ fn seed(
     .map_err(|e| format!("seed failed: {e:?}"))?;
     if !report.already_seeded {
         println!(
-            "seeded {profile:?} in {:.1} s; ready logins (password {}):",
-            report.elapsed_ms as f64 / 1000.0,
-            linli_seed::DEMO_PASSWORD
+            "seeded {profile:?} in {:.1} s",
+            report.elapsed_ms as f64 / 1000.0
         );
-        for (who, login) in &report.logins {
-            println!("  {who}: {login}");
-        }
     }
     Ok(report)
+}
+
+/// Seeds an empty database with the demo district, renews what the demo shows today, and
+/// prints its ready logins.
+fn demo(services: &linli_domain::Services) -> Result<(), String> {
+    if !services
+        .identity()
+        .has_users()
+        .map_err(|e| format!("{e:?}"))?
+    {
+        seed(
+            services,
+            linli_seed::Profile::Demo,
+            1,
+            linli_seed::DEFAULT_SEED,
+        )?;
+    }
+    let Some(refreshed) =
+        linli_seed::refresh(services).map_err(|e| format!("demo refresh failed: {e:?}"))?
+    else {
+        // Someone's own data on a development server: nothing of the demo to renew or print.
+        return Ok(());
+    };
+    tracing::info!(
+        activities = refreshed.activities,
+        redemptions = refreshed.redemptions,
+        "demo renewed for today"
+    );
+    print_logins();
+    Ok(())
+}
+
+fn print_logins() {
+    println!("ready logins (password {}):", linli_seed::DEMO_PASSWORD);
+    for (who, login) in linli_seed::LOGINS {
+        println!("  {who}: {login}");
+    }
 }
 
 fn init_tracing(environment: Environment) {

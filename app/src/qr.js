@@ -1,13 +1,11 @@
-// QR codes drawn in the browser (the organiser's check-in screen) with the vendored uqr.
+// QR codes as the API draws them (`Redemption.qrSvg`, `CheckInCode.qrSvg`), so the payload a
+// scanner reads is fixed in one place, the server.
 import { html } from '../vendor/htm-preact-standalone-3.1.1.module.js';
-import { renderSVG } from '../vendor/uqr-0.1.3.mjs';
 
 /**
- * An SVG QR image with a text alternative. `svg` may come from the API (a redemption's
- * `qrSvg`), otherwise it is drawn from `text`.
- * @param {{ text?: string, svg?: string | null, label: string }} props
+ * An SVG QR image from the API, with a text alternative.
+ * @param {{ svg: string | null | undefined, label: string }} props
  */
-export function Qr({ text, svg, label }) {
-  const markup = svg || (text ? renderSVG(text, { border: 2, ecc: 'M' }) : '');
-  return html`<div class="qr" role="img" aria-label=${label} dangerouslySetInnerHTML=${{ __html: markup }}></div>`;
+export function Qr({ svg, label }) {
+  return html`<div class="qr" role="img" aria-label=${label} dangerouslySetInnerHTML=${{ __html: svg || '' }}></div>`;
 }

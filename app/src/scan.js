@@ -35,14 +35,3 @@ export function Scanner({ onText, onClose }) {
     <button type="button" class="button secondary" onClick=${onClose}>关闭摄像头</button>
   </div>`;
 }
-
-/**
- * The check-in code inside a scanned QR text, `linli:checkin:483920` → `483920`. Plain codes
- * pass through, so typing and scanning share one field.
- * @param {string} text
- */
-export function codeFromScan(text) {
-  const trimmed = text.trim();
-  const match = /^linli:[a-z-]+:(.+)$/i.exec(trimmed);
-  return (match ? match[1] : trimmed).replace(/\s+/g, '').toUpperCase();
-}

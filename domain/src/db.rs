@@ -340,18 +340,7 @@ impl Database {
     /// statement its own snapshot; SQLite's read transactions are snapshots already).
     pub fn read<T>(&self, f: impl FnOnce(&mut DbConnection) -> DomainResult<T>) -> DomainResult<T> {
         let mut conn = self.connection()?;
-        let conn: &mut DbConnection = &mut conn;
-        match conn {
-            DbConnection::Pg(inner) => AnsiTransactionManager::begin_transaction_sql(
-                inner,
-                "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-            )?,
-            DbConnection::Sqlite(_) => {
-                <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?;
-            }
-        }
-        let outcome = f(conn);
-        finish(conn, outcome)
+        read_transaction(&mut conn, f).map_err(unavailable_if_so)
     }
 
     /// Runs `f` in one write transaction, again when the database aborted it for a reason that
@@ -369,10 +358,27 @@ impl Database {
                     attempt += 1;
                     std::thread::sleep(Duration::from_millis(u64::from(attempt) * 5));
                 }
-                other => return other,
+                other => return other.map_err(unavailable_if_so),
             }
         }
     }
+}
+
+fn read_transaction<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> DomainResult<T>,
+) -> DomainResult<T> {
+    match conn {
+        DbConnection::Pg(inner) => AnsiTransactionManager::begin_transaction_sql(
+            inner,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+        )?,
+        DbConnection::Sqlite(_) => {
+            <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?;
+        }
+    }
+    let outcome = f(conn);
+    finish(conn, outcome)
 }
 
 /// `BEGIN IMMEDIATE` on SQLite takes the write lock up front, so a transaction that reads and
@@ -428,6 +434,45 @@ pub(crate) fn is_transient(err: &DieselError) -> bool {
             message.contains("deadlock detected") || message.contains("database is locked")
         }
         _ => false,
+    }
+}
+
+/// True for errors that mean "the database cannot serve this now": the connection was lost or
+/// refused, the server is shutting down or starting, or a statement or lock timeout fired. The
+/// client may retry later; nothing of the transaction was committed.
+fn is_unavailable(err: &DieselError) -> bool {
+    match err {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => true,
+        DieselError::DatabaseError(_, info) => {
+            let message = info.message();
+            [
+                "canceling statement due to statement timeout",
+                "canceling statement due to lock timeout",
+                "terminating connection",
+                "server closed the connection",
+                "the database system is",
+                "could not connect",
+                "connection to server",
+            ]
+            .iter()
+            .any(|needle| message.contains(needle))
+        }
+        _ => false,
+    }
+}
+
+/// A database failure the client can only wait out — unreachable, timed out, or still
+/// aborted after every retry — becomes `Unavailable` (503 with `Retry-After`), never an
+/// internal error that pages whoever watches the error rate.
+fn unavailable_if_so(err: DomainError) -> DomainError {
+    match err {
+        DomainError::Database(e) if is_unavailable(&e) || is_transient(&e) => {
+            DomainError::Unavailable(e.to_string())
+        }
+        other => other,
     }
 }
 

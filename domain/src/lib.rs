@@ -15,6 +15,7 @@ pub mod ledger;
 pub mod matching;
 pub mod outbox;
 pub mod page;
+pub mod qr;
 pub mod retention;
 pub mod rewards;
 mod schema;

@@ -61,8 +61,16 @@ pub const COMMUNITIES: &[(&str, &str, CommunityType)] = &[
     ("昭觉社区", "青龙街道", CommunityType::Resettlement),
 ];
 
-/// Per service category: (category id, organisation word, product titles, a description).
-pub const SERVICES: &[(&str, &str, &[&str], &str)] = &[
+/// A kind of service: (category id, organisation word, product titles, a description).
+pub type Service = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+);
+
+/// Per service category, the first being the demo organiser's.
+pub const SERVICES: &[Service] = &[
     (
         "elder-day-care",
         "颐养",
@@ -74,6 +82,12 @@ pub const SERVICES: &[(&str, &str, &[&str], &str)] = &[
         "邻里守望",
         &["独居老人上门探访", "高龄老人电话问安", "助老上门巡访"],
         "志愿者定期上门探访独居和高龄老人，检查水电燃气安全。",
+    ),
+    (
+        "elder-health",
+        "健康小屋",
+        &["免费测血压血糖", "用药安全咨询", "慢病管理讲座"],
+        "药师和社区医生坐诊，为老人测血压血糖、讲解用药，建立健康档案。",
     ),
     (
         "elder-canteen",
@@ -283,13 +297,21 @@ pub const MERCHANTS: &[Shop] = &[
         &[("盖碗茶一杯", 12), ("川剧折子戏门票", 40)],
     ),
     (
-        "洗衣店",
+        "五金店",
         "home-repair",
-        &[("干洗一件", 20), ("床单被套洗护", 35)],
+        &[("水龙头更换一次", 30), ("防滑扶手安装券", 60)],
     ),
 ];
 
+/// Volunteering an organisation of the category runs: (category, title). An organisation
+/// whose category has none here asks for volunteers for its own service.
 pub const ACTIVITY_TITLES: &[(&str, &str)] = &[
+    ("elder-day-care", "日间照料中心陪伴聊天"),
+    ("elder-health", "健康小屋测血压志愿服务"),
+    ("meal-delivery", "爱心送餐骑手"),
+    ("nursery", "托育中心亲子活动助理"),
+    ("home-visits", "高龄老人电话问安"),
+    ("elder-canteen", "长者食堂助餐引导"),
     ("home-visits", "独居老人上门探访"),
     ("elder-canteen", "长者食堂帮厨"),
     ("waste-sorting", "垃圾分类桶边督导"),

@@ -9,15 +9,16 @@ mod data;
 
 use std::time::Instant;
 
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::{NaiveDateTime, TimeDelta, Timelike};
 use fake::Fake;
 use fake::faker::name::zh_cn::Name;
 use linli_domain::catalogue::{PriceTier, ProductInput, ProductReview};
 use linli_domain::directory::{MemberRole, NewOrganisation, OrganisationKind, Review};
 use linli_domain::identity::{Actor, NewUser, Role, User};
-use linli_domain::rewards::{NewMerchant, NewReward};
+use linli_domain::page::PageRequest;
+use linli_domain::rewards::{NewMerchant, NewReward, RedemptionStatus, RewardFilter};
 use linli_domain::types::{IdempotencyKey, OrganisationId};
-use linli_domain::volunteering::{ActivityStatus, NewActivity};
+use linli_domain::volunteering::{ActivityFilter, ActivityStatus, NewActivity};
 use linli_domain::{DomainError, DomainResult, Services};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -25,6 +26,19 @@ use rand::{Rng, SeedableRng};
 /// The password of every seeded account. Demo data only: never seed a production database.
 pub const DEMO_PASSWORD: &str = "linli-demo-2026";
 pub const STAFF_LOGIN: &str = "staff@linli.demo";
+/// A resident who volunteers and redeems, with no organisation of their own.
+pub const RESIDENT_LOGIN: &str = "resident@linli.demo";
+/// The owner of the first partner organisation that runs activities.
+pub const ORGANISER_LOGIN: &str = "organiser@linli.demo";
+/// The owner of the first alliance merchant, who confirms redemptions at its counter.
+pub const MERCHANT_LOGIN: &str = "merchant@linli.demo";
+/// The ready logins a demo start prints: who, and the login.
+pub const LOGINS: &[(&str, &str)] = &[
+    ("居民（有积分和流水，今天有活动可签到）", RESIDENT_LOGIN),
+    ("组织成员（今天的活动正在签到）", ORGANISER_LOGIN),
+    ("商家店员（有待核销的兑换）", MERCHANT_LOGIN),
+    ("中心工作人员（有待审核）", STAFF_LOGIN),
+];
 pub const DEFAULT_SEED: u64 = 2026;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,12 +106,11 @@ impl Figures {
     }
 }
 
-/// What the seed made, and ready logins for the README's first run.
+/// What the seed made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
     pub already_seeded: bool,
     pub figures: Figures,
-    pub logins: Vec<(String, String)>,
     pub elapsed_ms: u128,
 }
 
@@ -130,7 +143,6 @@ pub fn run(
             return Ok(Report {
                 already_seeded: true,
                 figures,
-                logins: Vec::new(),
                 elapsed_ms: started.elapsed().as_millis(),
             });
         }
@@ -148,11 +160,10 @@ pub fn run(
     let result = seeder.district(figures);
     // Whatever happened, the clock goes back to real time.
     services.clock.travel_to(None);
-    let logins = result?;
+    result?;
     Ok(Report {
         already_seeded: false,
         figures,
-        logins,
         elapsed_ms: started.elapsed().as_millis(),
     })
 }
@@ -161,7 +172,6 @@ struct Org {
     id: OrganisationId,
     owner: Actor,
     checker: Actor,
-    owner_login: String,
     category: &'static str,
     verified: bool,
 }
@@ -177,12 +187,228 @@ fn key(raw: String) -> DomainResult<IdempotencyKey> {
     IdempotencyKey::parse(&raw)
 }
 
+/// The service entry of a category: (category, organisation word, product titles,
+/// description).
+fn service(category: &str) -> data::Service {
+    data::SERVICES
+        .iter()
+        .find(|(c, ..)| *c == category)
+        .copied()
+        .unwrap_or(data::SERVICES[0])
+}
+
+/// The `n`th activity an organisation of `category` runs: one of the category's own, or a
+/// call for volunteers for one of its services, in turn.
+fn activity_title(category: &str, n: usize) -> String {
+    let (_, _, services, _) = service(category);
+    let titles: Vec<String> = data::ACTIVITY_TITLES
+        .iter()
+        .filter(|(c, _)| *c == category)
+        .map(|(_, title)| (*title).to_owned())
+        .chain(services.iter().map(|title| format!("{title}志愿者")))
+        .collect();
+    titles[n % titles.len()].clone()
+}
+
+/// What a demo start renewed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Refreshed {
+    pub activities: usize,
+    pub redemptions: usize,
+}
+
+/// How many published activities the demo keeps in the coming week.
+const UPCOMING: usize = 3;
+/// How many unexpired pending redemptions the demo merchant's counter keeps.
+const PENDING: usize = 2;
+
+/// Keeps a seeded demo alive on the day it starts: the demo organiser has an activity open
+/// for check-in now (the demo resident signed up) and activities in the coming week, and the
+/// demo merchant's counter has redemptions waiting. It only adds, through the same use cases
+/// as everyone, so the ledger's history stays as it was; a second call the same hour adds
+/// nothing. `None` on a database the demo did not seed.
+pub fn refresh(services: &Services) -> DomainResult<Option<Refreshed>> {
+    let session = match services
+        .identity()
+        .sign_in(STAFF_LOGIN, DEMO_PASSWORD, "linli-demo")
+    {
+        Ok(session) => session,
+        Err(DomainError::InvalidCredentials) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    services.identity().sign_out(&session.refresh_token)?;
+    let staff = Actor::User {
+        id: session.user.id,
+        role: session.user.role,
+    };
+    let find = |login: &str| services.identity().user_by_login(&staff, login);
+    let (Some(resident), Some(organiser), Some(operator)) = (
+        find(RESIDENT_LOGIN)?,
+        find(ORGANISER_LOGIN)?,
+        find(MERCHANT_LOGIN)?,
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some(Refreshed {
+        activities: keep_activities(services, &actor(&organiser), &actor(&resident))?,
+        redemptions: keep_redemptions(services, &staff, &actor(&operator))?,
+    }))
+}
+
+/// One of the organiser's activities under way now, and `UPCOMING` in the coming week.
+fn keep_activities(
+    services: &Services,
+    organiser: &Actor,
+    resident: &Actor,
+) -> DomainResult<usize> {
+    let s = services;
+    let Some((organisation, _)) = s
+        .directory()
+        .my_organisations(organiser)?
+        .into_iter()
+        .next()
+    else {
+        return Ok(0);
+    };
+    let now = s.clock.now();
+    let listed = s.volunteering().upcoming(
+        &ActivityFilter {
+            organisation_id: Some(organisation.id.clone()),
+            from: Some(now - TimeDelta::days(1)),
+            until: Some(now + TimeDelta::days(7)),
+            ..ActivityFilter::default()
+        },
+        &PageRequest::new(Some(100), None)?,
+    )?;
+    let running = listed
+        .items
+        .iter()
+        .any(|a| a.starts_at <= now && now < a.ends_at);
+    let upcoming = listed.items.iter().filter(|a| a.starts_at > now).count();
+    // Under way since half an hour ago, on the ten minutes; then 09:30 in Chengdu on the
+    // following days.
+    let started = now - TimeDelta::minutes(30);
+    let started = started - TimeDelta::minutes(i64::from(started.minute() % 10));
+    let today = (!running).then_some(started.with_second(0).unwrap_or(started));
+    let coming = (upcoming..UPCOMING).map(|k| {
+        let day = now.date() + TimeDelta::days(2 * k as i64 + 1);
+        day.and_hms_opt(1, 30, 0).unwrap_or(now)
+    });
+    let mut made = 0;
+    if let Some(starts) = today {
+        // Created, published and signed up for before it began, as an organiser would have.
+        s.clock.travel_to(Some(starts - TimeDelta::hours(1)));
+        let opened = publish(s, organiser, &organisation, 0, starts).and_then(|id| {
+            match s.volunteering().sign_up(resident, &id) {
+                Ok(_) | Err(DomainError::AlreadySignedUp) => Ok(()),
+                Err(e) => Err(e),
+            }
+        });
+        s.clock.travel_to(None);
+        opened?;
+        made += 1;
+    }
+    for (n, starts) in coming.enumerate() {
+        publish(s, organiser, &organisation, n + 1, starts)?;
+        made += 1;
+    }
+    Ok(made)
+}
+
+/// Creates and publishes the demo organiser's `n`th renewed activity, three hours from
+/// `starts`.
+fn publish(
+    s: &Services,
+    organiser: &Actor,
+    organisation: &linli_domain::directory::Organisation,
+    n: usize,
+    starts: NaiveDateTime,
+) -> DomainResult<linli_domain::types::ActivityId> {
+    // The first organisation after the merchants takes the first service (see `district`).
+    let category = data::SERVICES[0].0;
+    let activity = s.volunteering().create_activity(
+        organiser,
+        NewActivity {
+            organisation_id: organisation.id.clone(),
+            group_id: None,
+            title: activity_title(category, n),
+            category_id: category.to_owned(),
+            community_id: organisation.community_id.as_ref().map(ToString::to_string),
+            description: "服务时长由签到签退核验，按每小时 10 分计入志愿积分。".to_owned(),
+            place: "社区党群服务中心".to_owned(),
+            starts_at: starts,
+            ends_at: starts + TimeDelta::hours(3),
+            capacity: 10,
+            points_per_hour: 10,
+            points_cap: 30,
+        },
+    )?;
+    s.volunteering()
+        .change_status(organiser, &activity.id, ActivityStatus::Published)?;
+    Ok(activity.id)
+}
+
+/// `PENDING` unexpired redemptions at the demo merchant, redeemed by residents with points
+/// (not the demo resident, whose points stay theirs to redeem).
+fn keep_redemptions(services: &Services, staff: &Actor, operator: &Actor) -> DomainResult<usize> {
+    let s = services;
+    // Holds past their time go back to their wallets first, as the sweeper would.
+    s.rewards().expire_due()?;
+    let Some((organisation, _)) = s.directory().my_organisations(operator)?.into_iter().next()
+    else {
+        return Ok(0);
+    };
+    let Some(merchant) = s.rewards().merchant_of(&organisation.id)? else {
+        return Ok(0);
+    };
+    let page = PageRequest::new(Some(100), None)?;
+    let waiting = s
+        .rewards()
+        .merchant_redemptions(staff, &merchant.id, Some(RedemptionStatus::Pending), &page)?
+        .total_count;
+    let rewards = s.rewards().rewards(
+        &RewardFilter {
+            merchant_id: Some(merchant.id.clone()),
+            ..RewardFilter::default()
+        },
+        &page,
+    )?;
+    let stamp = s.clock.now().format("%Y%m%d%H%M%S");
+    let mut made = 0;
+    for i in 0..200 {
+        if usize::try_from(waiting).unwrap_or(0) + made >= PENDING {
+            break;
+        }
+        let login = format!("resident{i:05}@linli.demo");
+        let Some(user) = s.identity().user_by_login(staff, &login)? else {
+            continue;
+        };
+        for view in &rewards.items {
+            let key = key(format!("demo-{stamp}-{i:05}-{}", view.reward.id))?;
+            match s.rewards().redeem(&actor(&user), &view.reward.id, &key) {
+                Ok(_) => {
+                    made += 1;
+                    break;
+                }
+                Err(
+                    DomainError::InsufficientPoints
+                    | DomainError::RedemptionLimitReached
+                    | DomainError::OutOfStock
+                    | DomainError::SelfDealing(_),
+                ) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(made)
+}
+
 impl Seeder<'_> {
     fn say(&mut self, message: &str) {
         (self.progress)(message);
     }
 
-    fn district(&mut self, f: Figures) -> DomainResult<Vec<(String, String)>> {
+    fn district(&mut self, f: Figures) -> DomainResult<()> {
         let s = self.services;
         self.say("communities");
         let mut communities = Vec::new();
@@ -195,9 +421,17 @@ impl Seeder<'_> {
         }
 
         self.say(&format!("{} residents", f.residents));
+        // Three residents get the demo's memorable logins: the first merchant's owner, the
+        // first organiser's owner, and one who only volunteers (see `LOGINS`).
+        let named = |i: usize| match i {
+            0 => MERCHANT_LOGIN.to_owned(),
+            i if i == f.merchants => ORGANISER_LOGIN.to_owned(),
+            i if i == f.residents / 4 => RESIDENT_LOGIN.to_owned(),
+            i => format!("resident{i:05}@linli.demo"),
+        };
         let people: Vec<NewUser> = (0..f.residents)
             .map(|i| NewUser {
-                email: Some(format!("resident{i:05}@linli.demo")),
+                email: Some(named(i)),
                 display_name: Name().fake_with_rng(&mut self.rng),
                 community_id: Some(communities[i % communities.len()].to_string()),
                 ..NewUser::default()
@@ -213,7 +447,13 @@ impl Seeder<'_> {
         self.say(&format!("{} partner organisations", f.organisations));
         let mut orgs = Vec::new();
         for i in 0..f.organisations {
-            let (category, word, _, description) = data::SERVICES[i % data::SERVICES.len()];
+            // A merchant's organisation works in its shop's category; the others take the
+            // services in turn.
+            let (category, word, _, description) = if i < f.merchants {
+                service(data::MERCHANTS[i % data::MERCHANTS.len()].1)
+            } else {
+                data::SERVICES[(i - f.merchants) % data::SERVICES.len()]
+            };
             let community = &communities[i % communities.len()];
             let community_name = data::COMMUNITIES[i % communities.len()]
                 .0
@@ -278,11 +518,6 @@ impl Seeder<'_> {
                 id: organisation.id,
                 owner: actor(owner),
                 checker: actor(checker),
-                owner_login: owner
-                    .email
-                    .as_ref()
-                    .map(|e| e.as_str().to_owned())
-                    .unwrap_or_default(),
                 category,
                 verified,
             });
@@ -292,12 +527,7 @@ impl Seeder<'_> {
         let verified: Vec<usize> = (0..orgs.len()).filter(|&i| orgs[i].verified).collect();
         for p in 0..f.products {
             let o = &orgs[verified[p % verified.len()]];
-            let service = data::SERVICES
-                .iter()
-                .find(|(c, ..)| *c == o.category)
-                .copied()
-                .unwrap_or(data::SERVICES[0]);
-            let (category, _, titles, description) = service;
+            let (category, _, titles, description) = service(o.category);
             let title = titles[p % titles.len()];
             let tier = [PriceTier::Free, PriceTier::LowCost, PriceTier::Market]
                 [self.rng.random_range(0..3)];
@@ -338,7 +568,6 @@ impl Seeder<'_> {
 
         self.say(&format!("{} alliance merchants", f.merchants));
         let mut rewards = Vec::new();
-        let mut merchants = Vec::new();
         for (m, o) in orgs.iter().take(f.merchants).enumerate() {
             if !o.verified {
                 continue;
@@ -383,7 +612,6 @@ impl Seeder<'_> {
                 )?;
                 rewards.push((reward.id, o.owner.clone(), merchant.id.clone()));
             }
-            merchants.push((merchant.id, o.owner_login.clone()));
         }
 
         self.say(&format!("{} self-governance groups", f.groups));
@@ -395,14 +623,25 @@ impl Seeder<'_> {
             f.past_activities
         ));
         let now = s.clock.now();
+        // Partner organisations run the activities (the shops' are merchants only); the first
+        // is the demo organiser's.
         let organisers: Vec<&Org> = orgs
             .iter()
+            .skip(f.merchants)
             .filter(|o| o.verified && o.checker != o.owner)
             .collect();
+        let named_resident = residents
+            .iter()
+            .find(|u| {
+                u.email
+                    .as_ref()
+                    .is_some_and(|e| e.as_str() == RESIDENT_LOGIN)
+            })
+            .ok_or_else(|| DomainError::internal("the demo resident was not imported"))?;
         let mut earners = Vec::new();
         for a in 0..f.past_activities + f.upcoming_activities {
             let o = organisers[a % organisers.len()];
-            let (category, title) = data::ACTIVITY_TITLES[a % data::ACTIVITY_TITLES.len()];
+            let title = activity_title(o.category, a);
             let past = a < f.past_activities;
             let day = if past {
                 -((a % 180) as i64) - 1
@@ -422,9 +661,9 @@ impl Seeder<'_> {
                 NewActivity {
                     organisation_id: o.id.clone(),
                     group_id: None,
-                    category_id: category.to_owned(),
+                    category_id: o.category.to_owned(),
                     community_id: Some(communities[a % communities.len()].to_string()),
-                    title: title.to_owned(),
+                    title,
                     description: "服务时长由签到签退核验，按每小时 10 分计入志愿积分。".to_owned(),
                     place: format!("{}党群服务中心", data::COMMUNITIES[a % communities.len()].0),
                     starts_at: starts,
@@ -436,8 +675,10 @@ impl Seeder<'_> {
             )?;
             s.volunteering()
                 .change_status(&o.owner, &activity.id, ActivityStatus::Published)?;
+            // The demo resident served at the first three, so their wallet has a history.
             let participants: Vec<&User> = (0..f.participants_per_activity)
                 .map(|k| &residents[(a * 7 + k * 13) % residents.len()])
+                .chain((a < 3).then_some(named_resident))
                 .filter(|u| u.id != *o.checker.user_id().unwrap_or(&u.id))
                 .collect();
             for u in &participants {
@@ -450,8 +691,8 @@ impl Seeder<'_> {
         }
         s.clock.travel_to(None);
 
+        // Redemptions in the history were all confirmed; `refresh` leaves some pending.
         self.say(&format!("{} redemptions", f.redemptions));
-        let mut pending_for = None;
         for r in 0..f.redemptions.min(earners.len()) {
             let resident = &earners[r];
             let (reward, operator, merchant) = &rewards[r % rewards.len()];
@@ -470,13 +711,8 @@ impl Seeder<'_> {
                 ) => continue,
                 Err(e) => return Err(e),
             };
-            // Two in three are confirmed at the counter; the rest stay pending.
-            if r % 3 == 2 {
-                pending_for.get_or_insert(merchant.clone());
-            } else {
-                let code = redemption.code.unwrap_or_default();
-                s.rewards().confirm(operator, merchant, &code)?;
-            }
+            let code = redemption.code.unwrap_or_default();
+            s.rewards().confirm(operator, merchant, &code)?;
         }
         if earners.len() > 2 {
             let to = earners[1]
@@ -499,40 +735,7 @@ impl Seeder<'_> {
                 "seeded ledger fails its checks:\n{verify}"
             )));
         }
-        // A resident who only volunteers and redeems (no organisation of their own).
-        let resident_login = earners
-            .iter()
-            .find(|u| {
-                !orgs
-                    .iter()
-                    .any(|o| o.owner == actor(u) || o.checker == actor(u))
-            })
-            .or(earners.first())
-            .and_then(|u| u.email.as_ref())
-            .map(|e| e.as_str().to_owned())
-            .unwrap_or_default();
-        let merchant_login = pending_for
-            .and_then(|m| {
-                merchants
-                    .iter()
-                    .find(|(id, _)| *id == m)
-                    .map(|(_, login)| login.clone())
-            })
-            .or_else(|| merchants.first().map(|(_, login)| login.clone()))
-            .unwrap_or_default();
-        let member_login = organisers
-            .first()
-            .map(|o| o.owner_login.clone())
-            .unwrap_or_default();
-        Ok(vec![
-            ("居民（有积分和流水）".to_owned(), resident_login),
-            ("组织成员".to_owned(), member_login),
-            ("商家店员（有待核销的兑换）".to_owned(), merchant_login),
-            (
-                "中心工作人员（有待审核）".to_owned(),
-                STAFF_LOGIN.to_owned(),
-            ),
-        ])
+        Ok(())
     }
 
     /// Groups founded months ago, with members and a mentor, spread over the first three stages.

@@ -409,14 +409,13 @@ async fn demo_token(app: &TestApp, login: &str) -> String {
         .to_owned()
 }
 
-/// The demo login the seed printed for `who` (its label starts with it).
-fn demo_login(report: &linli_seed::Report, who: &str) -> String {
-    report
-        .logins
+/// The demo login printed for `who` (its label starts with it).
+fn demo_login(who: &str) -> String {
+    linli_seed::LOGINS
         .iter()
         .find(|(label, _)| label.starts_with(who))
-        .map(|(_, login)| login.clone())
-        .unwrap_or_else(|| panic!("no demo login for {who}: {:?}", report.logins))
+        .map(|(_, login)| (*login).to_owned())
+        .unwrap_or_else(|| panic!("no demo login for {who}"))
 }
 
 /// One main screen: its name for the screenshot, its address, and a text that shows it is
@@ -449,11 +448,19 @@ async fn tour(browser: &Browser, screens: &[Screen]) {
 }
 
 const ORGANISATION_OF: &str = "{ myOrganisations { organisation { id merchant { id } } } }";
-const UPCOMING_OF: &str = "query($org: ID!) { activities(filter: { organisationId: $org }, first: 1) { edges { node { id } } } }";
+const UPCOMING_OF: &str = r"
+    query ($org: ID!) {
+        activities(filter: { organisationId: $org }, first: 1) { edges { node { id } } }
+    }
+";
 const FIRST_ACTIVITY: &str = "{ activities(first: 1) { edges { node { id title } } } }";
 const CHEAPEST_REWARD: &str =
     "{ rewards(filter: { maxPoints: 20 }, first: 1) { edges { node { id } } } }";
-const REDEEM: &str = "mutation($input: RedeemRewardInput!) { redeemReward(input: $input) { redemption { id } errors { code } } }";
+const REDEEM: &str = r"
+    mutation ($input: RedeemRewardInput!) {
+        redeemReward(input: $input) { redemption { id } errors { code } }
+    }
+";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_main_screen_passes_its_checks_in_both_modes() {
@@ -461,10 +468,10 @@ async fn every_main_screen_passes_its_checks_in_both_modes() {
         return;
     }
     let app = TestApp::spawn(Engine::Sqlite).await;
-    let report = app.seed_demo().await;
-    let resident = demo_login(&report, "居民");
-    let organiser = demo_login(&report, "组织成员");
-    let operator = demo_login(&report, "商家店员");
+    app.seed_demo().await;
+    let resident = demo_login("居民");
+    let organiser = demo_login("组织成员");
+    let operator = demo_login("商家店员");
     let activity =
         app.ok(FIRST_ACTIVITY, json!({}), None).await["activities"]["edges"][0]["node"].clone();
     let organiser_token = demo_token(&app, &organiser).await;
@@ -519,12 +526,10 @@ async fn every_main_screen_passes_its_checks_in_both_modes() {
     let cheapest = app
         .ok(CHEAPEST_REWARD, json!({}), Some(&resident_token))
         .await;
+    let reward = &cheapest["rewards"]["edges"][0]["node"]["id"];
+    let input = json!({ "rewardId": reward, "idempotencyKey": "app-tour-redemption" });
     let redeemed = app
-        .ok(
-            REDEEM,
-            json!({ "input": { "rewardId": cheapest["rewards"]["edges"][0]["node"]["id"], "idempotencyKey": "app-tour-redemption" } }),
-            Some(&resident_token),
-        )
+        .ok(REDEEM, json!({ "input": input }), Some(&resident_token))
         .await;
     let redemption = redeemed["redeemReward"]["redemption"]["id"]
         .as_str()

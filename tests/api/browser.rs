@@ -40,64 +40,22 @@ const CHROMIUM_FLAGS: &[&str] = &[
 
 const AXE: &str = include_str!("../browser/axe-4.14.1.min.js");
 
-const RUN_AXE: &str = r"
-const done = arguments[arguments.length - 1];
-axe.run(document, { resultTypes: ['violations'] }).then(
-  (r) => done(r.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`)),
-  (e) => done([`axe failed: ${e}`]));
-";
+const RUN_AXE: &str = include_str!("../browser/probes/run-axe.js");
 
 /// Every visible element's own text below the elder minimum, and every control smaller than
 /// the elder target.
-const MEASURE_ELDER: &str = r"
-const shown = (el) => {
-  const r = el.getBoundingClientRect();
-  const s = getComputedStyle(el);
-  return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none'
-    && !el.closest('.visually-hidden') && !el.closest('[aria-hidden=true]');
-};
-const name = (el) => `${el.tagName.toLowerCase()}${el.className ? '.' + String(el.className).split(' ')[0] : ''} «${(el.textContent || el.getAttribute('aria-label') || '').trim().slice(0, 16)}»`;
-const text = [];
-for (const el of document.querySelectorAll('body *')) {
-  if (!shown(el) || !Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
-  const px = parseFloat(getComputedStyle(el).fontSize);
-  if (px < arguments[0]) text.push(`${name(el)} ${px}px`);
-}
-const targets = [];
-for (const el of document.querySelectorAll('a[href], button, input, select, textarea, summary, [role=button], [role=switch]')) {
-  if (!shown(el)) continue;
-  const r = el.getBoundingClientRect();
-  if (r.width < arguments[1] - 0.5 || r.height < arguments[1] - 0.5) targets.push(`${name(el)} ${r.width.toFixed(0)}×${r.height.toFixed(0)}`);
-}
-return { text, targets };
-";
+const MEASURE_ELDER: &str = include_str!("../browser/probes/measure-elder.js");
 
-const HOSTS: &str = r"
-const urls = [location.href]
-  .concat(performance.getEntriesByType('navigation').map((e) => e.name))
-  .concat(performance.getEntriesByType('resource').map((e) => e.name));
-return Array.from(new Set(urls.map((u) => new URL(u).host)));
-";
+const HOSTS: &str = include_str!("../browser/probes/hosts.js");
 
 /// Installed in every document before the app runs: what went wrong without the page saying
 /// so (a script error, a refused promise, a resource that failed, a Content-Security-Policy
 /// violation) is kept for `check_screen`.
-const RECORD_PROBLEMS: &str = r"
-window.linliProblems = [];
-addEventListener('error', (e) => linliProblems.push(e instanceof ErrorEvent
-  ? `script error: ${e.message}` : `failed to load: ${e.target.src || e.target.href}`), true);
-addEventListener('unhandledrejection', (e) => linliProblems.push(`unhandled rejection: ${e.reason}`));
-addEventListener('securitypolicyviolation', (e) => linliProblems.push(`CSP ${e.violatedDirective}: ${e.blockedURI}`));
-";
+const RECORD_PROBLEMS: &str = include_str!("../browser/probes/record-problems.js");
 
 const PROBLEMS: &str = "return window.linliProblems || ['the problem recorder is missing']";
 
-const TRANSFERRED: &str = r"
-const entries = performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'));
-return entries.reduce((sum, e) => sum + e.transferSize, 0);
-";
+const TRANSFERRED: &str = include_str!("../browser/probes/transferred.js");
 
 /// Whether browser tests run. Missing chromium or chromedriver skips them loudly, except in
 /// CI, where it fails the suite (as `postgres_available`).
@@ -117,7 +75,8 @@ pub fn browser_available() -> bool {
             missing.join(" and ")
         );
         eprintln!(
-            "\n*** {} not found: browser tests are SKIPPED (apt-get install chromium chromium-driver) ***\n",
+            "\n*** {} not found: browser tests are SKIPPED \
+             (apt-get install chromium chromium-driver) ***\n",
             missing.join(" and ")
         );
         false
@@ -238,9 +197,14 @@ impl Browser {
                 args.push(format!("--window-size={WIDTH},{HEIGHT}"));
                 // The page sees a phone's viewport exactly (the window flag alone leaves room
                 // for browser chrome that headless Chromium does not draw).
-                options["mobileEmulation"] = json!({ "deviceMetrics": {
-                    "width": WIDTH, "height": HEIGHT, "pixelRatio": 1.0, "touch": true, "mobile": true
-                } });
+                let metrics = json!({
+                    "width": WIDTH,
+                    "height": HEIGHT,
+                    "pixelRatio": 1.0,
+                    "touch": true,
+                    "mobile": true,
+                });
+                options["mobileEmulation"] = json!({ "deviceMetrics": metrics });
             }
             Screen::Desk => args.push("--window-size=1280,800".to_owned()),
         }
@@ -327,7 +291,8 @@ impl Browser {
     pub async fn press(&self, name: &str) {
         let literal = xpath_literal(name);
         let xpath = format!(
-            "//*[self::button or self::a][normalize-space(.)={literal} or @aria-label={literal}][not(@disabled)]"
+            "//*[self::button or self::a]\
+             [normalize-space(.)={literal} or @aria-label={literal}][not(@disabled)]"
         );
         let element = self.wait_for(Locator::XPath(&xpath)).await;
         self.click(&element).await;

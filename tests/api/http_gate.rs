@@ -3,7 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Engine, JWT_SECRET, TestApp, top_level_error};
+use crate::support::identity::REGISTER_RESIDENT;
+use crate::support::{Engine, JWT_SECRET, PASSWORD, TestApp, both_engines, top_level_error};
 
 const JSON: &str = "application/json";
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -334,4 +335,87 @@ async fn production_hides_graphiql() {
 
     assert_eq!(response.status().as_u16(), 404);
     app.ok(COMMUNITIES, json!({}), None).await;
+}
+
+both_engines!(a_nul_character_anywhere_in_a_request_is_invalid_input);
+
+/// PostgreSQL cannot store U+0000 and SQLite can: the gate refuses it before either sees it,
+/// in a variable, in a document's string literal, and in an input's text.
+async fn a_nul_character_anywhere_in_a_request_is_invalid_input(app: &TestApp) {
+    let requests = [
+        json!({
+            "query": "query ($after: String) { products(first: 1, after: $after) { totalCount } }",
+            "variables": { "after": "cursor\u{0}" },
+        }),
+        json!({ "query": r#"{ products(first: 1, after: "cursor\u0000") { totalCount } }"# }),
+        json!({ "query": r#"{ products(first: 1, after: "cursor\u{00}") { totalCount } }"# }),
+        json!({
+            "query": REGISTER_RESIDENT,
+            "variables": {
+                "input": {
+                    "email": "nul\u{0}@example.cn",
+                    "password": PASSWORD,
+                    "displayName": "王芳",
+                }
+            },
+        }),
+    ];
+    for request in &requests {
+        let response = app.send(request, None).await;
+
+        assert_eq!(response.status().as_u16(), 400, "{request}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(top_level_error(&body), "INVALID_INPUT", "{request}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_body_sent_a_byte_at_a_time_is_cut_off_and_the_server_keeps_serving() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn_with(Engine::Sqlite, &[("LINLI_BODY_TIMEOUT_MS", "300")]).await;
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let mut slow = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let headers = "POST /graphql HTTP/1.1\r\nHost: linli\r\nContent-Type: application/json\r\n\
+                   Content-Length: 100\r\n\r\n{";
+    slow.write_all(headers.as_bytes()).await.unwrap();
+
+    let mut answer = vec![0; 4096];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), slow.read(&mut answer))
+        .await
+        .expect("the server answers a stalled body instead of waiting for it")
+        .unwrap();
+
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("REQUEST_TIMEOUT"), "{answer}");
+    let (status, _) = app.post(COMMUNITIES, json!({}), None).await;
+    assert_eq!(status, 200);
+}
+
+const SIGN_IN: &str = r#"
+    mutation ($login: String!) {
+        signIn(input: { login: $login, password: "长安街 correct horse" }) { errors { code } }
+    }
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn requests_beyond_those_in_flight_are_shed_at_once_with_retry_after() {
+    let app = TestApp::spawn_with(Engine::Sqlite, &[("LINLI_MAX_IN_FLIGHT", "1")]).await;
+    let requests: Vec<Value> = (0..8)
+        .map(|i| format!("nobody{i}@example.cn"))
+        .map(|login| json!({ "query": SIGN_IN, "variables": { "login": login } }))
+        .collect();
+
+    // Each sign-in verifies a password hash, so they overlap.
+    let answers = app.concurrently(8, |i| app.send(&requests[i], None)).await;
+
+    let shed: Vec<_> = answers.iter().filter(|r| r.status() == 503).collect();
+    assert!(
+        !shed.is_empty(),
+        "one request in flight at a time: the rest are shed"
+    );
+    assert!(shed.len() < answers.len(), "the admitted one is answered");
+    assert!(shed.iter().all(|r| r.headers()["retry-after"] == "1"));
+    let (status, body) = app.post(COMMUNITIES, json!({}), None).await;
+    assert_eq!(status, 200, "{body}");
 }

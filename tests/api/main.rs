@@ -22,6 +22,7 @@ mod identity;
 mod incubation;
 mod ledger;
 mod ledger_model;
+mod outage;
 mod rewards;
 mod seed;
 mod smtp;

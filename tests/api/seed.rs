@@ -4,6 +4,7 @@ use diesel::sql_types::Text;
 use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
 use serde_json::{Value, json};
 
+use crate::support::volunteering::{CHECK_IN, CHECK_IN_CODE};
 use crate::support::{Engine, TestApp, both_engines, text_at};
 
 #[derive(QueryableByName, Debug, PartialEq, Eq)]
@@ -76,6 +77,16 @@ async fn the_same_seed_builds_the_same_district_and_a_rerun_changes_nothing() {
     first.assert_ledger_ok().await;
 }
 
+const MY_ORGANISATION: &str = "{ myOrganisations { organisation { id } } }";
+
+const ACTIVITIES_SINCE: &str = r"
+    query ($org: ID!, $from: DateTime!) {
+        activities(filter: { organisationId: $org, from: $from }, first: 20) {
+            nodes { id startsAt endsAt }
+        }
+    }
+";
+
 const SIGN_IN: &str = r"
     mutation ($login: String!, $password: String!) {
         signIn(input: { login: $login, password: $password }) {
@@ -133,17 +144,14 @@ const PUBLIC_CATALOGUE: &str = r#"
     }
 "#;
 
-/// The demo district is seeded; the person the report prints as `who` signs in with the
-/// printed login: their token.
+/// The demo district is seeded; the person printed as `who` signs in with the printed login:
+/// their token.
 async fn printed_login(app: &TestApp, who: &str) -> String {
-    let report = app.seed_demo().await;
-    let login = report
-        .logins
+    app.seed_demo().await;
+    let (_, login) = linli_seed::LOGINS
         .iter()
         .find(|(w, _)| w.contains(who))
-        .unwrap_or_else(|| panic!("no login printed for {who}: {:?}", report.logins))
-        .1
-        .clone();
+        .unwrap_or_else(|| panic!("no login printed for {who}"));
     let data = app
         .ok(
             SIGN_IN,
@@ -166,6 +174,8 @@ both_engines!(
     the_printed_member_has_products,
     the_printed_staff_member_has_organisations_to_review,
     the_public_sees_products_activities_rewards_and_groups_at_several_stages,
+    days_later_a_demo_start_opens_an_activity_for_check_in_and_leaves_redemptions_waiting,
+    a_second_demo_start_the_same_hour_adds_nothing,
 );
 
 async fn the_printed_resident_has_points_a_history_and_hours(app: &TestApp) {
@@ -182,25 +192,10 @@ async fn the_printed_resident_has_points_a_history_and_hours(app: &TestApp) {
 
 async fn the_printed_operator_has_pending_redemptions_without_their_codes(app: &TestApp) {
     let operator = printed_login(app, "商家").await;
-    let organisations = app.ok(MY_MERCHANTS, json!({}), Some(&operator)).await;
-    let merchant = organisations["myOrganisations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find_map(|m| m["organisation"]["merchant"]["id"].as_str())
-        .unwrap()
-        .to_owned();
 
-    let pending = app
-        .ok(
-            PENDING_REDEMPTIONS,
-            json!({ "merchant": merchant }),
-            Some(&operator),
-        )
-        .await;
+    let redemptions = waiting_at_the_counter(app, &operator).await;
 
-    let redemptions = &pending["merchantRedemptions"];
-    assert!(count(&redemptions["totalCount"]) > 0, "{pending}");
+    assert!(count(&redemptions["totalCount"]) > 0, "{redemptions}");
     assert!(
         redemptions["edges"][0]["node"]["code"].is_null(),
         "operators never see codes"
@@ -241,4 +236,97 @@ async fn the_public_sees_products_activities_rewards_and_groups_at_several_stage
         .map(|g| g["stage"].as_str().unwrap())
         .collect();
     assert_eq!(stages.len(), 3, "groups at several stages: {stages:?}");
+}
+
+/// A demo start on the server's clock now: what it renewed.
+async fn demo_start(app: &TestApp) -> linli_seed::Refreshed {
+    let services = app.services.clone();
+    tokio::task::spawn_blocking(move || linli_seed::refresh(&services).unwrap())
+        .await
+        .unwrap()
+        .expect("the demo seeded this database")
+}
+
+async fn days_later_a_demo_start_opens_an_activity_for_check_in_and_leaves_redemptions_waiting(
+    app: &TestApp,
+) {
+    app.seed_demo().await;
+    app.days_pass(10);
+
+    let renewed = demo_start(app).await;
+
+    assert!(
+        renewed.activities > 1 && renewed.redemptions > 0,
+        "{renewed:?}"
+    );
+    let organiser = printed_login(app, "组织成员").await;
+    let resident = printed_login(app, "居民").await;
+    let running = running_activity(app, &organiser).await;
+    let code = app
+        .ok(CHECK_IN_CODE, json!({ "id": running }), Some(&organiser))
+        .await;
+    let checked = app
+        .ok(
+            CHECK_IN,
+            json!({ "id": running, "code": text_at(&code, "/node/checkInCode/code") }),
+            Some(&resident),
+        )
+        .await;
+    assert!(
+        checked["checkIn"]["errors"].as_array().unwrap().is_empty(),
+        "{checked}"
+    );
+    let operator = printed_login(app, "商家").await;
+    let waiting = waiting_at_the_counter(app, &operator).await;
+    assert!(count(&waiting["totalCount"]) >= 2, "{waiting}");
+    app.assert_ledger_ok().await;
+}
+
+async fn a_second_demo_start_the_same_hour_adds_nothing(app: &TestApp) {
+    app.seed_demo().await;
+
+    let again = demo_start(app).await;
+
+    assert_eq!(again, linli_seed::Refreshed::default());
+}
+
+/// The organiser's activity under way on the server's clock: its id.
+async fn running_activity(app: &TestApp, organiser: &str) -> String {
+    let mine = app.ok(MY_ORGANISATION, json!({}), Some(organiser)).await;
+    let org = text_at(&mine, "/myOrganisations/0/organisation/id");
+    let now = app.services.clock.now().and_utc();
+    let since = (now - chrono::TimeDelta::days(1)).to_rfc3339();
+    let listed = app
+        .ok(ACTIVITIES_SINCE, json!({ "org": org, "from": since }), None)
+        .await;
+    let at = |a: &Value, field: &str| {
+        chrono::DateTime::parse_from_rfc3339(a[field].as_str().unwrap()).unwrap()
+    };
+    listed["activities"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| at(a, "startsAt") <= now && now < at(a, "endsAt"))
+        .map(|a| a["id"].as_str().unwrap().to_owned())
+        .unwrap_or_else(|| panic!("no activity under way: {listed}"))
+}
+
+/// The redemptions waiting at the operator's counter (`merchantRedemptions`).
+async fn waiting_at_the_counter(app: &TestApp, operator: &str) -> Value {
+    let organisations = app.ok(MY_MERCHANTS, json!({}), Some(operator)).await;
+    let merchant = organisations["myOrganisations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|m| m["organisation"]["merchant"]["id"].as_str())
+        .unwrap()
+        .to_owned();
+    let pending = app
+        .ok(
+            PENDING_REDEMPTIONS,
+            json!({ "merchant": merchant }),
+            Some(operator),
+        )
+        .await;
+    pending["merchantRedemptions"].clone()
 }

@@ -23,6 +23,7 @@ const MY_POINTS_AND_HOURS: &str = r"
                 totalMinutes
                 activities
                 byCategory { category { slug } minutes }
+                byOrganisation { organisation { id } minutes hours }
             }
         }
     }
@@ -60,7 +61,7 @@ both_engines!(
     signing_up_takes_a_seat,
     verified_attendance_earns_points_by_the_hour,
     earned_points_reach_the_wallet_with_their_rule_and_cause,
-    verified_hours_count_in_the_service_record_by_category,
+    verified_hours_count_in_the_service_record_by_category_and_organisation,
     earned_points_come_out_of_the_organisations_budget,
     verifying_again_changes_nothing,
     earning_issues_no_new_points,
@@ -110,7 +111,7 @@ async fn earned_points_reach_the_wallet_with_their_rule_and_cause(app: &TestApp)
     }
 }
 
-async fn verified_hours_count_in_the_service_record_by_category(app: &TestApp) {
+async fn verified_hours_count_in_the_service_record_by_category_and_organisation(app: &TestApp) {
     let (organiser, activity, residents) = ninety_minutes_of_home_visits(app, 3).await;
 
     app.verify_all(&activity, &organiser.verifier).await;
@@ -119,6 +120,12 @@ async fn verified_hours_count_in_the_service_record_by_category(app: &TestApp) {
         let record = &my_points_and_hours(app, resident).await["serviceRecord"];
         assert_eq!(record["totalMinutes"], 90);
         assert_eq!(record["byCategory"][0]["category"]["slug"], "home-visits");
+        let with = &record["byOrganisation"][0];
+        assert_eq!(with["organisation"]["id"], organiser.organisation.as_str());
+        assert_eq!(
+            (&with["minutes"], &with["hours"]),
+            (&json!(90), &json!(1.5))
+        );
     }
 }
 
@@ -216,6 +223,10 @@ async fn a_cancelled_seat_goes_to_the_first_in_line(app: &TestApp) {
     assert_eq!(promoted["status"], "REGISTERED");
     assert_eq!(count_with_status(&after, "REGISTERED"), 2);
     assert_eq!(count_with_status(&after, "WAITLISTED"), 1);
+    let told = app
+        .delivered_mail(&app.email_of(&residents[2]).await, "候补转正")
+        .await;
+    assert!(told.contains("已转为正式报名"), "{told}");
 }
 
 both_engines!(

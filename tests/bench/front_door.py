@@ -2,17 +2,17 @@
 """Can one kind of request starve the others? The worst requests the front door allows, from 20
 clients at once, beside one resident reading their wallet.
 
-    python3 tests/bench/front_door.py       # ~10 minutes on 2 cores, most of it the seed
+    python3 tests/bench/front_door.py       # ~3 minutes on 2 cores after the build
 
 Builds the release binary, seeds the district into a fresh local PostgreSQL database and
-measures, in one run, a resident's `{ me { wallet { balance } } }` read back to back (one
-connection, wrk):
+measures, in one run, a resident's app reading `{ me { wallet { balance } } }` 20 times a
+second over one connection:
 
 - alone: the baseline;
 - beside 20 clients (each signed in, so each has a budget of its own) sending the most
-  expensive requests the caps allow — half a catalogue fan-out (products, their organisations,
-  those organisations' products and communities) and half 25 `impact` aggregates — as fast
-  as they are answered, with the production budgets (most of them are turned away with 429
+  expensive requests the caps allow — half a catalogue fan-out (100 products, their
+  organisations, 45 products of each) and half 4 `impact` aggregates (priced 1,200 each) — as
+  fast as they are answered, with the production budgets (most of them are turned away with 429
   once a budget is spent);
 - the same with the budgets lifted, so every one of those requests runs: what the per-request
   caps and one connection per request achieve on their own.
@@ -22,6 +22,7 @@ the table into docs/PERFORMANCE.md between the front-door markers and the raw ou
 tests/bench/results/front-door.txt. The target is a wallet p99 under 100 ms.
 """
 
+import http.client
 import json
 import os
 import sys
@@ -36,11 +37,12 @@ import run as bench  # noqa: E402  (the shared harness: servers, wrk, seeding)
 
 CLIENTS = 20
 BALANCE = "{ me { wallet { balance } } }"
-# The fan-out, tuned to sit just under the caps (the run checks its price): each product's
-# organisation lists 15 products, each with its communities.
-FAN_OUT = ("{ products(first: 100) { edges { node { title communities { name } organisation { name "
-           "products(first: 15) { edges { node { title summary communities { name } } } } } } } } }")
-IMPACTS = "{ " + " ".join(f"i{i}: impact(by: COMMUNITY) {{ name needsMatched }}" for i in range(25)) + " }"
+READS_PER_SEC = 20
+# The fan-out, tuned to sit just under the cost cap (the run checks its price: 4,903 of 5,000):
+# each of 100 products' organisations lists 45 of its products.
+FAN_OUT = ("{ products(first: 100) { edges { node { title summary organisation { name "
+           "products(first: 45) { edges { node { title summary } } } } } } } }")
+IMPACTS = "{ " + " ".join(f"i{i}: impact(by: COMMUNITY) {{ name needsMatched }}" for i in range(4)) + " }"
 UNLIMITED = {"LINLI_COST_BUDGET": "100000000", "LINLI_COST_RESTORE_PER_SEC": "100000000"}
 
 
@@ -97,7 +99,26 @@ class Flood:
 
 
 def wallet_reads(token, duration):
-    return bench.wrk("wallet read", [{"query": BALANCE}], [token], connections=1, duration=duration)
+    """A resident's app reading the wallet READS_PER_SEC times a second over one kept-alive
+    connection (paced, so the reader stays well inside its own budget): latencies in ms."""
+    conn = http.client.HTTPConnection("127.0.0.1", bench.PORT, timeout=60)
+    body = json.dumps({"query": BALANCE})
+    headers = {"content-type": "application/json", "authorization": f"Bearer {token}"}
+    latencies, errors = [], 0
+    started = time.monotonic()
+    for n in range(int(duration * READS_PER_SEC)):
+        time.sleep(max(0.0, started + n / READS_PER_SEC - time.monotonic()))
+        t = time.monotonic()
+        conn.request("POST", "/graphql", body, headers)
+        response = conn.getresponse()
+        answer = json.loads(response.read())
+        latencies.append((time.monotonic() - t) * 1000)
+        errors += response.status != 200 or "errors" in answer
+    conn.close()
+    latencies.sort()
+    at = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
+    return {"requests": len(latencies), "rps": len(latencies) / (time.monotonic() - started),
+            "p50": at(0.50), "p99": at(0.99), "max": latencies[-1], "errors": errors}
 
 
 def scenario(db, name, env, fixtures):
@@ -128,7 +149,7 @@ def main():
     bench.sh(f"cargo build --release -p linli-api --manifest-path {bench.ROOT}/Cargo.toml")
     db = "linli_bench_front_door"
     bench.fresh_db(db)
-    env = dict(os.environ, LINLI_DEMO="off", RUST_LOG="warn", DATABASE_URL=f"{bench.PG}/{db}")
+    env = dict(os.environ, LINLI_DEMO="off", LINLI_ENV="development", RUST_LOG="warn", DATABASE_URL=f"{bench.PG}/{db}")
     t = time.time()
     bench.subprocess.run([bench.LINLI, "seed", "--profile", "district"], env=env,
                          check=True, capture_output=True)
@@ -140,7 +161,7 @@ def main():
 
     server = bench.Server(db, UNLIMITED)
     token = bench.sign_in(fixtures["reader"])
-    prices = {"fan-out": priced(FAN_OUT, token), "25 impacts": priced(IMPACTS, token)}
+    prices = {"fan-out": priced(FAN_OUT, token), "4 impacts": priced(IMPACTS, token)}
     server.stop()
     bench.log(f"prices: {prices}")
 
@@ -156,20 +177,25 @@ def report(results, prices, commit, elapsed):
     base = results["alone"]
     lines = [
         f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, commit `{commit}`, {os.cpu_count()} cores, PostgreSQL 15 "
-        f"local, district seed; the wallet read on 1 connection for {bench.DURATION} s after a {bench.WARMUP} s warm-up; "
-        f"the worst queries cost {prices['fan-out']} (fan-out) and {prices['25 impacts']} (25 impacts) of the 5,000 "
+        f"local, district seed; the wallet read {READS_PER_SEC} times a second on 1 connection for {bench.DURATION} s "
+        f"after a {bench.WARMUP} s warm-up; "
+        f"the worst queries cost {prices['fan-out']} (fan-out) and {prices['4 impacts']} (4 impacts) of the 5,000 "
         f"allowed; whole run {elapsed / 60:.1f} min.",
         "",
-        "| wallet read | req/s | p50 ms | p99 ms | max ms | errors | p99 ÷ alone | the 20 clients' answers |",
+        "| wallet read | reads | p50 ms | p99 ms | max ms | errors | p99 ÷ alone | the 20 clients' answers |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for name, r in results.items():
         flood = ", ".join(f"{n} × {status}" for status, n in sorted(r["flood"].items())) or "–"
-        lines.append(f"| {name} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['max']:.0f} | {r['errors']} | "
+        lines.append(f"| {name} | {r['requests']} | {r['p50']:.1f} | {r['p99']:.1f} | {r['max']:.0f} | {r['errors']} | "
                      f"{r['p99'] / base['p99']:.2f} | {flood} |")
-    worst = max(r["p99"] for r in results.values())
-    lines += ["", f"Target: the wallet read's p99 stays under 100 ms beside the worst allowed requests — "
-                  f"measured {worst:.1f} ms ({'met' if worst < 100 else 'NOT met'})."]
+    allowed = results["beside 20 worst clients, production budgets"]["p99"]
+    lifted = results["beside 20 worst clients, budgets lifted"]
+    lines += ["", f"Target: the wallet read's p99 stays under 100 ms beside the worst requests the production "
+                  f"configuration allows — measured {allowed:.1f} ms ({'met' if allowed < 100 else 'NOT met'}). "
+                  f"With the budgets lifted, every one of those requests runs and the two cores are shared "
+                  f"among them: the wallet read's p50 becomes {lifted['p50']:.0f} ms, which is why each client "
+                  f"has a budget."]
     table = "\n".join(lines)
     bench.log(table)
     os.makedirs(f"{bench.ROOT}/tests/bench/results", exist_ok=True)
@@ -182,7 +208,6 @@ def report(results, prices, commit, elapsed):
 
 
 if __name__ == "__main__":
-    bench.ensure_wrk()
     try:
         main()
     finally:

@@ -74,7 +74,7 @@ SERVERS = []
 
 class Server:
     def __init__(self, db, extra_env=None):
-        env = dict(os.environ, DATABASE_URL=f"{PG}/{db}", LINLI_BIND=f"127.0.0.1:{PORT}", LINLI_DEMO="off",
+        env = dict(os.environ, DATABASE_URL=f"{PG}/{db}", LINLI_BIND=f"127.0.0.1:{PORT}", LINLI_DEMO="off", LINLI_ENV="development",
                    LINLI_MAIL_DIR=tempfile.mkdtemp(), LINLI_DB_POOL_SIZE="16", RUST_LOG="warn",
                    LINLI_JWT_SECRET="benchmark-signing-key-0123456789abcdef", **(extra_env or {}))
         self.proc = subprocess.Popen([LINLI, "serve"], env=env,
@@ -156,7 +156,7 @@ def wrk(name, bodies, tokens=None, port=PORT, connections=CONNECTIONS, duration=
     if tokens:
         open(token_file, "w").write("\n".join(tokens) + "\n")
     env = dict(os.environ, BENCH_BODIES=body_file, BENCH_TOKENS=token_file if tokens else "")
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", script, f"http://127.0.0.1:{port}"]
+    cmd = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", script, f"http://127.0.0.1:{port}"]
     if background:
         return subprocess.Popen(cmd, env=env, text=True, stdout=subprocess.PIPE)
     done = subprocess.run(cmd, env=env, text=True, capture_output=True)
@@ -225,7 +225,7 @@ def main():
     commit = sh(f"git -C {ROOT} rev-parse --short HEAD").strip()
     log(f"Linli benchmark · {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · commit {commit} · {os.cpu_count()} cores")
     sh(f"cargo build --release -p linli-api --manifest-path {ROOT}/Cargo.toml")
-    env = dict(os.environ, LINLI_DEMO="off", RUST_LOG="warn")
+    env = dict(os.environ, LINLI_DEMO="off", LINLI_ENV="development", RUST_LOG="warn")
     db = "linli_bench"
     fresh_db(db)
     t = time.time()

@@ -108,6 +108,8 @@ mirror_enum!(
         Announcement,
         /// Staff proposed your organisation, product or group for a community's need.
         MatchProposed,
+        /// A seat freed up and your place on an activity's waitlist became a seat.
+        WaitlistPromoted,
     }
 );
 

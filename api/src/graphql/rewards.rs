@@ -222,7 +222,8 @@ impl Redemption {
 
     /// The code as a QR image (SVG), on the same terms as `code`.
     fn qr_svg(&self) -> Option<String> {
-        self.0.code.as_deref().and_then(domain::model::qr_svg)
+        let code = self.0.code.as_deref()?;
+        linli_domain::qr::svg(linli_domain::qr::REDEEM, code)
     }
 
     /// When the code stops working unless confirmed (30 minutes after redeeming).

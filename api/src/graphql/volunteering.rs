@@ -163,6 +163,7 @@ impl Activity {
             .run(move |s, actor| s.volunteering().check_in_code(actor, &id))
             .await;
         ctx.answer(result).map(|c| CheckInCode {
+            qr_svg: linli_domain::qr::svg(linli_domain::qr::CHECK_IN, &c.code),
             code: c.code,
             changes_at: c.changes_at.and_utc(),
         })
@@ -187,6 +188,9 @@ connection!(
 pub struct CheckInCode {
     /// Six digits; the previous minute's code is still accepted.
     pub code: String,
+    /// The code as a QR image (SVG) of `linli:checkin:CODE`, for residents to scan; `checkIn`
+    /// and `checkOut` take the scanned text as it is.
+    pub qr_svg: Option<String>,
     /// When the next minute's code replaces it.
     pub changes_at: DateTime<Utc>,
 }
@@ -298,6 +302,37 @@ pub struct ServiceRecord {
     pub activities: i32,
     /// Verified minutes per activity category.
     pub by_category: Vec<CategoryMinutes>,
+    /// Verified minutes per organisation that ran the activities, most first (the 50 served
+    /// longest).
+    pub by_organisation: Vec<OrganisationMinutes>,
+}
+
+#[derive(Debug)]
+pub struct OrganisationMinutes {
+    organisation: OrganisationId,
+    minutes: i64,
+}
+
+/// Verified service minutes with one organisation.
+#[graphql_object(context = Context)]
+impl OrganisationMinutes {
+    /// The organisation that ran the activities.
+    async fn organisation(&self, ctx: &Context) -> FieldResult<Organisation> {
+        let id = self.organisation.clone();
+        super::loaders::load_one(ctx, &ctx.loaders.organisations, id, "组织")
+            .await
+            .map(Organisation)
+    }
+
+    /// Verified minutes in its activities.
+    fn minutes(&self) -> i32 {
+        int(self.minutes)
+    }
+
+    /// The same in hours, to one decimal.
+    fn hours(&self) -> f64 {
+        linli_domain::volunteering::model::hours(self.minutes)
+    }
 }
 
 /// Verified service minutes in one category.
@@ -338,6 +373,14 @@ pub async fn service_record(ctx: &Context, user: UserId) -> FieldResult<ServiceR
                 })
             })
             .collect::<FieldResult<_>>()?,
+        by_organisation: r
+            .by_organisation
+            .into_iter()
+            .map(|(organisation, minutes)| OrganisationMinutes {
+                organisation,
+                minutes,
+            })
+            .collect(),
     })
 }
 

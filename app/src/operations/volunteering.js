@@ -80,7 +80,7 @@ ${UserErrorFields}`;
 
 /** Organisers: the rotating code on the check-in screen, read again when it changes. */
 export const CheckInCode = `query CheckInCode($id: ID!) {
-  node(id: $id) { ... on Activity { id title place checkInCode { code changesAt } } }
+  node(id: $id) { ... on Activity { id title place checkInCode { code changesAt qrSvg } } }
 }`;
 
 export const AttendanceSheet = `query AttendanceSheet($id: ID!, $after: String) {

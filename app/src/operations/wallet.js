@@ -25,7 +25,7 @@ export const WalletTrend = `query WalletTrend($from: DateTime!) {
 }`;
 
 export const ServiceRecord = `query ServiceRecord {
-  me { id serviceRecord { totalMinutes totalHours activities byCategory { category { id nameZh } minutes } } }
+  me { id serviceRecord { totalMinutes totalHours activities byCategory { category { id nameZh } minutes } byOrganisation { organisation { id name } minutes } } }
 }`;
 
 export const DonatePoints = `mutation DonatePoints($input: DonatePointsInput!) {

@@ -8,7 +8,7 @@ import { ServiceRecord as ServiceRecordDocument } from '../operations/wallet.js'
 import { currentSession } from '../session.js';
 import { navigate, useLocation } from '../router.js';
 import { formatMinutes, formatRange, formatPoints, upcomingDays } from '../format.js';
-import { canScan, codeFromScan, Scanner } from '../scan.js';
+import { canScan, Scanner } from '../scan.js';
 import {
   Field, FormError, Notice, Page, QueryState, Submit, useForm, useMutation, useQuery, prevent,
 } from '../ui.js';
@@ -81,7 +81,8 @@ function CheckInOut({ activityId, participation, onChange }) {
   const { run, busy, errors } = useMutation();
   const submit = async (/** @type {Event | null} */ event, /** @type {string} */ typed = form.code) => {
     if (event) prevent(event);
-    const code = codeFromScan(typed);
+    // A scanner's whole text (`linli:checkin:CODE`) is sent as it is: the API reads it.
+    const code = typed.trim();
     const payload = checkingOut
       ? await run(CheckOut, { input: { activityId, code } }, 'checkOut')
       : await run(CheckIn, { input: { activityId, code } }, 'checkIn');
@@ -156,6 +157,8 @@ export function ServiceRecord() {
       <p>已核验的服务共 ${formatMinutes(service.totalMinutes)}，参加了 ${service.activities} 个活动。服务时长永久保存，不会因积分过期而减少。</p>
       <h2>按类别</h2>
       <ul class="plain">${service.byCategory.map((/** @type {any} */ c) => html`<li key=${c.category.id}>${c.category.nameZh}：${formatMinutes(c.minutes)}</li>`)}</ul>
+      <h2>按组织</h2>
+      <ul class="plain">${service.byOrganisation.map((/** @type {any} */ o) => html`<li key=${o.organisation.id}>${o.organisation.name}：${formatMinutes(o.minutes)}</li>`)}</ul>
     </section>`}
   <//>`;
 }

@@ -229,7 +229,7 @@ export function CheckInScreen({ org, id }) {
     ${!node && !state.error && html`<${QueryState} query=${{ loading: true, slow: true, error: null, data: null, reload: () => {} }} lines=${3} />`}
     ${code && html`<section class="check-in-screen">
       <p>请用邻里扫码，或在活动页输入下面的数字签到、签退。</p>
-      <${Qr} text=${`linli:checkin:${code}`} label=${`签到码 ${code} 的二维码`} />
+      <${Qr} svg=${node.checkInCode.qrSvg} label=${`签到码 ${code} 的二维码`} />
       <p class="check-in-code" data-testid="check-in-code" aria-live="polite" aria-label=${`签到码 ${code.split('').join(' ')}`}>${code}</p>
       <p class="muted">每分钟自动更换 · 下次更换 ${formatTime(node.checkInCode.changesAt)}</p>
     </section>`}

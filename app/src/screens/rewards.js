@@ -127,7 +127,7 @@ export function RedemptionScreen({ id }) {
       </p>
       ${status === 'PENDING' && redemption.code && html`
         <p>请向店员出示二维码，或报出下面的兑换码。</p>
-        <${Qr} svg=${redemption.qrSvg} text=${`linli:redeem:${redemption.code}`} label=${`兑换码 ${redemption.code} 的二维码`} />
+        <${Qr} svg=${redemption.qrSvg} label=${`兑换码 ${redemption.code} 的二维码`} />
         <p class="counter-code" data-testid="redemption-code" aria-label=${`兑换码 ${redemption.code.split('').join(' ')}`}>${redemption.code}</p>
         <p class="countdown" role="timer" aria-live="off">剩余时间 ${formatCountdown(left)}</p>
         <p class="hint">到时未使用，积分自动退回。</p>

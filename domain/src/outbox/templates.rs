@@ -18,6 +18,7 @@ crate::types::text_enum!(
         OrganisationVerified => "ORGANISATION_VERIFIED",
         Announcement => "ANNOUNCEMENT",
         MatchProposed => "MATCH_PROPOSED",
+        WaitlistPromoted => "WAITLIST_PROMOTED",
     }
 );
 
@@ -60,6 +61,11 @@ pub enum Template {
     MatchProposed {
         need: String,
     },
+    WaitlistPromoted {
+        activity: String,
+        starts: String,
+        place: String,
+    },
 }
 
 impl Template {
@@ -74,6 +80,7 @@ impl Template {
             Self::OrganisationVerified { .. } => "ORGANISATION_VERIFIED",
             Self::Announcement { .. } => "ANNOUNCEMENT",
             Self::MatchProposed { .. } => "MATCH_PROPOSED",
+            Self::WaitlistPromoted { .. } => "WAITLIST_PROMOTED",
         }
     }
 
@@ -186,6 +193,19 @@ impl Template {
                 vec![
                     format!("天府社创中心认为你们能帮上忙：社区需求「{need}」。"),
                     "请登录邻里查看需求详情，接受或婉拒这次对接。".to_owned(),
+                ],
+            ),
+            Self::WaitlistPromoted {
+                activity,
+                starts,
+                place,
+            } => (
+                format!("候补转正：{activity} · 邻里"),
+                vec![
+                    format!("有人取消了报名，你在「{activity}」的候补已转为正式报名。"),
+                    format!("时间：{starts}（北京时间），地点：{place}。"),
+                    "到场后用主办方屏幕上的签到码签到；去不了的话，请在邻里里取消报名，把名额留给下一位。"
+                        .to_owned(),
                 ],
             ),
         };

@@ -242,28 +242,10 @@ impl DistrictOverview {
     }
 }
 
-/// What the resident's QR code says: this prefix, then the counter code.
-pub const QR_PREFIX: &str = "linli:redeem:";
-
 /// The code as the counter presents it: typed (any case, stray spaces) or the whole text a
 /// scanner reads from the QR code (`linli:redeem:CODE`).
 pub fn counter_code(presented: &str) -> String {
-    let trimmed = presented.trim();
-    let code = match trimmed.get(..QR_PREFIX.len()) {
-        Some(prefix) if prefix.eq_ignore_ascii_case(QR_PREFIX) => &trimmed[QR_PREFIX.len()..],
-        _ => trimmed,
-    };
-    code.trim().to_uppercase()
-}
-
-/// The code as a QR image (SVG) for the merchant's scanner.
-pub fn qr_svg(code: &str) -> Option<String> {
-    let qr = qrcode::QrCode::new(format!("{QR_PREFIX}{code}")).ok()?;
-    Some(
-        qr.render::<qrcode::render::svg::Color<'_>>()
-            .min_dimensions(200, 200)
-            .build(),
-    )
+    crate::qr::code(crate::qr::REDEEM, presented).to_uppercase()
 }
 
 /// The month containing `day`, as UTC instants [start, end) of China Standard Time midnight.
@@ -295,7 +277,6 @@ mod tests {
         assert_eq!(code.len(), 8);
         assert!(!code.contains(['0', 'O', '1', 'I', 'L']));
         assert_ne!(new_code(), new_code());
-        assert!(qr_svg(&code).unwrap().starts_with("<?xml"));
     }
 
     #[test]

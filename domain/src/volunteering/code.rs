@@ -31,10 +31,11 @@ pub(crate) fn current(secret: &str, now: NaiveDateTime) -> (String, NaiveDateTim
     (code_at(secret, p), next)
 }
 
-/// True for the current or the previous minute's code; compared in constant time.
+/// True for the current or the previous minute's code, typed or scanned from the organiser's
+/// QR (`linli:checkin:CODE`); compared in constant time.
 pub(crate) fn accepts(secret: &str, now: NaiveDateTime, presented: &str) -> bool {
     let p = period(now);
-    let presented = presented.trim().as_bytes();
+    let presented = crate::qr::code(crate::qr::CHECK_IN, presented).as_bytes();
     [p, p - 1].into_iter().fold(false, |ok, candidate| {
         let expected = code_at(secret, candidate);
         ok | constant_time_eq(expected.as_bytes(), presented)
@@ -66,6 +67,7 @@ mod tests {
         let (code, changes_at) = current(&secret, now);
         assert_eq!(code.len(), 6);
         assert!(accepts(&secret, now, &code));
+        assert!(accepts(&secret, now, &format!("linli:checkin:{code}")));
         assert!(accepts(&secret, now + TimeDelta::seconds(60), &code));
         assert!(!accepts(&secret, now + TimeDelta::seconds(120), &code));
         assert!(changes_at > now);

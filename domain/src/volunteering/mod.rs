@@ -8,6 +8,6 @@ mod store;
 
 pub use model::{
     Activity, ActivityFilter, ActivityStatus, BULK_VERIFICATIONS, CheckInCode, NewActivity,
-    Participation, ParticipationStatus, ServiceRecord, Verification,
+    Participation, ParticipationStatus, SERVICE_RECORD_ORGANISATIONS, ServiceRecord, Verification,
 };
 pub use service::Volunteering;

@@ -154,7 +154,13 @@ pub struct ServiceRecord {
     pub activities: i64,
     /// (category id, minutes), largest first.
     pub by_category: Vec<(String, i64)>,
+    /// (organisation that ran the activities, minutes), largest first; at most
+    /// [`SERVICE_RECORD_ORGANISATIONS`].
+    pub by_organisation: Vec<(OrganisationId, i64)>,
 }
+
+/// How many organisations a service record lists (those served longest).
+pub const SERVICE_RECORD_ORGANISATIONS: usize = 50;
 
 /// Minutes as hours with one decimal, as a service record states them (95 minutes: 1.6).
 pub fn hours(minutes: i64) -> f64 {

@@ -18,7 +18,7 @@ use crate::incubation;
 use crate::ledger;
 use crate::page::{Page, PageRequest};
 use crate::throttle;
-use crate::types::{ActivityId, CommunityId, ParticipationId, Points, UserId, text};
+use crate::types::{ActivityId, CommunityId, ParticipationId, Points, UserId, china_time, text};
 
 pub struct Volunteering<'a> {
     services: &'a Services,
@@ -704,7 +704,21 @@ fn promote_or_free(
             ParticipationStatus::Registered,
             now,
         )? {
-            return Ok(());
+            // The promoted resident may have stopped looking: tell them, in this transaction.
+            let promoted = with_position(conn, &next)?;
+            let activity = find(conn, id)?;
+            return crate::outbox::notify(
+                conn,
+                &promoted.user_id,
+                &crate::outbox::Template::WaitlistPromoted {
+                    activity: activity.title,
+                    starts: china_time(activity.starts_at)
+                        .format("%Y年%m月%d日 %H:%M")
+                        .to_string(),
+                    place: activity.place,
+                },
+                now,
+            );
         }
     }
     store::free_seat(conn, id)

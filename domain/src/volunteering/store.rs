@@ -5,12 +5,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::model::{
-    Activity, ActivityFilter, ActivityStatus, Participation, ParticipationStatus, ServiceRecord,
+    Activity, ActivityFilter, ActivityStatus, Participation, ParticipationStatus,
+    SERVICE_RECORD_ORGANISATIONS, ServiceRecord,
 };
 use crate::db::{DbConnection, insert_unless_present, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
 use crate::schema::{activity, app_user, daily_points, participation};
-use crate::types::{ActivityId, CommunityId, ParticipationId, UserId};
+use crate::types::{ActivityId, CommunityId, OrganisationId, ParticipationId, UserId};
 
 pub(crate) fn insert_activity(
     conn: &mut DbConnection,
@@ -544,7 +545,8 @@ pub(crate) fn add_daily_points(
     Ok(())
 }
 
-/// A resident's verified service: total minutes, activities, minutes per category.
+/// A resident's verified service: total minutes, activities, minutes per category and per
+/// organisation.
 pub(crate) fn service_record(
     conn: &mut DbConnection,
     user: &UserId,
@@ -553,22 +555,41 @@ pub(crate) fn service_record(
         .inner_join(activity::table)
         .filter(participation::user_id.eq(user.as_str()))
         .filter(participation::verified_at.is_not_null())
-        .select((activity::category_id, participation::verified_minutes))
-        .load::<(String, Option<i32>)>(conn)?;
+        .select((
+            activity::category_id,
+            activity::organisation_id,
+            participation::verified_minutes,
+        ))
+        .load::<(String, String, Option<i32>)>(conn)?;
     let mut by_category: Vec<(String, i64)> = Vec::new();
+    let mut by_organisation: Vec<(String, i64)> = Vec::new();
     let mut total = 0;
-    for (category, minutes) in &rows {
+    for (category, organisation, minutes) in &rows {
         let minutes = i64::from(minutes.unwrap_or(0));
         total += minutes;
-        match by_category.iter_mut().find(|(c, _)| c == category) {
-            Some((_, m)) => *m += minutes,
-            None => by_category.push((category.clone(), minutes)),
-        }
+        add_minutes(&mut by_category, category, minutes);
+        add_minutes(&mut by_organisation, organisation, minutes);
     }
-    by_category.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     Ok(ServiceRecord {
         total_minutes: total,
         activities: i64::try_from(rows.len()).unwrap_or(i64::MAX),
-        by_category,
+        by_category: largest_first(by_category),
+        by_organisation: largest_first(by_organisation)
+            .into_iter()
+            .take(SERVICE_RECORD_ORGANISATIONS)
+            .map(|(id, minutes)| (OrganisationId::from_db(id), minutes))
+            .collect(),
     })
+}
+
+fn add_minutes(totals: &mut Vec<(String, i64)>, key: &str, minutes: i64) {
+    match totals.iter_mut().find(|(k, _)| k == key) {
+        Some((_, m)) => *m += minutes,
+        None => totals.push((key.to_owned(), minutes)),
+    }
+}
+
+fn largest_first(mut totals: Vec<(String, i64)>) -> Vec<(String, i64)> {
+    totals.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    totals
 }

@@ -270,18 +270,20 @@ impl TestApp {
     }
 
     /// Fills the database with the demo district, as `cargo run` does on a fresh machine:
-    /// the seed's report, with its logins.
+    /// the seed's report, and today's activity and pending redemptions renewed.
     pub async fn seed_demo(&self) -> linli_seed::Report {
         let services = self.services.clone();
         tokio::task::spawn_blocking(move || {
-            linli_seed::run(
+            let report = linli_seed::run(
                 &services,
                 linli_seed::Profile::Demo,
                 1,
                 linli_seed::DEFAULT_SEED,
                 &mut |_| {},
             )
-            .unwrap()
+            .unwrap();
+            linli_seed::refresh(&services).unwrap();
+            report
         })
         .await
         .unwrap()
