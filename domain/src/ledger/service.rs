@@ -919,7 +919,7 @@ fn replayed(same_request: bool, outcome: Movement) -> DomainResult<Movement> {
 }
 
 fn issuance() -> AccountId {
-    AccountId::from_db(store::ISSUANCE_ACCOUNT.to_owned())
+    AccountId::fixed(store::ISSUANCE_ACCOUNT)
 }
 
 fn owned(conn: &mut DbConnection, kind: AccountKind, owner: &str) -> DomainResult<Account> {

@@ -21,97 +21,43 @@ use crate::types::{AccountId, ApprovalRequestId, Points, TransferId, UserId};
 /// the migrations of both engines.
 pub(crate) const ISSUANCE_ACCOUNT: &str = "00000000-0000-7000-8000-000000000001";
 
-type AccountRow = (String, String, Option<String>, i64, NaiveDateTime);
-
-const ACCOUNT_COLUMNS: (
-    account::id,
-    account::kind,
-    account::owner_id,
-    account::balance,
-    account::created_at,
-) = (
-    account::id,
-    account::kind,
-    account::owner_id,
-    account::balance,
-    account::created_at,
-);
-
-fn to_account((id, kind, owner_id, balance, created_at): AccountRow) -> DomainResult<Account> {
-    let kind = AccountKind::parse(&kind)
-        .ok_or_else(|| DomainError::internal(format!("unknown account kind {kind}")))?;
-    Ok(Account {
-        id: AccountId::from_db(id),
-        kind,
-        owner_id,
-        balance,
-        created_at,
-    })
+/// A transfer as stored: its cause is two nullable columns, one value in the model.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = transfer)]
+struct TransferRow {
+    id: TransferId,
+    debit_account_id: AccountId,
+    credit_account_id: AccountId,
+    amount: i64,
+    code: TransferCode,
+    actor_id: Option<UserId>,
+    reason: String,
+    cause_kind: Option<String>,
+    cause_id: Option<String>,
+    rule: Option<String>,
+    reverses_id: Option<TransferId>,
+    created_at: NaiveDateTime,
 }
 
-type TransferRow = (
-    String,
-    String,
-    String,
-    i64,
-    String,
-    Option<String>,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    NaiveDateTime,
-);
-
-const TRANSFER_COLUMNS: (
-    transfer::id,
-    transfer::debit_account_id,
-    transfer::credit_account_id,
-    transfer::amount,
-    transfer::code,
-    transfer::actor_id,
-    transfer::reason,
-    transfer::cause_kind,
-    transfer::cause_id,
-    transfer::rule,
-    transfer::reverses_id,
-    transfer::created_at,
-) = (
-    transfer::id,
-    transfer::debit_account_id,
-    transfer::credit_account_id,
-    transfer::amount,
-    transfer::code,
-    transfer::actor_id,
-    transfer::reason,
-    transfer::cause_kind,
-    transfer::cause_id,
-    transfer::rule,
-    transfer::reverses_id,
-    transfer::created_at,
-);
-
-fn to_transfer(row: TransferRow) -> DomainResult<Transfer> {
-    let (id, debit, credit, amount, code, actor, reason, cause_kind, cause_id, rule, reverses, at) =
-        row;
-    let code = TransferCode::parse(&code)
-        .ok_or_else(|| DomainError::internal(format!("unknown transfer code {code}")))?;
-    Ok(Transfer {
-        id: TransferId::from_db(id),
-        debit_account_id: AccountId::from_db(debit),
-        credit_account_id: AccountId::from_db(credit),
-        amount,
-        code,
-        actor_id: actor.map(UserId::from_db),
-        reason,
-        cause: cause_kind
-            .zip(cause_id)
-            .map(|(kind, id)| Cause { kind, id }),
-        rule,
-        reverses_id: reverses.map(TransferId::from_db),
-        created_at: at,
-    })
+impl From<TransferRow> for Transfer {
+    fn from(row: TransferRow) -> Self {
+        Self {
+            id: row.id,
+            debit_account_id: row.debit_account_id,
+            credit_account_id: row.credit_account_id,
+            amount: row.amount,
+            code: row.code,
+            actor_id: row.actor_id,
+            reason: row.reason,
+            cause: row
+                .cause_kind
+                .zip(row.cause_id)
+                .map(|(kind, id)| Cause { kind, id }),
+            rule: row.rule,
+            reverses_id: row.reverses_id,
+            created_at: row.created_at,
+        }
+    }
 }
 
 /// A resident's wallet and redemption hold, opened with the user. Each resident has their own
@@ -152,13 +98,11 @@ pub(crate) fn find_account(
     conn: &mut DbConnection,
     id: &AccountId,
 ) -> DomainResult<Option<Account>> {
-    account::table
+    Ok(account::table
         .find(id.as_str())
-        .select(ACCOUNT_COLUMNS)
-        .first::<AccountRow>(conn)
-        .optional()?
-        .map(to_account)
-        .transpose()
+        .select(Account::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub(crate) fn owned_account(
@@ -166,14 +110,12 @@ pub(crate) fn owned_account(
     kind: AccountKind,
     owner_id: &str,
 ) -> DomainResult<Option<Account>> {
-    account::table
+    Ok(account::table
         .filter(account::kind.eq(kind.as_str()))
         .filter(account::owner_id.eq(owner_id))
-        .select(ACCOUNT_COLUMNS)
-        .first::<AccountRow>(conn)
-        .optional()?
-        .map(to_account)
-        .transpose()
+        .select(Account::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 /// The accounts of `kind` of several owners, in one query.
@@ -182,14 +124,11 @@ pub(crate) fn owned_accounts(
     kind: AccountKind,
     owners: &[String],
 ) -> DomainResult<Vec<Account>> {
-    account::table
+    Ok(account::table
         .filter(account::kind.eq(kind.as_str()))
         .filter(account::owner_id.eq_any(owners))
-        .select(ACCOUNT_COLUMNS)
-        .load::<AccountRow>(conn)?
-        .into_iter()
-        .map(to_account)
-        .collect()
+        .select(Account::as_select())
+        .load(conn)?)
 }
 
 /// Takes the row lock of an account until the transaction ends (a no-op update), so that a
@@ -206,13 +145,10 @@ pub(crate) fn accounts_of_kind(
     conn: &mut DbConnection,
     kind: AccountKind,
 ) -> DomainResult<Vec<Account>> {
-    account::table
+    Ok(account::table
         .filter(account::kind.eq(kind.as_str()))
-        .select(ACCOUNT_COLUMNS)
-        .load::<AccountRow>(conn)?
-        .into_iter()
-        .map(to_account)
-        .collect()
+        .select(Account::as_select())
+        .load(conn)?)
 }
 
 /// Sum of the balances of every account of one kind.
@@ -274,13 +210,12 @@ pub(crate) fn find_by_key(
     conn: &mut DbConnection,
     scoped_key: &str,
 ) -> DomainResult<Option<(Transfer, String)>> {
-    transfer::table
+    Ok(transfer::table
         .filter(transfer::idempotency_key.eq(scoped_key))
-        .select((TRANSFER_COLUMNS, transfer::request_hash))
+        .select((TransferRow::as_select(), transfer::request_hash))
         .first::<(TransferRow, String)>(conn)
         .optional()?
-        .map(|(row, hash)| Ok((to_transfer(row)?, hash)))
-        .transpose()
+        .map(|(row, hash)| (row.into(), hash)))
 }
 
 /// True when `err` means another transaction posted the same idempotency key first.
@@ -370,26 +305,24 @@ pub(crate) fn find_transfer(
     conn: &mut DbConnection,
     id: &TransferId,
 ) -> DomainResult<Option<Transfer>> {
-    transfer::table
+    Ok(transfer::table
         .find(id.as_str())
-        .select(TRANSFER_COLUMNS)
+        .select(TransferRow::as_select())
         .first::<TransferRow>(conn)
         .optional()?
-        .map(to_transfer)
-        .transpose()
+        .map(Transfer::from))
 }
 
 pub(crate) fn reversal_of(
     conn: &mut DbConnection,
     original: &TransferId,
 ) -> DomainResult<Option<Transfer>> {
-    transfer::table
+    Ok(transfer::table
         .filter(transfer::reverses_id.eq(original.as_str()))
-        .select(TRANSFER_COLUMNS)
+        .select(TransferRow::as_select())
         .first::<TransferRow>(conn)
         .optional()?
-        .map(to_transfer)
-        .transpose()
+        .map(Transfer::from))
 }
 
 #[derive(Clone, Copy)]
@@ -428,13 +361,15 @@ fn history_side(
     filter: &HistoryFilter,
     page: &PageRequest,
 ) -> DomainResult<Vec<Transfer>> {
-    let boxed = transfer::table.select(TRANSFER_COLUMNS).into_boxed();
+    let boxed = transfer::table
+        .select(TransferRow::as_select())
+        .into_boxed();
     let query = history_filter!(boxed, account_id, side, filter);
-    keyset!(query, transfer::id, newest_first: true, page)
+    Ok(keyset!(query, transfer::id, newest_first: true, page)
         .load::<TransferRow>(conn)?
         .into_iter()
-        .map(to_transfer)
-        .collect()
+        .map(Transfer::from)
+        .collect())
 }
 
 fn history_count(
@@ -509,11 +444,8 @@ fn counterparts(
 ) -> DomainResult<HashMap<String, Counterpart>> {
     let accounts = account::table
         .filter(account::id.eq_any(ids))
-        .select(ACCOUNT_COLUMNS)
-        .load::<AccountRow>(conn)?
-        .into_iter()
-        .map(to_account)
-        .collect::<DomainResult<Vec<_>>>()?;
+        .select(Account::as_select())
+        .load(conn)?;
     let owners_of = |kinds: &[AccountKind]| -> Vec<String> {
         accounts
             .iter()

@@ -21,7 +21,8 @@ text_enum!(RedemptionStatus {
 /// How long a redemption code stays valid before the hold is released.
 pub const HOLD_TTL: TimeDelta = TimeDelta::minutes(30);
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::schema::merchant)]
 pub struct Merchant {
     pub id: MerchantId,
     pub organisation_id: OrganisationId,
@@ -44,7 +45,8 @@ pub struct NewMerchant {
     pub opening_hours: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::schema::reward)]
 pub struct Reward {
     pub id: RewardId,
     pub merchant_id: MerchantId,
@@ -98,16 +100,20 @@ pub struct RewardFilter {
     pub merchant_id: Option<MerchantId>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Read with its reward joined, for the title.
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::schema::redemption)]
 pub struct Redemption {
     pub id: RedemptionId,
     pub reward_id: RewardId,
+    #[diesel(select_expression = crate::schema::reward::title)]
     pub reward_title: String,
     pub merchant_id: MerchantId,
     pub user_id: UserId,
     pub points: i64,
     /// The counter code: shown only to the resident who redeemed, while it is pending (it is
     /// their proof at the counter, so merchants and staff never see it listed).
+    #[diesel(deserialize_as = String)]
     pub code: Option<String>,
     pub status: RedemptionStatus,
     pub expires_at: NaiveDateTime,
