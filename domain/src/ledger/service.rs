@@ -9,7 +9,7 @@ use super::model::{
     Account, AccountKind, ApprovalKind, ApprovalRequest, ApprovalStatus, Cause, HistoryEntry,
     HistoryFilter, Movement, SystemTotals, Transfer, TransferCode, VerifyReport,
 };
-use super::store::{self, NewTransfer};
+use super::store::{self, NewTransfer, TransferKey};
 use crate::Services;
 use crate::audit;
 use crate::db::DbConnection;
@@ -103,7 +103,11 @@ impl<'a> Ledger<'a> {
                     .ok_or(DomainError::RecipientNotFound)?,
             ),
         };
-        self.post_once(&scoped, &hash, |conn, at| {
+        let key = TransferKey {
+            scoped: &scoped,
+            request_hash: &hash,
+        };
+        self.post_once(&key, |conn, at| {
             let Some(to) = &to else {
                 return Err(DomainError::internal(
                     "replayed donation without its transfer",
@@ -119,23 +123,9 @@ impl<'a> Ledger<'a> {
             } else {
                 &reason
             };
-            store::post(
-                conn,
-                &NewTransfer {
-                    debit: &from.id,
-                    credit: &into.id,
-                    amount,
-                    code: TransferCode::Donate,
-                    actor: Some(donor),
-                    reason,
-                    cause: None,
-                    rule: None,
-                    reverses: None,
-                    idempotency_key: &scoped,
-                    request_hash: &hash,
-                    at,
-                },
-            )
+            let donation =
+                NewTransfer::new(TransferCode::Donate, &from.id, &into.id, amount, reason, at);
+            store::post(conn, &donation.by(donor), &key)
         })
     }
 
@@ -154,7 +144,11 @@ impl<'a> Ledger<'a> {
         let scoped = store::scoped_key(donor.as_str(), key.as_str());
         let hash =
             store::request_hash(&["DONATE_GROUP", group.as_str(), &amount.to_string(), &reason]);
-        self.post_once(&scoped, &hash, |conn, at| {
+        let key = TransferKey {
+            scoped: &scoped,
+            request_hash: &hash,
+        };
+        self.post_once(&key, |conn, at| {
             let found =
                 crate::incubation::store::find(conn, group)?.ok_or(DomainError::NotFound {
                     what: "自治组织",
@@ -169,23 +163,9 @@ impl<'a> Ledger<'a> {
             } else {
                 &reason
             };
-            store::post(
-                conn,
-                &NewTransfer {
-                    debit: &from.id,
-                    credit: &fund.id,
-                    amount,
-                    code: TransferCode::Donate,
-                    actor: Some(donor),
-                    reason,
-                    cause: None,
-                    rule: None,
-                    reverses: None,
-                    idempotency_key: &scoped,
-                    request_hash: &hash,
-                    at,
-                },
-            )
+            let donation =
+                NewTransfer::new(TransferCode::Donate, &from.id, &fund.id, amount, reason, at);
+            store::post(conn, &donation.by(donor), &key)
         })
     }
 
@@ -211,7 +191,11 @@ impl<'a> Ledger<'a> {
             &amount.to_string(),
             &reason,
         ]);
-        self.post_once(&scoped, &hash, |conn, at| {
+        let key = TransferKey {
+            scoped: &scoped,
+            request_hash: &hash,
+        };
+        self.post_once(&key, |conn, at| {
             crate::incubation::service::require_convenor(conn, group, convenor)?;
             if member == convenor {
                 return Err(DomainError::SelfDealing("召集人不能从基金奖励自己"));
@@ -228,26 +212,13 @@ impl<'a> Ledger<'a> {
             }
             let fund = owned(conn, AccountKind::GroupFund, group.as_str())?;
             let to = owned(conn, AccountKind::Wallet, member.as_str())?;
-            store::post(
-                conn,
-                &NewTransfer {
-                    debit: &fund.id,
-                    credit: &to.id,
-                    amount,
-                    code: TransferCode::Donate,
-                    actor: Some(convenor),
-                    reason: &reason,
-                    cause: Some(&crate::ledger::Cause {
-                        kind: "group".to_owned(),
-                        id: group.to_string(),
-                    }),
-                    rule: None,
-                    reverses: None,
-                    idempotency_key: &scoped,
-                    request_hash: &hash,
-                    at,
-                },
-            )
+            let cause = crate::ledger::Cause {
+                kind: "group".to_owned(),
+                id: group.to_string(),
+            };
+            let reward =
+                NewTransfer::new(TransferCode::Donate, &fund.id, &to.id, amount, &reason, at);
+            store::post(conn, &reward.by(convenor).caused_by(&cause), &key)
         })
     }
 
@@ -525,15 +496,14 @@ impl<'a> Ledger<'a> {
     /// transfer is the answer (same request) or the request is refused (different request).
     fn post_once(
         &self,
-        scoped_key: &str,
-        hash: &str,
+        key: &TransferKey<'_>,
         mut post: impl FnMut(&mut DbConnection, chrono::NaiveDateTime) -> DomainResult<Transfer>,
     ) -> DomainResult<Transfer> {
         let mut attempt = || {
             let at = self.services.clock.now();
             self.services.db.write(|conn| {
-                if let Some((existing, stored_hash)) = store::find_by_key(conn, scoped_key)? {
-                    return if stored_hash == hash {
+                if let Some((existing, stored_hash)) = store::find_by_key(conn, key.scoped)? {
+                    return if stored_hash == key.request_hash {
                         Ok(existing)
                     } else {
                         Err(DomainError::IdempotencyKeyReused)
@@ -832,23 +802,22 @@ fn post_plan(
     hash: &str,
     at: chrono::NaiveDateTime,
 ) -> DomainResult<Transfer> {
-    let transfer = store::post(
-        conn,
-        &NewTransfer {
-            debit: &plan.debit,
-            credit: &plan.credit,
-            amount: plan.amount,
-            code: plan.code,
-            actor: Some(actor),
-            reason,
-            cause: plan.cause.as_ref(),
-            rule: None,
-            reverses: plan.reverses.as_ref(),
-            idempotency_key: scoped_key,
-            request_hash: hash,
-            at,
-        },
-    )?;
+    let movement = NewTransfer::new(
+        plan.code,
+        &plan.debit,
+        &plan.credit,
+        plan.amount,
+        reason,
+        at,
+    )
+    .by(actor)
+    .caused_by(plan.cause.as_ref())
+    .reversing(plan.reverses.as_ref());
+    let key = TransferKey {
+        scoped: scoped_key,
+        request_hash: hash,
+    };
+    let transfer = store::post(conn, &movement, &key)?;
     audit::record(
         conn,
         Some(actor),

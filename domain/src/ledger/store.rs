@@ -167,22 +167,88 @@ struct Total {
     total: i64,
 }
 
-/// A transfer about to be posted.
+/// A transfer about to be posted: built with [`NewTransfer::new`] from what every transfer
+/// has, then the optional parts by name.
 pub(crate) struct NewTransfer<'a> {
-    pub debit: &'a AccountId,
-    pub credit: &'a AccountId,
-    pub amount: Points,
-    pub code: TransferCode,
-    pub actor: Option<&'a UserId>,
-    pub reason: &'a str,
-    pub cause: Option<&'a Cause>,
-    pub rule: Option<&'a str>,
-    pub reverses: Option<&'a TransferId>,
-    /// Unique forever; scoped by the caller (see [`scoped_key`]).
-    pub idempotency_key: &'a str,
-    /// Fingerprint of the request, to tell a replay from a different request under one key.
+    code: TransferCode,
+    debit: &'a AccountId,
+    credit: &'a AccountId,
+    amount: Points,
+    reason: &'a str,
+    at: NaiveDateTime,
+    actor: Option<&'a UserId>,
+    cause: Option<&'a Cause>,
+    rule: Option<&'a str>,
+    reverses: Option<&'a TransferId>,
+}
+
+impl<'a> NewTransfer<'a> {
+    /// `amount` from `debit` to `credit`, for `reason`, at `at`; by nobody (a system flow),
+    /// for no recorded cause, priced by no rule, reversing nothing.
+    pub(crate) fn new(
+        code: TransferCode,
+        debit: &'a AccountId,
+        credit: &'a AccountId,
+        amount: Points,
+        reason: &'a str,
+        at: NaiveDateTime,
+    ) -> Self {
+        Self {
+            code,
+            debit,
+            credit,
+            amount,
+            reason,
+            at,
+            actor: None,
+            cause: None,
+            rule: None,
+            reverses: None,
+        }
+    }
+
+    pub(crate) fn code(&self) -> TransferCode {
+        self.code
+    }
+
+    /// The person who moved the points.
+    pub(crate) fn by(self, actor: impl Into<Option<&'a UserId>>) -> Self {
+        Self {
+            actor: actor.into(),
+            ..self
+        }
+    }
+
+    /// What produced the transfer (a participation, a redemption, a group).
+    pub(crate) fn caused_by(self, cause: impl Into<Option<&'a Cause>>) -> Self {
+        Self {
+            cause: cause.into(),
+            ..self
+        }
+    }
+
+    /// The rule that priced the amount, shown beside it in the history.
+    pub(crate) fn priced_by(self, rule: &'a str) -> Self {
+        Self {
+            rule: Some(rule),
+            ..self
+        }
+    }
+
+    /// The transfer this one undoes.
+    pub(crate) fn reversing(self, original: impl Into<Option<&'a TransferId>>) -> Self {
+        Self {
+            reverses: original.into(),
+            ..self
+        }
+    }
+}
+
+/// What makes a transfer happen once: its key, unique forever and scoped by the caller (see
+/// [`scoped_key`]), and the fingerprint that tells a replay from a different request under it.
+pub(crate) struct TransferKey<'a> {
+    pub scoped: &'a str,
     pub request_hash: &'a str,
-    pub at: NaiveDateTime,
 }
 
 /// Stored idempotency keys are prefixed with who chose them, so keys never collide across
@@ -227,7 +293,11 @@ pub(crate) fn is_duplicate_key(err: &DomainError) -> bool {
 /// (or may go negative), add it to the credit account. Must run inside a write transaction:
 /// any error leaves nothing behind. Accounts are updated in id order, so two transfers between
 /// the same accounts in opposite directions cannot deadlock.
-pub(crate) fn post(conn: &mut DbConnection, new: &NewTransfer<'_>) -> DomainResult<Transfer> {
+pub(crate) fn post(
+    conn: &mut DbConnection,
+    new: &NewTransfer<'_>,
+    key: &TransferKey<'_>,
+) -> DomainResult<Transfer> {
     if new.debit == new.credit {
         return Err(DomainError::SameAccount);
     }
@@ -257,8 +327,8 @@ pub(crate) fn post(conn: &mut DbConnection, new: &NewTransfer<'_>) -> DomainResu
             transfer::cause_id.eq(new.cause.map(|c| c.id.as_str())),
             transfer::rule.eq(new.rule),
             transfer::reverses_id.eq(new.reverses.map(TransferId::as_str)),
-            transfer::idempotency_key.eq(new.idempotency_key),
-            transfer::request_hash.eq(new.request_hash),
+            transfer::idempotency_key.eq(key.scoped),
+            transfer::request_hash.eq(key.request_hash),
             transfer::created_at.eq(new.at),
         ))
         .execute(conn)?;

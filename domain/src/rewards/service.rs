@@ -16,6 +16,7 @@ use crate::db::DbConnection;
 use crate::directory::{self, MemberRole, OrganisationStatus};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Actor;
+use crate::ledger::store::NewTransfer;
 use crate::ledger::{self, AccountKind, Cause, TransferCode};
 use crate::page::{Page, PageRequest};
 use crate::throttle;
@@ -301,18 +302,16 @@ impl<'a> Rewards<'a> {
                 if reward.stock.is_some() && !store::take_stock(conn, reward_id)? {
                     return Err(DomainError::OutOfStock);
                 }
-                post(
-                    conn,
-                    &id,
-                    "hold",
+                let price = Points::positive(reward.points_price, "points")?;
+                let held = NewTransfer::new(
                     TransferCode::RedeemHold,
                     &wallet,
                     &hold,
-                    reward.points_price,
-                    Some(user),
+                    price,
                     "积分兑换冻结",
                     now,
-                )?;
+                );
+                post_step(conn, &id, "hold", held.by(user))?;
                 store::insert_redemption(
                     conn,
                     &NewRedemption {
@@ -407,18 +406,16 @@ impl<'a> Rewards<'a> {
                 ledger::store::owned_account(conn, AccountKind::Merchant, merchant_id.as_str())?
                     .ok_or_else(|| DomainError::internal("merchant without account"))?
                     .id;
-            post(
-                conn,
-                &found.id,
-                "capture",
+            let points = Points::positive(current.points, "points")?;
+            let captured = NewTransfer::new(
                 TransferCode::RedeemCapture,
                 &hold,
                 &till,
-                current.points,
-                Some(operator),
+                points,
                 "商家确认兑换",
                 now,
-            )?;
+            );
+            post_step(conn, &found.id, "capture", captured.by(operator))?;
             crate::outbox::notify(
                 conn,
                 &current.user_id,
@@ -639,56 +636,39 @@ fn release(
     } else {
         "取消兑换，积分退回"
     };
-    post(
-        conn,
-        &r.id,
-        "release",
+    let points = Points::positive(r.points, "points")?;
+    let released = NewTransfer::new(
         TransferCode::RedeemRelease,
         hold,
         wallet,
-        r.points,
-        by,
+        points,
         reason,
         now,
-    )?;
+    );
+    post_step(conn, &r.id, "release", released.by(by))?;
     store::return_stock(conn, &r.reward_id)?;
     Ok(true)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn post(
+/// Posts one step of a redemption (hold, capture, release), keyed by the redemption and the
+/// step: each step moves the points once, however often it is attempted.
+fn post_step(
     conn: &mut DbConnection,
     redemption: &RedemptionId,
     step: &str,
-    code: TransferCode,
-    debit: &crate::types::AccountId,
-    credit: &crate::types::AccountId,
-    amount: i64,
-    actor: Option<&UserId>,
-    reason: &str,
-    at: NaiveDateTime,
+    transfer: NewTransfer<'_>,
 ) -> DomainResult<()> {
-    let key = ledger::store::scoped_key("redemption", &format!("{redemption}:{step}"));
-    ledger::store::post(
-        conn,
-        &ledger::store::NewTransfer {
-            debit,
-            credit,
-            amount: Points::positive(amount, "points")?,
-            code,
-            actor,
-            reason,
-            cause: Some(&Cause {
-                kind: "redemption".to_owned(),
-                id: redemption.to_string(),
-            }),
-            rule: None,
-            reverses: None,
-            idempotency_key: &key,
-            request_hash: &ledger::store::request_hash(&[code.as_str(), redemption.as_str()]),
-            at,
-        },
-    )?;
+    let cause = Cause {
+        kind: "redemption".to_owned(),
+        id: redemption.to_string(),
+    };
+    let scoped = ledger::store::scoped_key("redemption", &format!("{redemption}:{step}"));
+    let hash = ledger::store::request_hash(&[transfer.code().as_str(), redemption.as_str()]);
+    let key = ledger::store::TransferKey {
+        scoped: &scoped,
+        request_hash: &hash,
+    };
+    ledger::store::post(conn, &transfer.caused_by(&cause), &key)?;
     Ok(())
 }
 
