@@ -492,30 +492,42 @@ impl<'a> Ledger<'a> {
         self.services.db.read(store::verify)
     }
 
-    /// Runs `post` unless a transfer already exists under `scoped_key`, in which case that
-    /// transfer is the answer (same request) or the request is refused (different request).
+    /// Runs `post` once under `key` (see [`once`]): the transfer already posted under it is
+    /// the answer to the same request sent again.
     fn post_once(
         &self,
         key: &TransferKey<'_>,
-        mut post: impl FnMut(&mut DbConnection, chrono::NaiveDateTime) -> DomainResult<Transfer>,
+        post: impl FnMut(&mut DbConnection, chrono::NaiveDateTime) -> DomainResult<Transfer>,
     ) -> DomainResult<Transfer> {
-        let mut attempt = || {
-            let at = self.services.clock.now();
-            self.services.db.write(|conn| {
-                if let Some((existing, stored_hash)) = store::find_by_key(conn, key.scoped)? {
-                    return if stored_hash == key.request_hash {
-                        Ok(existing)
-                    } else {
-                        Err(DomainError::IdempotencyKeyReused)
-                    };
-                }
-                post(conn, at)
-            })
+        let replay = |conn: &mut DbConnection| {
+            Ok(store::find_by_key(conn, key.scoped)?
+                .map(|(existing, stored_hash)| (existing, stored_hash == key.request_hash)))
         };
-        match attempt() {
-            Err(err) if store::is_duplicate_key(&err) => attempt(),
-            other => other,
-        }
+        once(self.services, replay, post)
+    }
+}
+
+/// The one idempotency path of every request that moves points. A request runs once under
+/// its scoped key: sent again, it gets back the first outcome `replay` finds, or
+/// `IDEMPOTENCY_KEY_REUSED` when `replay` says that outcome answered a different request. Two
+/// first runs racing on one key: the key's unique index lets one through, and the other runs
+/// again to find its outcome. `run` gets the transaction and the time of the attempt.
+pub(crate) fn once<T>(
+    services: &Services,
+    mut replay: impl FnMut(&mut DbConnection) -> DomainResult<Option<(T, bool)>>,
+    mut run: impl FnMut(&mut DbConnection, chrono::NaiveDateTime) -> DomainResult<T>,
+) -> DomainResult<T> {
+    let mut attempt = || {
+        let at = services.clock.now();
+        services.db.write(|conn| match replay(conn)? {
+            Some((first, true)) => Ok(first),
+            Some((_, false)) => Err(DomainError::IdempotencyKeyReused),
+            None => run(conn, at),
+        })
+    };
+    match attempt() {
+        Err(err) if store::is_duplicate_key(&err) => attempt(),
+        other => other,
     }
 }
 
@@ -539,70 +551,67 @@ impl Ledger<'_> {
             StaffMovement::Allocate { .. } => settings.dual_control_allocation_points,
             _ => settings.dual_control_points,
         };
-        let attempt = || {
-            let at = self.services.clock.now();
-            self.services.db.write(|conn| {
-                if let Some((existing, stored_hash)) = store::find_by_key(conn, &scoped)? {
-                    return replayed(stored_hash == hash, Movement::Posted(existing));
-                }
-                if let Some((request, stored_hash)) = store::approval_by_key(conn, &scoped)? {
-                    return replayed(stored_hash == hash, Movement::AwaitingApproval(request));
-                }
-                let plan = plan(conn, movement)?;
-                require_not_own(conn, staff, &plan)?;
-                if plan.amount.value() > threshold {
-                    let request = ApprovalRequest {
-                        id: ApprovalRequestId::generate(),
-                        kind: movement.kind(),
-                        requested_by: staff.clone(),
-                        account_id: match movement {
-                            StaffMovement::Adjust { account, .. } => Some(account.clone()),
-                            _ => None,
-                        },
-                        transfer_id: match movement {
-                            StaffMovement::Reverse { transfer } => Some(transfer.clone()),
-                            _ => None,
-                        },
-                        organisation_id: match movement {
-                            StaffMovement::Allocate { organisation, .. } => {
-                                Some(organisation.clone())
-                            }
-                            _ => None,
-                        },
-                        change: movement.signed_change(plan.amount),
-                        reason: reason.clone(),
-                        status: ApprovalStatus::Pending,
-                        decided_by: None,
-                        decided_at: None,
-                        decision_note: None,
-                        transfer_made_id: None,
-                        created_at: at,
-                    };
-                    store::insert_approval(
-                        conn,
-                        &store::NewApproval {
-                            request: &request,
-                            idempotency_key: &scoped,
-                            request_hash: &hash,
-                        },
-                    )?;
-                    audit::record(
-                        conn,
-                        Some(staff),
-                        "ledger.approval_requested",
-                        "approval_request",
-                        request.id.as_str(),
-                        &format!("{}：{} 分：{reason}", plan.audit.detail, plan.amount),
-                        at,
-                    )?;
-                    return Ok(Movement::AwaitingApproval(request));
-                }
-                post_plan(conn, &plan, staff, &reason, &scoped, &hash, at).map(Movement::Posted)
-            })
+        let replay = |conn: &mut DbConnection| {
+            if let Some((posted, stored_hash)) = store::find_by_key(conn, &scoped)? {
+                return Ok(Some((Movement::Posted(posted), stored_hash == hash)));
+            }
+            Ok(
+                store::approval_by_key(conn, &scoped)?.map(|(request, stored_hash)| {
+                    (Movement::AwaitingApproval(request), stored_hash == hash)
+                }),
+            )
         };
-        match attempt() {
-            // The same key raced in from another request: its outcome is the answer.
-            Err(err) if store::is_duplicate_key(&err) => attempt(),
+        let moved = once(self.services, replay, |conn, at| {
+            let plan = plan(conn, movement)?;
+            require_not_own(conn, staff, &plan)?;
+            if plan.amount.value() > threshold {
+                let request = ApprovalRequest {
+                    id: ApprovalRequestId::generate(),
+                    kind: movement.kind(),
+                    requested_by: staff.clone(),
+                    account_id: match movement {
+                        StaffMovement::Adjust { account, .. } => Some(account.clone()),
+                        _ => None,
+                    },
+                    transfer_id: match movement {
+                        StaffMovement::Reverse { transfer } => Some(transfer.clone()),
+                        _ => None,
+                    },
+                    organisation_id: match movement {
+                        StaffMovement::Allocate { organisation, .. } => Some(organisation.clone()),
+                        _ => None,
+                    },
+                    change: movement.signed_change(plan.amount),
+                    reason: reason.clone(),
+                    status: ApprovalStatus::Pending,
+                    decided_by: None,
+                    decided_at: None,
+                    decision_note: None,
+                    transfer_made_id: None,
+                    created_at: at,
+                };
+                store::insert_approval(
+                    conn,
+                    &store::NewApproval {
+                        request: &request,
+                        idempotency_key: &scoped,
+                        request_hash: &hash,
+                    },
+                )?;
+                audit::record(
+                    conn,
+                    Some(staff),
+                    "ledger.approval_requested",
+                    "approval_request",
+                    request.id.as_str(),
+                    &format!("{}：{} 分：{reason}", plan.audit.detail, plan.amount),
+                    at,
+                )?;
+                return Ok(Movement::AwaitingApproval(request));
+            }
+            post_plan(conn, &plan, staff, &reason, &scoped, &hash, at).map(Movement::Posted)
+        });
+        match moved {
             // Two staff reversing at once under different keys: the unique index on
             // `reverses_id` lets one through; the other is told it is already done.
             Err(DomainError::Database(e)) if crate::db::is_unique_violation(&e, "reverses_id") => {
@@ -876,15 +885,6 @@ pub(crate) fn owns(
         },
         AccountKind::Issuance | AccountKind::Expired => false,
     })
-}
-
-/// The answer to a replayed key: the first outcome when the request is the same.
-fn replayed(same_request: bool, outcome: Movement) -> DomainResult<Movement> {
-    if same_request {
-        Ok(outcome)
-    } else {
-        Err(DomainError::IdempotencyKeyReused)
-    }
 }
 
 fn issuance() -> AccountId {

@@ -271,84 +271,71 @@ impl<'a> Rewards<'a> {
     ) -> DomainResult<Redemption> {
         let user = actor.user_id()?;
         let scoped = ledger::store::scoped_key(user.as_str(), key.as_str());
-        let attempt = || {
-            let now = self.services.clock.now();
+        let replay = |conn: &mut DbConnection| {
+            Ok(store::by_key(conn, &scoped)?.map(|first| {
+                let same_request = &first.reward_id == reward_id && &first.user_id == user;
+                (first, same_request)
+            }))
+        };
+        ledger::service::once(self.services, replay, |conn, now| {
             let id = RedemptionId::generate();
             let code = new_code();
-            self.services.db.write(|conn| {
-                if let Some(existing) = store::by_key(conn, &scoped)? {
-                    return if &existing.reward_id == reward_id && &existing.user_id == user {
-                        Ok(existing)
-                    } else {
-                        Err(DomainError::IdempotencyKeyReused)
-                    };
-                }
-                let (wallet, hold) = personal_accounts(conn, user)?;
-                ledger::store::lock_account(conn, &wallet)?;
-                let reward = find_reward(conn, reward_id)?;
-                let merchant = find_merchant(conn, &reward.merchant_id)?;
-                if !reward.available_at(now) || merchant.status != MerchantStatus::Active {
-                    return Err(DomainError::RewardUnavailable);
-                }
-                if directory::store::member_role(conn, &merchant.organisation_id, user)?.is_some() {
-                    return Err(DomainError::SelfDealing("不能在自己所在的商家兑换积分"));
-                }
-                if let Some(limit) = reward.limit_per_period {
-                    let since = now - TimeDelta::days(i64::from(reward.period_days));
-                    if store::count_recent(conn, reward_id, user, since)? >= i64::from(limit) {
-                        return Err(DomainError::RedemptionLimitReached);
-                    }
-                }
-                if reward.stock.is_some() && !store::take_stock(conn, reward_id)? {
-                    return Err(DomainError::OutOfStock);
-                }
-                let price = Points::positive(reward.points_price, "points")?;
-                let held = NewTransfer::new(
-                    TransferCode::RedeemHold,
-                    &wallet,
-                    &hold,
-                    price,
-                    "积分兑换冻结",
-                    now,
-                );
-                post_step(conn, &id, "hold", held.by(user))?;
-                store::insert_redemption(
-                    conn,
-                    &NewRedemption {
-                        id: &id,
-                        reward: &reward,
-                        user,
-                        code: &code,
-                        idempotency_key: &scoped,
-                        expires_at: now + HOLD_TTL,
-                        at: now,
-                    },
-                )?;
-                let expires = china_time(now + HOLD_TTL)
-                    .format("%m月%d日 %H:%M")
-                    .to_string();
-                crate::outbox::notify(
-                    conn,
-                    user,
-                    &crate::outbox::Template::RedemptionIssued {
-                        reward: reward.title.clone(),
-                        code: code.clone(),
-                        expires,
-                    },
-                    now,
-                )?;
-                find_redemption(conn, &id)
-            })
-        };
-        match attempt() {
-            // The same key raced in from another request: its redemption is the answer.
-            Err(DomainError::Database(e))
-                if crate::db::is_unique_violation(&e, "idempotency_key") =>
-            {
-                attempt()
+            let (wallet, hold) = personal_accounts(conn, user)?;
+            ledger::store::lock_account(conn, &wallet)?;
+            let reward = find_reward(conn, reward_id)?;
+            let merchant = find_merchant(conn, &reward.merchant_id)?;
+            if !reward.available_at(now) || merchant.status != MerchantStatus::Active {
+                return Err(DomainError::RewardUnavailable);
             }
-            other => other,
-        }
+            if directory::store::member_role(conn, &merchant.organisation_id, user)?.is_some() {
+                return Err(DomainError::SelfDealing("不能在自己所在的商家兑换积分"));
+            }
+            if let Some(limit) = reward.limit_per_period {
+                let since = now - TimeDelta::days(i64::from(reward.period_days));
+                if store::count_recent(conn, reward_id, user, since)? >= i64::from(limit) {
+                    return Err(DomainError::RedemptionLimitReached);
+                }
+            }
+            if reward.stock.is_some() && !store::take_stock(conn, reward_id)? {
+                return Err(DomainError::OutOfStock);
+            }
+            let price = Points::positive(reward.points_price, "points")?;
+            let held = NewTransfer::new(
+                TransferCode::RedeemHold,
+                &wallet,
+                &hold,
+                price,
+                "积分兑换冻结",
+                now,
+            );
+            post_step(conn, &id, "hold", held.by(user))?;
+            store::insert_redemption(
+                conn,
+                &NewRedemption {
+                    id: &id,
+                    reward: &reward,
+                    user,
+                    code: &code,
+                    idempotency_key: &scoped,
+                    expires_at: now + HOLD_TTL,
+                    at: now,
+                },
+            )?;
+            let expires = china_time(now + HOLD_TTL)
+                .format("%m月%d日 %H:%M")
+                .to_string();
+            crate::outbox::notify(
+                conn,
+                user,
+                &crate::outbox::Template::RedemptionIssued {
+                    reward: reward.title.clone(),
+                    code: code.clone(),
+                    expires,
+                },
+                now,
+            )?;
+            find_redemption(conn, &id)
+        })
     }
 
     /// Phase two: the merchant's operator confirms the code shown at the counter; the held
