@@ -172,6 +172,18 @@ impl Points {
     }
 }
 
+/// Adds points. A sum beyond `i64` means the books are wrong, so it fails as `INTERNAL` —
+/// never capped, never wrapped — wherever points are added up.
+pub(crate) fn add_points(a: i64, b: i64) -> DomainResult<i64> {
+    a.checked_add(b)
+        .ok_or_else(|| DomainError::internal(format!("points overflow adding {a} and {b}")))
+}
+
+/// A total of points, failing like [`add_points`].
+pub(crate) fn sum_points(values: impl IntoIterator<Item = i64>) -> DomainResult<i64> {
+    values.into_iter().try_fold(0, add_points)
+}
+
 impl std::fmt::Display for Points {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.0)

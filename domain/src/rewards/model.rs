@@ -6,7 +6,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::identity::Actor;
 use crate::types::{
     CHINA_OFFSET, CommunityId, MerchantId, OrganisationId, RedemptionId, RewardId, UserId,
-    china_time, text_enum,
+    add_points, china_time, sum_points, text_enum,
 };
 
 text_enum!(MerchantStatus { Pending => "PENDING", Active => "ACTIVE", Suspended => "SUSPENDED" });
@@ -227,24 +227,24 @@ impl DistrictOverview {
     pub const TOP: usize = 20;
 
     /// Builds the overview from every merchant's captures, sorted most first.
-    pub fn of(month: NaiveDate, per_merchant: Vec<(Merchant, i64)>) -> Self {
+    pub fn of(month: NaiveDate, per_merchant: Vec<(Merchant, i64)>) -> DomainResult<Self> {
         let mut per_community: Vec<(Option<CommunityId>, i64)> = Vec::new();
         for (merchant, points) in &per_merchant {
             match per_community
                 .iter_mut()
                 .find(|(c, _)| *c == merchant.community_id)
             {
-                Some((_, total)) => *total = total.saturating_add(*points),
+                Some((_, total)) => *total = add_points(*total, *points)?,
                 None => per_community.push((merchant.community_id.clone(), *points)),
             }
         }
         per_community.sort_by_key(|(_, points)| std::cmp::Reverse(*points));
-        Self {
+        Ok(Self {
             month,
-            total_points: per_merchant.iter().map(|(_, p)| p).sum(),
+            total_points: sum_points(per_merchant.iter().map(|(_, p)| *p))?,
             top_merchants: per_merchant.into_iter().take(Self::TOP).collect(),
             per_community,
-        }
+        })
     }
 }
 

@@ -21,8 +21,8 @@ use crate::ledger::{self, AccountKind, Cause, TransferCode};
 use crate::page::{Page, PageRequest};
 use crate::throttle;
 use crate::types::{
-    CommunityId, IdempotencyKey, MerchantId, Points, RedemptionId, RewardId, UserId, china_time,
-    text,
+    CommunityId, IdempotencyKey, MerchantId, Points, RedemptionId, RewardId, UserId, add_points,
+    china_time, sum_points, text,
 };
 
 pub struct Rewards<'a> {
@@ -557,13 +557,13 @@ impl<'a> Rewards<'a> {
                 {
                     Some((_, n, p)) => {
                         *n += 1;
-                        *p += line.points;
+                        *p = add_points(*p, line.points)?;
                     }
                     None => per_reward.push((line.reward_title.clone(), 1, line.points)),
                 }
             }
             per_reward.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
-            let total_points = lines.iter().map(|l| l.points).sum();
+            let total_points = sum_points(lines.iter().map(|l| l.points))?;
             Ok(Statement {
                 merchant,
                 month: china_time(from).date(),
@@ -600,7 +600,7 @@ impl<'a> Rewards<'a> {
                 })
                 .collect();
             per_merchant.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.shop_name.cmp(&b.0.shop_name)));
-            Ok(DistrictOverview::of(month, per_merchant))
+            DistrictOverview::of(month, per_merchant)
         })
     }
 }

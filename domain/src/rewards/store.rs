@@ -12,7 +12,9 @@ use crate::db::{DbConnection, MultiBackend, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
 use crate::page::{PageRequest, keyset};
 use crate::schema::{merchant, redemption, reward, transfer};
-use crate::types::{CommunityId, MerchantId, OrganisationId, RedemptionId, RewardId, UserId};
+use crate::types::{
+    CommunityId, MerchantId, OrganisationId, RedemptionId, RewardId, UserId, add_points,
+};
 
 pub(crate) fn insert_merchant(conn: &mut DbConnection, m: &Merchant) -> DomainResult<()> {
     let inserted = diesel::insert_into(merchant::table)
@@ -441,7 +443,7 @@ pub(crate) fn captured_per_account(
     let mut totals: Vec<(String, i64)> = Vec::new();
     for (account, amount) in rows {
         match totals.iter_mut().find(|(a, _)| *a == account) {
-            Some((_, total)) => *total += amount,
+            Some((_, total)) => *total = add_points(*total, amount)?,
             None => totals.push((account, amount)),
         }
     }

@@ -622,7 +622,7 @@ fn verify_one(
     let mut points = if participation.manual {
         0
     } else {
-        activity.points_for(minutes)
+        activity.points_for(minutes)?
     };
     let day = china_day(activity.starts_at);
     if points > 0 {
