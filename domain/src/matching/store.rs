@@ -95,29 +95,23 @@ pub(super) fn record_outcome(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Files a proposed match, by the staff member who proposed it.
 pub(super) fn insert_match(
     conn: &mut DbConnection,
-    id: &MatchId,
-    need_id: &NeedId,
-    kind: CandidateKind,
-    candidate: &str,
-    score: i64,
-    reasons: &str,
+    m: &MatchCase,
     by: &UserId,
-    now: NaiveDateTime,
 ) -> DomainResult<()> {
     let inserted = diesel::insert_into(match_case::table)
         .values((
-            match_case::id.eq(id.as_str()),
-            match_case::need_id.eq(need_id.as_str()),
-            match_case::candidate_kind.eq(kind.as_str()),
-            match_case::candidate_id.eq(candidate),
-            match_case::score.eq(i32::try_from(score).unwrap_or(0)),
-            match_case::reasons.eq(reasons),
-            match_case::status.eq(MatchStatus::Proposed.as_str()),
-            match_case::proposed_by.eq(by.as_str()),
-            match_case::created_at.eq(now),
+            match_case::id.eq(&m.id),
+            match_case::need_id.eq(&m.need_id),
+            match_case::candidate_kind.eq(m.kind),
+            match_case::candidate_id.eq(&m.candidate_id),
+            match_case::score.eq(i32::try_from(m.score).unwrap_or(0)),
+            match_case::reasons.eq(&m.reasons),
+            match_case::status.eq(m.status),
+            match_case::proposed_by.eq(by),
+            match_case::created_at.eq(m.created_at),
         ))
         .execute(conn);
     match inserted {
