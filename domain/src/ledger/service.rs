@@ -103,11 +103,7 @@ impl<'a> Ledger<'a> {
                     .ok_or(DomainError::RecipientNotFound)?,
             ),
         };
-        let key = TransferKey {
-            scoped: &scoped,
-            request_hash: &hash,
-        };
-        self.post_once(&key, |conn, at| {
+        self.post_once(&scoped, &hash, |conn, at, key| {
             let Some(to) = &to else {
                 return Err(DomainError::internal(
                     "replayed donation without its transfer",
@@ -125,7 +121,7 @@ impl<'a> Ledger<'a> {
             };
             let donation =
                 NewTransfer::new(TransferCode::Donate, &from.id, &into.id, amount, reason, at);
-            store::post(conn, &donation.by(donor), &key)
+            store::post(conn, &donation.by(donor), key)
         })
     }
 
@@ -144,11 +140,7 @@ impl<'a> Ledger<'a> {
         let scoped = store::scoped_key(donor.as_str(), key.as_str());
         let hash =
             store::request_hash(&["DONATE_GROUP", group.as_str(), &amount.to_string(), &reason]);
-        let key = TransferKey {
-            scoped: &scoped,
-            request_hash: &hash,
-        };
-        self.post_once(&key, |conn, at| {
+        self.post_once(&scoped, &hash, |conn, at, key| {
             let found =
                 crate::incubation::store::find(conn, group)?.ok_or(DomainError::NotFound {
                     what: "自治组织",
@@ -165,7 +157,7 @@ impl<'a> Ledger<'a> {
             };
             let donation =
                 NewTransfer::new(TransferCode::Donate, &from.id, &fund.id, amount, reason, at);
-            store::post(conn, &donation.by(donor), &key)
+            store::post(conn, &donation.by(donor), key)
         })
     }
 
@@ -191,11 +183,7 @@ impl<'a> Ledger<'a> {
             &amount.to_string(),
             &reason,
         ]);
-        let key = TransferKey {
-            scoped: &scoped,
-            request_hash: &hash,
-        };
-        self.post_once(&key, |conn, at| {
+        self.post_once(&scoped, &hash, |conn, at, key| {
             crate::incubation::service::require_convenor(conn, group, convenor)?;
             if member == convenor {
                 return Err(DomainError::SelfDealing("召集人不能从基金奖励自己"));
@@ -218,7 +206,7 @@ impl<'a> Ledger<'a> {
             };
             let reward =
                 NewTransfer::new(TransferCode::Donate, &fund.id, &to.id, amount, &reason, at);
-            store::post(conn, &reward.by(convenor).caused_by(&cause), &key)
+            store::post(conn, &reward.by(convenor).caused_by(&cause), key)
         })
     }
 
@@ -492,18 +480,27 @@ impl<'a> Ledger<'a> {
         self.services.db.read(store::verify)
     }
 
-    /// Runs `post` once under `key` (see [`once`]): the transfer already posted under it is
-    /// the answer to the same request sent again.
+    /// Runs `post` once under the scoped key (see [`once`]): the transfer already posted under
+    /// it is the answer to the same request sent again. `post` gets the key to post under.
     fn post_once(
         &self,
-        key: &TransferKey<'_>,
-        post: impl FnMut(&mut DbConnection, chrono::NaiveDateTime) -> DomainResult<Transfer>,
+        scoped: &str,
+        request_hash: &str,
+        mut post: impl FnMut(
+            &mut DbConnection,
+            chrono::NaiveDateTime,
+            &TransferKey<'_>,
+        ) -> DomainResult<Transfer>,
     ) -> DomainResult<Transfer> {
-        let replay = |conn: &mut DbConnection| {
-            Ok(store::find_by_key(conn, key.scoped)?
-                .map(|(existing, stored_hash)| (existing, stored_hash == key.request_hash)))
+        let key = TransferKey {
+            scoped,
+            request_hash,
         };
-        once(self.services, replay, post)
+        let replay = |conn: &mut DbConnection| {
+            Ok(store::find_by_key(conn, scoped)?
+                .map(|(existing, stored_hash)| (existing, stored_hash == request_hash)))
+        };
+        once(self.services, replay, |conn, at| post(conn, at, &key))
     }
 }
 
