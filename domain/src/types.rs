@@ -102,15 +102,6 @@ macro_rules! id_type {
                 uuid::Uuid::try_parse(raw).ok().map(|u| Self(u.to_string()))
             }
 
-            /// Wraps an id read back from the database.
-            #[allow(
-                dead_code,
-                reason = "stores still mapping rows by hand use it; derived rows do not"
-            )]
-            pub(crate) fn from_db(raw: String) -> Self {
-                Self(raw)
-            }
-
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -131,6 +122,13 @@ id_type!(
 id_type!(CommunityId);
 id_type!(OrganisationId);
 id_type!(AccountId);
+
+impl AccountId {
+    /// A system account whose id the migrations of both engines fix (the issuance account).
+    pub(crate) fn fixed(raw: &'static str) -> Self {
+        Self(raw.to_owned())
+    }
+}
 id_type!(TransferId);
 id_type!(ProductId);
 id_type!(ActivityId);
@@ -172,6 +170,18 @@ impl Points {
     pub fn value(self) -> i64 {
         self.0
     }
+}
+
+/// Adds points. A sum beyond `i64` means the books are wrong, so it fails as `INTERNAL` —
+/// never capped, never wrapped — wherever points are added up.
+pub(crate) fn add_points(a: i64, b: i64) -> DomainResult<i64> {
+    a.checked_add(b)
+        .ok_or_else(|| DomainError::internal(format!("points overflow adding {a} and {b}")))
+}
+
+/// A total of points, failing like [`add_points`].
+pub(crate) fn sum_points(values: impl IntoIterator<Item = i64>) -> DomainResult<i64> {
+    values.into_iter().try_fold(0, add_points)
 }
 
 impl std::fmt::Display for Points {

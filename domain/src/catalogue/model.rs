@@ -8,7 +8,8 @@ use crate::types::text_enum;
 use crate::types::{CommunityId, OrganisationId, ProductId};
 
 /// One node of the two-level taxonomy; ids are stable slugs (`elder-care`, `elder-canteen`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::schema::category)]
 pub struct Category {
     pub id: String,
     pub parent_id: Option<String>,
@@ -33,7 +34,9 @@ text_enum!(
     }
 );
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Every column but `search_text`, which only the index reads.
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::schema::product)]
 pub struct Product {
     pub id: ProductId,
     pub organisation_id: OrganisationId,

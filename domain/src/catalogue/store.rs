@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{Double, Text};
 
-use super::model::{Category, PriceTier, Product, ProductFilter, ProductStatus, ProductView};
+use super::model::{Category, Product, ProductFilter, ProductStatus, ProductView};
 use crate::db::DbConnection;
 use crate::directory;
 use crate::error::{DomainError, DomainResult};
@@ -17,115 +17,10 @@ use crate::schema::{category, product, product_community};
 use crate::types::{CommunityId, OrganisationId, ProductId};
 
 pub(crate) fn categories(conn: &mut DbConnection) -> DomainResult<Vec<Category>> {
-    let rows = category::table
+    Ok(category::table
         .order((category::parent_id.is_not_null(), category::position.asc()))
-        .select((
-            category::id,
-            category::parent_id,
-            category::name_zh,
-            category::name_en,
-            category::position,
-        ))
-        .load::<(String, Option<String>, String, String, i32)>(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, parent_id, name_zh, name_en, position)| Category {
-            id,
-            parent_id,
-            name_zh,
-            name_en,
-            position,
-        })
-        .collect())
-}
-
-type ProductRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<i64>,
-    Option<i64>,
-    String,
-    Option<String>,
-    NaiveDateTime,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-);
-
-/// Every column but `search_text`, which only the index reads.
-type ProductColumns = (
-    product::id,
-    product::organisation_id,
-    product::category_id,
-    product::title,
-    product::summary,
-    product::description,
-    product::price_tier,
-    product::price_fen,
-    product::price_points,
-    product::status,
-    product::status_reason,
-    product::created_at,
-    product::updated_at,
-    product::published_at,
-);
-
-const PRODUCT_COLUMNS: ProductColumns = (
-    product::id,
-    product::organisation_id,
-    product::category_id,
-    product::title,
-    product::summary,
-    product::description,
-    product::price_tier,
-    product::price_fen,
-    product::price_points,
-    product::status,
-    product::status_reason,
-    product::created_at,
-    product::updated_at,
-    product::published_at,
-);
-
-fn to_product(row: ProductRow) -> DomainResult<Product> {
-    let (
-        id,
-        org,
-        category_id,
-        title,
-        summary,
-        description,
-        tier,
-        fen,
-        points,
-        status,
-        reason,
-        created,
-        updated,
-        published,
-    ) = row;
-    Ok(Product {
-        id: ProductId::from_db(id),
-        organisation_id: OrganisationId::from_db(org),
-        category_id,
-        title,
-        summary,
-        description,
-        price_tier: PriceTier::parse(&tier)
-            .ok_or_else(|| DomainError::internal(format!("unknown price tier {tier}")))?,
-        price_fen: fen,
-        price_points: points,
-        status: ProductStatus::parse(&status)
-            .ok_or_else(|| DomainError::internal(format!("unknown product status {status}")))?,
-        status_reason: reason,
-        created_at: created,
-        updated_at: updated,
-        published_at: published,
-    })
+        .select(Category::as_select())
+        .load(conn)?)
 }
 
 pub(crate) fn insert_product(
@@ -239,13 +134,11 @@ pub(crate) fn find_product(
     conn: &mut DbConnection,
     id: &ProductId,
 ) -> DomainResult<Option<Product>> {
-    product::table
+    Ok(product::table
         .find(id.as_str())
-        .select(PRODUCT_COLUMNS)
-        .first::<ProductRow>(conn)
-        .optional()?
-        .map(to_product)
-        .transpose()
+        .select(Product::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 /// Products matching the filter (search text aside), restricted to `only` when given,
@@ -292,15 +185,12 @@ pub(crate) fn filtered(
         }};
     }
     let total: i64 = apply_filter!(product::table).count().get_result(conn)?;
-    let query = apply_filter!(product::table).select(PRODUCT_COLUMNS);
+    let query = apply_filter!(product::table).select(Product::as_select());
     let rows = match page {
         Some(page) => keyset!(query, product::id, newest_first: true, page),
         None => query.order(product::id.desc()),
     }
-    .load::<ProductRow>(conn)?
-    .into_iter()
-    .map(to_product)
-    .collect::<DomainResult<Vec<_>>>()?;
+    .load(conn)?;
     Ok((rows, total))
 }
 
@@ -313,15 +203,12 @@ pub(crate) fn published_of_organisations(
         return Ok(Vec::new());
     }
     let raw: Vec<&str> = ids.iter().map(OrganisationId::as_str).collect();
-    product::table
+    Ok(product::table
         .filter(product::organisation_id.eq_any(raw))
         .filter(product::status.eq(ProductStatus::Published.as_str()))
         .order((product::organisation_id.asc(), product::id.desc()))
-        .select(PRODUCT_COLUMNS)
-        .load::<ProductRow>(conn)?
-        .into_iter()
-        .map(to_product)
-        .collect()
+        .select(Product::as_select())
+        .load(conn)?)
 }
 
 #[derive(QueryableByName)]

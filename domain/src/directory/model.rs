@@ -27,7 +27,8 @@ impl CommunityType {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::schema::community)]
 pub struct Community {
     pub id: CommunityId,
     pub name: String,
@@ -63,7 +64,8 @@ text_enum!(MemberRole {
     Member => "MEMBER",
 });
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::schema::organisation)]
 pub struct Organisation {
     pub id: crate::types::OrganisationId,
     pub name: String,
@@ -84,9 +86,11 @@ pub enum Review {
 }
 
 /// A person in an organisation, as its members and staff see them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::schema::organisation_member)]
 pub struct Member {
     pub user_id: UserId,
+    #[diesel(select_expression = crate::schema::app_user::display_name)]
     pub display_name: String,
     pub role: MemberRole,
 }

@@ -3,55 +3,22 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::model::{
-    Community, CommunityType, Member, MemberRole, Organisation, OrganisationKind,
-    OrganisationStatus,
-};
+use super::model::{Community, Member, MemberRole, Organisation, OrganisationStatus};
 use crate::db::{DbConnection, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
 use crate::page::{PageRequest, keyset};
 use crate::schema::{app_user, community, organisation, organisation_member};
 use crate::types::{CommunityId, OrganisationId, UserId};
 
-type CommunityRow = (String, String, String, String, NaiveDateTime);
-
-const COMMUNITY_COLUMNS: (
-    community::id,
-    community::name,
-    community::street,
-    community::community_type,
-    community::created_at,
-) = (
-    community::id,
-    community::name,
-    community::street,
-    community::community_type,
-    community::created_at,
-);
-
-fn to_community((id, name, street, kind, created_at): CommunityRow) -> DomainResult<Community> {
-    let community_type = CommunityType::parse(&kind)
-        .ok_or_else(|| DomainError::internal(format!("unknown community type {kind}")))?;
-    Ok(Community {
-        id: CommunityId::from_db(id),
-        name,
-        street,
-        community_type,
-        created_at,
-    })
-}
-
 pub(crate) fn find_community(
     conn: &mut DbConnection,
     id: &CommunityId,
 ) -> DomainResult<Option<Community>> {
-    community::table
+    Ok(community::table
         .find(id.as_str())
-        .select(COMMUNITY_COLUMNS)
-        .first::<CommunityRow>(conn)
-        .optional()?
-        .map(to_community)
-        .transpose()
+        .select(Community::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 /// One page of communities ordered by id.
@@ -59,12 +26,8 @@ pub(crate) fn list_communities(
     conn: &mut DbConnection,
     page: &PageRequest,
 ) -> DomainResult<Vec<Community>> {
-    let query = community::table.select(COMMUNITY_COLUMNS).into_boxed();
-    keyset!(query, community::id, newest_first: false, page)
-        .load::<CommunityRow>(conn)?
-        .into_iter()
-        .map(to_community)
-        .collect()
+    let query = community::table.select(Community::as_select()).into_boxed();
+    Ok(keyset!(query, community::id, newest_first: false, page).load(conn)?)
 }
 
 pub(crate) fn count_communities(conn: &mut DbConnection) -> DomainResult<i64> {
@@ -88,59 +51,6 @@ pub(crate) fn insert_community(conn: &mut DbConnection, c: &Community) -> Domain
         }
         Err(e) => Err(e.into()),
     }
-}
-
-type OrganisationRow = (
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-    NaiveDateTime,
-);
-
-const ORGANISATION_COLUMNS: (
-    organisation::id,
-    organisation::name,
-    organisation::kind,
-    organisation::description,
-    organisation::community_id,
-    organisation::contact,
-    organisation::status,
-    organisation::status_reason,
-    organisation::created_at,
-) = (
-    organisation::id,
-    organisation::name,
-    organisation::kind,
-    organisation::description,
-    organisation::community_id,
-    organisation::contact,
-    organisation::status,
-    organisation::status_reason,
-    organisation::created_at,
-);
-
-fn to_organisation(row: OrganisationRow) -> DomainResult<Organisation> {
-    let (id, name, kind, description, community_id, contact, status, status_reason, created_at) =
-        row;
-    Ok(Organisation {
-        id: OrganisationId::from_db(id),
-        name,
-        kind: OrganisationKind::parse(&kind)
-            .ok_or_else(|| DomainError::internal(format!("unknown organisation kind {kind}")))?,
-        description,
-        community_id: community_id.map(CommunityId::from_db),
-        contact,
-        status: OrganisationStatus::parse(&status).ok_or_else(|| {
-            DomainError::internal(format!("unknown organisation status {status}"))
-        })?,
-        status_reason,
-        created_at,
-    })
 }
 
 pub(crate) fn insert_organisation(conn: &mut DbConnection, o: &Organisation) -> DomainResult<()> {
@@ -169,13 +79,11 @@ pub(crate) fn find_organisation(
     conn: &mut DbConnection,
     id: &OrganisationId,
 ) -> DomainResult<Option<Organisation>> {
-    organisation::table
+    Ok(organisation::table
         .find(id.as_str())
-        .select(ORGANISATION_COLUMNS)
-        .first::<OrganisationRow>(conn)
-        .optional()?
-        .map(to_organisation)
-        .transpose()
+        .select(Organisation::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 /// Moves an organisation from `from` to `to`; false when its status was no longer `from`.
@@ -224,12 +132,11 @@ pub(crate) fn member_role(
     organisation_id: &OrganisationId,
     user_id: &UserId,
 ) -> DomainResult<Option<MemberRole>> {
-    let role = organisation_member::table
+    Ok(organisation_member::table
         .find((organisation_id.as_str(), user_id.as_str()))
         .select(organisation_member::role)
-        .first::<String>(conn)
-        .optional()?;
-    Ok(role.as_deref().and_then(MemberRole::parse))
+        .first(conn)
+        .optional()?)
 }
 
 /// The organisations a user belongs to, with their role in each.
@@ -237,19 +144,12 @@ pub(crate) fn memberships(
     conn: &mut DbConnection,
     user_id: &UserId,
 ) -> DomainResult<Vec<(Organisation, MemberRole)>> {
-    let rows = organisation_member::table
+    Ok(organisation_member::table
         .inner_join(organisation::table)
         .filter(organisation_member::user_id.eq(user_id.as_str()))
         .order(organisation::name.asc())
-        .select((ORGANISATION_COLUMNS, organisation_member::role))
-        .load::<(OrganisationRow, String)>(conn)?;
-    rows.into_iter()
-        .map(|(row, role)| {
-            let role = MemberRole::parse(&role)
-                .ok_or_else(|| DomainError::internal(format!("unknown member role {role}")))?;
-            Ok((to_organisation(row)?, role))
-        })
-        .collect()
+        .select((Organisation::as_select(), organisation_member::role))
+        .load(conn)?)
 }
 
 /// Organisations in one status, oldest first (the staff review queue reads pending ones).
@@ -260,13 +160,9 @@ pub(crate) fn organisations_by_status(
 ) -> DomainResult<Vec<Organisation>> {
     let query = organisation::table
         .filter(organisation::status.eq(status.as_str()))
-        .select(ORGANISATION_COLUMNS)
+        .select(Organisation::as_select())
         .into_boxed();
-    keyset!(query, organisation::id, newest_first: false, page)
-        .load::<OrganisationRow>(conn)?
-        .into_iter()
-        .map(to_organisation)
-        .collect()
+    Ok(keyset!(query, organisation::id, newest_first: false, page).load(conn)?)
 }
 
 pub(crate) fn count_organisations_by_status(
@@ -287,13 +183,10 @@ pub(crate) fn organisations_by_ids(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    organisation::table
+    Ok(organisation::table
         .filter(organisation::id.eq_any(ids))
-        .select(ORGANISATION_COLUMNS)
-        .load::<OrganisationRow>(conn)?
-        .into_iter()
-        .map(to_organisation)
-        .collect()
+        .select(Organisation::as_select())
+        .load(conn)?)
 }
 
 /// Communities by id, in one query.
@@ -304,13 +197,10 @@ pub(crate) fn communities_by_ids(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    community::table
+    Ok(community::table
         .filter(community::id.eq_any(ids))
-        .select(COMMUNITY_COLUMNS)
-        .load::<CommunityRow>(conn)?
-        .into_iter()
-        .map(to_community)
-        .collect()
+        .select(Community::as_select())
+        .load(conn)?)
 }
 
 pub(crate) fn remove_member(
@@ -341,30 +231,15 @@ pub(crate) fn members(
     conn: &mut DbConnection,
     organisation_id: &OrganisationId,
 ) -> DomainResult<Vec<Member>> {
-    let rows = organisation_member::table
+    Ok(organisation_member::table
         .inner_join(app_user::table)
         .filter(organisation_member::organisation_id.eq(organisation_id.as_str()))
         .order((
             organisation_member::role.desc(),
             organisation_member::created_at.asc(),
         ))
-        .select((
-            app_user::id,
-            app_user::display_name,
-            organisation_member::role,
-        ))
-        .load::<(String, String, String)>(conn)?;
-    rows.into_iter()
-        .map(|(id, display_name, role)| {
-            let role = MemberRole::parse(&role)
-                .ok_or_else(|| DomainError::internal(format!("unknown member role {role}")))?;
-            Ok(Member {
-                user_id: UserId::from_db(id),
-                display_name,
-                role,
-            })
-        })
-        .collect()
+        .select(Member::as_select())
+        .load(conn)?)
 }
 
 /// Takes the organisation's row lock until commit (PostgreSQL; SQLite's write transaction

@@ -56,7 +56,8 @@ impl Actor {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::schema::app_user)]
 pub struct User {
     pub id: UserId,
     pub email: Option<Email>,
@@ -70,8 +71,15 @@ pub struct User {
 /// An email address, trimmed and lower-cased so that one mailbox is one account. Parsed
 /// strictly (RFC 5322 address only): no display name (`x<victim@corp.cn>` names someone else's
 /// mailbox), no domain literal, no quoted local part, a dotted domain.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub struct Email(String);
+
+// Read back as stored: the value was parsed before it was written.
+crate::types::text_sql!(Email, |raw: String| Ok(Email(raw)), |value: &Email| &value
+    .0);
 
 impl Email {
     pub fn parse(raw: &str) -> DomainResult<Self> {
@@ -91,18 +99,24 @@ impl Email {
         }
     }
 
-    pub(crate) fn from_db(raw: String) -> Self {
-        Self(raw)
-    }
-
     pub fn as_str(&self) -> &str {
         &self.0
     }
 }
 
 /// A mainland China mobile number, kept as its 11 digits (a `+86` prefix is accepted).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub struct PhoneNumber(String);
+
+// Read back as stored: the value was parsed before it was written.
+crate::types::text_sql!(
+    PhoneNumber,
+    |raw: String| Ok(PhoneNumber(raw)),
+    |value: &PhoneNumber| &value.0
+);
 
 impl PhoneNumber {
     pub fn parse(raw: &str) -> DomainResult<Self> {
@@ -121,10 +135,6 @@ impl PhoneNumber {
         } else {
             Err(DomainError::invalid("phone", "手机号格式不正确"))
         }
-    }
-
-    pub(crate) fn from_db(raw: String) -> Self {
-        Self(raw)
     }
 
     pub fn as_str(&self) -> &str {

@@ -223,7 +223,7 @@ impl<'a> Identity<'a> {
                 store::revoke_family(conn, &token.family_id, now)?;
                 return Ok(Err(DomainError::RefreshTokenReused));
             }
-            let user_id = UserId::from_db(token.user_id);
+            let user_id = token.user_id;
             let user = store::find_user(conn, &user_id)?.ok_or(DomainError::InvalidRefreshToken)?;
             store::insert_refresh_token(
                 conn,
@@ -438,7 +438,7 @@ impl<'a> Identity<'a> {
         };
         model::check_password_policy(new_password, &[found.email.as_str()])?;
         let password_hash = model::hash_password(new_password)?;
-        let user = UserId::from_db(found.user_id);
+        let user = found.user_id;
         self.services.db.write(|conn| {
             if !store::use_email_token(conn, &hash, now)? {
                 return Err(DomainError::InvalidToken);
@@ -504,7 +504,7 @@ impl<'a> Identity<'a> {
             if !store::use_email_token(conn, &hash, now)? {
                 return Err(DomainError::InvalidToken);
             }
-            store::mark_email_verified(conn, &UserId::from_db(found.user_id), &found.email, now)
+            store::mark_email_verified(conn, &found.user_id, &found.email, now)
         })
     }
 

@@ -3,40 +3,19 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::model::{Email, LoginIdentifier, PhoneNumber, Role, User};
+use super::model::{Email, LoginIdentifier, PhoneNumber, User};
 use crate::db::{DbConnection, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
 use crate::schema::{app_user, email_token, email_verification, refresh_token};
 use crate::types::{CommunityId, UserId};
 
+/// A user with their password hash, which only signing in reads.
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = app_user)]
 struct UserRow {
-    id: String,
-    email: Option<String>,
-    phone: Option<String>,
-    display_name: String,
+    #[diesel(embed)]
+    user: User,
     password_hash: String,
-    role: String,
-    community_id: Option<String>,
-    created_at: NaiveDateTime,
-}
-
-impl UserRow {
-    fn into_user(self) -> DomainResult<(User, String)> {
-        let role = Role::parse(&self.role)
-            .ok_or_else(|| DomainError::internal(format!("unknown role {}", self.role)))?;
-        let user = User {
-            id: UserId::from_db(self.id),
-            email: self.email.map(Email::from_db),
-            phone: self.phone.map(PhoneNumber::from_db),
-            display_name: self.display_name,
-            role,
-            community_id: self.community_id.map(CommunityId::from_db),
-            created_at: self.created_at,
-        };
-        Ok((user, self.password_hash))
-    }
 }
 
 pub(super) fn insert_user(
@@ -66,12 +45,11 @@ pub(super) fn insert_user(
 }
 
 pub(crate) fn find_user(conn: &mut DbConnection, id: &UserId) -> DomainResult<Option<User>> {
-    let row = app_user::table
+    Ok(app_user::table
         .find(id.as_str())
-        .select(UserRow::as_select())
+        .select(User::as_select())
         .first(conn)
-        .optional()?;
-    row.map(|r| r.into_user().map(|(user, _)| user)).transpose()
+        .optional()?)
 }
 
 /// The user and their password hash, by email or phone.
@@ -84,17 +62,18 @@ pub(crate) fn find_by_login(
         LoginIdentifier::Email(e) => query.filter(app_user::email.eq(e.as_str().to_owned())),
         LoginIdentifier::Phone(p) => query.filter(app_user::phone.eq(p.as_str().to_owned())),
     };
-    query
-        .first(conn)
+    Ok(query
+        .first::<UserRow>(conn)
         .optional()?
-        .map(UserRow::into_user)
-        .transpose()
+        .map(|row| (row.user, row.password_hash)))
 }
 
 /// A refresh token as stored.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = refresh_token)]
 pub(super) struct TokenRow {
     pub id: String,
-    pub user_id: String,
+    pub user_id: UserId,
     pub family_id: String,
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
@@ -126,35 +105,11 @@ pub(super) fn find_refresh_token(
     conn: &mut DbConnection,
     token_hash: &str,
 ) -> DomainResult<Option<TokenRow>> {
-    let row = refresh_token::table
+    Ok(refresh_token::table
         .filter(refresh_token::token_hash.eq(token_hash))
-        .select((
-            refresh_token::id,
-            refresh_token::user_id,
-            refresh_token::family_id,
-            refresh_token::expires_at,
-            refresh_token::used_at,
-            refresh_token::revoked_at,
-        ))
-        .first::<(
-            String,
-            String,
-            String,
-            NaiveDateTime,
-            Option<NaiveDateTime>,
-            Option<NaiveDateTime>,
-        )>(conn)
-        .optional()?;
-    Ok(row.map(
-        |(id, user_id, family_id, expires_at, used_at, revoked_at)| TokenRow {
-            id,
-            user_id,
-            family_id,
-            expires_at,
-            used_at,
-            revoked_at,
-        },
-    ))
+        .select(TokenRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 /// Marks a token used, only if nobody else did first; false means it was already used.
@@ -198,8 +153,10 @@ pub(crate) fn has_users(conn: &mut DbConnection) -> DomainResult<bool> {
 }
 
 /// A single-use email token as stored (the secret itself is never stored).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = email_token)]
 pub(crate) struct EmailTokenRow {
-    pub user_id: String,
+    pub user_id: UserId,
     pub purpose: String,
     pub email: String,
     pub expires_at: NaiveDateTime,
@@ -234,24 +191,9 @@ pub(crate) fn find_email_token(
 ) -> DomainResult<Option<EmailTokenRow>> {
     Ok(email_token::table
         .find(hash)
-        .select((
-            email_token::user_id,
-            email_token::purpose,
-            email_token::email,
-            email_token::expires_at,
-            email_token::used_at,
-        ))
-        .first::<(String, String, String, NaiveDateTime, Option<NaiveDateTime>)>(conn)
-        .optional()?
-        .map(
-            |(user_id, purpose, email, expires_at, used_at)| EmailTokenRow {
-                user_id,
-                purpose,
-                email,
-                expires_at,
-                used_at,
-            },
-        ))
+        .select(EmailTokenRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 /// Uses a token up; false when it was used already (by a concurrent request too).

@@ -48,7 +48,8 @@ impl Stage {
 text_enum!(GroupRole { Convenor => "CONVENOR", Member => "MEMBER" });
 text_enum!(MembershipStatus { Requested => "REQUESTED", Active => "ACTIVE" });
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::schema::community_group)]
 pub struct Group {
     pub id: GroupId,
     pub name: String,
@@ -69,16 +70,19 @@ pub struct NewGroup {
     pub category_id: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::schema::group_member)]
 pub struct GroupMember {
     pub user_id: UserId,
+    #[diesel(select_expression = crate::schema::app_user::display_name)]
     pub display_name: String,
     pub role: GroupRole,
     pub status: MembershipStatus,
 }
 
 /// One entry of a group's public timeline.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::schema::group_event)]
 pub struct GroupEvent {
     pub id: String,
     pub kind: String,

@@ -9,57 +9,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::schema::{
     activity, app_user, community_group, group_event, group_member, participation,
 };
-use crate::types::{CommunityId, GroupId, OrganisationId, UserId};
-
-type Row = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    NaiveDateTime,
-);
-
-const COLUMNS: (
-    community_group::id,
-    community_group::name,
-    community_group::purpose,
-    community_group::community_id,
-    community_group::category_id,
-    community_group::stage,
-    community_group::mentor_organisation_id,
-    community_group::organisation_id,
-    community_group::created_at,
-) = (
-    community_group::id,
-    community_group::name,
-    community_group::purpose,
-    community_group::community_id,
-    community_group::category_id,
-    community_group::stage,
-    community_group::mentor_organisation_id,
-    community_group::organisation_id,
-    community_group::created_at,
-);
-
-fn to_group(row: Row) -> DomainResult<Group> {
-    let (id, name, purpose, community, category_id, stage, mentor, organisation, created_at) = row;
-    Ok(Group {
-        id: GroupId::from_db(id),
-        name,
-        purpose,
-        community_id: CommunityId::from_db(community),
-        category_id,
-        stage: Stage::parse(&stage)
-            .ok_or_else(|| DomainError::internal(format!("unknown stage {stage}")))?,
-        mentor_organisation_id: mentor.map(OrganisationId::from_db),
-        organisation_id: organisation.map(OrganisationId::from_db),
-        created_at,
-    })
-}
+use crate::types::{GroupId, OrganisationId, UserId};
 
 pub(crate) fn insert(conn: &mut DbConnection, g: &Group) -> DomainResult<()> {
     let inserted = diesel::insert_into(community_group::table)
@@ -83,23 +33,18 @@ pub(crate) fn insert(conn: &mut DbConnection, g: &Group) -> DomainResult<()> {
 }
 
 pub(crate) fn find(conn: &mut DbConnection, id: &GroupId) -> DomainResult<Option<Group>> {
-    community_group::table
+    Ok(community_group::table
         .find(id.as_str())
-        .select(COLUMNS)
-        .first::<Row>(conn)
-        .optional()?
-        .map(to_group)
-        .transpose()
+        .select(Group::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub(crate) fn all(conn: &mut DbConnection) -> DomainResult<Vec<Group>> {
-    community_group::table
-        .select(COLUMNS)
+    Ok(community_group::table
+        .select(Group::as_select())
         .order(community_group::name.asc())
-        .load::<Row>(conn)?
-        .into_iter()
-        .map(to_group)
-        .collect()
+        .load(conn)?)
 }
 
 pub(crate) fn set_stage(
@@ -194,39 +139,21 @@ pub(crate) fn active_role(
     group: &GroupId,
     user: &UserId,
 ) -> DomainResult<Option<GroupRole>> {
-    let role = group_member::table
+    Ok(group_member::table
         .find((group.as_str(), user.as_str()))
         .filter(group_member::status.eq(MembershipStatus::Active.as_str()))
         .select(group_member::role)
-        .first::<String>(conn)
-        .optional()?;
-    Ok(role.as_deref().and_then(GroupRole::parse))
+        .first(conn)
+        .optional()?)
 }
 
 pub(crate) fn members(conn: &mut DbConnection, group: &GroupId) -> DomainResult<Vec<GroupMember>> {
-    group_member::table
+    Ok(group_member::table
         .inner_join(app_user::table.on(app_user::id.eq(group_member::user_id)))
         .filter(group_member::group_id.eq(group.as_str()))
         .order(group_member::created_at.asc())
-        .select((
-            group_member::user_id,
-            app_user::display_name,
-            group_member::role,
-            group_member::status,
-        ))
-        .load::<(String, String, String, String)>(conn)?
-        .into_iter()
-        .map(|(id, display_name, role, status)| {
-            Ok(GroupMember {
-                user_id: UserId::from_db(id),
-                display_name,
-                role: GroupRole::parse(&role)
-                    .ok_or_else(|| DomainError::internal("unknown group role"))?,
-                status: MembershipStatus::parse(&status)
-                    .ok_or_else(|| DomainError::internal("unknown membership"))?,
-            })
-        })
-        .collect()
+        .select(GroupMember::as_select())
+        .load(conn)?)
 }
 
 pub(crate) fn record_event(
@@ -257,31 +184,8 @@ pub(crate) fn timeline(conn: &mut DbConnection, group: &GroupId) -> DomainResult
     Ok(group_event::table
         .filter(group_event::group_id.eq(group.as_str()))
         .order(group_event::id.asc())
-        .select(EventRow::as_select())
-        .load::<EventRow>(conn)?
-        .into_iter()
-        .map(|row| GroupEvent {
-            id: row.id,
-            kind: row.kind,
-            from_stage: row.from_stage,
-            to_stage: row.to_stage,
-            note: row.note,
-            actor_id: row.actor_id,
-            created_at: row.created_at,
-        })
-        .collect())
-}
-
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = group_event)]
-struct EventRow {
-    id: String,
-    kind: String,
-    from_stage: Option<Stage>,
-    to_stage: Option<Stage>,
-    note: String,
-    actor_id: Option<UserId>,
-    created_at: NaiveDateTime,
+        .select(GroupEvent::as_select())
+        .load(conn)?)
 }
 
 /// Members, activities held, verified service minutes and age: what the criteria read.

@@ -47,7 +47,8 @@ impl TransferCode {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::schema::account)]
 pub struct Account {
     pub id: AccountId,
     pub kind: AccountKind,

@@ -9,7 +9,7 @@ use super::model::{
     Account, AccountKind, ApprovalKind, ApprovalRequest, ApprovalStatus, Cause, HistoryEntry,
     HistoryFilter, Movement, SystemTotals, Transfer, TransferCode, VerifyReport,
 };
-use super::store::{self, NewTransfer};
+use super::store::{self, NewTransfer, TransferKey};
 use crate::Services;
 use crate::audit;
 use crate::db::DbConnection;
@@ -103,7 +103,7 @@ impl<'a> Ledger<'a> {
                     .ok_or(DomainError::RecipientNotFound)?,
             ),
         };
-        self.post_once(&scoped, &hash, |conn, at| {
+        self.post_once(&scoped, &hash, |conn, at, key| {
             let Some(to) = &to else {
                 return Err(DomainError::internal(
                     "replayed donation without its transfer",
@@ -119,23 +119,9 @@ impl<'a> Ledger<'a> {
             } else {
                 &reason
             };
-            store::post(
-                conn,
-                &NewTransfer {
-                    debit: &from.id,
-                    credit: &into.id,
-                    amount,
-                    code: TransferCode::Donate,
-                    actor: Some(donor),
-                    reason,
-                    cause: None,
-                    rule: None,
-                    reverses: None,
-                    idempotency_key: &scoped,
-                    request_hash: &hash,
-                    at,
-                },
-            )
+            let donation =
+                NewTransfer::new(TransferCode::Donate, &from.id, &into.id, amount, reason, at);
+            store::post(conn, &donation.by(donor), key)
         })
     }
 
@@ -154,7 +140,7 @@ impl<'a> Ledger<'a> {
         let scoped = store::scoped_key(donor.as_str(), key.as_str());
         let hash =
             store::request_hash(&["DONATE_GROUP", group.as_str(), &amount.to_string(), &reason]);
-        self.post_once(&scoped, &hash, |conn, at| {
+        self.post_once(&scoped, &hash, |conn, at, key| {
             let found =
                 crate::incubation::store::find(conn, group)?.ok_or(DomainError::NotFound {
                     what: "自治组织",
@@ -169,23 +155,9 @@ impl<'a> Ledger<'a> {
             } else {
                 &reason
             };
-            store::post(
-                conn,
-                &NewTransfer {
-                    debit: &from.id,
-                    credit: &fund.id,
-                    amount,
-                    code: TransferCode::Donate,
-                    actor: Some(donor),
-                    reason,
-                    cause: None,
-                    rule: None,
-                    reverses: None,
-                    idempotency_key: &scoped,
-                    request_hash: &hash,
-                    at,
-                },
-            )
+            let donation =
+                NewTransfer::new(TransferCode::Donate, &from.id, &fund.id, amount, reason, at);
+            store::post(conn, &donation.by(donor), key)
         })
     }
 
@@ -211,7 +183,7 @@ impl<'a> Ledger<'a> {
             &amount.to_string(),
             &reason,
         ]);
-        self.post_once(&scoped, &hash, |conn, at| {
+        self.post_once(&scoped, &hash, |conn, at, key| {
             crate::incubation::service::require_convenor(conn, group, convenor)?;
             if member == convenor {
                 return Err(DomainError::SelfDealing("召集人不能从基金奖励自己"));
@@ -228,26 +200,13 @@ impl<'a> Ledger<'a> {
             }
             let fund = owned(conn, AccountKind::GroupFund, group.as_str())?;
             let to = owned(conn, AccountKind::Wallet, member.as_str())?;
-            store::post(
-                conn,
-                &NewTransfer {
-                    debit: &fund.id,
-                    credit: &to.id,
-                    amount,
-                    code: TransferCode::Donate,
-                    actor: Some(convenor),
-                    reason: &reason,
-                    cause: Some(&crate::ledger::Cause {
-                        kind: "group".to_owned(),
-                        id: group.to_string(),
-                    }),
-                    rule: None,
-                    reverses: None,
-                    idempotency_key: &scoped,
-                    request_hash: &hash,
-                    at,
-                },
-            )
+            let cause = crate::ledger::Cause {
+                kind: "group".to_owned(),
+                id: group.to_string(),
+            };
+            let reward =
+                NewTransfer::new(TransferCode::Donate, &fund.id, &to.id, amount, &reason, at);
+            store::post(conn, &reward.by(convenor).caused_by(&cause), key)
         })
     }
 
@@ -521,31 +480,51 @@ impl<'a> Ledger<'a> {
         self.services.db.read(store::verify)
     }
 
-    /// Runs `post` unless a transfer already exists under `scoped_key`, in which case that
-    /// transfer is the answer (same request) or the request is refused (different request).
+    /// Runs `post` once under the scoped key (see [`once`]): the transfer already posted under
+    /// it is the answer to the same request sent again. `post` gets the key to post under.
     fn post_once(
         &self,
-        scoped_key: &str,
-        hash: &str,
-        mut post: impl FnMut(&mut DbConnection, chrono::NaiveDateTime) -> DomainResult<Transfer>,
+        scoped: &str,
+        request_hash: &str,
+        mut post: impl FnMut(
+            &mut DbConnection,
+            chrono::NaiveDateTime,
+            &TransferKey<'_>,
+        ) -> DomainResult<Transfer>,
     ) -> DomainResult<Transfer> {
-        let mut attempt = || {
-            let at = self.services.clock.now();
-            self.services.db.write(|conn| {
-                if let Some((existing, stored_hash)) = store::find_by_key(conn, scoped_key)? {
-                    return if stored_hash == hash {
-                        Ok(existing)
-                    } else {
-                        Err(DomainError::IdempotencyKeyReused)
-                    };
-                }
-                post(conn, at)
-            })
+        let key = TransferKey {
+            scoped,
+            request_hash,
         };
-        match attempt() {
-            Err(err) if store::is_duplicate_key(&err) => attempt(),
-            other => other,
-        }
+        let replay = |conn: &mut DbConnection| {
+            Ok(store::find_by_key(conn, scoped)?
+                .map(|(existing, stored_hash)| (existing, stored_hash == request_hash)))
+        };
+        once(self.services, replay, |conn, at| post(conn, at, &key))
+    }
+}
+
+/// The one idempotency path of every request that moves points. A request runs once under
+/// its scoped key: sent again, it gets back the first outcome `replay` finds, or
+/// `IDEMPOTENCY_KEY_REUSED` when `replay` says that outcome answered a different request. Two
+/// first runs racing on one key: the key's unique index lets one through, and the other runs
+/// again to find its outcome. `run` gets the transaction and the time of the attempt.
+pub(crate) fn once<T>(
+    services: &Services,
+    mut replay: impl FnMut(&mut DbConnection) -> DomainResult<Option<(T, bool)>>,
+    mut run: impl FnMut(&mut DbConnection, chrono::NaiveDateTime) -> DomainResult<T>,
+) -> DomainResult<T> {
+    let mut attempt = || {
+        let at = services.clock.now();
+        services.db.write(|conn| match replay(conn)? {
+            Some((first, true)) => Ok(first),
+            Some((_, false)) => Err(DomainError::IdempotencyKeyReused),
+            None => run(conn, at),
+        })
+    };
+    match attempt() {
+        Err(err) if store::is_duplicate_key(&err) => attempt(),
+        other => other,
     }
 }
 
@@ -569,70 +548,67 @@ impl Ledger<'_> {
             StaffMovement::Allocate { .. } => settings.dual_control_allocation_points,
             _ => settings.dual_control_points,
         };
-        let attempt = || {
-            let at = self.services.clock.now();
-            self.services.db.write(|conn| {
-                if let Some((existing, stored_hash)) = store::find_by_key(conn, &scoped)? {
-                    return replayed(stored_hash == hash, Movement::Posted(existing));
-                }
-                if let Some((request, stored_hash)) = store::approval_by_key(conn, &scoped)? {
-                    return replayed(stored_hash == hash, Movement::AwaitingApproval(request));
-                }
-                let plan = plan(conn, movement)?;
-                require_not_own(conn, staff, &plan)?;
-                if plan.amount.value() > threshold {
-                    let request = ApprovalRequest {
-                        id: ApprovalRequestId::generate(),
-                        kind: movement.kind(),
-                        requested_by: staff.clone(),
-                        account_id: match movement {
-                            StaffMovement::Adjust { account, .. } => Some(account.clone()),
-                            _ => None,
-                        },
-                        transfer_id: match movement {
-                            StaffMovement::Reverse { transfer } => Some(transfer.clone()),
-                            _ => None,
-                        },
-                        organisation_id: match movement {
-                            StaffMovement::Allocate { organisation, .. } => {
-                                Some(organisation.clone())
-                            }
-                            _ => None,
-                        },
-                        change: movement.signed_change(plan.amount),
-                        reason: reason.clone(),
-                        status: ApprovalStatus::Pending,
-                        decided_by: None,
-                        decided_at: None,
-                        decision_note: None,
-                        transfer_made_id: None,
-                        created_at: at,
-                    };
-                    store::insert_approval(
-                        conn,
-                        &store::NewApproval {
-                            request: &request,
-                            idempotency_key: &scoped,
-                            request_hash: &hash,
-                        },
-                    )?;
-                    audit::record(
-                        conn,
-                        Some(staff),
-                        "ledger.approval_requested",
-                        "approval_request",
-                        request.id.as_str(),
-                        &format!("{}：{} 分：{reason}", plan.audit.detail, plan.amount),
-                        at,
-                    )?;
-                    return Ok(Movement::AwaitingApproval(request));
-                }
-                post_plan(conn, &plan, staff, &reason, &scoped, &hash, at).map(Movement::Posted)
-            })
+        let replay = |conn: &mut DbConnection| {
+            if let Some((posted, stored_hash)) = store::find_by_key(conn, &scoped)? {
+                return Ok(Some((Movement::Posted(posted), stored_hash == hash)));
+            }
+            Ok(
+                store::approval_by_key(conn, &scoped)?.map(|(request, stored_hash)| {
+                    (Movement::AwaitingApproval(request), stored_hash == hash)
+                }),
+            )
         };
-        match attempt() {
-            // The same key raced in from another request: its outcome is the answer.
-            Err(err) if store::is_duplicate_key(&err) => attempt(),
+        let moved = once(self.services, replay, |conn, at| {
+            let plan = plan(conn, movement)?;
+            require_not_own(conn, staff, &plan)?;
+            if plan.amount.value() > threshold {
+                let request = ApprovalRequest {
+                    id: ApprovalRequestId::generate(),
+                    kind: movement.kind(),
+                    requested_by: staff.clone(),
+                    account_id: match movement {
+                        StaffMovement::Adjust { account, .. } => Some(account.clone()),
+                        _ => None,
+                    },
+                    transfer_id: match movement {
+                        StaffMovement::Reverse { transfer } => Some(transfer.clone()),
+                        _ => None,
+                    },
+                    organisation_id: match movement {
+                        StaffMovement::Allocate { organisation, .. } => Some(organisation.clone()),
+                        _ => None,
+                    },
+                    change: movement.signed_change(plan.amount),
+                    reason: reason.clone(),
+                    status: ApprovalStatus::Pending,
+                    decided_by: None,
+                    decided_at: None,
+                    decision_note: None,
+                    transfer_made_id: None,
+                    created_at: at,
+                };
+                store::insert_approval(
+                    conn,
+                    &store::NewApproval {
+                        request: &request,
+                        idempotency_key: &scoped,
+                        request_hash: &hash,
+                    },
+                )?;
+                audit::record(
+                    conn,
+                    Some(staff),
+                    "ledger.approval_requested",
+                    "approval_request",
+                    request.id.as_str(),
+                    &format!("{}：{} 分：{reason}", plan.audit.detail, plan.amount),
+                    at,
+                )?;
+                return Ok(Movement::AwaitingApproval(request));
+            }
+            post_plan(conn, &plan, staff, &reason, &scoped, &hash, at).map(Movement::Posted)
+        });
+        match moved {
             // Two staff reversing at once under different keys: the unique index on
             // `reverses_id` lets one through; the other is told it is already done.
             Err(DomainError::Database(e)) if crate::db::is_unique_violation(&e, "reverses_id") => {
@@ -832,23 +808,22 @@ fn post_plan(
     hash: &str,
     at: chrono::NaiveDateTime,
 ) -> DomainResult<Transfer> {
-    let transfer = store::post(
-        conn,
-        &NewTransfer {
-            debit: &plan.debit,
-            credit: &plan.credit,
-            amount: plan.amount,
-            code: plan.code,
-            actor: Some(actor),
-            reason,
-            cause: plan.cause.as_ref(),
-            rule: None,
-            reverses: plan.reverses.as_ref(),
-            idempotency_key: scoped_key,
-            request_hash: hash,
-            at,
-        },
-    )?;
+    let movement = NewTransfer::new(
+        plan.code,
+        &plan.debit,
+        &plan.credit,
+        plan.amount,
+        reason,
+        at,
+    )
+    .by(actor)
+    .caused_by(plan.cause.as_ref())
+    .reversing(plan.reverses.as_ref());
+    let key = TransferKey {
+        scoped: scoped_key,
+        request_hash: hash,
+    };
+    let transfer = store::post(conn, &movement, &key)?;
     audit::record(
         conn,
         Some(actor),
@@ -909,17 +884,8 @@ pub(crate) fn owns(
     })
 }
 
-/// The answer to a replayed key: the first outcome when the request is the same.
-fn replayed(same_request: bool, outcome: Movement) -> DomainResult<Movement> {
-    if same_request {
-        Ok(outcome)
-    } else {
-        Err(DomainError::IdempotencyKeyReused)
-    }
-}
-
 fn issuance() -> AccountId {
-    AccountId::from_db(store::ISSUANCE_ACCOUNT.to_owned())
+    AccountId::fixed(store::ISSUANCE_ACCOUNT)
 }
 
 fn owned(conn: &mut DbConnection, kind: AccountKind, owner: &str) -> DomainResult<Account> {

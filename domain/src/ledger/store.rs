@@ -21,97 +21,43 @@ use crate::types::{AccountId, ApprovalRequestId, Points, TransferId, UserId};
 /// the migrations of both engines.
 pub(crate) const ISSUANCE_ACCOUNT: &str = "00000000-0000-7000-8000-000000000001";
 
-type AccountRow = (String, String, Option<String>, i64, NaiveDateTime);
-
-const ACCOUNT_COLUMNS: (
-    account::id,
-    account::kind,
-    account::owner_id,
-    account::balance,
-    account::created_at,
-) = (
-    account::id,
-    account::kind,
-    account::owner_id,
-    account::balance,
-    account::created_at,
-);
-
-fn to_account((id, kind, owner_id, balance, created_at): AccountRow) -> DomainResult<Account> {
-    let kind = AccountKind::parse(&kind)
-        .ok_or_else(|| DomainError::internal(format!("unknown account kind {kind}")))?;
-    Ok(Account {
-        id: AccountId::from_db(id),
-        kind,
-        owner_id,
-        balance,
-        created_at,
-    })
+/// A transfer as stored: its cause is two nullable columns, one value in the model.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = transfer)]
+struct TransferRow {
+    id: TransferId,
+    debit_account_id: AccountId,
+    credit_account_id: AccountId,
+    amount: i64,
+    code: TransferCode,
+    actor_id: Option<UserId>,
+    reason: String,
+    cause_kind: Option<String>,
+    cause_id: Option<String>,
+    rule: Option<String>,
+    reverses_id: Option<TransferId>,
+    created_at: NaiveDateTime,
 }
 
-type TransferRow = (
-    String,
-    String,
-    String,
-    i64,
-    String,
-    Option<String>,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    NaiveDateTime,
-);
-
-const TRANSFER_COLUMNS: (
-    transfer::id,
-    transfer::debit_account_id,
-    transfer::credit_account_id,
-    transfer::amount,
-    transfer::code,
-    transfer::actor_id,
-    transfer::reason,
-    transfer::cause_kind,
-    transfer::cause_id,
-    transfer::rule,
-    transfer::reverses_id,
-    transfer::created_at,
-) = (
-    transfer::id,
-    transfer::debit_account_id,
-    transfer::credit_account_id,
-    transfer::amount,
-    transfer::code,
-    transfer::actor_id,
-    transfer::reason,
-    transfer::cause_kind,
-    transfer::cause_id,
-    transfer::rule,
-    transfer::reverses_id,
-    transfer::created_at,
-);
-
-fn to_transfer(row: TransferRow) -> DomainResult<Transfer> {
-    let (id, debit, credit, amount, code, actor, reason, cause_kind, cause_id, rule, reverses, at) =
-        row;
-    let code = TransferCode::parse(&code)
-        .ok_or_else(|| DomainError::internal(format!("unknown transfer code {code}")))?;
-    Ok(Transfer {
-        id: TransferId::from_db(id),
-        debit_account_id: AccountId::from_db(debit),
-        credit_account_id: AccountId::from_db(credit),
-        amount,
-        code,
-        actor_id: actor.map(UserId::from_db),
-        reason,
-        cause: cause_kind
-            .zip(cause_id)
-            .map(|(kind, id)| Cause { kind, id }),
-        rule,
-        reverses_id: reverses.map(TransferId::from_db),
-        created_at: at,
-    })
+impl From<TransferRow> for Transfer {
+    fn from(row: TransferRow) -> Self {
+        Self {
+            id: row.id,
+            debit_account_id: row.debit_account_id,
+            credit_account_id: row.credit_account_id,
+            amount: row.amount,
+            code: row.code,
+            actor_id: row.actor_id,
+            reason: row.reason,
+            cause: row
+                .cause_kind
+                .zip(row.cause_id)
+                .map(|(kind, id)| Cause { kind, id }),
+            rule: row.rule,
+            reverses_id: row.reverses_id,
+            created_at: row.created_at,
+        }
+    }
 }
 
 /// A resident's wallet and redemption hold, opened with the user. Each resident has their own
@@ -152,13 +98,11 @@ pub(crate) fn find_account(
     conn: &mut DbConnection,
     id: &AccountId,
 ) -> DomainResult<Option<Account>> {
-    account::table
+    Ok(account::table
         .find(id.as_str())
-        .select(ACCOUNT_COLUMNS)
-        .first::<AccountRow>(conn)
-        .optional()?
-        .map(to_account)
-        .transpose()
+        .select(Account::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub(crate) fn owned_account(
@@ -166,14 +110,12 @@ pub(crate) fn owned_account(
     kind: AccountKind,
     owner_id: &str,
 ) -> DomainResult<Option<Account>> {
-    account::table
+    Ok(account::table
         .filter(account::kind.eq(kind.as_str()))
         .filter(account::owner_id.eq(owner_id))
-        .select(ACCOUNT_COLUMNS)
-        .first::<AccountRow>(conn)
-        .optional()?
-        .map(to_account)
-        .transpose()
+        .select(Account::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 /// The accounts of `kind` of several owners, in one query.
@@ -182,14 +124,11 @@ pub(crate) fn owned_accounts(
     kind: AccountKind,
     owners: &[String],
 ) -> DomainResult<Vec<Account>> {
-    account::table
+    Ok(account::table
         .filter(account::kind.eq(kind.as_str()))
         .filter(account::owner_id.eq_any(owners))
-        .select(ACCOUNT_COLUMNS)
-        .load::<AccountRow>(conn)?
-        .into_iter()
-        .map(to_account)
-        .collect()
+        .select(Account::as_select())
+        .load(conn)?)
 }
 
 /// Takes the row lock of an account until the transaction ends (a no-op update), so that a
@@ -206,13 +145,10 @@ pub(crate) fn accounts_of_kind(
     conn: &mut DbConnection,
     kind: AccountKind,
 ) -> DomainResult<Vec<Account>> {
-    account::table
+    Ok(account::table
         .filter(account::kind.eq(kind.as_str()))
-        .select(ACCOUNT_COLUMNS)
-        .load::<AccountRow>(conn)?
-        .into_iter()
-        .map(to_account)
-        .collect()
+        .select(Account::as_select())
+        .load(conn)?)
 }
 
 /// Sum of the balances of every account of one kind.
@@ -231,22 +167,88 @@ struct Total {
     total: i64,
 }
 
-/// A transfer about to be posted.
+/// A transfer about to be posted: built with [`NewTransfer::new`] from what every transfer
+/// has, then the optional parts by name.
 pub(crate) struct NewTransfer<'a> {
-    pub debit: &'a AccountId,
-    pub credit: &'a AccountId,
-    pub amount: Points,
-    pub code: TransferCode,
-    pub actor: Option<&'a UserId>,
-    pub reason: &'a str,
-    pub cause: Option<&'a Cause>,
-    pub rule: Option<&'a str>,
-    pub reverses: Option<&'a TransferId>,
-    /// Unique forever; scoped by the caller (see [`scoped_key`]).
-    pub idempotency_key: &'a str,
-    /// Fingerprint of the request, to tell a replay from a different request under one key.
+    code: TransferCode,
+    debit: &'a AccountId,
+    credit: &'a AccountId,
+    amount: Points,
+    reason: &'a str,
+    at: NaiveDateTime,
+    actor: Option<&'a UserId>,
+    cause: Option<&'a Cause>,
+    rule: Option<&'a str>,
+    reverses: Option<&'a TransferId>,
+}
+
+impl<'a> NewTransfer<'a> {
+    /// `amount` from `debit` to `credit`, for `reason`, at `at`; by nobody (a system flow),
+    /// for no recorded cause, priced by no rule, reversing nothing.
+    pub(crate) fn new(
+        code: TransferCode,
+        debit: &'a AccountId,
+        credit: &'a AccountId,
+        amount: Points,
+        reason: &'a str,
+        at: NaiveDateTime,
+    ) -> Self {
+        Self {
+            code,
+            debit,
+            credit,
+            amount,
+            reason,
+            at,
+            actor: None,
+            cause: None,
+            rule: None,
+            reverses: None,
+        }
+    }
+
+    pub(crate) fn code(&self) -> TransferCode {
+        self.code
+    }
+
+    /// The person who moved the points.
+    pub(crate) fn by(self, actor: impl Into<Option<&'a UserId>>) -> Self {
+        Self {
+            actor: actor.into(),
+            ..self
+        }
+    }
+
+    /// What produced the transfer (a participation, a redemption, a group).
+    pub(crate) fn caused_by(self, cause: impl Into<Option<&'a Cause>>) -> Self {
+        Self {
+            cause: cause.into(),
+            ..self
+        }
+    }
+
+    /// The rule that priced the amount, shown beside it in the history.
+    pub(crate) fn priced_by(self, rule: &'a str) -> Self {
+        Self {
+            rule: Some(rule),
+            ..self
+        }
+    }
+
+    /// The transfer this one undoes.
+    pub(crate) fn reversing(self, original: impl Into<Option<&'a TransferId>>) -> Self {
+        Self {
+            reverses: original.into(),
+            ..self
+        }
+    }
+}
+
+/// What makes a transfer happen once: its key, unique forever and scoped by the caller (see
+/// [`scoped_key`]), and the fingerprint that tells a replay from a different request under it.
+pub(crate) struct TransferKey<'a> {
+    pub scoped: &'a str,
     pub request_hash: &'a str,
-    pub at: NaiveDateTime,
 }
 
 /// Stored idempotency keys are prefixed with who chose them, so keys never collide across
@@ -274,13 +276,12 @@ pub(crate) fn find_by_key(
     conn: &mut DbConnection,
     scoped_key: &str,
 ) -> DomainResult<Option<(Transfer, String)>> {
-    transfer::table
+    Ok(transfer::table
         .filter(transfer::idempotency_key.eq(scoped_key))
-        .select((TRANSFER_COLUMNS, transfer::request_hash))
+        .select((TransferRow::as_select(), transfer::request_hash))
         .first::<(TransferRow, String)>(conn)
         .optional()?
-        .map(|(row, hash)| Ok((to_transfer(row)?, hash)))
-        .transpose()
+        .map(|(row, hash)| (row.into(), hash)))
 }
 
 /// True when `err` means another transaction posted the same idempotency key first.
@@ -292,7 +293,11 @@ pub(crate) fn is_duplicate_key(err: &DomainError) -> bool {
 /// (or may go negative), add it to the credit account. Must run inside a write transaction:
 /// any error leaves nothing behind. Accounts are updated in id order, so two transfers between
 /// the same accounts in opposite directions cannot deadlock.
-pub(crate) fn post(conn: &mut DbConnection, new: &NewTransfer<'_>) -> DomainResult<Transfer> {
+pub(crate) fn post(
+    conn: &mut DbConnection,
+    new: &NewTransfer<'_>,
+    key: &TransferKey<'_>,
+) -> DomainResult<Transfer> {
     if new.debit == new.credit {
         return Err(DomainError::SameAccount);
     }
@@ -322,8 +327,8 @@ pub(crate) fn post(conn: &mut DbConnection, new: &NewTransfer<'_>) -> DomainResu
             transfer::cause_id.eq(new.cause.map(|c| c.id.as_str())),
             transfer::rule.eq(new.rule),
             transfer::reverses_id.eq(new.reverses.map(TransferId::as_str)),
-            transfer::idempotency_key.eq(new.idempotency_key),
-            transfer::request_hash.eq(new.request_hash),
+            transfer::idempotency_key.eq(key.scoped),
+            transfer::request_hash.eq(key.request_hash),
             transfer::created_at.eq(new.at),
         ))
         .execute(conn)?;
@@ -370,26 +375,24 @@ pub(crate) fn find_transfer(
     conn: &mut DbConnection,
     id: &TransferId,
 ) -> DomainResult<Option<Transfer>> {
-    transfer::table
+    Ok(transfer::table
         .find(id.as_str())
-        .select(TRANSFER_COLUMNS)
+        .select(TransferRow::as_select())
         .first::<TransferRow>(conn)
         .optional()?
-        .map(to_transfer)
-        .transpose()
+        .map(Transfer::from))
 }
 
 pub(crate) fn reversal_of(
     conn: &mut DbConnection,
     original: &TransferId,
 ) -> DomainResult<Option<Transfer>> {
-    transfer::table
+    Ok(transfer::table
         .filter(transfer::reverses_id.eq(original.as_str()))
-        .select(TRANSFER_COLUMNS)
+        .select(TransferRow::as_select())
         .first::<TransferRow>(conn)
         .optional()?
-        .map(to_transfer)
-        .transpose()
+        .map(Transfer::from))
 }
 
 #[derive(Clone, Copy)]
@@ -428,13 +431,15 @@ fn history_side(
     filter: &HistoryFilter,
     page: &PageRequest,
 ) -> DomainResult<Vec<Transfer>> {
-    let boxed = transfer::table.select(TRANSFER_COLUMNS).into_boxed();
+    let boxed = transfer::table
+        .select(TransferRow::as_select())
+        .into_boxed();
     let query = history_filter!(boxed, account_id, side, filter);
-    keyset!(query, transfer::id, newest_first: true, page)
+    Ok(keyset!(query, transfer::id, newest_first: true, page)
         .load::<TransferRow>(conn)?
         .into_iter()
-        .map(to_transfer)
-        .collect()
+        .map(Transfer::from)
+        .collect())
 }
 
 fn history_count(
@@ -509,11 +514,8 @@ fn counterparts(
 ) -> DomainResult<HashMap<String, Counterpart>> {
     let accounts = account::table
         .filter(account::id.eq_any(ids))
-        .select(ACCOUNT_COLUMNS)
-        .load::<AccountRow>(conn)?
-        .into_iter()
-        .map(to_account)
-        .collect::<DomainResult<Vec<_>>>()?;
+        .select(Account::as_select())
+        .load(conn)?;
     let owners_of = |kinds: &[AccountKind]| -> Vec<String> {
         accounts
             .iter()

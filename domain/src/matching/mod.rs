@@ -29,7 +29,8 @@ text_enum!(MatchStatus {
     Delivered => "DELIVERED",
 });
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::schema::need)]
 pub struct Need {
     pub id: NeedId,
     pub community_id: CommunityId,
@@ -74,12 +75,15 @@ pub struct Candidate {
     pub reasons: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::schema::match_case)]
 pub struct MatchCase {
     pub id: MatchId,
     pub need_id: NeedId,
+    #[diesel(column_name = candidate_kind)]
     pub kind: CandidateKind,
     pub candidate_id: String,
+    #[diesel(deserialize_as = i32)]
     pub score: i64,
     pub reasons: String,
     pub status: MatchStatus,

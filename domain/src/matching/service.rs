@@ -133,19 +133,17 @@ impl<'a> Matching<'a> {
                 search::query_terms(&format!("{} {}", need.title, need.description))
                     .into_iter()
                     .collect();
+            let scorer = Scorer {
+                need: &need,
+                need_terms: &need_terms,
+                categories: &categories,
+                communities: &communities,
+                recent: &recent,
+                delivered: &delivered,
+            };
             let mut ranked: Vec<Candidate> = store::offers(conn)?
-                .into_iter()
-                .filter_map(|offer| {
-                    score(
-                        &need,
-                        &need_terms,
-                        &offer,
-                        &categories,
-                        &communities,
-                        &recent,
-                        &delivered,
-                    )
-                })
+                .iter()
+                .filter_map(|offer| scorer.score(offer))
                 .collect();
             ranked.sort_by(|a, b| b.score.cmp(&a.score).then(a.name.cmp(&b.name)));
             ranked.truncate(TOP);
@@ -190,9 +188,17 @@ impl<'a> Matching<'a> {
                     now,
                 )?;
             }
-            store::insert_match(
-                conn, &id, need_id, kind, candidate, score, &reasons, staff, now,
-            )?;
+            let proposed = MatchCase {
+                id: id.clone(),
+                need_id: need_id.clone(),
+                kind,
+                candidate_id: candidate.to_owned(),
+                score,
+                reasons,
+                status: MatchStatus::Proposed,
+                created_at: now,
+            };
+            store::insert_match(conn, &proposed, staff)?;
             store::set_need_status(conn, need_id, &[NeedStatus::Open], NeedStatus::Matching)?;
             crate::audit::record(
                 conn,
@@ -330,111 +336,125 @@ fn responders(conn: &mut DbConnection, kind: CandidateKind, id: &str) -> DomainR
         .collect())
 }
 
-/// The transparent score: category fit, community served, shared words, activity, record.
-#[allow(clippy::too_many_arguments)]
-fn score(
-    need: &Need,
-    need_terms: &HashSet<String>,
-    offer: &Offer,
-    categories: &[Category],
-    communities: &std::collections::HashMap<String, (String, String)>,
-    recent: &HashSet<String>,
-    delivered: &std::collections::HashMap<String, i64>,
-) -> Option<Candidate> {
-    let mut score = 0;
-    let mut reasons = Vec::new();
-    let parent = |id: &str| {
-        categories
-            .iter()
-            .find(|c| c.id == id)
-            .map(|c| c.parent_id.clone().unwrap_or_else(|| c.id.clone()))
-    };
-    let name = |id: &str| {
-        categories
-            .iter()
-            .find(|c| c.id == id)
-            .map(|c| c.name_zh.clone())
-            .unwrap_or_default()
-    };
-    let mut relevant = false;
-    if let Some(category) = &offer.category_id {
-        if *category == need.category_id {
-            score += 30;
+/// What scoring reads besides the offer, loaded once for all the offers to one need.
+struct Scorer<'a> {
+    need: &'a Need,
+    need_terms: &'a HashSet<String>,
+    categories: &'a [Category],
+    /// Community id → (name, street).
+    communities: &'a std::collections::HashMap<String, (String, String)>,
+    /// Organisations and groups that ran an activity lately.
+    recent: &'a HashSet<String>,
+    /// Delivered matches per candidate id.
+    delivered: &'a std::collections::HashMap<String, i64>,
+}
+
+impl Scorer<'_> {
+    /// The transparent score: category fit, community served, shared words, activity, record.
+    fn score(&self, offer: &Offer) -> Option<Candidate> {
+        let Scorer {
+            need,
+            need_terms,
+            categories,
+            communities,
+            recent,
+            delivered,
+        } = *self;
+        let mut score = 0;
+        let mut reasons = Vec::new();
+        let parent = |id: &str| {
+            categories
+                .iter()
+                .find(|c| c.id == id)
+                .map(|c| c.parent_id.clone().unwrap_or_else(|| c.id.clone()))
+        };
+        let name = |id: &str| {
+            categories
+                .iter()
+                .find(|c| c.id == id)
+                .map(|c| c.name_zh.clone())
+                .unwrap_or_default()
+        };
+        let mut relevant = false;
+        if let Some(category) = &offer.category_id {
+            if *category == need.category_id {
+                score += 30;
+                relevant = true;
+                reasons.push(format!("同一分类「{}」", name(category)));
+            } else if parent(category).is_some() && parent(category) == parent(&need.category_id) {
+                score += 15;
+                relevant = true;
+                reasons.push(format!(
+                    "相近分类「{}」",
+                    name(&parent(category).unwrap_or_default())
+                ));
+            }
+        }
+        let offer_terms: HashSet<String> = search::document(&offer.text, &[])
+            .split(' ')
+            .map(str::to_owned)
+            .collect();
+        let mut shared: Vec<&String> = need_terms.intersection(&offer_terms).collect();
+        shared.sort();
+        if !shared.is_empty() {
             relevant = true;
-            reasons.push(format!("同一分类「{}」", name(category)));
-        } else if parent(category).is_some() && parent(category) == parent(&need.category_id) {
-            score += 15;
-            relevant = true;
+            score += (8 * i64::try_from(shared.len()).unwrap_or(0)).min(25);
             reasons.push(format!(
-                "相近分类「{}」",
-                name(&parent(category).unwrap_or_default())
+                "关键词相符：{}",
+                shared
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join("、")
             ));
         }
-    }
-    let offer_terms: HashSet<String> = search::document(&offer.text, &[])
-        .split(' ')
-        .map(str::to_owned)
-        .collect();
-    let mut shared: Vec<&String> = need_terms.intersection(&offer_terms).collect();
-    shared.sort();
-    if !shared.is_empty() {
-        relevant = true;
-        score += (8 * i64::try_from(shared.len()).unwrap_or(0)).min(25);
-        reasons.push(format!(
-            "关键词相符：{}",
-            shared
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join("、")
-        ));
-    }
-    if !relevant {
-        return None;
-    }
-    let need_place = communities.get(need.community_id.as_str());
-    if offer
-        .communities
-        .iter()
-        .any(|c| c == need.community_id.as_str())
-    {
-        score += 25;
-        reasons.push(format!(
-            "服务{}",
-            need_place.map(|(n, _)| n.as_str()).unwrap_or("该社区")
-        ));
-    } else if let Some((_, street)) = need_place
-        && offer
+        if !relevant {
+            return None;
+        }
+        let need_place = communities.get(need.community_id.as_str());
+        if offer
             .communities
             .iter()
-            .any(|c| communities.get(c).is_some_and(|(_, s)| s == street))
-    {
-        score += 10;
-        reasons.push(format!("同在{street}"));
+            .any(|c| c == need.community_id.as_str())
+        {
+            score += 25;
+            reasons.push(format!(
+                "服务{}",
+                need_place.map(|(n, _)| n.as_str()).unwrap_or("该社区")
+            ));
+        } else if let Some((_, street)) = need_place
+            && offer
+                .communities
+                .iter()
+                .any(|c| communities.get(c).is_some_and(|(_, s)| s == street))
+        {
+            score += 10;
+            reasons.push(format!("同在{street}"));
+        }
+        if offer.active {
+            score += 5;
+        }
+        let runner = if offer.kind == CandidateKind::Group {
+            Some(&offer.id)
+        } else {
+            offer.owner_organisation.as_ref()
+        };
+        if runner.is_some_and(|r| recent.contains(r)) {
+            score += 5;
+            reasons.push("近90天组织过活动".to_owned());
+        }
+        if let Some(count) = delivered.get(&offer.id) {
+            score += (5 * count).min(10);
+            reasons.push(format!("已成功对接 {count} 次"));
+        }
+        Some(Candidate {
+            kind: offer.kind,
+            id: offer.id.clone(),
+            name: offer.name.clone(),
+            score,
+            reasons,
+        })
     }
-    if offer.active {
-        score += 5;
-    }
-    let runner = if offer.kind == CandidateKind::Group {
-        Some(&offer.id)
-    } else {
-        offer.owner_organisation.as_ref()
-    };
-    if runner.is_some_and(|r| recent.contains(r)) {
-        score += 5;
-        reasons.push("近90天组织过活动".to_owned());
-    }
-    if let Some(count) = delivered.get(&offer.id) {
-        score += (5 * count).min(10);
-        reasons.push(format!("已成功对接 {count} 次"));
-    }
-    Some(Candidate {
-        kind: offer.kind,
-        id: offer.id.clone(),
-        name: offer.name.clone(),
-        score,
-        reasons,
-    })
 }
 
 fn find_need(conn: &mut DbConnection, id: &NeedId) -> DomainResult<Need> {

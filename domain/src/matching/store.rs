@@ -5,97 +5,17 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{CandidateKind, MatchCase, MatchStatus, Need, NeedStatus, Urgency};
+use super::{CandidateKind, MatchCase, MatchStatus, Need, NeedStatus};
+use crate::catalogue::{Product, ProductStatus};
 use crate::db::{DbConnection, is_unique_violation};
+use crate::directory::{Organisation, OrganisationStatus};
 use crate::error::{DomainError, DomainResult};
+use crate::incubation::{Group, Stage};
 use crate::schema::{
     activity, community, community_group, match_case, need, organisation, product,
     product_community,
 };
 use crate::types::{CommunityId, GroupId, MatchId, NeedId, UserId};
-
-type NeedRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    NaiveDateTime,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<i32>,
-    NaiveDateTime,
-);
-
-type NeedColumns = (
-    need::id,
-    need::community_id,
-    need::category_id,
-    need::title,
-    need::description,
-    need::urgency,
-    need::wanted_by,
-    need::status,
-    need::posted_by,
-    need::group_id,
-    need::outcome,
-    need::residents_served,
-    need::created_at,
-);
-
-const NEED_COLUMNS: NeedColumns = (
-    need::id,
-    need::community_id,
-    need::category_id,
-    need::title,
-    need::description,
-    need::urgency,
-    need::wanted_by,
-    need::status,
-    need::posted_by,
-    need::group_id,
-    need::outcome,
-    need::residents_served,
-    need::created_at,
-);
-
-fn to_need(row: NeedRow) -> DomainResult<Need> {
-    let (
-        id,
-        community,
-        category_id,
-        title,
-        description,
-        urgency,
-        wanted_by,
-        status,
-        posted_by,
-        group,
-        outcome,
-        served,
-        created_at,
-    ) = row;
-    Ok(Need {
-        id: NeedId::from_db(id),
-        community_id: CommunityId::from_db(community),
-        category_id,
-        title,
-        description,
-        urgency: Urgency::parse(&urgency)
-            .ok_or_else(|| DomainError::internal("unknown urgency"))?,
-        wanted_by,
-        status: NeedStatus::parse(&status)
-            .ok_or_else(|| DomainError::internal("unknown need status"))?,
-        posted_by: UserId::from_db(posted_by),
-        group_id: group.map(GroupId::from_db),
-        outcome,
-        residents_served: served,
-        created_at,
-    })
-}
 
 pub(super) fn insert_need(conn: &mut DbConnection, n: &Need) -> DomainResult<()> {
     diesel::insert_into(need::table)
@@ -117,13 +37,11 @@ pub(super) fn insert_need(conn: &mut DbConnection, n: &Need) -> DomainResult<()>
 }
 
 pub(super) fn find_need(conn: &mut DbConnection, id: &NeedId) -> DomainResult<Option<Need>> {
-    need::table
+    Ok(need::table
         .find(id.as_str())
-        .select(NEED_COLUMNS)
-        .first::<NeedRow>(conn)
-        .optional()?
-        .map(to_need)
-        .transpose()
+        .select(Need::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub(super) fn needs(
@@ -132,7 +50,7 @@ pub(super) fn needs(
     status: Option<NeedStatus>,
 ) -> DomainResult<Vec<Need>> {
     let mut query = need::table
-        .select(NEED_COLUMNS)
+        .select(Need::as_select())
         .order(need::wanted_by.asc())
         .limit(500)
         .into_boxed();
@@ -142,11 +60,7 @@ pub(super) fn needs(
     if let Some(status) = status {
         query = query.filter(need::status.eq(status.as_str()));
     }
-    query
-        .load::<NeedRow>(conn)?
-        .into_iter()
-        .map(to_need)
-        .collect()
+    Ok(query.load(conn)?)
 }
 
 pub(super) fn set_need_status(
@@ -181,76 +95,23 @@ pub(super) fn record_outcome(
     Ok(())
 }
 
-type MatchRow = (
-    String,
-    String,
-    String,
-    String,
-    i32,
-    String,
-    String,
-    NaiveDateTime,
-);
-
-fn to_match(row: MatchRow) -> DomainResult<MatchCase> {
-    let (id, need_id, kind, candidate_id, score, reasons, status, created_at) = row;
-    Ok(MatchCase {
-        id: MatchId::from_db(id),
-        need_id: NeedId::from_db(need_id),
-        kind: CandidateKind::parse(&kind)
-            .ok_or_else(|| DomainError::internal("unknown candidate kind"))?,
-        candidate_id,
-        score: i64::from(score),
-        reasons,
-        status: MatchStatus::parse(&status)
-            .ok_or_else(|| DomainError::internal("unknown match status"))?,
-        created_at,
-    })
-}
-
-const MATCH_COLUMNS: (
-    match_case::id,
-    match_case::need_id,
-    match_case::candidate_kind,
-    match_case::candidate_id,
-    match_case::score,
-    match_case::reasons,
-    match_case::status,
-    match_case::created_at,
-) = (
-    match_case::id,
-    match_case::need_id,
-    match_case::candidate_kind,
-    match_case::candidate_id,
-    match_case::score,
-    match_case::reasons,
-    match_case::status,
-    match_case::created_at,
-);
-
-#[allow(clippy::too_many_arguments)]
+/// Files a proposed match, by the staff member who proposed it.
 pub(super) fn insert_match(
     conn: &mut DbConnection,
-    id: &MatchId,
-    need_id: &NeedId,
-    kind: CandidateKind,
-    candidate: &str,
-    score: i64,
-    reasons: &str,
+    m: &MatchCase,
     by: &UserId,
-    now: NaiveDateTime,
 ) -> DomainResult<()> {
     let inserted = diesel::insert_into(match_case::table)
         .values((
-            match_case::id.eq(id.as_str()),
-            match_case::need_id.eq(need_id.as_str()),
-            match_case::candidate_kind.eq(kind.as_str()),
-            match_case::candidate_id.eq(candidate),
-            match_case::score.eq(i32::try_from(score).unwrap_or(0)),
-            match_case::reasons.eq(reasons),
-            match_case::status.eq(MatchStatus::Proposed.as_str()),
-            match_case::proposed_by.eq(by.as_str()),
-            match_case::created_at.eq(now),
+            match_case::id.eq(&m.id),
+            match_case::need_id.eq(&m.need_id),
+            match_case::candidate_kind.eq(m.kind),
+            match_case::candidate_id.eq(&m.candidate_id),
+            match_case::score.eq(i32::try_from(m.score).unwrap_or(0)),
+            match_case::reasons.eq(&m.reasons),
+            match_case::status.eq(m.status),
+            match_case::proposed_by.eq(by),
+            match_case::created_at.eq(m.created_at),
         ))
         .execute(conn);
     match inserted {
@@ -263,27 +124,22 @@ pub(super) fn insert_match(
 }
 
 pub(super) fn find_match(conn: &mut DbConnection, id: &MatchId) -> DomainResult<Option<MatchCase>> {
-    match_case::table
+    Ok(match_case::table
         .find(id.as_str())
-        .select(MATCH_COLUMNS)
-        .first::<MatchRow>(conn)
-        .optional()?
-        .map(to_match)
-        .transpose()
+        .select(MatchCase::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub(super) fn matches_of(
     conn: &mut DbConnection,
     need_id: &NeedId,
 ) -> DomainResult<Vec<MatchCase>> {
-    match_case::table
+    Ok(match_case::table
         .filter(match_case::need_id.eq(need_id.as_str()))
         .order(match_case::id.asc())
-        .select(MATCH_COLUMNS)
-        .load::<MatchRow>(conn)?
-        .into_iter()
-        .map(to_match)
-        .collect()
+        .select(MatchCase::as_select())
+        .load(conn)?)
 }
 
 pub(super) fn set_match_status(
@@ -330,71 +186,60 @@ pub(super) fn offers(conn: &mut DbConnection) -> DomainResult<Vec<Offer>> {
         served.entry(p).or_default().push(c);
     }
     let mut out = Vec::new();
-    for (id, org, category, title, summary, description) in product::table
-        .filter(product::status.eq("PUBLISHED"))
-        .select((
-            product::id,
-            product::organisation_id,
-            product::category_id,
-            product::title,
-            product::summary,
-            product::description,
-        ))
-        .load::<(String, String, String, String, String, String)>(conn)?
+    for p in product::table
+        .filter(product::status.eq(ProductStatus::Published))
+        .select(Product::as_select())
+        .load(conn)?
     {
+        let id = p.id.as_str().to_owned();
         out.push(Offer {
             kind: CandidateKind::Product,
             communities: served.remove(&id).unwrap_or_default(),
             id,
-            name: title.clone(),
-            text: format!("{title} {summary} {description}"),
-            category_id: Some(category),
-            owner_organisation: Some(org),
+            text: format!("{} {} {}", p.title, p.summary, p.description),
+            name: p.title,
+            category_id: Some(p.category_id),
+            owner_organisation: Some(p.organisation_id.as_str().to_owned()),
             active: true,
         });
     }
-    for (id, name, description, community) in organisation::table
-        .filter(organisation::status.eq("VERIFIED"))
-        .select((
-            organisation::id,
-            organisation::name,
-            organisation::description,
-            organisation::community_id,
-        ))
-        .load::<(String, String, String, Option<String>)>(conn)?
+    for o in organisation::table
+        .filter(organisation::status.eq(OrganisationStatus::Verified))
+        .select(Organisation::as_select())
+        .load(conn)?
     {
         out.push(Offer {
             kind: CandidateKind::Organisation,
-            owner_organisation: Some(id.clone()),
-            id,
-            name: name.clone(),
-            text: format!("{name} {description}"),
+            id: o.id.as_str().to_owned(),
+            owner_organisation: Some(o.id.as_str().to_owned()),
+            text: format!("{} {}", o.name, o.description),
+            name: o.name,
             category_id: None,
-            communities: community.into_iter().collect(),
+            communities: o
+                .community_id
+                .map(|c| c.as_str().to_owned())
+                .into_iter()
+                .collect(),
             active: true,
         });
     }
-    for (id, name, purpose, category, community, stage) in community_group::table
-        .filter(community_group::stage.ne("DISSOLVED"))
-        .select((
-            community_group::id,
-            community_group::name,
-            community_group::purpose,
-            community_group::category_id,
-            community_group::community_id,
-            community_group::stage,
-        ))
-        .load::<(String, String, String, String, String, String)>(conn)?
+    for g in community_group::table
+        .filter(community_group::stage.ne(Stage::Dissolved))
+        .select(Group::as_select())
+        .load(conn)?
     {
         out.push(Offer {
             kind: CandidateKind::Group,
-            id,
-            name: name.clone(),
-            text: format!("{name} {purpose}"),
-            category_id: Some(category),
-            communities: vec![community],
+            id: g.id.as_str().to_owned(),
+            text: format!("{} {}", g.name, g.purpose),
+            name: g.name,
+            category_id: Some(g.category_id),
+            communities: vec![g.community_id.as_str().to_owned()],
             owner_organisation: None,
-            active: stage == "GROWING" || stage == "GRADUATED" || stage == "INCUBATING",
+            active: matches!(
+                g.stage,
+                Stage::Incubating | Stage::Growing | Stage::Graduated
+            ),
         });
     }
     Ok(out)

@@ -20,36 +20,15 @@ pub const MAX_ATTEMPTS: i32 = 8;
 /// How long a relay may hold a claimed message before another relay may take it.
 pub const LEASE: TimeDelta = TimeDelta::minutes(2);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Queued,
-    Sending,
-    Sent,
-    Failed,
-}
+crate::types::text_enum!(Status {
+    Queued => "QUEUED",
+    Sending => "SENDING",
+    Sent => "SENT",
+    Failed => "FAILED",
+});
 
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "QUEUED",
-            Self::Sending => "SENDING",
-            Self::Sent => "SENT",
-            Self::Failed => "FAILED",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "QUEUED" => Some(Self::Queued),
-            "SENDING" => Some(Self::Sending),
-            "SENT" => Some(Self::Sent),
-            "FAILED" => Some(Self::Failed),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::schema::outbox_message)]
 pub struct Message {
     pub id: String,
     pub recipient: String,

@@ -5,87 +5,10 @@ use diesel::prelude::*;
 
 use super::{Message, Status, Template};
 use crate::db::{DbConnection, insert_unless_present};
-use crate::error::{DomainError, DomainResult};
+use crate::error::DomainResult;
 use crate::page::{PageRequest, keyset};
 use crate::schema::{app_user, notification_opt_out, outbox_message};
 use crate::types::UserId;
-
-type Row = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i32,
-    NaiveDateTime,
-    Option<String>,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-);
-
-type Columns = (
-    outbox_message::id,
-    outbox_message::recipient,
-    outbox_message::template,
-    outbox_message::subject,
-    outbox_message::body_text,
-    outbox_message::body_html,
-    outbox_message::status,
-    outbox_message::attempts,
-    outbox_message::next_attempt_at,
-    outbox_message::last_error,
-    outbox_message::created_at,
-    outbox_message::sent_at,
-);
-
-const COLUMNS: Columns = (
-    outbox_message::id,
-    outbox_message::recipient,
-    outbox_message::template,
-    outbox_message::subject,
-    outbox_message::body_text,
-    outbox_message::body_html,
-    outbox_message::status,
-    outbox_message::attempts,
-    outbox_message::next_attempt_at,
-    outbox_message::last_error,
-    outbox_message::created_at,
-    outbox_message::sent_at,
-);
-
-fn to_message(row: Row) -> DomainResult<Message> {
-    let (
-        id,
-        recipient,
-        template,
-        subject,
-        body_text,
-        body_html,
-        status,
-        attempts,
-        next,
-        error,
-        created,
-        sent,
-    ) = row;
-    Ok(Message {
-        id,
-        recipient,
-        template,
-        subject,
-        body_text,
-        body_html,
-        status: Status::parse(&status)
-            .ok_or_else(|| DomainError::internal(format!("unknown outbox status {status}")))?,
-        attempts,
-        next_attempt_at: next,
-        last_error: error,
-        created_at: created,
-        sent_at: sent,
-    })
-}
 
 pub(super) fn insert(
     conn: &mut DbConnection,
@@ -114,13 +37,11 @@ pub(super) fn insert(
 }
 
 pub(super) fn find(conn: &mut DbConnection, id: &str) -> DomainResult<Option<Message>> {
-    outbox_message::table
+    Ok(outbox_message::table
         .find(id)
-        .select(COLUMNS)
-        .first::<Row>(conn)
-        .optional()?
-        .map(to_message)
-        .transpose()
+        .select(Message::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 /// Queued messages whose time has come, and claimed ones whose lease ran out, oldest first.
@@ -269,17 +190,15 @@ pub(super) fn list(
     page: &PageRequest,
 ) -> DomainResult<(Vec<Message>, i64)> {
     let mut count = outbox_message::table.count().into_boxed();
-    let mut query = outbox_message::table.select(COLUMNS).into_boxed();
+    let mut query = outbox_message::table
+        .select(Message::as_select())
+        .into_boxed();
     if let Some(status) = status {
         count = count.filter(outbox_message::status.eq(status.as_str()));
         query = query.filter(outbox_message::status.eq(status.as_str()));
     }
     let total = count.get_result(conn)?;
-    let rows = keyset!(query, outbox_message::id, newest_first: true, page)
-        .load::<Row>(conn)?
-        .into_iter()
-        .map(to_message)
-        .collect::<DomainResult<Vec<_>>>()?;
+    let rows = keyset!(query, outbox_message::id, newest_first: true, page).load(conn)?;
     Ok((rows, total))
 }
 
@@ -327,8 +246,5 @@ pub(super) fn users_with_email(conn: &mut DbConnection) -> DomainResult<Vec<User
         .filter(app_user::email.is_not_null())
         .select(app_user::id)
         .order(app_user::id.asc())
-        .load::<String>(conn)?
-        .into_iter()
-        .map(UserId::from_db)
-        .collect())
+        .load(conn)?)
 }

@@ -6,7 +6,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::identity::Actor;
 use crate::types::{
     CHINA_OFFSET, CommunityId, MerchantId, OrganisationId, RedemptionId, RewardId, UserId,
-    china_time, text_enum,
+    add_points, china_time, sum_points, text_enum,
 };
 
 text_enum!(MerchantStatus { Pending => "PENDING", Active => "ACTIVE", Suspended => "SUSPENDED" });
@@ -21,7 +21,8 @@ text_enum!(RedemptionStatus {
 /// How long a redemption code stays valid before the hold is released.
 pub const HOLD_TTL: TimeDelta = TimeDelta::minutes(30);
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::schema::merchant)]
 pub struct Merchant {
     pub id: MerchantId,
     pub organisation_id: OrganisationId,
@@ -44,7 +45,8 @@ pub struct NewMerchant {
     pub opening_hours: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::schema::reward)]
 pub struct Reward {
     pub id: RewardId,
     pub merchant_id: MerchantId,
@@ -98,16 +100,20 @@ pub struct RewardFilter {
     pub merchant_id: Option<MerchantId>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Read with its reward joined, for the title.
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = crate::schema::redemption)]
 pub struct Redemption {
     pub id: RedemptionId,
     pub reward_id: RewardId,
+    #[diesel(select_expression = crate::schema::reward::title)]
     pub reward_title: String,
     pub merchant_id: MerchantId,
     pub user_id: UserId,
     pub points: i64,
     /// The counter code: shown only to the resident who redeemed, while it is pending (it is
     /// their proof at the counter, so merchants and staff never see it listed).
+    #[diesel(deserialize_as = String)]
     pub code: Option<String>,
     pub status: RedemptionStatus,
     pub expires_at: NaiveDateTime,
@@ -221,24 +227,24 @@ impl DistrictOverview {
     pub const TOP: usize = 20;
 
     /// Builds the overview from every merchant's captures, sorted most first.
-    pub fn of(month: NaiveDate, per_merchant: Vec<(Merchant, i64)>) -> Self {
+    pub fn of(month: NaiveDate, per_merchant: Vec<(Merchant, i64)>) -> DomainResult<Self> {
         let mut per_community: Vec<(Option<CommunityId>, i64)> = Vec::new();
         for (merchant, points) in &per_merchant {
             match per_community
                 .iter_mut()
                 .find(|(c, _)| *c == merchant.community_id)
             {
-                Some((_, total)) => *total = total.saturating_add(*points),
+                Some((_, total)) => *total = add_points(*total, *points)?,
                 None => per_community.push((merchant.community_id.clone(), *points)),
             }
         }
         per_community.sort_by_key(|(_, points)| std::cmp::Reverse(*points));
-        Self {
+        Ok(Self {
             month,
-            total_points: per_merchant.iter().map(|(_, p)| p).sum(),
+            total_points: sum_points(per_merchant.iter().map(|(_, p)| *p))?,
             top_merchants: per_merchant.into_iter().take(Self::TOP).collect(),
             per_community,
-        }
+        })
     }
 }
 

@@ -16,12 +16,13 @@ use crate::db::DbConnection;
 use crate::directory::{self, MemberRole, OrganisationStatus};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Actor;
+use crate::ledger::store::NewTransfer;
 use crate::ledger::{self, AccountKind, Cause, TransferCode};
 use crate::page::{Page, PageRequest};
 use crate::throttle;
 use crate::types::{
-    CommunityId, IdempotencyKey, MerchantId, Points, RedemptionId, RewardId, UserId, china_time,
-    text,
+    CommunityId, IdempotencyKey, MerchantId, Points, RedemptionId, RewardId, UserId, add_points,
+    china_time, sum_points, text,
 };
 
 pub struct Rewards<'a> {
@@ -270,86 +271,71 @@ impl<'a> Rewards<'a> {
     ) -> DomainResult<Redemption> {
         let user = actor.user_id()?;
         let scoped = ledger::store::scoped_key(user.as_str(), key.as_str());
-        let attempt = || {
-            let now = self.services.clock.now();
+        let replay = |conn: &mut DbConnection| {
+            Ok(store::by_key(conn, &scoped)?.map(|first| {
+                let same_request = &first.reward_id == reward_id && &first.user_id == user;
+                (first, same_request)
+            }))
+        };
+        ledger::service::once(self.services, replay, |conn, now| {
             let id = RedemptionId::generate();
             let code = new_code();
-            self.services.db.write(|conn| {
-                if let Some(existing) = store::by_key(conn, &scoped)? {
-                    return if &existing.reward_id == reward_id && &existing.user_id == user {
-                        Ok(existing)
-                    } else {
-                        Err(DomainError::IdempotencyKeyReused)
-                    };
-                }
-                let (wallet, hold) = personal_accounts(conn, user)?;
-                ledger::store::lock_account(conn, &wallet)?;
-                let reward = find_reward(conn, reward_id)?;
-                let merchant = find_merchant(conn, &reward.merchant_id)?;
-                if !reward.available_at(now) || merchant.status != MerchantStatus::Active {
-                    return Err(DomainError::RewardUnavailable);
-                }
-                if directory::store::member_role(conn, &merchant.organisation_id, user)?.is_some() {
-                    return Err(DomainError::SelfDealing("不能在自己所在的商家兑换积分"));
-                }
-                if let Some(limit) = reward.limit_per_period {
-                    let since = now - TimeDelta::days(i64::from(reward.period_days));
-                    if store::count_recent(conn, reward_id, user, since)? >= i64::from(limit) {
-                        return Err(DomainError::RedemptionLimitReached);
-                    }
-                }
-                if reward.stock.is_some() && !store::take_stock(conn, reward_id)? {
-                    return Err(DomainError::OutOfStock);
-                }
-                post(
-                    conn,
-                    &id,
-                    "hold",
-                    TransferCode::RedeemHold,
-                    &wallet,
-                    &hold,
-                    reward.points_price,
-                    Some(user),
-                    "积分兑换冻结",
-                    now,
-                )?;
-                store::insert_redemption(
-                    conn,
-                    &NewRedemption {
-                        id: &id,
-                        reward: &reward,
-                        user,
-                        code: &code,
-                        idempotency_key: &scoped,
-                        expires_at: now + HOLD_TTL,
-                        at: now,
-                    },
-                )?;
-                let expires = china_time(now + HOLD_TTL)
-                    .format("%m月%d日 %H:%M")
-                    .to_string();
-                crate::outbox::notify(
-                    conn,
-                    user,
-                    &crate::outbox::Template::RedemptionIssued {
-                        reward: reward.title.clone(),
-                        code: code.clone(),
-                        expires,
-                    },
-                    now,
-                )?;
-                find_redemption(conn, &id)
-            })
-        };
-        match attempt() {
-            // The same key raced in from another request: its redemption is the answer.
-            Err(DomainError::Database(e))
-                if crate::db::is_unique_violation(&e, "idempotency_key") =>
-            {
-                attempt()
+            let (wallet, hold) = personal_accounts(conn, user)?;
+            ledger::store::lock_account(conn, &wallet)?;
+            let reward = find_reward(conn, reward_id)?;
+            let merchant = find_merchant(conn, &reward.merchant_id)?;
+            if !reward.available_at(now) || merchant.status != MerchantStatus::Active {
+                return Err(DomainError::RewardUnavailable);
             }
-            other => other,
-        }
+            if directory::store::member_role(conn, &merchant.organisation_id, user)?.is_some() {
+                return Err(DomainError::SelfDealing("不能在自己所在的商家兑换积分"));
+            }
+            if let Some(limit) = reward.limit_per_period {
+                let since = now - TimeDelta::days(i64::from(reward.period_days));
+                if store::count_recent(conn, reward_id, user, since)? >= i64::from(limit) {
+                    return Err(DomainError::RedemptionLimitReached);
+                }
+            }
+            if reward.stock.is_some() && !store::take_stock(conn, reward_id)? {
+                return Err(DomainError::OutOfStock);
+            }
+            let price = Points::positive(reward.points_price, "points")?;
+            let held = NewTransfer::new(
+                TransferCode::RedeemHold,
+                &wallet,
+                &hold,
+                price,
+                "积分兑换冻结",
+                now,
+            );
+            post_step(conn, &id, "hold", held.by(user))?;
+            store::insert_redemption(
+                conn,
+                &NewRedemption {
+                    id: &id,
+                    reward: &reward,
+                    user,
+                    code: &code,
+                    idempotency_key: &scoped,
+                    expires_at: now + HOLD_TTL,
+                    at: now,
+                },
+            )?;
+            let expires = china_time(now + HOLD_TTL)
+                .format("%m月%d日 %H:%M")
+                .to_string();
+            crate::outbox::notify(
+                conn,
+                user,
+                &crate::outbox::Template::RedemptionIssued {
+                    reward: reward.title.clone(),
+                    code: code.clone(),
+                    expires,
+                },
+                now,
+            )?;
+            find_redemption(conn, &id)
+        })
     }
 
     /// Phase two: the merchant's operator confirms the code shown at the counter; the held
@@ -407,18 +393,16 @@ impl<'a> Rewards<'a> {
                 ledger::store::owned_account(conn, AccountKind::Merchant, merchant_id.as_str())?
                     .ok_or_else(|| DomainError::internal("merchant without account"))?
                     .id;
-            post(
-                conn,
-                &found.id,
-                "capture",
+            let points = Points::positive(current.points, "points")?;
+            let captured = NewTransfer::new(
                 TransferCode::RedeemCapture,
                 &hold,
                 &till,
-                current.points,
-                Some(operator),
+                points,
                 "商家确认兑换",
                 now,
-            )?;
+            );
+            post_step(conn, &found.id, "capture", captured.by(operator))?;
             crate::outbox::notify(
                 conn,
                 &current.user_id,
@@ -573,13 +557,13 @@ impl<'a> Rewards<'a> {
                 {
                     Some((_, n, p)) => {
                         *n += 1;
-                        *p += line.points;
+                        *p = add_points(*p, line.points)?;
                     }
                     None => per_reward.push((line.reward_title.clone(), 1, line.points)),
                 }
             }
             per_reward.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
-            let total_points = lines.iter().map(|l| l.points).sum();
+            let total_points = sum_points(lines.iter().map(|l| l.points))?;
             Ok(Statement {
                 merchant,
                 month: china_time(from).date(),
@@ -616,7 +600,7 @@ impl<'a> Rewards<'a> {
                 })
                 .collect();
             per_merchant.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.shop_name.cmp(&b.0.shop_name)));
-            Ok(DistrictOverview::of(month, per_merchant))
+            DistrictOverview::of(month, per_merchant)
         })
     }
 }
@@ -639,56 +623,39 @@ fn release(
     } else {
         "取消兑换，积分退回"
     };
-    post(
-        conn,
-        &r.id,
-        "release",
+    let points = Points::positive(r.points, "points")?;
+    let released = NewTransfer::new(
         TransferCode::RedeemRelease,
         hold,
         wallet,
-        r.points,
-        by,
+        points,
         reason,
         now,
-    )?;
+    );
+    post_step(conn, &r.id, "release", released.by(by))?;
     store::return_stock(conn, &r.reward_id)?;
     Ok(true)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn post(
+/// Posts one step of a redemption (hold, capture, release), keyed by the redemption and the
+/// step: each step moves the points once, however often it is attempted.
+fn post_step(
     conn: &mut DbConnection,
     redemption: &RedemptionId,
     step: &str,
-    code: TransferCode,
-    debit: &crate::types::AccountId,
-    credit: &crate::types::AccountId,
-    amount: i64,
-    actor: Option<&UserId>,
-    reason: &str,
-    at: NaiveDateTime,
+    transfer: NewTransfer<'_>,
 ) -> DomainResult<()> {
-    let key = ledger::store::scoped_key("redemption", &format!("{redemption}:{step}"));
-    ledger::store::post(
-        conn,
-        &ledger::store::NewTransfer {
-            debit,
-            credit,
-            amount: Points::positive(amount, "points")?,
-            code,
-            actor,
-            reason,
-            cause: Some(&Cause {
-                kind: "redemption".to_owned(),
-                id: redemption.to_string(),
-            }),
-            rule: None,
-            reverses: None,
-            idempotency_key: &key,
-            request_hash: &ledger::store::request_hash(&[code.as_str(), redemption.as_str()]),
-            at,
-        },
-    )?;
+    let cause = Cause {
+        kind: "redemption".to_owned(),
+        id: redemption.to_string(),
+    };
+    let scoped = ledger::store::scoped_key("redemption", &format!("{redemption}:{step}"));
+    let hash = ledger::store::request_hash(&[transfer.code().as_str(), redemption.as_str()]);
+    let key = ledger::store::TransferKey {
+        scoped: &scoped,
+        request_hash: &hash,
+    };
+    ledger::store::post(conn, &transfer.caused_by(&cause), &key)?;
     Ok(())
 }
 

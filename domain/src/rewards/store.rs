@@ -8,62 +8,13 @@ use super::model::{
     Merchant, MerchantStatus, Redemption, RedemptionStatus, Reward, RewardFilter, RewardStatus,
     StatementLine,
 };
-use crate::db::{DbConnection, is_unique_violation};
+use crate::db::{DbConnection, MultiBackend, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
 use crate::page::{PageRequest, keyset};
 use crate::schema::{merchant, redemption, reward, transfer};
-use crate::types::{CommunityId, MerchantId, OrganisationId, RedemptionId, RewardId, UserId};
-
-type MerchantRow = (
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    String,
-    String,
-    NaiveDateTime,
-);
-
-const MERCHANT_COLUMNS: (
-    merchant::id,
-    merchant::organisation_id,
-    merchant::shop_name,
-    merchant::community_id,
-    merchant::address,
-    merchant::category_id,
-    merchant::opening_hours,
-    merchant::status,
-    merchant::created_at,
-) = (
-    merchant::id,
-    merchant::organisation_id,
-    merchant::shop_name,
-    merchant::community_id,
-    merchant::address,
-    merchant::category_id,
-    merchant::opening_hours,
-    merchant::status,
-    merchant::created_at,
-);
-
-fn to_merchant(row: MerchantRow) -> DomainResult<Merchant> {
-    let (id, org, shop_name, community, address, category_id, opening_hours, status, created_at) =
-        row;
-    Ok(Merchant {
-        id: MerchantId::from_db(id),
-        organisation_id: OrganisationId::from_db(org),
-        shop_name,
-        community_id: community.map(CommunityId::from_db),
-        address,
-        category_id,
-        opening_hours,
-        status: MerchantStatus::parse(&status)
-            .ok_or_else(|| DomainError::internal(format!("unknown merchant status {status}")))?,
-        created_at,
-    })
-}
+use crate::types::{
+    CommunityId, MerchantId, OrganisationId, RedemptionId, RewardId, UserId, add_points,
+};
 
 pub(crate) fn insert_merchant(conn: &mut DbConnection, m: &Merchant) -> DomainResult<()> {
     let inserted = diesel::insert_into(merchant::table)
@@ -92,26 +43,22 @@ pub(crate) fn find_merchant(
     conn: &mut DbConnection,
     id: &MerchantId,
 ) -> DomainResult<Option<Merchant>> {
-    merchant::table
+    Ok(merchant::table
         .find(id.as_str())
-        .select(MERCHANT_COLUMNS)
-        .first::<MerchantRow>(conn)
-        .optional()?
-        .map(to_merchant)
-        .transpose()
+        .select(Merchant::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub(crate) fn merchant_of_organisation(
     conn: &mut DbConnection,
     organisation: &OrganisationId,
 ) -> DomainResult<Option<Merchant>> {
-    merchant::table
+    Ok(merchant::table
         .filter(merchant::organisation_id.eq(organisation.as_str()))
-        .select(MERCHANT_COLUMNS)
-        .first::<MerchantRow>(conn)
-        .optional()?
-        .map(to_merchant)
-        .transpose()
+        .select(Merchant::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub(crate) fn merchants_of_organisations(
@@ -119,13 +66,10 @@ pub(crate) fn merchants_of_organisations(
     organisations: &[OrganisationId],
 ) -> DomainResult<Vec<Merchant>> {
     let raw: Vec<&str> = organisations.iter().map(OrganisationId::as_str).collect();
-    merchant::table
+    Ok(merchant::table
         .filter(merchant::organisation_id.eq_any(raw))
-        .select(MERCHANT_COLUMNS)
-        .load::<MerchantRow>(conn)?
-        .into_iter()
-        .map(to_merchant)
-        .collect()
+        .select(Merchant::as_select())
+        .load(conn)?)
 }
 
 pub(crate) fn merchants_by_ids(
@@ -135,22 +79,14 @@ pub(crate) fn merchants_by_ids(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    merchant::table
+    Ok(merchant::table
         .filter(merchant::id.eq_any(ids))
-        .select(MERCHANT_COLUMNS)
-        .load::<MerchantRow>(conn)?
-        .into_iter()
-        .map(to_merchant)
-        .collect()
+        .select(Merchant::as_select())
+        .load(conn)?)
 }
 
 pub(crate) fn all_merchants(conn: &mut DbConnection) -> DomainResult<Vec<Merchant>> {
-    merchant::table
-        .select(MERCHANT_COLUMNS)
-        .load::<MerchantRow>(conn)?
-        .into_iter()
-        .map(to_merchant)
-        .collect()
+    Ok(merchant::table.select(Merchant::as_select()).load(conn)?)
 }
 
 pub(crate) fn change_merchant_status(
@@ -168,81 +104,6 @@ pub(crate) fn change_merchant_status(
     .set(merchant::status.eq(to.as_str()))
     .execute(conn)?;
     Ok(updated == 1)
-}
-
-type RewardRow = (
-    String,
-    String,
-    String,
-    String,
-    i64,
-    Option<i32>,
-    Option<i32>,
-    i32,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-    String,
-    NaiveDateTime,
-);
-
-const REWARD_COLUMNS: (
-    reward::id,
-    reward::merchant_id,
-    reward::title,
-    reward::description,
-    reward::points_price,
-    reward::stock,
-    reward::limit_per_period,
-    reward::period_days,
-    reward::valid_from,
-    reward::valid_until,
-    reward::status,
-    reward::created_at,
-) = (
-    reward::id,
-    reward::merchant_id,
-    reward::title,
-    reward::description,
-    reward::points_price,
-    reward::stock,
-    reward::limit_per_period,
-    reward::period_days,
-    reward::valid_from,
-    reward::valid_until,
-    reward::status,
-    reward::created_at,
-);
-
-fn to_reward(row: RewardRow) -> DomainResult<Reward> {
-    let (
-        id,
-        merchant_id,
-        title,
-        description,
-        points_price,
-        stock,
-        limit,
-        period_days,
-        from,
-        until,
-        status,
-        created_at,
-    ) = row;
-    Ok(Reward {
-        id: RewardId::from_db(id),
-        merchant_id: MerchantId::from_db(merchant_id),
-        title,
-        description,
-        points_price,
-        stock,
-        limit_per_period: limit,
-        period_days,
-        valid_from: from,
-        valid_until: until,
-        status: RewardStatus::parse(&status)
-            .ok_or_else(|| DomainError::internal(format!("unknown reward status {status}")))?,
-        created_at,
-    })
 }
 
 pub(crate) fn insert_reward(conn: &mut DbConnection, r: &Reward) -> DomainResult<()> {
@@ -270,23 +131,18 @@ pub(crate) fn rewards_by_ids(
     ids: &[RewardId],
 ) -> DomainResult<Vec<Reward>> {
     let raw: Vec<&str> = ids.iter().map(RewardId::as_str).collect();
-    reward::table
+    Ok(reward::table
         .filter(reward::id.eq_any(raw))
-        .select(REWARD_COLUMNS)
-        .load::<RewardRow>(conn)?
-        .into_iter()
-        .map(to_reward)
-        .collect()
+        .select(Reward::as_select())
+        .load(conn)?)
 }
 
 pub(crate) fn find_reward(conn: &mut DbConnection, id: &RewardId) -> DomainResult<Option<Reward>> {
-    reward::table
+    Ok(reward::table
         .find(id.as_str())
-        .select(REWARD_COLUMNS)
-        .first::<RewardRow>(conn)
-        .optional()?
-        .map(to_reward)
-        .transpose()
+        .select(Reward::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub(crate) fn set_reward_status(
@@ -369,85 +225,9 @@ pub(crate) fn browse(
         }};
     }
     let total: i64 = filtered!().count().get_result(conn)?;
-    let query = filtered!().select(REWARD_COLUMNS);
-    let rows = keyset!(query, reward::id, newest_first: true, page)
-        .load::<RewardRow>(conn)?
-        .into_iter()
-        .map(to_reward)
-        .collect::<DomainResult<Vec<_>>>()?;
+    let query = filtered!().select(Reward::as_select());
+    let rows = keyset!(query, reward::id, newest_first: true, page).load(conn)?;
     Ok((rows, total))
-}
-
-type RedemptionRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    String,
-    String,
-    NaiveDateTime,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-);
-
-type RedemptionColumns = (
-    redemption::id,
-    redemption::reward_id,
-    reward::title,
-    redemption::merchant_id,
-    redemption::user_id,
-    redemption::points,
-    redemption::code,
-    redemption::status,
-    redemption::expires_at,
-    redemption::created_at,
-    redemption::finished_at,
-);
-
-const REDEMPTION_COLUMNS: RedemptionColumns = (
-    redemption::id,
-    redemption::reward_id,
-    reward::title,
-    redemption::merchant_id,
-    redemption::user_id,
-    redemption::points,
-    redemption::code,
-    redemption::status,
-    redemption::expires_at,
-    redemption::created_at,
-    redemption::finished_at,
-);
-
-fn to_redemption(row: RedemptionRow) -> DomainResult<Redemption> {
-    let (
-        id,
-        reward_id,
-        reward_title,
-        merchant_id,
-        user_id,
-        points,
-        code,
-        status,
-        expires_at,
-        created_at,
-        finished_at,
-    ) = row;
-    Ok(Redemption {
-        id: RedemptionId::from_db(id),
-        reward_id: RewardId::from_db(reward_id),
-        reward_title,
-        merchant_id: MerchantId::from_db(merchant_id),
-        user_id: UserId::from_db(user_id),
-        points,
-        code: Some(code),
-        status: RedemptionStatus::parse(&status)
-            .ok_or_else(|| DomainError::internal(format!("unknown redemption status {status}")))?,
-        expires_at,
-        created_at,
-        finished_at,
-    })
 }
 
 pub(crate) struct NewRedemption<'a> {
@@ -482,42 +262,37 @@ pub(crate) fn insert_redemption(
 }
 
 /// Redemptions with their reward's title.
-fn redemptions()
--> diesel::dsl::Select<diesel::dsl::InnerJoin<redemption::table, reward::table>, RedemptionColumns>
-{
+fn redemptions() -> diesel::dsl::Select<
+    diesel::dsl::InnerJoin<redemption::table, reward::table>,
+    diesel::dsl::AsSelect<Redemption, MultiBackend>,
+> {
     redemption::table
         .inner_join(reward::table)
-        .select(REDEMPTION_COLUMNS)
+        .select(Redemption::as_select())
 }
 
 pub(crate) fn find_redemption(
     conn: &mut DbConnection,
     id: &RedemptionId,
 ) -> DomainResult<Option<Redemption>> {
-    redemptions()
+    Ok(redemptions()
         .filter(redemption::id.eq(id.as_str()))
-        .first::<RedemptionRow>(conn)
-        .optional()?
-        .map(to_redemption)
-        .transpose()
+        .first(conn)
+        .optional()?)
 }
 
 pub(crate) fn by_key(conn: &mut DbConnection, key: &str) -> DomainResult<Option<Redemption>> {
-    redemptions()
+    Ok(redemptions()
         .filter(redemption::idempotency_key.eq(key))
-        .first::<RedemptionRow>(conn)
-        .optional()?
-        .map(to_redemption)
-        .transpose()
+        .first(conn)
+        .optional()?)
 }
 
 pub(crate) fn by_code(conn: &mut DbConnection, code: &str) -> DomainResult<Option<Redemption>> {
-    redemptions()
+    Ok(redemptions()
         .filter(redemption::code.eq(code))
-        .first::<RedemptionRow>(conn)
-        .optional()?
-        .map(to_redemption)
-        .transpose()
+        .first(conn)
+        .optional()?)
 }
 
 /// Pending and confirmed redemptions of a reward by one resident since `since`.
@@ -574,10 +349,7 @@ pub(crate) fn due(
         .order(redemption::expires_at.asc())
         .limit(limit)
         .select(redemption::id)
-        .load::<String>(conn)?
-        .into_iter()
-        .map(RedemptionId::from_db)
-        .collect())
+        .load(conn)?)
 }
 
 pub(crate) fn of_user(
@@ -592,11 +364,7 @@ pub(crate) fn of_user(
     let query = redemptions()
         .filter(redemption::user_id.eq(user.as_str()))
         .into_boxed();
-    let rows = keyset!(query, redemption::id, newest_first: true, page)
-        .load::<RedemptionRow>(conn)?
-        .into_iter()
-        .map(to_redemption)
-        .collect::<DomainResult<Vec<_>>>()?;
+    let rows = keyset!(query, redemption::id, newest_first: true, page).load(conn)?;
     Ok((rows, total))
 }
 
@@ -618,11 +386,7 @@ pub(crate) fn of_merchant(
         query = query.filter(redemption::status.eq(status.as_str()));
     }
     let total: i64 = count.get_result(conn)?;
-    let rows = keyset!(query, redemption::id, newest_first: true, page)
-        .load::<RedemptionRow>(conn)?
-        .into_iter()
-        .map(to_redemption)
-        .collect::<DomainResult<Vec<_>>>()?;
+    let rows = keyset!(query, redemption::id, newest_first: true, page).load(conn)?;
     Ok((rows, total))
 }
 
@@ -679,7 +443,7 @@ pub(crate) fn captured_per_account(
     let mut totals: Vec<(String, i64)> = Vec::new();
     for (account, amount) in rows {
         match totals.iter_mut().find(|(a, _)| *a == account) {
-            Some((_, total)) => *total += amount,
+            Some((_, total)) => *total = add_points(*total, amount)?,
             None => totals.push((account, amount)),
         }
     }

@@ -2,6 +2,7 @@
 
 use chrono::{NaiveDateTime, TimeDelta};
 
+use crate::error::{DomainError, DomainResult};
 use crate::types::{
     ActivityId, CommunityId, GroupId, OrganisationId, ParticipationId, UserId, china_time,
     text_enum,
@@ -75,9 +76,13 @@ impl Activity {
         (end - start).num_minutes().max(0)
     }
 
-    /// Points for `minutes` of verified service, before the daily cap.
-    pub fn points_for(&self, minutes: i64) -> i64 {
-        (self.points_per_hour.saturating_mul(minutes) / 60).min(self.points_cap)
+    /// Points for `minutes` of verified service, before the daily cap; overflow fails as
+    /// anywhere points are reckoned (see `types::add_points`).
+    pub fn points_for(&self, minutes: i64) -> DomainResult<i64> {
+        let earned = self.points_per_hour.checked_mul(minutes).ok_or_else(|| {
+            DomainError::internal(format!("points overflow pricing {minutes} minutes"))
+        })?;
+        Ok((earned / 60).min(self.points_cap))
     }
 }
 

@@ -622,7 +622,7 @@ fn verify_one(
     let mut points = if participation.manual {
         0
     } else {
-        activity.points_for(minutes)
+        activity.points_for(minutes)?
     };
     let day = china_day(activity.starts_at);
     if points > 0 {
@@ -644,25 +644,27 @@ fn verify_one(
         let key = ledger::store::scoped_key("participation", id.as_str());
         let rule = activity.rule(daily_cap);
         let reason = format!("参加「{}」服务 {} 分钟", activity.title, minutes);
+        let cause = ledger::Cause {
+            kind: "participation".to_owned(),
+            id: id.to_string(),
+        };
+        let amount = Points::positive(points, "points")?;
+        let earning = ledger::store::NewTransfer::new(
+            ledger::TransferCode::Earn,
+            &budget.id,
+            &wallet.id,
+            amount,
+            &reason,
+            now,
+        );
+        let key = ledger::store::TransferKey {
+            scoped: &key,
+            request_hash: &ledger::store::request_hash(&["EARN", id.as_str()]),
+        };
         let posted = ledger::store::post(
             conn,
-            &ledger::store::NewTransfer {
-                debit: &budget.id,
-                credit: &wallet.id,
-                amount: Points::positive(points, "points")?,
-                code: ledger::TransferCode::Earn,
-                actor: Some(verifier),
-                reason: &reason,
-                cause: Some(&ledger::Cause {
-                    kind: "participation".to_owned(),
-                    id: id.to_string(),
-                }),
-                rule: Some(&rule),
-                reverses: None,
-                idempotency_key: &key,
-                request_hash: &ledger::store::request_hash(&["EARN", id.as_str()]),
-                at: now,
-            },
+            &earning.by(verifier).caused_by(&cause).priced_by(&rule),
+            &key,
         );
         match posted {
             Err(DomainError::InsufficientPoints) => return Err(DomainError::InsufficientBudget),

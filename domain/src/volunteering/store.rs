@@ -393,9 +393,8 @@ pub(crate) fn first_waitlisted(
         .filter(participation::status.eq(ParticipationStatus::Waitlisted.as_str()))
         .order(participation::id.asc())
         .select(participation::id)
-        .first::<String>(conn)
-        .optional()?
-        .map(ParticipationId::from_db))
+        .first(conn)
+        .optional()?)
 }
 
 pub(crate) fn check_in(

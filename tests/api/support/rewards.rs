@@ -3,7 +3,6 @@
 use std::future::IntoFuture;
 use std::pin::Pin;
 
-use chrono::TimeDelta;
 use serde_json::{Value, json};
 
 use super::{TestApp, accepted, text_at};
@@ -193,7 +192,7 @@ impl TestApp {
 
     /// This month in China (UTC+8), on the app's clock: `2026-11`.
     pub fn this_month(&self) -> String {
-        (self.services.clock.now().and_utc() + TimeDelta::hours(8))
+        linli_domain::types::china_time(self.services.clock.now())
             .format("%Y-%m")
             .to_string()
     }
