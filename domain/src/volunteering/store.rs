@@ -559,9 +559,9 @@ pub(crate) fn service_record(
             activity::organisation_id,
             participation::verified_minutes,
         ))
-        .load::<(String, String, Option<i32>)>(conn)?;
-    let mut by_category: Vec<(String, i64)> = Vec::new();
-    let mut by_organisation: Vec<(String, i64)> = Vec::new();
+        .load::<(String, OrganisationId, Option<i32>)>(conn)?;
+    let mut by_category = Vec::new();
+    let mut by_organisation = Vec::new();
     let mut total = 0;
     for (category, organisation, minutes) in &rows {
         let minutes = i64::from(minutes.unwrap_or(0));
@@ -576,19 +576,18 @@ pub(crate) fn service_record(
         by_organisation: largest_first(by_organisation)
             .into_iter()
             .take(SERVICE_RECORD_ORGANISATIONS)
-            .map(|(id, minutes)| (OrganisationId::from_db(id), minutes))
             .collect(),
     })
 }
 
-fn add_minutes(totals: &mut Vec<(String, i64)>, key: &str, minutes: i64) {
+fn add_minutes<K: PartialEq + Clone>(totals: &mut Vec<(K, i64)>, key: &K, minutes: i64) {
     match totals.iter_mut().find(|(k, _)| k == key) {
         Some((_, m)) => *m += minutes,
-        None => totals.push((key.to_owned(), minutes)),
+        None => totals.push((key.clone(), minutes)),
     }
 }
 
-fn largest_first(mut totals: Vec<(String, i64)>) -> Vec<(String, i64)> {
+fn largest_first<K: Ord>(mut totals: Vec<(K, i64)>) -> Vec<(K, i64)> {
     totals.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     totals
 }
