@@ -249,6 +249,24 @@ impl Browser {
 
     /// Types into whatever has focus, as a USB or Bluetooth barcode scanner does.
     pub async fn type_as_scanner(&self, text: &str) {
+        // A scanner types into whatever has the focus: wait, as the shop assistant would,
+        // until the screen has put it in a field.
+        let started = Instant::now();
+        loop {
+            let tag = self
+                .client
+                .execute("return document.activeElement.tagName", vec![])
+                .await
+                .unwrap();
+            if tag == "INPUT" || tag == "TEXTAREA" {
+                break;
+            }
+            assert!(
+                started.elapsed() < WAIT,
+                "no field has the focus for the scanner"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         let focused = self.client.active_element().await.unwrap();
         focused.send_keys(text).await.unwrap();
     }
