@@ -381,7 +381,7 @@ impl Seeder<'_> {
                         valid_until: None,
                     },
                 )?;
-                rewards.push((reward.id, o.owner.clone(), merchant.id.clone()));
+                rewards.push((reward.reward.id, o.owner.clone(), merchant.id.clone()));
             }
             merchants.push((merchant.id, o.owner_login.clone()));
         }

@@ -9,8 +9,8 @@ use linli_domain::catalogue::{
 use linli_domain::types::{CommunityId, OrganisationId, ProductId};
 
 use super::directory::{Community, Organisation};
-use super::relay::{GlobalId, NodeValue, connection, kinds, page_request};
-use super::{Context, Points, UserError, mirror_enum};
+use super::relay::{GlobalId, NodeValue, connection, kinds, page_request, payload};
+use super::{Context, Points, mirror_enum};
 
 mirror_enum!(
     /// 公益 free, 低偿 low-cost, 市场 market price.
@@ -337,40 +337,32 @@ fn decode_fields(fields: ProductFields) -> Result<ProductInput, DomainError> {
     })
 }
 
-/// What a mutation on a product returns.
-#[derive(Debug, GraphQLObject)]
-#[graphql(context = Context)]
-pub struct ProductPayload {
-    /// The product after the change; null when the request was refused.
-    pub product: Option<Product>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
+payload!(
+    /// What a mutation on a product returns.
+    ProductPayload {
+        /// The product after the change; null when the request was refused.
+        product: Option<Product>,
+    }
+    from domain::ProductView => Product,
+    at product_field_path
+);
 
-impl ProductPayload {
-    /// The product's own fields sit inside `input.product`; ids sit in `input`.
-    fn from(ctx: &Context, result: Result<domain::ProductView, DomainError>) -> FieldResult<Self> {
-        const PRODUCT_FIELDS: &[&str] = &[
-            "categoryId",
-            "title",
-            "summary",
-            "description",
-            "priceTier",
-            "priceYuan",
-            "pricePoints",
-            "communityIds",
-        ];
-        let (product, errors) = ctx.payload_at(result, |field| {
-            if PRODUCT_FIELDS.contains(&field) {
-                vec!["input", "product", field]
-            } else {
-                vec!["input", field]
-            }
-        })?;
-        Ok(Self {
-            product: product.map(Product),
-            errors,
-        })
+/// The product's own fields sit inside `input.product`; ids sit in `input`.
+fn product_field_path(field: &'static str) -> Vec<&'static str> {
+    const PRODUCT_FIELDS: &[&str] = &[
+        "categoryId",
+        "title",
+        "summary",
+        "description",
+        "priceTier",
+        "priceYuan",
+        "pricePoints",
+        "communityIds",
+    ];
+    if PRODUCT_FIELDS.contains(&field) {
+        vec!["input", "product", field]
+    } else {
+        vec!["input", field]
     }
 }
 
@@ -398,14 +390,10 @@ pub async fn create_product(
         OrganisationId::parse,
     )
     .and_then(|org| Ok((org, decode_fields(input.product)?)));
-    let (organisation, fields) = match decoded {
-        Ok(v) => v,
-        Err(e) => return ProductPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| s.catalogue().create_product(actor, &organisation, fields))
-        .await;
-    ProductPayload::from(ctx, result)
+    ctx.mutate(decoded, |s, actor, (organisation, fields)| {
+        s.catalogue().create_product(actor, &organisation, fields)
+    })
+    .await
 }
 
 /// New fields for a draft or rejected product.
@@ -423,14 +411,10 @@ pub async fn update_product(
 ) -> FieldResult<ProductPayload> {
     let decoded =
         product_id(&input.product_id).and_then(|id| Ok((id, decode_fields(input.product)?)));
-    let (id, fields) = match decoded {
-        Ok(v) => v,
-        Err(e) => return ProductPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| s.catalogue().update_product(actor, &id, fields))
-        .await;
-    ProductPayload::from(ctx, result)
+    ctx.mutate(decoded, |s, actor, (id, fields)| {
+        s.catalogue().update_product(actor, &id, fields)
+    })
+    .await
 }
 
 /// Names a product.
@@ -448,17 +432,14 @@ pub enum Step {
 }
 
 pub async fn step(ctx: &Context, input: ProductIdInput, step: Step) -> FieldResult<ProductPayload> {
-    let id = match product_id(&input.product_id) {
-        Ok(id) => id,
-        Err(e) => return ProductPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| match step {
+    ctx.mutate(
+        product_id(&input.product_id),
+        move |s, actor, id| match step {
             Step::Submit => s.catalogue().submit_product(actor, &id),
             Step::Retire => s.catalogue().retire_product(actor, &id),
-        })
-        .await;
-    ProductPayload::from(ctx, result)
+        },
+    )
+    .await
 }
 
 /// A staff decision on a product in review.
@@ -485,18 +466,14 @@ pub async fn review_product(
     ctx: &Context,
     input: ReviewProductInput,
 ) -> FieldResult<ProductPayload> {
-    let id = match product_id(&input.product_id) {
-        Ok(id) => id,
-        Err(e) => return ProductPayload::from(ctx, Err(e)),
-    };
     let review = match input.decision {
         ProductDecision::Publish => ProductReview::Publish,
         ProductDecision::Reject => ProductReview::Reject {
             reason: input.reason.unwrap_or_default(),
         },
     };
-    let result = ctx
-        .run(move |s, actor| s.catalogue().review_product(actor, &id, review))
-        .await;
-    ProductPayload::from(ctx, result)
+    ctx.mutate(product_id(&input.product_id), |s, actor, id| {
+        s.catalogue().review_product(actor, &id, review)
+    })
+    .await
 }

@@ -11,8 +11,9 @@ use linli_domain::types::{
 
 use super::directory::{Community, Organisation};
 use super::ledger::{Account, TransferPayload};
-use super::relay::{GlobalId, NodeValue, connection, kinds, page_request};
-use super::{Context, Points, UserError, int, mirror_enum};
+use super::relay::{GlobalId, NodeValue, connection, kinds, page_request, payload};
+use super::{Context, Points, int, mirror_enum};
+use linli_domain::ledger::Movement;
 
 mirror_enum!(
     /// A group's incubation stage: 意向 proposed → 培育 incubating → 成长 growing → 成熟 graduated, or 解散
@@ -398,26 +399,14 @@ connection!(
     |n| n.0.id.to_string()
 );
 
-/// What a mutation on a group returns.
-#[derive(Debug, GraphQLObject)]
-#[graphql(context = Context)]
-pub struct GroupPayload {
-    /// The group after the change; null when the request was refused.
-    pub group: Option<Group>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
-
-fn group_payload(
-    ctx: &Context,
-    result: Result<domain::Group, DomainError>,
-) -> FieldResult<GroupPayload> {
-    let (group, errors) = ctx.payload(result)?;
-    Ok(GroupPayload {
-        group: group.map(Group),
-        errors,
-    })
-}
+payload!(
+    /// What a mutation on a group returns.
+    GroupPayload {
+        /// The group after the change; null when the request was refused.
+        group: Option<Group>,
+    }
+    from domain::Group => Group
+);
 
 /// A self-governance group to found; you become its convenor.
 #[derive(Debug, GraphQLInputObject)]
@@ -433,46 +422,32 @@ pub struct FoundGroupInput {
 }
 
 pub async fn found(ctx: &Context, input: FoundGroupInput) -> FieldResult<GroupPayload> {
-    let community = match GlobalId::expect(
+    let decoded = GlobalId::expect(
         &input.community_id,
         kinds::COMMUNITY,
         "communityId",
         |raw| Some(raw.to_owned()),
-    ) {
-        Ok(c) => c,
-        Err(e) => return group_payload(ctx, Err(e)),
-    };
-    let new = NewGroup {
+    )
+    .map(|community_id| NewGroup {
         name: input.name,
         purpose: input.purpose,
-        community_id: community,
+        community_id,
         category_id: super::catalogue::category_slug(&input.category_id),
-    };
-    let result = ctx
-        .run(move |s, actor| s.incubation().found(actor, new))
-        .await;
-    group_payload(ctx, result)
+    });
+    ctx.mutate(decoded, |s, actor, new| s.incubation().found(actor, new))
+        .await
 }
 
-/// What asking to join a group or approving a member returns.
-#[derive(Debug, GraphQLObject)]
-pub struct GroupMembersPayload {
-    /// The group's members and join requests after the change; null when the request was refused.
-    pub members: Option<Vec<GroupMember>>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
-
-fn members_payload(
-    ctx: &Context,
-    result: Result<Vec<domain::GroupMember>, DomainError>,
-) -> FieldResult<GroupMembersPayload> {
-    let (members, errors) = ctx.payload(result)?;
-    Ok(GroupMembersPayload {
-        members: members.map(|l| l.into_iter().map(member).collect()),
-        errors,
-    })
-}
+payload!(
+    /// What asking to join a group or approving a member returns.
+    GroupMembersPayload {
+        /// The group's members and join requests after the change; null when the request was refused.
+        members: Option<Vec<GroupMember>>,
+    }
+    from Vec<domain::GroupMember> => with |_, members| {
+        Ok((members.map(|l| l.into_iter().map(member).collect()),))
+    }
+);
 
 /// Names a self-governance group.
 #[derive(Debug, GraphQLInputObject)]
@@ -485,14 +460,10 @@ pub async fn request_to_join(
     ctx: &Context,
     input: GroupIdInput,
 ) -> FieldResult<GroupMembersPayload> {
-    let result = match group_id(&input.group_id) {
-        Ok(id) => {
-            ctx.run(move |s, actor| s.incubation().request_to_join(actor, &id))
-                .await
-        }
-        Err(e) => Err(e),
-    };
-    members_payload(ctx, result)
+    ctx.mutate(group_id(&input.group_id), |s, actor, id| {
+        s.incubation().request_to_join(actor, &id)
+    })
+    .await
 }
 
 /// A join request for the convenor to approve.
@@ -514,14 +485,10 @@ pub async fn approve_member(
             GlobalId::expect(&input.user_id, kinds::USER, "userId", UserId::parse)?,
         ))
     });
-    let result = match decoded {
-        Ok((g, u)) => {
-            ctx.run(move |s, actor| s.incubation().approve_member(actor, &g, &u))
-                .await
-        }
-        Err(e) => Err(e),
-    };
-    members_payload(ctx, result)
+    ctx.mutate(decoded, |s, actor, (g, u)| {
+        s.incubation().approve_member(actor, &g, &u)
+    })
+    .await
 }
 
 /// A mentor organisation for a group.
@@ -545,14 +512,10 @@ pub async fn set_mentor(ctx: &Context, input: SetGroupMentorInput) -> FieldResul
             )?,
         ))
     });
-    let result = match decoded {
-        Ok((g, o)) => {
-            ctx.run(move |s, actor| s.incubation().set_mentor(actor, &g, &o))
-                .await
-        }
-        Err(e) => Err(e),
-    };
-    group_payload(ctx, result)
+    ctx.mutate(decoded, |s, actor, (g, o)| {
+        s.incubation().set_mentor(actor, &g, &o)
+    })
+    .await
 }
 
 /// A staff decision on a group's stage.
@@ -572,14 +535,10 @@ pub async fn decide(ctx: &Context, input: DecideGroupStageInput) -> FieldResult<
         GroupDecision::Hold => Decision::Hold,
         GroupDecision::Dissolve => Decision::Dissolve,
     };
-    let result = match group_id(&input.group_id) {
-        Ok(id) => {
-            ctx.run(move |s, actor| s.incubation().decide(actor, &id, decision, &input.note))
-                .await
-        }
-        Err(e) => Err(e),
-    };
-    group_payload(ctx, result)
+    ctx.mutate(group_id(&input.group_id), move |s, actor, id| {
+        s.incubation().decide(actor, &id, decision, &input.note)
+    })
+    .await
 }
 
 /// A graduated group to register as a partner organisation.
@@ -595,17 +554,11 @@ pub async fn register(
     ctx: &Context,
     input: RegisterGroupInput,
 ) -> FieldResult<super::directory::OrganisationPayload> {
-    let result = match group_id(&input.group_id) {
-        Ok(id) => {
-            ctx.run(move |s, actor| {
-                s.incubation()
-                    .register_as_organisation(actor, &id, &input.contact)
-            })
-            .await
-        }
-        Err(e) => Err(e),
-    };
-    super::directory::OrganisationPayload::from(ctx, result)
+    ctx.mutate(group_id(&input.group_id), move |s, actor, id| {
+        s.incubation()
+            .register_as_organisation(actor, &id, &input.contact)
+    })
+    .await
 }
 
 /// Points to give from your wallet to a group's fund.
@@ -625,22 +578,18 @@ pub struct DonateToGroupInput {
 pub async fn donate(ctx: &Context, input: DonateToGroupInput) -> FieldResult<TransferPayload> {
     let decoded = group_id(&input.group_id)
         .and_then(|g| Ok((g, IdempotencyKey::parse(&input.idempotency_key)?)));
-    let result = match decoded {
-        Ok((g, key)) => {
-            ctx.run(move |s, actor| {
-                s.ledger().donate_to_group(
-                    actor,
-                    &g,
-                    input.amount.0,
-                    input.reason.as_deref().unwrap_or(""),
-                    &key,
-                )
-            })
-            .await
-        }
-        Err(e) => Err(e),
-    };
-    TransferPayload::from(ctx, result)
+    ctx.mutate(decoded, move |s, actor, (g, key)| {
+        s.ledger()
+            .donate_to_group(
+                actor,
+                &g,
+                input.amount.0,
+                input.reason.as_deref().unwrap_or(""),
+                &key,
+            )
+            .map(Movement::Posted)
+    })
+    .await
 }
 
 /// Points the convenor pays a member from the group's fund.
@@ -667,17 +616,12 @@ pub async fn reward(ctx: &Context, input: RewardGroupMemberInput) -> FieldResult
             IdempotencyKey::parse(&input.idempotency_key)?,
         ))
     });
-    let result = match decoded {
-        Ok((g, u, key)) => {
-            ctx.run(move |s, actor| {
-                s.ledger()
-                    .reward_from_group(actor, &g, &u, input.amount.0, &input.reason, &key)
-            })
-            .await
-        }
-        Err(e) => Err(e),
-    };
-    TransferPayload::from(ctx, result)
+    ctx.mutate(decoded, move |s, actor, (g, u, key)| {
+        s.ledger()
+            .reward_from_group(actor, &g, &u, input.amount.0, &input.reason, &key)
+            .map(Movement::Posted)
+    })
+    .await
 }
 
 #[derive(Debug, Clone)]
@@ -885,26 +829,14 @@ pub async fn candidates(ctx: &Context, need: ID) -> FieldResult<Vec<MatchCandida
     })
 }
 
-/// What a mutation on a need returns.
-#[derive(Debug, GraphQLObject)]
-#[graphql(context = Context)]
-pub struct NeedPayload {
-    /// The need after the change; null when the request was refused.
-    pub need: Option<Need>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
-
-fn need_payload(
-    ctx: &Context,
-    result: Result<matching::Need, DomainError>,
-) -> FieldResult<NeedPayload> {
-    let (need, errors) = ctx.payload(result)?;
-    Ok(NeedPayload {
-        need: need.map(Need),
-        errors,
-    })
-}
+payload!(
+    /// What a mutation on a need returns.
+    NeedPayload {
+        /// The need after the change; null when the request was refused.
+        need: Option<Need>,
+    }
+    from matching::Need => Need
+);
 
 /// A community need to post.
 #[derive(Debug, GraphQLInputObject)]
@@ -946,14 +878,8 @@ pub async fn post_need(ctx: &Context, input: PostNeedInput) -> FieldResult<NeedP
                 .transpose()?,
         })
     })();
-    let result = match decoded {
-        Ok(new) => {
-            ctx.run(move |s, actor| s.matching().post_need(actor, new))
-                .await
-        }
-        Err(e) => Err(e),
-    };
-    need_payload(ctx, result)
+    ctx.mutate(decoded, |s, actor, new| s.matching().post_need(actor, new))
+        .await
 }
 
 /// Names a need.
@@ -975,39 +901,21 @@ pub async fn need_step(
     input: NeedIdInput,
     step: NeedStep,
 ) -> FieldResult<NeedPayload> {
-    let result = match need_id(&input.need_id) {
-        Ok(id) => {
-            ctx.run(move |s, actor| match step {
-                NeedStep::Withdraw => s.matching().withdraw(actor, &id),
-                NeedStep::Close => s.matching().close(actor, &id),
-            })
-            .await
-        }
-        Err(e) => Err(e),
-    };
-    need_payload(ctx, result)
-}
-
-/// What proposing or answering a match returns.
-#[derive(Debug, GraphQLObject)]
-#[graphql(context = Context)]
-pub struct MatchPayload {
-    /// The match after the change; null when the request was refused.
-    pub r#match: Option<Match>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
-
-fn match_payload(
-    ctx: &Context,
-    result: Result<matching::MatchCase, DomainError>,
-) -> FieldResult<MatchPayload> {
-    let (found, errors) = ctx.payload(result)?;
-    Ok(MatchPayload {
-        r#match: found.map(Match::from),
-        errors,
+    ctx.mutate(need_id(&input.need_id), move |s, actor, id| match step {
+        NeedStep::Withdraw => s.matching().withdraw(actor, &id),
+        NeedStep::Close => s.matching().close(actor, &id),
     })
+    .await
 }
+
+payload!(
+    /// What proposing or answering a match returns.
+    MatchPayload {
+        /// The match after the change; null when the request was refused.
+        r#match: Option<Match>,
+    }
+    from matching::MatchCase => Match::from
+);
 
 /// A candidate to propose for a need.
 #[derive(Debug, GraphQLInputObject)]
@@ -1035,14 +943,10 @@ pub async fn propose(ctx: &Context, input: ProposeMatchInput) -> FieldResult<Mat
         };
         Ok((n, kind, global.id))
     });
-    let result = match decoded {
-        Ok((n, kind, candidate)) => {
-            ctx.run(move |s, actor| s.matching().propose(actor, &n, kind, &candidate))
-                .await
-        }
-        Err(e) => Err(e),
-    };
-    match_payload(ctx, result)
+    ctx.mutate(decoded, |s, actor, (n, kind, candidate)| {
+        s.matching().propose(actor, &n, kind, &candidate)
+    })
+    .await
 }
 
 /// The offering side's answer to a proposed match.
@@ -1059,14 +963,10 @@ fn match_id(id: &ID) -> Result<MatchId, DomainError> {
 }
 
 pub async fn respond(ctx: &Context, input: RespondToMatchInput) -> FieldResult<MatchPayload> {
-    let result = match match_id(&input.match_id) {
-        Ok(id) => {
-            ctx.run(move |s, actor| s.matching().respond(actor, &id, input.accept))
-                .await
-        }
-        Err(e) => Err(e),
-    };
-    match_payload(ctx, result)
+    ctx.mutate(match_id(&input.match_id), move |s, actor, id| {
+        s.matching().respond(actor, &id, input.accept)
+    })
+    .await
 }
 
 /// What an accepted match delivered.
@@ -1081,17 +981,11 @@ pub struct DeliverMatchInput {
 }
 
 pub async fn deliver(ctx: &Context, input: DeliverMatchInput) -> FieldResult<NeedPayload> {
-    let result = match match_id(&input.match_id) {
-        Ok(id) => {
-            ctx.run(move |s, actor| {
-                s.matching()
-                    .deliver(actor, &id, input.residents_served, &input.outcome)
-            })
-            .await
-        }
-        Err(e) => Err(e),
-    };
-    need_payload(ctx, result)
+    ctx.mutate(match_id(&input.match_id), move |s, actor, id| {
+        s.matching()
+            .deliver(actor, &id, input.residents_served, &input.outcome)
+    })
+    .await
 }
 
 /// Aggregates for one community, category or organisation.

@@ -2,14 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use juniper::{FieldResult, GraphQLInputObject, GraphQLObject, ID, graphql_object};
-use linli_domain::DomainError;
 use linli_domain::ledger::{self as domain, Adjustment, HistoryFilter, Recipient};
 use linli_domain::types::{
     AccountId, ApprovalRequestId, IdempotencyKey, OrganisationId, TransferId,
 };
 
-use super::relay::{GlobalId, NodeValue, connection, kinds, page_request};
-use super::{Context, Points, UserError, mirror_enum};
+use super::relay::{GlobalId, NodeValue, connection, kinds, page_request, payload};
+use super::{Context, Points, mirror_enum};
 
 mirror_enum!(
     /// What an account belongs to.
@@ -306,40 +305,22 @@ pub async fn totals(ctx: &Context) -> FieldResult<LedgerTotals> {
     })
 }
 
-/// What a mutation that moves points returns: the transfer, or the approval request it waits on.
-#[derive(Debug, GraphQLObject)]
-#[graphql(context = Context)]
-pub struct TransferPayload {
-    /// The transfer made (or, for a replayed idempotency key, the one made the first time).
-    pub transfer: Option<Transfer>,
-    /// Set instead of `transfer` when the movement waits for a second staff member.
-    pub approval_request: Option<ApprovalRequest>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
-
-impl TransferPayload {
-    pub fn from(ctx: &Context, result: Result<domain::Transfer, DomainError>) -> FieldResult<Self> {
-        Self::of_movement(ctx, result.map(domain::Movement::Posted))
+payload!(
+    /// What a mutation that moves points returns: the transfer, or the approval request it waits on.
+    TransferPayload {
+        /// The transfer made (or, for a replayed idempotency key, the one made the first time).
+        transfer: Option<Transfer>,
+        /// Set instead of `transfer` when the movement waits for a second staff member.
+        approval_request: Option<ApprovalRequest>,
     }
-
-    pub fn of_movement(
-        ctx: &Context,
-        result: Result<domain::Movement, DomainError>,
-    ) -> FieldResult<Self> {
-        let (movement, errors) = ctx.payload(result)?;
-        let (transfer, approval_request) = match movement {
+    from domain::Movement => with |_, movement| {
+        Ok(match movement {
             Some(domain::Movement::Posted(t)) => (Some(Transfer(t)), None),
             Some(domain::Movement::AwaitingApproval(r)) => (None, Some(ApprovalRequest(r))),
             None => (None, None),
-        };
-        Ok(Self {
-            transfer,
-            approval_request,
-            errors,
         })
     }
-}
+);
 
 mirror_enum!(
     /// What a staff member asked for that needs a second staff member.
@@ -507,43 +488,30 @@ pub struct DecideApprovalRequestInput {
     pub note: Option<String>,
 }
 
-/// What `decideApprovalRequest` returns.
-#[derive(Debug, GraphQLObject)]
-#[graphql(context = Context)]
-pub struct ApprovalRequestPayload {
-    /// The request as decided; null when the request was refused.
-    pub approval_request: Option<ApprovalRequest>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
+payload!(
+    /// What `decideApprovalRequest` returns.
+    ApprovalRequestPayload {
+        /// The request as decided; null when the request was refused.
+        approval_request: Option<ApprovalRequest>,
+    }
+    from domain::ApprovalRequest => ApprovalRequest
+);
 
 pub async fn decide_approval_request(
     ctx: &Context,
     input: DecideApprovalRequestInput,
 ) -> FieldResult<ApprovalRequestPayload> {
-    let id = match GlobalId::expect(
+    let id = GlobalId::expect(
         &input.approval_request_id,
         kinds::APPROVAL_REQUEST,
         "approvalRequestId",
         ApprovalRequestId::parse,
-    ) {
-        Ok(id) => id,
-        Err(e) => {
-            return Ok(ApprovalRequestPayload {
-                approval_request: None,
-                errors: vec![UserError::from(&e)],
-            });
-        }
-    };
+    );
     let note = input.note.unwrap_or_default();
-    let result = ctx
-        .run(move |s, actor| s.ledger().decide_approval(actor, &id, input.approve, &note))
-        .await;
-    let (request, errors) = ctx.payload(result)?;
-    Ok(ApprovalRequestPayload {
-        approval_request: request.map(ApprovalRequest),
-        errors,
+    ctx.mutate(id, move |s, actor, id| {
+        s.ledger().decide_approval(actor, &id, input.approve, &note)
     })
+    .await
 }
 
 /// Points to allocate from issuance to a verified organisation's budget.
@@ -571,17 +539,11 @@ pub async fn allocate_budget(
         OrganisationId::parse,
     )
     .and_then(|id| Ok((id, IdempotencyKey::parse(&input.idempotency_key)?)));
-    let (id, key) = match decoded {
-        Ok(v) => v,
-        Err(e) => return TransferPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| {
-            s.ledger()
-                .allocate_budget(actor, &id, input.amount.0, &input.reason, &key)
-        })
-        .await;
-    TransferPayload::of_movement(ctx, result)
+    ctx.mutate(decoded, move |s, actor, (id, key)| {
+        s.ledger()
+            .allocate_budget(actor, &id, input.amount.0, &input.reason, &key)
+    })
+    .await
 }
 
 /// Points to give from your wallet to another resident.
@@ -602,22 +564,19 @@ pub async fn donate_points(
     ctx: &Context,
     input: DonatePointsInput,
 ) -> FieldResult<TransferPayload> {
-    let key = match IdempotencyKey::parse(&input.idempotency_key) {
-        Ok(key) => key,
-        Err(e) => return TransferPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| {
-            s.ledger().donate(
+    let key = IdempotencyKey::parse(&input.idempotency_key);
+    ctx.mutate(key, move |s, actor, key| {
+        s.ledger()
+            .donate(
                 actor,
                 &Recipient(input.recipient),
                 input.amount.0,
                 input.reason.as_deref().unwrap_or(""),
                 &key,
             )
-        })
-        .await;
-    TransferPayload::from(ctx, result)
+            .map(domain::Movement::Posted)
+    })
+    .await
 }
 
 /// A transfer to undo, and why.
@@ -643,14 +602,10 @@ pub async fn reverse_transfer(
         TransferId::parse,
     )
     .and_then(|id| Ok((id, IdempotencyKey::parse(&input.idempotency_key)?)));
-    let (id, key) = match decoded {
-        Ok(v) => v,
-        Err(e) => return TransferPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| s.ledger().reverse(actor, &id, &input.reason, &key))
-        .await;
-    TransferPayload::of_movement(ctx, result)
+    ctx.mutate(decoded, move |s, actor, (id, key)| {
+        s.ledger().reverse(actor, &id, &input.reason, &key)
+    })
+    .await
 }
 
 /// A correction of an account's balance against issuance.
@@ -677,18 +632,17 @@ pub async fn adjust_balance(
         "accountId",
         AccountId::parse,
     )
-    .and_then(|id| Ok((id, IdempotencyKey::parse(&input.idempotency_key)?)));
-    let (account_id, key) = match decoded {
-        Ok(v) => v,
-        Err(e) => return TransferPayload::from(ctx, Err(e)),
-    };
-    let adjustment = Adjustment {
-        account_id,
-        change: input.change.0,
-        reason: input.reason,
-    };
-    let result = ctx
-        .run(move |s, actor| s.ledger().adjust(actor, &adjustment, &key))
-        .await;
-    TransferPayload::of_movement(ctx, result)
+    .and_then(|account_id| {
+        let key = IdempotencyKey::parse(&input.idempotency_key)?;
+        let adjustment = Adjustment {
+            account_id,
+            change: input.change.0,
+            reason: input.reason,
+        };
+        Ok((adjustment, key))
+    });
+    ctx.mutate(decoded, |s, actor, (adjustment, key)| {
+        s.ledger().adjust(actor, &adjustment, &key)
+    })
+    .await
 }

@@ -211,3 +211,82 @@ macro_rules! connection {
     };
 }
 pub(crate) use connection;
+
+/// A mutation's answer: what it made or changed, or the business rejections that refused it.
+/// Declared with [`payload!`]; built only by [`Context::mutate`](super::Context::mutate), so a
+/// malformed id in the input and a rule the service enforces come back the same way.
+pub trait Payload: Sized {
+    /// What the mutation's service returns when it succeeds.
+    type Value: Send + 'static;
+
+    /// Where a field the domain names sits in the mutation's arguments.
+    fn path(field: &'static str) -> Vec<&'static str> {
+        vec!["input", field]
+    }
+
+    /// The payload of a success (`Some`) or of a refusal (`None`, with its `errors`).
+    fn shape(
+        ctx: &super::Context,
+        value: Option<Self::Value>,
+        errors: Vec<super::UserError>,
+    ) -> juniper::FieldResult<Self>;
+}
+
+/// Declares a mutation's payload type: its own fields (doc comments become the schema's
+/// descriptions) and `errors`, and how a service's answer fills them.
+///
+/// `from Value => Wrap` fills the one field with `Some(Wrap(value))` on success; `from Value =>
+/// with shape` calls `shape(ctx, Option<Value>)`, which returns the fields as a tuple.
+/// `at path` places the fields the domain names inside the input (default `["input", field]`).
+macro_rules! payload {
+    (
+        $(#[$doc:meta])* $payload:ident {
+            $(#[$field_doc:meta])* $field:ident: $ty:ty $(,)?
+        }
+        from $value:ty => $wrap:path $(, at $path:expr)? $(,)?
+    ) => {
+        $crate::graphql::relay::payload!(
+            $(#[$doc])* $payload { $(#[$field_doc])* $field: $ty }
+            from $value => with |_, value: Option<$value>| Ok((value.map($wrap),))
+            $(, at $path)?
+        );
+    };
+    (
+        $(#[$doc:meta])* $payload:ident {
+            $($(#[$field_doc:meta])* $field:ident: $ty:ty),+ $(,)?
+        }
+        from $value:ty => with $shape:expr $(, at $path:expr)? $(,)?
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, juniper::GraphQLObject)]
+        #[graphql(context = $crate::graphql::Context)]
+        pub struct $payload {
+            $($(#[$field_doc])* pub $field: $ty,)+
+            /// Why the request was refused, every problem at once; empty when it succeeded.
+            pub errors: Vec<$crate::graphql::UserError>,
+        }
+
+        impl $crate::graphql::relay::Payload for $payload {
+            type Value = $value;
+
+            $(fn path(field: &'static str) -> Vec<&'static str> {
+                let path: fn(&'static str) -> Vec<&'static str> = $path;
+                path(field)
+            })?
+
+            fn shape(
+                ctx: &$crate::graphql::Context,
+                value: Option<$value>,
+                errors: Vec<$crate::graphql::UserError>,
+            ) -> juniper::FieldResult<Self> {
+                let shape: fn(
+                    &$crate::graphql::Context,
+                    Option<$value>,
+                ) -> juniper::FieldResult<($($ty,)+)> = $shape;
+                let ($($field,)+) = shape(ctx, value)?;
+                Ok(Self { $($field,)+ errors })
+            }
+        }
+    };
+}
+pub(crate) use payload;

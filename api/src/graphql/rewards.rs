@@ -9,8 +9,8 @@ use linli_domain::types::{
 };
 
 use super::directory::{Community, Organisation};
-use super::relay::{GlobalId, NodeValue, connection, kinds, page_request};
-use super::{Context, Points, UserError, int, mirror_enum};
+use super::relay::{GlobalId, NodeValue, connection, kinds, page_request, payload};
+use super::{Context, Points, int, mirror_enum};
 
 mirror_enum!(
     /// Whether a merchant takes part in the business alliance.
@@ -334,13 +334,8 @@ pub async fn statement(
     merchant_id: ID,
     month: String,
 ) -> FieldResult<MerchantStatement> {
-    let decoded = GlobalId::expect(
-        &merchant_id,
-        kinds::MERCHANT,
-        "merchantId",
-        MerchantId::parse,
-    )
-    .and_then(|id| Ok((id, domain::model::parse_month(&month)?)));
+    let decoded = self::merchant_id(&merchant_id)
+        .and_then(|id| Ok((id, domain::model::parse_month(&month)?)));
     let (id, month) = ctx.answer(decoded)?;
     let result = ctx
         .run(move |s, actor| s.rewards().statement(actor, &id, month))
@@ -439,10 +434,7 @@ pub async fn rewards(
                 .transpose()?,
             category_id: f.category_id.as_ref().map(super::catalogue::category_slug),
             max_points: f.max_points.map(|p| p.0),
-            merchant_id: f
-                .merchant_id
-                .map(|id| GlobalId::expect(&id, kinds::MERCHANT, "merchantId", MerchantId::parse))
-                .transpose()?,
+            merchant_id: f.merchant_id.map(|id| merchant_id(&id)).transpose()?,
         })
     })();
     let filter = ctx.answer(decoded)?;
@@ -480,12 +472,7 @@ pub async fn merchant_redemptions(
     before: Option<String>,
 ) -> FieldResult<RedemptionConnection> {
     let page = ctx.answer(page_request(first, after, last, before))?;
-    let id = ctx.answer(GlobalId::expect(
-        &merchant_id,
-        kinds::MERCHANT,
-        "merchantId",
-        MerchantId::parse,
-    ))?;
+    let id = ctx.answer(self::merchant_id(&merchant_id))?;
     let status = status.map(Into::into);
     let result = ctx
         .run(move |s, actor| s.rewards().merchant_redemptions(actor, &id, status, &page))
@@ -526,25 +513,14 @@ pub struct ApplyForMerchantInput {
     pub opening_hours: String,
 }
 
-/// What a mutation on a merchant returns.
-#[derive(Debug, GraphQLObject)]
-#[graphql(context = Context)]
-pub struct MerchantPayload {
-    /// The merchant after the change; null when the request was refused.
-    pub merchant: Option<Merchant>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
-
-impl MerchantPayload {
-    fn from(ctx: &Context, result: Result<domain::Merchant, DomainError>) -> FieldResult<Self> {
-        let (merchant, errors) = ctx.payload(result)?;
-        Ok(Self {
-            merchant: merchant.map(Merchant),
-            errors,
-        })
+payload!(
+    /// What a mutation on a merchant returns.
+    MerchantPayload {
+        /// The merchant after the change; null when the request was refused.
+        merchant: Option<Merchant>,
     }
-}
+    from domain::Merchant => Merchant
+);
 
 pub async fn apply(ctx: &Context, input: ApplyForMerchantInput) -> FieldResult<MerchantPayload> {
     let decoded = (|| {
@@ -570,12 +546,8 @@ pub async fn apply(ctx: &Context, input: ApplyForMerchantInput) -> FieldResult<M
             opening_hours: input.opening_hours.clone(),
         })
     })();
-    let new = match decoded {
-        Ok(new) => new,
-        Err(e) => return MerchantPayload::from(ctx, Err(e)),
-    };
-    let result = ctx.run(move |s, actor| s.rewards().apply(actor, new)).await;
-    MerchantPayload::from(ctx, result)
+    ctx.mutate(decoded, |s, actor, new| s.rewards().apply(actor, new))
+        .await
 }
 
 /// Names a merchant.
@@ -590,19 +562,10 @@ pub async fn set_merchant_status(
     input: MerchantIdInput,
     active: bool,
 ) -> FieldResult<MerchantPayload> {
-    let id = match GlobalId::expect(
-        &input.merchant_id,
-        kinds::MERCHANT,
-        "merchantId",
-        MerchantId::parse,
-    ) {
-        Ok(id) => id,
-        Err(e) => return MerchantPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| s.rewards().set_merchant_status(actor, &id, active))
-        .await;
-    MerchantPayload::from(ctx, result)
+    ctx.mutate(merchant_id(&input.merchant_id), move |s, actor, id| {
+        s.rewards().set_merchant_status(actor, &id, active)
+    })
+    .await
 }
 
 /// A reward a merchant offers for points.
@@ -628,55 +591,31 @@ pub struct CreateRewardInput {
     pub valid_until: Option<DateTime<Utc>>,
 }
 
-/// What a mutation on a reward returns.
-#[derive(Debug, GraphQLObject)]
-#[graphql(context = Context)]
-pub struct RewardPayload {
-    /// The reward after the change; null when the request was refused.
-    pub reward: Option<Reward>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
-
-impl RewardPayload {
-    async fn from(ctx: &Context, result: Result<domain::Reward, DomainError>) -> FieldResult<Self> {
-        let (reward, errors) = ctx.payload(result)?;
-        let reward = match reward {
-            Some(r) => {
-                let id = r.id.clone();
-                let view = ctx.run(move |s, _| s.rewards().reward(&id)).await;
-                Some(Reward(ctx.answer(view)?))
-            }
-            None => None,
-        };
-        Ok(Self { reward, errors })
+payload!(
+    /// What a mutation on a reward returns.
+    RewardPayload {
+        /// The reward after the change; null when the request was refused.
+        reward: Option<Reward>,
     }
-}
+    from domain::RewardView => Reward
+);
 
 pub async fn create_reward(ctx: &Context, input: CreateRewardInput) -> FieldResult<RewardPayload> {
-    let new = match GlobalId::expect(
-        &input.merchant_id,
-        kinds::MERCHANT,
-        "merchantId",
-        MerchantId::parse,
-    ) {
-        Ok(merchant_id) => NewReward {
-            merchant_id,
-            title: input.title,
-            description: input.description,
-            points_price: input.points_price.0,
-            stock: input.stock,
-            limit_per_period: input.limit_per_period,
-            period_days: input.period_days.unwrap_or(30),
-            valid_from: input.valid_from.map(|t| t.naive_utc()),
-            valid_until: input.valid_until.map(|t| t.naive_utc()),
-        },
-        Err(e) => return RewardPayload::from(ctx, Err(e)).await,
-    };
-    let result = ctx
-        .run(move |s, actor| s.rewards().create_reward(actor, new))
-        .await;
-    RewardPayload::from(ctx, result).await
+    let decoded = merchant_id(&input.merchant_id).map(|merchant_id| NewReward {
+        merchant_id,
+        title: input.title,
+        description: input.description,
+        points_price: input.points_price.0,
+        stock: input.stock,
+        limit_per_period: input.limit_per_period,
+        period_days: input.period_days.unwrap_or(30),
+        valid_from: input.valid_from.map(|t| t.naive_utc()),
+        valid_until: input.valid_until.map(|t| t.naive_utc()),
+    });
+    ctx.mutate(decoded, |s, actor, new| {
+        s.rewards().create_reward(actor, new)
+    })
+    .await
 }
 
 /// A reward's new status.
@@ -692,36 +631,22 @@ pub async fn set_reward_status(
     ctx: &Context,
     input: SetRewardStatusInput,
 ) -> FieldResult<RewardPayload> {
-    let id = match GlobalId::expect(&input.reward_id, kinds::REWARD, "rewardId", RewardId::parse) {
-        Ok(id) => id,
-        Err(e) => return RewardPayload::from(ctx, Err(e)).await,
-    };
+    let id = GlobalId::expect(&input.reward_id, kinds::REWARD, "rewardId", RewardId::parse);
     let status = input.status.into();
-    let result = ctx
-        .run(move |s, actor| s.rewards().set_reward_status(actor, &id, status))
-        .await;
-    RewardPayload::from(ctx, result).await
+    ctx.mutate(id, move |s, actor, id| {
+        s.rewards().set_reward_status(actor, &id, status)
+    })
+    .await
 }
 
-/// What a step of a redemption returns.
-#[derive(Debug, GraphQLObject)]
-#[graphql(context = Context)]
-pub struct RedemptionPayload {
-    /// The redemption after the step; null when the request was refused.
-    pub redemption: Option<Redemption>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
-
-impl RedemptionPayload {
-    fn from(ctx: &Context, result: Result<domain::Redemption, DomainError>) -> FieldResult<Self> {
-        let (redemption, errors) = ctx.payload(result)?;
-        Ok(Self {
-            redemption: redemption.map(Redemption),
-            errors,
-        })
+payload!(
+    /// What a step of a redemption returns.
+    RedemptionPayload {
+        /// The redemption after the step; null when the request was refused.
+        redemption: Option<Redemption>,
     }
-}
+    from domain::Redemption => Redemption
+);
 
 /// A reward to redeem.
 #[derive(Debug, GraphQLInputObject)]
@@ -735,14 +660,10 @@ pub struct RedeemRewardInput {
 pub async fn redeem(ctx: &Context, input: RedeemRewardInput) -> FieldResult<RedemptionPayload> {
     let decoded = GlobalId::expect(&input.reward_id, kinds::REWARD, "rewardId", RewardId::parse)
         .and_then(|id| Ok((id, IdempotencyKey::parse(&input.idempotency_key)?)));
-    let (id, key) = match decoded {
-        Ok(v) => v,
-        Err(e) => return RedemptionPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| s.rewards().redeem(actor, &id, &key))
-        .await;
-    RedemptionPayload::from(ctx, result)
+    ctx.mutate(decoded, |s, actor, (id, key)| {
+        s.rewards().redeem(actor, &id, &key)
+    })
+    .await
 }
 
 /// A code shown at a merchant's counter.
@@ -758,19 +679,10 @@ pub async fn confirm(
     ctx: &Context,
     input: ConfirmRedemptionInput,
 ) -> FieldResult<RedemptionPayload> {
-    let id = match GlobalId::expect(
-        &input.merchant_id,
-        kinds::MERCHANT,
-        "merchantId",
-        MerchantId::parse,
-    ) {
-        Ok(id) => id,
-        Err(e) => return RedemptionPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| s.rewards().confirm(actor, &id, &input.code))
-        .await;
-    RedemptionPayload::from(ctx, result)
+    ctx.mutate(merchant_id(&input.merchant_id), move |s, actor, id| {
+        s.rewards().confirm(actor, &id, &input.code)
+    })
+    .await
 }
 
 /// A pending redemption to cancel.
@@ -781,17 +693,16 @@ pub struct CancelRedemptionInput {
 }
 
 pub async fn cancel(ctx: &Context, input: CancelRedemptionInput) -> FieldResult<RedemptionPayload> {
-    let id = match GlobalId::expect(
+    let id = GlobalId::expect(
         &input.redemption_id,
         kinds::REDEMPTION,
         "redemptionId",
         RedemptionId::parse,
-    ) {
-        Ok(id) => id,
-        Err(e) => return RedemptionPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| s.rewards().cancel(actor, &id))
-        .await;
-    RedemptionPayload::from(ctx, result)
+    );
+    ctx.mutate(id, |s, actor, id| s.rewards().cancel(actor, &id))
+        .await
+}
+
+fn merchant_id(id: &ID) -> Result<MerchantId, DomainError> {
+    GlobalId::expect(id, kinds::MERCHANT, "merchantId", MerchantId::parse)
 }

@@ -8,8 +8,8 @@ use linli_domain::volunteering::{self as domain, ActivityFilter, NewActivity};
 
 use super::catalogue::Category;
 use super::directory::{Community, Organisation};
-use super::relay::{GlobalId, NodeValue, connection, kinds, page_request};
-use super::{Context, Points, UserError, int, mirror_enum};
+use super::relay::{GlobalId, NodeValue, connection, kinds, page_request, payload};
+use super::{Context, Points, int, mirror_enum};
 
 mirror_enum!(
     /// Where an activity is: draft → published → completed, or published → cancelled.
@@ -442,25 +442,14 @@ pub struct CreateActivityInput {
     pub points_cap: Points,
 }
 
-/// What a mutation on an activity returns.
-#[derive(Debug, GraphQLObject)]
-#[graphql(context = Context)]
-pub struct ActivityPayload {
-    /// The activity after the change; null when the request was refused.
-    pub activity: Option<Activity>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
-
-impl ActivityPayload {
-    fn from(ctx: &Context, result: Result<domain::Activity, DomainError>) -> FieldResult<Self> {
-        let (activity, errors) = ctx.payload(result)?;
-        Ok(Self {
-            activity: activity.map(Activity),
-            errors,
-        })
+payload!(
+    /// What a mutation on an activity returns.
+    ActivityPayload {
+        /// The activity after the change; null when the request was refused.
+        activity: Option<Activity>,
     }
-}
+    from domain::Activity => Activity
+);
 
 pub async fn create_activity(
     ctx: &Context,
@@ -518,14 +507,10 @@ pub async fn create_activity(
             points_cap: input.points_cap.0,
         })
     })();
-    let new = match decoded {
-        Ok(new) => new,
-        Err(e) => return ActivityPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| s.volunteering().create_activity(actor, new))
-        .await;
-    ActivityPayload::from(ctx, result)
+    ctx.mutate(decoded, |s, actor, new| {
+        s.volunteering().create_activity(actor, new)
+    })
+    .await
 }
 
 /// Names an activity.
@@ -540,14 +525,10 @@ fn activity_id(id: &ID) -> Result<ActivityId, DomainError> {
 }
 
 pub async fn approve_rate(ctx: &Context, input: ActivityIdInput) -> FieldResult<ActivityPayload> {
-    let id = match activity_id(&input.activity_id) {
-        Ok(id) => id,
-        Err(e) => return ActivityPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| s.volunteering().approve_rate(actor, &id))
-        .await;
-    ActivityPayload::from(ctx, result)
+    ctx.mutate(activity_id(&input.activity_id), |s, actor, id| {
+        s.volunteering().approve_rate(actor, &id)
+    })
+    .await
 }
 
 pub async fn change_status(
@@ -555,38 +536,20 @@ pub async fn change_status(
     input: ActivityIdInput,
     to: ActivityStatus,
 ) -> FieldResult<ActivityPayload> {
-    let id = match activity_id(&input.activity_id) {
-        Ok(id) => id,
-        Err(e) => return ActivityPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| s.volunteering().change_status(actor, &id, to.into()))
-        .await;
-    ActivityPayload::from(ctx, result)
+    ctx.mutate(activity_id(&input.activity_id), move |s, actor, id| {
+        s.volunteering().change_status(actor, &id, to.into())
+    })
+    .await
 }
 
-/// What a sign-up, check-in, check-out or hand-recorded attendance returns.
-#[derive(Debug, GraphQLObject)]
-#[graphql(context = Context)]
-pub struct ParticipationPayload {
-    /// The participation after the step; null when the request was refused.
-    pub participation: Option<Participation>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
-
-impl ParticipationPayload {
-    fn from(
-        ctx: &Context,
-        result: Result<domain::Participation, DomainError>,
-    ) -> FieldResult<Self> {
-        let (participation, errors) = ctx.payload(result)?;
-        Ok(Self {
-            participation: participation.map(Participation),
-            errors,
-        })
+payload!(
+    /// What a sign-up, check-in, check-out or hand-recorded attendance returns.
+    ParticipationPayload {
+        /// The participation after the step; null when the request was refused.
+        participation: Option<Participation>,
     }
-}
+    from domain::Participation => Participation
+);
 
 /// What a resident does with an activity.
 #[derive(Clone, Copy)]
@@ -600,17 +563,14 @@ pub async fn resident_step(
     input: ActivityIdInput,
     step: ResidentStep,
 ) -> FieldResult<ParticipationPayload> {
-    let id = match activity_id(&input.activity_id) {
-        Ok(id) => id,
-        Err(e) => return ParticipationPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| match step {
+    ctx.mutate(
+        activity_id(&input.activity_id),
+        move |s, actor, id| match step {
             ResidentStep::SignUp => s.volunteering().sign_up(actor, &id),
             ResidentStep::Cancel => s.volunteering().cancel_sign_up(actor, &id),
-        })
-        .await;
-    ParticipationPayload::from(ctx, result)
+        },
+    )
+    .await
 }
 
 /// A check-in or check-out code for an activity.
@@ -627,14 +587,10 @@ pub async fn check(
     input: CheckInput,
     out: bool,
 ) -> FieldResult<ParticipationPayload> {
-    let id = match activity_id(&input.activity_id) {
-        Ok(id) => id,
-        Err(e) => return ParticipationPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| s.volunteering().check(actor, &id, &input.code, out))
-        .await;
-    ParticipationPayload::from(ctx, result)
+    ctx.mutate(activity_id(&input.activity_id), move |s, actor, id| {
+        s.volunteering().check(actor, &id, &input.code, out)
+    })
+    .await
 }
 
 /// Attendance an organiser records by hand, e.g. for a resident without a phone.
@@ -656,23 +612,17 @@ pub async fn record_attendance(
     ctx: &Context,
     input: RecordAttendanceInput,
 ) -> FieldResult<ParticipationPayload> {
-    let id = match activity_id(&input.activity_id) {
-        Ok(id) => id,
-        Err(e) => return ParticipationPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| {
-            s.volunteering().record_attendance(
-                actor,
-                &id,
-                &input.resident,
-                input.from.naive_utc(),
-                input.until.naive_utc(),
-                input.request_points.unwrap_or(false),
-            )
-        })
-        .await;
-    ParticipationPayload::from(ctx, result)
+    ctx.mutate(activity_id(&input.activity_id), move |s, actor, id| {
+        s.volunteering().record_attendance(
+            actor,
+            &id,
+            &input.resident,
+            input.from.naive_utc(),
+            input.until.naive_utc(),
+            input.request_points.unwrap_or(false),
+        )
+    })
+    .await
 }
 
 /// One participation the request verified.
@@ -697,15 +647,16 @@ impl From<domain::Verification> for VerifiedAttendance {
     }
 }
 
-/// What verifying attendance returns.
-#[derive(Debug, GraphQLObject)]
-#[graphql(context = Context)]
-pub struct VerifyAttendancePayload {
-    /// What was verified now (empty when nothing was).
-    pub verified: Vec<VerifiedAttendance>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
+payload!(
+    /// What verifying attendance returns.
+    VerifyAttendancePayload {
+        /// What was verified now (empty when nothing was).
+        verified: Vec<VerifiedAttendance>,
+    }
+    from Vec<domain::Verification> => with |_, verified| {
+        Ok((verified.into_iter().flatten().map(Into::into).collect(),))
+    }
+);
 
 /// A participation to verify.
 #[derive(Debug, GraphQLInputObject)]
@@ -724,42 +675,18 @@ pub async fn verify(
         "participationId",
         ParticipationId::parse,
     );
-    let result = match id {
-        Ok(id) => {
-            ctx.run(move |s, actor| s.volunteering().verify(actor, &id).map(|v| vec![v]))
-                .await
-        }
-        Err(e) => Err(e),
-    };
-    let (verified, errors) = ctx.payload(result)?;
-    Ok(VerifyAttendancePayload {
-        verified: verified
-            .unwrap_or_default()
-            .into_iter()
-            .map(Into::into)
-            .collect(),
-        errors,
+    ctx.mutate(id, |s, actor, id| {
+        s.volunteering().verify(actor, &id).map(|v| vec![v])
     })
+    .await
 }
 
 pub async fn verify_all(
     ctx: &Context,
     input: ActivityIdInput,
 ) -> FieldResult<VerifyAttendancePayload> {
-    let result = match activity_id(&input.activity_id) {
-        Ok(id) => {
-            ctx.run(move |s, actor| s.volunteering().verify_all(actor, &id))
-                .await
-        }
-        Err(e) => Err(e),
-    };
-    let (verified, errors) = ctx.payload(result)?;
-    Ok(VerifyAttendancePayload {
-        verified: verified
-            .unwrap_or_default()
-            .into_iter()
-            .map(Into::into)
-            .collect(),
-        errors,
+    ctx.mutate(activity_id(&input.activity_id), |s, actor, id| {
+        s.volunteering().verify_all(actor, &id)
     })
+    .await
 }

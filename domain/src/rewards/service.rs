@@ -144,7 +144,7 @@ impl<'a> Rewards<'a> {
     }
 
     /// An operator (a member of the merchant's organisation) offers a reward.
-    pub fn create_reward(&self, actor: &Actor, input: NewReward) -> DomainResult<Reward> {
+    pub fn create_reward(&self, actor: &Actor, input: NewReward) -> DomainResult<RewardView> {
         let user = actor.user_id()?;
         let now = self.services.clock.now();
         if !(1..=1_000_000).contains(&input.points_price) {
@@ -187,7 +187,10 @@ impl<'a> Rewards<'a> {
                 return Err(DomainError::InvalidState("商家尚未加入或已被暂停"));
             }
             store::insert_reward(conn, &reward)?;
-            Ok(reward.clone())
+            Ok(RewardView {
+                reward: reward.clone(),
+                merchant,
+            })
         })
     }
 
@@ -197,15 +200,18 @@ impl<'a> Rewards<'a> {
         actor: &Actor,
         id: &RewardId,
         to: RewardStatus,
-    ) -> DomainResult<Reward> {
+    ) -> DomainResult<RewardView> {
         let user = actor.user_id()?;
         self.services.db.write(|conn| {
             let reward = find_reward(conn, id)?;
-            require_operator(conn, &reward.merchant_id, user)?;
+            let merchant = require_operator(conn, &reward.merchant_id, user)?;
             if !store::set_reward_status(conn, id, to)? {
                 return Err(DomainError::InvalidState("已下架的奖励不能再改变状态"));
             }
-            find_reward(conn, id)
+            Ok(RewardView {
+                reward: find_reward(conn, id)?,
+                merchant,
+            })
         })
     }
 
