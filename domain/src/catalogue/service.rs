@@ -165,7 +165,11 @@ impl<'a> Catalogue<'a> {
             check_communities(conn, &communities)?;
             let editable = [ProductStatus::Draft, ProductStatus::Rejected];
             if !store::update_content(conn, &product, &search_text, &editable)? {
-                return Err(DomainError::InvalidState("只能修改草稿或被退回的产品"));
+                return Err(DomainError::not_moved(
+                    &product.status,
+                    &editable,
+                    "只能修改草稿或被退回的产品",
+                ));
             }
             store::set_communities(conn, id, &communities)?;
             view(conn, id)
@@ -184,7 +188,11 @@ impl<'a> Catalogue<'a> {
             }
             let from = [ProductStatus::Draft, ProductStatus::Rejected];
             if !store::change_status(conn, id, &from, ProductStatus::InReview, None, now)? {
-                return Err(DomainError::InvalidState("只能提交草稿或被退回的产品"));
+                return Err(DomainError::not_moved(
+                    &product.status,
+                    &from,
+                    "只能提交草稿或被退回的产品",
+                ));
             }
             view(conn, id)
         })
@@ -216,7 +224,11 @@ impl<'a> Catalogue<'a> {
             }
             let from = [ProductStatus::InReview];
             if !store::change_status(conn, id, &from, to, reason.as_deref(), now)? {
-                return Err(DomainError::InvalidState("只能审核待审核的产品"));
+                return Err(DomainError::not_moved(
+                    &product.status,
+                    &from,
+                    "只能审核待审核的产品",
+                ));
             }
             let template = crate::outbox::Template::ProductReviewed {
                 title: product.title.clone(),
@@ -253,7 +265,11 @@ impl<'a> Catalogue<'a> {
             }
             let from = [ProductStatus::Published];
             if !store::change_status(conn, id, &from, ProductStatus::Retired, None, now)? {
-                return Err(DomainError::InvalidState("只能下架已发布的产品"));
+                return Err(DomainError::not_moved(
+                    &product.status,
+                    &from,
+                    "只能下架已发布的产品",
+                ));
             }
             if actor.is_staff() {
                 audit::record(

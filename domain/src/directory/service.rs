@@ -287,7 +287,8 @@ impl<'a> Directory<'a> {
         let reason = text(reason, "reason", 2, 500)?;
         let now = self.services.clock.now();
         self.services.db.write(|conn| {
-            store::find_organisation(conn, id)?.ok_or(DomainError::NotFound { what: "组织" })?;
+            let organisation = store::find_organisation(conn, id)?
+                .ok_or(DomainError::NotFound { what: "组织" })?;
             if !store::change_organisation_status(
                 conn,
                 id,
@@ -296,7 +297,11 @@ impl<'a> Directory<'a> {
                 Some(&reason),
                 now,
             )? {
-                return Err(DomainError::InvalidState("只能暂停已认证的组织"));
+                return Err(DomainError::not_moved(
+                    &organisation.status,
+                    &[OrganisationStatus::Verified],
+                    "只能暂停已认证的组织",
+                ));
             }
             audit::record(
                 conn,

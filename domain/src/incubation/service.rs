@@ -236,7 +236,7 @@ impl<'a> Incubation<'a> {
                 return Err(DomainError::InvalidState("该自治组织已解散"));
             }
             if to != group.stage && !store::set_stage(conn, id, group.stage, to)? {
-                return Err(DomainError::InvalidState("阶段已被他人变更，请刷新"));
+                return Err(DomainError::StageChanged);
             }
             store::record_event(
                 conn,

@@ -106,13 +106,13 @@ impl<'a> Matching<'a> {
             if &need.posted_by != user && !actor.is_staff() {
                 return Err(DomainError::Forbidden);
             }
-            if !store::set_need_status(
-                conn,
-                id,
-                &[NeedStatus::Open, NeedStatus::Matching],
-                NeedStatus::Withdrawn,
-            )? {
-                return Err(DomainError::InvalidState("已对接的需求不能撤回"));
+            let withdrawable = [NeedStatus::Open, NeedStatus::Matching];
+            if !store::set_need_status(conn, id, &withdrawable, NeedStatus::Withdrawn)? {
+                return Err(DomainError::not_moved(
+                    &need.status,
+                    &withdrawable,
+                    "已对接的需求不能撤回",
+                ));
             }
             find_need(conn, id)
         })
@@ -221,7 +221,11 @@ impl<'a> Matching<'a> {
                 MatchStatus::Declined
             };
             if !store::set_match_status(conn, id, MatchStatus::Proposed, to, user)? {
-                return Err(DomainError::InvalidState("该对接已答复"));
+                return Err(DomainError::not_moved(
+                    &case.status,
+                    &[MatchStatus::Proposed],
+                    "该对接已答复",
+                ));
             }
             if accept {
                 store::set_need_status(
@@ -261,7 +265,11 @@ impl<'a> Matching<'a> {
                 MatchStatus::Delivered,
                 user,
             )? {
-                return Err(DomainError::InvalidState("只有已接受的对接可以登记完成"));
+                return Err(DomainError::not_moved(
+                    &case.status,
+                    &[MatchStatus::Accepted],
+                    "只有已接受的对接可以登记完成",
+                ));
             }
             store::set_need_status(
                 conn,
@@ -283,7 +291,11 @@ impl<'a> Matching<'a> {
                 return Err(DomainError::Forbidden);
             }
             if !store::set_need_status(conn, id, &[NeedStatus::Delivered], NeedStatus::Closed)? {
-                return Err(DomainError::InvalidState("只有已完成的需求可以关闭"));
+                return Err(DomainError::not_moved(
+                    &need.status,
+                    &[NeedStatus::Delivered],
+                    "只有已完成的需求可以关闭",
+                ));
             }
             find_need(conn, id)
         })

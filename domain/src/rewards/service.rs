@@ -99,9 +99,13 @@ impl<'a> Rewards<'a> {
             (&[MerchantStatus::Active], MerchantStatus::Suspended)
         };
         self.services.db.write(|conn| {
-            find_merchant(conn, id)?;
+            let merchant = find_merchant(conn, id)?;
             if !store::change_merchant_status(conn, id, from, to)? {
-                return Err(DomainError::InvalidState("商家当前状态不允许此操作"));
+                return Err(DomainError::not_moved(
+                    &merchant.status,
+                    from,
+                    "商家当前状态不允许此操作",
+                ));
             }
             audit::record(
                 conn,
@@ -206,7 +210,11 @@ impl<'a> Rewards<'a> {
             let reward = find_reward(conn, id)?;
             let merchant = require_operator(conn, &reward.merchant_id, user)?;
             if !store::set_reward_status(conn, id, to)? {
-                return Err(DomainError::InvalidState("已下架的奖励不能再改变状态"));
+                return Err(DomainError::not_moved(
+                    &reward.status,
+                    &[RewardStatus::Active, RewardStatus::Paused],
+                    "已下架的奖励不能再改变状态",
+                ));
             }
             Ok(RewardView {
                 reward: find_reward(conn, id)?,

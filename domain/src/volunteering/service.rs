@@ -142,7 +142,11 @@ impl<'a> Volunteering<'a> {
                 require_member(conn, &activity, user)?;
             }
             if !store::change_activity_status(conn, id, from, to)? {
-                return Err(DomainError::InvalidState("活动当前状态不允许此操作"));
+                return Err(DomainError::not_moved(
+                    &activity.status,
+                    &[from],
+                    "活动当前状态不允许此操作",
+                ));
             }
             if to == ActivityStatus::Cancelled {
                 store::free_all_seats(conn, id, now)?;
@@ -176,7 +180,11 @@ impl<'a> Volunteering<'a> {
                 ));
             }
             if !store::approve_rate(conn, id, staff)? {
-                return Err(DomainError::InvalidState("只能在发布前批准积分标准"));
+                return Err(DomainError::not_moved(
+                    &activity.status,
+                    &[ActivityStatus::Draft],
+                    "只能在发布前批准积分标准",
+                ));
             }
             audit::record(
                 conn,
