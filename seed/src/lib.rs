@@ -16,7 +16,7 @@ use linli_domain::catalogue::{PriceTier, ProductInput, ProductReview};
 use linli_domain::directory::{MemberRole, NewOrganisation, OrganisationKind, Review};
 use linli_domain::identity::{Actor, NewUser, Role, User};
 use linli_domain::rewards::{NewMerchant, NewReward};
-use linli_domain::types::{IdempotencyKey, OrganisationId};
+use linli_domain::types::{CommunityId, IdempotencyKey, OrganisationId};
 use linli_domain::volunteering::{ActivityStatus, NewActivity};
 use linli_domain::{DomainError, DomainResult, Services};
 use rand::rngs::StdRng;
@@ -199,7 +199,7 @@ impl Seeder<'_> {
             .map(|i| NewUser {
                 email: Some(format!("resident{i:05}@linli.demo")),
                 display_name: Name().fake_with_rng(&mut self.rng),
-                community_id: Some(communities[i % communities.len()].to_string()),
+                community_id: Some(communities[i % communities.len()].clone()),
                 ..NewUser::default()
             })
             .collect();
@@ -244,7 +244,7 @@ impl Seeder<'_> {
                     name,
                     kind,
                     description: description.to_owned(),
-                    community_id: Some(community.to_string()),
+                    community_id: Some(community.clone()),
                     contact: format!("028-8{:07}", 4_000_000 + i),
                 },
             )?;
@@ -301,8 +301,8 @@ impl Seeder<'_> {
             let title = titles[p % titles.len()];
             let tier = [PriceTier::Free, PriceTier::LowCost, PriceTier::Market]
                 [self.rng.random_range(0..3)];
-            let serves: Vec<String> = (0..self.rng.random_range(1..=3))
-                .map(|k| communities[(p + k * 7) % communities.len()].to_string())
+            let serves: Vec<CommunityId> = (0..self.rng.random_range(1..=3))
+                .map(|k| communities[(p + k * 7) % communities.len()].clone())
                 .collect();
             let input = ProductInput {
                 category_id: category.to_owned(),
@@ -354,7 +354,7 @@ impl Seeder<'_> {
                             .0
                             .trim_end_matches("社区")
                     ),
-                    community_id: Some(communities[m % communities.len()].to_string()),
+                    community_id: Some(communities[m % communities.len()].clone()),
                     address: format!(
                         "成华区{}路{}号",
                         ["建设", "府青", "双林", "二环", "万年"][m % 5],
@@ -376,7 +376,7 @@ impl Seeder<'_> {
                         points_price: *price,
                         stock: Some(self.rng.random_range(50..500)),
                         limit_per_period: Some(2),
-                        period_days: 30,
+                        period_days: Some(30),
                         valid_from: None,
                         valid_until: None,
                     },
@@ -420,10 +420,10 @@ impl Seeder<'_> {
             let activity = s.volunteering().create_activity(
                 &o.owner,
                 NewActivity {
-                    organisation_id: o.id.clone(),
+                    organisation_id: Some(o.id.clone()),
                     group_id: None,
                     category_id: category.to_owned(),
-                    community_id: Some(communities[a % communities.len()].to_string()),
+                    community_id: Some(communities[a % communities.len()].clone()),
                     title: title.to_owned(),
                     description: "服务时长由签到签退核验，按每小时 10 分计入志愿积分。".to_owned(),
                     place: format!("{}党群服务中心", data::COMMUNITIES[a % communities.len()].0),
@@ -539,7 +539,7 @@ impl Seeder<'_> {
     fn groups(
         &mut self,
         f: Figures,
-        communities: &[linli_domain::types::CommunityId],
+        communities: &[CommunityId],
         residents: &[User],
         mentors: &[&Org],
     ) -> DomainResult<()> {
@@ -559,7 +559,7 @@ impl Seeder<'_> {
                 NewGroup {
                     name: format!("{place}{word}{}", g / data::GROUPS.len() + 1),
                     purpose: format!("{place}居民自发组织的{word}，互帮互助，共建共享。"),
-                    community_id: communities[g % communities.len()].to_string(),
+                    community_id: communities[g % communities.len()].clone(),
                     category_id: category.to_owned(),
                 },
             )?;

@@ -6,10 +6,10 @@ use linli_domain::DomainError;
 use linli_domain::catalogue::{
     self as domain, ProductFilter, ProductInput, ProductReview, model::format_yuan,
 };
-use linli_domain::types::{CommunityId, OrganisationId, ProductId};
+use linli_domain::types::ProductId;
 
 use super::directory::{Community, Organisation};
-use super::relay::{GlobalId, NodeValue, connection, kinds, page_request, payload};
+use super::relay::{GlobalId, Kind, NodeValue, connection, page_request, payload};
 use super::{Context, Points, mirror_enum};
 
 mirror_enum!(
@@ -84,13 +84,13 @@ impl Category {
 
 /// A category's global id, from its slug.
 pub fn category_id(slug: &str) -> ID {
-    GlobalId::encode(kinds::CATEGORY, slug)
+    Category::global_id(slug)
 }
 
 /// The slug an input names a category by: its global id or the slug itself.
 pub fn category_slug(id: &ID) -> String {
     GlobalId::decode(id)
-        .filter(|g| g.kind == kinds::CATEGORY)
+        .filter(|g| g.kind == Category::KIND)
         .map_or_else(|| id.to_string(), |g| g.id)
 }
 
@@ -108,7 +108,7 @@ pub struct Product(pub domain::ProductView);
 impl Product {
     /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode(kinds::PRODUCT, self.0.product.id.as_str())
+        Product::global_id(self.0.product.id.as_str())
     }
 
     /// The product's name.
@@ -223,21 +223,11 @@ fn decode_filter(input: ProductFilterInput) -> Result<ProductFilter, DomainError
             .iter()
             .map(category_slug)
             .collect(),
-        community_id: input
-            .community_id
-            .map(|id| GlobalId::expect(&id, kinds::COMMUNITY, "communityId", CommunityId::parse))
-            .transpose()?,
-        organisation_id: input
-            .organisation_id
-            .map(|id| {
-                GlobalId::expect(
-                    &id,
-                    kinds::ORGANISATION,
-                    "organisationId",
-                    OrganisationId::parse,
-                )
-            })
-            .transpose()?,
+        community_id: Community::decode_optional(input.community_id.as_ref(), "communityId")?,
+        organisation_id: Organisation::decode_optional(
+            input.organisation_id.as_ref(),
+            "organisationId",
+        )?,
         price_tiers: input
             .price_tiers
             .unwrap_or_default()
@@ -319,11 +309,7 @@ fn decode_fields(fields: ProductFields) -> Result<ProductInput, DomainError> {
         .community_ids
         .unwrap_or_default()
         .iter()
-        .map(|id| {
-            GlobalId::expect(id, kinds::COMMUNITY, "communityIds", |raw| {
-                Some(raw.to_owned())
-            })
-        })
+        .map(|id| Community::decode(id, "communityIds"))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ProductInput {
         category_id: category_slug(&fields.category_id),
@@ -367,7 +353,7 @@ fn product_field_path(field: &'static str) -> Vec<&'static str> {
 }
 
 fn product_id(id: &ID) -> Result<ProductId, DomainError> {
-    GlobalId::expect(id, kinds::PRODUCT, "productId", ProductId::parse)
+    Product::decode(id, "productId")
 }
 
 /// A product to draft for an organisation.
@@ -383,13 +369,8 @@ pub async fn create_product(
     ctx: &Context,
     input: CreateProductInput,
 ) -> FieldResult<ProductPayload> {
-    let decoded = GlobalId::expect(
-        &input.organisation_id,
-        kinds::ORGANISATION,
-        "organisationId",
-        OrganisationId::parse,
-    )
-    .and_then(|org| Ok((org, decode_fields(input.product)?)));
+    let decoded = Organisation::decode(&input.organisation_id, "organisationId")
+        .and_then(|org| Ok((org, decode_fields(input.product)?)));
     ctx.mutate(decoded, |s, actor, (organisation, fields)| {
         s.catalogue().create_product(actor, &organisation, fields)
     })

@@ -5,8 +5,9 @@ use juniper::{FieldResult, GraphQLInputObject, GraphQLObject, ID, graphql_object
 use linli_domain::directory::{self as domain, NewOrganisation, Review};
 use linli_domain::types::{CommunityId, OrganisationId};
 
+use super::identity::User;
 use super::ledger::Account;
-use super::relay::{GlobalId, NodeValue, connection, global_raw, kinds, page_request, payload};
+use super::relay::{Kind, NodeValue, connection, global_raw, page_request, payload};
 use super::{Context, mirror_enum};
 
 mirror_enum!(
@@ -77,7 +78,7 @@ pub struct Community(pub domain::Community);
 impl Community {
     /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode(kinds::COMMUNITY, self.0.id.as_str())
+        Community::global_id(self.0.id.as_str())
     }
 
     /// The community's name, e.g. 和美社区.
@@ -119,7 +120,7 @@ pub struct Organisation(pub domain::Organisation);
 impl Organisation {
     /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode(kinds::ORGANISATION, self.0.id.as_str())
+        Organisation::global_id(self.0.id.as_str())
     }
 
     /// The organisation's name, unique in the district.
@@ -288,7 +289,7 @@ connection!(
 impl From<domain::Member> for Member {
     fn from(m: domain::Member) -> Self {
         Self {
-            user_id: GlobalId::encode(kinds::USER, m.user_id.as_str()),
+            user_id: User::global_id(m.user_id.as_str()),
             display_name: m.display_name,
             role: m.role.into(),
         }
@@ -435,18 +436,15 @@ pub async fn register_organisation(
     ctx: &Context,
     input: RegisterOrganisationInput,
 ) -> FieldResult<OrganisationPayload> {
-    let decoded = input
-        .community_id
-        .as_ref()
-        .map(community_id)
-        .transpose()
-        .map(|community_id| NewOrganisation {
+    let decoded = Community::decode_optional(input.community_id.as_ref(), "communityId").map(
+        |community_id| NewOrganisation {
             name: input.name,
             kind: input.kind.into(),
             description: input.description,
             community_id,
             contact: input.contact,
-        });
+        },
+    );
     ctx.mutate(decoded, |s, actor, new| {
         s.directory().register_organisation(actor, new)
     })
@@ -559,35 +557,14 @@ pub async fn remove_member(
     ctx: &Context,
     input: RemoveOrganisationMemberInput,
 ) -> FieldResult<MembersPayload> {
-    let decoded = organisation_id(&input.organisation_id).and_then(|org| {
-        Ok((
-            org,
-            GlobalId::expect(
-                &input.user_id,
-                kinds::USER,
-                "userId",
-                linli_domain::types::UserId::parse,
-            )?,
-        ))
-    });
+    let decoded = organisation_id(&input.organisation_id)
+        .and_then(|org| Ok((org, User::decode(&input.user_id, "userId")?)));
     ctx.mutate(decoded, |s, actor, (organisation, user)| {
         s.directory().remove_member(actor, &organisation, &user)
     })
     .await
 }
 
-/// Decodes the `communityId` of an input.
-pub fn community_id(id: &ID) -> linli_domain::DomainResult<String> {
-    GlobalId::expect(id, kinds::COMMUNITY, "communityId", |raw| {
-        Some(raw.to_owned())
-    })
-}
-
 fn organisation_id(id: &ID) -> linli_domain::DomainResult<OrganisationId> {
-    GlobalId::expect(
-        id,
-        kinds::ORGANISATION,
-        "organisationId",
-        OrganisationId::parse,
-    )
+    Organisation::decode(id, "organisationId")
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use juniper::{FieldResult, GraphQLInputObject, GraphQLObject, ID};
 use linli_domain::outbox;
 
-use super::relay::{GlobalId, NodeValue, connection, kinds, page_request, payload};
+use super::relay::{Kind, NodeValue, connection, page_request, payload};
 use super::{Context, int, mirror_enum};
 
 payload!(
@@ -186,7 +186,7 @@ pub struct EmailMessage {
 impl From<outbox::Message> for EmailMessage {
     fn from(m: outbox::Message) -> Self {
         Self {
-            id: GlobalId::encode(kinds::EMAIL_MESSAGE, &m.id),
+            id: EmailMessage::global_id(&m.id),
             recipient: m.recipient,
             template: m.template,
             subject: m.subject,
@@ -250,12 +250,7 @@ payload!(
 );
 
 pub async fn retry(ctx: &Context, input: RetryEmailInput) -> FieldResult<RetryEmailPayload> {
-    let id = GlobalId::expect(
-        &input.message_id,
-        kinds::EMAIL_MESSAGE,
-        "messageId",
-        |raw| Some(raw.to_owned()),
-    );
+    let id = EmailMessage::decode(&input.message_id, "messageId");
     ctx.mutate(id, |s, actor, id| s.outbox().retry(actor, &id))
         .await
 }

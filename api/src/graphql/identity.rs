@@ -7,7 +7,7 @@ use linli_domain::identity::{self as domain, NewUser, Session};
 
 use super::directory::Community;
 use super::ledger::Account;
-use super::relay::{GlobalId, NodeValue, kinds, payload};
+use super::relay::{Kind, NodeValue, payload};
 use super::{Context, mirror_enum};
 
 mirror_enum!(
@@ -30,7 +30,7 @@ pub struct User(pub domain::User);
 impl User {
     /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode(kinds::USER, self.0.id.as_str())
+        User::global_id(self.0.id.as_str())
     }
 
     /// The name the person shows to others, e.g. on attendance sheets.
@@ -124,18 +124,15 @@ pub async fn register_resident(
     ctx: &Context,
     input: RegisterResidentInput,
 ) -> FieldResult<RegisterResidentPayload> {
-    let decoded = input
-        .community_id
-        .as_ref()
-        .map(super::directory::community_id)
-        .transpose()
-        .map(|community_id| NewUser {
+    let decoded = Community::decode_optional(input.community_id.as_ref(), "communityId").map(
+        |community_id| NewUser {
             email: input.email,
             phone: input.phone,
             password: input.password,
             display_name: input.display_name,
             community_id,
-        });
+        },
+    );
     let address = ctx.client_addr.clone();
     ctx.mutate_hashing(decoded, move |s, _, new_user| {
         s.identity().register_resident(new_user, &address)
@@ -242,10 +239,7 @@ pub async fn me(ctx: &Context) -> FieldResult<User> {
     ctx.answer(result).map(User)
 }
 
-pub async fn user(ctx: &Context, id: String) -> FieldResult<User> {
-    let Some(id) = linli_domain::types::UserId::parse(&id) else {
-        return Err(ctx.top_level(DomainError::NotFound { what: "用户" }));
-    };
+pub async fn user(ctx: &Context, id: linli_domain::types::UserId) -> FieldResult<User> {
     let result = ctx.run(move |s, actor| s.identity().user(actor, &id)).await;
     ctx.answer(result).map(User)
 }

@@ -3,11 +3,11 @@
 use chrono::{DateTime, Utc};
 use juniper::{FieldResult, GraphQLInputObject, GraphQLObject, ID, graphql_object};
 use linli_domain::ledger::{self as domain, Adjustment, HistoryFilter, Recipient};
-use linli_domain::types::{
-    AccountId, ApprovalRequestId, IdempotencyKey, OrganisationId, TransferId,
-};
+use linli_domain::types::{AccountId, ApprovalRequestId, IdempotencyKey, TransferId};
 
-use super::relay::{GlobalId, NodeValue, connection, kinds, page_request, payload};
+use super::directory::Organisation;
+use super::identity::User;
+use super::relay::{Kind, NodeValue, connection, page_request, payload};
 use super::{Context, Points, mirror_enum};
 
 mirror_enum!(
@@ -74,7 +74,7 @@ pub struct Account(pub domain::Account);
 impl Account {
     /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode(kinds::ACCOUNT, self.0.id.as_str())
+        Account::global_id(self.0.id.as_str())
     }
 
     /// What the account belongs to.
@@ -157,7 +157,7 @@ pub struct Transfer(pub domain::Transfer);
 impl Transfer {
     /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode(kinds::TRANSFER, self.0.id.as_str())
+        Transfer::global_id(self.0.id.as_str())
     }
 
     /// Why the points moved.
@@ -190,12 +190,12 @@ impl Transfer {
 
     /// The account the points left.
     fn debit_account_id(&self) -> ID {
-        GlobalId::encode(kinds::ACCOUNT, self.0.debit_account_id.as_str())
+        Account::global_id(self.0.debit_account_id.as_str())
     }
 
     /// The account the points went to.
     fn credit_account_id(&self) -> ID {
-        GlobalId::encode(kinds::ACCOUNT, self.0.credit_account_id.as_str())
+        Account::global_id(self.0.credit_account_id.as_str())
     }
 
     /// For a REVERSE transfer: the transfer it undoes.
@@ -203,7 +203,7 @@ impl Transfer {
         self.0
             .reverses_id
             .as_ref()
-            .map(|id| GlobalId::encode(kinds::TRANSFER, id.as_str()))
+            .map(|id| Transfer::global_id(id.as_str()))
     }
 
     /// When it was posted.
@@ -248,7 +248,7 @@ impl LedgerEntry {
     fn counterpart(&self) -> Counterpart {
         let c = &self.0.counterpart;
         Counterpart {
-            account_id: GlobalId::encode(kinds::ACCOUNT, c.account_id.as_str()),
+            account_id: Account::global_id(c.account_id.as_str()),
             kind: c.kind.into(),
             name: c.name.clone(),
         }
@@ -357,7 +357,7 @@ pub struct ApprovalRequest(pub domain::ApprovalRequest);
 impl ApprovalRequest {
     /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode(kinds::APPROVAL_REQUEST, self.0.id.as_str())
+        ApprovalRequest::global_id(self.0.id.as_str())
     }
 
     /// Which movement was asked for.
@@ -372,7 +372,7 @@ impl ApprovalRequest {
 
     /// The staff member who asked.
     fn requested_by_id(&self) -> ID {
-        GlobalId::encode(kinds::USER, self.0.requested_by.as_str())
+        User::global_id(self.0.requested_by.as_str())
     }
 
     /// The account an adjustment changes.
@@ -380,7 +380,7 @@ impl ApprovalRequest {
         self.0
             .account_id
             .as_ref()
-            .map(|id| GlobalId::encode(kinds::ACCOUNT, id.as_str()))
+            .map(|id| Account::global_id(id.as_str()))
     }
 
     /// The transfer a reversal undoes.
@@ -388,7 +388,7 @@ impl ApprovalRequest {
         self.0
             .transfer_id
             .as_ref()
-            .map(|id| GlobalId::encode(kinds::TRANSFER, id.as_str()))
+            .map(|id| Transfer::global_id(id.as_str()))
     }
 
     /// The organisation an allocation funds.
@@ -396,7 +396,7 @@ impl ApprovalRequest {
         self.0
             .organisation_id
             .as_ref()
-            .map(|id| GlobalId::encode(kinds::ORGANISATION, id.as_str()))
+            .map(|id| Organisation::global_id(id.as_str()))
     }
 
     /// Points to move: negative for an adjustment that removes points.
@@ -414,7 +414,7 @@ impl ApprovalRequest {
         self.0
             .decided_by
             .as_ref()
-            .map(|id| GlobalId::encode(kinds::USER, id.as_str()))
+            .map(|id| User::global_id(id.as_str()))
     }
 
     /// When it was decided; null while pending.
@@ -432,7 +432,7 @@ impl ApprovalRequest {
         self.0
             .transfer_made_id
             .as_ref()
-            .map(|id| GlobalId::encode(kinds::TRANSFER, id.as_str()))
+            .map(|id| Transfer::global_id(id.as_str()))
     }
 
     /// When it was asked for.
@@ -501,12 +501,7 @@ pub async fn decide_approval_request(
     ctx: &Context,
     input: DecideApprovalRequestInput,
 ) -> FieldResult<ApprovalRequestPayload> {
-    let id = GlobalId::expect(
-        &input.approval_request_id,
-        kinds::APPROVAL_REQUEST,
-        "approvalRequestId",
-        ApprovalRequestId::parse,
-    );
+    let id = ApprovalRequest::decode(&input.approval_request_id, "approvalRequestId");
     let note = input.note.unwrap_or_default();
     ctx.mutate(id, move |s, actor, id| {
         s.ledger().decide_approval(actor, &id, input.approve, &note)
@@ -532,13 +527,8 @@ pub async fn allocate_budget(
     ctx: &Context,
     input: AllocateBudgetInput,
 ) -> FieldResult<TransferPayload> {
-    let decoded = GlobalId::expect(
-        &input.organisation_id,
-        kinds::ORGANISATION,
-        "organisationId",
-        OrganisationId::parse,
-    )
-    .and_then(|id| Ok((id, IdempotencyKey::parse(&input.idempotency_key)?)));
+    let decoded = Organisation::decode(&input.organisation_id, "organisationId")
+        .and_then(|id| Ok((id, IdempotencyKey::parse(&input.idempotency_key)?)));
     ctx.mutate(decoded, move |s, actor, (id, key)| {
         s.ledger()
             .allocate_budget(actor, &id, input.amount.0, &input.reason, &key)
@@ -595,13 +585,8 @@ pub async fn reverse_transfer(
     ctx: &Context,
     input: ReverseTransferInput,
 ) -> FieldResult<TransferPayload> {
-    let decoded = GlobalId::expect(
-        &input.transfer_id,
-        kinds::TRANSFER,
-        "transferId",
-        TransferId::parse,
-    )
-    .and_then(|id| Ok((id, IdempotencyKey::parse(&input.idempotency_key)?)));
+    let decoded = Transfer::decode(&input.transfer_id, "transferId")
+        .and_then(|id| Ok((id, IdempotencyKey::parse(&input.idempotency_key)?)));
     ctx.mutate(decoded, move |s, actor, (id, key)| {
         s.ledger().reverse(actor, &id, &input.reason, &key)
     })
@@ -626,13 +611,7 @@ pub async fn adjust_balance(
     ctx: &Context,
     input: AdjustBalanceInput,
 ) -> FieldResult<TransferPayload> {
-    let decoded = GlobalId::expect(
-        &input.account_id,
-        kinds::ACCOUNT,
-        "accountId",
-        AccountId::parse,
-    )
-    .and_then(|account_id| {
+    let decoded = Account::decode(&input.account_id, "accountId").and_then(|account_id| {
         let key = IdempotencyKey::parse(&input.idempotency_key)?;
         let adjustment = Adjustment {
             account_id,

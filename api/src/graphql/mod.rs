@@ -10,6 +10,7 @@ mod identity;
 mod incubation;
 mod ledger;
 mod loaders;
+mod matching;
 mod nodes;
 pub(crate) mod relay;
 mod rewards;
@@ -26,6 +27,7 @@ use tokio::sync::Semaphore;
 use crate::auth::Tokens;
 use crate::config::Limits;
 pub use relay::{GlobalId, NodeValue, Payload};
+pub(crate) use rewards::{Merchant, Redemption};
 pub use root::{Mutation, Query};
 
 pub type Schema = RootNode<Query, Mutation, EmptySubscription<Context>>;

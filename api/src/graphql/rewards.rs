@@ -4,12 +4,10 @@ use chrono::{DateTime, Utc};
 use juniper::{FieldResult, GraphQLInputObject, GraphQLObject, ID, graphql_object};
 use linli_domain::DomainError;
 use linli_domain::rewards::{self as domain, NewMerchant, NewReward, RewardFilter};
-use linli_domain::types::{
-    CommunityId, IdempotencyKey, MerchantId, OrganisationId, RedemptionId, RewardId,
-};
+use linli_domain::types::{IdempotencyKey, MerchantId, RedemptionId, RewardId};
 
 use super::directory::{Community, Organisation};
-use super::relay::{GlobalId, NodeValue, connection, kinds, page_request, payload};
+use super::relay::{Kind, NodeValue, connection, page_request, payload};
 use super::{Context, Points, int, mirror_enum};
 
 mirror_enum!(
@@ -59,7 +57,7 @@ pub struct Merchant(pub domain::Merchant);
 impl Merchant {
     /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode(kinds::MERCHANT, self.0.id.as_str())
+        Merchant::global_id(self.0.id.as_str())
     }
 
     /// The shop's name as residents know it.
@@ -109,7 +107,7 @@ pub struct Reward(pub domain::RewardView);
 impl Reward {
     /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode(kinds::REWARD, self.0.reward.id.as_str())
+        Reward::global_id(self.0.reward.id.as_str())
     }
 
     /// What the resident gets.
@@ -180,7 +178,7 @@ pub struct Redemption(pub domain::Redemption);
 impl Redemption {
     /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode(kinds::REDEMPTION, self.0.id.as_str())
+        Redemption::global_id(self.0.id.as_str())
     }
 
     /// What was redeemed.
@@ -345,7 +343,7 @@ pub async fn statement(
     Ok(MerchantStatement {
         csv_url: ctx.link(&format!(
             "/statements/{}/{month}.csv",
-            GlobalId::encode(kinds::MERCHANT, st.merchant.id.as_str())
+            Merchant::global_id(st.merchant.id.as_str())
         ))?,
         month,
         redemptions: int(i64::try_from(st.lines.len()).unwrap_or(i64::MAX)),
@@ -363,7 +361,7 @@ pub async fn statement(
             .lines
             .iter()
             .map(|l| StatementLine {
-                redemption_id: GlobalId::encode(kinds::REDEMPTION, &l.redemption_id),
+                redemption_id: Redemption::global_id(&l.redemption_id),
                 confirmed_at: l.confirmed_at.and_utc(),
                 reward_title: l.reward_title.clone(),
                 points: Points(l.points),
@@ -394,7 +392,7 @@ pub async fn overview(ctx: &Context, month: String) -> FieldResult<DistrictOverv
             .per_community
             .into_iter()
             .map(|(community, p)| CommunityTotal {
-                community_id: community.map(|c| GlobalId::encode(kinds::COMMUNITY, c.as_str())),
+                community_id: community.map(|c| Community::global_id(c.as_str())),
                 points: Points(p),
             })
             .collect(),
@@ -426,12 +424,7 @@ pub async fn rewards(
     let f = filter.unwrap_or_default();
     let decoded: Result<RewardFilter, DomainError> = (|| {
         Ok(RewardFilter {
-            community_id: f
-                .community_id
-                .map(|id| {
-                    GlobalId::expect(&id, kinds::COMMUNITY, "communityId", CommunityId::parse)
-                })
-                .transpose()?,
+            community_id: Community::decode_optional(f.community_id.as_ref(), "communityId")?,
             category_id: f.category_id.as_ref().map(super::catalogue::category_slug),
             max_points: f.max_points.map(|p| p.0),
             merchant_id: f.merchant_id.map(|id| merchant_id(&id)).transpose()?,
@@ -525,22 +518,9 @@ payload!(
 pub async fn apply(ctx: &Context, input: ApplyForMerchantInput) -> FieldResult<MerchantPayload> {
     let decoded = (|| {
         Ok(NewMerchant {
-            organisation_id: GlobalId::expect(
-                &input.organisation_id,
-                kinds::ORGANISATION,
-                "organisationId",
-                OrganisationId::parse,
-            )?,
+            organisation_id: Organisation::decode(&input.organisation_id, "organisationId")?,
             shop_name: input.shop_name.clone(),
-            community_id: input
-                .community_id
-                .as_ref()
-                .map(|id| {
-                    GlobalId::expect(id, kinds::COMMUNITY, "communityId", |raw| {
-                        Some(raw.to_owned())
-                    })
-                })
-                .transpose()?,
+            community_id: Community::decode_optional(input.community_id.as_ref(), "communityId")?,
             address: input.address.clone(),
             category_id: super::catalogue::category_slug(&input.category_id),
             opening_hours: input.opening_hours.clone(),
@@ -608,7 +588,7 @@ pub async fn create_reward(ctx: &Context, input: CreateRewardInput) -> FieldResu
         points_price: input.points_price.0,
         stock: input.stock,
         limit_per_period: input.limit_per_period,
-        period_days: input.period_days.unwrap_or(30),
+        period_days: input.period_days,
         valid_from: input.valid_from.map(|t| t.naive_utc()),
         valid_until: input.valid_until.map(|t| t.naive_utc()),
     });
@@ -631,7 +611,7 @@ pub async fn set_reward_status(
     ctx: &Context,
     input: SetRewardStatusInput,
 ) -> FieldResult<RewardPayload> {
-    let id = GlobalId::expect(&input.reward_id, kinds::REWARD, "rewardId", RewardId::parse);
+    let id = Reward::decode(&input.reward_id, "rewardId");
     let status = input.status.into();
     ctx.mutate(id, move |s, actor, id| {
         s.rewards().set_reward_status(actor, &id, status)
@@ -658,7 +638,7 @@ pub struct RedeemRewardInput {
 }
 
 pub async fn redeem(ctx: &Context, input: RedeemRewardInput) -> FieldResult<RedemptionPayload> {
-    let decoded = GlobalId::expect(&input.reward_id, kinds::REWARD, "rewardId", RewardId::parse)
+    let decoded = Reward::decode(&input.reward_id, "rewardId")
         .and_then(|id| Ok((id, IdempotencyKey::parse(&input.idempotency_key)?)));
     ctx.mutate(decoded, |s, actor, (id, key)| {
         s.rewards().redeem(actor, &id, &key)
@@ -693,16 +673,11 @@ pub struct CancelRedemptionInput {
 }
 
 pub async fn cancel(ctx: &Context, input: CancelRedemptionInput) -> FieldResult<RedemptionPayload> {
-    let id = GlobalId::expect(
-        &input.redemption_id,
-        kinds::REDEMPTION,
-        "redemptionId",
-        RedemptionId::parse,
-    );
+    let id = Redemption::decode(&input.redemption_id, "redemptionId");
     ctx.mutate(id, |s, actor, id| s.rewards().cancel(actor, &id))
         .await
 }
 
 fn merchant_id(id: &ID) -> Result<MerchantId, DomainError> {
-    GlobalId::expect(id, kinds::MERCHANT, "merchantId", MerchantId::parse)
+    Merchant::decode(id, "merchantId")
 }

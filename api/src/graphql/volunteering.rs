@@ -3,12 +3,14 @@
 use chrono::{DateTime, Utc};
 use juniper::{FieldResult, GraphQLInputObject, GraphQLObject, ID, graphql_object};
 use linli_domain::DomainError;
-use linli_domain::types::{ActivityId, CommunityId, OrganisationId, ParticipationId, UserId};
+use linli_domain::types::{ActivityId, ParticipationId, UserId};
 use linli_domain::volunteering::{self as domain, ActivityFilter, NewActivity};
 
 use super::catalogue::Category;
 use super::directory::{Community, Organisation};
-use super::relay::{GlobalId, NodeValue, connection, kinds, page_request, payload};
+use super::identity::User;
+use super::incubation::Group;
+use super::relay::{Kind, NodeValue, connection, page_request, payload};
 use super::{Context, Points, int, mirror_enum};
 
 mirror_enum!(
@@ -45,7 +47,7 @@ pub struct Activity(pub domain::Activity);
 impl Activity {
     /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode(kinds::ACTIVITY, self.0.id.as_str())
+        Activity::global_id(self.0.id.as_str())
     }
 
     /// The activity's name.
@@ -199,17 +201,17 @@ pub struct Participation(pub domain::Participation);
 impl Participation {
     /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode(kinds::PARTICIPATION, self.0.id.as_str())
+        Participation::global_id(self.0.id.as_str())
     }
 
     /// The activity signed up for.
     fn activity_id(&self) -> ID {
-        GlobalId::encode(kinds::ACTIVITY, self.0.activity_id.as_str())
+        Activity::global_id(self.0.activity_id.as_str())
     }
 
     /// The resident.
     fn user_id(&self) -> ID {
-        GlobalId::encode(kinds::USER, self.0.user_id.as_str())
+        User::global_id(self.0.user_id.as_str())
     }
 
     /// The resident's display name.
@@ -262,7 +264,7 @@ impl Participation {
         self.0
             .recorded_by
             .as_ref()
-            .map(|id| GlobalId::encode(kinds::USER, id.as_str()))
+            .map(|id| User::global_id(id.as_str()))
     }
 
     /// Wrong check-in codes presented for this sign-up, for the organiser to see.
@@ -368,24 +370,12 @@ pub async fn activities(
     let f = filter.unwrap_or_default();
     let decoded: Result<ActivityFilter, DomainError> = (|| {
         Ok(ActivityFilter {
-            community_id: f
-                .community_id
-                .map(|id| {
-                    GlobalId::expect(&id, kinds::COMMUNITY, "communityId", CommunityId::parse)
-                })
-                .transpose()?,
+            community_id: Community::decode_optional(f.community_id.as_ref(), "communityId")?,
             category_id: f.category_id.as_ref().map(super::catalogue::category_slug),
-            organisation_id: f
-                .organisation_id
-                .map(|id| {
-                    GlobalId::expect(
-                        &id,
-                        kinds::ORGANISATION,
-                        "organisationId",
-                        OrganisationId::parse,
-                    )
-                })
-                .transpose()?,
+            organisation_id: Organisation::decode_optional(
+                f.organisation_id.as_ref(),
+                "organisationId",
+            )?,
             from: f.from.map(|t| t.naive_utc()),
             until: f.until.map(|t| t.naive_utc()),
         })
@@ -456,47 +446,15 @@ pub async fn create_activity(
     input: CreateActivityInput,
 ) -> FieldResult<ActivityPayload> {
     let decoded = (|| {
-        let group_id = input
-            .group_id
-            .as_ref()
-            .map(|id| {
-                GlobalId::expect(
-                    id,
-                    kinds::GROUP,
-                    "groupId",
-                    linli_domain::types::GroupId::parse,
-                )
-            })
-            .transpose()?;
-        let organisation_id = match (&input.organisation_id, &group_id) {
-            (Some(id), _) => GlobalId::expect(
-                id,
-                kinds::ORGANISATION,
-                "organisationId",
-                OrganisationId::parse,
-            )?,
-            // Replaced by the group's mentor organisation in the service.
-            (None, Some(_)) => OrganisationId::generate(),
-            (None, None) => {
-                return Err(DomainError::invalid(
-                    "organisationId",
-                    "请选择组织或自治组织",
-                ));
-            }
-        };
+        let group_id = Group::decode_optional(input.group_id.as_ref(), "groupId")?;
         Ok(NewActivity {
-            organisation_id,
+            organisation_id: Organisation::decode_optional(
+                input.organisation_id.as_ref(),
+                "organisationId",
+            )?,
             group_id,
             category_id: super::catalogue::category_slug(&input.category_id),
-            community_id: input
-                .community_id
-                .as_ref()
-                .map(|id| {
-                    GlobalId::expect(id, kinds::COMMUNITY, "communityId", |raw| {
-                        Some(raw.to_owned())
-                    })
-                })
-                .transpose()?,
+            community_id: Community::decode_optional(input.community_id.as_ref(), "communityId")?,
             title: input.title.clone(),
             description: input.description.clone(),
             place: input.place.clone(),
@@ -521,7 +479,7 @@ pub struct ActivityIdInput {
 }
 
 fn activity_id(id: &ID) -> Result<ActivityId, DomainError> {
-    GlobalId::expect(id, kinds::ACTIVITY, "activityId", ActivityId::parse)
+    Activity::decode(id, "activityId")
 }
 
 pub async fn approve_rate(ctx: &Context, input: ActivityIdInput) -> FieldResult<ActivityPayload> {
@@ -669,12 +627,7 @@ pub async fn verify(
     ctx: &Context,
     input: VerifyAttendanceInput,
 ) -> FieldResult<VerifyAttendancePayload> {
-    let id = GlobalId::expect(
-        &input.participation_id,
-        kinds::PARTICIPATION,
-        "participationId",
-        ParticipationId::parse,
-    );
+    let id = Participation::decode(&input.participation_id, "participationId");
     ctx.mutate(id, |s, actor, id| {
         s.volunteering().verify(actor, &id).map(|v| vec![v])
     })

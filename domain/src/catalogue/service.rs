@@ -413,11 +413,9 @@ fn validate(input: &ProductInput) -> DomainResult<(Fields, Vec<CommunityId>)> {
         problems.add(DomainError::invalid("communityIds", "服务社区最多 50 个"));
     }
     let mut communities = Vec::new();
-    for raw in &input.community_ids {
-        match CommunityId::parse(raw) {
-            Some(id) if !communities.contains(&id) => communities.push(id),
-            Some(_) => {}
-            None => problems.add(DomainError::invalid("communityIds", "社区编号不正确")),
+    for id in &input.community_ids {
+        if !communities.contains(id) {
+            communities.push(id.clone());
         }
     }
     let category_id = problems.check(text(&input.category_id, "categoryId", 1, 40));

@@ -21,7 +21,7 @@ pub struct NewOrganisation {
     pub name: String,
     pub kind: OrganisationKind,
     pub description: String,
-    pub community_id: Option<String>,
+    pub community_id: Option<CommunityId>,
     pub contact: String,
 }
 
@@ -89,20 +89,12 @@ impl<'a> Directory<'a> {
         input: NewOrganisation,
     ) -> DomainResult<Organisation> {
         let owner = actor.user_id()?;
-        let community_id = input
-            .community_id
-            .as_deref()
-            .map(|raw| {
-                CommunityId::parse(raw)
-                    .ok_or_else(|| DomainError::invalid("communityId", "社区编号不正确"))
-            })
-            .transpose()?;
         let organisation = Organisation {
             id: OrganisationId::generate(),
             name: text(&input.name, "name", 2, 60)?,
             kind: input.kind,
             description: text(&input.description, "description", 0, 2000)?,
-            community_id,
+            community_id: input.community_id.clone(),
             contact: text(&input.contact, "contact", 2, 100)?,
             status: OrganisationStatus::Pending,
             status_reason: None,

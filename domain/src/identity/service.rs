@@ -22,7 +22,7 @@ pub struct NewUser {
     pub phone: Option<String>,
     pub password: String,
     pub display_name: String,
-    pub community_id: Option<String>,
+    pub community_id: Option<CommunityId>,
 }
 
 /// A signed-in session: the user and a new refresh-token secret (shown once, stored hashed).
@@ -99,18 +99,6 @@ impl<'a> Identity<'a> {
             problems.add(DomainError::invalid("email", "请填写邮箱或手机号"));
         }
         let display_name = problems.check(text(&input.display_name, "displayName", 1, 40));
-        let community_id = problems
-            .check(
-                input
-                    .community_id
-                    .as_deref()
-                    .map(|raw| {
-                        CommunityId::parse(raw)
-                            .ok_or_else(|| DomainError::invalid("communityId", "社区编号不正确"))
-                    })
-                    .transpose(),
-            )
-            .flatten();
         let identifiers: Vec<&str> = [
             email.as_ref().map(Email::as_str),
             phone.as_ref().map(PhoneNumber::as_str),
@@ -128,7 +116,7 @@ impl<'a> Identity<'a> {
             phone,
             display_name,
             role,
-            community_id,
+            community_id: input.community_id.clone(),
             created_at: self.services.clock.now(),
         };
         self.services.db.write(|conn| {
@@ -295,22 +283,13 @@ impl<'a> Identity<'a> {
                 .map(|input| {
                     let email = input.email.as_deref().map(Email::parse).transpose()?;
                     let phone = input.phone.as_deref().map(PhoneNumber::parse).transpose()?;
-                    let community_id = input
-                        .community_id
-                        .as_deref()
-                        .map(|raw| {
-                            CommunityId::parse(raw).ok_or_else(|| {
-                                DomainError::invalid("communityId", "社区编号不正确")
-                            })
-                        })
-                        .transpose()?;
                     Ok(User {
                         id: UserId::generate(),
                         email,
                         phone,
                         display_name: text(&input.display_name, "displayName", 1, 40)?,
                         role: Role::Resident,
-                        community_id,
+                        community_id: input.community_id.clone(),
                         created_at: now,
                     })
                 })

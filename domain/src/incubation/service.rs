@@ -12,7 +12,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::identity::Actor;
 use crate::ledger::{self, AccountKind};
 use crate::page::{Page, PageRequest};
-use crate::types::{CommunityId, GroupId, OrganisationId, UserId, text};
+use crate::types::{GroupId, OrganisationId, UserId, text};
 
 /// What staff decide about a group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,8 +40,7 @@ impl<'a> Incubation<'a> {
             id: GroupId::generate(),
             name: text(&input.name, "name", 2, 40)?,
             purpose: text(&input.purpose, "purpose", 2, 1000)?,
-            community_id: CommunityId::parse(&input.community_id)
-                .ok_or_else(|| DomainError::invalid("communityId", "社区编号不正确"))?,
+            community_id: input.community_id.clone(),
             category_id: text(&input.category_id, "categoryId", 1, 40)?,
             stage: Stage::Proposed,
             mentor_organisation_id: None,

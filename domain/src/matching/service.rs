@@ -40,8 +40,7 @@ impl<'a> Matching<'a> {
         }
         let need = Need {
             id: NeedId::generate(),
-            community_id: CommunityId::parse(&input.community_id)
-                .ok_or_else(|| DomainError::invalid("communityId", "社区编号不正确"))?,
+            community_id: input.community_id.clone(),
             category_id: text(&input.category_id, "categoryId", 1, 40)?,
             title: text(&input.title, "title", 2, 60)?,
             description: text(&input.description, "description", 2, 2000)?,
@@ -49,13 +48,7 @@ impl<'a> Matching<'a> {
             wanted_by: input.wanted_by,
             status: NeedStatus::Open,
             posted_by: poster.clone(),
-            group_id: input
-                .group_id
-                .as_deref()
-                .map(|raw| {
-                    GroupId::parse(raw).ok_or_else(|| DomainError::invalid("groupId", "编号不正确"))
-                })
-                .transpose()?,
+            group_id: input.group_id.clone(),
             outcome: None,
             residents_served: None,
             created_at: now,

@@ -20,8 +20,7 @@ use crate::ledger::{self, AccountKind, Cause, TransferCode};
 use crate::page::{Page, PageRequest};
 use crate::throttle;
 use crate::types::{
-    CommunityId, IdempotencyKey, MerchantId, Points, RedemptionId, RewardId, UserId, china_time,
-    text,
+    IdempotencyKey, MerchantId, Points, RedemptionId, RewardId, UserId, china_time, text,
 };
 
 pub struct Rewards<'a> {
@@ -36,19 +35,11 @@ impl<'a> Rewards<'a> {
     /// An owner of a verified organisation applies to join the alliance; staff admit it.
     pub fn apply(&self, actor: &Actor, input: NewMerchant) -> DomainResult<Merchant> {
         let user = actor.user_id()?;
-        let community_id = input
-            .community_id
-            .as_deref()
-            .map(|raw| {
-                CommunityId::parse(raw)
-                    .ok_or_else(|| DomainError::invalid("communityId", "社区编号不正确"))
-            })
-            .transpose()?;
         let merchant = Merchant {
             id: MerchantId::generate(),
             organisation_id: input.organisation_id.clone(),
             shop_name: text(&input.shop_name, "shopName", 2, 60)?,
-            community_id,
+            community_id: input.community_id.clone(),
             address: text(&input.address, "address", 2, 200)?,
             category_id: text(&input.category_id, "categoryId", 1, 40)?,
             opening_hours: text(&input.opening_hours, "openingHours", 2, 100)?,
@@ -160,8 +151,8 @@ impl<'a> Rewards<'a> {
         if input.stock.is_some_and(|s| !(0..=1_000_000).contains(&s)) {
             return Err(DomainError::invalid("stock", "库存须在 0 到 1000000 之间"));
         }
-        if input.limit_per_period.is_some_and(|l| l < 1) || !(1..=366).contains(&input.period_days)
-        {
+        let period_days = input.period_days.unwrap_or(30);
+        if input.limit_per_period.is_some_and(|l| l < 1) || !(1..=366).contains(&period_days) {
             return Err(DomainError::invalid(
                 "limitPerPeriod",
                 "兑换限制须为正数，周期为 1 到 366 天",
@@ -179,7 +170,7 @@ impl<'a> Rewards<'a> {
             points_price: input.points_price,
             stock: input.stock,
             limit_per_period: input.limit_per_period,
-            period_days: input.period_days,
+            period_days,
             valid_from,
             valid_until: input.valid_until,
             status: RewardStatus::Active,

@@ -18,7 +18,7 @@ use crate::incubation;
 use crate::ledger;
 use crate::page::{Page, PageRequest};
 use crate::throttle;
-use crate::types::{ActivityId, CommunityId, ParticipationId, Points, UserId, text};
+use crate::types::{ActivityId, ParticipationId, Points, UserId, text};
 
 pub struct Volunteering<'a> {
     services: &'a Services,
@@ -53,33 +53,28 @@ impl<'a> Volunteering<'a> {
                 "单次积分上限须在 0 到 10000 之间",
             ));
         }
-        let community_id = problems
-            .check(
-                input
-                    .community_id
-                    .as_deref()
-                    .map(|raw| {
-                        CommunityId::parse(raw)
-                            .ok_or_else(|| DomainError::invalid("communityId", "社区编号不正确"))
-                    })
-                    .transpose(),
-            )
-            .flatten();
+        if input.organisation_id.is_none() && input.group_id.is_none() {
+            problems.add(DomainError::invalid(
+                "organisationId",
+                "请选择组织或自治组织",
+            ));
+        }
         let category_id = problems.check(text(&input.category_id, "categoryId", 1, 40));
         let title = problems.check(text(&input.title, "title", 2, 60));
         let description = problems.check(text(&input.description, "description", 0, 5000));
         let place = problems.check(text(&input.place, "place", 2, 100));
         problems.finish()?;
         let now = self.services.clock.now();
-        let activity = Activity {
-            id: ActivityId::generate(),
-            organisation_id: input.organisation_id.clone(),
+        let id = ActivityId::generate();
+        let draft = |organisation_id| Activity {
+            id: id.clone(),
+            organisation_id,
             group_id: input.group_id.clone(),
-            category_id: category_id.unwrap_or_default(),
-            community_id,
-            title: title.unwrap_or_default(),
-            description: description.unwrap_or_default(),
-            place: place.unwrap_or_default(),
+            category_id: category_id.clone().unwrap_or_default(),
+            community_id: input.community_id.clone(),
+            title: title.clone().unwrap_or_default(),
+            description: description.clone().unwrap_or_default(),
+            place: place.clone().unwrap_or_default(),
             starts_at: input.starts_at,
             ends_at: input.ends_at,
             capacity: input.capacity,
@@ -91,16 +86,19 @@ impl<'a> Volunteering<'a> {
             rate_approved_by: None,
         };
         self.services.db.write(|conn| {
-            let mut activity = activity.clone();
-            // A group's activity is mentored by its mentor organisation.
-            if let Some(group) = &activity.group_id {
-                let group = incubation::store::find(conn, group)?.ok_or(DomainError::NotFound {
-                    what: "自治组织",
-                })?;
-                activity.organisation_id = group
+            // A group's activity is mentored by its mentor organisation, whichever is named.
+            let organisation_id = match (&input.group_id, &input.organisation_id) {
+                (Some(group), _) => incubation::store::find(conn, group)?
+                    .ok_or(DomainError::NotFound {
+                        what: "自治组织"
+                    })?
                     .mentor_organisation_id
-                    .ok_or(DomainError::InvalidState("自治组织需要先有导师组织"))?;
-            }
+                    .ok_or(DomainError::InvalidState("自治组织需要先有导师组织"))?,
+                (None, Some(organisation)) => organisation.clone(),
+                // Refused with the other problems of the input, above.
+                (None, None) => return Err(DomainError::internal("an activity without organiser")),
+            };
+            let activity = draft(organisation_id);
             require_may_run(conn, &activity, user)?;
             if !crate::catalogue::category_exists(conn, &activity.category_id)? {
                 return Err(DomainError::invalid("categoryId", "分类不存在"));
