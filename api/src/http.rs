@@ -596,7 +596,10 @@ async fn statement_csv(
         }
     };
     let services = state.shared.services.clone();
+    // The blocking thread logs under the request's span, as `Context::run` does.
+    let span = tracing::Span::current();
     let result = web::block(move || {
+        let _request = span.enter();
         services
             .rewards()
             .statement(&actor, &merchant, month)

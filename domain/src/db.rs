@@ -369,7 +369,13 @@ impl Database {
                     attempt += 1;
                     std::thread::sleep(Duration::from_millis(u64::from(attempt) * 5));
                 }
-                other => return other,
+                Err(err) => {
+                    // Under the use case's span (and the request's): a refused or failed write
+                    // is found in the log by the request id.
+                    tracing::debug!(attempt, error = %err, "write rolled back");
+                    return Err(err);
+                }
+                ok => return ok,
             }
         }
     }

@@ -27,4 +27,5 @@ mod seed;
 mod smtp;
 mod spreadsheet;
 mod storage;
+mod telemetry;
 mod volunteering;

@@ -96,6 +96,7 @@ impl<'a> Catalogue<'a> {
     }
 
     /// A member drafts a product for their organisation.
+    #[tracing::instrument(skip_all, fields(organisation = %organisation_id))]
     pub fn create_product(
         &self,
         actor: &Actor,
@@ -138,6 +139,7 @@ impl<'a> Catalogue<'a> {
     }
 
     /// A member edits a draft or a rejected product (published ones are retired and redone).
+    #[tracing::instrument(skip_all, fields(product = %id))]
     pub fn update_product(
         &self,
         actor: &Actor,
@@ -177,6 +179,7 @@ impl<'a> Catalogue<'a> {
     }
 
     /// A member sends a draft (or an edited rejected product) to staff for review.
+    #[tracing::instrument(skip_all, fields(product = %id))]
     pub fn submit_product(&self, actor: &Actor, id: &ProductId) -> DomainResult<ProductView> {
         let user = actor.user_id()?;
         let now = self.services.clock.now();
@@ -199,6 +202,7 @@ impl<'a> Catalogue<'a> {
     }
 
     /// Staff publish a product in review, or send it back with a reason.
+    #[tracing::instrument(skip_all, fields(product = %id))]
     pub fn review_product(
         &self,
         actor: &Actor,
@@ -255,6 +259,7 @@ impl<'a> Catalogue<'a> {
     }
 
     /// Members (or staff) take a published product off the catalogue.
+    #[tracing::instrument(skip_all, fields(product = %id))]
     pub fn retire_product(&self, actor: &Actor, id: &ProductId) -> DomainResult<ProductView> {
         let user = actor.user_id()?;
         let now = self.services.clock.now();

@@ -35,6 +35,7 @@ impl<'a> Directory<'a> {
     }
 
     /// Staff add a community to the district.
+    #[tracing::instrument(skip_all)]
     pub fn create_community(
         &self,
         actor: &Actor,
@@ -83,6 +84,7 @@ impl<'a> Directory<'a> {
 
     /// A resident registers an organisation and becomes its owner; it waits for verification,
     /// and its points budget account opens at once (empty until staff allocate to it).
+    #[tracing::instrument(skip_all, fields(community = ?input.community_id))]
     pub fn register_organisation(
         &self,
         actor: &Actor,
@@ -125,6 +127,7 @@ impl<'a> Directory<'a> {
     }
 
     /// Staff verify or reject a pending organisation.
+    #[tracing::instrument(skip_all, fields(organisation = %id))]
     pub fn review_organisation(
         &self,
         actor: &Actor,
@@ -269,6 +272,7 @@ impl<'a> Directory<'a> {
     }
 
     /// Staff suspend a verified organisation (it can no longer publish or run activities).
+    #[tracing::instrument(skip_all, fields(organisation = %id))]
     pub fn suspend_organisation(
         &self,
         actor: &Actor,
@@ -326,6 +330,7 @@ impl<'a> Directory<'a> {
     }
 
     /// An owner adds a person (by email or mobile number) with a role.
+    #[tracing::instrument(skip_all, fields(organisation = %id))]
     pub fn add_member(
         &self,
         actor: &Actor,
@@ -354,6 +359,7 @@ impl<'a> Directory<'a> {
     }
 
     /// An owner removes a member; the last owner cannot be removed.
+    #[tracing::instrument(skip_all, fields(organisation = %id, member = %member))]
     pub fn remove_member(
         &self,
         actor: &Actor,

@@ -45,6 +45,7 @@ impl<'a> Identity<'a> {
     /// A resident signs up with an email address and/or a mobile number. "Already taken"
     /// answers are counted per client address, so registration cannot be used to walk the
     /// phone-number space for who has an account.
+    #[tracing::instrument(skip_all, fields(community = ?input.community_id))]
     pub fn register_resident(&self, input: NewUser, client_addr: &str) -> DomainResult<User> {
         let key = format!("registration-taken:{client_addr}");
         let now = self.services.clock.now();
@@ -134,6 +135,7 @@ impl<'a> Identity<'a> {
     /// Signs in by email or phone. An unknown account and a wrong password give the same error
     /// after the same work (a dummy hash is verified), and both count against the throttles:
     /// one per account (its email and phone share it) and one per client address.
+    #[tracing::instrument(skip_all)]
     pub fn sign_in(
         &self,
         identifier: &str,
@@ -194,6 +196,7 @@ impl<'a> Identity<'a> {
 
     /// Trades a refresh token for a new one in the same family. A token presented a second time
     /// means it was stolen or replayed: the whole family is revoked.
+    #[tracing::instrument(skip_all)]
     pub fn refresh(&self, secret: &str) -> DomainResult<Session> {
         let now = self.services.clock.now();
         let hash = model::hash_secret(secret);
@@ -232,6 +235,7 @@ impl<'a> Identity<'a> {
 
     /// Ends the session the refresh token belongs to. Unknown tokens succeed too: signing out
     /// twice is not an error, and the answer reveals nothing.
+    #[tracing::instrument(skip_all)]
     pub fn sign_out(&self, secret: &str) -> DomainResult<()> {
         let now = self.services.clock.now();
         let hash = model::hash_secret(secret);
@@ -266,6 +270,7 @@ impl<'a> Identity<'a> {
     /// Registers many residents who share one password, hashing it once and writing in
     /// batches; residents whose email or phone already exists are skipped. For seeding demo
     /// and load-test data only: staff-only, and every account still gets its wallet and hold.
+    #[tracing::instrument(skip_all, fields(people = people.len()))]
     pub fn import_residents(
         &self,
         actor: &Actor,
@@ -331,6 +336,7 @@ impl<'a> Identity<'a> {
     /// Finds another person by the email or phone someone typed (to donate, to add a member).
     /// Lookups that find nobody are counted per asker and committed, so the answer cannot be
     /// used to walk the phone-number space; a malformed contact finds nobody too.
+    #[tracing::instrument(skip_all, fields(asker = %asker))]
     pub fn find_contact(
         &self,
         asker: &UserId,
@@ -360,6 +366,7 @@ impl<'a> Identity<'a> {
     /// Sends a password-reset link to the address, if it belongs to an account. The answer is
     /// the same either way, and repeated requests for one address are quietly dropped after
     /// five in fifteen minutes, so the endpoint reveals nothing and cannot flood a mailbox.
+    #[tracing::instrument(skip_all)]
     pub fn request_password_reset(&self, email: &str) -> DomainResult<()> {
         let Ok(email) = Email::parse(email) else {
             return Ok(());
@@ -403,6 +410,7 @@ impl<'a> Identity<'a> {
 
     /// Sets a new password with a reset token: the token works once, within 30 minutes, and
     /// every existing session of the account ends.
+    #[tracing::instrument(skip_all)]
     pub fn reset_password(&self, token: &str, new_password: &str) -> DomainResult<()> {
         let hash = model::hash_secret(token.trim());
         let now = self.services.clock.now();
@@ -430,6 +438,7 @@ impl<'a> Identity<'a> {
 
     /// Sends the signed-in person a link confirming their email address: a few per person and
     /// per client address an hour, so nobody can use Linli to flood a mailbox.
+    #[tracing::instrument(skip_all)]
     pub fn request_email_verification(&self, actor: &Actor, client_addr: &str) -> DomainResult<()> {
         let id = actor.user_id()?;
         let now = self.services.clock.now();
@@ -471,6 +480,7 @@ impl<'a> Identity<'a> {
     }
 
     /// Confirms an email address with the token from the email.
+    #[tracing::instrument(skip_all)]
     pub fn verify_email(&self, token: &str) -> DomainResult<()> {
         let hash = model::hash_secret(token.trim());
         let now = self.services.clock.now();

@@ -34,6 +34,7 @@ impl<'a> Incubation<'a> {
     }
 
     /// A resident founds a group and becomes its convenor; its points fund opens with it.
+    #[tracing::instrument(skip_all, fields(community = %input.community_id))]
     pub fn found(&self, actor: &Actor, input: NewGroup) -> DomainResult<Group> {
         let founder = actor.user_id()?;
         let group = Group {
@@ -92,6 +93,7 @@ impl<'a> Incubation<'a> {
     }
 
     /// A resident asks to join; the convenor approves.
+    #[tracing::instrument(skip_all, fields(group = %id))]
     pub fn request_to_join(&self, actor: &Actor, id: &GroupId) -> DomainResult<Vec<GroupMember>> {
         let user = actor.user_id()?;
         let now = self.services.clock.now();
@@ -112,6 +114,7 @@ impl<'a> Incubation<'a> {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(group = %id, member = %member))]
     pub fn approve_member(
         &self,
         actor: &Actor,
@@ -148,6 +151,7 @@ impl<'a> Incubation<'a> {
     }
 
     /// Staff pair a group with a verified mentor organisation.
+    #[tracing::instrument(skip_all, fields(group = %id, mentor = %mentor))]
     pub fn set_mentor(
         &self,
         actor: &Actor,
@@ -196,6 +200,7 @@ impl<'a> Incubation<'a> {
     }
 
     /// Staff advance, hold or dissolve a group, with a note for the public timeline.
+    #[tracing::instrument(skip_all, fields(group = %id))]
     pub fn decide(
         &self,
         actor: &Actor,
@@ -271,6 +276,7 @@ impl<'a> Incubation<'a> {
     /// A graduated group's convenor registers it as a partner organisation, becoming its owner.
     /// It joins the staff review queue like every other applicant: incubation records hours and
     /// decisions, but only a staff review makes an organisation that can be paid a budget.
+    #[tracing::instrument(skip_all, fields(group = %id))]
     pub fn register_as_organisation(
         &self,
         actor: &Actor,

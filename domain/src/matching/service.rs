@@ -32,6 +32,7 @@ impl<'a> Matching<'a> {
     }
 
     /// Residents, group convenors and staff post a need for a community.
+    #[tracing::instrument(skip_all, fields(community = %input.community_id, group = ?input.group_id))]
     pub fn post_need(&self, actor: &Actor, input: NewNeed) -> DomainResult<Need> {
         let poster = actor.user_id()?;
         let now = self.services.clock.now();
@@ -92,6 +93,7 @@ impl<'a> Matching<'a> {
     }
 
     /// The poster (or staff) withdraws a need that is not matched yet.
+    #[tracing::instrument(skip_all, fields(need = %id))]
     pub fn withdraw(&self, actor: &Actor, id: &NeedId) -> DomainResult<Need> {
         let user = actor.user_id()?;
         self.services.db.write(|conn| {
@@ -147,6 +149,7 @@ impl<'a> Matching<'a> {
     }
 
     /// Staff propose a candidate for a need; the offering side is told by email.
+    #[tracing::instrument(skip_all, fields(need = %need_id, candidate = candidate))]
     pub fn propose(
         &self,
         actor: &Actor,
@@ -201,6 +204,7 @@ impl<'a> Matching<'a> {
     }
 
     /// The offering side accepts (the need is matched) or declines a proposed match.
+    #[tracing::instrument(skip_all, fields(match_case = %id))]
     pub fn respond(&self, actor: &Actor, id: &MatchId, accept: bool) -> DomainResult<MatchCase> {
         let user = actor.user_id()?;
         self.services.db.write(|conn| {
@@ -233,6 +237,7 @@ impl<'a> Matching<'a> {
     }
 
     /// The offering side (or staff) records delivery: how many residents were served.
+    #[tracing::instrument(skip_all, fields(match_case = %id))]
     pub fn deliver(
         &self,
         actor: &Actor,
@@ -276,6 +281,7 @@ impl<'a> Matching<'a> {
     }
 
     /// The poster or staff close a delivered need.
+    #[tracing::instrument(skip_all, fields(need = %id))]
     pub fn close(&self, actor: &Actor, id: &NeedId) -> DomainResult<Need> {
         let user = actor.user_id()?;
         self.services.db.write(|conn| {

@@ -33,6 +33,7 @@ impl<'a> Rewards<'a> {
     }
 
     /// An owner of a verified organisation applies to join the alliance; staff admit it.
+    #[tracing::instrument(skip_all, fields(organisation = %input.organisation_id))]
     pub fn apply(&self, actor: &Actor, input: NewMerchant) -> DomainResult<Merchant> {
         let user = actor.user_id()?;
         let merchant = Merchant {
@@ -73,6 +74,7 @@ impl<'a> Rewards<'a> {
     }
 
     /// Staff admit a merchant (or re-admit a suspended one), or suspend an active one.
+    #[tracing::instrument(skip_all, fields(merchant = %id))]
     pub fn set_merchant_status(
         &self,
         actor: &Actor,
@@ -139,6 +141,7 @@ impl<'a> Rewards<'a> {
     }
 
     /// An operator (a member of the merchant's organisation) offers a reward.
+    #[tracing::instrument(skip_all, fields(merchant = %input.merchant_id))]
     pub fn create_reward(&self, actor: &Actor, input: NewReward) -> DomainResult<RewardView> {
         let user = actor.user_id()?;
         let now = self.services.clock.now();
@@ -190,6 +193,7 @@ impl<'a> Rewards<'a> {
     }
 
     /// Operators pause, resume or retire a reward (retired is final).
+    #[tracing::instrument(skip_all, fields(reward = %id))]
     pub fn set_reward_status(
         &self,
         actor: &Actor,
@@ -267,6 +271,7 @@ impl<'a> Rewards<'a> {
     }
 
     /// Phase one: hold the points, take the stock, issue a counter code. Idempotent per key.
+    #[tracing::instrument(skip_all, fields(reward = %reward_id, key = key.as_str()))]
     pub fn redeem(
         &self,
         actor: &Actor,
@@ -359,6 +364,7 @@ impl<'a> Rewards<'a> {
 
     /// Phase two: the merchant's operator confirms the code shown at the counter; the held
     /// points go to the merchant. Wrong codes are throttled per operator.
+    #[tracing::instrument(skip_all, fields(merchant = %merchant_id))]
     pub fn confirm(
         &self,
         actor: &Actor,
@@ -438,6 +444,7 @@ impl<'a> Rewards<'a> {
     }
 
     /// The resident cancels a pending redemption: points and stock come back.
+    #[tracing::instrument(skip_all, fields(redemption = %id))]
     pub fn cancel(&self, actor: &Actor, id: &RedemptionId) -> DomainResult<Redemption> {
         let user = actor.user_id()?;
         let now = self.services.clock.now();
@@ -488,6 +495,7 @@ impl<'a> Rewards<'a> {
 
     /// Releases every hold whose time has run out; returns how many. The server runs this
     /// periodically; each redemption is its own transaction.
+    #[tracing::instrument(skip_all)]
     pub fn expire_due(&self) -> DomainResult<usize> {
         let now = self.services.clock.now();
         let due = self.services.db.read(|conn| store::due(conn, now, 200))?;

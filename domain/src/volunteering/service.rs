@@ -30,6 +30,7 @@ impl<'a> Volunteering<'a> {
     }
 
     /// A member of a verified organisation drafts an activity.
+    #[tracing::instrument(skip_all, fields(organisation = ?input.organisation_id, group = ?input.group_id))]
     pub fn create_activity(&self, actor: &Actor, input: NewActivity) -> DomainResult<Activity> {
         let user = actor.user_id()?;
         let mut problems = Problems::default();
@@ -114,6 +115,7 @@ impl<'a> Volunteering<'a> {
 
     /// Draft → published (open for sign-up), published → completed, published → cancelled
     /// (which frees every seat and the waitlist).
+    #[tracing::instrument(skip_all, fields(activity = %id))]
     pub fn change_status(
         &self,
         actor: &Actor,
@@ -166,6 +168,7 @@ impl<'a> Volunteering<'a> {
 
     /// Staff approve a group-run activity's hourly rate above the district's rule, before it
     /// is published (the group's fund pays it, and the fund is residents' gifts).
+    #[tracing::instrument(skip_all, fields(activity = %id))]
     pub fn approve_rate(&self, actor: &Actor, id: &ActivityId) -> DomainResult<Activity> {
         let staff = actor.require_staff()?;
         let now = self.services.clock.now();
@@ -247,6 +250,7 @@ impl<'a> Volunteering<'a> {
     }
 
     /// A resident signs up: a seat if one is free, otherwise a place on the waitlist.
+    #[tracing::instrument(skip_all, fields(activity = %id))]
     pub fn sign_up(&self, actor: &Actor, id: &ActivityId) -> DomainResult<Participation> {
         let user = actor.user_id()?;
         let participation_id = ParticipationId::generate();
@@ -288,6 +292,7 @@ impl<'a> Volunteering<'a> {
     }
 
     /// A resident cancels before the start; their seat goes to the first in line.
+    #[tracing::instrument(skip_all, fields(activity = %id))]
     pub fn cancel_sign_up(&self, actor: &Actor, id: &ActivityId) -> DomainResult<Participation> {
         let user = actor.user_id()?;
         let now = self.services.clock.now();
@@ -330,6 +335,7 @@ impl<'a> Volunteering<'a> {
 
     /// A registered resident checks in (or out) with the code on the organiser's screen,
     /// inside the activity's window.
+    #[tracing::instrument(skip_all, fields(activity = %id))]
     pub fn check(
         &self,
         actor: &Actor,
@@ -382,6 +388,7 @@ impl<'a> Volunteering<'a> {
 
     /// An organiser records attendance by hand for someone without a phone: service hours
     /// only. Asking for points is refused — public volunteer-points rules require a check-in.
+    #[tracing::instrument(skip_all, fields(activity = %id))]
     pub fn record_attendance(
         &self,
         actor: &Actor,
@@ -431,6 +438,7 @@ impl<'a> Volunteering<'a> {
     /// Another member of the organising organisation verifies one participation: minutes in
     /// the window, points by the activity's rule within the daily cap, one EARN transfer from
     /// the organisation's budget. Runs at most once per participation.
+    #[tracing::instrument(skip_all, fields(participation = %id))]
     pub fn verify(&self, actor: &Actor, id: &ParticipationId) -> DomainResult<Verification> {
         let verifier = actor.user_id()?;
         let now = self.services.clock.now();
@@ -443,6 +451,7 @@ impl<'a> Volunteering<'a> {
     /// Verifies the checked-out, unverified participations of an activity — at most
     /// [`BULK_VERIFICATIONS`] per call, in arrival order — each in its own transaction (one
     /// failure does not undo the others); returns what was verified.
+    #[tracing::instrument(skip_all, fields(activity = %id))]
     pub fn verify_all(&self, actor: &Actor, id: &ActivityId) -> DomainResult<Vec<Verification>> {
         let verifier = actor.user_id()?;
         let rules = self.rules();
