@@ -21,7 +21,6 @@ use juniper::{
 };
 use linli_domain::identity::Actor;
 use linli_domain::rewards::model::parse_month;
-use linli_domain::types::MerchantId;
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde::Deserialize;
 use serde_json::json;
@@ -30,8 +29,8 @@ use crate::auth::TokenError;
 use crate::budget::{Budget, Standing};
 use crate::config::{CorsOrigins, Limits};
 use crate::cost;
-use crate::graphql::relay::{GlobalId, kinds};
-use crate::graphql::{Context, Schema, Shared};
+use crate::graphql::relay::Kind;
+use crate::graphql::{Context, Merchant, Redemption, Schema, Shared};
 
 /// Codes of request-level errors raised by this layer (the domain's are in `ErrorCode`).
 pub const PROTOCOL_CODES: &[&str] = &[
@@ -661,12 +660,7 @@ async fn statement_csv(
     };
     // A path that names no statement is 404 whoever asks: it reveals nothing.
     let (Ok(merchant), Some(month)) = (
-        GlobalId::expect(
-            &ID::new(merchant),
-            kinds::MERCHANT,
-            "merchant",
-            MerchantId::parse,
-        ),
+        Merchant::decode(&ID::new(merchant), "merchant"),
         file.strip_suffix(".csv").and_then(|m| parse_month(m).ok()),
     ) else {
         return json_error(StatusCode::NOT_FOUND, "NOT_FOUND", "对账单不存在");
@@ -682,12 +676,15 @@ async fn statement_csv(
         }
     };
     let services = state.shared.services.clone();
+    // The blocking thread logs under the request's span, as `Context::run` does.
+    let span = tracing::Span::current();
     let result = web::block(move || {
+        let _request = span.enter();
         services
             .rewards()
             .statement(&actor, &merchant, month)
             .and_then(|st| {
-                let body = st.to_csv(|id| GlobalId::encode(kinds::REDEMPTION, id).to_string())?;
+                let body = st.to_csv(|id| Redemption::global_id(id).to_string())?;
                 Ok((st.month, body))
             })
     })

@@ -358,7 +358,13 @@ impl Database {
                     attempt += 1;
                     std::thread::sleep(Duration::from_millis(u64::from(attempt) * 5));
                 }
-                other => return other.map_err(unavailable_if_so),
+                Err(err) => {
+                    // Under the use case's span (and the request's): a refused or failed write
+                    // is found in the log by the request id.
+                    tracing::debug!(attempt, error = %err, "write rolled back");
+                    return Err(unavailable_if_so(err));
+                }
+                ok => return ok,
             }
         }
     }

@@ -80,6 +80,9 @@ error_codes! {
     OrganisationNotVerified => "ORGANISATION_NOT_VERIFIED",
     /// The lifecycle step does not apply in the object's current state; the message says which.
     InvalidState => "INVALID_STATE",
+    /// Someone moved the object to another stage or status between this request reading it and
+    /// changing it; nothing changed. Reload it and decide again (retrying is safe).
+    StageChanged => "STAGE_CHANGED",
     /// The person is already a member of the organisation.
     AlreadyMember => "ALREADY_MEMBER",
     /// The last owner cannot be removed; make someone else owner first.
@@ -198,6 +201,10 @@ pub enum DomainError {
     /// A lifecycle step that does not apply to the object's current status.
     #[error("{0}")]
     InvalidState(&'static str),
+    /// A stage or status step that applied to the state the use case read, but lost the race
+    /// to another request that moved the object on first (see [`DomainError::not_moved`]).
+    #[error("已被他人变更，请刷新后重试")]
+    StageChanged,
     #[error("该居民已是本组织成员")]
     AlreadyMember,
     #[error("组织至少需要保留一名负责人")]
@@ -305,6 +312,7 @@ impl DomainError {
             Self::OrganisationNameTaken => ErrorCode::OrganisationNameTaken,
             Self::OrganisationNotVerified => ErrorCode::OrganisationNotVerified,
             Self::InvalidState(_) => ErrorCode::InvalidState,
+            Self::StageChanged => ErrorCode::StageChanged,
             Self::AlreadyMember => ErrorCode::AlreadyMember,
             Self::LastOwner => ErrorCode::LastOwner,
             Self::AlreadySignedUp => ErrorCode::AlreadySignedUp,
@@ -335,6 +343,18 @@ impl DomainError {
             Self::Several(all) => all.first().map_or(ErrorCode::InvalidInput, Self::code),
             Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::Internal(_) | Self::Database(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// Why a conditional update of a stage or status changed nothing. `read` is the state the
+    /// use case read at its start and `allowed` the states the step applies to: when `read` is
+    /// not among them the step does not apply (`INVALID_STATE`, saying why); when it is,
+    /// another request moved the object on in between (`STAGE_CHANGED`, worth a retry).
+    pub fn not_moved<S: PartialEq>(read: &S, allowed: &[S], why: &'static str) -> Self {
+        if allowed.contains(read) {
+            Self::StageChanged
+        } else {
+            Self::InvalidState(why)
         }
     }
 
@@ -415,5 +435,24 @@ impl Problems {
             1 => Err(self.0.remove(0)),
             _ => Err(DomainError::Several(self.0)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_that_never_applied_is_an_invalid_state() {
+        let err = DomainError::not_moved(&"draft", &["published"], "只能下架已发布的产品");
+        assert_eq!(err.code(), ErrorCode::InvalidState);
+        assert_eq!(err.to_string(), "只能下架已发布的产品");
+    }
+
+    #[test]
+    fn a_step_that_applied_when_read_but_lost_the_race_is_a_stage_change() {
+        let err = DomainError::not_moved(&"published", &["published"], "只能下架已发布的产品");
+        assert_eq!(err.code(), ErrorCode::StageChanged);
+        assert!(err.is_business());
     }
 }

@@ -22,6 +22,7 @@ impl<'a> Retention<'a> {
     }
 
     /// One sweep; returns how many rows went.
+    #[tracing::instrument(skip_all)]
     pub fn sweep(&self) -> DomainResult<usize> {
         let now = self.services.clock.now();
         self.services.db.write(|conn| {

@@ -17,7 +17,7 @@ use linli_domain::directory::{MemberRole, NewOrganisation, OrganisationKind, Rev
 use linli_domain::identity::{Actor, NewUser, Role, User};
 use linli_domain::page::PageRequest;
 use linli_domain::rewards::{NewMerchant, NewReward, RedemptionStatus, RewardFilter};
-use linli_domain::types::{IdempotencyKey, OrganisationId};
+use linli_domain::types::{CommunityId, IdempotencyKey, OrganisationId};
 use linli_domain::volunteering::{ActivityFilter, ActivityStatus, NewActivity};
 use linli_domain::{DomainError, DomainResult, Services};
 use rand::rngs::StdRng;
@@ -329,11 +329,11 @@ fn publish(
     let activity = s.volunteering().create_activity(
         organiser,
         NewActivity {
-            organisation_id: organisation.id.clone(),
+            organisation_id: Some(organisation.id.clone()),
             group_id: None,
             title: activity_title(category, n),
             category_id: category.to_owned(),
-            community_id: organisation.community_id.as_ref().map(ToString::to_string),
+            community_id: organisation.community_id.clone(),
             description: "服务时长由签到签退核验，按每小时 10 分计入志愿积分。".to_owned(),
             place: "社区党群服务中心".to_owned(),
             starts_at: starts,
@@ -433,7 +433,7 @@ impl Seeder<'_> {
             .map(|i| NewUser {
                 email: Some(named(i)),
                 display_name: Name().fake_with_rng(&mut self.rng),
-                community_id: Some(communities[i % communities.len()].to_string()),
+                community_id: Some(communities[i % communities.len()].clone()),
                 ..NewUser::default()
             })
             .collect();
@@ -484,7 +484,7 @@ impl Seeder<'_> {
                     name,
                     kind,
                     description: description.to_owned(),
-                    community_id: Some(community.to_string()),
+                    community_id: Some(community.clone()),
                     contact: format!("028-8{:07}", 4_000_000 + i),
                 },
             )?;
@@ -531,8 +531,8 @@ impl Seeder<'_> {
             let title = titles[p % titles.len()];
             let tier = [PriceTier::Free, PriceTier::LowCost, PriceTier::Market]
                 [self.rng.random_range(0..3)];
-            let serves: Vec<String> = (0..self.rng.random_range(1..=3))
-                .map(|k| communities[(p + k * 7) % communities.len()].to_string())
+            let serves: Vec<CommunityId> = (0..self.rng.random_range(1..=3))
+                .map(|k| communities[(p + k * 7) % communities.len()].clone())
                 .collect();
             let input = ProductInput {
                 category_id: category.to_owned(),
@@ -583,7 +583,7 @@ impl Seeder<'_> {
                             .0
                             .trim_end_matches("社区")
                     ),
-                    community_id: Some(communities[m % communities.len()].to_string()),
+                    community_id: Some(communities[m % communities.len()].clone()),
                     address: format!(
                         "成华区{}路{}号",
                         ["建设", "府青", "双林", "二环", "万年"][m % 5],
@@ -605,12 +605,12 @@ impl Seeder<'_> {
                         points_price: *price,
                         stock: Some(self.rng.random_range(50..500)),
                         limit_per_period: Some(2),
-                        period_days: 30,
+                        period_days: Some(30),
                         valid_from: None,
                         valid_until: None,
                     },
                 )?;
-                rewards.push((reward.id, o.owner.clone(), merchant.id.clone()));
+                rewards.push((reward.reward.id, o.owner.clone(), merchant.id.clone()));
             }
         }
 
@@ -659,10 +659,10 @@ impl Seeder<'_> {
             let activity = s.volunteering().create_activity(
                 &o.owner,
                 NewActivity {
-                    organisation_id: o.id.clone(),
+                    organisation_id: Some(o.id.clone()),
                     group_id: None,
                     category_id: o.category.to_owned(),
-                    community_id: Some(communities[a % communities.len()].to_string()),
+                    community_id: Some(communities[a % communities.len()].clone()),
                     title,
                     description: "服务时长由签到签退核验，按每小时 10 分计入志愿积分。".to_owned(),
                     place: format!("{}党群服务中心", data::COMMUNITIES[a % communities.len()].0),
@@ -742,7 +742,7 @@ impl Seeder<'_> {
     fn groups(
         &mut self,
         f: Figures,
-        communities: &[linli_domain::types::CommunityId],
+        communities: &[CommunityId],
         residents: &[User],
         mentors: &[&Org],
     ) -> DomainResult<()> {
@@ -762,7 +762,7 @@ impl Seeder<'_> {
                 NewGroup {
                     name: format!("{place}{word}{}", g / data::GROUPS.len() + 1),
                     purpose: format!("{place}居民自发组织的{word}，互帮互助，共建共享。"),
-                    community_id: communities[g % communities.len()].to_string(),
+                    community_id: communities[g % communities.len()].clone(),
                     category_id: category.to_owned(),
                 },
             )?;

@@ -3,7 +3,7 @@
 use linli_domain::catalogue::{PriceTier, ProductInput, ProductReview};
 use linli_domain::directory::{CommunityType, NewOrganisation, OrganisationKind, Review};
 use linli_domain::identity::{Actor, NewUser, Role};
-use linli_domain::types::OrganisationId;
+use linli_domain::types::{CommunityId, OrganisationId};
 use serde_json::{Value, json};
 
 use crate::support::catalogue::{REVIEW_PRODUCT, canteen_lunch};
@@ -412,14 +412,13 @@ fn publish_products(
         id: owner.id,
         role: Role::Resident,
     };
-    let communities: Vec<String> = ["和美社区", "致强社区", "双桥子社区"]
+    let communities: Vec<CommunityId> = ["和美社区", "致强社区", "双桥子社区"]
         .iter()
         .map(|name| {
             s.directory()
                 .create_community(&staff, name, "成华区街道", CommunityType::OldCommunity)
                 .unwrap()
                 .id
-                .to_string()
         })
         .collect();
     let orgs: Vec<OrganisationId> = (0..organisations)

@@ -6,7 +6,7 @@ use crate::support::directory::{
     ADD_ORGANISATION_MEMBER, ORGANISATION_MEMBERS, ORGANISATION_REVIEW_QUEUE,
     REGISTER_ORGANISATION, REMOVE_ORGANISATION_MEMBER, REVIEW_ORGANISATION, SUSPEND_ORGANISATION,
 };
-use crate::support::{TestApp, accepted, both_engines, user_error, user_error_field};
+use crate::support::{TestApp, accepted, both_engines, tally, user_error, user_error_field};
 
 /// An owner registers 双桥子邻里互助会 and adds `member@example.cn` as a manager:
 /// (the organisation, the owner's token, the manager's token).
@@ -178,6 +178,7 @@ both_engines!(
     an_organisation_is_reviewed_only_once,
     staff_suspend_a_verified_organisation_with_a_reason,
     a_suspended_organisation_cannot_be_suspended_again,
+    staff_suspending_an_organisation_at_once_suspend_it_once,
     a_suspended_organisation_cannot_draft_products,
 );
 
@@ -282,6 +283,32 @@ async fn a_suspended_organisation_cannot_be_suspended_again(app: &TestApp) {
         .await;
 
     assert_eq!(user_error(&again, "suspendOrganisation"), "INVALID_STATE");
+}
+
+/// The losers are told the organisation moved on: `STAGE_CHANGED` when they read it still
+/// verified (PostgreSQL lets them read before the winner commits), else `INVALID_STATE`.
+async fn staff_suspending_an_organisation_at_once_suspend_it_once(app: &TestApp) {
+    let owner = app.new_resident().await;
+    let organisation = app.verified_organisation(&owner).await;
+    let staff = app.staff().await;
+
+    let answers = app
+        .concurrently(8, |_| {
+            app.ok(
+                SUSPEND_ORGANISATION,
+                suspension(&organisation),
+                Some(&staff),
+            )
+        })
+        .await;
+
+    let outcomes = tally(&answers, "suspendOrganisation");
+    assert_eq!(outcomes.get("OK"), Some(&1), "{outcomes:?}");
+    let told_why = ["OK", "INVALID_STATE", "STAGE_CHANGED"];
+    assert!(
+        outcomes.keys().all(|code| told_why.contains(code)),
+        "{outcomes:?}"
+    );
 }
 
 async fn a_suspended_organisation_cannot_draft_products(app: &TestApp) {

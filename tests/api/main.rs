@@ -28,4 +28,5 @@ mod seed;
 mod smtp;
 mod spreadsheet;
 mod storage;
+mod telemetry;
 mod volunteering;

@@ -5,7 +5,8 @@ use juniper::{FieldResult, GraphQLObject, ID};
 use linli_domain::page::PageRequest;
 
 use super::Context;
-use super::relay::{GlobalId, NodeValue, connection, kinds};
+use super::identity::User;
+use super::relay::{Kind, NodeValue, connection};
 
 /// One recorded staff action.
 #[derive(Debug, Clone, GraphQLObject)]
@@ -30,10 +31,8 @@ pub struct AuditEvent {
 impl From<linli_domain::audit::AuditEvent> for AuditEvent {
     fn from(e: linli_domain::audit::AuditEvent) -> Self {
         Self {
-            id: GlobalId::encode(kinds::AUDIT_EVENT, &e.id),
-            actor_id: e
-                .actor_id
-                .map(|id| GlobalId::encode(kinds::USER, id.as_str())),
+            id: AuditEvent::global_id(&e.id),
+            actor_id: e.actor_id.map(|id| User::global_id(id.as_str())),
             action: e.action,
             subject_kind: e.subject_kind,
             subject_id: e.subject_id,

@@ -6,11 +6,11 @@ use linli_domain::DomainError;
 use linli_domain::catalogue::{
     self as domain, ProductFilter, ProductInput, ProductReview, model::format_yuan,
 };
-use linli_domain::types::{CommunityId, OrganisationId, ProductId};
+use linli_domain::types::ProductId;
 
 use super::directory::{Community, Organisation};
-use super::relay::{GlobalId, NodeValue, connection, kinds, page_request};
-use super::{Context, Points, UserError, mirror_enum};
+use super::relay::{GlobalId, Kind, NodeValue, connection, page_request, payload};
+use super::{Context, Points, mirror_enum};
 
 mirror_enum!(
     /// 公益 free, 低偿 low-cost, 市场 market price.
@@ -84,13 +84,13 @@ impl Category {
 
 /// A category's global id, from its slug.
 pub fn category_id(slug: &str) -> ID {
-    GlobalId::encode(kinds::CATEGORY, slug)
+    Category::global_id(slug)
 }
 
 /// The slug an input names a category by: its global id or the slug itself.
 pub fn category_slug(id: &ID) -> String {
     GlobalId::decode(id)
-        .filter(|g| g.kind == kinds::CATEGORY)
+        .filter(|g| g.kind == Category::KIND)
         .map_or_else(|| id.to_string(), |g| g.id)
 }
 
@@ -108,7 +108,7 @@ pub struct Product(pub domain::ProductView);
 impl Product {
     /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode(kinds::PRODUCT, self.0.product.id.as_str())
+        Product::global_id(self.0.product.id.as_str())
     }
 
     /// The product's name.
@@ -223,21 +223,11 @@ fn decode_filter(input: ProductFilterInput) -> Result<ProductFilter, DomainError
             .iter()
             .map(category_slug)
             .collect(),
-        community_id: input
-            .community_id
-            .map(|id| GlobalId::expect(&id, kinds::COMMUNITY, "communityId", CommunityId::parse))
-            .transpose()?,
-        organisation_id: input
-            .organisation_id
-            .map(|id| {
-                GlobalId::expect(
-                    &id,
-                    kinds::ORGANISATION,
-                    "organisationId",
-                    OrganisationId::parse,
-                )
-            })
-            .transpose()?,
+        community_id: Community::decode_optional(input.community_id.as_ref(), "communityId")?,
+        organisation_id: Organisation::decode_optional(
+            input.organisation_id.as_ref(),
+            "organisationId",
+        )?,
         price_tiers: input
             .price_tiers
             .unwrap_or_default()
@@ -319,11 +309,7 @@ fn decode_fields(fields: ProductFields) -> Result<ProductInput, DomainError> {
         .community_ids
         .unwrap_or_default()
         .iter()
-        .map(|id| {
-            GlobalId::expect(id, kinds::COMMUNITY, "communityIds", |raw| {
-                Some(raw.to_owned())
-            })
-        })
+        .map(|id| Community::decode(id, "communityIds"))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ProductInput {
         category_id: category_slug(&fields.category_id),
@@ -337,45 +323,37 @@ fn decode_fields(fields: ProductFields) -> Result<ProductInput, DomainError> {
     })
 }
 
-/// What a mutation on a product returns.
-#[derive(Debug, GraphQLObject)]
-#[graphql(context = Context)]
-pub struct ProductPayload {
-    /// The product after the change; null when the request was refused.
-    pub product: Option<Product>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
+payload!(
+    /// What a mutation on a product returns.
+    ProductPayload {
+        /// The product after the change; null when the request was refused.
+        product: Option<Product>,
+    }
+    from domain::ProductView => Product,
+    at product_field_path
+);
 
-impl ProductPayload {
-    /// The product's own fields sit inside `input.product`; ids sit in `input`.
-    fn from(ctx: &Context, result: Result<domain::ProductView, DomainError>) -> FieldResult<Self> {
-        const PRODUCT_FIELDS: &[&str] = &[
-            "categoryId",
-            "title",
-            "summary",
-            "description",
-            "priceTier",
-            "priceYuan",
-            "pricePoints",
-            "communityIds",
-        ];
-        let (product, errors) = ctx.payload_at(result, |field| {
-            if PRODUCT_FIELDS.contains(&field) {
-                vec!["input", "product", field]
-            } else {
-                vec!["input", field]
-            }
-        })?;
-        Ok(Self {
-            product: product.map(Product),
-            errors,
-        })
+/// The product's own fields sit inside `input.product`; ids sit in `input`.
+fn product_field_path(field: &'static str) -> Vec<&'static str> {
+    const PRODUCT_FIELDS: &[&str] = &[
+        "categoryId",
+        "title",
+        "summary",
+        "description",
+        "priceTier",
+        "priceYuan",
+        "pricePoints",
+        "communityIds",
+    ];
+    if PRODUCT_FIELDS.contains(&field) {
+        vec!["input", "product", field]
+    } else {
+        vec!["input", field]
     }
 }
 
 fn product_id(id: &ID) -> Result<ProductId, DomainError> {
-    GlobalId::expect(id, kinds::PRODUCT, "productId", ProductId::parse)
+    Product::decode(id, "productId")
 }
 
 /// A product to draft for an organisation.
@@ -391,21 +369,12 @@ pub async fn create_product(
     ctx: &Context,
     input: CreateProductInput,
 ) -> FieldResult<ProductPayload> {
-    let decoded = GlobalId::expect(
-        &input.organisation_id,
-        kinds::ORGANISATION,
-        "organisationId",
-        OrganisationId::parse,
-    )
-    .and_then(|org| Ok((org, decode_fields(input.product)?)));
-    let (organisation, fields) = match decoded {
-        Ok(v) => v,
-        Err(e) => return ProductPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| s.catalogue().create_product(actor, &organisation, fields))
-        .await;
-    ProductPayload::from(ctx, result)
+    let decoded = Organisation::decode(&input.organisation_id, "organisationId")
+        .and_then(|org| Ok((org, decode_fields(input.product)?)));
+    ctx.mutate(decoded, |s, actor, (organisation, fields)| {
+        s.catalogue().create_product(actor, &organisation, fields)
+    })
+    .await
 }
 
 /// New fields for a draft or rejected product.
@@ -423,14 +392,10 @@ pub async fn update_product(
 ) -> FieldResult<ProductPayload> {
     let decoded =
         product_id(&input.product_id).and_then(|id| Ok((id, decode_fields(input.product)?)));
-    let (id, fields) = match decoded {
-        Ok(v) => v,
-        Err(e) => return ProductPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| s.catalogue().update_product(actor, &id, fields))
-        .await;
-    ProductPayload::from(ctx, result)
+    ctx.mutate(decoded, |s, actor, (id, fields)| {
+        s.catalogue().update_product(actor, &id, fields)
+    })
+    .await
 }
 
 /// Names a product.
@@ -448,17 +413,14 @@ pub enum Step {
 }
 
 pub async fn step(ctx: &Context, input: ProductIdInput, step: Step) -> FieldResult<ProductPayload> {
-    let id = match product_id(&input.product_id) {
-        Ok(id) => id,
-        Err(e) => return ProductPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| match step {
+    ctx.mutate(
+        product_id(&input.product_id),
+        move |s, actor, id| match step {
             Step::Submit => s.catalogue().submit_product(actor, &id),
             Step::Retire => s.catalogue().retire_product(actor, &id),
-        })
-        .await;
-    ProductPayload::from(ctx, result)
+        },
+    )
+    .await
 }
 
 /// A staff decision on a product in review.
@@ -485,18 +447,14 @@ pub async fn review_product(
     ctx: &Context,
     input: ReviewProductInput,
 ) -> FieldResult<ProductPayload> {
-    let id = match product_id(&input.product_id) {
-        Ok(id) => id,
-        Err(e) => return ProductPayload::from(ctx, Err(e)),
-    };
     let review = match input.decision {
         ProductDecision::Publish => ProductReview::Publish,
         ProductDecision::Reject => ProductReview::Reject {
             reason: input.reason.unwrap_or_default(),
         },
     };
-    let result = ctx
-        .run(move |s, actor| s.catalogue().review_product(actor, &id, review))
-        .await;
-    ProductPayload::from(ctx, result)
+    ctx.mutate(product_id(&input.product_id), |s, actor, id| {
+        s.catalogue().review_product(actor, &id, review)
+    })
+    .await
 }

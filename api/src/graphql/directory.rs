@@ -5,9 +5,10 @@ use juniper::{FieldResult, GraphQLInputObject, GraphQLObject, ID, graphql_object
 use linli_domain::directory::{self as domain, NewOrganisation, Review};
 use linli_domain::types::{CommunityId, OrganisationId};
 
+use super::identity::User;
 use super::ledger::Account;
-use super::relay::{GlobalId, NodeValue, connection, global_raw, kinds, page_request};
-use super::{Context, UserError, mirror_enum};
+use super::relay::{Kind, NodeValue, connection, global_raw, page_request, payload};
+use super::{Context, mirror_enum};
 
 mirror_enum!(
     /// The five kinds of community in the district.
@@ -77,7 +78,7 @@ pub struct Community(pub domain::Community);
 impl Community {
     /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode(kinds::COMMUNITY, self.0.id.as_str())
+        Community::global_id(self.0.id.as_str())
     }
 
     /// The community's name, e.g. 和美社区.
@@ -119,7 +120,7 @@ pub struct Organisation(pub domain::Organisation);
 impl Organisation {
     /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode(kinds::ORGANISATION, self.0.id.as_str())
+        Organisation::global_id(self.0.id.as_str())
     }
 
     /// The organisation's name, unique in the district.
@@ -288,7 +289,7 @@ connection!(
 impl From<domain::Member> for Member {
     fn from(m: domain::Member) -> Self {
         Self {
-            user_id: GlobalId::encode(kinds::USER, m.user_id.as_str()),
+            user_id: User::global_id(m.user_id.as_str()),
             display_name: m.display_name,
             role: m.role.into(),
         }
@@ -383,35 +384,28 @@ pub struct CreateCommunityInput {
     pub community_type: CommunityType,
 }
 
-/// What `createCommunity` returns.
-#[derive(Debug, GraphQLObject)]
-#[graphql(context = Context)]
-pub struct CreateCommunityPayload {
-    /// The community added; null when the request was refused.
-    pub community: Option<Community>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
+payload!(
+    /// What `createCommunity` returns.
+    CreateCommunityPayload {
+        /// The community added; null when the request was refused.
+        community: Option<Community>,
+    }
+    from domain::Community => Community
+);
 
 pub async fn create_community(
     ctx: &Context,
     input: CreateCommunityInput,
 ) -> FieldResult<CreateCommunityPayload> {
-    let result = ctx
-        .run(move |s, actor| {
-            s.directory().create_community(
-                actor,
-                &input.name,
-                &input.street,
-                input.community_type.into(),
-            )
-        })
-        .await;
-    let (community, errors) = ctx.payload(result)?;
-    Ok(CreateCommunityPayload {
-        community: community.map(Community),
-        errors,
+    ctx.mutate(Ok(input), |s, actor, input| {
+        s.directory().create_community(
+            actor,
+            &input.name,
+            &input.street,
+            input.community_type.into(),
+        )
     })
+    .await
 }
 
 /// An organisation to register with the centre; it waits for staff review.
@@ -429,57 +423,32 @@ pub struct RegisterOrganisationInput {
     pub contact: String,
 }
 
-/// What a mutation on an organisation returns.
-#[derive(Debug, GraphQLObject)]
-#[graphql(context = Context)]
-pub struct OrganisationPayload {
-    /// The organisation after the change; null when the request was refused.
-    pub organisation: Option<Organisation>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
-
-impl OrganisationPayload {
-    pub fn from(
-        ctx: &Context,
-        result: linli_domain::DomainResult<domain::Organisation>,
-    ) -> FieldResult<Self> {
-        let (organisation, errors) = ctx.payload(result)?;
-        Ok(Self {
-            organisation: organisation.map(Organisation),
-            errors,
-        })
+payload!(
+    /// What a mutation on an organisation returns.
+    OrganisationPayload {
+        /// The organisation after the change; null when the request was refused.
+        organisation: Option<Organisation>,
     }
-}
+    from domain::Organisation => Organisation
+);
 
 pub async fn register_organisation(
     ctx: &Context,
     input: RegisterOrganisationInput,
 ) -> FieldResult<OrganisationPayload> {
-    let community_id = match input
-        .community_id
-        .as_ref()
-        .map(|id| {
-            GlobalId::expect(id, kinds::COMMUNITY, "communityId", |raw| {
-                Some(raw.to_owned())
-            })
-        })
-        .transpose()
-    {
-        Ok(id) => id,
-        Err(e) => return OrganisationPayload::from(ctx, Err(e)),
-    };
-    let new = NewOrganisation {
-        name: input.name,
-        kind: input.kind.into(),
-        description: input.description,
-        community_id,
-        contact: input.contact,
-    };
-    let result = ctx
-        .run(move |s, actor| s.directory().register_organisation(actor, new))
-        .await;
-    OrganisationPayload::from(ctx, result)
+    let decoded = Community::decode_optional(input.community_id.as_ref(), "communityId").map(
+        |community_id| NewOrganisation {
+            name: input.name,
+            kind: input.kind.into(),
+            description: input.description,
+            community_id,
+            contact: input.contact,
+        },
+    );
+    ctx.mutate(decoded, |s, actor, new| {
+        s.directory().register_organisation(actor, new)
+    })
+    .await
 }
 
 /// A staff decision on an organisation waiting for review.
@@ -506,25 +475,16 @@ pub async fn review_organisation(
     ctx: &Context,
     input: ReviewOrganisationInput,
 ) -> FieldResult<OrganisationPayload> {
-    let id = match GlobalId::expect(
-        &input.organisation_id,
-        kinds::ORGANISATION,
-        "organisationId",
-        OrganisationId::parse,
-    ) {
-        Ok(id) => id,
-        Err(e) => return OrganisationPayload::from(ctx, Err(e)),
-    };
     let review = match input.decision {
         ReviewDecision::Verify => Review::Verify,
         ReviewDecision::Reject => Review::Reject {
             reason: input.reason.unwrap_or_default(),
         },
     };
-    let result = ctx
-        .run(move |s, actor| s.directory().review_organisation(actor, &id, review))
-        .await;
-    OrganisationPayload::from(ctx, result)
+    ctx.mutate(organisation_id(&input.organisation_id), |s, actor, id| {
+        s.directory().review_organisation(actor, &id, review)
+    })
+    .await
 }
 
 /// A verified organisation to suspend, and why.
@@ -540,22 +500,14 @@ pub async fn suspend_organisation(
     ctx: &Context,
     input: SuspendOrganisationInput,
 ) -> FieldResult<OrganisationPayload> {
-    let id = match GlobalId::expect(
-        &input.organisation_id,
-        kinds::ORGANISATION,
-        "organisationId",
-        OrganisationId::parse,
-    ) {
-        Ok(id) => id,
-        Err(e) => return OrganisationPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| {
+    ctx.mutate(
+        organisation_id(&input.organisation_id),
+        move |s, actor, id| {
             s.directory()
                 .suspend_organisation(actor, &id, &input.reason)
-        })
-        .await;
-    OrganisationPayload::from(ctx, result)
+        },
+    )
+    .await
 }
 
 /// A person to add to an organisation, found by their email address or mobile number.
@@ -578,75 +530,41 @@ pub struct RemoveOrganisationMemberInput {
     pub user_id: ID,
 }
 
-/// What adding or removing an organisation member returns.
-#[derive(Debug, GraphQLObject)]
-pub struct MembersPayload {
-    /// The members after the change.
-    pub members: Option<Vec<Member>>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
-
-impl MembersPayload {
-    fn from(
-        ctx: &Context,
-        result: linli_domain::DomainResult<Vec<domain::Member>>,
-    ) -> FieldResult<Self> {
-        let (members, errors) = ctx.payload(result)?;
-        Ok(Self {
-            members: members.map(|list| list.into_iter().map(Member::from).collect()),
-            errors,
-        })
+payload!(
+    /// What adding or removing an organisation member returns.
+    MembersPayload {
+        /// The members after the change.
+        members: Option<Vec<Member>>,
     }
-}
+    from Vec<domain::Member> => with |_, members| {
+        Ok((members.map(|list| list.into_iter().map(Member::from).collect()),))
+    }
+);
 
 pub async fn add_member(
     ctx: &Context,
     input: AddOrganisationMemberInput,
 ) -> FieldResult<MembersPayload> {
-    let id = match GlobalId::expect(
-        &input.organisation_id,
-        kinds::ORGANISATION,
-        "organisationId",
-        OrganisationId::parse,
-    ) {
-        Ok(id) => id,
-        Err(e) => return MembersPayload::from(ctx, Err(e)),
-    };
     let role = input.role.into();
-    let result = ctx
-        .run(move |s, actor| s.directory().add_member(actor, &id, &input.member, role))
-        .await;
-    MembersPayload::from(ctx, result)
+    ctx.mutate(
+        organisation_id(&input.organisation_id),
+        move |s, actor, id| s.directory().add_member(actor, &id, &input.member, role),
+    )
+    .await
 }
 
 pub async fn remove_member(
     ctx: &Context,
     input: RemoveOrganisationMemberInput,
 ) -> FieldResult<MembersPayload> {
-    let decoded = GlobalId::expect(
-        &input.organisation_id,
-        kinds::ORGANISATION,
-        "organisationId",
-        OrganisationId::parse,
-    )
-    .and_then(|org| {
-        Ok((
-            org,
-            GlobalId::expect(
-                &input.user_id,
-                kinds::USER,
-                "userId",
-                linli_domain::types::UserId::parse,
-            )?,
-        ))
-    });
-    let (organisation, user) = match decoded {
-        Ok(v) => v,
-        Err(e) => return MembersPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| s.directory().remove_member(actor, &organisation, &user))
-        .await;
-    MembersPayload::from(ctx, result)
+    let decoded = organisation_id(&input.organisation_id)
+        .and_then(|org| Ok((org, User::decode(&input.user_id, "userId")?)));
+    ctx.mutate(decoded, |s, actor, (organisation, user)| {
+        s.directory().remove_member(actor, &organisation, &user)
+    })
+    .await
+}
+
+fn organisation_id(id: &ID) -> linli_domain::DomainResult<OrganisationId> {
+    Organisation::decode(id, "organisationId")
 }

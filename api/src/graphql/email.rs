@@ -4,25 +4,17 @@ use chrono::{DateTime, Utc};
 use juniper::{FieldResult, GraphQLInputObject, GraphQLObject, ID};
 use linli_domain::outbox;
 
-use super::relay::{GlobalId, NodeValue, connection, kinds, page_request};
-use super::{Context, UserError, int, mirror_enum};
+use super::relay::{Kind, NodeValue, connection, page_request, payload};
+use super::{Context, int, mirror_enum};
 
-/// A mutation that only succeeds or fails.
-#[derive(Debug, GraphQLObject)]
-pub struct DonePayload {
-    /// True when it succeeded; false when `errors` says why.
-    pub ok: bool,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
-
-fn done(ctx: &Context, result: linli_domain::DomainResult<()>) -> FieldResult<DonePayload> {
-    let (ok, errors) = ctx.payload(result)?;
-    Ok(DonePayload {
-        ok: ok.is_some(),
-        errors,
-    })
-}
+payload!(
+    /// A mutation that only succeeds or fails.
+    DonePayload {
+        /// True when it succeeded; false when `errors` says why.
+        ok: bool,
+    }
+    from () => with |_, done| Ok((done.is_some(),))
+);
 
 /// Where to send a password-reset link.
 #[derive(Debug, GraphQLInputObject)]
@@ -36,10 +28,10 @@ pub async fn request_password_reset(
     ctx: &Context,
     input: RequestPasswordResetInput,
 ) -> FieldResult<DonePayload> {
-    let result = ctx
-        .run(move |s, _| s.identity().request_password_reset(&input.email))
-        .await;
-    done(ctx, result)
+    ctx.mutate(Ok(input), |s, _, input| {
+        s.identity().request_password_reset(&input.email)
+    })
+    .await
 }
 
 /// A new password, with the emailed token that allows setting it.
@@ -53,21 +45,18 @@ pub struct ResetPasswordInput {
 }
 
 pub async fn reset_password(ctx: &Context, input: ResetPasswordInput) -> FieldResult<DonePayload> {
-    let result = ctx
-        .run_hashing(move |s, _| {
-            s.identity()
-                .reset_password(&input.token, &input.new_password)
-        })
-        .await;
-    done(ctx, result)
+    ctx.mutate_hashing(Ok(input), |s, _, input| {
+        s.identity()
+            .reset_password(&input.token, &input.new_password)
+    })
+    .await
 }
 
 pub async fn request_email_verification(ctx: &Context) -> FieldResult<DonePayload> {
-    let address = ctx.client_addr.clone();
-    let result = ctx
-        .run(move |s, actor| s.identity().request_email_verification(actor, &address))
-        .await;
-    done(ctx, result)
+    ctx.mutate(Ok(ctx.client_addr.clone()), |s, actor, address| {
+        s.identity().request_email_verification(actor, &address)
+    })
+    .await
 }
 
 /// An emailed confirmation token.
@@ -78,10 +67,10 @@ pub struct VerifyEmailInput {
 }
 
 pub async fn verify_email(ctx: &Context, input: VerifyEmailInput) -> FieldResult<DonePayload> {
-    let result = ctx
-        .run(move |s, _| s.identity().verify_email(&input.token))
-        .await;
-    done(ctx, result)
+    ctx.mutate(Ok(input), |s, _, input| {
+        s.identity().verify_email(&input.token)
+    })
+    .await
 }
 
 /// Turns one kind of email on or off for the signed-in person.
@@ -117,13 +106,11 @@ pub async fn set_preference(
     ctx: &Context,
     input: SetNotificationPreferenceInput,
 ) -> FieldResult<DonePayload> {
-    let result = ctx
-        .run(move |s, actor| {
-            s.outbox()
-                .set_preference(actor, input.kind.into(), input.enabled)
-        })
-        .await;
-    done(ctx, result)
+    ctx.mutate(Ok(input), |s, actor, input| {
+        s.outbox()
+            .set_preference(actor, input.kind.into(), input.enabled)
+    })
+    .await
 }
 
 pub async fn opted_out(
@@ -201,7 +188,7 @@ pub struct EmailMessage {
 impl From<outbox::Message> for EmailMessage {
     fn from(m: outbox::Message) -> Self {
         Self {
-            id: GlobalId::encode(kinds::EMAIL_MESSAGE, &m.id),
+            id: EmailMessage::global_id(&m.id),
             recipient: m.recipient,
             template: m.template,
             subject: m.subject,
@@ -255,35 +242,19 @@ pub struct RetryEmailInput {
     pub message_id: ID,
 }
 
-/// What `retryEmail` returns.
-#[derive(Debug, GraphQLObject)]
-#[graphql(context = Context)]
-pub struct RetryEmailPayload {
-    /// The message, queued again; null when the request was refused.
-    pub message: Option<EmailMessage>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
+payload!(
+    /// What `retryEmail` returns.
+    RetryEmailPayload {
+        /// The message, queued again; null when the request was refused.
+        message: Option<EmailMessage>,
+    }
+    from outbox::Message => EmailMessage::from
+);
 
 pub async fn retry(ctx: &Context, input: RetryEmailInput) -> FieldResult<RetryEmailPayload> {
-    let Some(id) = GlobalId::decode(&input.message_id).filter(|g| g.kind == kinds::EMAIL_MESSAGE)
-    else {
-        return Ok(RetryEmailPayload {
-            message: None,
-            errors: vec![UserError::from(&linli_domain::DomainError::invalid(
-                "messageId",
-                "编号不正确",
-            ))],
-        });
-    };
-    let result = ctx
-        .run(move |s, actor| s.outbox().retry(actor, &id.id))
-        .await;
-    let (message, errors) = ctx.payload(result)?;
-    Ok(RetryEmailPayload {
-        message: message.map(EmailMessage::from),
-        errors,
-    })
+    let id = EmailMessage::decode(&input.message_id, "messageId");
+    ctx.mutate(id, |s, actor, id| s.outbox().retry(actor, &id))
+        .await
 }
 
 /// An announcement to email to every resident who has not turned announcements off.
@@ -295,22 +266,18 @@ pub struct AnnounceInput {
     pub body: String,
 }
 
-/// What `announce` returns.
-#[derive(Debug, GraphQLObject)]
-pub struct AnnouncePayload {
-    /// Messages queued.
-    pub queued: Option<i32>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
+payload!(
+    /// What `announce` returns.
+    AnnouncePayload {
+        /// Messages queued.
+        queued: Option<i32>,
+    }
+    from usize => with |_, queued| Ok((queued.map(int),))
+);
 
 pub async fn announce(ctx: &Context, input: AnnounceInput) -> FieldResult<AnnouncePayload> {
-    let result = ctx
-        .run(move |s, actor| s.outbox().announce(actor, &input.subject, &input.body))
-        .await;
-    let (queued, errors) = ctx.payload(result)?;
-    Ok(AnnouncePayload {
-        queued: queued.map(int),
-        errors,
+    ctx.mutate(Ok(input), |s, actor, input| {
+        s.outbox().announce(actor, &input.subject, &input.body)
     })
+    .await
 }

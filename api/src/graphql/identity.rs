@@ -7,8 +7,8 @@ use linli_domain::identity::{self as domain, NewUser, Session};
 
 use super::directory::Community;
 use super::ledger::Account;
-use super::relay::{GlobalId, NodeValue, kinds};
-use super::{Context, UserError, mirror_enum};
+use super::relay::{Kind, NodeValue, payload};
+use super::{Context, mirror_enum};
 
 mirror_enum!(
     /// What a person may do: residents use the app, staff run the centre, admins both.
@@ -30,7 +30,7 @@ pub struct User(pub domain::User);
 impl User {
     /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode(kinds::USER, self.0.id.as_str())
+        User::global_id(self.0.id.as_str())
     }
 
     /// The name the person shows to others, e.g. on attendance sheets.
@@ -111,52 +111,33 @@ pub struct RegisterResidentInput {
     pub community_id: Option<ID>,
 }
 
-/// What `registerResident` returns.
-#[derive(Debug, GraphQLObject)]
-#[graphql(context = Context)]
-pub struct RegisterResidentPayload {
-    /// The new account; null when the request was refused (sign in to get a session).
-    pub user: Option<User>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
+payload!(
+    /// What `registerResident` returns.
+    RegisterResidentPayload {
+        /// The new account; null when the request was refused (sign in to get a session).
+        user: Option<User>,
+    }
+    from domain::User => User
+);
 
 pub async fn register_resident(
     ctx: &Context,
     input: RegisterResidentInput,
 ) -> FieldResult<RegisterResidentPayload> {
-    let community_id = match input.community_id.as_ref().map(|id| {
-        GlobalId::expect(id, kinds::COMMUNITY, "communityId", |raw| {
-            Some(raw.to_owned())
-        })
-    }) {
-        Some(Err(e)) => return Ok(rejected_registration(&e)),
-        Some(Ok(id)) => Some(id),
-        None => None,
-    };
-    let new_user = NewUser {
-        email: input.email,
-        phone: input.phone,
-        password: input.password,
-        display_name: input.display_name,
-        community_id,
-    };
+    let decoded = Community::decode_optional(input.community_id.as_ref(), "communityId").map(
+        |community_id| NewUser {
+            email: input.email,
+            phone: input.phone,
+            password: input.password,
+            display_name: input.display_name,
+            community_id,
+        },
+    );
     let address = ctx.client_addr.clone();
-    let result = ctx
-        .run_hashing(move |s, _| s.identity().register_resident(new_user, &address))
-        .await;
-    let (user, errors) = ctx.payload(result)?;
-    Ok(RegisterResidentPayload {
-        user: user.map(User),
-        errors,
+    ctx.mutate_hashing(decoded, move |s, _, new_user| {
+        s.identity().register_resident(new_user, &address)
     })
-}
-
-fn rejected_registration(err: &DomainError) -> RegisterResidentPayload {
-    RegisterResidentPayload {
-        user: None,
-        errors: vec![UserError::from(err)],
-    }
+    .await
 }
 
 /// Credentials to sign in with.
@@ -185,51 +166,39 @@ pub struct SessionTokens {
     pub user: User,
 }
 
-/// What signing in or refreshing a session returns.
-#[derive(Debug, GraphQLObject)]
-#[graphql(context = Context)]
-pub struct SessionPayload {
-    /// The new session; null when the request was refused.
-    pub session: Option<SessionTokens>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
+payload!(
+    /// What signing in or refreshing a session returns.
+    SessionPayload {
+        /// The new session; null when the request was refused.
+        session: Option<SessionTokens>,
+    }
+    from Session => with |ctx, session| Ok((session.map(|s| tokens(ctx, s)).transpose()?,))
+);
 
-fn session_payload(
-    ctx: &Context,
-    result: Result<Session, DomainError>,
-) -> FieldResult<SessionPayload> {
-    let (session, errors) = ctx.payload(result)?;
-    let session = match session {
-        None => None,
-        Some(session) => {
-            let access = ctx.answer(
-                ctx.shared
-                    .tokens
-                    .issue(&session.user.id, session.user.role)
-                    .map_err(DomainError::internal),
-            )?;
-            Some(SessionTokens {
-                access_token: access.token,
-                access_token_expires_at: DateTime::<Utc>::from(access.expires_at),
-                refresh_token: session.refresh_token,
-                refresh_token_expires_at: session.refresh_expires_at.and_utc(),
-                user: User(session.user),
-            })
-        }
-    };
-    Ok(SessionPayload { session, errors })
+/// The session with its access token, issued here because signing tokens is the HTTP layer's.
+fn tokens(ctx: &Context, session: Session) -> FieldResult<SessionTokens> {
+    let access = ctx.answer(
+        ctx.shared
+            .tokens
+            .issue(&session.user.id, session.user.role)
+            .map_err(DomainError::internal),
+    )?;
+    Ok(SessionTokens {
+        access_token: access.token,
+        access_token_expires_at: DateTime::<Utc>::from(access.expires_at),
+        refresh_token: session.refresh_token,
+        refresh_token_expires_at: session.refresh_expires_at.and_utc(),
+        user: User(session.user),
+    })
 }
 
 pub async fn sign_in(ctx: &Context, input: SignInInput) -> FieldResult<SessionPayload> {
     let address = ctx.client_addr.clone();
-    let result = ctx
-        .run_hashing(move |s, _| {
-            s.identity()
-                .sign_in(&input.login, &input.password, &address)
-        })
-        .await;
-    session_payload(ctx, result)
+    ctx.mutate_hashing(Ok(input), move |s, _, input| {
+        s.identity()
+            .sign_in(&input.login, &input.password, &address)
+    })
+    .await
 }
 
 /// A refresh token, to trade for a new session or to sign out with.
@@ -243,30 +212,26 @@ pub async fn refresh_session(
     ctx: &Context,
     input: RefreshSessionInput,
 ) -> FieldResult<SessionPayload> {
-    let result = ctx
-        .run(move |s, _| s.identity().refresh(&input.refresh_token))
-        .await;
-    session_payload(ctx, result)
+    ctx.mutate(Ok(input), |s, _, input| {
+        s.identity().refresh(&input.refresh_token)
+    })
+    .await
 }
 
-/// What `signOut` returns.
-#[derive(Debug, GraphQLObject)]
-pub struct SignOutPayload {
-    /// True when the session was ended.
-    pub signed_out: bool,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
+payload!(
+    /// What `signOut` returns.
+    SignOutPayload {
+        /// True when the session was ended.
+        signed_out: bool,
+    }
+    from () => with |_, done| Ok((done.is_some(),))
+);
 
 pub async fn sign_out(ctx: &Context, input: RefreshSessionInput) -> FieldResult<SignOutPayload> {
-    let result = ctx
-        .run(move |s, _| s.identity().sign_out(&input.refresh_token))
-        .await;
-    let (done, errors) = ctx.payload(result)?;
-    Ok(SignOutPayload {
-        signed_out: done.is_some(),
-        errors,
+    ctx.mutate(Ok(input), |s, _, input| {
+        s.identity().sign_out(&input.refresh_token)
     })
+    .await
 }
 
 pub async fn me(ctx: &Context) -> FieldResult<User> {
@@ -274,10 +239,7 @@ pub async fn me(ctx: &Context) -> FieldResult<User> {
     ctx.answer(result).map(User)
 }
 
-pub async fn user(ctx: &Context, id: String) -> FieldResult<User> {
-    let Some(id) = linli_domain::types::UserId::parse(&id) else {
-        return Err(ctx.top_level(DomainError::NotFound { what: "用户" }));
-    };
+pub async fn user(ctx: &Context, id: linli_domain::types::UserId) -> FieldResult<User> {
     let result = ctx.run(move |s, actor| s.identity().user(actor, &id)).await;
     ctx.answer(result).map(User)
 }

@@ -2,14 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use juniper::{FieldResult, GraphQLInputObject, GraphQLObject, ID, graphql_object};
-use linli_domain::DomainError;
 use linli_domain::ledger::{self as domain, Adjustment, HistoryFilter, Recipient};
-use linli_domain::types::{
-    AccountId, ApprovalRequestId, IdempotencyKey, OrganisationId, TransferId,
-};
+use linli_domain::types::{AccountId, ApprovalRequestId, IdempotencyKey, TransferId};
 
-use super::relay::{GlobalId, NodeValue, connection, kinds, page_request};
-use super::{Context, Points, UserError, mirror_enum};
+use super::directory::Organisation;
+use super::identity::User;
+use super::relay::{Kind, NodeValue, connection, page_request, payload};
+use super::{Context, Points, mirror_enum};
 
 mirror_enum!(
     /// What an account belongs to.
@@ -75,7 +74,7 @@ pub struct Account(pub domain::Account);
 impl Account {
     /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode(kinds::ACCOUNT, self.0.id.as_str())
+        Account::global_id(self.0.id.as_str())
     }
 
     /// What the account belongs to.
@@ -158,7 +157,7 @@ pub struct Transfer(pub domain::Transfer);
 impl Transfer {
     /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode(kinds::TRANSFER, self.0.id.as_str())
+        Transfer::global_id(self.0.id.as_str())
     }
 
     /// Why the points moved.
@@ -191,12 +190,12 @@ impl Transfer {
 
     /// The account the points left.
     fn debit_account_id(&self) -> ID {
-        GlobalId::encode(kinds::ACCOUNT, self.0.debit_account_id.as_str())
+        Account::global_id(self.0.debit_account_id.as_str())
     }
 
     /// The account the points went to.
     fn credit_account_id(&self) -> ID {
-        GlobalId::encode(kinds::ACCOUNT, self.0.credit_account_id.as_str())
+        Account::global_id(self.0.credit_account_id.as_str())
     }
 
     /// For a REVERSE transfer: the transfer it undoes.
@@ -204,7 +203,7 @@ impl Transfer {
         self.0
             .reverses_id
             .as_ref()
-            .map(|id| GlobalId::encode(kinds::TRANSFER, id.as_str()))
+            .map(|id| Transfer::global_id(id.as_str()))
     }
 
     /// When it was posted.
@@ -249,7 +248,7 @@ impl LedgerEntry {
     fn counterpart(&self) -> Counterpart {
         let c = &self.0.counterpart;
         Counterpart {
-            account_id: GlobalId::encode(kinds::ACCOUNT, c.account_id.as_str()),
+            account_id: Account::global_id(c.account_id.as_str()),
             kind: c.kind.into(),
             name: c.name.clone(),
         }
@@ -306,40 +305,22 @@ pub async fn totals(ctx: &Context) -> FieldResult<LedgerTotals> {
     })
 }
 
-/// What a mutation that moves points returns: the transfer, or the approval request it waits on.
-#[derive(Debug, GraphQLObject)]
-#[graphql(context = Context)]
-pub struct TransferPayload {
-    /// The transfer made (or, for a replayed idempotency key, the one made the first time).
-    pub transfer: Option<Transfer>,
-    /// Set instead of `transfer` when the movement waits for a second staff member.
-    pub approval_request: Option<ApprovalRequest>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
-
-impl TransferPayload {
-    pub fn from(ctx: &Context, result: Result<domain::Transfer, DomainError>) -> FieldResult<Self> {
-        Self::of_movement(ctx, result.map(domain::Movement::Posted))
+payload!(
+    /// What a mutation that moves points returns: the transfer, or the approval request it waits on.
+    TransferPayload {
+        /// The transfer made (or, for a replayed idempotency key, the one made the first time).
+        transfer: Option<Transfer>,
+        /// Set instead of `transfer` when the movement waits for a second staff member.
+        approval_request: Option<ApprovalRequest>,
     }
-
-    pub fn of_movement(
-        ctx: &Context,
-        result: Result<domain::Movement, DomainError>,
-    ) -> FieldResult<Self> {
-        let (movement, errors) = ctx.payload(result)?;
-        let (transfer, approval_request) = match movement {
+    from domain::Movement => with |_, movement| {
+        Ok(match movement {
             Some(domain::Movement::Posted(t)) => (Some(Transfer(t)), None),
             Some(domain::Movement::AwaitingApproval(r)) => (None, Some(ApprovalRequest(r))),
             None => (None, None),
-        };
-        Ok(Self {
-            transfer,
-            approval_request,
-            errors,
         })
     }
-}
+);
 
 mirror_enum!(
     /// What a staff member asked for that needs a second staff member.
@@ -376,7 +357,7 @@ pub struct ApprovalRequest(pub domain::ApprovalRequest);
 impl ApprovalRequest {
     /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode(kinds::APPROVAL_REQUEST, self.0.id.as_str())
+        ApprovalRequest::global_id(self.0.id.as_str())
     }
 
     /// Which movement was asked for.
@@ -391,7 +372,7 @@ impl ApprovalRequest {
 
     /// The staff member who asked.
     fn requested_by_id(&self) -> ID {
-        GlobalId::encode(kinds::USER, self.0.requested_by.as_str())
+        User::global_id(self.0.requested_by.as_str())
     }
 
     /// The account an adjustment changes.
@@ -399,7 +380,7 @@ impl ApprovalRequest {
         self.0
             .account_id
             .as_ref()
-            .map(|id| GlobalId::encode(kinds::ACCOUNT, id.as_str()))
+            .map(|id| Account::global_id(id.as_str()))
     }
 
     /// The transfer a reversal undoes.
@@ -407,7 +388,7 @@ impl ApprovalRequest {
         self.0
             .transfer_id
             .as_ref()
-            .map(|id| GlobalId::encode(kinds::TRANSFER, id.as_str()))
+            .map(|id| Transfer::global_id(id.as_str()))
     }
 
     /// The organisation an allocation funds.
@@ -415,7 +396,7 @@ impl ApprovalRequest {
         self.0
             .organisation_id
             .as_ref()
-            .map(|id| GlobalId::encode(kinds::ORGANISATION, id.as_str()))
+            .map(|id| Organisation::global_id(id.as_str()))
     }
 
     /// Points to move: negative for an adjustment that removes points.
@@ -433,7 +414,7 @@ impl ApprovalRequest {
         self.0
             .decided_by
             .as_ref()
-            .map(|id| GlobalId::encode(kinds::USER, id.as_str()))
+            .map(|id| User::global_id(id.as_str()))
     }
 
     /// When it was decided; null while pending.
@@ -451,7 +432,7 @@ impl ApprovalRequest {
         self.0
             .transfer_made_id
             .as_ref()
-            .map(|id| GlobalId::encode(kinds::TRANSFER, id.as_str()))
+            .map(|id| Transfer::global_id(id.as_str()))
     }
 
     /// When it was asked for.
@@ -507,43 +488,25 @@ pub struct DecideApprovalRequestInput {
     pub note: Option<String>,
 }
 
-/// What `decideApprovalRequest` returns.
-#[derive(Debug, GraphQLObject)]
-#[graphql(context = Context)]
-pub struct ApprovalRequestPayload {
-    /// The request as decided; null when the request was refused.
-    pub approval_request: Option<ApprovalRequest>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
+payload!(
+    /// What `decideApprovalRequest` returns.
+    ApprovalRequestPayload {
+        /// The request as decided; null when the request was refused.
+        approval_request: Option<ApprovalRequest>,
+    }
+    from domain::ApprovalRequest => ApprovalRequest
+);
 
 pub async fn decide_approval_request(
     ctx: &Context,
     input: DecideApprovalRequestInput,
 ) -> FieldResult<ApprovalRequestPayload> {
-    let id = match GlobalId::expect(
-        &input.approval_request_id,
-        kinds::APPROVAL_REQUEST,
-        "approvalRequestId",
-        ApprovalRequestId::parse,
-    ) {
-        Ok(id) => id,
-        Err(e) => {
-            return Ok(ApprovalRequestPayload {
-                approval_request: None,
-                errors: vec![UserError::from(&e)],
-            });
-        }
-    };
+    let id = ApprovalRequest::decode(&input.approval_request_id, "approvalRequestId");
     let note = input.note.unwrap_or_default();
-    let result = ctx
-        .run(move |s, actor| s.ledger().decide_approval(actor, &id, input.approve, &note))
-        .await;
-    let (request, errors) = ctx.payload(result)?;
-    Ok(ApprovalRequestPayload {
-        approval_request: request.map(ApprovalRequest),
-        errors,
+    ctx.mutate(id, move |s, actor, id| {
+        s.ledger().decide_approval(actor, &id, input.approve, &note)
     })
+    .await
 }
 
 /// Points to allocate from issuance to a verified organisation's budget.
@@ -564,24 +527,13 @@ pub async fn allocate_budget(
     ctx: &Context,
     input: AllocateBudgetInput,
 ) -> FieldResult<TransferPayload> {
-    let decoded = GlobalId::expect(
-        &input.organisation_id,
-        kinds::ORGANISATION,
-        "organisationId",
-        OrganisationId::parse,
-    )
-    .and_then(|id| Ok((id, IdempotencyKey::parse(&input.idempotency_key)?)));
-    let (id, key) = match decoded {
-        Ok(v) => v,
-        Err(e) => return TransferPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| {
-            s.ledger()
-                .allocate_budget(actor, &id, input.amount.0, &input.reason, &key)
-        })
-        .await;
-    TransferPayload::of_movement(ctx, result)
+    let decoded = Organisation::decode(&input.organisation_id, "organisationId")
+        .and_then(|id| Ok((id, IdempotencyKey::parse(&input.idempotency_key)?)));
+    ctx.mutate(decoded, move |s, actor, (id, key)| {
+        s.ledger()
+            .allocate_budget(actor, &id, input.amount.0, &input.reason, &key)
+    })
+    .await
 }
 
 /// Points to give from your wallet to another resident.
@@ -602,22 +554,19 @@ pub async fn donate_points(
     ctx: &Context,
     input: DonatePointsInput,
 ) -> FieldResult<TransferPayload> {
-    let key = match IdempotencyKey::parse(&input.idempotency_key) {
-        Ok(key) => key,
-        Err(e) => return TransferPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| {
-            s.ledger().donate(
+    let key = IdempotencyKey::parse(&input.idempotency_key);
+    ctx.mutate(key, move |s, actor, key| {
+        s.ledger()
+            .donate(
                 actor,
                 &Recipient(input.recipient),
                 input.amount.0,
                 input.reason.as_deref().unwrap_or(""),
                 &key,
             )
-        })
-        .await;
-    TransferPayload::from(ctx, result)
+            .map(domain::Movement::Posted)
+    })
+    .await
 }
 
 /// A transfer to undo, and why.
@@ -636,21 +585,12 @@ pub async fn reverse_transfer(
     ctx: &Context,
     input: ReverseTransferInput,
 ) -> FieldResult<TransferPayload> {
-    let decoded = GlobalId::expect(
-        &input.transfer_id,
-        kinds::TRANSFER,
-        "transferId",
-        TransferId::parse,
-    )
-    .and_then(|id| Ok((id, IdempotencyKey::parse(&input.idempotency_key)?)));
-    let (id, key) = match decoded {
-        Ok(v) => v,
-        Err(e) => return TransferPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| s.ledger().reverse(actor, &id, &input.reason, &key))
-        .await;
-    TransferPayload::of_movement(ctx, result)
+    let decoded = Transfer::decode(&input.transfer_id, "transferId")
+        .and_then(|id| Ok((id, IdempotencyKey::parse(&input.idempotency_key)?)));
+    ctx.mutate(decoded, move |s, actor, (id, key)| {
+        s.ledger().reverse(actor, &id, &input.reason, &key)
+    })
+    .await
 }
 
 /// A correction of an account's balance against issuance.
@@ -671,24 +611,17 @@ pub async fn adjust_balance(
     ctx: &Context,
     input: AdjustBalanceInput,
 ) -> FieldResult<TransferPayload> {
-    let decoded = GlobalId::expect(
-        &input.account_id,
-        kinds::ACCOUNT,
-        "accountId",
-        AccountId::parse,
-    )
-    .and_then(|id| Ok((id, IdempotencyKey::parse(&input.idempotency_key)?)));
-    let (account_id, key) = match decoded {
-        Ok(v) => v,
-        Err(e) => return TransferPayload::from(ctx, Err(e)),
-    };
-    let adjustment = Adjustment {
-        account_id,
-        change: input.change.0,
-        reason: input.reason,
-    };
-    let result = ctx
-        .run(move |s, actor| s.ledger().adjust(actor, &adjustment, &key))
-        .await;
-    TransferPayload::of_movement(ctx, result)
+    let decoded = Account::decode(&input.account_id, "accountId").and_then(|account_id| {
+        let key = IdempotencyKey::parse(&input.idempotency_key)?;
+        let adjustment = Adjustment {
+            account_id,
+            change: input.change.0,
+            reason: input.reason,
+        };
+        Ok((adjustment, key))
+    });
+    ctx.mutate(decoded, |s, actor, (adjustment, key)| {
+        s.ledger().adjust(actor, &adjustment, &key)
+    })
+    .await
 }

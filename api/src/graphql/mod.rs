@@ -10,6 +10,7 @@ mod identity;
 mod incubation;
 mod ledger;
 mod loaders;
+mod matching;
 mod nodes;
 pub(crate) mod relay;
 mod rewards;
@@ -25,7 +26,8 @@ use tokio::sync::Semaphore;
 
 use crate::auth::Tokens;
 use crate::config::Limits;
-pub use relay::{GlobalId, NodeValue};
+pub use relay::{GlobalId, NodeValue, Payload};
+pub(crate) use rewards::{Merchant, Redemption};
 pub use root::{Mutation, Query};
 
 pub type Schema = RootNode<Query, Mutation, EmptySubscription<Context>>;
@@ -84,6 +86,14 @@ impl Runner {
             .await
             .map_err(|e| DomainError::internal(format!("blocking task failed: {e}")))?
     }
+}
+
+/// Where a mutation's domain call runs: on the request's connection, or among the password
+/// hashes (see [`Context::run_hashing`]).
+#[derive(Clone, Copy)]
+enum Lane {
+    Request,
+    Hashing,
 }
 
 /// One request's view: who is asking, and what the HTTP layer needs back.
@@ -200,31 +210,60 @@ impl Context {
         result.map_err(|e| self.top_level(e))
     }
 
-    /// Mutations: business rejections go into the payload's `errors` (every problem of the
-    /// input, each with its path under the mutation's `input`), the rest top-level.
-    pub fn payload<T>(
+    /// Runs a mutation: `decode` is the input turned into domain values (ids parsed, keys
+    /// checked), `run` the one service call on them. A refusal of either — a malformed id or a
+    /// rule the service enforces — goes into the payload's `errors` (every problem of the
+    /// input, each with its path under the mutation's `input`); the rest is top-level.
+    pub async fn mutate<P: Payload, I: Send + 'static>(
         &self,
-        result: DomainResult<T>,
-    ) -> juniper::FieldResult<(Option<T>, Vec<UserError>)> {
-        self.payload_at(result, |field| vec!["input", field])
+        decode: DomainResult<I>,
+        run: impl FnOnce(&Services, &Actor, I) -> DomainResult<P::Value> + Send + 'static,
+    ) -> juniper::FieldResult<P> {
+        self.mutate_in(Lane::Request, decode, run).await
     }
 
-    /// Like [`Context::payload`], for inputs whose fields are nested: `path` places each
-    /// field the domain names inside the input.
-    pub fn payload_at<T>(
+    /// [`Context::mutate`] for mutations that hash a password, in the lane of
+    /// [`Context::run_hashing`].
+    pub async fn mutate_hashing<P: Payload, I: Send + 'static>(
         &self,
-        result: DomainResult<T>,
-        path: impl Fn(&'static str) -> Vec<&'static str>,
-    ) -> juniper::FieldResult<(Option<T>, Vec<UserError>)> {
+        decode: DomainResult<I>,
+        run: impl FnOnce(&Services, &Actor, I) -> DomainResult<P::Value> + Send + 'static,
+    ) -> juniper::FieldResult<P> {
+        self.mutate_in(Lane::Hashing, decode, run).await
+    }
+
+    async fn mutate_in<P, I>(
+        &self,
+        lane: Lane,
+        decode: DomainResult<I>,
+        run: impl FnOnce(&Services, &Actor, I) -> DomainResult<P::Value> + Send + 'static,
+    ) -> juniper::FieldResult<P>
+    where
+        P: Payload,
+        I: Send + 'static,
+    {
+        let result = match (decode, lane) {
+            (Ok(input), Lane::Request) => self.run(move |s, actor| run(s, actor, input)).await,
+            (Ok(input), Lane::Hashing) => {
+                self.run_hashing(move |s, actor| run(s, actor, input)).await
+            }
+            (Err(refused), _) => Err(refused),
+        };
+        self.settle(result)
+    }
+
+    /// The payload of a mutation's outcome.
+    fn settle<P: Payload>(&self, result: DomainResult<P::Value>) -> juniper::FieldResult<P> {
         match result {
-            Ok(value) => Ok((Some(value), Vec::new())),
-            Err(err) if err.is_business() => Ok((
-                None,
-                err.each()
+            Ok(value) => P::shape(self, Some(value), Vec::new()),
+            Err(err) if err.is_business() => {
+                let errors = err
+                    .each()
                     .into_iter()
-                    .map(|problem| UserError::at(problem, &path))
-                    .collect(),
-            )),
+                    .map(|problem| UserError::at(problem, P::path))
+                    .collect();
+                P::shape(self, None, errors)
+            }
             Err(err) => Err(self.top_level(err)),
         }
     }
@@ -264,7 +303,7 @@ pub struct UserError {
 }
 
 impl UserError {
-    fn at(err: &DomainError, path: impl Fn(&'static str) -> Vec<&'static str>) -> Self {
+    fn at(err: &DomainError, path: fn(&'static str) -> Vec<&'static str>) -> Self {
         Self {
             field: err
                 .field()
@@ -272,12 +311,6 @@ impl UserError {
             code: err.code().into(),
             message: err.to_string(),
         }
-    }
-}
-
-impl From<&DomainError> for UserError {
-    fn from(err: &DomainError) -> Self {
-        Self::at(err, |field| vec!["input", field])
     }
 }
 

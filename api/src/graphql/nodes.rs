@@ -3,63 +3,77 @@
 
 use juniper::{BoxFuture, FieldResult, ID};
 use linli_domain::ErrorCode;
-use linli_domain::types::{
-    AccountId, ActivityId, ApprovalRequestId, CommunityId, GroupId, MatchId, MerchantId, NeedId,
-    OrganisationId, ParticipationId, ProductId, RedemptionId, RewardId, TransferId,
-};
 
-use super::relay::{GlobalId, NodeValue, kinds};
-use super::{
-    Context, audit, catalogue, directory, email, identity, incubation, ledger, rewards,
-    volunteering,
-};
+use super::Context;
+use super::audit::{self, AuditEvent};
+use super::catalogue::{self, Category, Product};
+use super::directory::{self, Community, Organisation};
+use super::email::{self, EmailMessage};
+use super::identity::{self, User};
+use super::incubation::{self, Group};
+use super::ledger::{self, Account, ApprovalRequest, Transfer};
+use super::matching::{self, Match, Need};
+use super::relay::{GlobalId, Kind, NodeValue};
+use super::rewards::{self, Merchant, Redemption, Reward};
+use super::volunteering::{self, Activity, Participation};
 
 /// The most ids one `nodes` call takes.
-pub const MAX_NODES: usize = 100;
+const MAX_NODES: usize = 100;
 
 type Fetch = for<'a> fn(&'a Context, String) -> BoxFuture<'a, FieldResult<NodeValue>>;
 
-/// Declares, for each node type, a fetcher that parses the raw id and calls the type's lookup.
+/// Declares, for each node type, a fetcher that parses the raw id and calls the type's lookup,
+/// and the table from each type's `KIND` to its fetcher.
 macro_rules! fetchers {
-    ($($fetcher:ident: $kind:expr, $parse:expr => $lookup:path;)+) => {
+    ($($fetcher:ident: $node:ty => $lookup:path;)+) => {
         $(
             fn $fetcher(ctx: &Context, raw: String) -> BoxFuture<'_, FieldResult<NodeValue>> {
                 Box::pin(async move {
-                    let id = ($parse)(raw.as_str()).ok_or_else(|| {
+                    let id = <$node as Kind>::parse_id(&raw).ok_or_else(|| {
                         ctx.top_level(linli_domain::DomainError::NotFound { what: "对象" })
                     })?;
                     $lookup(ctx, id).await.map(NodeValue::from)
                 })
             }
         )+
-        const NODE_TYPES: &[(&str, Fetch)] = &[$(($kind, $fetcher)),+];
+        const NODE_TYPES: &[(&str, Fetch)] = &[$((<$node as Kind>::KIND, $fetcher)),+];
     };
 }
 
-/// Lookups keyed by plain text: a category's slug, an audit event's or a message's id.
-fn text(raw: &str) -> Option<String> {
-    Some(raw.to_owned())
+fetchers! {
+    user: User => identity::user;
+    community: Community => directory::community;
+    organisation: Organisation => directory::organisation;
+    product: Product => catalogue::product;
+    category: Category => catalogue::category;
+    activity: Activity => volunteering::activity;
+    participation: Participation => volunteering::participation;
+    group: Group => incubation::group;
+    need: Need => matching::need;
+    match_case: Match => matching::match_case;
+    merchant: Merchant => rewards::merchant;
+    reward: Reward => rewards::reward;
+    redemption: Redemption => rewards::redemption;
+    account: Account => ledger::account;
+    transfer: Transfer => ledger::transfer;
+    approval_request: ApprovalRequest => ledger::approval_request;
+    audit_event: AuditEvent => audit::audit_event;
+    email_message: EmailMessage => email::message;
 }
 
-fetchers! {
-    user: kinds::USER, text => identity::user;
-    community: kinds::COMMUNITY, CommunityId::parse => directory::community;
-    organisation: kinds::ORGANISATION, OrganisationId::parse => directory::organisation;
-    product: kinds::PRODUCT, ProductId::parse => catalogue::product;
-    category: kinds::CATEGORY, text => catalogue::category;
-    activity: kinds::ACTIVITY, ActivityId::parse => volunteering::activity;
-    participation: kinds::PARTICIPATION, ParticipationId::parse => volunteering::participation;
-    group: kinds::GROUP, GroupId::parse => incubation::group;
-    need: kinds::NEED, NeedId::parse => incubation::need;
-    match_case: kinds::MATCH, MatchId::parse => incubation::match_case;
-    merchant: kinds::MERCHANT, MerchantId::parse => rewards::merchant;
-    reward: kinds::REWARD, RewardId::parse => rewards::reward;
-    redemption: kinds::REDEMPTION, RedemptionId::parse => rewards::redemption;
-    account: kinds::ACCOUNT, AccountId::parse => ledger::account;
-    transfer: kinds::TRANSFER, TransferId::parse => ledger::transfer;
-    approval_request: kinds::APPROVAL_REQUEST, ApprovalRequestId::parse => ledger::approval_request;
-    audit_event: kinds::AUDIT_EVENT, text => audit::audit_event;
-    email_message: kinds::EMAIL_MESSAGE, text => email::message;
+/// The objects `ids` name, in order, each `None` when it names nothing you may see.
+pub async fn fetch_all(ctx: &Context, ids: &[ID]) -> FieldResult<Vec<Option<NodeValue>>> {
+    if ids.len() > MAX_NODES {
+        return Err(ctx.top_level(linli_domain::DomainError::invalid(
+            "ids",
+            "一次最多查询 100 个对象",
+        )));
+    }
+    let mut found = Vec::with_capacity(ids.len());
+    for id in ids {
+        found.push(fetch(ctx, id).await?);
+    }
+    Ok(found)
 }
 
 /// The object a global id names, or `None` when it names nothing you may see.

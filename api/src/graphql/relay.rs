@@ -5,6 +5,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use juniper::{GraphQLObject, ID, graphql_interface};
 use linli_domain::DomainError;
 use linli_domain::page::PageRequest;
+use linli_domain::types::{
+    AccountId, ActivityId, ApprovalRequestId, CommunityId, GroupId, MatchId, MerchantId, NeedId,
+    OrganisationId, ParticipationId, ProductId, RedemptionId, RewardId, TransferId, UserId,
+};
 
 use super::Context;
 use super::audit::AuditEvent;
@@ -12,33 +16,81 @@ use super::catalogue::{Category, Product};
 use super::directory::{Community, Organisation};
 use super::email::EmailMessage;
 use super::identity::User;
-use super::incubation::{Group, Match, Need};
+use super::incubation::Group;
 use super::ledger::{Account, ApprovalRequest, Transfer};
+use super::matching::{Match, Need};
 use super::rewards::{Merchant, Redemption, Reward};
 use super::volunteering::{Activity, Participation};
 
-/// The type names inside global ids: one constant per node type, so that no type name is
-/// ever spelled twice.
-pub mod kinds {
-    pub const USER: &str = "User";
-    pub const COMMUNITY: &str = "Community";
-    pub const ORGANISATION: &str = "Organisation";
-    pub const PRODUCT: &str = "Product";
-    pub const CATEGORY: &str = "Category";
-    pub const ACTIVITY: &str = "Activity";
-    pub const PARTICIPATION: &str = "Participation";
-    pub const GROUP: &str = "Group";
-    pub const NEED: &str = "Need";
-    pub const MATCH: &str = "Match";
-    pub const MERCHANT: &str = "Merchant";
-    pub const REWARD: &str = "Reward";
-    pub const REDEMPTION: &str = "Redemption";
-    pub const ACCOUNT: &str = "Account";
-    pub const TRANSFER: &str = "Transfer";
-    pub const APPROVAL_REQUEST: &str = "ApprovalRequest";
-    pub const AUDIT_EVENT: &str = "AuditEvent";
-    pub const EMAIL_MESSAGE: &str = "EmailMessage";
+/// A node type, and the name its global ids carry: the type's own name, which is its GraphQL
+/// name too, so no type name is ever written as a string (`Group::KIND` is `"Group"`).
+pub trait Kind {
+    const KIND: &'static str;
+
+    /// The domain's id of an object of this type.
+    type Id;
+
+    /// The domain's id from the raw id inside a global id.
+    fn parse_id(raw: &str) -> Option<Self::Id>;
+
+    /// The global id of the object of this type with raw id `id`.
+    fn global_id(id: &str) -> ID {
+        GlobalId::encode(Self::KIND, id)
+    }
+
+    /// Decodes a global id that must name an object of this type; anything else is an input
+    /// error on `field`.
+    fn decode(id: &ID, field: &'static str) -> Result<Self::Id, DomainError> {
+        GlobalId::expect(id, Self::KIND, field, Self::parse_id)
+    }
+
+    /// [`Kind::decode`] for an optional id.
+    fn decode_optional(
+        id: Option<&ID>,
+        field: &'static str,
+    ) -> Result<Option<Self::Id>, DomainError> {
+        id.map(|id| Self::decode(id, field)).transpose()
+    }
 }
+
+macro_rules! kinds {
+    ($($node:ident: $id:ty = $parse:expr),+ $(,)?) => {
+        $(impl Kind for $node {
+            const KIND: &'static str = stringify!($node);
+            type Id = $id;
+
+            fn parse_id(raw: &str) -> Option<$id> {
+                ($parse)(raw)
+            }
+        })+
+    };
+}
+
+/// Ids that are plain text: a category's slug, an audit event's or a message's id.
+fn text(raw: &str) -> Option<String> {
+    Some(raw.to_owned())
+}
+
+kinds!(
+    User: UserId = UserId::parse,
+    Community: CommunityId = CommunityId::parse,
+    Organisation: OrganisationId = OrganisationId::parse,
+    Product: ProductId = ProductId::parse,
+    Category: String = text,
+    Activity: ActivityId = ActivityId::parse,
+    Participation: ParticipationId = ParticipationId::parse,
+    Group: GroupId = GroupId::parse,
+    Need: NeedId = NeedId::parse,
+    Match: MatchId = MatchId::parse,
+    Merchant: MerchantId = MerchantId::parse,
+    Reward: RewardId = RewardId::parse,
+    Redemption: RedemptionId = RedemptionId::parse,
+    Account: AccountId = AccountId::parse,
+    Transfer: TransferId = TransferId::parse,
+    ApprovalRequest: ApprovalRequestId = ApprovalRequestId::parse,
+    AuditEvent: String = text,
+    EmailMessage: String = text,
+);
 
 /// `Type:uuid`, base64url-encoded: clients treat it as opaque.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,3 +263,82 @@ macro_rules! connection {
     };
 }
 pub(crate) use connection;
+
+/// A mutation's answer: what it made or changed, or the business rejections that refused it.
+/// Declared with [`payload!`]; built only by [`Context::mutate`](super::Context::mutate), so a
+/// malformed id in the input and a rule the service enforces come back the same way.
+pub trait Payload: Sized {
+    /// What the mutation's service returns when it succeeds.
+    type Value: Send + 'static;
+
+    /// Where a field the domain names sits in the mutation's arguments.
+    fn path(field: &'static str) -> Vec<&'static str> {
+        vec!["input", field]
+    }
+
+    /// The payload of a success (`Some`) or of a refusal (`None`, with its `errors`).
+    fn shape(
+        ctx: &super::Context,
+        value: Option<Self::Value>,
+        errors: Vec<super::UserError>,
+    ) -> juniper::FieldResult<Self>;
+}
+
+/// Declares a mutation's payload type: its own fields (doc comments become the schema's
+/// descriptions) and `errors`, and how a service's answer fills them.
+///
+/// `from Value => Wrap` fills the one field with `Some(Wrap(value))` on success; `from Value =>
+/// with shape` calls `shape(ctx, Option<Value>)`, which returns the fields as a tuple.
+/// `at path` places the fields the domain names inside the input (default `["input", field]`).
+macro_rules! payload {
+    (
+        $(#[$doc:meta])* $payload:ident {
+            $(#[$field_doc:meta])* $field:ident: $ty:ty $(,)?
+        }
+        from $value:ty => $wrap:path $(, at $path:expr)? $(,)?
+    ) => {
+        $crate::graphql::relay::payload!(
+            $(#[$doc])* $payload { $(#[$field_doc])* $field: $ty }
+            from $value => with |_, value: Option<$value>| Ok((value.map($wrap),))
+            $(, at $path)?
+        );
+    };
+    (
+        $(#[$doc:meta])* $payload:ident {
+            $($(#[$field_doc:meta])* $field:ident: $ty:ty),+ $(,)?
+        }
+        from $value:ty => with $shape:expr $(, at $path:expr)? $(,)?
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, juniper::GraphQLObject)]
+        #[graphql(context = $crate::graphql::Context)]
+        pub struct $payload {
+            $($(#[$field_doc])* pub $field: $ty,)+
+            /// Why the request was refused, every problem at once; empty when it succeeded.
+            pub errors: Vec<$crate::graphql::UserError>,
+        }
+
+        impl $crate::graphql::relay::Payload for $payload {
+            type Value = $value;
+
+            $(fn path(field: &'static str) -> Vec<&'static str> {
+                let path: fn(&'static str) -> Vec<&'static str> = $path;
+                path(field)
+            })?
+
+            fn shape(
+                ctx: &$crate::graphql::Context,
+                value: Option<$value>,
+                errors: Vec<$crate::graphql::UserError>,
+            ) -> juniper::FieldResult<Self> {
+                let shape: fn(
+                    &$crate::graphql::Context,
+                    Option<$value>,
+                ) -> juniper::FieldResult<($($ty,)+)> = $shape;
+                let ($($field,)+) = shape(ctx, value)?;
+                Ok(Self { $($field,)+ errors })
+            }
+        }
+    };
+}
+pub(crate) use payload;

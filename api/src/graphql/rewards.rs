@@ -4,13 +4,11 @@ use chrono::{DateTime, Utc};
 use juniper::{FieldResult, GraphQLInputObject, GraphQLObject, ID, graphql_object};
 use linli_domain::DomainError;
 use linli_domain::rewards::{self as domain, NewMerchant, NewReward, RewardFilter};
-use linli_domain::types::{
-    CommunityId, IdempotencyKey, MerchantId, OrganisationId, RedemptionId, RewardId,
-};
+use linli_domain::types::{IdempotencyKey, MerchantId, RedemptionId, RewardId};
 
 use super::directory::{Community, Organisation};
-use super::relay::{GlobalId, NodeValue, connection, kinds, page_request};
-use super::{Context, Points, UserError, int, mirror_enum};
+use super::relay::{Kind, NodeValue, connection, page_request, payload};
+use super::{Context, Points, int, mirror_enum};
 
 mirror_enum!(
     /// Whether a merchant takes part in the business alliance.
@@ -59,7 +57,7 @@ pub struct Merchant(pub domain::Merchant);
 impl Merchant {
     /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode(kinds::MERCHANT, self.0.id.as_str())
+        Merchant::global_id(self.0.id.as_str())
     }
 
     /// The shop's name as residents know it.
@@ -109,7 +107,7 @@ pub struct Reward(pub domain::RewardView);
 impl Reward {
     /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode(kinds::REWARD, self.0.reward.id.as_str())
+        Reward::global_id(self.0.reward.id.as_str())
     }
 
     /// What the resident gets.
@@ -180,7 +178,7 @@ pub struct Redemption(pub domain::Redemption);
 impl Redemption {
     /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode(kinds::REDEMPTION, self.0.id.as_str())
+        Redemption::global_id(self.0.id.as_str())
     }
 
     /// What was redeemed.
@@ -335,13 +333,8 @@ pub async fn statement(
     merchant_id: ID,
     month: String,
 ) -> FieldResult<MerchantStatement> {
-    let decoded = GlobalId::expect(
-        &merchant_id,
-        kinds::MERCHANT,
-        "merchantId",
-        MerchantId::parse,
-    )
-    .and_then(|id| Ok((id, domain::model::parse_month(&month)?)));
+    let decoded = self::merchant_id(&merchant_id)
+        .and_then(|id| Ok((id, domain::model::parse_month(&month)?)));
     let (id, month) = ctx.answer(decoded)?;
     let result = ctx
         .run(move |s, actor| s.rewards().statement(actor, &id, month))
@@ -351,7 +344,7 @@ pub async fn statement(
     Ok(MerchantStatement {
         csv_url: ctx.link(&format!(
             "/statements/{}/{month}.csv",
-            GlobalId::encode(kinds::MERCHANT, st.merchant.id.as_str())
+            Merchant::global_id(st.merchant.id.as_str())
         ))?,
         month,
         redemptions: int(i64::try_from(st.lines.len()).unwrap_or(i64::MAX)),
@@ -369,7 +362,7 @@ pub async fn statement(
             .lines
             .iter()
             .map(|l| StatementLine {
-                redemption_id: GlobalId::encode(kinds::REDEMPTION, &l.redemption_id),
+                redemption_id: Redemption::global_id(&l.redemption_id),
                 confirmed_at: l.confirmed_at.and_utc(),
                 reward_title: l.reward_title.clone(),
                 points: Points(l.points),
@@ -400,7 +393,7 @@ pub async fn overview(ctx: &Context, month: String) -> FieldResult<DistrictOverv
             .per_community
             .into_iter()
             .map(|(community, p)| CommunityTotal {
-                community_id: community.map(|c| GlobalId::encode(kinds::COMMUNITY, c.as_str())),
+                community_id: community.map(|c| Community::global_id(c.as_str())),
                 points: Points(p),
             })
             .collect(),
@@ -432,18 +425,10 @@ pub async fn rewards(
     let f = filter.unwrap_or_default();
     let decoded: Result<RewardFilter, DomainError> = (|| {
         Ok(RewardFilter {
-            community_id: f
-                .community_id
-                .map(|id| {
-                    GlobalId::expect(&id, kinds::COMMUNITY, "communityId", CommunityId::parse)
-                })
-                .transpose()?,
+            community_id: Community::decode_optional(f.community_id.as_ref(), "communityId")?,
             category_id: f.category_id.as_ref().map(super::catalogue::category_slug),
             max_points: f.max_points.map(|p| p.0),
-            merchant_id: f
-                .merchant_id
-                .map(|id| GlobalId::expect(&id, kinds::MERCHANT, "merchantId", MerchantId::parse))
-                .transpose()?,
+            merchant_id: f.merchant_id.map(|id| merchant_id(&id)).transpose()?,
         })
     })();
     let filter = ctx.answer(decoded)?;
@@ -481,12 +466,7 @@ pub async fn merchant_redemptions(
     before: Option<String>,
 ) -> FieldResult<RedemptionConnection> {
     let page = ctx.answer(page_request(first, after, last, before))?;
-    let id = ctx.answer(GlobalId::expect(
-        &merchant_id,
-        kinds::MERCHANT,
-        "merchantId",
-        MerchantId::parse,
-    ))?;
+    let id = ctx.answer(self::merchant_id(&merchant_id))?;
     let status = status.map(Into::into);
     let result = ctx
         .run(move |s, actor| s.rewards().merchant_redemptions(actor, &id, status, &page))
@@ -527,56 +507,28 @@ pub struct ApplyForMerchantInput {
     pub opening_hours: String,
 }
 
-/// What a mutation on a merchant returns.
-#[derive(Debug, GraphQLObject)]
-#[graphql(context = Context)]
-pub struct MerchantPayload {
-    /// The merchant after the change; null when the request was refused.
-    pub merchant: Option<Merchant>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
-
-impl MerchantPayload {
-    fn from(ctx: &Context, result: Result<domain::Merchant, DomainError>) -> FieldResult<Self> {
-        let (merchant, errors) = ctx.payload(result)?;
-        Ok(Self {
-            merchant: merchant.map(Merchant),
-            errors,
-        })
+payload!(
+    /// What a mutation on a merchant returns.
+    MerchantPayload {
+        /// The merchant after the change; null when the request was refused.
+        merchant: Option<Merchant>,
     }
-}
+    from domain::Merchant => Merchant
+);
 
 pub async fn apply(ctx: &Context, input: ApplyForMerchantInput) -> FieldResult<MerchantPayload> {
     let decoded = (|| {
         Ok(NewMerchant {
-            organisation_id: GlobalId::expect(
-                &input.organisation_id,
-                kinds::ORGANISATION,
-                "organisationId",
-                OrganisationId::parse,
-            )?,
+            organisation_id: Organisation::decode(&input.organisation_id, "organisationId")?,
             shop_name: input.shop_name.clone(),
-            community_id: input
-                .community_id
-                .as_ref()
-                .map(|id| {
-                    GlobalId::expect(id, kinds::COMMUNITY, "communityId", |raw| {
-                        Some(raw.to_owned())
-                    })
-                })
-                .transpose()?,
+            community_id: Community::decode_optional(input.community_id.as_ref(), "communityId")?,
             address: input.address.clone(),
             category_id: super::catalogue::category_slug(&input.category_id),
             opening_hours: input.opening_hours.clone(),
         })
     })();
-    let new = match decoded {
-        Ok(new) => new,
-        Err(e) => return MerchantPayload::from(ctx, Err(e)),
-    };
-    let result = ctx.run(move |s, actor| s.rewards().apply(actor, new)).await;
-    MerchantPayload::from(ctx, result)
+    ctx.mutate(decoded, |s, actor, new| s.rewards().apply(actor, new))
+        .await
 }
 
 /// Names a merchant.
@@ -591,19 +543,10 @@ pub async fn set_merchant_status(
     input: MerchantIdInput,
     active: bool,
 ) -> FieldResult<MerchantPayload> {
-    let id = match GlobalId::expect(
-        &input.merchant_id,
-        kinds::MERCHANT,
-        "merchantId",
-        MerchantId::parse,
-    ) {
-        Ok(id) => id,
-        Err(e) => return MerchantPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| s.rewards().set_merchant_status(actor, &id, active))
-        .await;
-    MerchantPayload::from(ctx, result)
+    ctx.mutate(merchant_id(&input.merchant_id), move |s, actor, id| {
+        s.rewards().set_merchant_status(actor, &id, active)
+    })
+    .await
 }
 
 /// A reward a merchant offers for points.
@@ -629,55 +572,31 @@ pub struct CreateRewardInput {
     pub valid_until: Option<DateTime<Utc>>,
 }
 
-/// What a mutation on a reward returns.
-#[derive(Debug, GraphQLObject)]
-#[graphql(context = Context)]
-pub struct RewardPayload {
-    /// The reward after the change; null when the request was refused.
-    pub reward: Option<Reward>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
-
-impl RewardPayload {
-    async fn from(ctx: &Context, result: Result<domain::Reward, DomainError>) -> FieldResult<Self> {
-        let (reward, errors) = ctx.payload(result)?;
-        let reward = match reward {
-            Some(r) => {
-                let id = r.id.clone();
-                let view = ctx.run(move |s, _| s.rewards().reward(&id)).await;
-                Some(Reward(ctx.answer(view)?))
-            }
-            None => None,
-        };
-        Ok(Self { reward, errors })
+payload!(
+    /// What a mutation on a reward returns.
+    RewardPayload {
+        /// The reward after the change; null when the request was refused.
+        reward: Option<Reward>,
     }
-}
+    from domain::RewardView => Reward
+);
 
 pub async fn create_reward(ctx: &Context, input: CreateRewardInput) -> FieldResult<RewardPayload> {
-    let new = match GlobalId::expect(
-        &input.merchant_id,
-        kinds::MERCHANT,
-        "merchantId",
-        MerchantId::parse,
-    ) {
-        Ok(merchant_id) => NewReward {
-            merchant_id,
-            title: input.title,
-            description: input.description,
-            points_price: input.points_price.0,
-            stock: input.stock,
-            limit_per_period: input.limit_per_period,
-            period_days: input.period_days.unwrap_or(30),
-            valid_from: input.valid_from.map(|t| t.naive_utc()),
-            valid_until: input.valid_until.map(|t| t.naive_utc()),
-        },
-        Err(e) => return RewardPayload::from(ctx, Err(e)).await,
-    };
-    let result = ctx
-        .run(move |s, actor| s.rewards().create_reward(actor, new))
-        .await;
-    RewardPayload::from(ctx, result).await
+    let decoded = merchant_id(&input.merchant_id).map(|merchant_id| NewReward {
+        merchant_id,
+        title: input.title,
+        description: input.description,
+        points_price: input.points_price.0,
+        stock: input.stock,
+        limit_per_period: input.limit_per_period,
+        period_days: input.period_days,
+        valid_from: input.valid_from.map(|t| t.naive_utc()),
+        valid_until: input.valid_until.map(|t| t.naive_utc()),
+    });
+    ctx.mutate(decoded, |s, actor, new| {
+        s.rewards().create_reward(actor, new)
+    })
+    .await
 }
 
 /// A reward's new status.
@@ -693,36 +612,22 @@ pub async fn set_reward_status(
     ctx: &Context,
     input: SetRewardStatusInput,
 ) -> FieldResult<RewardPayload> {
-    let id = match GlobalId::expect(&input.reward_id, kinds::REWARD, "rewardId", RewardId::parse) {
-        Ok(id) => id,
-        Err(e) => return RewardPayload::from(ctx, Err(e)).await,
-    };
+    let id = Reward::decode(&input.reward_id, "rewardId");
     let status = input.status.into();
-    let result = ctx
-        .run(move |s, actor| s.rewards().set_reward_status(actor, &id, status))
-        .await;
-    RewardPayload::from(ctx, result).await
+    ctx.mutate(id, move |s, actor, id| {
+        s.rewards().set_reward_status(actor, &id, status)
+    })
+    .await
 }
 
-/// What a step of a redemption returns.
-#[derive(Debug, GraphQLObject)]
-#[graphql(context = Context)]
-pub struct RedemptionPayload {
-    /// The redemption after the step; null when the request was refused.
-    pub redemption: Option<Redemption>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
-
-impl RedemptionPayload {
-    fn from(ctx: &Context, result: Result<domain::Redemption, DomainError>) -> FieldResult<Self> {
-        let (redemption, errors) = ctx.payload(result)?;
-        Ok(Self {
-            redemption: redemption.map(Redemption),
-            errors,
-        })
+payload!(
+    /// What a step of a redemption returns.
+    RedemptionPayload {
+        /// The redemption after the step; null when the request was refused.
+        redemption: Option<Redemption>,
     }
-}
+    from domain::Redemption => Redemption
+);
 
 /// A reward to redeem.
 #[derive(Debug, GraphQLInputObject)]
@@ -734,16 +639,12 @@ pub struct RedeemRewardInput {
 }
 
 pub async fn redeem(ctx: &Context, input: RedeemRewardInput) -> FieldResult<RedemptionPayload> {
-    let decoded = GlobalId::expect(&input.reward_id, kinds::REWARD, "rewardId", RewardId::parse)
+    let decoded = Reward::decode(&input.reward_id, "rewardId")
         .and_then(|id| Ok((id, IdempotencyKey::parse(&input.idempotency_key)?)));
-    let (id, key) = match decoded {
-        Ok(v) => v,
-        Err(e) => return RedemptionPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| s.rewards().redeem(actor, &id, &key))
-        .await;
-    RedemptionPayload::from(ctx, result)
+    ctx.mutate(decoded, |s, actor, (id, key)| {
+        s.rewards().redeem(actor, &id, &key)
+    })
+    .await
 }
 
 /// A code shown at a merchant's counter.
@@ -759,19 +660,10 @@ pub async fn confirm(
     ctx: &Context,
     input: ConfirmRedemptionInput,
 ) -> FieldResult<RedemptionPayload> {
-    let id = match GlobalId::expect(
-        &input.merchant_id,
-        kinds::MERCHANT,
-        "merchantId",
-        MerchantId::parse,
-    ) {
-        Ok(id) => id,
-        Err(e) => return RedemptionPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| s.rewards().confirm(actor, &id, &input.code))
-        .await;
-    RedemptionPayload::from(ctx, result)
+    ctx.mutate(merchant_id(&input.merchant_id), move |s, actor, id| {
+        s.rewards().confirm(actor, &id, &input.code)
+    })
+    .await
 }
 
 /// A pending redemption to cancel.
@@ -782,17 +674,11 @@ pub struct CancelRedemptionInput {
 }
 
 pub async fn cancel(ctx: &Context, input: CancelRedemptionInput) -> FieldResult<RedemptionPayload> {
-    let id = match GlobalId::expect(
-        &input.redemption_id,
-        kinds::REDEMPTION,
-        "redemptionId",
-        RedemptionId::parse,
-    ) {
-        Ok(id) => id,
-        Err(e) => return RedemptionPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| s.rewards().cancel(actor, &id))
-        .await;
-    RedemptionPayload::from(ctx, result)
+    let id = Redemption::decode(&input.redemption_id, "redemptionId");
+    ctx.mutate(id, |s, actor, id| s.rewards().cancel(actor, &id))
+        .await
+}
+
+fn merchant_id(id: &ID) -> Result<MerchantId, DomainError> {
+    Merchant::decode(id, "merchantId")
 }

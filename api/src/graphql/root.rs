@@ -1,7 +1,6 @@
 //! The query and mutation roots: each field hands over to its context's module.
 
 use juniper::{FieldResult, ID, graphql_object};
-use linli_domain::DomainError;
 
 use super::Context;
 use super::catalogue::{self, Category, ProductConnection};
@@ -39,14 +38,7 @@ impl Query {
         ctx: &Context,
         #[graphql(description = "Global ids, at most 100.")] ids: Vec<ID>,
     ) -> FieldResult<Vec<Option<NodeValue>>> {
-        if ids.len() > super::nodes::MAX_NODES {
-            return Err(ctx.top_level(DomainError::invalid("ids", "一次最多查询 100 个对象")));
-        }
-        let mut found = Vec::with_capacity(ids.len());
-        for id in &ids {
-            found.push(super::nodes::fetch(ctx, id).await?);
-        }
-        Ok(found)
+        super::nodes::fetch_all(ctx, &ids).await
     }
 
     /// The district's communities.
@@ -232,7 +224,7 @@ impl Query {
     async fn needs(
         ctx: &Context,
         #[graphql(description = "Which needs to list (default: every one).")] filter: Option<
-            super::incubation::NeedFilterInput,
+            super::matching::NeedFilterInput,
         >,
         #[graphql(
             description = "Return at most this many items from the start (0–100, default 20)."
@@ -246,9 +238,9 @@ impl Query {
         last: Option<i32>,
         #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
         before: Option<String>,
-    ) -> FieldResult<super::incubation::NeedConnection> {
+    ) -> FieldResult<super::matching::NeedConnection> {
         let page = ctx.answer(page_request(first, after, last, before))?;
-        super::incubation::needs(ctx, filter, page).await
+        super::matching::needs(ctx, filter, page).await
     }
 
     /// Staff: products, organisations and groups that could meet a need, best first, with
@@ -256,17 +248,17 @@ impl Query {
     async fn match_candidates(
         ctx: &Context,
         #[graphql(description = "The need to find candidates for.")] need_id: ID,
-    ) -> FieldResult<Option<Vec<super::incubation::MatchCandidate>>> {
-        super::incubation::candidates(ctx, need_id).await.map(Some)
+    ) -> FieldResult<Option<Vec<super::matching::MatchCandidate>>> {
+        super::matching::candidates(ctx, need_id).await.map(Some)
     }
 
     /// The district's impact per community, category or organisation (aggregates only).
     async fn impact(
         ctx: &Context,
         #[graphql(description = "What to group the figures by.")]
-        by: super::incubation::ImpactDimension,
-    ) -> FieldResult<Vec<super::incubation::ImpactRow>> {
-        super::incubation::impact(ctx, by).await
+        by: super::matching::ImpactDimension,
+    ) -> FieldResult<Vec<super::matching::ImpactRow>> {
+        super::matching::impact(ctx, by).await
     }
 
     /// Organisations the signed-in person belongs to.
@@ -803,36 +795,36 @@ impl Mutation {
     async fn post_need(
         ctx: &Context,
         #[graphql(description = "The need's community, category and details.")]
-        input: super::incubation::PostNeedInput,
-    ) -> FieldResult<super::incubation::NeedPayload> {
-        super::incubation::post_need(ctx, input).await
+        input: super::matching::PostNeedInput,
+    ) -> FieldResult<super::matching::NeedPayload> {
+        super::matching::post_need(ctx, input).await
     }
 
     /// Staff: propose a candidate for a need.
     async fn propose_match(
         ctx: &Context,
         #[graphql(description = "The need and the candidate.")]
-        input: super::incubation::ProposeMatchInput,
-    ) -> FieldResult<super::incubation::MatchPayload> {
-        super::incubation::propose(ctx, input).await
+        input: super::matching::ProposeMatchInput,
+    ) -> FieldResult<super::matching::MatchPayload> {
+        super::matching::propose(ctx, input).await
     }
 
     /// The offering side accepts or declines a match.
     async fn respond_to_match(
         ctx: &Context,
         #[graphql(description = "The match and the answer.")]
-        input: super::incubation::RespondToMatchInput,
-    ) -> FieldResult<super::incubation::MatchPayload> {
-        super::incubation::respond(ctx, input).await
+        input: super::matching::RespondToMatchInput,
+    ) -> FieldResult<super::matching::MatchPayload> {
+        super::matching::respond(ctx, input).await
     }
 
     /// Record that a match delivered, and for how many residents.
     async fn deliver_match(
         ctx: &Context,
         #[graphql(description = "The accepted match, its outcome and the residents served.")]
-        input: super::incubation::DeliverMatchInput,
-    ) -> FieldResult<super::incubation::NeedPayload> {
-        super::incubation::deliver(ctx, input).await
+        input: super::matching::DeliverMatchInput,
+    ) -> FieldResult<super::matching::NeedPayload> {
+        super::matching::deliver(ctx, input).await
     }
 
     /// Graduated groups' convenors: register the group as a partner organisation.
@@ -847,18 +839,18 @@ impl Mutation {
     /// The poster (or staff): withdraw a need not yet matched.
     async fn withdraw_need(
         ctx: &Context,
-        #[graphql(description = "The need to withdraw.")] input: super::incubation::NeedIdInput,
-    ) -> FieldResult<super::incubation::NeedPayload> {
-        super::incubation::need_step(ctx, input, super::incubation::NeedStep::Withdraw).await
+        #[graphql(description = "The need to withdraw.")] input: super::matching::NeedIdInput,
+    ) -> FieldResult<super::matching::NeedPayload> {
+        super::matching::need_step(ctx, input, super::matching::NeedStep::Withdraw).await
     }
 
     /// The poster (or staff): close a delivered need.
     async fn close_need(
         ctx: &Context,
         #[graphql(description = "The delivered need to close.")]
-        input: super::incubation::NeedIdInput,
-    ) -> FieldResult<super::incubation::NeedPayload> {
-        super::incubation::need_step(ctx, input, super::incubation::NeedStep::Close).await
+        input: super::matching::NeedIdInput,
+    ) -> FieldResult<super::matching::NeedPayload> {
+        super::matching::need_step(ctx, input, super::matching::NeedStep::Close).await
     }
 
     /// Staff: move points from issuance into a verified organisation's budget.

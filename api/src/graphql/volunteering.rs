@@ -3,13 +3,15 @@
 use chrono::{DateTime, Utc};
 use juniper::{FieldResult, GraphQLInputObject, GraphQLObject, ID, graphql_object};
 use linli_domain::DomainError;
-use linli_domain::types::{ActivityId, CommunityId, OrganisationId, ParticipationId, UserId};
+use linli_domain::types::{ActivityId, ParticipationId, UserId};
 use linli_domain::volunteering::{self as domain, ActivityFilter, NewActivity};
 
 use super::catalogue::Category;
 use super::directory::{Community, Organisation};
-use super::relay::{GlobalId, NodeValue, connection, kinds, page_request};
-use super::{Context, Points, UserError, int, mirror_enum};
+use super::identity::User;
+use super::incubation::Group;
+use super::relay::{Kind, NodeValue, connection, page_request, payload};
+use super::{Context, Points, int, mirror_enum};
 
 mirror_enum!(
     /// Where an activity is: draft → published → completed, or published → cancelled.
@@ -45,7 +47,7 @@ pub struct Activity(pub domain::Activity);
 impl Activity {
     /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode(kinds::ACTIVITY, self.0.id.as_str())
+        Activity::global_id(self.0.id.as_str())
     }
 
     /// The activity's name.
@@ -203,17 +205,17 @@ pub struct Participation(pub domain::Participation);
 impl Participation {
     /// Opaque global id.
     fn id(&self) -> ID {
-        GlobalId::encode(kinds::PARTICIPATION, self.0.id.as_str())
+        Participation::global_id(self.0.id.as_str())
     }
 
     /// The activity signed up for.
     fn activity_id(&self) -> ID {
-        GlobalId::encode(kinds::ACTIVITY, self.0.activity_id.as_str())
+        Activity::global_id(self.0.activity_id.as_str())
     }
 
     /// The resident.
     fn user_id(&self) -> ID {
-        GlobalId::encode(kinds::USER, self.0.user_id.as_str())
+        User::global_id(self.0.user_id.as_str())
     }
 
     /// The resident's display name.
@@ -266,7 +268,7 @@ impl Participation {
         self.0
             .recorded_by
             .as_ref()
-            .map(|id| GlobalId::encode(kinds::USER, id.as_str()))
+            .map(|id| User::global_id(id.as_str()))
     }
 
     /// Wrong check-in codes presented for this sign-up, for the organiser to see.
@@ -309,7 +311,7 @@ pub struct ServiceRecord {
 
 #[derive(Debug)]
 pub struct OrganisationMinutes {
-    organisation: OrganisationId,
+    organisation: linli_domain::types::OrganisationId,
     minutes: i64,
 }
 
@@ -411,24 +413,12 @@ pub async fn activities(
     let f = filter.unwrap_or_default();
     let decoded: Result<ActivityFilter, DomainError> = (|| {
         Ok(ActivityFilter {
-            community_id: f
-                .community_id
-                .map(|id| {
-                    GlobalId::expect(&id, kinds::COMMUNITY, "communityId", CommunityId::parse)
-                })
-                .transpose()?,
+            community_id: Community::decode_optional(f.community_id.as_ref(), "communityId")?,
             category_id: f.category_id.as_ref().map(super::catalogue::category_slug),
-            organisation_id: f
-                .organisation_id
-                .map(|id| {
-                    GlobalId::expect(
-                        &id,
-                        kinds::ORGANISATION,
-                        "organisationId",
-                        OrganisationId::parse,
-                    )
-                })
-                .transpose()?,
+            organisation_id: Organisation::decode_optional(
+                f.organisation_id.as_ref(),
+                "organisationId",
+            )?,
             from: f.from.map(|t| t.naive_utc()),
             until: f.until.map(|t| t.naive_utc()),
         })
@@ -485,72 +475,29 @@ pub struct CreateActivityInput {
     pub points_cap: Points,
 }
 
-/// What a mutation on an activity returns.
-#[derive(Debug, GraphQLObject)]
-#[graphql(context = Context)]
-pub struct ActivityPayload {
-    /// The activity after the change; null when the request was refused.
-    pub activity: Option<Activity>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
-
-impl ActivityPayload {
-    fn from(ctx: &Context, result: Result<domain::Activity, DomainError>) -> FieldResult<Self> {
-        let (activity, errors) = ctx.payload(result)?;
-        Ok(Self {
-            activity: activity.map(Activity),
-            errors,
-        })
+payload!(
+    /// What a mutation on an activity returns.
+    ActivityPayload {
+        /// The activity after the change; null when the request was refused.
+        activity: Option<Activity>,
     }
-}
+    from domain::Activity => Activity
+);
 
 pub async fn create_activity(
     ctx: &Context,
     input: CreateActivityInput,
 ) -> FieldResult<ActivityPayload> {
     let decoded = (|| {
-        let group_id = input
-            .group_id
-            .as_ref()
-            .map(|id| {
-                GlobalId::expect(
-                    id,
-                    kinds::GROUP,
-                    "groupId",
-                    linli_domain::types::GroupId::parse,
-                )
-            })
-            .transpose()?;
-        let organisation_id = match (&input.organisation_id, &group_id) {
-            (Some(id), _) => GlobalId::expect(
-                id,
-                kinds::ORGANISATION,
-                "organisationId",
-                OrganisationId::parse,
-            )?,
-            // Replaced by the group's mentor organisation in the service.
-            (None, Some(_)) => OrganisationId::generate(),
-            (None, None) => {
-                return Err(DomainError::invalid(
-                    "organisationId",
-                    "请选择组织或自治组织",
-                ));
-            }
-        };
+        let group_id = Group::decode_optional(input.group_id.as_ref(), "groupId")?;
         Ok(NewActivity {
-            organisation_id,
+            organisation_id: Organisation::decode_optional(
+                input.organisation_id.as_ref(),
+                "organisationId",
+            )?,
             group_id,
             category_id: super::catalogue::category_slug(&input.category_id),
-            community_id: input
-                .community_id
-                .as_ref()
-                .map(|id| {
-                    GlobalId::expect(id, kinds::COMMUNITY, "communityId", |raw| {
-                        Some(raw.to_owned())
-                    })
-                })
-                .transpose()?,
+            community_id: Community::decode_optional(input.community_id.as_ref(), "communityId")?,
             title: input.title.clone(),
             description: input.description.clone(),
             place: input.place.clone(),
@@ -561,14 +508,10 @@ pub async fn create_activity(
             points_cap: input.points_cap.0,
         })
     })();
-    let new = match decoded {
-        Ok(new) => new,
-        Err(e) => return ActivityPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| s.volunteering().create_activity(actor, new))
-        .await;
-    ActivityPayload::from(ctx, result)
+    ctx.mutate(decoded, |s, actor, new| {
+        s.volunteering().create_activity(actor, new)
+    })
+    .await
 }
 
 /// Names an activity.
@@ -579,18 +522,14 @@ pub struct ActivityIdInput {
 }
 
 fn activity_id(id: &ID) -> Result<ActivityId, DomainError> {
-    GlobalId::expect(id, kinds::ACTIVITY, "activityId", ActivityId::parse)
+    Activity::decode(id, "activityId")
 }
 
 pub async fn approve_rate(ctx: &Context, input: ActivityIdInput) -> FieldResult<ActivityPayload> {
-    let id = match activity_id(&input.activity_id) {
-        Ok(id) => id,
-        Err(e) => return ActivityPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| s.volunteering().approve_rate(actor, &id))
-        .await;
-    ActivityPayload::from(ctx, result)
+    ctx.mutate(activity_id(&input.activity_id), |s, actor, id| {
+        s.volunteering().approve_rate(actor, &id)
+    })
+    .await
 }
 
 pub async fn change_status(
@@ -598,38 +537,20 @@ pub async fn change_status(
     input: ActivityIdInput,
     to: ActivityStatus,
 ) -> FieldResult<ActivityPayload> {
-    let id = match activity_id(&input.activity_id) {
-        Ok(id) => id,
-        Err(e) => return ActivityPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| s.volunteering().change_status(actor, &id, to.into()))
-        .await;
-    ActivityPayload::from(ctx, result)
+    ctx.mutate(activity_id(&input.activity_id), move |s, actor, id| {
+        s.volunteering().change_status(actor, &id, to.into())
+    })
+    .await
 }
 
-/// What a sign-up, check-in, check-out or hand-recorded attendance returns.
-#[derive(Debug, GraphQLObject)]
-#[graphql(context = Context)]
-pub struct ParticipationPayload {
-    /// The participation after the step; null when the request was refused.
-    pub participation: Option<Participation>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
-
-impl ParticipationPayload {
-    fn from(
-        ctx: &Context,
-        result: Result<domain::Participation, DomainError>,
-    ) -> FieldResult<Self> {
-        let (participation, errors) = ctx.payload(result)?;
-        Ok(Self {
-            participation: participation.map(Participation),
-            errors,
-        })
+payload!(
+    /// What a sign-up, check-in, check-out or hand-recorded attendance returns.
+    ParticipationPayload {
+        /// The participation after the step; null when the request was refused.
+        participation: Option<Participation>,
     }
-}
+    from domain::Participation => Participation
+);
 
 /// What a resident does with an activity.
 #[derive(Clone, Copy)]
@@ -643,17 +564,14 @@ pub async fn resident_step(
     input: ActivityIdInput,
     step: ResidentStep,
 ) -> FieldResult<ParticipationPayload> {
-    let id = match activity_id(&input.activity_id) {
-        Ok(id) => id,
-        Err(e) => return ParticipationPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| match step {
+    ctx.mutate(
+        activity_id(&input.activity_id),
+        move |s, actor, id| match step {
             ResidentStep::SignUp => s.volunteering().sign_up(actor, &id),
             ResidentStep::Cancel => s.volunteering().cancel_sign_up(actor, &id),
-        })
-        .await;
-    ParticipationPayload::from(ctx, result)
+        },
+    )
+    .await
 }
 
 /// A check-in or check-out code for an activity.
@@ -670,14 +588,10 @@ pub async fn check(
     input: CheckInput,
     out: bool,
 ) -> FieldResult<ParticipationPayload> {
-    let id = match activity_id(&input.activity_id) {
-        Ok(id) => id,
-        Err(e) => return ParticipationPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| s.volunteering().check(actor, &id, &input.code, out))
-        .await;
-    ParticipationPayload::from(ctx, result)
+    ctx.mutate(activity_id(&input.activity_id), move |s, actor, id| {
+        s.volunteering().check(actor, &id, &input.code, out)
+    })
+    .await
 }
 
 /// Attendance an organiser records by hand, e.g. for a resident without a phone.
@@ -699,23 +613,17 @@ pub async fn record_attendance(
     ctx: &Context,
     input: RecordAttendanceInput,
 ) -> FieldResult<ParticipationPayload> {
-    let id = match activity_id(&input.activity_id) {
-        Ok(id) => id,
-        Err(e) => return ParticipationPayload::from(ctx, Err(e)),
-    };
-    let result = ctx
-        .run(move |s, actor| {
-            s.volunteering().record_attendance(
-                actor,
-                &id,
-                &input.resident,
-                input.from.naive_utc(),
-                input.until.naive_utc(),
-                input.request_points.unwrap_or(false),
-            )
-        })
-        .await;
-    ParticipationPayload::from(ctx, result)
+    ctx.mutate(activity_id(&input.activity_id), move |s, actor, id| {
+        s.volunteering().record_attendance(
+            actor,
+            &id,
+            &input.resident,
+            input.from.naive_utc(),
+            input.until.naive_utc(),
+            input.request_points.unwrap_or(false),
+        )
+    })
+    .await
 }
 
 /// One participation the request verified.
@@ -740,15 +648,16 @@ impl From<domain::Verification> for VerifiedAttendance {
     }
 }
 
-/// What verifying attendance returns.
-#[derive(Debug, GraphQLObject)]
-#[graphql(context = Context)]
-pub struct VerifyAttendancePayload {
-    /// What was verified now (empty when nothing was).
-    pub verified: Vec<VerifiedAttendance>,
-    /// Why the request was refused, every problem at once; empty when it succeeded.
-    pub errors: Vec<UserError>,
-}
+payload!(
+    /// What verifying attendance returns.
+    VerifyAttendancePayload {
+        /// What was verified now (empty when nothing was).
+        verified: Vec<VerifiedAttendance>,
+    }
+    from Vec<domain::Verification> => with |_, verified| {
+        Ok((verified.into_iter().flatten().map(Into::into).collect(),))
+    }
+);
 
 /// A participation to verify.
 #[derive(Debug, GraphQLInputObject)]
@@ -761,48 +670,19 @@ pub async fn verify(
     ctx: &Context,
     input: VerifyAttendanceInput,
 ) -> FieldResult<VerifyAttendancePayload> {
-    let id = GlobalId::expect(
-        &input.participation_id,
-        kinds::PARTICIPATION,
-        "participationId",
-        ParticipationId::parse,
-    );
-    let result = match id {
-        Ok(id) => {
-            ctx.run(move |s, actor| s.volunteering().verify(actor, &id).map(|v| vec![v]))
-                .await
-        }
-        Err(e) => Err(e),
-    };
-    let (verified, errors) = ctx.payload(result)?;
-    Ok(VerifyAttendancePayload {
-        verified: verified
-            .unwrap_or_default()
-            .into_iter()
-            .map(Into::into)
-            .collect(),
-        errors,
+    let id = Participation::decode(&input.participation_id, "participationId");
+    ctx.mutate(id, |s, actor, id| {
+        s.volunteering().verify(actor, &id).map(|v| vec![v])
     })
+    .await
 }
 
 pub async fn verify_all(
     ctx: &Context,
     input: ActivityIdInput,
 ) -> FieldResult<VerifyAttendancePayload> {
-    let result = match activity_id(&input.activity_id) {
-        Ok(id) => {
-            ctx.run(move |s, actor| s.volunteering().verify_all(actor, &id))
-                .await
-        }
-        Err(e) => Err(e),
-    };
-    let (verified, errors) = ctx.payload(result)?;
-    Ok(VerifyAttendancePayload {
-        verified: verified
-            .unwrap_or_default()
-            .into_iter()
-            .map(Into::into)
-            .collect(),
-        errors,
+    ctx.mutate(activity_id(&input.activity_id), |s, actor, id| {
+        s.volunteering().verify_all(actor, &id)
     })
+    .await
 }

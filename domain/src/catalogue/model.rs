@@ -76,7 +76,7 @@ pub struct ProductInput {
     /// Yuan as written by people: "25", "25.5", "25.50".
     pub price_yuan: Option<String>,
     pub price_points: Option<i64>,
-    pub community_ids: Vec<String>,
+    pub community_ids: Vec<CommunityId>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -96,6 +96,7 @@ impl<'a> Catalogue<'a> {
     }
 
     /// A member drafts a product for their organisation.
+    #[tracing::instrument(skip_all, fields(organisation = %organisation_id))]
     pub fn create_product(
         &self,
         actor: &Actor,
@@ -138,6 +139,7 @@ impl<'a> Catalogue<'a> {
     }
 
     /// A member edits a draft or a rejected product (published ones are retired and redone).
+    #[tracing::instrument(skip_all, fields(product = %id))]
     pub fn update_product(
         &self,
         actor: &Actor,
@@ -165,7 +167,11 @@ impl<'a> Catalogue<'a> {
             check_communities(conn, &communities)?;
             let editable = [ProductStatus::Draft, ProductStatus::Rejected];
             if !store::update_content(conn, &product, &search_text, &editable)? {
-                return Err(DomainError::InvalidState("只能修改草稿或被退回的产品"));
+                return Err(DomainError::not_moved(
+                    &product.status,
+                    &editable,
+                    "只能修改草稿或被退回的产品",
+                ));
             }
             store::set_communities(conn, id, &communities)?;
             view(conn, id)
@@ -173,6 +179,7 @@ impl<'a> Catalogue<'a> {
     }
 
     /// A member sends a draft (or an edited rejected product) to staff for review.
+    #[tracing::instrument(skip_all, fields(product = %id))]
     pub fn submit_product(&self, actor: &Actor, id: &ProductId) -> DomainResult<ProductView> {
         let user = actor.user_id()?;
         let now = self.services.clock.now();
@@ -184,13 +191,18 @@ impl<'a> Catalogue<'a> {
             }
             let from = [ProductStatus::Draft, ProductStatus::Rejected];
             if !store::change_status(conn, id, &from, ProductStatus::InReview, None, now)? {
-                return Err(DomainError::InvalidState("只能提交草稿或被退回的产品"));
+                return Err(DomainError::not_moved(
+                    &product.status,
+                    &from,
+                    "只能提交草稿或被退回的产品",
+                ));
             }
             view(conn, id)
         })
     }
 
     /// Staff publish a product in review, or send it back with a reason.
+    #[tracing::instrument(skip_all, fields(product = %id))]
     pub fn review_product(
         &self,
         actor: &Actor,
@@ -216,7 +228,11 @@ impl<'a> Catalogue<'a> {
             }
             let from = [ProductStatus::InReview];
             if !store::change_status(conn, id, &from, to, reason.as_deref(), now)? {
-                return Err(DomainError::InvalidState("只能审核待审核的产品"));
+                return Err(DomainError::not_moved(
+                    &product.status,
+                    &from,
+                    "只能审核待审核的产品",
+                ));
             }
             let template = crate::outbox::Template::ProductReviewed {
                 title: product.title.clone(),
@@ -243,6 +259,7 @@ impl<'a> Catalogue<'a> {
     }
 
     /// Members (or staff) take a published product off the catalogue.
+    #[tracing::instrument(skip_all, fields(product = %id))]
     pub fn retire_product(&self, actor: &Actor, id: &ProductId) -> DomainResult<ProductView> {
         let user = actor.user_id()?;
         let now = self.services.clock.now();
@@ -253,7 +270,11 @@ impl<'a> Catalogue<'a> {
             }
             let from = [ProductStatus::Published];
             if !store::change_status(conn, id, &from, ProductStatus::Retired, None, now)? {
-                return Err(DomainError::InvalidState("只能下架已发布的产品"));
+                return Err(DomainError::not_moved(
+                    &product.status,
+                    &from,
+                    "只能下架已发布的产品",
+                ));
             }
             if actor.is_staff() {
                 audit::record(
@@ -397,11 +418,9 @@ fn validate(input: &ProductInput) -> DomainResult<(Fields, Vec<CommunityId>)> {
         problems.add(DomainError::invalid("communityIds", "服务社区最多 50 个"));
     }
     let mut communities = Vec::new();
-    for raw in &input.community_ids {
-        match CommunityId::parse(raw) {
-            Some(id) if !communities.contains(&id) => communities.push(id),
-            Some(_) => {}
-            None => problems.add(DomainError::invalid("communityIds", "社区编号不正确")),
+    for id in &input.community_ids {
+        if !communities.contains(id) {
+            communities.push(id.clone());
         }
     }
     let category_id = problems.check(text(&input.category_id, "categoryId", 1, 40));

@@ -21,7 +21,7 @@ pub struct NewOrganisation {
     pub name: String,
     pub kind: OrganisationKind,
     pub description: String,
-    pub community_id: Option<String>,
+    pub community_id: Option<CommunityId>,
     pub contact: String,
 }
 
@@ -35,6 +35,7 @@ impl<'a> Directory<'a> {
     }
 
     /// Staff add a community to the district.
+    #[tracing::instrument(skip_all)]
     pub fn create_community(
         &self,
         actor: &Actor,
@@ -83,26 +84,19 @@ impl<'a> Directory<'a> {
 
     /// A resident registers an organisation and becomes its owner; it waits for verification,
     /// and its points budget account opens at once (empty until staff allocate to it).
+    #[tracing::instrument(skip_all, fields(community = ?input.community_id))]
     pub fn register_organisation(
         &self,
         actor: &Actor,
         input: NewOrganisation,
     ) -> DomainResult<Organisation> {
         let owner = actor.user_id()?;
-        let community_id = input
-            .community_id
-            .as_deref()
-            .map(|raw| {
-                CommunityId::parse(raw)
-                    .ok_or_else(|| DomainError::invalid("communityId", "社区编号不正确"))
-            })
-            .transpose()?;
         let organisation = Organisation {
             id: OrganisationId::generate(),
             name: text(&input.name, "name", 2, 60)?,
             kind: input.kind,
             description: text(&input.description, "description", 0, 2000)?,
-            community_id,
+            community_id: input.community_id.clone(),
             contact: text(&input.contact, "contact", 2, 100)?,
             status: OrganisationStatus::Pending,
             status_reason: None,
@@ -133,6 +127,7 @@ impl<'a> Directory<'a> {
     }
 
     /// Staff verify or reject a pending organisation.
+    #[tracing::instrument(skip_all, fields(organisation = %id))]
     pub fn review_organisation(
         &self,
         actor: &Actor,
@@ -277,6 +272,7 @@ impl<'a> Directory<'a> {
     }
 
     /// Staff suspend a verified organisation (it can no longer publish or run activities).
+    #[tracing::instrument(skip_all, fields(organisation = %id))]
     pub fn suspend_organisation(
         &self,
         actor: &Actor,
@@ -287,7 +283,8 @@ impl<'a> Directory<'a> {
         let reason = text(reason, "reason", 2, 500)?;
         let now = self.services.clock.now();
         self.services.db.write(|conn| {
-            store::find_organisation(conn, id)?.ok_or(DomainError::NotFound { what: "组织" })?;
+            let organisation = store::find_organisation(conn, id)?
+                .ok_or(DomainError::NotFound { what: "组织" })?;
             if !store::change_organisation_status(
                 conn,
                 id,
@@ -296,7 +293,11 @@ impl<'a> Directory<'a> {
                 Some(&reason),
                 now,
             )? {
-                return Err(DomainError::InvalidState("只能暂停已认证的组织"));
+                return Err(DomainError::not_moved(
+                    &organisation.status,
+                    &[OrganisationStatus::Verified],
+                    "只能暂停已认证的组织",
+                ));
             }
             audit::record(
                 conn,
@@ -329,6 +330,7 @@ impl<'a> Directory<'a> {
     }
 
     /// An owner adds a person (by email or mobile number) with a role.
+    #[tracing::instrument(skip_all, fields(organisation = %id))]
     pub fn add_member(
         &self,
         actor: &Actor,
@@ -357,6 +359,7 @@ impl<'a> Directory<'a> {
     }
 
     /// An owner removes a member; the last owner cannot be removed.
+    #[tracing::instrument(skip_all, fields(organisation = %id, member = %member))]
     pub fn remove_member(
         &self,
         actor: &Actor,

@@ -22,7 +22,7 @@ pub struct NewUser {
     pub phone: Option<String>,
     pub password: String,
     pub display_name: String,
-    pub community_id: Option<String>,
+    pub community_id: Option<CommunityId>,
 }
 
 /// A signed-in session: the user and a new refresh-token secret (shown once, stored hashed).
@@ -45,6 +45,7 @@ impl<'a> Identity<'a> {
     /// A resident signs up with an email address and/or a mobile number. "Already taken"
     /// answers are counted per client address, so registration cannot be used to walk the
     /// phone-number space for who has an account.
+    #[tracing::instrument(skip_all, fields(community = ?input.community_id))]
     pub fn register_resident(&self, input: NewUser, client_addr: &str) -> DomainResult<User> {
         let key = format!("registration-taken:{client_addr}");
         let now = self.services.clock.now();
@@ -99,18 +100,6 @@ impl<'a> Identity<'a> {
             problems.add(DomainError::invalid("email", "请填写邮箱或手机号"));
         }
         let display_name = problems.check(text(&input.display_name, "displayName", 1, 40));
-        let community_id = problems
-            .check(
-                input
-                    .community_id
-                    .as_deref()
-                    .map(|raw| {
-                        CommunityId::parse(raw)
-                            .ok_or_else(|| DomainError::invalid("communityId", "社区编号不正确"))
-                    })
-                    .transpose(),
-            )
-            .flatten();
         let identifiers: Vec<&str> = [
             email.as_ref().map(Email::as_str),
             phone.as_ref().map(PhoneNumber::as_str),
@@ -128,7 +117,7 @@ impl<'a> Identity<'a> {
             phone,
             display_name,
             role,
-            community_id,
+            community_id: input.community_id.clone(),
             created_at: self.services.clock.now(),
         };
         self.services.db.write(|conn| {
@@ -146,6 +135,7 @@ impl<'a> Identity<'a> {
     /// Signs in by email or phone. An unknown account and a wrong password give the same error
     /// after the same work (a dummy hash is verified), and both count against the throttles:
     /// one per account (its email and phone share it) and one per client address.
+    #[tracing::instrument(skip_all)]
     pub fn sign_in(
         &self,
         identifier: &str,
@@ -206,6 +196,7 @@ impl<'a> Identity<'a> {
 
     /// Trades a refresh token for a new one in the same family. A token presented a second time
     /// means it was stolen or replayed: the whole family is revoked.
+    #[tracing::instrument(skip_all)]
     pub fn refresh(&self, secret: &str) -> DomainResult<Session> {
         let now = self.services.clock.now();
         let hash = model::hash_secret(secret);
@@ -244,6 +235,7 @@ impl<'a> Identity<'a> {
 
     /// Ends the session the refresh token belongs to. Unknown tokens succeed too: signing out
     /// twice is not an error, and the answer reveals nothing.
+    #[tracing::instrument(skip_all)]
     pub fn sign_out(&self, secret: &str) -> DomainResult<()> {
         let now = self.services.clock.now();
         let hash = model::hash_secret(secret);
@@ -278,6 +270,7 @@ impl<'a> Identity<'a> {
     /// Registers many residents who share one password, hashing it once and writing in
     /// batches; residents whose email or phone already exists are skipped. For seeding demo
     /// and load-test data only: staff-only, and every account still gets its wallet and hold.
+    #[tracing::instrument(skip_all, fields(people = people.len()))]
     pub fn import_residents(
         &self,
         actor: &Actor,
@@ -295,22 +288,13 @@ impl<'a> Identity<'a> {
                 .map(|input| {
                     let email = input.email.as_deref().map(Email::parse).transpose()?;
                     let phone = input.phone.as_deref().map(PhoneNumber::parse).transpose()?;
-                    let community_id = input
-                        .community_id
-                        .as_deref()
-                        .map(|raw| {
-                            CommunityId::parse(raw).ok_or_else(|| {
-                                DomainError::invalid("communityId", "社区编号不正确")
-                            })
-                        })
-                        .transpose()?;
                     Ok(User {
                         id: UserId::generate(),
                         email,
                         phone,
                         display_name: text(&input.display_name, "displayName", 1, 40)?,
                         role: Role::Resident,
-                        community_id,
+                        community_id: input.community_id.clone(),
                         created_at: now,
                     })
                 })
@@ -352,6 +336,7 @@ impl<'a> Identity<'a> {
     /// Finds another person by the email or phone someone typed (to donate, to add a member).
     /// Lookups that find nobody are counted per asker and committed, so the answer cannot be
     /// used to walk the phone-number space; a malformed contact finds nobody too.
+    #[tracing::instrument(skip_all, fields(asker = %asker))]
     pub fn find_contact(
         &self,
         asker: &UserId,
@@ -381,6 +366,7 @@ impl<'a> Identity<'a> {
     /// Sends a password-reset link to the address, if it belongs to an account. The answer is
     /// the same either way, and repeated requests for one address are quietly dropped after
     /// five in fifteen minutes, so the endpoint reveals nothing and cannot flood a mailbox.
+    #[tracing::instrument(skip_all)]
     pub fn request_password_reset(&self, email: &str) -> DomainResult<()> {
         let Ok(email) = Email::parse(email) else {
             return Ok(());
@@ -424,6 +410,7 @@ impl<'a> Identity<'a> {
 
     /// Sets a new password with a reset token: the token works once, within 30 minutes, and
     /// every existing session of the account ends.
+    #[tracing::instrument(skip_all)]
     pub fn reset_password(&self, token: &str, new_password: &str) -> DomainResult<()> {
         let hash = model::hash_secret(token.trim());
         let now = self.services.clock.now();
@@ -451,6 +438,7 @@ impl<'a> Identity<'a> {
 
     /// Sends the signed-in person a link confirming their email address: a few per person and
     /// per client address an hour, so nobody can use Linli to flood a mailbox.
+    #[tracing::instrument(skip_all)]
     pub fn request_email_verification(&self, actor: &Actor, client_addr: &str) -> DomainResult<()> {
         let id = actor.user_id()?;
         let now = self.services.clock.now();
@@ -492,6 +480,7 @@ impl<'a> Identity<'a> {
     }
 
     /// Confirms an email address with the token from the email.
+    #[tracing::instrument(skip_all)]
     pub fn verify_email(&self, token: &str) -> DomainResult<()> {
         let hash = model::hash_secret(token.trim());
         let now = self.services.clock.now();

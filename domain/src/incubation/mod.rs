@@ -66,7 +66,7 @@ pub struct Group {
 pub struct NewGroup {
     pub name: String,
     pub purpose: String,
-    pub community_id: String,
+    pub community_id: CommunityId,
     pub category_id: String,
 }
 

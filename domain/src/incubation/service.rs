@@ -12,7 +12,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::identity::Actor;
 use crate::ledger::{self, AccountKind};
 use crate::page::{Page, PageRequest};
-use crate::types::{CommunityId, GroupId, OrganisationId, UserId, text};
+use crate::types::{GroupId, OrganisationId, UserId, text};
 
 /// What staff decide about a group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,14 +34,14 @@ impl<'a> Incubation<'a> {
     }
 
     /// A resident founds a group and becomes its convenor; its points fund opens with it.
+    #[tracing::instrument(skip_all, fields(community = %input.community_id))]
     pub fn found(&self, actor: &Actor, input: NewGroup) -> DomainResult<Group> {
         let founder = actor.user_id()?;
         let group = Group {
             id: GroupId::generate(),
             name: text(&input.name, "name", 2, 40)?,
             purpose: text(&input.purpose, "purpose", 2, 1000)?,
-            community_id: CommunityId::parse(&input.community_id)
-                .ok_or_else(|| DomainError::invalid("communityId", "社区编号不正确"))?,
+            community_id: input.community_id.clone(),
             category_id: text(&input.category_id, "categoryId", 1, 40)?,
             stage: Stage::Proposed,
             mentor_organisation_id: None,
@@ -93,6 +93,7 @@ impl<'a> Incubation<'a> {
     }
 
     /// A resident asks to join; the convenor approves.
+    #[tracing::instrument(skip_all, fields(group = %id))]
     pub fn request_to_join(&self, actor: &Actor, id: &GroupId) -> DomainResult<Vec<GroupMember>> {
         let user = actor.user_id()?;
         let now = self.services.clock.now();
@@ -113,6 +114,7 @@ impl<'a> Incubation<'a> {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(group = %id, member = %member))]
     pub fn approve_member(
         &self,
         actor: &Actor,
@@ -149,6 +151,7 @@ impl<'a> Incubation<'a> {
     }
 
     /// Staff pair a group with a verified mentor organisation.
+    #[tracing::instrument(skip_all, fields(group = %id, mentor = %mentor))]
     pub fn set_mentor(
         &self,
         actor: &Actor,
@@ -197,6 +200,7 @@ impl<'a> Incubation<'a> {
     }
 
     /// Staff advance, hold or dissolve a group, with a note for the public timeline.
+    #[tracing::instrument(skip_all, fields(group = %id))]
     pub fn decide(
         &self,
         actor: &Actor,
@@ -236,7 +240,7 @@ impl<'a> Incubation<'a> {
                 return Err(DomainError::InvalidState("该自治组织已解散"));
             }
             if to != group.stage && !store::set_stage(conn, id, group.stage, to)? {
-                return Err(DomainError::InvalidState("阶段已被他人变更，请刷新"));
+                return Err(DomainError::StageChanged);
             }
             store::record_event(
                 conn,
@@ -272,6 +276,7 @@ impl<'a> Incubation<'a> {
     /// A graduated group's convenor registers it as a partner organisation, becoming its owner.
     /// It joins the staff review queue like every other applicant: incubation records hours and
     /// decisions, but only a staff review makes an organisation that can be paid a budget.
+    #[tracing::instrument(skip_all, fields(group = %id))]
     pub fn register_as_organisation(
         &self,
         actor: &Actor,

@@ -45,6 +45,7 @@ impl<'a> Ledger<'a> {
 
     /// Staff move points from issuance into a verified organisation's budget; above the
     /// allocation dual-control amount the allocation waits for a second staff member.
+    #[tracing::instrument(skip_all, fields(organisation = %organisation_id, key = key.as_str()))]
     pub fn allocate_budget(
         &self,
         actor: &Actor,
@@ -68,6 +69,7 @@ impl<'a> Ledger<'a> {
     /// A resident gives points from their wallet to another person's wallet. The recipient is
     /// looked up only once the wallet covers the gift, and lookups that find nobody are
     /// throttled per donor: the answer cannot be used to walk the phone-number space.
+    #[tracing::instrument(skip_all, fields(key = key.as_str()))]
     pub fn donate(
         &self,
         actor: &Actor,
@@ -126,6 +128,7 @@ impl<'a> Ledger<'a> {
     }
 
     /// A resident gives points from their wallet to a self-governance group's fund.
+    #[tracing::instrument(skip_all, fields(group = %group, key = key.as_str()))]
     pub fn donate_to_group(
         &self,
         actor: &Actor,
@@ -163,6 +166,7 @@ impl<'a> Ledger<'a> {
 
     /// A group's convenor rewards an active member from the group's fund, with a reason.
     /// Nobody else — including other groups' convenors — can spend the fund.
+    #[tracing::instrument(skip_all, fields(group = %group, member = %member, key = key.as_str()))]
     pub fn reward_from_group(
         &self,
         actor: &Actor,
@@ -219,6 +223,7 @@ impl<'a> Ledger<'a> {
 
     /// Staff undo a transfer with its mirror image, at most once, and only while the account
     /// that received the points still holds them.
+    #[tracing::instrument(skip_all, fields(transfer = %transfer_id, key = key.as_str()))]
     pub fn reverse(
         &self,
         actor: &Actor,
@@ -238,6 +243,7 @@ impl<'a> Ledger<'a> {
 
     /// Staff correct a balance by a signed amount, with a mandatory reason. Points come from or
     /// return to issuance, so the books still balance.
+    #[tracing::instrument(skip_all, fields(account = %adjustment.account_id, key = key.as_str()))]
     pub fn adjust(
         &self,
         actor: &Actor,
@@ -259,6 +265,7 @@ impl<'a> Ledger<'a> {
     /// A second staff member approves or declines a waiting movement, once. Approving posts
     /// the transfer in the same transaction, after checking every rule again (balances may
     /// have changed since the request).
+    #[tracing::instrument(skip_all, fields(approval_request = %id))]
     pub fn decide_approval(
         &self,
         actor: &Actor,

@@ -56,13 +56,14 @@ impl Need {
 
 #[derive(Debug, Clone)]
 pub struct NewNeed {
-    pub community_id: String,
+    pub community_id: CommunityId,
     pub category_id: String,
     pub title: String,
     pub description: String,
     pub urgency: Urgency,
     pub wanted_by: NaiveDateTime,
-    pub group_id: Option<String>,
+    /// The group a convenor posts for.
+    pub group_id: Option<GroupId>,
 }
 
 /// A possible answer to a need, with its score and why.

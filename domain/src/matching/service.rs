@@ -32,6 +32,7 @@ impl<'a> Matching<'a> {
     }
 
     /// Residents, group convenors and staff post a need for a community.
+    #[tracing::instrument(skip_all, fields(community = %input.community_id, group = ?input.group_id))]
     pub fn post_need(&self, actor: &Actor, input: NewNeed) -> DomainResult<Need> {
         let poster = actor.user_id()?;
         let now = self.services.clock.now();
@@ -40,8 +41,7 @@ impl<'a> Matching<'a> {
         }
         let need = Need {
             id: NeedId::generate(),
-            community_id: CommunityId::parse(&input.community_id)
-                .ok_or_else(|| DomainError::invalid("communityId", "社区编号不正确"))?,
+            community_id: input.community_id.clone(),
             category_id: text(&input.category_id, "categoryId", 1, 40)?,
             title: text(&input.title, "title", 2, 60)?,
             description: text(&input.description, "description", 2, 2000)?,
@@ -49,13 +49,7 @@ impl<'a> Matching<'a> {
             wanted_by: input.wanted_by,
             status: NeedStatus::Open,
             posted_by: poster.clone(),
-            group_id: input
-                .group_id
-                .as_deref()
-                .map(|raw| {
-                    GroupId::parse(raw).ok_or_else(|| DomainError::invalid("groupId", "编号不正确"))
-                })
-                .transpose()?,
+            group_id: input.group_id.clone(),
             outcome: None,
             residents_served: None,
             created_at: now,
@@ -99,6 +93,7 @@ impl<'a> Matching<'a> {
     }
 
     /// The poster (or staff) withdraws a need that is not matched yet.
+    #[tracing::instrument(skip_all, fields(need = %id))]
     pub fn withdraw(&self, actor: &Actor, id: &NeedId) -> DomainResult<Need> {
         let user = actor.user_id()?;
         self.services.db.write(|conn| {
@@ -106,13 +101,13 @@ impl<'a> Matching<'a> {
             if &need.posted_by != user && !actor.is_staff() {
                 return Err(DomainError::Forbidden);
             }
-            if !store::set_need_status(
-                conn,
-                id,
-                &[NeedStatus::Open, NeedStatus::Matching],
-                NeedStatus::Withdrawn,
-            )? {
-                return Err(DomainError::InvalidState("已对接的需求不能撤回"));
+            let withdrawable = [NeedStatus::Open, NeedStatus::Matching];
+            if !store::set_need_status(conn, id, &withdrawable, NeedStatus::Withdrawn)? {
+                return Err(DomainError::not_moved(
+                    &need.status,
+                    &withdrawable,
+                    "已对接的需求不能撤回",
+                ));
             }
             find_need(conn, id)
         })
@@ -152,6 +147,7 @@ impl<'a> Matching<'a> {
     }
 
     /// Staff propose a candidate for a need; the offering side is told by email.
+    #[tracing::instrument(skip_all, fields(need = %need_id, candidate = candidate))]
     pub fn propose(
         &self,
         actor: &Actor,
@@ -214,6 +210,7 @@ impl<'a> Matching<'a> {
     }
 
     /// The offering side accepts (the need is matched) or declines a proposed match.
+    #[tracing::instrument(skip_all, fields(match_case = %id))]
     pub fn respond(&self, actor: &Actor, id: &MatchId, accept: bool) -> DomainResult<MatchCase> {
         let user = actor.user_id()?;
         self.services.db.write(|conn| {
@@ -227,7 +224,11 @@ impl<'a> Matching<'a> {
                 MatchStatus::Declined
             };
             if !store::set_match_status(conn, id, MatchStatus::Proposed, to, user)? {
-                return Err(DomainError::InvalidState("该对接已答复"));
+                return Err(DomainError::not_moved(
+                    &case.status,
+                    &[MatchStatus::Proposed],
+                    "该对接已答复",
+                ));
             }
             if accept {
                 store::set_need_status(
@@ -242,6 +243,7 @@ impl<'a> Matching<'a> {
     }
 
     /// The offering side (or staff) records delivery: how many residents were served.
+    #[tracing::instrument(skip_all, fields(match_case = %id))]
     pub fn deliver(
         &self,
         actor: &Actor,
@@ -267,7 +269,11 @@ impl<'a> Matching<'a> {
                 MatchStatus::Delivered,
                 user,
             )? {
-                return Err(DomainError::InvalidState("只有已接受的对接可以登记完成"));
+                return Err(DomainError::not_moved(
+                    &case.status,
+                    &[MatchStatus::Accepted],
+                    "只有已接受的对接可以登记完成",
+                ));
             }
             store::set_need_status(
                 conn,
@@ -281,6 +287,7 @@ impl<'a> Matching<'a> {
     }
 
     /// The poster or staff close a delivered need.
+    #[tracing::instrument(skip_all, fields(need = %id))]
     pub fn close(&self, actor: &Actor, id: &NeedId) -> DomainResult<Need> {
         let user = actor.user_id()?;
         self.services.db.write(|conn| {
@@ -289,7 +296,11 @@ impl<'a> Matching<'a> {
                 return Err(DomainError::Forbidden);
             }
             if !store::set_need_status(conn, id, &[NeedStatus::Delivered], NeedStatus::Closed)? {
-                return Err(DomainError::InvalidState("只有已完成的需求可以关闭"));
+                return Err(DomainError::not_moved(
+                    &need.status,
+                    &[NeedStatus::Delivered],
+                    "只有已完成的需求可以关闭",
+                ));
             }
             find_need(conn, id)
         })

@@ -95,6 +95,7 @@ impl<'a> Outbox<'a> {
     /// Claims up to `limit` due messages for `relay`: queued ones whose time has come, and ones
     /// another relay claimed but did not finish within its lease. Each claim is a conditional
     /// update, so two relays never hold the same message.
+    #[tracing::instrument(skip_all, fields(relay = relay))]
     pub fn claim(&self, relay: &str, limit: i64) -> DomainResult<Vec<Message>> {
         let now = self.services.clock.now();
         let candidates = self.services.db.read(|conn| store::due(conn, now, limit))?;
@@ -112,6 +113,7 @@ impl<'a> Outbox<'a> {
         Ok(claimed)
     }
 
+    #[tracing::instrument(skip_all, fields(relay = relay, message = id))]
     pub fn delivered(&self, relay: &str, id: &str) -> DomainResult<()> {
         let now = self.services.clock.now();
         self.services
@@ -122,6 +124,7 @@ impl<'a> Outbox<'a> {
     /// Records a failed attempt: a temporary failure is retried with exponential back-off
     /// (30 s, 1 min, 2 min … at most an hour) until `MAX_ATTEMPTS`; a permanent one is parked
     /// as failed with its reason.
+    #[tracing::instrument(skip_all, fields(relay = relay, message = message.id.as_str()))]
     pub fn failed(
         &self,
         relay: &str,
@@ -165,6 +168,7 @@ impl<'a> Outbox<'a> {
     }
 
     /// Staff: send a failed message again from scratch.
+    #[tracing::instrument(skip_all, fields(message = id))]
     pub fn retry(&self, actor: &Actor, id: &str) -> DomainResult<Message> {
         let staff = actor.require_staff()?;
         let now = self.services.clock.now();
@@ -188,6 +192,7 @@ impl<'a> Outbox<'a> {
     }
 
     /// Staff: an announcement to every resident with an email address (who has not opted out).
+    #[tracing::instrument(skip_all)]
     pub fn announce(&self, actor: &Actor, subject: &str, body: &str) -> DomainResult<usize> {
         let staff = actor.require_staff()?;
         let template = Template::Announcement {
@@ -224,6 +229,7 @@ impl<'a> Outbox<'a> {
     }
 
     /// A person turns a non-essential kind of email on or off.
+    #[tracing::instrument(skip_all)]
     pub fn set_preference(
         &self,
         actor: &Actor,

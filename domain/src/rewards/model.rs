@@ -39,7 +39,7 @@ pub struct Merchant {
 pub struct NewMerchant {
     pub organisation_id: OrganisationId,
     pub shop_name: String,
-    pub community_id: Option<String>,
+    pub community_id: Option<CommunityId>,
     pub address: String,
     pub category_id: String,
     pub opening_hours: String,
@@ -80,7 +80,8 @@ pub struct NewReward {
     pub points_price: i64,
     pub stock: Option<i32>,
     pub limit_per_period: Option<i32>,
-    pub period_days: i32,
+    /// The length of the limit's period (default 30 days).
+    pub period_days: Option<i32>,
     pub valid_from: Option<NaiveDateTime>,
     pub valid_until: Option<NaiveDateTime>,
 }

@@ -21,8 +21,8 @@ use crate::ledger::{self, AccountKind, Cause, TransferCode};
 use crate::page::{Page, PageRequest};
 use crate::throttle;
 use crate::types::{
-    CommunityId, IdempotencyKey, MerchantId, Points, RedemptionId, RewardId, UserId, add_points,
-    china_time, sum_points, text,
+    IdempotencyKey, MerchantId, Points, RedemptionId, RewardId, UserId, add_points, china_time,
+    sum_points, text,
 };
 
 pub struct Rewards<'a> {
@@ -35,21 +35,14 @@ impl<'a> Rewards<'a> {
     }
 
     /// An owner of a verified organisation applies to join the alliance; staff admit it.
+    #[tracing::instrument(skip_all, fields(organisation = %input.organisation_id))]
     pub fn apply(&self, actor: &Actor, input: NewMerchant) -> DomainResult<Merchant> {
         let user = actor.user_id()?;
-        let community_id = input
-            .community_id
-            .as_deref()
-            .map(|raw| {
-                CommunityId::parse(raw)
-                    .ok_or_else(|| DomainError::invalid("communityId", "社区编号不正确"))
-            })
-            .transpose()?;
         let merchant = Merchant {
             id: MerchantId::generate(),
             organisation_id: input.organisation_id.clone(),
             shop_name: text(&input.shop_name, "shopName", 2, 60)?,
-            community_id,
+            community_id: input.community_id.clone(),
             address: text(&input.address, "address", 2, 200)?,
             category_id: text(&input.category_id, "categoryId", 1, 40)?,
             opening_hours: text(&input.opening_hours, "openingHours", 2, 100)?,
@@ -83,6 +76,7 @@ impl<'a> Rewards<'a> {
     }
 
     /// Staff admit a merchant (or re-admit a suspended one), or suspend an active one.
+    #[tracing::instrument(skip_all, fields(merchant = %id))]
     pub fn set_merchant_status(
         &self,
         actor: &Actor,
@@ -100,9 +94,13 @@ impl<'a> Rewards<'a> {
             (&[MerchantStatus::Active], MerchantStatus::Suspended)
         };
         self.services.db.write(|conn| {
-            find_merchant(conn, id)?;
+            let merchant = find_merchant(conn, id)?;
             if !store::change_merchant_status(conn, id, from, to)? {
-                return Err(DomainError::InvalidState("商家当前状态不允许此操作"));
+                return Err(DomainError::not_moved(
+                    &merchant.status,
+                    from,
+                    "商家当前状态不允许此操作",
+                ));
             }
             audit::record(
                 conn,
@@ -145,7 +143,8 @@ impl<'a> Rewards<'a> {
     }
 
     /// An operator (a member of the merchant's organisation) offers a reward.
-    pub fn create_reward(&self, actor: &Actor, input: NewReward) -> DomainResult<Reward> {
+    #[tracing::instrument(skip_all, fields(merchant = %input.merchant_id))]
+    pub fn create_reward(&self, actor: &Actor, input: NewReward) -> DomainResult<RewardView> {
         let user = actor.user_id()?;
         let now = self.services.clock.now();
         if !(1..=1_000_000).contains(&input.points_price) {
@@ -157,8 +156,8 @@ impl<'a> Rewards<'a> {
         if input.stock.is_some_and(|s| !(0..=1_000_000).contains(&s)) {
             return Err(DomainError::invalid("stock", "库存须在 0 到 1000000 之间"));
         }
-        if input.limit_per_period.is_some_and(|l| l < 1) || !(1..=366).contains(&input.period_days)
-        {
+        let period_days = input.period_days.unwrap_or(30);
+        if input.limit_per_period.is_some_and(|l| l < 1) || !(1..=366).contains(&period_days) {
             return Err(DomainError::invalid(
                 "limitPerPeriod",
                 "兑换限制须为正数，周期为 1 到 366 天",
@@ -176,7 +175,7 @@ impl<'a> Rewards<'a> {
             points_price: input.points_price,
             stock: input.stock,
             limit_per_period: input.limit_per_period,
-            period_days: input.period_days,
+            period_days,
             valid_from,
             valid_until: input.valid_until,
             status: RewardStatus::Active,
@@ -188,25 +187,36 @@ impl<'a> Rewards<'a> {
                 return Err(DomainError::InvalidState("商家尚未加入或已被暂停"));
             }
             store::insert_reward(conn, &reward)?;
-            Ok(reward.clone())
+            Ok(RewardView {
+                reward: reward.clone(),
+                merchant,
+            })
         })
     }
 
     /// Operators pause, resume or retire a reward (retired is final).
+    #[tracing::instrument(skip_all, fields(reward = %id))]
     pub fn set_reward_status(
         &self,
         actor: &Actor,
         id: &RewardId,
         to: RewardStatus,
-    ) -> DomainResult<Reward> {
+    ) -> DomainResult<RewardView> {
         let user = actor.user_id()?;
         self.services.db.write(|conn| {
             let reward = find_reward(conn, id)?;
-            require_operator(conn, &reward.merchant_id, user)?;
+            let merchant = require_operator(conn, &reward.merchant_id, user)?;
             if !store::set_reward_status(conn, id, to)? {
-                return Err(DomainError::InvalidState("已下架的奖励不能再改变状态"));
+                return Err(DomainError::not_moved(
+                    &reward.status,
+                    &[RewardStatus::Active, RewardStatus::Paused],
+                    "已下架的奖励不能再改变状态",
+                ));
             }
-            find_reward(conn, id)
+            Ok(RewardView {
+                reward: find_reward(conn, id)?,
+                merchant,
+            })
         })
     }
 
@@ -263,6 +273,7 @@ impl<'a> Rewards<'a> {
     }
 
     /// Phase one: hold the points, take the stock, issue a counter code. Idempotent per key.
+    #[tracing::instrument(skip_all, fields(reward = %reward_id, key = key.as_str()))]
     pub fn redeem(
         &self,
         actor: &Actor,
@@ -340,6 +351,7 @@ impl<'a> Rewards<'a> {
 
     /// Phase two: the merchant's operator confirms the code shown at the counter; the held
     /// points go to the merchant. Wrong codes are throttled per operator.
+    #[tracing::instrument(skip_all, fields(merchant = %merchant_id))]
     pub fn confirm(
         &self,
         actor: &Actor,
@@ -417,6 +429,7 @@ impl<'a> Rewards<'a> {
     }
 
     /// The resident cancels a pending redemption: points and stock come back.
+    #[tracing::instrument(skip_all, fields(redemption = %id))]
     pub fn cancel(&self, actor: &Actor, id: &RedemptionId) -> DomainResult<Redemption> {
         let user = actor.user_id()?;
         let now = self.services.clock.now();
@@ -467,6 +480,7 @@ impl<'a> Rewards<'a> {
 
     /// Releases every hold whose time has run out; returns how many. The server runs this
     /// periodically; each redemption is its own transaction.
+    #[tracing::instrument(skip_all)]
     pub fn expire_due(&self) -> DomainResult<usize> {
         let now = self.services.clock.now();
         let due = self.services.db.read(|conn| store::due(conn, now, 200))?;

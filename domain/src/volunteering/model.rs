@@ -88,11 +88,13 @@ impl Activity {
 
 #[derive(Debug, Clone)]
 pub struct NewActivity {
-    pub organisation_id: OrganisationId,
-    /// A group running the activity (then `organisation_id` is ignored).
+    /// The organising organisation; ignored when a group runs the activity (its mentor
+    /// organisation is then the organiser), required otherwise.
+    pub organisation_id: Option<OrganisationId>,
+    /// A group running the activity.
     pub group_id: Option<GroupId>,
     pub category_id: String,
-    pub community_id: Option<String>,
+    pub community_id: Option<CommunityId>,
     pub title: String,
     pub description: String,
     pub place: String,

@@ -18,7 +18,7 @@ use crate::incubation;
 use crate::ledger;
 use crate::page::{Page, PageRequest};
 use crate::throttle;
-use crate::types::{ActivityId, CommunityId, ParticipationId, Points, UserId, china_time, text};
+use crate::types::{ActivityId, ParticipationId, Points, UserId, china_time, text};
 
 pub struct Volunteering<'a> {
     services: &'a Services,
@@ -30,6 +30,7 @@ impl<'a> Volunteering<'a> {
     }
 
     /// A member of a verified organisation drafts an activity.
+    #[tracing::instrument(skip_all, fields(organisation = ?input.organisation_id, group = ?input.group_id))]
     pub fn create_activity(&self, actor: &Actor, input: NewActivity) -> DomainResult<Activity> {
         let user = actor.user_id()?;
         let mut problems = Problems::default();
@@ -53,33 +54,28 @@ impl<'a> Volunteering<'a> {
                 "单次积分上限须在 0 到 10000 之间",
             ));
         }
-        let community_id = problems
-            .check(
-                input
-                    .community_id
-                    .as_deref()
-                    .map(|raw| {
-                        CommunityId::parse(raw)
-                            .ok_or_else(|| DomainError::invalid("communityId", "社区编号不正确"))
-                    })
-                    .transpose(),
-            )
-            .flatten();
+        if input.organisation_id.is_none() && input.group_id.is_none() {
+            problems.add(DomainError::invalid(
+                "organisationId",
+                "请选择组织或自治组织",
+            ));
+        }
         let category_id = problems.check(text(&input.category_id, "categoryId", 1, 40));
         let title = problems.check(text(&input.title, "title", 2, 60));
         let description = problems.check(text(&input.description, "description", 0, 5000));
         let place = problems.check(text(&input.place, "place", 2, 100));
         problems.finish()?;
         let now = self.services.clock.now();
-        let activity = Activity {
-            id: ActivityId::generate(),
-            organisation_id: input.organisation_id.clone(),
+        let id = ActivityId::generate();
+        let draft = |organisation_id| Activity {
+            id: id.clone(),
+            organisation_id,
             group_id: input.group_id.clone(),
-            category_id: category_id.unwrap_or_default(),
-            community_id,
-            title: title.unwrap_or_default(),
-            description: description.unwrap_or_default(),
-            place: place.unwrap_or_default(),
+            category_id: category_id.clone().unwrap_or_default(),
+            community_id: input.community_id.clone(),
+            title: title.clone().unwrap_or_default(),
+            description: description.clone().unwrap_or_default(),
+            place: place.clone().unwrap_or_default(),
             starts_at: input.starts_at,
             ends_at: input.ends_at,
             capacity: input.capacity,
@@ -91,16 +87,19 @@ impl<'a> Volunteering<'a> {
             rate_approved_by: None,
         };
         self.services.db.write(|conn| {
-            let mut activity = activity.clone();
-            // A group's activity is mentored by its mentor organisation.
-            if let Some(group) = &activity.group_id {
-                let group = incubation::store::find(conn, group)?.ok_or(DomainError::NotFound {
-                    what: "自治组织",
-                })?;
-                activity.organisation_id = group
+            // A group's activity is mentored by its mentor organisation, whichever is named.
+            let organisation_id = match (&input.group_id, &input.organisation_id) {
+                (Some(group), _) => incubation::store::find(conn, group)?
+                    .ok_or(DomainError::NotFound {
+                        what: "自治组织"
+                    })?
                     .mentor_organisation_id
-                    .ok_or(DomainError::InvalidState("自治组织需要先有导师组织"))?;
-            }
+                    .ok_or(DomainError::InvalidState("自治组织需要先有导师组织"))?,
+                (None, Some(organisation)) => organisation.clone(),
+                // Refused with the other problems of the input, above.
+                (None, None) => return Err(DomainError::internal("an activity without organiser")),
+            };
+            let activity = draft(organisation_id);
             require_may_run(conn, &activity, user)?;
             if !crate::catalogue::category_exists(conn, &activity.category_id)? {
                 return Err(DomainError::invalid("categoryId", "分类不存在"));
@@ -116,6 +115,7 @@ impl<'a> Volunteering<'a> {
 
     /// Draft → published (open for sign-up), published → completed, published → cancelled
     /// (which frees every seat and the waitlist).
+    #[tracing::instrument(skip_all, fields(activity = %id))]
     pub fn change_status(
         &self,
         actor: &Actor,
@@ -142,7 +142,11 @@ impl<'a> Volunteering<'a> {
                 require_member(conn, &activity, user)?;
             }
             if !store::change_activity_status(conn, id, from, to)? {
-                return Err(DomainError::InvalidState("活动当前状态不允许此操作"));
+                return Err(DomainError::not_moved(
+                    &activity.status,
+                    &[from],
+                    "活动当前状态不允许此操作",
+                ));
             }
             if to == ActivityStatus::Cancelled {
                 store::free_all_seats(conn, id, now)?;
@@ -164,6 +168,7 @@ impl<'a> Volunteering<'a> {
 
     /// Staff approve a group-run activity's hourly rate above the district's rule, before it
     /// is published (the group's fund pays it, and the fund is residents' gifts).
+    #[tracing::instrument(skip_all, fields(activity = %id))]
     pub fn approve_rate(&self, actor: &Actor, id: &ActivityId) -> DomainResult<Activity> {
         let staff = actor.require_staff()?;
         let now = self.services.clock.now();
@@ -176,7 +181,11 @@ impl<'a> Volunteering<'a> {
                 ));
             }
             if !store::approve_rate(conn, id, staff)? {
-                return Err(DomainError::InvalidState("只能在发布前批准积分标准"));
+                return Err(DomainError::not_moved(
+                    &activity.status,
+                    &[ActivityStatus::Draft],
+                    "只能在发布前批准积分标准",
+                ));
             }
             audit::record(
                 conn,
@@ -241,6 +250,7 @@ impl<'a> Volunteering<'a> {
     }
 
     /// A resident signs up: a seat if one is free, otherwise a place on the waitlist.
+    #[tracing::instrument(skip_all, fields(activity = %id))]
     pub fn sign_up(&self, actor: &Actor, id: &ActivityId) -> DomainResult<Participation> {
         let user = actor.user_id()?;
         let participation_id = ParticipationId::generate();
@@ -282,6 +292,7 @@ impl<'a> Volunteering<'a> {
     }
 
     /// A resident cancels before the start; their seat goes to the first in line.
+    #[tracing::instrument(skip_all, fields(activity = %id))]
     pub fn cancel_sign_up(&self, actor: &Actor, id: &ActivityId) -> DomainResult<Participation> {
         let user = actor.user_id()?;
         let now = self.services.clock.now();
@@ -324,6 +335,7 @@ impl<'a> Volunteering<'a> {
 
     /// A registered resident checks in (or out) with the code on the organiser's screen,
     /// inside the activity's window.
+    #[tracing::instrument(skip_all, fields(activity = %id))]
     pub fn check(
         &self,
         actor: &Actor,
@@ -376,6 +388,7 @@ impl<'a> Volunteering<'a> {
 
     /// An organiser records attendance by hand for someone without a phone: service hours
     /// only. Asking for points is refused — public volunteer-points rules require a check-in.
+    #[tracing::instrument(skip_all, fields(activity = %id))]
     pub fn record_attendance(
         &self,
         actor: &Actor,
@@ -425,6 +438,7 @@ impl<'a> Volunteering<'a> {
     /// Another member of the organising organisation verifies one participation: minutes in
     /// the window, points by the activity's rule within the daily cap, one EARN transfer from
     /// the organisation's budget. Runs at most once per participation.
+    #[tracing::instrument(skip_all, fields(participation = %id))]
     pub fn verify(&self, actor: &Actor, id: &ParticipationId) -> DomainResult<Verification> {
         let verifier = actor.user_id()?;
         let now = self.services.clock.now();
@@ -437,6 +451,7 @@ impl<'a> Volunteering<'a> {
     /// Verifies the checked-out, unverified participations of an activity — at most
     /// [`BULK_VERIFICATIONS`] per call, in arrival order — each in its own transaction (one
     /// failure does not undo the others); returns what was verified.
+    #[tracing::instrument(skip_all, fields(activity = %id))]
     pub fn verify_all(&self, actor: &Actor, id: &ActivityId) -> DomainResult<Vec<Verification>> {
         let verifier = actor.user_id()?;
         let rules = self.rules();

@@ -189,7 +189,7 @@ pub fn unique_email(role: &str) -> String {
 }
 
 /// The raw UUID inside a global id.
-fn global_raw_id(global: &str) -> String {
+pub fn global_raw_id(global: &str) -> String {
     use base64::Engine as _;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(global)

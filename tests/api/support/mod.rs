@@ -12,6 +12,7 @@ pub mod directory;
 pub mod identity;
 pub mod incubation;
 pub mod ledger;
+mod log;
 pub mod rewards;
 pub mod volunteering;
 
@@ -30,7 +31,8 @@ use serde_json::{Value, json};
 
 use crate::smtp::SmtpSink;
 pub use answers::*;
-pub use identity::unique_email;
+pub use identity::{global_raw_id, unique_email};
+pub use log::server_log;
 
 pub const JWT_SECRET: &str = "linli-test-signing-key-0123456789abcdef";
 pub const PASSWORD: &str = "长安街 correct horse";
