@@ -85,6 +85,10 @@ fn saturating(n: usize) -> u64 {
 
 /// Lists that are not connections, with the most items each can hold (a test checks that every
 /// list field of the schema is a connection or appears here).
+#[expect(
+    clippy::as_conversions,
+    reason = "a const, where TryFrom cannot run; the bounds are tiny"
+)]
 pub const LIST_BOUNDS: &[(&str, u64)] = &[
     ("Query.categories", 60),
     ("Query.nodes", 100),
@@ -128,7 +132,16 @@ const WEIGHTS: &[(&str, u64)] = &[
 const MUTATION_COST: u64 = 10;
 
 /// The page a connection returns without `first`/`last` (the domain's default).
+#[expect(
+    clippy::as_conversions,
+    reason = "a const, where TryFrom cannot run; page sizes are tiny"
+)]
 const DEFAULT_PAGE: u64 = linli_domain::page::DEFAULT_PAGE_SIZE as u64;
+#[expect(
+    clippy::as_conversions,
+    reason = "a const, where TryFrom cannot run; page sizes are tiny"
+)]
+const MAX_PAGE: u64 = linli_domain::page::MAX_PAGE_SIZE as u64;
 
 /// Prices the operation `operation_name` of `document`. The document has passed juniper's
 /// validation, so every field exists and fragments do not cycle.
@@ -423,7 +436,7 @@ fn bound(key: &str) -> u64 {
     LIST_BOUNDS
         .iter()
         .find(|(k, _)| *k == key)
-        .map_or(linli_domain::page::MAX_PAGE_SIZE as u64, |(_, b)| *b)
+        .map_or(MAX_PAGE, |(_, b)| *b)
 }
 
 /// A mutation payload's `errors`: one per problem of its input, which has a few fields.

@@ -120,7 +120,7 @@ impl Relay {
     pub async fn run(self, interval: Duration) {
         loop {
             match self.run_once().await {
-                Ok(n) if n as i64 >= BATCH => continue,
+                Ok(n) if i64::try_from(n).is_ok_and(|n| n >= BATCH) => continue,
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "email relay round failed"),
             }

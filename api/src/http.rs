@@ -610,7 +610,11 @@ fn to_json(value: &Value<DefaultScalarValue>) -> serde_json::Value {
         Value::Null => serde_json::Value::Null,
         Value::Scalar(DefaultScalarValue::Int(i)) => json!(i),
         Value::Scalar(DefaultScalarValue::Float(f)) if f.fract() == 0.0 && f.abs() <= MAX_EXACT => {
-            #[expect(clippy::cast_possible_truncation, reason = "integral and within 2^53")]
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::as_conversions,
+                reason = "integral and within 2^53; floats convert to integers only by `as`"
+            )]
             let whole = *f as i64;
             json!(whole)
         }

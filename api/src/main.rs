@@ -234,7 +234,7 @@ fn seed(
     if !report.already_seeded {
         println!(
             "seeded {profile:?} in {:.1} s",
-            report.elapsed_ms as f64 / 1000.0
+            report.elapsed.as_secs_f64()
         );
     }
     Ok(report)

@@ -240,6 +240,14 @@ pub fn china_time(utc: NaiveDateTime) -> NaiveDateTime {
     utc.checked_add_signed(CHINA_OFFSET).unwrap_or(utc)
 }
 
+/// The UTC instant at which the day in Chengdu that contains `utc` began.
+pub fn china_day_start(utc: NaiveDateTime) -> NaiveDateTime {
+    let midnight = china_time(utc).date().and_time(chrono::NaiveTime::MIN);
+    midnight
+        .checked_sub_signed(CHINA_OFFSET)
+        .unwrap_or(midnight)
+}
+
 /// The time source. Real time in production; tests move it forward to reach expiries; the
 /// seed stops it at chosen instants to replay a district's past exactly.
 #[derive(Debug, Clone)]

@@ -111,7 +111,7 @@ impl Figures {
 pub struct Report {
     pub already_seeded: bool,
     pub figures: Figures,
-    pub elapsed_ms: u128,
+    pub elapsed: std::time::Duration,
 }
 
 struct Seeder<'a> {
@@ -143,7 +143,7 @@ pub fn run(
             return Ok(Report {
                 already_seeded: true,
                 figures,
-                elapsed_ms: started.elapsed().as_millis(),
+                elapsed: started.elapsed(),
             });
         }
         Err(e) => return Err(e),
@@ -164,7 +164,7 @@ pub fn run(
     Ok(Report {
         already_seeded: false,
         figures,
-        elapsed_ms: started.elapsed().as_millis(),
+        elapsed: started.elapsed(),
     })
 }
 
@@ -181,6 +181,11 @@ fn actor(user: &User) -> Actor {
         id: user.id.clone(),
         role: Role::Resident,
     }
+}
+
+/// `n` days (the seed's counts are small).
+fn days(n: usize) -> TimeDelta {
+    TimeDelta::days(i64::try_from(n).unwrap_or(i64::MAX / 86_400_000))
 }
 
 fn key(raw: String) -> DomainResult<IdempotencyKey> {
@@ -291,7 +296,7 @@ fn keep_activities(
     let started = started - TimeDelta::minutes(i64::from(started.minute() % 10));
     let today = (!running).then_some(started.with_second(0).unwrap_or(started));
     let coming = (upcoming..UPCOMING).map(|k| {
-        let day = now.date() + TimeDelta::days(2 * k as i64 + 1);
+        let day = now.date() + days(2 * k + 1);
         day.and_hms_opt(1, 30, 0).unwrap_or(now)
     });
     let mut made = 0;
@@ -644,15 +649,12 @@ impl Seeder<'_> {
             let title = activity_title(o.category, a);
             let past = a < f.past_activities;
             let day = if past {
-                -((a % 180) as i64) - 1
+                -days(a % 180) - TimeDelta::days(1)
             } else {
-                (a % 60) as i64 + 1
+                days(a % 60) + TimeDelta::days(1)
             };
             // 09:30 in Chengdu.
-            let starts = (now + TimeDelta::days(day))
-                .date()
-                .and_hms_opt(1, 30, 0)
-                .unwrap_or(now);
+            let starts = (now + day).date().and_hms_opt(1, 30, 0).unwrap_or(now);
             if past {
                 s.clock.travel_to(Some(starts - TimeDelta::days(2)));
             }
@@ -755,8 +757,7 @@ impl Seeder<'_> {
                 .0
                 .trim_end_matches("社区");
             let convenor = &residents[(g * 37 + 5) % residents.len()];
-            s.clock
-                .travel_to(Some(now - TimeDelta::days(150 + (g % 30) as i64)));
+            s.clock.travel_to(Some(now - days(150 + g % 30)));
             let group = s.incubation().found(
                 &actor(convenor),
                 NewGroup {

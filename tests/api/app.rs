@@ -384,7 +384,7 @@ async fn the_first_screen_loads_within_300_kb_from_the_server_alone() {
     let bytes = browser.transferred_bytes().await;
     eprintln!(
         "first screen (sign-in): {bytes} bytes transferred ({:.1} KB)",
-        bytes as f64 / 1024.0
+        f64::from(u32::try_from(bytes).unwrap()) / 1024.0
     );
     assert!(
         bytes > 0 && bytes <= FIRST_SCREEN_BUDGET_BYTES,

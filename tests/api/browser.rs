@@ -503,8 +503,8 @@ impl Browser {
             .execute(TRANSFERRED, vec![])
             .await
             .unwrap()
-            .as_f64()
-            .unwrap_or_default() as u64
+            .as_u64()
+            .unwrap_or_default()
     }
 
     /// Saves a PNG of the viewport as `docs/screenshots/{name}.png`.

@@ -494,7 +494,7 @@ async fn a_page_costs_the_same_statements_whatever_its_size(app: &TestApp) {
         costs.push(app.services.db.statements_executed() - before);
         assert_eq!(
             data["products"]["edges"].as_array().unwrap().len(),
-            n as usize
+            usize::try_from(n).unwrap()
         );
         assert_eq!(data["products"]["totalCount"], 60);
     }

@@ -1,7 +1,11 @@
 //! End-to-end tests: the real HTTP app, on SQLite always and on PostgreSQL when reachable.
 
-// The harness is test code throughout: a failed setup step must stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code throughout: a failed setup step must stop the test loudly"
+)]
 
 mod support;
 

@@ -37,7 +37,9 @@ fn hold_the_users_table(app: &TestApp) -> Holder {
     match app.url.strip_prefix("sqlite://") {
         Some(path) => {
             let mut conn = SqliteConnection::establish(path).unwrap();
-            conn.batch_execute("BEGIN IMMEDIATE").unwrap();
+            // The server's own background writes may hold the lock for a moment: wait for it.
+            conn.batch_execute("PRAGMA busy_timeout = 5000; BEGIN IMMEDIATE")
+                .unwrap();
             Holder::Sqlite(conn)
         }
         None => {

@@ -560,3 +560,190 @@ async fn the_lock_passes_after_ten_minutes_while_the_code_stays_valid(app: &Test
         "CONFIRMED"
     );
 }
+
+const SET_REWARD_STATUS: &str = r"
+    mutation ($id: ID!, $status: RewardStatus!) {
+        setRewardStatus(input: { rewardId: $id, status: $status }) {
+            reward { status }
+            errors { code }
+        }
+    }
+";
+
+const ALL_REWARDS_OF: &str = r"
+    query ($merchant: ID!) {
+        node(id: $merchant) {
+            ... on Merchant { allRewards(first: 10) { nodes { id status } } }
+        }
+    }
+";
+
+const ON_OFFER_AT: &str = r"
+    query ($merchant: ID!) {
+        rewards(filter: { merchantId: $merchant }) { totalCount }
+    }
+";
+
+both_engines!(
+    a_paused_reward_leaves_the_offers_but_stays_on_its_counter_to_be_resumed,
+    only_the_shops_operators_and_staff_see_its_paused_rewards,
+);
+
+async fn a_paused_reward_leaves_the_offers_but_stays_on_its_counter_to_be_resumed(app: &TestApp) {
+    let merchant = app.merchant().await;
+    let reward = app.reward(&merchant).await;
+    let of = json!({ "merchant": merchant.id });
+
+    let paused = app
+        .ok(
+            SET_REWARD_STATUS,
+            json!({ "id": reward, "status": "PAUSED" }),
+            Some(&merchant.operator),
+        )
+        .await;
+
+    assert_eq!(
+        accepted(&paused, "setRewardStatus")["reward"]["status"],
+        "PAUSED"
+    );
+    assert_eq!(
+        app.ok(ON_OFFER_AT, of.clone(), None).await["rewards"]["totalCount"],
+        0
+    );
+    let listed = app
+        .ok(ALL_REWARDS_OF, of.clone(), Some(&merchant.operator))
+        .await;
+    let at_counter = &listed["node"]["allRewards"]["nodes"][0];
+    assert_eq!(
+        (&at_counter["id"], &at_counter["status"]),
+        (&json!(reward), &json!("PAUSED"))
+    );
+    let resumed = app
+        .ok(
+            SET_REWARD_STATUS,
+            json!({ "id": reward, "status": "ACTIVE" }),
+            Some(&merchant.operator),
+        )
+        .await;
+    assert_eq!(
+        accepted(&resumed, "setRewardStatus")["reward"]["status"],
+        "ACTIVE"
+    );
+    assert_eq!(
+        app.ok(ON_OFFER_AT, of, None).await["rewards"]["totalCount"],
+        1
+    );
+}
+
+async fn only_the_shops_operators_and_staff_see_its_paused_rewards(app: &TestApp) {
+    let merchant = app.merchant().await;
+    app.reward(&merchant).await;
+    let another_shop = app.merchant_named("下涧槽长者食堂").await;
+    let staff = app.staff().await;
+    let of = json!({ "merchant": merchant.id });
+
+    for outsider in [app.new_resident().await, another_shop.operator] {
+        let (_, refused) = app.post(ALL_REWARDS_OF, of.clone(), Some(&outsider)).await;
+        assert_eq!(top_level_error(&refused), "FORBIDDEN", "{refused}");
+    }
+    let seen = app.ok(ALL_REWARDS_OF, of, Some(&staff)).await;
+    assert_eq!(
+        seen["node"]["allRewards"]["nodes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+const RENEW_REDEMPTION: &str = r"
+    mutation ($id: ID!) {
+        renewRedemption(input: { redemptionId: $id }) {
+            redemption { code expiresAt status points }
+            errors { code }
+        }
+    }
+";
+
+both_engines!(
+    a_renewed_redemption_has_a_fresh_code_and_more_time_and_moves_nothing,
+    only_the_resident_renews_and_only_before_the_code_runs_out,
+);
+
+async fn a_renewed_redemption_has_a_fresh_code_and_more_time_and_moves_nothing(app: &TestApp) {
+    let offer = a_haircut_offer(app).await;
+    let redemption = offer.redeemed(app, "redeem-0001").await;
+    let old_code = text_at(&redemption, "/code");
+    app.minutes_pass(25);
+    let id = json!({ "id": redemption["id"] });
+
+    let renewed = app.ok(RENEW_REDEMPTION, id, Some(&offer.resident)).await;
+
+    let fresh = &accepted(&renewed, "renewRedemption")["redemption"];
+    assert_ne!(text_at(fresh, "/code"), old_code);
+    assert!(text_at(fresh, "/expiresAt") > text_at(&redemption, "/expiresAt"));
+    assert_eq!(
+        (
+            app.balance(&offer.resident).await,
+            app.stock(&offer.reward).await
+        ),
+        (70, json!(4))
+    );
+    app.minutes_pass(20);
+    let refused = app.confirm(&offer.merchant, &old_code).await;
+    assert_eq!(
+        user_error(&refused, "confirmRedemption"),
+        "INVALID_REDEMPTION_CODE"
+    );
+    accepted(
+        &app.confirm(&offer.merchant, &text_at(fresh, "/code")).await,
+        "confirmRedemption",
+    );
+}
+
+async fn only_the_resident_renews_and_only_before_the_code_runs_out(app: &TestApp) {
+    let offer = a_haircut_offer(app).await;
+    let redemption = offer.redeemed(app, "redeem-0001").await;
+    let id = json!({ "id": redemption["id"] });
+
+    let (_, by_another) = app
+        .post(
+            RENEW_REDEMPTION,
+            id.clone(),
+            Some(&app.new_resident().await),
+        )
+        .await;
+    app.minutes_pass(PAST_EXPIRY_MINUTES);
+    let late = app.ok(RENEW_REDEMPTION, id, Some(&offer.resident)).await;
+
+    assert_eq!(
+        by_another["data"]["renewRedemption"]["errors"][0]["code"], "NOT_FOUND",
+        "{by_another}"
+    );
+    assert_eq!(user_error(&late, "renewRedemption"), "REDEMPTION_FINISHED");
+}
+
+const CONFIRMED_TODAY: &str = r"
+    query ($merchant: ID!) {
+        node(id: $merchant) { ... on Merchant { confirmedToday { totalCount } } }
+    }
+";
+
+both_engines!(the_counter_counts_todays_confirmations_by_the_day_in_chengdu);
+
+async fn the_counter_counts_todays_confirmations_by_the_day_in_chengdu(app: &TestApp) {
+    let offer = a_haircut_offer(app).await;
+    offer.confirmed(app, "redeem-0001").await;
+    let of = json!({ "merchant": offer.merchant.id });
+    let today = |data: Value| data["node"]["confirmedToday"]["totalCount"].clone();
+
+    let now = app
+        .ok(CONFIRMED_TODAY, of.clone(), Some(&offer.merchant.operator))
+        .await;
+    app.days_pass(1);
+    let tomorrow = app
+        .ok(CONFIRMED_TODAY, of, Some(&offer.merchant.operator))
+        .await;
+
+    assert_eq!((today(now), today(tomorrow)), (json!(1), json!(0)));
+}

@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 
 use crate::support::volunteering::CANCEL_SIGN_UP;
 use crate::support::volunteering::{Activity, Organiser, RECORD_ATTENDANCE};
-use crate::support::{TestApp, accepted, both_engines, tally, text_at, user_error};
+use crate::support::{
+    TestApp, accepted, both_engines, tally, text_at, top_level_error, user_error,
+};
 
 const MY_POINTS_AND_HOURS: &str = r"
     {
@@ -483,4 +485,38 @@ async fn concurrent_verifications_stop_at_the_daily_points_cap_but_never_at_hour
         me["serviceRecord"]["totalMinutes"], 120,
         "hours are never capped"
     );
+}
+
+const ACTIVITIES_OF: &str = r"
+    query ($org: ID!) {
+        node(id: $org) {
+            ... on Organisation { activities(first: 10) { nodes { id status } } }
+        }
+    }
+";
+
+both_engines!(an_organisation_lists_its_drafts_to_its_members_and_staff_only,);
+
+async fn an_organisation_lists_its_drafts_to_its_members_and_staff_only(app: &TestApp) {
+    let organiser = app.organiser(0).await;
+    let drafted = app.activity(&organiser).draft().await;
+    let draft = text_at(&drafted, "/data/createActivity/activity/id");
+    let of = json!({ "org": organiser.organisation });
+
+    let listed = app
+        .ok(ACTIVITIES_OF, of.clone(), Some(&organiser.owner))
+        .await;
+
+    let first = &listed["node"]["activities"]["nodes"][0];
+    assert_eq!(
+        (&first["id"], &first["status"]),
+        (&json!(draft), &json!("DRAFT"))
+    );
+    let staff = app.staff().await;
+    let seen = app.ok(ACTIVITIES_OF, of.clone(), Some(&staff)).await;
+    assert_eq!(seen["node"]["activities"]["nodes"][0]["status"], "DRAFT");
+    let (_, refused) = app
+        .post(ACTIVITIES_OF, of, Some(&app.new_resident().await))
+        .await;
+    assert_eq!(top_level_error(&refused), "FORBIDDEN", "{refused}");
 }

@@ -6,7 +6,12 @@
 //! table, and prints the ratio (the 1,000 run is the baseline of the same run). PostgreSQL is
 //! used when `LINLI_TEST_POSTGRES_URL` (default: the local server) is reachable.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a benchmark: a failed setup step must stop it loudly"
+)]
 
 use std::time::{Duration, Instant};
 

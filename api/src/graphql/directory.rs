@@ -245,6 +245,38 @@ impl Organisation {
             .map(|p| MemberConnection::from_page(p, Member::from))
     }
 
+    /// Every activity it runs, drafts and past ones included, newest first: visible to its
+    /// members and staff.
+    async fn activities(
+        &self,
+        ctx: &Context,
+        #[graphql(description = "Only activities in this status.")] status: Option<
+            super::volunteering::ActivityStatus,
+        >,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
+        first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
+        after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<super::volunteering::ActivityConnection> {
+        let page = ctx.answer(page_request(first, after, last, before))?;
+        let id = self.0.id.clone();
+        let status = status.map(Into::into);
+        let result = ctx
+            .run(move |s, actor| s.volunteering().of_organisation(actor, &id, status, &page))
+            .await;
+        ctx.answer(result).map(|p| {
+            super::volunteering::ActivityConnection::from_page(p, super::volunteering::Activity)
+        })
+    }
+
     /// The organisation's points budget; its members and staff may see it.
     async fn budget(&self, ctx: &Context) -> FieldResult<Account> {
         let key = (

@@ -344,7 +344,11 @@ mod points_scalar {
         match i32::try_from(v.0) {
             Ok(small) => small.into(),
             // Exact: the ledger's sums stay below 2^53.
-            #[expect(clippy::cast_precision_loss, reason = "values stay below 2^53")]
+            #[expect(
+                clippy::cast_precision_loss,
+                clippy::as_conversions,
+                reason = "values stay below 2^53, where a double is exact; f64 has no From<i64>"
+            )]
             Err(_) => (v.0 as f64).into(),
         }
     }
@@ -356,7 +360,8 @@ mod points_scalar {
         match v.try_to_float() {
             #[expect(
                 clippy::cast_possible_truncation,
-                reason = "checked integral and in range"
+                clippy::as_conversions,
+                reason = "checked integral and in range; floats convert to integers only by `as`"
             )]
             Some(f) if f.fract() == 0.0 && f.abs() <= MAX_EXACT as f64 => Ok(Points(f as i64)),
             _ => Err(format!("积分须为整数，收到：{v}").into()),

@@ -97,6 +97,60 @@ impl Merchant {
             .await
             .map(Organisation)
     }
+
+    /// Operators and staff: the redemptions confirmed today (the day in Chengdu by the
+    /// server's clock), newest first.
+    async fn confirmed_today(
+        &self,
+        ctx: &Context,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
+        first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
+        after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<RedemptionConnection> {
+        let page = ctx.answer(page_request(first, after, last, before))?;
+        let id = self.0.id.clone();
+        let result = ctx
+            .run(move |s, actor| s.rewards().confirmed_today(actor, &id, &page))
+            .await;
+        ctx.answer(result)
+            .map(|p| RedemptionConnection::from_page(p, Redemption))
+    }
+
+    /// Operators and staff: every reward of the shop, paused ones included, newest first
+    /// (residents see what is on offer through `rewards`).
+    async fn all_rewards(
+        &self,
+        ctx: &Context,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
+        first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
+        after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<RewardConnection> {
+        let page = ctx.answer(page_request(first, after, last, before))?;
+        let id = self.0.id.clone();
+        let result = ctx
+            .run(move |s, actor| s.rewards().merchant_rewards(actor, &id, &page))
+            .await;
+        ctx.answer(result)
+            .map(|p| RewardConnection::from_page(p, Reward))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -676,6 +730,19 @@ pub struct CancelRedemptionInput {
 pub async fn cancel(ctx: &Context, input: CancelRedemptionInput) -> FieldResult<RedemptionPayload> {
     let id = Redemption::decode(&input.redemption_id, "redemptionId");
     ctx.mutate(id, |s, actor, id| s.rewards().cancel(actor, &id))
+        .await
+}
+
+/// A pending redemption to renew.
+#[derive(Debug, GraphQLInputObject)]
+pub struct RenewRedemptionInput {
+    /// Your pending redemption, before its code runs out.
+    pub redemption_id: ID,
+}
+
+pub async fn renew(ctx: &Context, input: RenewRedemptionInput) -> FieldResult<RedemptionPayload> {
+    let id = Redemption::decode(&input.redemption_id, "redemptionId");
+    ctx.mutate(id, |s, actor, id| s.rewards().renew(actor, &id))
         .await
 }
 

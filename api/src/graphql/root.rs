@@ -729,6 +729,15 @@ impl Mutation {
         rewards::cancel(ctx, input).await
     }
 
+    /// Residents: a fresh counter code for a pending redemption before it runs out, held for
+    /// another 30 minutes; the points stay held and the stock taken.
+    async fn renew_redemption(
+        ctx: &Context,
+        #[graphql(description = "The pending redemption.")] input: rewards::RenewRedemptionInput,
+    ) -> FieldResult<rewards::RedemptionPayload> {
+        rewards::renew(ctx, input).await
+    }
+
     /// Residents: found a self-governance group (you become its convenor).
     async fn found_group(
         ctx: &Context,

@@ -19,6 +19,12 @@ export const RedeemReward = `mutation RedeemReward($input: RedeemRewardInput!) {
 ${RedemptionFields}
 ${UserErrorFields}`;
 
+export const RenewRedemption = `mutation RenewRedemption($input: RenewRedemptionInput!) {
+  renewRedemption(input: $input) { redemption { ...RedemptionFields } errors { ...UserErrorFields } }
+}
+${RedemptionFields}
+${UserErrorFields}`;
+
 export const CancelRedemption = `mutation CancelRedemption($input: CancelRedemptionInput!) {
   cancelRedemption(input: $input) { redemption { ...RedemptionFields } errors { ...UserErrorFields } }
 }
@@ -46,10 +52,11 @@ export const ConfirmRedemption = `mutation ConfirmRedemption($input: ConfirmRede
 ${RedemptionFields}
 ${UserErrorFields}`;
 
-export const MerchantRedemptions = `query MerchantRedemptions($merchantId: ID!, $status: RedemptionStatus) {
-  merchantRedemptions(merchantId: $merchantId, status: $status, first: 50) {
-    totalCount
-    edges { node { id rewardTitle points status createdAt finishedAt } }
+/** The counter's confirmations today: "today" is the server's day in Chengdu, whatever the
+ * counter's own clock says. */
+export const ConfirmedToday = `query ConfirmedToday($merchantId: ID!) {
+  node(id: $merchantId) {
+    ... on Merchant { id confirmedToday(first: 50) { totalCount nodes { id rewardTitle points finishedAt } } }
   }
 }`;
 
@@ -62,10 +69,10 @@ export const MerchantStatement = `query MerchantStatement($merchantId: ID!, $mon
   }
 }`;
 
-/** The merchant's rewards on offer now (paused ones are not listed by the API yet). */
+/** Every reward of the merchant, paused ones included, for its counter. */
 export const MerchantRewards = `query MerchantRewards($merchantId: ID!) {
-  rewards(filter: { merchantId: $merchantId }, first: 50) {
-    totalCount edges { node { ...RewardCardFields } }
+  node(id: $merchantId) {
+    ... on Merchant { id allRewards(first: 50) { totalCount edges { node { ...RewardCardFields } } } }
   }
 }
 ${RewardCardFields}`;

@@ -57,11 +57,10 @@ export const CheckOut = `mutation CheckOut($input: CheckInput!) {
 ${ParticipationFields}
 ${UserErrorFields}`;
 
-/** Organisers: their organisation's upcoming and running activities. */
-export const OrganisationActivities = `query OrganisationActivities($filter: ActivityFilterInput) {
-  activities(filter: $filter, first: 50) {
-    totalCount
-    edges { node { ...ActivityCardFields } }
+/** Organisers: every activity of their organisation, drafts included, newest first. */
+export const OrganisationActivities = `query OrganisationActivities($org: ID!) {
+  node(id: $org) {
+    ... on Organisation { id activities(first: 50) { totalCount edges { node { ...ActivityCardFields } } } }
   }
 }
 ${ActivityCardFields}`;

@@ -3,11 +3,11 @@
 // read by the camera; today's confirmations; the monthly statement with its CSV; rewards.
 import { html, useEffect, useRef, useState } from '../../vendor/htm-preact-standalone-3.1.1.module.js';
 import {
-  ConfirmRedemption, CreateReward, MerchantRedemptions, MerchantRewards, MerchantStatement, SetRewardStatus,
+  ConfirmRedemption, ConfirmedToday, CreateReward, MerchantRewards, MerchantStatement, SetRewardStatus,
 } from '../operations/rewards.js';
 import { request } from '../api.js';
 import {
-  currentMonth, formatDate, formatDateTime, formatPoints, formatTime, recentMonths,
+  currentMonth, formatDateTime, formatPoints, formatTime, recentMonths,
 } from '../format.js';
 import { canScan, Scanner } from '../scan.js';
 import {
@@ -30,7 +30,7 @@ export function Counter({ merchant }) {
   const [confirmed, setConfirmed] = useState(/** @type {any} */ (null));
   const { run, busy, errors } = useMutation();
   const input = useRef(/** @type {HTMLDivElement | null} */ (null));
-  const today = useQuery(MerchantRedemptions, { merchantId: merchant, status: 'CONFIRMED' }, [merchant, confirmed?.id]);
+  const today = useQuery(ConfirmedToday, { merchantId: merchant }, [merchant, confirmed?.id]);
   const confirm = async (/** @type {Event | null} */ event, /** @type {string} */ text = form.code) => {
     if (event) prevent(event);
     setConfirmed(null);
@@ -45,9 +45,7 @@ export function Counter({ merchant }) {
   // A scanner types into whatever has focus: keep it on the code field from the start, after
   // the page has moved focus to its heading.
   useEffect(() => { input.current?.querySelector('input')?.focus(); }, []);
-  const todayLabel = formatDate(new Date());
-  const done = (today.data?.merchantRedemptions.edges || []).map((/** @type {any} */ e) => e.node)
-    .filter((/** @type {any} */ r) => r.finishedAt && formatDate(r.finishedAt) === todayLabel);
+  const done = today.data?.node?.confirmedToday.nodes || [];
   return html`<${Page} title="柜台核销">
     <${CounterNav} merchant=${merchant} current="" />
     <form onSubmit=${confirm} novalidate class="card" ref=${input}>
@@ -63,7 +61,7 @@ export function Counter({ merchant }) {
       onText=${(/** @type {string} */ text) => { setScanning(false); confirm(null, text); }} />`}
     ${confirmed && html`<${Notice}><p class="status-banner ok" data-testid="confirmed">✓ 核销成功：${confirmed.rewardTitle}，${formatPoints(confirmed.points)}</p><//>`}
     <section class="card" aria-labelledby="today-title">
-      <h2 id="today-title">今天已核销（${done.length} 笔）</h2>
+      <h2 id="today-title">今天已核销（${today.data?.node?.confirmedToday.totalCount ?? 0} 笔）</h2>
       <${QueryState} query=${today} lines=${2} />
       <ul class="plain">${done.map((/** @type {any} */ r) => html`<li key=${r.id}>${formatTime(r.finishedAt)} · ${r.rewardTitle} · ${formatPoints(r.points)}</li>`)}</ul>
     </section>
@@ -130,11 +128,14 @@ export function CounterRewards({ merchant }) {
     <${CounterNav} merchant=${merchant} current="/rewards" />
     <${QueryState} query=${rewards} lines=${3} />
     <${ErrorMessage} error=${pause.errors._form} />
-    <ul class="cards">${(rewards.data?.rewards.edges || []).map((/** @type {any} */ { node }) => html`<li class="card" key=${node.id}>
+    <ul class="cards">${(rewards.data?.node?.allRewards.edges || []).map((/** @type {any} */ { node }) => html`<li class="card" key=${node.id}>
       <h2>${node.title}</h2>
-      <p>${formatPoints(node.pointsPrice)} · ${node.stock == null ? '库存不限' : `库存 ${node.stock}`}</p>
-      <button type="button" class="button secondary" onClick=${() => setStatus(node, 'PAUSED')} disabled=${pause.busy}
-        aria-label=${`暂停兑换 ${node.title}`}>暂停兑换</button>
+      <p>${formatPoints(node.pointsPrice)} · ${node.stock == null ? '库存不限' : `库存 ${node.stock}`}${node.status === 'PAUSED' ? ' · 已暂停' : ''}</p>
+      ${node.status === 'PAUSED'
+        ? html`<button type="button" class="button primary" onClick=${() => setStatus(node, 'ACTIVE')} disabled=${pause.busy}
+            aria-label=${`恢复兑换 ${node.title}`}>恢复兑换</button>`
+        : html`<button type="button" class="button secondary" onClick=${() => setStatus(node, 'PAUSED')} disabled=${pause.busy}
+            aria-label=${`暂停兑换 ${node.title}`}>暂停兑换</button>`}
     </li>`)}</ul>
     <section class="card" aria-labelledby="new-reward">
       <h2 id="new-reward">上架新的兑换商品</h2>

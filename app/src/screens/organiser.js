@@ -33,6 +33,9 @@ export function OrganisationHome({ org }) {
   <//>`;
 }
 
+/** What an activity's status means to its organiser. */
+const ACTIVITY_STATUS = /** @type {Record<string, string>} */ ({ DRAFT: '草稿，未发布', PUBLISHED: '已发布', COMPLETED: '已结束', CANCELLED: '已取消' });
+
 const PRODUCT_LISTS = [['drafts', '草稿'], ['rejected', '已退回，请修改'], ['inReview', '审核中'], ['published', '已发布']];
 
 /** @param {{ org: string }} props */
@@ -122,19 +125,24 @@ export function ProductEditor({ org, id }) {
 
 /** @param {{ org: string }} props */
 export function OrganisationActivities({ org }) {
-  // Activities that started within the last day are still running: their check-in is open.
-  const [from] = useState(() => new Date(Date.now() - 86_400_000).toISOString());
-  const list = useQuery(ActivitiesDocument, { filter: { organisationId: org, from } }, [org]);
+  const list = useQuery(ActivitiesDocument, { org }, [org]);
+  const publish = useMutation();
+  const publishDraft = async (/** @type {any} */ draft) => {
+    if (await publish.run(PublishActivity, { input: { activityId: draft.id } }, 'publishActivity')) list.reload();
+  };
   return html`<${Page} title="志愿活动" back=${`/org/${org}`} backLabel="组织管理">
     <p><a class="button primary" href=${`/org/${org}/activities/new`}>新建活动</a></p>
     <${QueryState} query=${list} lines=${4} />
-    <ul class="cards">${(list.data?.activities.edges || []).map((/** @type {any} */ { node }) => html`<li class="card" key=${node.id}>
+    <${ErrorMessage} error=${publish.errors._form} />
+    <ul class="cards">${(list.data?.node?.activities.edges || []).map((/** @type {any} */ { node }) => html`<li class="card" key=${node.id}>
       <h2>${node.title}</h2>
       <p>${formatRange(node.startsAt, node.endsAt)} · ${node.place}</p>
-      <p class="muted">名额 ${node.capacity}，剩余 ${node.seatsLeft}</p>
+      <p class="muted">${ACTIVITY_STATUS[node.status] || node.status} · 名额 ${node.capacity}，剩余 ${node.seatsLeft}</p>
       <div class="actions">
-        <a class="button primary" href=${`/org/${org}/activities/${node.id}/check-in`} aria-label=${`签到屏幕：${node.title}`}>签到屏幕</a>
-        <a class="button secondary" href=${`/org/${org}/activities/${node.id}/attendance`} aria-label=${`签到表与核验：${node.title}`}>签到表与核验</a>
+        ${node.status === 'DRAFT' && html`<button type="button" class="button primary" onClick=${() => publishDraft(node)} disabled=${publish.busy}
+          aria-label=${`发布：${node.title}`}>发布</button>`}
+        ${node.status === 'PUBLISHED' && html`<a class="button primary" href=${`/org/${org}/activities/${node.id}/check-in`} aria-label=${`签到屏幕：${node.title}`}>签到屏幕</a>`}
+        ${node.status !== 'DRAFT' && html`<a class="button secondary" href=${`/org/${org}/activities/${node.id}/attendance`} aria-label=${`签到表与核验：${node.title}`}>签到表与核验</a>`}
       </div>
     </li>`)}</ul>
   <//>`;

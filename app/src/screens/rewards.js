@@ -7,7 +7,7 @@
 // server less than holding a connection open, and works through every proxy.
 import { html, useEffect, useState } from '../../vendor/htm-preact-standalone-3.1.1.module.js';
 import {
-  CancelRedemption, MyRedemptions, RedeemReward, Redemption as RedemptionDocument, Rewards as RewardsDocument,
+  CancelRedemption, MyRedemptions, RedeemReward, Redemption as RedemptionDocument, RenewRedemption, Rewards as RewardsDocument,
 } from '../operations/rewards.js';
 import { idempotencyKey, request } from '../api.js';
 import { currentSession } from '../session.js';
@@ -105,13 +105,13 @@ export function RedemptionScreen({ id }) {
     const payload = await run(CancelRedemption, { input: { redemptionId: id } }, 'cancelRedemption');
     if (payload?.redemption) setRedemption(payload.redemption);
   };
-  // The counter code's 30 minutes are the API's; "renew" gives a new code for the same reward
-  // in one tap by redeeming it again after releasing this one (see docs/APP.md, API follow-ups).
+  // The counter code's 30 minutes are not an essential limit: one tap renews them (a fresh
+  // code, the same held points); once it has run out, one tap redeems the reward again.
   const renew = async () => {
-    if (redemption.status === 'PENDING') {
-      const released = await run(CancelRedemption, { input: { redemptionId: id } }, 'cancelRedemption');
-      if (!released) return;
-    }
+    const payload = await run(RenewRedemption, { input: { redemptionId: id } }, 'renewRedemption');
+    if (payload?.redemption) setRedemption(payload.redemption);
+  };
+  const redeemAgain = async () => {
     const payload = await run(RedeemReward, { input: { rewardId: redemption.reward.id, idempotencyKey: idempotencyKey() } }, 'redeemReward');
     if (payload?.redemption) navigate(`/redemptions/${payload.redemption.id}`, { replace: true });
   };
@@ -136,7 +136,7 @@ export function RedemptionScreen({ id }) {
       <div class="actions">
         ${status === 'PENDING' && html`<button type="button" class="button secondary" onClick=${renew} disabled=${busy}>时间不够？一键换新码</button>`}
         ${status === 'PENDING' && html`<button type="button" class="button secondary" onClick=${cancel} disabled=${busy}>取消兑换，退回积分</button>`}
-        ${status === 'EXPIRED' && html`<button type="button" class="button primary" onClick=${renew} disabled=${busy}>重新兑换</button>`}
+        ${status === 'EXPIRED' && html`<button type="button" class="button primary" onClick=${redeemAgain} disabled=${busy}>重新兑换</button>`}
         ${status !== 'PENDING' && html`<a class="button secondary" href="/wallet">查看钱包</a>`}
       </div>
     </section>`}

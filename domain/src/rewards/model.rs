@@ -207,7 +207,7 @@ pub fn new_code() -> String {
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
     bytes
         .iter()
-        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
         .collect()
 }
 

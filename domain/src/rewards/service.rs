@@ -21,8 +21,8 @@ use crate::ledger::{self, AccountKind, Cause, TransferCode};
 use crate::page::{Page, PageRequest};
 use crate::throttle;
 use crate::types::{
-    IdempotencyKey, MerchantId, Points, RedemptionId, RewardId, UserId, add_points, china_time,
-    sum_points, text,
+    IdempotencyKey, MerchantId, Points, RedemptionId, RewardId, UserId, add_points,
+    china_day_start, china_time, sum_points, text,
 };
 
 pub struct Rewards<'a> {
@@ -461,6 +461,27 @@ impl<'a> Rewards<'a> {
         })
     }
 
+    /// The resident renews a pending redemption before it runs out: a fresh counter code, held
+    /// for another `HOLD_TTL` from now. Nothing moves: the points stay held and the stock
+    /// taken, so a renewal never fails for stock another resident took meanwhile.
+    #[tracing::instrument(skip_all, fields(redemption = %id))]
+    pub fn renew(&self, actor: &Actor, id: &RedemptionId) -> DomainResult<Redemption> {
+        let user = actor.user_id()?;
+        let now = self.services.clock.now();
+        self.services.db.write(|conn| {
+            let found = find_redemption(conn, id)?;
+            if &found.user_id != user {
+                return Err(DomainError::NotFound {
+                    what: "兑换记录"
+                });
+            }
+            if !store::renew(conn, id, &new_code(), now + HOLD_TTL, now)? {
+                return Err(DomainError::RedemptionFinished);
+            }
+            find_redemption(conn, id).map(|r| r.seen_by(actor))
+        })
+    }
+
     /// One redemption: for the resident who redeemed it, the merchant's operators and staff.
     pub fn redemption(&self, actor: &Actor, id: &RedemptionId) -> DomainResult<Redemption> {
         let user = actor.user_id()?;
@@ -523,6 +544,25 @@ impl<'a> Rewards<'a> {
         })
     }
 
+    /// Every reward a merchant offers or has paused, newest first, so its counter can resume
+    /// what it paused: its operators and staff.
+    pub fn merchant_rewards(
+        &self,
+        actor: &Actor,
+        merchant_id: &MerchantId,
+        page: &PageRequest,
+    ) -> DomainResult<Page<RewardView>> {
+        let user = actor.user_id()?;
+        self.services.db.read(|conn| {
+            if !actor.is_staff() {
+                require_operator(conn, merchant_id, user)?;
+            }
+            let (rewards, total) = store::of_merchant_rewards(conn, merchant_id, page)?;
+            let mut items = views(conn, rewards)?;
+            Ok(Page::from_overfetch(&mut items, page, total))
+        })
+    }
+
     /// A merchant's redemptions, newest first: its operators and staff.
     pub fn merchant_redemptions(
         &self,
@@ -536,7 +576,29 @@ impl<'a> Rewards<'a> {
             if !actor.is_staff() {
                 require_operator(conn, merchant_id, user)?;
             }
-            let (items, total) = store::of_merchant(conn, merchant_id, status, page)?;
+            let (items, total) = store::of_merchant(conn, merchant_id, (status, None), page)?;
+            let mut items = items.into_iter().map(|r| r.seen_by(actor)).collect();
+            Ok(Page::from_overfetch(&mut items, page, total))
+        })
+    }
+
+    /// The redemptions a merchant confirmed today — the day in Chengdu by the server's clock,
+    /// so a counter whose own clock is off still shows the right ones — newest first: its
+    /// operators and staff.
+    pub fn confirmed_today(
+        &self,
+        actor: &Actor,
+        merchant_id: &MerchantId,
+        page: &PageRequest,
+    ) -> DomainResult<Page<Redemption>> {
+        let user = actor.user_id()?;
+        let since = china_day_start(self.services.clock.now());
+        self.services.db.read(|conn| {
+            if !actor.is_staff() {
+                require_operator(conn, merchant_id, user)?;
+            }
+            let filter = (Some(RedemptionStatus::Confirmed), Some(since));
+            let (items, total) = store::of_merchant(conn, merchant_id, filter, page)?;
             let mut items = items.into_iter().map(|r| r.seen_by(actor)).collect();
             Ok(Page::from_overfetch(&mut items, page, total))
         })

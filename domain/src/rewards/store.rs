@@ -230,6 +230,24 @@ pub(crate) fn browse(
     Ok((rows, total))
 }
 
+/// Every reward of a merchant, whatever its status, newest first.
+pub(crate) fn of_merchant_rewards(
+    conn: &mut DbConnection,
+    merchant_id: &MerchantId,
+    page: &PageRequest,
+) -> DomainResult<(Vec<Reward>, i64)> {
+    let total: i64 = reward::table
+        .filter(reward::merchant_id.eq(merchant_id.as_str()))
+        .count()
+        .get_result(conn)?;
+    let query = reward::table
+        .filter(reward::merchant_id.eq(merchant_id.as_str()))
+        .select(Reward::as_select())
+        .into_boxed();
+    let rows = keyset!(query, reward::id, newest_first: true, page).load(conn)?;
+    Ok((rows, total))
+}
+
 pub(crate) struct NewRedemption<'a> {
     pub id: &'a RedemptionId,
     pub reward: &'a Reward,
@@ -337,6 +355,29 @@ pub(crate) fn finish(
     Ok(updated == 1)
 }
 
+/// A fresh counter code and hold time for a pending redemption that has not run out: whether
+/// it applied.
+pub(crate) fn renew(
+    conn: &mut DbConnection,
+    id: &RedemptionId,
+    code: &str,
+    expires_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> DomainResult<bool> {
+    let updated = diesel::update(
+        redemption::table
+            .filter(redemption::id.eq(id.as_str()))
+            .filter(redemption::status.eq(RedemptionStatus::Pending.as_str()))
+            .filter(redemption::expires_at.gt(now)),
+    )
+    .set((
+        redemption::code.eq(code),
+        redemption::expires_at.eq(expires_at),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
 /// Pending redemptions whose hold has run out, oldest first.
 pub(crate) fn due(
     conn: &mut DbConnection,
@@ -371,7 +412,7 @@ pub(crate) fn of_user(
 pub(crate) fn of_merchant(
     conn: &mut DbConnection,
     merchant_id: &MerchantId,
-    status: Option<RedemptionStatus>,
+    (status, finished_since): (Option<RedemptionStatus>, Option<NaiveDateTime>),
     page: &PageRequest,
 ) -> DomainResult<(Vec<Redemption>, i64)> {
     let mut count = redemption::table
@@ -384,6 +425,10 @@ pub(crate) fn of_merchant(
     if let Some(status) = status {
         count = count.filter(redemption::status.eq(status.as_str()));
         query = query.filter(redemption::status.eq(status.as_str()));
+    }
+    if let Some(since) = finished_since {
+        count = count.filter(redemption::finished_at.ge(since));
+        query = query.filter(redemption::finished_at.ge(since));
     }
     let total: i64 = count.get_result(conn)?;
     let rows = keyset!(query, redemption::id, newest_first: true, page).load(conn)?;

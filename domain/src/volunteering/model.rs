@@ -170,6 +170,10 @@ pub struct ServiceRecord {
 pub const SERVICE_RECORD_ORGANISATIONS: usize = 50;
 
 /// Minutes as hours with one decimal, as a service record states them (95 minutes: 1.6).
+#[expect(
+    clippy::as_conversions,
+    reason = "tenths of an hour stay far below 2^53, where a double is exact; f64 has no From<i64>"
+)]
 pub fn hours(minutes: i64) -> f64 {
     // Whole tenths first, so the rounding is the integer one and never a float's.
     let tenths = (minutes.saturating_mul(10) + 30) / 60;

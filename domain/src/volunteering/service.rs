@@ -18,7 +18,7 @@ use crate::incubation;
 use crate::ledger;
 use crate::page::{Page, PageRequest};
 use crate::throttle;
-use crate::types::{ActivityId, ParticipationId, Points, UserId, china_time, text};
+use crate::types::{ActivityId, OrganisationId, ParticipationId, Points, UserId, china_time, text};
 
 pub struct Volunteering<'a> {
     services: &'a Services,
@@ -483,6 +483,27 @@ impl<'a> Volunteering<'a> {
             }
         }
         Ok(done)
+    }
+
+    /// Every activity of an organisation, drafts and past ones included, newest first: its
+    /// members and staff (the public lists published ones with `upcoming`).
+    pub fn of_organisation(
+        &self,
+        actor: &Actor,
+        organisation: &OrganisationId,
+        status: Option<ActivityStatus>,
+        page: &PageRequest,
+    ) -> DomainResult<Page<Activity>> {
+        let user = actor.user_id()?;
+        self.services.db.read(|conn| {
+            if !actor.is_staff()
+                && directory::store::member_role(conn, organisation, user)?.is_none()
+            {
+                return Err(DomainError::Forbidden);
+            }
+            let (mut items, total) = store::of_organisation(conn, organisation, status, page)?;
+            Ok(Page::from_overfetch(&mut items, page, total))
+        })
     }
 
     /// The attendance sheet, live: members of the organisation and staff.

@@ -182,6 +182,30 @@ pub(crate) fn upcoming(
     Ok((query.load(conn)?, total))
 }
 
+/// An organisation's activities in every status (or one), newest first.
+pub(crate) fn of_organisation(
+    conn: &mut DbConnection,
+    organisation: &OrganisationId,
+    status: Option<ActivityStatus>,
+    page: &crate::page::PageRequest,
+) -> DomainResult<(Vec<Activity>, i64)> {
+    macro_rules! filtered {
+        () => {{
+            let mut q = activity::table
+                .filter(activity::organisation_id.eq(organisation.as_str().to_owned()))
+                .into_boxed();
+            if let Some(status) = status {
+                q = q.filter(activity::status.eq(status.as_str()));
+            }
+            q
+        }};
+    }
+    let total: i64 = filtered!().count().get_result(conn)?;
+    let query = filtered!().select(Activity::as_select());
+    let rows = crate::page::keyset!(query, activity::id, newest_first: true, page).load(conn)?;
+    Ok((rows, total))
+}
+
 /// A participation as stored, with the participant's name.
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = participation)]
