@@ -552,11 +552,7 @@ impl<'a> Rewards<'a> {
         merchant_id: &MerchantId,
         page: &PageRequest,
     ) -> DomainResult<Page<RewardView>> {
-        let user = actor.user_id()?;
-        self.services.db.read(|conn| {
-            if !actor.is_staff() {
-                require_operator(conn, merchant_id, user)?;
-            }
+        self.read_as_operator(actor, merchant_id, |conn| {
             let (rewards, total) = store::of_merchant_rewards(conn, merchant_id, page)?;
             let mut items = views(conn, rewards)?;
             Ok(Page::from_overfetch(&mut items, page, total))
@@ -571,15 +567,7 @@ impl<'a> Rewards<'a> {
         status: Option<RedemptionStatus>,
         page: &PageRequest,
     ) -> DomainResult<Page<Redemption>> {
-        let user = actor.user_id()?;
-        self.services.db.read(|conn| {
-            if !actor.is_staff() {
-                require_operator(conn, merchant_id, user)?;
-            }
-            let (items, total) = store::of_merchant(conn, merchant_id, (status, None), page)?;
-            let mut items = items.into_iter().map(|r| r.seen_by(actor)).collect();
-            Ok(Page::from_overfetch(&mut items, page, total))
-        })
+        self.redemptions_at(actor, merchant_id, (status, None), page)
     }
 
     /// The redemptions a merchant confirmed today — the day in Chengdu by the server's clock,
@@ -591,16 +579,40 @@ impl<'a> Rewards<'a> {
         merchant_id: &MerchantId,
         page: &PageRequest,
     ) -> DomainResult<Page<Redemption>> {
-        let user = actor.user_id()?;
         let since = china_day_start(self.services.clock.now());
+        let filter = (Some(RedemptionStatus::Confirmed), Some(since));
+        self.redemptions_at(actor, merchant_id, filter, page)
+    }
+
+    /// A merchant's redemptions in a status and finished since an instant, as its operators
+    /// and staff see them.
+    fn redemptions_at(
+        &self,
+        actor: &Actor,
+        merchant_id: &MerchantId,
+        filter: (Option<RedemptionStatus>, Option<NaiveDateTime>),
+        page: &PageRequest,
+    ) -> DomainResult<Page<Redemption>> {
+        self.read_as_operator(actor, merchant_id, |conn| {
+            let (items, total) = store::of_merchant(conn, merchant_id, filter, page)?;
+            let mut items = items.into_iter().map(|r| r.seen_by(actor)).collect();
+            Ok(Page::from_overfetch(&mut items, page, total))
+        })
+    }
+
+    /// Runs `read` for one of the merchant's operators or staff; anyone else is refused.
+    fn read_as_operator<T>(
+        &self,
+        actor: &Actor,
+        merchant_id: &MerchantId,
+        read: impl FnOnce(&mut DbConnection) -> DomainResult<T>,
+    ) -> DomainResult<T> {
+        let user = actor.user_id()?;
         self.services.db.read(|conn| {
             if !actor.is_staff() {
                 require_operator(conn, merchant_id, user)?;
             }
-            let filter = (Some(RedemptionStatus::Confirmed), Some(since));
-            let (items, total) = store::of_merchant(conn, merchant_id, filter, page)?;
-            let mut items = items.into_iter().map(|r| r.seen_by(actor)).collect();
-            Ok(Page::from_overfetch(&mut items, page, total))
+            read(conn)
         })
     }
 
