@@ -30,7 +30,7 @@ use crate::budget::{Budget, Standing};
 use crate::config::{CorsOrigins, Limits};
 use crate::cost;
 use crate::graphql::relay::Kind;
-use crate::graphql::{Context, Merchant, Redemption, Schema, Shared};
+use crate::graphql::{Context, Merchant, Redemption, Refusal, Schema, Shared};
 
 /// Codes of request-level errors raised by this layer (the domain's are in `ErrorCode`).
 pub const PROTOCOL_CODES: &[&str] = &[
@@ -437,7 +437,7 @@ async fn graphql_post(
         }
     };
 
-    let retry_after = context.retry_after.lock().ok().and_then(|slot| *slot);
+    let refusal = context.refusal.lock().ok().and_then(|slot| *slot);
     // The request's connection goes back to the pool before the answer is written out.
     drop(context);
     match result {
@@ -445,7 +445,7 @@ async fn graphql_post(
             let outcome = if errors.is_empty() { "ok" } else { "error" };
             record(&price.operation, outcome, Some(started));
             let cost = cost_extension(price.cost, &state.limits, standing);
-            let mut response = executed(flavour, &data, &errors, retry_after, cost);
+            let mut response = executed(flavour, &data, &errors, refusal, cost);
             rate_headers(&mut response, standing, None);
             response
         }
@@ -539,7 +539,7 @@ fn executed(
     flavour: Flavour,
     data: &Value<DefaultScalarValue>,
     errors: &[ExecutionError<DefaultScalarValue>],
-    retry_after: Option<u64>,
+    refusal: Option<Refusal>,
     cost: serde_json::Value,
 ) -> HttpResponse {
     let mut body = json!({ "data": to_json(data) });
@@ -549,20 +549,15 @@ fn executed(
     body["extensions"] = json!({ "cost": cost });
     // An outage is the server's, not the client's: 503 lets a load balancer and the client
     // see it, and `Retry-After` says when to come back.
-    let unavailable = body["errors"].as_array().is_some_and(|errors| {
-        errors
-            .iter()
-            .any(|e| e["extensions"]["code"] == "SERVICE_UNAVAILABLE")
-    });
-    let (status, retry_after) = if unavailable {
-        (
+    let (status, retry_after) = match refusal {
+        Some(Refusal::Unavailable) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Some(retry_after.unwrap_or(UNAVAILABLE_RETRY_SECS)),
-        )
-    } else if retry_after.is_some() {
-        (StatusCode::TOO_MANY_REQUESTS, retry_after)
-    } else {
-        (StatusCode::OK, None)
+            Some(UNAVAILABLE_RETRY_SECS),
+        ),
+        Some(Refusal::RateLimited { retry_after_secs }) => {
+            (StatusCode::TOO_MANY_REQUESTS, Some(retry_after_secs))
+        }
+        None => (StatusCode::OK, None),
     };
     let mut response = respond(flavour, status, &body);
     if let Some(secs) = retry_after

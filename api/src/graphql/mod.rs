@@ -97,13 +97,22 @@ enum Lane {
 }
 
 /// One request's view: who is asking, and what the HTTP layer needs back.
+/// Why an executed request is not answered 200.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// A throttle refused it: 429 with `Retry-After`.
+    RateLimited { retry_after_secs: u64 },
+    /// The database could not serve it in time: 503 with `Retry-After`.
+    Unavailable,
+}
+
 pub struct Context {
     pub shared: Arc<Shared>,
     pub actor: Actor,
     pub client_addr: String,
     pub request_id: String,
-    /// Set when a throttle refused the request, for the `Retry-After` header.
-    pub retry_after: Mutex<Option<u64>>,
+    /// Set when an error means the answer is not a plain 200: its status and `Retry-After`.
+    pub refusal: Mutex<Option<Refusal>>,
     runner: Runner,
     /// Batches the lookups of one level of a query into one statement each.
     pub loaders: loaders::Loaders,
@@ -126,7 +135,16 @@ impl Context {
             actor,
             client_addr,
             request_id,
-            retry_after: Mutex::new(None),
+            refusal: Mutex::new(None),
+        }
+    }
+
+    /// Keeps the strongest reason for the answer's status: an outage outranks a throttle.
+    fn refuse(&self, refusal: Refusal) {
+        if let Ok(mut slot) = self.refusal.lock()
+            && *slot != Some(Refusal::Unavailable)
+        {
+            *slot = Some(refusal);
         }
     }
 
@@ -189,12 +207,13 @@ impl Context {
             }
             DomainError::Unavailable(cause) => {
                 tracing::warn!(request_id = %self.request_id, cause = %cause, "unavailable");
+                self.refuse(Refusal::Unavailable);
                 FieldError::new(err.to_string(), graphql_value!({ "code": code }))
             }
             DomainError::RateLimited { retry_after_secs } => {
-                if let Ok(mut slot) = self.retry_after.lock() {
-                    *slot = Some(*retry_after_secs);
-                }
+                self.refuse(Refusal::RateLimited {
+                    retry_after_secs: *retry_after_secs,
+                });
                 let secs = int(*retry_after_secs);
                 FieldError::new(
                     err.to_string(),
