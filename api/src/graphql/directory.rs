@@ -343,12 +343,24 @@ pub async fn community_of(
     ctx: &Context,
     id: Option<CommunityId>,
 ) -> FieldResult<Option<Community>> {
-    let Some(id) = id else {
-        return Ok(None);
-    };
+    match id {
+        Some(id) => community_by_id(ctx, id).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The community an object belongs to, through the request's loader.
+pub async fn community_by_id(ctx: &Context, id: CommunityId) -> FieldResult<Community> {
     super::loaders::load_one(ctx, &ctx.loaders.communities, id, "社区")
         .await
-        .map(|c| Some(Community(c)))
+        .map(Community)
+}
+
+/// The organisation an object belongs to, through the request's loader.
+pub async fn organisation_by_id(ctx: &Context, id: OrganisationId) -> FieldResult<Organisation> {
+    super::loaders::load_one(ctx, &ctx.loaders.organisations, id, "组织")
+        .await
+        .map(Organisation)
 }
 
 pub async fn communities(

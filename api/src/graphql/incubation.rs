@@ -147,10 +147,7 @@ impl Group {
 
     /// The community the group belongs to.
     async fn community(&self, ctx: &Context) -> FieldResult<Community> {
-        let id = self.0.community_id.clone();
-        super::loaders::load_one(ctx, &ctx.loaders.communities, id, "社区")
-            .await
-            .map(Community)
+        super::directory::community_by_id(ctx, self.0.community_id.clone()).await
     }
 
     /// The verified organisation staff paired it with; null until then.

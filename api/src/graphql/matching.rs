@@ -145,10 +145,7 @@ impl Need {
     }
     /// The community the need is for.
     async fn community(&self, ctx: &Context) -> FieldResult<Community> {
-        let id = self.0.community_id.clone();
-        super::loaders::load_one(ctx, &ctx.loaders.communities, id, "社区")
-            .await
-            .map(Community)
+        super::directory::community_by_id(ctx, self.0.community_id.clone()).await
     }
 
     /// The matches staff proposed for it, oldest first.

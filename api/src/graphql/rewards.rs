@@ -92,10 +92,7 @@ impl Merchant {
 
     /// The partner organisation that runs the shop; its members are the shop's operators.
     async fn organisation(&self, ctx: &Context) -> FieldResult<Organisation> {
-        let id = self.0.organisation_id.clone();
-        super::loaders::load_one(ctx, &ctx.loaders.organisations, id, "组织")
-            .await
-            .map(Organisation)
+        super::directory::organisation_by_id(ctx, self.0.organisation_id.clone()).await
     }
 
     /// Operators and staff: the redemptions confirmed today (the day in Chengdu by the

@@ -107,10 +107,7 @@ impl Activity {
 
     /// The organising organisation (for a group-run activity, the group's mentor organisation).
     async fn organisation(&self, ctx: &Context) -> FieldResult<Organisation> {
-        let id = self.0.organisation_id.clone();
-        super::loaders::load_one(ctx, &ctx.loaders.organisations, id, "组织")
-            .await
-            .map(Organisation)
+        super::directory::organisation_by_id(ctx, self.0.organisation_id.clone()).await
     }
 
     /// The activity's category.
@@ -320,10 +317,7 @@ pub struct OrganisationMinutes {
 impl OrganisationMinutes {
     /// The organisation that ran the activities.
     async fn organisation(&self, ctx: &Context) -> FieldResult<Organisation> {
-        let id = self.organisation.clone();
-        super::loaders::load_one(ctx, &ctx.loaders.organisations, id, "组织")
-            .await
-            .map(Organisation)
+        super::directory::organisation_by_id(ctx, self.organisation.clone()).await
     }
 
     /// Verified minutes in its activities.
