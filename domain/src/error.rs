@@ -136,6 +136,9 @@ error_codes! {
     /// The merchant is suspended and cannot confirm redemptions; held points stay held until
     /// cancelled or expired.
     MerchantSuspended => "MERCHANT_SUSPENDED",
+    /// Staff suspended this account: it cannot sign in, refresh a session or spend points
+    /// until restored; the points stay in the wallet.
+    AccountSuspended => "ACCOUNT_SUSPENDED",
     /// The activity was cancelled; its sign-ups are never verified or paid.
     ActivityCancelled => "ACTIVITY_CANCELLED",
     /// The group is dissolved: its fund neither receives nor pays points.
@@ -252,6 +255,8 @@ pub enum DomainError {
     OrganisationSuspended,
     #[error("该商家已被暂停，不能确认兑换")]
     MerchantSuspended,
+    #[error("该账号已被中心暂停，请联系社创中心工作人员")]
+    AccountSuspended,
     #[error("活动已取消")]
     ActivityCancelled,
     #[error("该自治组织已解散，基金不能再收付积分")]
@@ -335,6 +340,7 @@ impl DomainError {
             Self::CheckInLocked => ErrorCode::CheckInLocked,
             Self::OrganisationSuspended => ErrorCode::OrganisationSuspended,
             Self::MerchantSuspended => ErrorCode::MerchantSuspended,
+            Self::AccountSuspended => ErrorCode::AccountSuspended,
             Self::ActivityCancelled => ErrorCode::ActivityCancelled,
             Self::GroupDissolved => ErrorCode::GroupDissolved,
             Self::RateNeedsApproval { .. } => ErrorCode::RateNeedsApproval,

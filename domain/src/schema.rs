@@ -22,6 +22,8 @@ diesel::table! {
         community_id -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        status -> Text,
+        status_reason -> Nullable<Text>,
     }
 }
 
@@ -230,6 +232,7 @@ diesel::table! {
         opening_hours -> Text,
         status -> Text,
         created_at -> Timestamp,
+        status_reason -> Nullable<Text>,
     }
 }
 

@@ -231,6 +231,25 @@ pub fn text(raw: &str, field: &'static str, min: usize, max: usize) -> DomainRes
     Ok(trimmed.to_owned())
 }
 
+/// Search text for staff's directory as a `LIKE … ESCAPE '\\'` pattern matching any part of
+/// a value: trimmed, at most 60 characters, lower-cased (emails are stored lower-cased) and
+/// with `%`, `_` and `\\` taken literally. None when there is nothing to search for.
+pub fn contains_pattern(raw: Option<&str>) -> DomainResult<Option<String>> {
+    let Some(raw) = raw.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let needle = text(raw, "text", 1, 60)?.to_lowercase();
+    let mut pattern = String::from("%");
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    Ok(Some(pattern))
+}
+
 /// China Standard Time is UTC+8 all year (no daylight saving): residents' days, months and
 /// clocks are counted in it, while Linli stores UTC.
 pub const CHINA_OFFSET: TimeDelta = TimeDelta::hours(8);

@@ -16,7 +16,9 @@ use linli_domain::catalogue::{PriceTier, ProductInput, ProductReview};
 use linli_domain::directory::{MemberRole, NewOrganisation, OrganisationKind, Review};
 use linli_domain::identity::{Actor, NewUser, Role, User};
 use linli_domain::page::PageRequest;
-use linli_domain::rewards::{NewMerchant, NewReward, RedemptionStatus, RewardFilter};
+use linli_domain::rewards::{
+    MerchantDecision, NewMerchant, NewReward, RedemptionStatus, RewardFilter,
+};
 use linli_domain::types::{CommunityId, IdempotencyKey, OrganisationId};
 use linli_domain::volunteering::{ActivityFilter, ActivityStatus, NewActivity};
 use linli_domain::{DomainError, DomainResult, Services};
@@ -598,8 +600,12 @@ impl Seeder<'_> {
                     opening_hours: "09:00–21:00".to_owned(),
                 },
             )?;
-            s.rewards()
-                .set_merchant_status(&self.staff, &merchant.id, true)?;
+            s.rewards().decide_merchant(
+                &self.staff,
+                &merchant.id,
+                MerchantDecision::Admit,
+                None,
+            )?;
             for (title, price) in offers.iter() {
                 let reward = s.rewards().create_reward(
                     &o.owner,

@@ -31,6 +31,7 @@ mod rewards;
 mod seed;
 mod smtp;
 mod spreadsheet;
+mod standing;
 mod storage;
 mod telemetry;
 mod volunteering;

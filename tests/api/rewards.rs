@@ -122,7 +122,7 @@ async fn staff_admit_a_merchant_to_the_alliance(app: &TestApp) {
         .admit_merchant(&text_at(&applied, "/applyForMerchant/merchant/id"))
         .await;
 
-    assert_eq!(admitted["admitMerchant"]["merchant"]["status"], "ACTIVE");
+    assert_eq!(admitted["reviewMerchant"]["merchant"]["status"], "ACTIVE");
 }
 
 both_engines!(

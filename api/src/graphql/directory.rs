@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use juniper::{FieldResult, GraphQLInputObject, GraphQLObject, ID, graphql_object};
 use linli_domain::directory::{self as domain, NewOrganisation, Review};
-use linli_domain::types::{CommunityId, OrganisationId};
+use linli_domain::types::{CommunityId, OrganisationId, UserId};
 
 use super::identity::User;
 use super::ledger::Account;
@@ -328,7 +328,7 @@ impl From<domain::Member> for Member {
     }
 }
 
-/// An organisation the signed-in person belongs to, with their role there.
+/// An organisation a person belongs to, with their role there.
 #[derive(Debug, GraphQLObject)]
 #[graphql(context = Context)]
 pub struct Membership {
@@ -392,14 +392,61 @@ pub async fn my_organisations(ctx: &Context) -> FieldResult<Vec<Membership>> {
     let result = ctx
         .run(|s, actor| s.directory().my_organisations(actor))
         .await;
-    ctx.answer(result).map(|list| {
-        list.into_iter()
-            .map(|(o, role)| Membership {
-                organisation: Organisation(o),
-                role: role.into(),
-            })
-            .collect()
-    })
+    ctx.answer(result).map(memberships)
+}
+
+/// A person's organisations, for that person and staff.
+pub async fn memberships_of(ctx: &Context, user: UserId) -> FieldResult<Vec<Membership>> {
+    let result = ctx
+        .run(move |s, actor| s.directory().memberships(actor, &user))
+        .await;
+    ctx.answer(result).map(memberships)
+}
+
+fn memberships(list: Vec<(domain::Organisation, domain::MemberRole)>) -> Vec<Membership> {
+    list.into_iter()
+        .map(|(o, role)| Membership {
+            organisation: Organisation(o),
+            role: role.into(),
+        })
+        .collect()
+}
+
+/// Which organisations to list.
+#[derive(Debug, Default, GraphQLInputObject)]
+pub struct OrganisationFilterInput {
+    /// Any part of the organisation's name or contact.
+    pub text: Option<String>,
+    /// Only organisations in this status.
+    pub status: Option<OrganisationStatus>,
+    /// Only organisations based in this community.
+    pub community_id: Option<ID>,
+}
+
+pub async fn organisations(
+    ctx: &Context,
+    filter: Option<OrganisationFilterInput>,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> FieldResult<OrganisationConnection> {
+    let page = ctx.answer(page_request(first, after, last, before))?;
+    let filter = filter.unwrap_or_default();
+    let filter = ctx.answer(
+        Community::decode_optional(filter.community_id.as_ref(), "communityId").map(
+            |community_id| domain::OrganisationFilter {
+                text: filter.text,
+                status: filter.status.map(Into::into),
+                community_id,
+            },
+        ),
+    )?;
+    let result = ctx
+        .run(move |s, actor| s.directory().organisations(actor, &filter, &page))
+        .await;
+    ctx.answer(result)
+        .map(|p| OrganisationConnection::from_page(p, Organisation))
 }
 
 pub async fn review_queue(
@@ -531,24 +578,30 @@ pub async fn review_organisation(
     .await
 }
 
-/// A verified organisation to suspend, and why.
+/// An organisation to suspend or restore, and why.
 #[derive(Debug, GraphQLInputObject)]
-pub struct SuspendOrganisationInput {
-    /// The verified organisation to suspend.
+pub struct OrganisationStandingInput {
+    /// The organisation.
     pub organisation_id: ID,
     /// Why, shown to the organisation as its `statusReason`.
     pub reason: String,
 }
 
-pub async fn suspend_organisation(
+pub async fn set_organisation_standing(
     ctx: &Context,
-    input: SuspendOrganisationInput,
+    input: OrganisationStandingInput,
+    suspend: bool,
 ) -> FieldResult<OrganisationPayload> {
     ctx.mutate(
         organisation_id(&input.organisation_id),
         move |s, actor, id| {
-            s.directory()
-                .suspend_organisation(actor, &id, &input.reason)
+            if suspend {
+                s.directory()
+                    .suspend_organisation(actor, &id, &input.reason)
+            } else {
+                s.directory()
+                    .restore_organisation(actor, &id, &input.reason)
+            }
         },
     )
     .await

@@ -7,7 +7,7 @@ use linli_domain::identity::{self as domain, NewUser, Session};
 
 use super::directory::Community;
 use super::ledger::Account;
-use super::relay::{Kind, NodeValue, payload};
+use super::relay::{Kind, NodeValue, connection, page_request, payload};
 use super::{Context, mirror_enum};
 
 mirror_enum!(
@@ -19,6 +19,17 @@ mirror_enum!(
         Staff,
         /// An administrator, with every staff permission.
         Admin,
+    }
+);
+
+mirror_enum!(
+    /// Whether a person may use their account.
+    UserStatus = linli_domain::identity::UserStatus {
+        /// The account works as usual.
+        Active,
+        /// Suspended by staff: no sign-in, no session refresh, no spending of points;
+        /// `statusReason` says why.
+        Suspended,
     }
 );
 
@@ -58,6 +69,21 @@ impl User {
         self.0.created_at.and_utc()
     }
 
+    /// Whether the person may use their account.
+    fn status(&self) -> UserStatus {
+        self.0.status.into()
+    }
+
+    /// Why staff suspended or restored the account.
+    fn status_reason(&self) -> Option<&str> {
+        self.0.status_reason.as_deref()
+    }
+
+    /// The organisations the person belongs to, with their roles: for themself and staff.
+    async fn memberships(&self, ctx: &Context) -> FieldResult<Vec<super::directory::Membership>> {
+        super::directory::memberships_of(ctx, self.0.id.clone()).await
+    }
+
     /// The community the person lives in, when they said.
     async fn community(&self, ctx: &Context) -> FieldResult<Option<Community>> {
         super::directory::community_of(ctx, self.0.community_id.clone()).await
@@ -94,6 +120,85 @@ impl User {
         let result = ctx.run(move |s, actor| s.ledger().wallet(actor, &id)).await;
         ctx.answer(result).map(Account)
     }
+}
+
+connection!(
+    /// A page of people.
+    UserConnection,
+    /// A person in a page, with its cursor.
+    UserEdge,
+    User,
+    |u| u.0.id.to_string()
+);
+
+/// Which residents to list.
+#[derive(Debug, Default, GraphQLInputObject)]
+pub struct ResidentFilterInput {
+    /// Any part of the resident's name, mobile number or email address.
+    pub text: Option<String>,
+    /// Only residents of this community.
+    pub community_id: Option<ID>,
+}
+
+pub async fn residents(
+    ctx: &Context,
+    filter: Option<ResidentFilterInput>,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> FieldResult<UserConnection> {
+    let page = ctx.answer(page_request(first, after, last, before))?;
+    let filter = filter.unwrap_or_default();
+    let filter = ctx.answer(
+        Community::decode_optional(filter.community_id.as_ref(), "communityId").map(
+            |community_id| domain::ResidentFilter {
+                text: filter.text,
+                community_id,
+            },
+        ),
+    )?;
+    let result = ctx
+        .run(move |s, actor| s.identity().residents(actor, &filter, &page))
+        .await;
+    ctx.answer(result)
+        .map(|p| UserConnection::from_page(p, User))
+}
+
+/// A resident to suspend or restore, and why.
+#[derive(Debug, GraphQLInputObject)]
+pub struct UserStandingInput {
+    /// The resident.
+    pub user_id: ID,
+    /// Why, shown to the resident as their `statusReason`.
+    pub reason: String,
+}
+
+payload!(
+    /// What a mutation on a person's account returns.
+    UserPayload {
+        /// The account after the change; null when the request was refused.
+        user: Option<User>,
+    }
+    from domain::User => User
+);
+
+pub async fn set_user_standing(
+    ctx: &Context,
+    input: UserStandingInput,
+    suspend: bool,
+) -> FieldResult<UserPayload> {
+    ctx.mutate(
+        User::decode(&input.user_id, "userId"),
+        move |s, actor, id| {
+            if suspend {
+                s.identity().suspend_user(actor, &id, &input.reason)
+            } else {
+                s.identity().restore_user(actor, &id, &input.reason)
+            }
+        },
+    )
+    .await
 }
 
 /// A resident's sign-up.

@@ -18,7 +18,9 @@ mirror_enum!(
         /// Admitted: its rewards are offered and its operators confirm redemptions.
         Active,
         /// Suspended by staff: its rewards are not offered and it confirms no redemptions.
-        Suspended
+        Suspended,
+        /// Staff turned the application down; `statusReason` says why.
+        Rejected
     }
 );
 
@@ -83,6 +85,16 @@ impl Merchant {
     /// Whether it takes part in the alliance.
     fn status(&self) -> MerchantStatus {
         self.0.status.into()
+    }
+
+    /// Why staff turned the application down, suspended or restored the shop.
+    fn status_reason(&self) -> Option<&str> {
+        self.0.status_reason.as_deref()
+    }
+
+    /// When the organisation applied for the shop.
+    fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at.and_utc()
     }
 
     /// The community the shop is in; null when it named none.
@@ -582,20 +594,111 @@ pub async fn apply(ctx: &Context, input: ApplyForMerchantInput) -> FieldResult<M
         .await
 }
 
-/// Names a merchant.
-#[derive(Debug, GraphQLInputObject)]
-pub struct MerchantIdInput {
-    /// The merchant's id.
-    pub merchant_id: ID,
+connection!(
+    /// A page of the alliance's merchants.
+    MerchantConnection,
+    /// A merchant in a page, with its cursor.
+    MerchantEdge,
+    Merchant,
+    |m| m.0.id.to_string()
+);
+
+/// Which merchants to list.
+#[derive(Debug, Default, GraphQLInputObject)]
+pub struct MerchantFilterInput {
+    /// Any part of the shop's name or address.
+    pub text: Option<String>,
+    /// Only merchants in this status.
+    pub status: Option<MerchantStatus>,
+    /// Only shops in this community.
+    pub community_id: Option<ID>,
 }
 
-pub async fn set_merchant_status(
+fn merchant_filter(
+    input: Option<MerchantFilterInput>,
+) -> Result<domain::MerchantFilter, DomainError> {
+    let input = input.unwrap_or_default();
+    Ok(domain::MerchantFilter {
+        text: input.text,
+        status: input.status.map(Into::into),
+        community_id: Community::decode_optional(input.community_id.as_ref(), "communityId")?,
+    })
+}
+
+pub async fn merchants(
     ctx: &Context,
-    input: MerchantIdInput,
-    active: bool,
+    filter: Option<MerchantFilterInput>,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> FieldResult<MerchantConnection> {
+    let page = ctx.answer(page_request(first, after, last, before))?;
+    let filter = ctx.answer(merchant_filter(filter))?;
+    let result = ctx
+        .run(move |s, actor| s.rewards().merchants(actor, &filter, &page))
+        .await;
+    ctx.answer(result)
+        .map(|p| MerchantConnection::from_page(p, Merchant))
+}
+
+/// What staff decide about a merchant's application.
+#[derive(Debug, Clone, Copy, juniper::GraphQLEnum)]
+pub enum MerchantReview {
+    /// Admit it: its rewards are offered and its operators confirm redemptions.
+    Admit,
+    /// Turn it down, with a reason the organisation sees.
+    Reject,
+}
+
+/// A staff decision on a merchant application.
+#[derive(Debug, GraphQLInputObject)]
+pub struct ReviewMerchantInput {
+    /// The pending merchant.
+    pub merchant_id: ID,
+    /// Whether to admit it or turn it down.
+    pub decision: MerchantReview,
+    /// Required when turning it down; shown to the organisation as `statusReason`.
+    pub reason: Option<String>,
+}
+
+pub async fn review_merchant(
+    ctx: &Context,
+    input: ReviewMerchantInput,
 ) -> FieldResult<MerchantPayload> {
-    ctx.mutate(merchant_id(&input.merchant_id), move |s, actor, id| {
-        s.rewards().set_merchant_status(actor, &id, active)
+    let decision = match input.decision {
+        MerchantReview::Admit => domain::MerchantDecision::Admit,
+        MerchantReview::Reject => domain::MerchantDecision::Reject,
+    };
+    decide_merchant(ctx, &input.merchant_id, decision, input.reason).await
+}
+
+/// A merchant to suspend or restore, and why.
+#[derive(Debug, GraphQLInputObject)]
+pub struct MerchantStandingInput {
+    /// The merchant.
+    pub merchant_id: ID,
+    /// Why, shown to the organisation as the merchant's `statusReason`.
+    pub reason: String,
+}
+
+pub async fn set_merchant_standing(
+    ctx: &Context,
+    input: MerchantStandingInput,
+    decision: domain::MerchantDecision,
+) -> FieldResult<MerchantPayload> {
+    decide_merchant(ctx, &input.merchant_id, decision, Some(input.reason)).await
+}
+
+async fn decide_merchant(
+    ctx: &Context,
+    id: &ID,
+    decision: domain::MerchantDecision,
+    reason: Option<String>,
+) -> FieldResult<MerchantPayload> {
+    ctx.mutate(merchant_id(id), move |s, actor, id| {
+        s.rewards()
+            .decide_merchant(actor, &id, decision, reason.as_deref())
     })
     .await
 }

@@ -12,6 +12,7 @@ use super::rewards::{
     self, DistrictOverview, MerchantStatement, RedemptionConnection, RewardConnection,
 };
 use super::volunteering::{self, ActivityConnection, ActivityStatus};
+use linli_domain::rewards::MerchantDecision;
 
 pub struct Query;
 
@@ -287,6 +288,104 @@ impl Query {
             .map(Some)
     }
 
+    /// Staff: merchant applications waiting for a decision, oldest first.
+    async fn merchant_applications(
+        ctx: &Context,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
+        first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
+        after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<Option<rewards::MerchantConnection>> {
+        let pending = rewards::MerchantFilterInput {
+            status: Some(rewards::MerchantStatus::Pending),
+            ..rewards::MerchantFilterInput::default()
+        };
+        rewards::merchants(ctx, Some(pending), first, after, last, before)
+            .await
+            .map(Some)
+    }
+
+    /// Staff: search the district's organisations in any status, newest first (pending ones
+    /// oldest first, as in the review queue).
+    async fn organisations(
+        ctx: &Context,
+        #[graphql(description = "Which organisations to list (default: every one).")]
+        filter: Option<directory::OrganisationFilterInput>,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
+        first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
+        after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<Option<OrganisationConnection>> {
+        directory::organisations(ctx, filter, first, after, last, before)
+            .await
+            .map(Some)
+    }
+
+    /// Staff: search the alliance's merchants in any status, newest first (pending ones oldest
+    /// first, as in `merchantApplications`).
+    async fn merchants(
+        ctx: &Context,
+        #[graphql(description = "Which merchants to list (default: every one).")] filter: Option<
+            rewards::MerchantFilterInput,
+        >,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
+        first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
+        after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<Option<rewards::MerchantConnection>> {
+        rewards::merchants(ctx, filter, first, after, last, before)
+            .await
+            .map(Some)
+    }
+
+    /// Staff: search residents by name, phone or email, newest account first.
+    async fn residents(
+        ctx: &Context,
+        #[graphql(description = "Which residents to list (default: every one).")] filter: Option<
+            identity::ResidentFilterInput,
+        >,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
+        first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
+        after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<Option<identity::UserConnection>> {
+        identity::residents(ctx, filter, first, after, last, before)
+            .await
+            .map(Some)
+    }
+
     /// Staff: the district's points totals.
     async fn ledger_totals(ctx: &Context) -> FieldResult<Option<LedgerTotals>> {
         ledger::totals(ctx).await.map(Some)
@@ -490,13 +589,40 @@ impl Mutation {
         directory::review_organisation(ctx, input).await
     }
 
-    /// Staff: suspend a verified organisation.
+    /// Staff: suspend a verified organisation, with a reason.
     async fn suspend_organisation(
         ctx: &Context,
-        #[graphql(description = "The verified organisation and the reason.")]
-        input: directory::SuspendOrganisationInput,
+        #[graphql(description = "The verified organisation and why.")]
+        input: directory::OrganisationStandingInput,
     ) -> FieldResult<directory::OrganisationPayload> {
-        directory::suspend_organisation(ctx, input).await
+        directory::set_organisation_standing(ctx, input, true).await
+    }
+
+    /// Staff: restore a suspended organisation to verified, with a reason.
+    async fn restore_organisation(
+        ctx: &Context,
+        #[graphql(description = "The suspended organisation and why.")]
+        input: directory::OrganisationStandingInput,
+    ) -> FieldResult<directory::OrganisationPayload> {
+        directory::set_organisation_standing(ctx, input, false).await
+    }
+
+    /// Staff: suspend a resident, with a reason: their sessions end, signing in is refused
+    /// and their points cannot be spent until restored.
+    async fn suspend_user(
+        ctx: &Context,
+        #[graphql(description = "The resident and why.")] input: identity::UserStandingInput,
+    ) -> FieldResult<identity::UserPayload> {
+        identity::set_user_standing(ctx, input, true).await
+    }
+
+    /// Staff: restore a suspended resident, with a reason.
+    async fn restore_user(
+        ctx: &Context,
+        #[graphql(description = "The suspended resident and why.")]
+        input: identity::UserStandingInput,
+    ) -> FieldResult<identity::UserPayload> {
+        identity::set_user_standing(ctx, input, false).await
     }
 
     /// Owners: add a person to the organisation.
@@ -669,20 +795,31 @@ impl Mutation {
         rewards::apply(ctx, input).await
     }
 
-    /// Staff: admit a merchant (or re-admit a suspended one).
-    async fn admit_merchant(
+    /// Staff: admit a merchant application, or turn it down with a reason.
+    async fn review_merchant(
         ctx: &Context,
-        #[graphql(description = "The merchant to admit.")] input: rewards::MerchantIdInput,
+        #[graphql(description = "The pending merchant and the decision.")]
+        input: rewards::ReviewMerchantInput,
     ) -> FieldResult<rewards::MerchantPayload> {
-        rewards::set_merchant_status(ctx, input, true).await
+        rewards::review_merchant(ctx, input).await
     }
 
-    /// Staff: suspend a merchant.
+    /// Staff: suspend an active merchant, with a reason.
     async fn suspend_merchant(
         ctx: &Context,
-        #[graphql(description = "The merchant to suspend.")] input: rewards::MerchantIdInput,
+        #[graphql(description = "The active merchant and why.")]
+        input: rewards::MerchantStandingInput,
     ) -> FieldResult<rewards::MerchantPayload> {
-        rewards::set_merchant_status(ctx, input, false).await
+        rewards::set_merchant_standing(ctx, input, MerchantDecision::Suspend).await
+    }
+
+    /// Staff: restore a suspended merchant, with a reason.
+    async fn restore_merchant(
+        ctx: &Context,
+        #[graphql(description = "The suspended merchant and why.")]
+        input: rewards::MerchantStandingInput,
+    ) -> FieldResult<rewards::MerchantPayload> {
+        rewards::set_merchant_standing(ctx, input, MerchantDecision::Restore).await
     }
 
     /// Operators: offer a reward for points.

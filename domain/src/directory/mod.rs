@@ -8,4 +8,4 @@ pub use model::{
     Community, CommunityType, Member, MemberRole, Organisation, OrganisationKind,
     OrganisationStatus, Review,
 };
-pub use service::{Directory, NewOrganisation};
+pub use service::{Directory, NewOrganisation, OrganisationFilter};

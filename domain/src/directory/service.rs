@@ -15,6 +15,14 @@ use crate::ledger;
 use crate::page::{Page, PageRequest};
 use crate::types::{CommunityId, OrganisationId, UserId, text};
 
+/// Which organisations staff look for; `text` matches any part of the name or contact.
+#[derive(Debug, Clone, Default)]
+pub struct OrganisationFilter {
+    pub text: Option<String>,
+    pub status: Option<OrganisationStatus>,
+    pub community_id: Option<CommunityId>,
+}
+
 /// What a resident fills in to register an organisation with the centre.
 #[derive(Debug, Clone)]
 pub struct NewOrganisation {
@@ -262,13 +270,39 @@ impl<'a> Directory<'a> {
         actor: &Actor,
         page: &PageRequest,
     ) -> DomainResult<Page<Organisation>> {
+        let pending = OrganisationFilter {
+            status: Some(OrganisationStatus::Pending),
+            ..OrganisationFilter::default()
+        };
+        self.organisations(actor, &pending, page)
+    }
+
+    /// Staff search the district's organisations in any status.
+    pub fn organisations(
+        &self,
+        actor: &Actor,
+        filter: &OrganisationFilter,
+        page: &PageRequest,
+    ) -> DomainResult<Page<Organisation>> {
         actor.require_staff()?;
+        let pattern = crate::types::contains_pattern(filter.text.as_deref())?;
         self.services.db.read(|conn| {
-            let mut items =
-                store::organisations_by_status(conn, OrganisationStatus::Pending, page)?;
-            let total = store::count_organisations_by_status(conn, OrganisationStatus::Pending)?;
+            let (mut items, total) = store::organisations(conn, pattern.as_deref(), filter, page)?;
             Ok(Page::from_overfetch(&mut items, page, total))
         })
+    }
+
+    /// The organisations a person belongs to and their role in each: for that person and
+    /// for staff.
+    pub fn memberships(
+        &self,
+        actor: &Actor,
+        user: &UserId,
+    ) -> DomainResult<Vec<(Organisation, MemberRole)>> {
+        if actor.user_id()? != user && !actor.is_staff() {
+            return Err(DomainError::Forbidden);
+        }
+        self.services.db.read(|conn| store::memberships(conn, user))
     }
 
     /// Staff suspend a verified organisation (it can no longer publish or run activities).
@@ -279,30 +313,57 @@ impl<'a> Directory<'a> {
         id: &OrganisationId,
         reason: &str,
     ) -> DomainResult<Organisation> {
+        self.change_standing(
+            actor,
+            id,
+            (OrganisationStatus::Verified, OrganisationStatus::Suspended),
+            reason,
+            "只能暂停已认证的组织",
+        )
+    }
+
+    /// Staff restore a suspended organisation to verified.
+    #[tracing::instrument(skip_all, fields(organisation = %id))]
+    pub fn restore_organisation(
+        &self,
+        actor: &Actor,
+        id: &OrganisationId,
+        reason: &str,
+    ) -> DomainResult<Organisation> {
+        self.change_standing(
+            actor,
+            id,
+            (OrganisationStatus::Suspended, OrganisationStatus::Verified),
+            reason,
+            "只能恢复已暂停的组织",
+        )
+    }
+
+    fn change_standing(
+        &self,
+        actor: &Actor,
+        id: &OrganisationId,
+        (from, to): (OrganisationStatus, OrganisationStatus),
+        reason: &str,
+        why: &'static str,
+    ) -> DomainResult<Organisation> {
         let staff = actor.require_staff()?;
         let reason = text(reason, "reason", 2, 500)?;
         let now = self.services.clock.now();
         self.services.db.write(|conn| {
             let organisation = store::find_organisation(conn, id)?
                 .ok_or(DomainError::NotFound { what: "组织" })?;
-            if !store::change_organisation_status(
-                conn,
-                id,
-                OrganisationStatus::Verified,
-                OrganisationStatus::Suspended,
-                Some(&reason),
-                now,
-            )? {
-                return Err(DomainError::not_moved(
-                    &organisation.status,
-                    &[OrganisationStatus::Verified],
-                    "只能暂停已认证的组织",
-                ));
+            if !store::change_organisation_status(conn, id, from, to, Some(&reason), now)? {
+                return Err(DomainError::not_moved(&organisation.status, &[from], why));
             }
+            let action = match to {
+                OrganisationStatus::Suspended => "organisation.suspended",
+                _ => "organisation.restored",
+            };
             audit::record(
                 conn,
                 Some(staff),
-                "organisation.suspended",
+                action,
                 "organisation",
                 id.as_str(),
                 &reason,

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::model::{Community, Member, MemberRole, Organisation, OrganisationStatus};
+use super::service::OrganisationFilter;
 use crate::db::{DbConnection, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
 use crate::page::{PageRequest, keyset};
@@ -152,27 +153,40 @@ pub(crate) fn memberships(
         .load(conn)?)
 }
 
-/// Organisations in one status, oldest first (the staff review queue reads pending ones).
-pub(crate) fn organisations_by_status(
+/// One page of the organisations matching the filter (`pattern` as from
+/// [`crate::types::contains_pattern`], on the name or contact), with how many match: pending
+/// ones oldest first (the review queue), any other listing newest first.
+pub(crate) fn organisations(
     conn: &mut DbConnection,
-    status: OrganisationStatus,
+    pattern: Option<&str>,
+    filter: &OrganisationFilter,
     page: &PageRequest,
-) -> DomainResult<Vec<Organisation>> {
-    let query = organisation::table
-        .filter(organisation::status.eq(status.as_str()))
-        .select(Organisation::as_select())
-        .into_boxed();
-    Ok(keyset!(query, organisation::id, newest_first: false, page).load(conn)?)
-}
-
-pub(crate) fn count_organisations_by_status(
-    conn: &mut DbConnection,
-    status: OrganisationStatus,
-) -> DomainResult<i64> {
-    Ok(organisation::table
-        .filter(organisation::status.eq(status.as_str()))
-        .count()
-        .get_result(conn)?)
+) -> DomainResult<(Vec<Organisation>, i64)> {
+    macro_rules! filtered {
+        () => {{
+            let mut q = organisation::table.into_boxed();
+            if let Some(pattern) = pattern {
+                q = q.filter(
+                    organisation::name
+                        .like(pattern.to_owned())
+                        .escape('\\')
+                        .or(organisation::contact.like(pattern.to_owned()).escape('\\')),
+                );
+            }
+            if let Some(status) = filter.status {
+                q = q.filter(organisation::status.eq(status.as_str()));
+            }
+            if let Some(community) = &filter.community_id {
+                q = q.filter(organisation::community_id.eq(community.as_str().to_owned()));
+            }
+            q
+        }};
+    }
+    let total: i64 = filtered!().count().get_result(conn)?;
+    let query = filtered!().select(Organisation::as_select());
+    let queue = filter.status == Some(OrganisationStatus::Pending);
+    let rows = keyset!(query, organisation::id, newest_first: !queue, page).load(conn)?;
+    Ok((rows, total))
 }
 
 /// Organisations by id, in one query (for pages that show each item's organisation).

@@ -4,5 +4,5 @@ pub mod model;
 pub mod service;
 pub(crate) mod store;
 
-pub use model::{Actor, Email, PhoneNumber, Role, User};
-pub use service::{Identity, NewUser, Session};
+pub use model::{Actor, Email, PhoneNumber, Role, User, UserStatus};
+pub use service::{Identity, NewUser, ResidentFilter, Session};

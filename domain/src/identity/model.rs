@@ -20,6 +20,11 @@ text_enum!(Role {
     Admin => "ADMIN",
 });
 
+text_enum!(UserStatus {
+    Active => "ACTIVE",
+    Suspended => "SUSPENDED",
+});
+
 impl Role {
     /// Incubation-centre staff and admins run the centre's operations.
     pub fn is_staff(self) -> bool {
@@ -66,6 +71,10 @@ pub struct User {
     pub role: Role,
     pub community_id: Option<CommunityId>,
     pub created_at: NaiveDateTime,
+    /// Suspended people cannot sign in, refresh a session or spend points.
+    pub status: UserStatus,
+    /// Why staff suspended or restored the account.
+    pub status_reason: Option<String>,
 }
 
 /// An email address, trimmed and lower-cased so that one mailbox is one account. Parsed

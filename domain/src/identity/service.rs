@@ -5,13 +5,14 @@
 
 use chrono::{NaiveDateTime, TimeDelta};
 
-use super::model::{self, Actor, Email, LoginIdentifier, PhoneNumber, Role, User};
+use super::model::{self, Actor, Email, LoginIdentifier, PhoneNumber, Role, User, UserStatus};
 use super::store;
 use crate::Services;
 use crate::directory;
 use crate::error::{DomainError, DomainResult, Problems};
 use crate::ledger;
 use crate::outbox;
+use crate::page::{Page, PageRequest};
 use crate::throttle;
 use crate::types::{CommunityId, UserId, text};
 
@@ -22,6 +23,13 @@ pub struct NewUser {
     pub phone: Option<String>,
     pub password: String,
     pub display_name: String,
+    pub community_id: Option<CommunityId>,
+}
+
+/// Which residents staff look for; `text` matches any part of the name, phone or email.
+#[derive(Debug, Clone, Default)]
+pub struct ResidentFilter {
+    pub text: Option<String>,
     pub community_id: Option<CommunityId>,
 }
 
@@ -119,6 +127,8 @@ impl<'a> Identity<'a> {
             role,
             community_id: input.community_id.clone(),
             created_at: self.services.clock.now(),
+            status: UserStatus::Active,
+            status_reason: None,
         };
         self.services.db.write(|conn| {
             if let Some(community) = &user.community_id {
@@ -163,6 +173,9 @@ impl<'a> Identity<'a> {
         let verified =
             model::verify_password(password, found.as_ref().map(|(_, hash)| hash.as_str()))?;
         match found {
+            Some((user, _)) if verified && user.status == UserStatus::Suspended => {
+                Err(DomainError::AccountSuspended)
+            }
             Some((user, _)) if verified => {
                 let refresh_expires_at = now + self.services.settings.refresh_token_ttl;
                 let (secret, hash) = model::new_refresh_secret();
@@ -216,6 +229,9 @@ impl<'a> Identity<'a> {
             }
             let user_id = token.user_id;
             let user = store::find_user(conn, &user_id)?.ok_or(DomainError::InvalidRefreshToken)?;
+            if user.status == UserStatus::Suspended {
+                return Ok(Err(DomainError::AccountSuspended));
+            }
             store::insert_refresh_token(
                 conn,
                 &user.id,
@@ -267,6 +283,74 @@ impl<'a> Identity<'a> {
             .ok_or(DomainError::NotFound { what: "用户" })
     }
 
+    /// Staff suspend a resident: every session ends now (refresh tokens revoked), signing in is
+    /// refused, and the wallet can no longer be spent; the points stay where they are.
+    #[tracing::instrument(skip_all, fields(user = %id))]
+    pub fn suspend_user(&self, actor: &Actor, id: &UserId, reason: &str) -> DomainResult<User> {
+        self.change_status(actor, id, UserStatus::Active, UserStatus::Suspended, reason)
+    }
+
+    /// Staff restore a suspended resident.
+    #[tracing::instrument(skip_all, fields(user = %id))]
+    pub fn restore_user(&self, actor: &Actor, id: &UserId, reason: &str) -> DomainResult<User> {
+        self.change_status(actor, id, UserStatus::Suspended, UserStatus::Active, reason)
+    }
+
+    fn change_status(
+        &self,
+        actor: &Actor,
+        id: &UserId,
+        from: UserStatus,
+        to: UserStatus,
+        reason: &str,
+    ) -> DomainResult<User> {
+        let staff = actor.require_staff()?;
+        let reason = text(reason, "reason", 2, 500)?;
+        let now = self.services.clock.now();
+        self.services.db.write(|conn| {
+            let user =
+                store::find_user(conn, id)?.ok_or(DomainError::NotFound { what: "用户" })?;
+            // Staff accounts are managed on the command line, not by other staff.
+            if user.role.is_staff() {
+                return Err(DomainError::Forbidden);
+            }
+            if !store::change_status(conn, id, from, to, &reason, now)? {
+                return Err(DomainError::not_moved(
+                    &user.status,
+                    &[from],
+                    match to {
+                        UserStatus::Suspended => "该账号已被暂停",
+                        UserStatus::Active => "该账号未被暂停",
+                    },
+                ));
+            }
+            if to == UserStatus::Suspended {
+                store::revoke_all(conn, id, now)?;
+            }
+            let action = match to {
+                UserStatus::Suspended => "user.suspended",
+                UserStatus::Active => "user.restored",
+            };
+            crate::audit::record(conn, Some(staff), action, "user", id.as_str(), &reason, now)?;
+            store::find_user(conn, id)?.ok_or(DomainError::NotFound { what: "用户" })
+        })
+    }
+
+    /// Staff search residents by name, phone or email (any part of them), and community.
+    pub fn residents(
+        &self,
+        actor: &Actor,
+        filter: &ResidentFilter,
+        page: &PageRequest,
+    ) -> DomainResult<Page<User>> {
+        actor.require_staff()?;
+        let text = crate::types::contains_pattern(filter.text.as_deref())?;
+        self.services.db.read(|conn| {
+            let (mut items, total) = store::residents(conn, text.as_deref(), filter, page)?;
+            Ok(Page::from_overfetch(&mut items, page, total))
+        })
+    }
+
     /// Registers many residents who share one password, hashing it once and writing in
     /// batches; residents whose email or phone already exists are skipped. For seeding demo
     /// and load-test data only: staff-only, and every account still gets its wallet and hold.
@@ -296,6 +380,8 @@ impl<'a> Identity<'a> {
                         role: Role::Resident,
                         community_id: input.community_id.clone(),
                         created_at: now,
+                        status: UserStatus::Active,
+                        status_reason: None,
                     })
                 })
                 .collect::<DomainResult<Vec<_>>>()?;

@@ -3,9 +3,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::model::{Email, LoginIdentifier, PhoneNumber, User};
+use super::model::{Email, LoginIdentifier, PhoneNumber, Role, User, UserStatus};
+use super::service::ResidentFilter;
 use crate::db::{DbConnection, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
+use crate::page::{PageRequest, keyset};
 use crate::schema::{app_user, email_token, email_verification, refresh_token};
 use crate::types::{CommunityId, UserId};
 
@@ -34,6 +36,7 @@ pub(super) fn insert_user(
             app_user::community_id.eq(user.community_id.as_ref().map(CommunityId::as_str)),
             app_user::created_at.eq(user.created_at),
             app_user::updated_at.eq(user.created_at),
+            app_user::status.eq(user.status.as_str()),
         ))
         .execute(conn);
     match result {
@@ -50,6 +53,84 @@ pub(crate) fn find_user(conn: &mut DbConnection, id: &UserId) -> DomainResult<Op
         .select(User::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// Moves a person's standing from `from` to `to`; false when it was no longer `from`.
+pub(super) fn change_status(
+    conn: &mut DbConnection,
+    id: &UserId,
+    from: UserStatus,
+    to: UserStatus,
+    reason: &str,
+    now: NaiveDateTime,
+) -> DomainResult<bool> {
+    let updated = diesel::update(
+        app_user::table
+            .filter(app_user::id.eq(id.as_str()))
+            .filter(app_user::status.eq(from.as_str())),
+    )
+    .set((
+        app_user::status.eq(to.as_str()),
+        app_user::status_reason.eq(reason),
+        app_user::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Refuses a suspended person's spending inside the transaction that would spend, so an
+/// access token issued before the suspension cannot be used to move points.
+pub(crate) fn require_active(conn: &mut DbConnection, id: &UserId) -> DomainResult<()> {
+    let status: Option<UserStatus> = app_user::table
+        .find(id.as_str())
+        .select(app_user::status)
+        .first(conn)
+        .optional()?;
+    match status {
+        Some(UserStatus::Suspended) => Err(DomainError::AccountSuspended),
+        Some(UserStatus::Active) => Ok(()),
+        None => Err(DomainError::NotFound { what: "用户" }),
+    }
+}
+
+diesel::define_sql_function! {
+    /// Lower-cases text on both engines, so a search ignores case the same way.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// One page of the residents whose name, phone or email contains `pattern` (see
+/// [`crate::types::contains_pattern`]), optionally in one community, newest account first,
+/// with how many match.
+pub(super) fn residents(
+    conn: &mut DbConnection,
+    pattern: Option<&str>,
+    filter: &ResidentFilter,
+    page: &PageRequest,
+) -> DomainResult<(Vec<User>, i64)> {
+    macro_rules! filtered {
+        () => {{
+            let mut q = app_user::table
+                .filter(app_user::role.eq(Role::Resident.as_str()))
+                .into_boxed();
+            if let Some(pattern) = pattern {
+                q = q.filter(
+                    lower(app_user::display_name)
+                        .like(pattern.to_owned())
+                        .escape('\\')
+                        .or(app_user::email.like(pattern.to_owned()).escape('\\'))
+                        .or(app_user::phone.like(pattern.to_owned()).escape('\\')),
+                );
+            }
+            if let Some(community) = &filter.community_id {
+                q = q.filter(app_user::community_id.eq(community.as_str().to_owned()));
+            }
+            q
+        }};
+    }
+    let total: i64 = filtered!().count().get_result(conn)?;
+    let query = filtered!().select(User::as_select());
+    let rows = keyset!(query, app_user::id, newest_first: true, page).load(conn)?;
+    Ok((rows, total))
 }
 
 /// The user and their password hash, by email or phone.

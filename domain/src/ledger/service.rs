@@ -114,6 +114,7 @@ impl<'a> Ledger<'a> {
             if &to.id == donor {
                 return Err(DomainError::SameAccount);
             }
+            crate::identity::store::require_active(conn, donor)?;
             let from = owned(conn, AccountKind::Wallet, donor.as_str())?;
             let into = owned(conn, AccountKind::Wallet, to.id.as_str())?;
             let reason = if reason.is_empty() {
@@ -151,6 +152,7 @@ impl<'a> Ledger<'a> {
             if found.stage == crate::incubation::Stage::Dissolved {
                 return Err(DomainError::GroupDissolved);
             }
+            crate::identity::store::require_active(conn, donor)?;
             let from = owned(conn, AccountKind::Wallet, donor.as_str())?;
             let fund = owned(conn, AccountKind::GroupFund, group.as_str())?;
             let reason = if reason.is_empty() {

@@ -7,7 +7,8 @@ pub mod service;
 pub(crate) mod store;
 
 pub use model::{
-    DistrictOverview, Merchant, MerchantStatus, NewMerchant, NewReward, Redemption,
-    RedemptionStatus, Reward, RewardFilter, RewardStatus, RewardView, Statement, StatementLine,
+    DistrictOverview, Merchant, MerchantDecision, MerchantFilter, MerchantStatus, NewMerchant,
+    NewReward, Redemption, RedemptionStatus, Reward, RewardFilter, RewardStatus, RewardView,
+    Statement, StatementLine,
 };
 pub use service::Rewards;

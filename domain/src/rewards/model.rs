@@ -9,7 +9,12 @@ use crate::types::{
     add_points, china_time, sum_points, text_enum,
 };
 
-text_enum!(MerchantStatus { Pending => "PENDING", Active => "ACTIVE", Suspended => "SUSPENDED" });
+text_enum!(MerchantStatus {
+    Pending => "PENDING",
+    Active => "ACTIVE",
+    Suspended => "SUSPENDED",
+    Rejected => "REJECTED",
+});
 text_enum!(RewardStatus { Active => "ACTIVE", Paused => "PAUSED", Retired => "RETIRED" });
 text_enum!(RedemptionStatus {
     Pending => "PENDING",
@@ -33,6 +38,52 @@ pub struct Merchant {
     pub opening_hours: String,
     pub status: MerchantStatus,
     pub created_at: NaiveDateTime,
+    /// Why staff turned the application down, suspended or restored the shop.
+    pub status_reason: Option<String>,
+}
+
+/// What staff decide about a merchant: an application is admitted or turned down; an active
+/// shop is suspended, a suspended one restored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MerchantDecision {
+    Admit,
+    Reject,
+    Suspend,
+    Restore,
+}
+
+impl MerchantDecision {
+    /// The status the decision applies to, and the one it leads to.
+    pub fn step(self) -> (MerchantStatus, MerchantStatus) {
+        match self {
+            Self::Admit => (MerchantStatus::Pending, MerchantStatus::Active),
+            Self::Reject => (MerchantStatus::Pending, MerchantStatus::Rejected),
+            Self::Suspend => (MerchantStatus::Active, MerchantStatus::Suspended),
+            Self::Restore => (MerchantStatus::Suspended, MerchantStatus::Active),
+        }
+    }
+
+    /// Admitting needs no words; every other decision is explained to the shop.
+    pub fn needs_reason(self) -> bool {
+        self != Self::Admit
+    }
+
+    pub(crate) fn audit_action(self) -> &'static str {
+        match self {
+            Self::Admit => "merchant.admitted",
+            Self::Reject => "merchant.rejected",
+            Self::Suspend => "merchant.suspended",
+            Self::Restore => "merchant.restored",
+        }
+    }
+}
+
+/// Which merchants staff look for; `text` matches any part of the shop's name or address.
+#[derive(Debug, Clone, Default)]
+pub struct MerchantFilter {
+    pub text: Option<String>,
+    pub status: Option<MerchantStatus>,
+    pub community_id: Option<CommunityId>,
 }
 
 #[derive(Debug, Clone)]

@@ -5,9 +5,9 @@
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 
 use super::model::{
-    DistrictOverview, HOLD_TTL, Merchant, MerchantStatus, NewMerchant, NewReward, Redemption,
-    RedemptionStatus, Reward, RewardFilter, RewardStatus, RewardView, Statement, counter_code,
-    month_bounds, new_code,
+    DistrictOverview, HOLD_TTL, Merchant, MerchantDecision, MerchantFilter, MerchantStatus,
+    NewMerchant, NewReward, Redemption, RedemptionStatus, Reward, RewardFilter, RewardStatus,
+    RewardView, Statement, counter_code, month_bounds, new_code,
 };
 use super::store::{self, NewRedemption};
 use crate::Services;
@@ -48,6 +48,7 @@ impl<'a> Rewards<'a> {
             opening_hours: text(&input.opening_hours, "openingHours", 2, 100)?,
             status: MerchantStatus::Pending,
             created_at: self.services.clock.now(),
+            status_reason: None,
         };
         self.services.db.write(|conn| {
             let organisation =
@@ -75,43 +76,61 @@ impl<'a> Rewards<'a> {
         })
     }
 
-    /// Staff admit a merchant (or re-admit a suspended one), or suspend an active one.
-    #[tracing::instrument(skip_all, fields(merchant = %id))]
-    pub fn set_merchant_status(
+    /// Staff decide about a merchant: admit or turn down its application, suspend it or
+    /// restore it. Every decision but admitting carries a reason the shop is shown.
+    #[tracing::instrument(skip_all, fields(merchant = %id, decision = ?decision))]
+    pub fn decide_merchant(
         &self,
         actor: &Actor,
         id: &MerchantId,
-        active: bool,
+        decision: MerchantDecision,
+        reason: Option<&str>,
     ) -> DomainResult<Merchant> {
         let staff = actor.require_staff()?;
-        let now = self.services.clock.now();
-        let (from, to): (&[MerchantStatus], _) = if active {
-            (
-                &[MerchantStatus::Pending, MerchantStatus::Suspended],
-                MerchantStatus::Active,
-            )
-        } else {
-            (&[MerchantStatus::Active], MerchantStatus::Suspended)
+        let reason = match reason.map(str::trim).filter(|r| !r.is_empty()) {
+            Some(reason) => Some(text(reason, "reason", 2, 500)?),
+            None if decision.needs_reason() => {
+                return Err(DomainError::invalid("reason", "请填写理由，商家会看到"));
+            }
+            None => None,
         };
+        let (from, to) = decision.step();
+        let now = self.services.clock.now();
         self.services.db.write(|conn| {
             let merchant = find_merchant(conn, id)?;
-            if !store::change_merchant_status(conn, id, from, to)? {
+            if !store::change_merchant_status(conn, id, from, to, reason.as_deref())? {
                 return Err(DomainError::not_moved(
                     &merchant.status,
-                    from,
+                    &[from],
                     "商家当前状态不允许此操作",
                 ));
             }
             audit::record(
                 conn,
                 Some(staff),
-                &format!("merchant.{}", to.as_str().to_lowercase()),
+                decision.audit_action(),
                 "merchant",
                 id.as_str(),
-                "",
+                reason.as_deref().unwrap_or(""),
                 now,
             )?;
             find_merchant(conn, id)
+        })
+    }
+
+    /// Staff search the alliance's merchants; pending applications come oldest first (the
+    /// queue), every other listing newest first.
+    pub fn merchants(
+        &self,
+        actor: &Actor,
+        filter: &MerchantFilter,
+        page: &PageRequest,
+    ) -> DomainResult<Page<Merchant>> {
+        actor.require_staff()?;
+        let pattern = crate::types::contains_pattern(filter.text.as_deref())?;
+        self.services.db.read(|conn| {
+            let (mut items, total) = store::merchants(conn, pattern.as_deref(), filter, page)?;
+            Ok(Page::from_overfetch(&mut items, page, total))
         })
     }
 
@@ -293,6 +312,7 @@ impl<'a> Rewards<'a> {
             let code = new_code();
             let (wallet, hold) = personal_accounts(conn, user)?;
             ledger::store::lock_account(conn, &wallet)?;
+            crate::identity::store::require_active(conn, user)?;
             let reward = find_reward(conn, reward_id)?;
             let merchant = find_merchant(conn, &reward.merchant_id)?;
             if !reward.available_at(now) || merchant.status != MerchantStatus::Active {

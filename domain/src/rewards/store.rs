@@ -5,8 +5,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::model::{
-    Merchant, MerchantStatus, Redemption, RedemptionStatus, Reward, RewardFilter, RewardStatus,
-    StatementLine,
+    Merchant, MerchantFilter, MerchantStatus, Redemption, RedemptionStatus, Reward, RewardFilter,
+    RewardStatus, StatementLine,
 };
 use crate::db::{DbConnection, MultiBackend, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
@@ -89,21 +89,61 @@ pub(crate) fn all_merchants(conn: &mut DbConnection) -> DomainResult<Vec<Merchan
     Ok(merchant::table.select(Merchant::as_select()).load(conn)?)
 }
 
+/// Moves a merchant from `from` to `to` with the reason; false when it was no longer `from`.
 pub(crate) fn change_merchant_status(
     conn: &mut DbConnection,
     id: &MerchantId,
-    from: &[MerchantStatus],
+    from: MerchantStatus,
     to: MerchantStatus,
+    reason: Option<&str>,
 ) -> DomainResult<bool> {
-    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
     let updated = diesel::update(
         merchant::table
             .filter(merchant::id.eq(id.as_str()))
-            .filter(merchant::status.eq_any(from)),
+            .filter(merchant::status.eq(from.as_str())),
     )
-    .set(merchant::status.eq(to.as_str()))
+    .set((
+        merchant::status.eq(to.as_str()),
+        merchant::status_reason.eq(reason),
+    ))
     .execute(conn)?;
     Ok(updated == 1)
+}
+
+/// One page of the merchants matching the filter (`pattern` as from
+/// [`crate::types::contains_pattern`], on the shop's name or address), with how many match:
+/// pending applications oldest first, anything else newest first.
+pub(crate) fn merchants(
+    conn: &mut DbConnection,
+    pattern: Option<&str>,
+    filter: &MerchantFilter,
+    page: &PageRequest,
+) -> DomainResult<(Vec<Merchant>, i64)> {
+    macro_rules! filtered {
+        () => {{
+            let mut q = merchant::table.into_boxed();
+            if let Some(pattern) = pattern {
+                q = q.filter(
+                    merchant::shop_name
+                        .like(pattern.to_owned())
+                        .escape('\\')
+                        .or(merchant::address.like(pattern.to_owned()).escape('\\')),
+                );
+            }
+            if let Some(status) = filter.status {
+                q = q.filter(merchant::status.eq(status.as_str()));
+            }
+            if let Some(community) = &filter.community_id {
+                q = q.filter(merchant::community_id.eq(community.as_str().to_owned()));
+            }
+            q
+        }};
+    }
+    let total: i64 = filtered!().count().get_result(conn)?;
+    let query = filtered!().select(Merchant::as_select());
+    let queue = filter.status == Some(MerchantStatus::Pending);
+    let rows = keyset!(query, merchant::id, newest_first: !queue, page).load(conn)?;
+    Ok((rows, total))
 }
 
 pub(crate) fn insert_reward(conn: &mut DbConnection, r: &Reward) -> DomainResult<()> {

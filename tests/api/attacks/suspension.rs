@@ -9,11 +9,13 @@ use crate::support::volunteering::{
 };
 use crate::support::{TestApp, accepted, both_engines, text_at, user_error};
 
-const SUSPEND_MERCHANT: &str = r"
+const SUSPEND_MERCHANT: &str = r#"
     mutation ($id: ID!) {
-        suspendMerchant(input: { merchantId: $id }) { merchant { status } }
+        suspendMerchant(input: { merchantId: $id, reason: "多次违规确认兑换" }) {
+            merchant { status }
+        }
     }
-";
+"#;
 
 /// A volunteer attended an hour of a verified organisation's activity, not yet verified:
 /// (the organiser, the activity, the volunteer).

@@ -66,7 +66,7 @@ pub const ORGANISATION_REVIEW_QUEUE: &str = r"
 ";
 
 pub const SUSPEND_ORGANISATION: &str = r"
-    mutation ($input: SuspendOrganisationInput!) {
+    mutation ($input: OrganisationStandingInput!) {
         suspendOrganisation(input: $input) {
             organisation { status statusReason }
             errors { code }
@@ -93,7 +93,7 @@ impl TestApp {
             .await
     }
 
-    pub(super) async fn register_organisation_of_kind(
+    pub async fn register_organisation_of_kind(
         &self,
         owner: &str,
         name: &str,

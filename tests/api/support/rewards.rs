@@ -18,7 +18,7 @@ pub const APPLY_FOR_MERCHANT: &str = r"
 
 pub const ADMIT_MERCHANT: &str = r"
     mutation ($id: ID!) {
-        admitMerchant(input: { merchantId: $id }) {
+        reviewMerchant(input: { merchantId: $id, decision: ADMIT }) {
             merchant { status }
             errors { code }
         }
@@ -109,7 +109,7 @@ impl TestApp {
             .await;
         let id = text_at(accepted(&applied, "applyForMerchant"), "/merchant/id");
         let admitted = self.admit_merchant(&id).await;
-        let merchant = &accepted(&admitted, "admitMerchant")["merchant"];
+        let merchant = &accepted(&admitted, "reviewMerchant")["merchant"];
         assert_eq!(merchant["status"], "ACTIVE");
         Merchant {
             id,
