@@ -1,7 +1,7 @@
 // The incubation centre's console: review queues, budgets, the incubation and matching boards.
 // Every document is staff-only on the server; the console is a client of the public API like
 // the rest of the app.
-import { LedgerEntryFields, UserErrorFields } from './fragments.js';
+import { UserErrorFields } from './fragments.js';
 
 /** Organisations waiting for verification, oldest first, with what the applicant told us. */
 export const OrganisationQueue = `query OrganisationQueue {
@@ -60,11 +60,6 @@ export const DecideApprovalRequest = `mutation DecideApprovalRequest($input: Dec
   }
 }
 ${UserErrorFields}`;
-
-/** The district's points, as the budgets screen heads them. */
-export const LedgerTotals = `query LedgerTotals {
-  ledgerTotals { issued outstanding held redeemed expired }
-}`;
 
 export const AllocateBudget = `mutation AllocateBudget($input: AllocateBudgetInput!) {
   allocateBudget(input: $input) {
@@ -139,11 +134,3 @@ export const CloseNeed = `mutation CloseNeed($input: NeedIdInput!) {
   closeNeed(input: $input) { need { id status } errors { ...UserErrorFields } }
 }
 ${UserErrorFields}`;
-
-/** An account's balance and its latest movements (a resident's wallet, a budget). */
-export const AccountHistory = `query AccountHistory($id: ID!) {
-  node(id: $id) {
-    ... on Account { id kind balance history(first: 50) { totalCount edges { node { ...LedgerEntryFields } } } }
-  }
-}
-${LedgerEntryFields}`;
