@@ -17,7 +17,10 @@ const PROPOSED_MATCH: &str =
     "query($id: ID!) { node(id: $id) { ... on Need { matches { nodes { id status } } } } }";
 const ACCEPT_MATCH: &str = r"
     mutation ($match: ID!) {
-        respondToMatch(input: { matchId: $match, accept: true }) { match { status } errors { code } }
+        respondToMatch(input: { matchId: $match, accept: true }) {
+            match { status }
+            errors { code }
+        }
     }
 ";
 
