@@ -17,9 +17,14 @@ import {
   AttendanceSheet, Budget, CheckInScreen, OrganisationActivities, OrganisationHome, OrganisationProducts, ProductEditor, ActivityEditor,
 } from './screens/organiser.js';
 import { Counter, CounterRewards, CounterStatement } from './screens/counter.js';
-import { ProductReviews } from './screens/staff.js';
+import { ApprovalQueueScreen, OrganisationQueueScreen, ProductReviews } from './screens/staff.js';
+import { IncubationBoardScreen, MatchingBoardScreen } from './screens/staff-boards.js';
 
-/** @typedef {{ screen: (props: any) => any, signedIn?: boolean, tab?: string }} Route */
+/**
+ * `console` marks the staff console's screens, which keep a desk's width (and, at a desk, no
+ * tab bar: the console has its own navigation).
+ * @typedef {{ screen: (props: any) => any, signedIn?: boolean, tab?: string, console?: boolean }} Route
+ */
 
 /** @type {Array<[string, Route]>} */
 const ROUTES = [
@@ -52,7 +57,13 @@ const ROUTES = [
   ['/counter/:merchant', { screen: Counter, signedIn: true }],
   ['/counter/:merchant/statement', { screen: CounterStatement, signedIn: true }],
   ['/counter/:merchant/rewards', { screen: CounterRewards, signedIn: true }],
-  ['/staff/products', { screen: ProductReviews, signedIn: true, tab: 'me' }],
+  ['/staff', { screen: OrganisationQueueScreen, signedIn: true, tab: 'me', console: true }],
+  ['/staff/organisations', { screen: OrganisationQueueScreen, signedIn: true, tab: 'me', console: true }],
+  ['/staff/products', { screen: ProductReviews, signedIn: true, tab: 'me', console: true }],
+  ['/staff/approvals', { screen: ApprovalQueueScreen, signedIn: true, tab: 'me', console: true }],
+  ['/staff/incubation', { screen: IncubationBoardScreen, signedIn: true, tab: 'me', console: true }],
+  ['/staff/matching', { screen: MatchingBoardScreen, signedIn: true, tab: 'me', console: true }],
+  ['/staff/matching/:id', { screen: MatchingBoardScreen, signedIn: true, tab: 'me', console: true }],
 ];
 
 const TABS = [
@@ -95,6 +106,7 @@ function App() {
       navigate(`/signin?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });
     }
   }, [path, session]);
+  useEffect(() => { document.documentElement.classList.toggle('console-mode', Boolean(found?.value.console)); }, [found?.value.console]);
   if (path === '/' || (found?.value.signedIn && !session)) return null;
   const Screen = found ? found.value.screen : NotFound;
   const tab = found?.value.tab;

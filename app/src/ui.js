@@ -11,15 +11,16 @@ export const SLOW_MS = 200;
 /**
  * A screen: its heading (focused after navigation, so a screen reader announces the screen)
  * and content.
- * @param {{ title: string, back?: string, backLabel?: string, children?: any, actions?: any }} props
+ * `wide` is the staff console's page, which uses a desk's width.
+ * @param {{ title: string, back?: string, backLabel?: string, children?: any, actions?: any, wide?: boolean }} props
  */
-export function Page({ title, back, backLabel = '返回', children, actions }) {
+export function Page({ title, back, backLabel = '返回', children, actions, wide }) {
   const heading = useRef(/** @type {HTMLHeadingElement | null} */ (null));
   useEffect(() => {
     document.title = `${title} · 邻里`;
     heading.current?.focus({ preventScroll: true });
   }, [title]);
-  return html`<main id="main" class="page">
+  return html`<main id="main" class=${wide ? 'page wide' : 'page'}>
     <div class="page-head">
       ${back && html`<a class="back" href=${back}><span aria-hidden="true">‹ </span>${backLabel}</a>`}
       <h1 ref=${heading} tabindex="-1">${title}</h1>

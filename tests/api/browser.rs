@@ -17,6 +17,9 @@ use serde_json::{Value, json};
 
 pub const WIDTH: u32 = 390;
 pub const HEIGHT: u32 = 844;
+/// A staff member's desk: the console's screenshots are taken at this size.
+pub const CONSOLE_WIDTH: u32 = 1440;
+pub const CONSOLE_HEIGHT: u32 = 900;
 /// 18 pt, the MIIT rules' smallest main text in elder mode, in CSS pixels.
 pub const ELDER_MIN_FONT_PX: f64 = 24.0;
 /// The MIIT rules' smallest tap target in elder mode, in CSS pixels.
@@ -168,11 +171,13 @@ pub struct Browser {
     profile: PathBuf,
 }
 
-/// The screen a browser has: a resident's phone, or an engineer's desk.
+/// The screen a browser has: a resident's phone, an engineer's desk, or the centre's staff
+/// member's desk, where the console is used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
     Phone,
     Desk,
+    Console,
 }
 
 impl Browser {
@@ -207,6 +212,9 @@ impl Browser {
                 options["mobileEmulation"] = json!({ "deviceMetrics": metrics });
             }
             Screen::Desk => args.push("--window-size=1280,800".to_owned()),
+            Screen::Console => {
+                args.push(format!("--window-size={CONSOLE_WIDTH},{CONSOLE_HEIGHT}"));
+            }
         }
         options["args"] = json!(args);
         let capabilities = json!({ "browserName": "chrome", "goog:chromeOptions": options });
@@ -225,6 +233,23 @@ impl Browser {
             })
             .await
             .unwrap();
+        if screen == Screen::Console {
+            // The page's viewport exactly 1440 × 900 at one device pixel per CSS pixel, as
+            // the phone's is set above, so the console's screenshots are that size.
+            let metrics = json!({
+                "width": CONSOLE_WIDTH,
+                "height": CONSOLE_HEIGHT,
+                "deviceScaleFactor": 1,
+                "mobile": false,
+            });
+            client
+                .issue_cmd(DevTools {
+                    command: "Emulation.setDeviceMetricsOverride",
+                    params: metrics,
+                })
+                .await
+                .unwrap();
+        }
         Self {
             client,
             base: base.to_owned(),

@@ -16,6 +16,7 @@ mod app_serving;
 mod browser;
 mod catalogue;
 mod clients;
+mod console;
 mod contracts;
 mod directory;
 mod email;

@@ -6,3 +6,4 @@ export * from './volunteering.js';
 export * from './catalogue.js';
 export * from './rewards.js';
 export * from './community.js';
+export * from './staff.js';

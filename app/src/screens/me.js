@@ -33,7 +33,10 @@ export function Me() {
       <p>${person.emailVerified ? '邮箱已确认' : '邮箱未确认（可在钱包页发送确认邮件）'}</p>
     </section>`}
     ${(person?.role === 'STAFF' || person?.role === 'ADMIN') && html`<nav class="card" aria-label="社创中心">
-      <ul class="menu"><li><a href="/staff/products">社创产品审核</a></li></ul>
+      <ul class="menu">
+        <li><a href="/staff">社创中心工作台</a></li>
+        <li><a href="/staff/products">社创产品审核</a></li>
+      </ul>
     </nav>`}
     <nav class="card" aria-label="我的服务">
       <ul class="menu">
