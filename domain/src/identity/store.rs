@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::model::{Email, LoginIdentifier, PhoneNumber, User};
+use super::model::{Email, LoginIdentifier, PhoneNumber, Role, User};
 use crate::db::{DbConnection, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
 use crate::schema::{app_user, email_token, email_verification, refresh_token};
@@ -47,6 +47,23 @@ pub(super) fn insert_user(
 pub(crate) fn find_user(conn: &mut DbConnection, id: &UserId) -> DomainResult<Option<User>> {
     Ok(app_user::table
         .find(id.as_str())
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub(crate) fn users_by_ids(conn: &mut DbConnection, ids: &[UserId]) -> DomainResult<Vec<User>> {
+    Ok(app_user::table
+        .filter(app_user::id.eq_any(ids))
+        .select(User::as_select())
+        .load(conn)?)
+}
+
+/// The longest-standing administrator (ids are time-ordered), if any.
+pub(crate) fn first_admin(conn: &mut DbConnection) -> DomainResult<Option<User>> {
+    Ok(app_user::table
+        .filter(app_user::role.eq(Role::Admin.as_str()))
+        .order(app_user::id.asc())
         .select(User::as_select())
         .first(conn)
         .optional()?)
