@@ -110,7 +110,11 @@ fn check_escalation(services: &Services) -> Result<(), String> {
         .map_err(|e| format!("database: {e}"))?
     {
         Recipient::Staff(staff) => {
-            tracing::info!(staff = %staff.id, "overdue needs are escalated to {}", staff.display_name);
+            tracing::info!(
+                staff = %staff.id,
+                "overdue needs are escalated to {}",
+                staff.display_name
+            );
             Ok(())
         }
         Recipient::NoAdministrator => {

@@ -196,7 +196,11 @@ impl<'a> Matching<'a> {
         let staff = match self.escalation_recipient()? {
             Recipient::Staff(staff) => staff,
             other => {
-                tracing::warn!(recipient = ?other, waiting = due.len(), "overdue needs not escalated: no staff member to escalate to");
+                tracing::warn!(
+                    recipient = ?other,
+                    waiting = due.len(),
+                    "overdue needs not escalated: no staff member to escalate to"
+                );
                 return Ok(0);
             }
         };
