@@ -24,6 +24,7 @@ mod graphiql;
 mod http_gate;
 mod identity;
 mod incubation;
+mod insight;
 mod ledger;
 mod ledger_model;
 mod outage;
