@@ -208,8 +208,6 @@ fn split<K: Kind>(named: Option<domain::Named>) -> (Option<ID>, Option<String>) 
     named.map_or((None, None), |n| (Some(K::global_id(&n.id)), Some(n.name)))
 }
 
-/// The district at a glance, narrowed by the dashboard's filter. Each figure is one aggregate
-/// statement, run only when asked for.
 pub struct Dashboard {
     filter: InsightFilter,
 }
@@ -289,6 +287,8 @@ fn category_counts(rows: Vec<domain::CategoryCount>) -> Vec<CategoryCount> {
         .collect()
 }
 
+/// The district at a glance, narrowed by the dashboard's filter. Each figure is one aggregate
+/// statement, run only when asked for.
 #[graphql_object(context = Context)]
 impl Dashboard {
     /// Points earned and redeemed per month (China Standard Time), every month from the first
