@@ -120,7 +120,14 @@ pub const LIST_BOUNDS: &[(&str, u64)] = &[
         "Dashboard.merchantsByRedemptions",
         linli_domain::insight::TOP_MERCHANTS as u64,
     ),
-    ("Query.myOrganisations", 50),
+    (
+        "Query.myOrganisations",
+        linli_domain::directory::MEMBERSHIPS_LISTED as u64,
+    ),
+    (
+        "User.memberships",
+        linli_domain::directory::MEMBERSHIPS_LISTED as u64,
+    ),
     ("Category.children", 30),
     ("Product.communities", 50),
     ("User.notificationsOff", 20),

@@ -8,4 +8,7 @@ pub use model::{
     Community, CommunityType, Member, MemberRole, Organisation, OrganisationKind,
     OrganisationStatus, Review,
 };
+/// The most organisations a person's memberships list.
+pub const MEMBERSHIPS_LISTED: i64 = 50;
+
 pub use service::{Directory, NewOrganisation, OrganisationFilter};

@@ -141,6 +141,8 @@ pub(crate) fn member_role(
 }
 
 /// The organisations a user belongs to, with their role in each.
+/// A person's organisations by name, at most [`super::MEMBERSHIPS_LISTED`] (the bound the
+/// API prices the list at).
 pub(crate) fn memberships(
     conn: &mut DbConnection,
     user_id: &UserId,
@@ -149,6 +151,7 @@ pub(crate) fn memberships(
         .inner_join(organisation::table)
         .filter(organisation_member::user_id.eq(user_id.as_str()))
         .order(organisation::name.asc())
+        .limit(super::MEMBERSHIPS_LISTED)
         .select((Organisation::as_select(), organisation_member::role))
         .load(conn)?)
 }
