@@ -358,6 +358,15 @@ async fn after_the_demo_the_dashboard_equals_the_ledger_and_the_tables(app: &Tes
         "every demo merchant is ranked"
     );
     assert!(!list(&board, "organisationsByCategory").is_empty());
+
+    // Earned, allocated, held, captured and released points: the month-ends end at the totals.
+    let staff = app.staff().await;
+    let liability = app.ok(LIABILITY, json!({}), Some(&staff)).await;
+    let last = list(&liability, "liability").last().unwrap().clone();
+    for figure in ["issued", "outstanding", "held", "redeemed", "expired"] {
+        let total = &liability["ledgerTotals"][figure];
+        assert_eq!(last[figure], *total, "{figure}: {liability}");
+    }
 }
 
 async fn the_last_month_of_the_liability_is_the_ledgers_totals_and_earlier_months_end_there(

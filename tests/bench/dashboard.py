@@ -9,9 +9,9 @@ request budgets lifted (one staff member asks hundreds of aggregates in a row), 
 seeded staff member and times, over one kept-alive connection, 50 answers of each query after
 5 warm-up ones:
 
-- the baseline, `{ ledgerTotals { issued } }`: the whole request path (gate, token, one read
-  transaction of four primary-key-less sums over the account table) for the cheapest staff
-  read, measured in the same run;
+- the baseline, `{ me { id } }`: the whole request path (gate, token, pricing, one read
+  transaction of one primary-key read) measured in the same run, and `ledgerTotals`, the staff
+  figure the dashboard sits beside (four sums over the account table);
 - each dashboard figure alone (`dashboard { pointsByMonth { … } }` …), then the whole
   dashboard in one request, unfiltered and narrowed to one community and one year;
 - the other insight queries: `impact`, `impactTable`, `liability`, a page of
@@ -41,7 +41,8 @@ CARGO = os.environ.get("LINLI_BENCH_CARGO", "cargo")
 UNLIMITED = {"LINLI_COST_BUDGET": "100000000", "LINLI_COST_RESTORE_PER_SEC": "100000000"}
 TARGET_MS = 200
 
-BASELINE = "{ ledgerTotals { issued } }"
+BASELINE = "{ me { id } }"
+TOTALS = "{ ledgerTotals { issued } }"
 FIGURES = {
     "pointsByMonth": "pointsByMonth { month earned redeemed }",
     "hoursByCommunity": "hoursByCommunity { communityId communityName activities participations hours }",
@@ -120,7 +121,9 @@ def main():
     sizes = {table: int(bench.psql(DB, f"SELECT count(*) FROM {table}"))
              for table in ["app_user", "organisation", "activity", "participation", "product", "redemption", "transfer", "need"]}
     bench.log(f"rows: {json.dumps(sizes)}")
-    bench.psql(DB, "ANALYZE")
+    # A settled database, as autovacuum keeps one: statistics and the visibility map (which
+    # index-only scans need) are fresh.
+    bench.psql(DB, "VACUUM ANALYZE")
 
     server = bench.Server(DB, UNLIMITED)
     try:
@@ -128,7 +131,8 @@ def main():
         community = client.ask("{ communities(first: 1) { nodes { id } } }")[1]["data"]["communities"]["nodes"][0]["id"]
         year = datetime.now(timezone.utc).year
         narrowed = f'(filter: {{ communityId: "{community}", from: "{year - 1}-01-01T00:00:00Z", to: "{year + 1}-01-01T00:00:00Z" }})'
-        results = {"baseline: ledgerTotals": client.timed("baseline", BASELINE)}
+        results = {"baseline: me { id }": client.timed("baseline", BASELINE),
+                   "ledgerTotals": client.timed("ledgerTotals", TOTALS)}
         for name, fields in FIGURES.items():
             results[f"dashboard.{name}"] = client.timed(name, dashboard(fields))
         whole = " ".join(FIGURES.values())
@@ -142,7 +146,7 @@ def main():
 
 
 def report(results, sizes, commit, elapsed):
-    base = results["baseline: ledgerTotals"]
+    base = results["baseline: me { id }"]
     lines = [
         f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, commit `{commit}`, {os.cpu_count()} cores, PostgreSQL 15 "
         f"local, district seed at ×10 ({sizes['app_user']:,} users, {sizes['organisation']:,} organisations, "
@@ -154,7 +158,7 @@ def report(results, sizes, commit, elapsed):
         "|---|---|---|---|---|---|",
     ]
     for name, r in results.items():
-        met = "–" if name.startswith("baseline") else ("yes" if r["p95"] < TARGET_MS else "NO")
+        met = "–" if name.startswith("baseline") or name == "ledgerTotals" else ("yes" if r["p95"] < TARGET_MS else "NO")
         lines.append(f"| {name} | {r['p50']:.1f} | {r['p95']:.1f} | {r['max']:.0f} | {r['p95'] / base['p95']:.1f} | {met} |")
     figures = [r for name, r in results.items() if name.startswith("dashboard.")]
     worst = max(r["p95"] for r in figures)

@@ -18,6 +18,7 @@ use super::{
 };
 use crate::db::DbConnection;
 use crate::error::DomainResult;
+use crate::ledger::{AccountKind, TransferCode};
 use crate::page::PageRequest;
 use crate::types::{ActivityId, OrganisationId, UserId};
 use crate::volunteering::ActivityStatus;
@@ -91,14 +92,19 @@ pub(crate) fn hours_by_community(
     filter: &InsightFilter,
     limit: i64,
 ) -> DomainResult<Vec<CommunityHours>> {
+    // Summed per activity first, then per community: no DISTINCT, so both steps hash.
     let mut sql = Sql::new(conn, "");
     sql.push(&format!(
         "SELECT a.community_id AS community_id, c.name AS community_name, \
-           COUNT(DISTINCT a.id) AS activities, COUNT(*) AS participations, {minutes} AS minutes \
-         FROM participation p JOIN activity a ON a.id = p.activity_id \
-         LEFT JOIN community c ON c.id = a.community_id \
-         WHERE p.verified_at IS NOT NULL",
-        minutes = sum("p.verified_minutes"),
+           COUNT(*) AS activities, {participations} AS participations, {minutes} AS minutes \
+         FROM (SELECT p.activity_id AS activity_id, COUNT(*) AS participations, \
+             {verified} AS minutes \
+           FROM participation p WHERE p.verified_at IS NOT NULL GROUP BY p.activity_id) s \
+         JOIN activity a ON a.id = s.activity_id \
+         LEFT JOIN community c ON c.id = a.community_id WHERE 1 = 1",
+        participations = sum("s.participations"),
+        minutes = sum("s.minutes"),
+        verified = sum("p.verified_minutes"),
     ));
     sql.period(filter, "a.starts_at")
         .community(filter, "a.community_id")
@@ -169,8 +175,9 @@ pub(crate) fn organisations_by_category(
 ) -> DomainResult<Vec<CategoryCount>> {
     let mut sql = Sql::new(
         conn,
-        "SELECT w.category_id AS category_id, cat.name_zh AS category_name, \
-           COUNT(DISTINCT w.organisation_id) AS n \
+        // UNION keeps each (category, organisation) pair once, so a plain count counts
+        // organisations.
+        "SELECT w.category_id AS category_id, cat.name_zh AS category_name, COUNT(*) AS n \
          FROM (SELECT p.category_id AS category_id, p.organisation_id AS organisation_id \
            FROM product p WHERE p.status = 'PUBLISHED'",
     );
@@ -417,7 +424,8 @@ pub(crate) fn impact(
     sql.push(" FROM (");
 
     // One branch per source: its key columns (NULL where grouped by nothing), then the eight
-    // figures in FIGURES' order.
+    // figures in FIGURES' order, summed per key within the branch (so the union carries one
+    // row per key and source, not one per fact).
     let select = |source: &Source, figures: [&str; 8]| {
         let mut columns: Vec<String> = Dimension::ALL
             .iter()
@@ -434,9 +442,17 @@ pub(crate) fn impact(
             figures
                 .iter()
                 .zip(FIGURES)
-                .map(|(value, name)| format!("CAST({value} AS BIGINT) AS {name}")),
+                .map(|(value, name)| format!("{} AS {name}", sum(value))),
         );
         format!("SELECT {}", columns.join(", "))
+    };
+    let group = |source: &Source| {
+        let keys: Vec<&str> = dimensions
+            .iter()
+            .map(|d| source.column(*d))
+            .filter(|column| !column.starts_with("CAST(NULL"))
+            .collect();
+        format!(" GROUP BY {}", keys.join(", "))
     };
 
     // Completed activities.
@@ -444,7 +460,8 @@ pub(crate) fn impact(
     sql.push(" FROM activity a WHERE a.status = 'COMPLETED'");
     sql.period(filter, "a.starts_at")
         .community(filter, "a.community_id")
-        .category(filter, "a.category_id");
+        .category(filter, "a.category_id")
+        .push(&group(&ACTIVITY));
     // Verified participations.
     sql.push(" UNION ALL ");
     sql.push(&select(
@@ -466,7 +483,8 @@ pub(crate) fn impact(
     );
     sql.period(filter, "a.starts_at")
         .community(filter, "a.community_id")
-        .category(filter, "a.category_id");
+        .category(filter, "a.category_id")
+        .push(&group(&ACTIVITY));
     // Confirmed redemptions, at the merchant's place.
     sql.push(" UNION ALL ");
     sql.push(&select(
@@ -479,7 +497,8 @@ pub(crate) fn impact(
     );
     sql.period(filter, "r.finished_at")
         .community(filter, "m.community_id")
-        .category(filter, "m.category_id");
+        .category(filter, "m.category_id")
+        .push(&group(&MERCHANT));
     // Published products, once in each community they serve when communities are keys.
     sql.push(" UNION ALL ");
     sql.push(&select(&PRODUCT, ["0", "0", "0", "0", "0", "1", "0", "0"]));
@@ -501,7 +520,7 @@ pub(crate) fn impact(
     } else {
         sql.served(filter, "p.id");
     }
-    sql.category(filter, "p.category_id");
+    sql.category(filter, "p.category_id").push(&group(&PRODUCT));
     // Needs, which have no organisation: not counted when grouping by organisation alone.
     if dimensions != [Dimension::Organisation] {
         sql.push(" UNION ALL ");
@@ -521,7 +540,8 @@ pub(crate) fn impact(
         sql.push(" FROM need n WHERE 1 = 1");
         sql.period(filter, "n.created_at")
             .community(filter, "n.community_id")
-            .category(filter, "n.category_id");
+            .category(filter, "n.category_id")
+            .push(&group(&NEED));
     }
     sql.push(") k");
     let grouped: Vec<&str> = dimensions.iter().map(|d| key_name(*d)).collect();
@@ -583,35 +603,77 @@ struct FlowRow {
     expired: i64,
 }
 
+/// The kinds of account a transfer of `code` debits and credits, where the ledger fixes them
+/// (`docs/LEDGER.md`); none for codes that move points between accounts of any kind. An EARN's
+/// paying side may be a budget or a group's fund: neither is summed on its own here.
+fn fixed_sides(code: TransferCode) -> Option<(AccountKind, AccountKind)> {
+    match code {
+        TransferCode::Earn => Some((AccountKind::Budget, AccountKind::Wallet)),
+        TransferCode::AllocateBudget => Some((AccountKind::Issuance, AccountKind::Budget)),
+        TransferCode::RedeemHold => Some((AccountKind::Wallet, AccountKind::Hold)),
+        TransferCode::RedeemCapture => Some((AccountKind::Hold, AccountKind::Merchant)),
+        TransferCode::RedeemRelease => Some((AccountKind::Hold, AccountKind::Wallet)),
+        TransferCode::Expire => Some((AccountKind::Wallet, AccountKind::Expired)),
+        TransferCode::Donate | TransferCode::Reverse | TransferCode::Adjust => None,
+    }
+}
+
 /// What each month's transfers (before `until`) changed in the balances of each kind of
 /// account: credits minus debits, as the cached balances are (issuance's sign flipped, so it
 /// reads as points issued). Summed month by month they are the balances at each month's end.
+///
+/// Most transfers have sides of a kind fixed by their code ([`fixed_sides`]), so only the
+/// others (donations, adjustments, reversals) look their accounts' kinds up: the statement
+/// reads the transfer table and a few account rows, not the accounts of every resident.
 pub(crate) fn monthly_flows(
     conn: &mut DbConnection,
     until: NaiveDateTime,
 ) -> DomainResult<Vec<(String, [i64; 5])>> {
     let mut sql = Sql::new(conn, "");
     let month = sql.month_of("t.created_at");
+    let fixed: Vec<(TransferCode, AccountKind, AccountKind)> = TransferCode::ALL
+        .iter()
+        .filter_map(|code| fixed_sides(*code).map(|(d, c)| (*code, d, c)))
+        .collect();
+    let codes = fixed
+        .iter()
+        .map(|(code, _, _)| format!("'{}'", code.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let side = |pick: fn(&(TransferCode, AccountKind, AccountKind)) -> AccountKind| {
+        let arms: String = fixed
+            .iter()
+            .map(|f| format!(" WHEN '{}' THEN '{}'", f.0.as_str(), pick(f).as_str()))
+            .collect();
+        format!("CASE t.code{arms} END")
+    };
     let flow = |kind: &str| {
         sum(&format!(
-            "CASE WHEN c.kind = '{kind}' THEN t.amount ELSE 0 END \
-             - CASE WHEN d.kind = '{kind}' THEN t.amount ELSE 0 END"
+            "CASE WHEN f.credit_kind = '{kind}' THEN f.amount ELSE 0 END \
+             - CASE WHEN f.debit_kind = '{kind}' THEN f.amount ELSE 0 END"
         ))
     };
+    let until_fixed = sql.time(until);
+    let until_read = sql.time(until);
     sql.push(&format!(
-        "SELECT {month} AS month, -{issued} AS issued, {wallets} AS in_wallets, \
+        "SELECT f.month AS month, -{issued} AS issued, {wallets} AS in_wallets, \
            {held} AS held, {redeemed} AS redeemed, {expired} AS expired \
-         FROM transfer t JOIN account d ON d.id = t.debit_account_id \
-         JOIN account c ON c.id = t.credit_account_id WHERE 1 = 1",
+         FROM (SELECT {month} AS month, t.amount AS amount, {debit} AS debit_kind, \
+             {credit} AS credit_kind \
+           FROM transfer t WHERE t.code IN ({codes}) AND t.created_at < {until_fixed} \
+           UNION ALL \
+           SELECT {month}, t.amount, d.kind, c.kind \
+           FROM transfer t JOIN account d ON d.id = t.debit_account_id \
+           JOIN account c ON c.id = t.credit_account_id \
+           WHERE t.code NOT IN ({codes}) AND t.created_at < {until_read}) f \
+         GROUP BY f.month ORDER BY f.month",
         issued = flow("ISSUANCE"),
         wallets = flow("WALLET"),
         held = flow("HOLD"),
         redeemed = flow("MERCHANT"),
         expired = flow("EXPIRED"),
-    ));
-    let until = sql.time(until);
-    sql.push(&format!(
-        " AND t.created_at < {until} GROUP BY 1 ORDER BY 1"
+        debit = side(|f| f.1),
+        credit = side(|f| f.2),
     ));
     Ok(sql
         .load::<FlowRow>(conn)?

@@ -8,7 +8,8 @@ CREATE INDEX transfer_code_time_idx ON transfer (code, created_at);
 CREATE INDEX redemption_finished_idx ON redemption (status, finished_at);
 -- Needs opened per community in a period.
 CREATE INDEX need_created_idx ON need (created_at);
--- Products published in a period.
-CREATE INDEX product_published_idx ON product (status, published_at);
+-- Products published in a period, per category and organisation: covering, so counting them
+-- reads the index, not the wide product rows (descriptions, search text).
+CREATE INDEX product_published_idx ON product (status, published_at, category_id, organisation_id);
 -- The audit trail exported for a period.
 CREATE INDEX audit_event_time_idx ON audit_event (created_at);
