@@ -153,7 +153,7 @@ async fn decide(app: &TestApp, query: &str, id: &str, reason: &str, extra: Value
 async fn merchant_applications_are_decided_with_reasons(app: &TestApp) {
     let staff = app.staff().await;
     let (_, first) = application(app, "建设路修鞋铺").await;
-    let (_, second) = application(app, "猛追湾花店").await;
+    let (florist, second) = application(app, "猛追湾花店").await;
 
     let queue = app.ok(APPLICATIONS, json!({}), Some(&staff)).await;
     assert_eq!(queue["merchantApplications"]["totalCount"], 2);
@@ -212,6 +212,20 @@ async fn merchant_applications_are_decided_with_reasons(app: &TestApp) {
     );
     let queue = app.ok(APPLICATIONS, json!({}), Some(&staff)).await;
     assert_eq!(queue["merchantApplications"]["totalCount"], 0);
+
+    let till = r"query ($id: ID!) { node(id: $id) { ... on Merchant { account { balance } } } }";
+    for reader in [&staff, &florist] {
+        let data = app.ok(till, json!({ "id": second }), Some(reader)).await;
+        assert_eq!(
+            data["node"]["account"]["balance"], 0,
+            "staff and operators see the till"
+        );
+    }
+    let stranger = app.new_resident().await;
+    let code = app
+        .top_level_code(till, json!({ "id": second }), Some(&stranger))
+        .await;
+    assert_eq!(code, "FORBIDDEN");
 
     let restore_active = decide(app, RESTORE_MERCHANT, &second, "误操作恢复", json!({})).await;
     assert_eq!(

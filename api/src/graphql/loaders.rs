@@ -106,7 +106,11 @@ impl Loaders {
             }),
             accounts: loader(runner, |s, actor, keys| {
                 let mut out = HashMap::new();
-                for kind in [AccountKind::Budget, AccountKind::GroupFund] {
+                for kind in [
+                    AccountKind::Budget,
+                    AccountKind::GroupFund,
+                    AccountKind::Merchant,
+                ] {
                     let owners: Vec<String> = keys
                         .iter()
                         .filter(|(k, _)| *k == kind)

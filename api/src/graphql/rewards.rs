@@ -97,6 +97,17 @@ impl Merchant {
         self.0.created_at.and_utc()
     }
 
+    /// Operators and staff: the shop's points account, which confirmed redemptions credit.
+    async fn account(&self, ctx: &Context) -> FieldResult<super::ledger::Account> {
+        let key = (
+            linli_domain::ledger::AccountKind::Merchant,
+            self.0.id.to_string(),
+        );
+        super::loaders::load_one(ctx, &ctx.loaders.accounts, key, "账户")
+            .await
+            .map(super::ledger::Account)
+    }
+
     /// The community the shop is in; null when it named none.
     async fn community(&self, ctx: &Context) -> FieldResult<Option<Community>> {
         super::directory::community_of(ctx, self.0.community_id.clone()).await

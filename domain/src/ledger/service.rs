@@ -919,6 +919,14 @@ fn authorize_read(conn: &mut DbConnection, actor: &Actor, account: &Account) -> 
             }
             None => false,
         },
+        // A merchant's till: its operators are the members of the organisation running it.
+        AccountKind::Merchant => match owner.and_then(crate::types::MerchantId::parse) {
+            Some(merchant) => match crate::rewards::store::find_merchant(conn, &merchant)? {
+                Some(m) => directory::store::member_role(conn, &m.organisation_id, user)?.is_some(),
+                None => false,
+            },
+            None => false,
+        },
         _ => false,
     };
     if allowed {
