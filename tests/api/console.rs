@@ -158,6 +158,13 @@ async fn work_the_queues_and_boards(engine: Engine) {
         .check_screen("console-directory-resident", false)
         .await;
 
+    // The shop admitted earlier, its till empty until its first redemption.
+    staff.visit(&format!("/staff/directory/{merchant}")).await;
+    staff.wait_for_text("商家账户余额：0 积分").await;
+    staff
+        .check_screen("console-directory-merchant", false)
+        .await;
+
     // The incubation board: the group's gate is met, so staff advance it with a note.
     staff.press("孵化看板").await;
     staff.wait_for_text("条件已全部达到").await;

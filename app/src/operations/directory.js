@@ -53,6 +53,7 @@ export const DirectoryEntry = `query DirectoryEntry($id: ID!) {
     ... on Merchant {
       id shopName merchantStatus: status statusReason address openingHours createdAt
       category { id nameZh } community { id name } organisation { id name status }
+      account { id balance history(first: 50) { totalCount edges { node { ...LedgerEntryFields } } } }
     }
   }
 }

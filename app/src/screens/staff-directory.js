@@ -125,7 +125,7 @@ function AccountTable({ account, title }) {
   const entries = account.history.edges.map((/** @type {any} */ e) => e.node);
   return html`<section aria-labelledby="account-title">
     <h3 id="account-title">${title}：<span data-testid="balance">${formatPoints(account.balance)}</span></h3>
-    <p class="muted">共 ${account.history.totalCount} 笔，显示最近 ${entries.length} 笔</p>
+    <p class="muted">${entries.length ? `共 ${account.history.totalCount} 笔，显示最近 ${entries.length} 笔` : '还没有流水。'}</p>
     ${entries.length > 0 && html`<div class="table-scroll"><table class="sheet">
       <caption class="visually-hidden">${title}的流水</caption>
       <thead><tr><th scope="col">时间</th><th scope="col">类型</th><th scope="col">说明</th><th scope="col">对方</th><th scope="col" class="number">积分</th></tr></thead>
@@ -211,6 +211,8 @@ export function DirectoryEntryScreen({ id }) {
             <dt>经营类别</dt><dd>${n.category.nameZh}</dd>
             <dt>地址</dt><dd>${n.address}</dd>
             <dt>营业时间</dt><dd>${n.openingHours}</dd>
+            <dt>社区</dt><dd>${n.community?.name || '—'}</dd>
+            <dt>申请时间</dt><dd>${formatDateTime(n.createdAt)}</dd>
           </dl>`}
         </section>
         <${AuditHistory} id=${n.id} />
@@ -220,7 +222,8 @@ export function DirectoryEntryScreen({ id }) {
       <div class="card">
         ${n.__typename === 'User' && html`<${AccountTable} account=${n.wallet} title="钱包余额" />`}
         ${n.__typename === 'Organisation' && html`<${AccountTable} account=${n.budget} title="预算余额" />`}
-        ${n.__typename === 'Merchant' && html`<p><a href=${`/counter/${n.id}/statement`}>查看月度对账单</a></p>`}
+        ${n.__typename === 'Merchant' && html`<${AccountTable} account=${n.account} title="商家账户余额" />
+          <p><a href=${`/counter/${n.id}/statement`}>查看月度对账单</a></p>`}
       </div>
     </div>`}
   <//>`;
