@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod catalogue;
+pub mod creation;
 pub mod db;
 pub mod directory;
 pub mod error;

@@ -452,3 +452,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     approval_request,
     request_budget
 );
+
+diesel::table! {
+    creation (idempotency_key) {
+        idempotency_key -> Text,
+        request_hash -> Text,
+        subject_kind -> Text,
+        subject_id -> Text,
+        created_at -> Timestamp,
+    }
+}

@@ -349,6 +349,7 @@ fn publish(
             points_per_hour: 10,
             points_cap: 30,
         },
+        None,
     )?;
     s.volunteering()
         .change_status(organiser, &activity.id, ActivityStatus::Published)?;
@@ -554,7 +555,7 @@ impl Seeder<'_> {
             };
             let product = s
                 .catalogue()
-                .create_product(&o.owner, &o.id, input)?
+                .create_product(&o.owner, &o.id, input, None)?
                 .product;
             // A few stay drafts, a few wait for review; the rest are published.
             match p % 25 {
@@ -620,6 +621,7 @@ impl Seeder<'_> {
                         valid_from: None,
                         valid_until: None,
                     },
+                    None,
                 )?;
                 rewards.push((reward.reward.id, o.owner.clone(), merchant.id.clone()));
             }
@@ -680,6 +682,7 @@ impl Seeder<'_> {
                     points_per_hour: 10,
                     points_cap: 30,
                 },
+                None,
             )?;
             s.volunteering()
                 .change_status(&o.owner, &activity.id, ActivityStatus::Published)?;

@@ -456,7 +456,7 @@ fn publish_products(
         };
         let product = s
             .catalogue()
-            .create_product(&owner, &orgs[i % orgs.len()], input)
+            .create_product(&owner, &orgs[i % orgs.len()], input, None)
             .unwrap()
             .product;
         s.catalogue().submit_product(&owner, &product.id).unwrap();

@@ -18,6 +18,7 @@ mod catalogue;
 mod clients;
 mod console;
 mod contracts;
+mod creation;
 mod directory;
 mod email;
 mod front_door;

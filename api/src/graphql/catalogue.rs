@@ -6,7 +6,7 @@ use linli_domain::DomainError;
 use linli_domain::catalogue::{
     self as domain, ProductFilter, ProductInput, ProductReview, model::format_yuan,
 };
-use linli_domain::types::ProductId;
+use linli_domain::types::{IdempotencyKey, ProductId};
 
 use super::directory::{Community, Organisation};
 use super::relay::{GlobalId, Kind, NodeValue, connection, page_request, payload};
@@ -363,16 +363,21 @@ pub struct CreateProductInput {
     pub organisation_id: ID,
     /// The product's fields.
     pub product: ProductFields,
+    /// Optional: the same key sent again returns the object the first request made, instead
+    /// of making a second one (8–100 letters, digits or `- _ . :`).
+    pub idempotency_key: Option<String>,
 }
 
 pub async fn create_product(
     ctx: &Context,
     input: CreateProductInput,
 ) -> FieldResult<ProductPayload> {
+    let key = input.idempotency_key.as_deref().map(IdempotencyKey::parse);
     let decoded = Organisation::decode(&input.organisation_id, "organisationId")
-        .and_then(|org| Ok((org, decode_fields(input.product)?)));
-    ctx.mutate(decoded, |s, actor, (organisation, fields)| {
-        s.catalogue().create_product(actor, &organisation, fields)
+        .and_then(|org| Ok((org, decode_fields(input.product)?, key.transpose()?)));
+    ctx.mutate(decoded, |s, actor, (organisation, fields, key)| {
+        s.catalogue()
+            .create_product(actor, &organisation, fields, key.as_ref())
     })
     .await
 }

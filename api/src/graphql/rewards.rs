@@ -735,6 +735,9 @@ pub struct CreateRewardInput {
     pub valid_from: Option<DateTime<Utc>>,
     /// When it stops being redeemable (after `validFrom`); empty for no end.
     pub valid_until: Option<DateTime<Utc>>,
+    /// Optional: the same key sent again returns the object the first request made, instead
+    /// of making a second one (8–100 letters, digits or `- _ . :`).
+    pub idempotency_key: Option<String>,
 }
 
 payload!(
@@ -747,19 +750,23 @@ payload!(
 );
 
 pub async fn create_reward(ctx: &Context, input: CreateRewardInput) -> FieldResult<RewardPayload> {
-    let decoded = merchant_id(&input.merchant_id).map(|merchant_id| NewReward {
-        merchant_id,
-        title: input.title,
-        description: input.description,
-        points_price: input.points_price.0,
-        stock: input.stock,
-        limit_per_period: input.limit_per_period,
-        period_days: input.period_days,
-        valid_from: input.valid_from.map(|t| t.naive_utc()),
-        valid_until: input.valid_until.map(|t| t.naive_utc()),
+    let key = input.idempotency_key.as_deref().map(IdempotencyKey::parse);
+    let decoded = merchant_id(&input.merchant_id).and_then(|merchant_id| {
+        let new = NewReward {
+            merchant_id,
+            title: input.title,
+            description: input.description,
+            points_price: input.points_price.0,
+            stock: input.stock,
+            limit_per_period: input.limit_per_period,
+            period_days: input.period_days,
+            valid_from: input.valid_from.map(|t| t.naive_utc()),
+            valid_until: input.valid_until.map(|t| t.naive_utc()),
+        };
+        Ok((new, key.transpose()?))
     });
-    ctx.mutate(decoded, |s, actor, new| {
-        s.rewards().create_reward(actor, new)
+    ctx.mutate(decoded, |s, actor, (new, key)| {
+        s.rewards().create_reward(actor, new, key.as_ref())
     })
     .await
 }

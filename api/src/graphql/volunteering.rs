@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use juniper::{FieldResult, GraphQLInputObject, GraphQLObject, ID, graphql_object};
 use linli_domain::DomainError;
-use linli_domain::types::{ActivityId, ParticipationId, UserId};
+use linli_domain::types::{ActivityId, IdempotencyKey, ParticipationId, UserId};
 use linli_domain::volunteering::{self as domain, ActivityFilter, NewActivity};
 
 use super::catalogue::Category;
@@ -467,6 +467,9 @@ pub struct CreateActivityInput {
     pub points_per_hour: Points,
     /// The most points one participation earns.
     pub points_cap: Points,
+    /// Optional: the same key sent again returns the object the first request made, instead
+    /// of making a second one (8–100 letters, digits or `- _ . :`).
+    pub idempotency_key: Option<String>,
 }
 
 payload!(
@@ -484,7 +487,7 @@ pub async fn create_activity(
 ) -> FieldResult<ActivityPayload> {
     let decoded = (|| {
         let group_id = Group::decode_optional(input.group_id.as_ref(), "groupId")?;
-        Ok(NewActivity {
+        let new = NewActivity {
             organisation_id: Organisation::decode_optional(
                 input.organisation_id.as_ref(),
                 "organisationId",
@@ -500,10 +503,12 @@ pub async fn create_activity(
             capacity: input.capacity,
             points_per_hour: input.points_per_hour.0,
             points_cap: input.points_cap.0,
-        })
+        };
+        let key = input.idempotency_key.as_deref().map(IdempotencyKey::parse);
+        Ok((new, key.transpose()?))
     })();
-    ctx.mutate(decoded, |s, actor, new| {
-        s.volunteering().create_activity(actor, new)
+    ctx.mutate(decoded, |s, actor, (new, key)| {
+        s.volunteering().create_activity(actor, new, key.as_ref())
     })
     .await
 }

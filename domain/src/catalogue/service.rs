@@ -8,12 +8,13 @@ use super::model::{
 use super::{search, store};
 use crate::Services;
 use crate::audit;
+use crate::creation::{Keyed, Subject, create_once};
 use crate::db::DbConnection;
 use crate::directory::{self, OrganisationStatus};
 use crate::error::{DomainError, DomainResult, Problems};
 use crate::identity::Actor;
 use crate::page::{Page, PageRequest};
-use crate::types::{CommunityId, OrganisationId, ProductId, UserId, text};
+use crate::types::{CommunityId, IdempotencyKey, OrganisationId, ProductId, UserId, text};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -95,13 +96,14 @@ impl<'a> Catalogue<'a> {
         })
     }
 
-    /// A member drafts a product for their organisation.
+    /// A member drafts a product for their organisation; with a `key`, once per key.
     #[tracing::instrument(skip_all, fields(organisation = %organisation_id))]
     pub fn create_product(
         &self,
         actor: &Actor,
         organisation_id: &OrganisationId,
         input: ProductInput,
+        key: Option<&IdempotencyKey>,
     ) -> DomainResult<ProductView> {
         let user = actor.user_id()?;
         let now = self.services.clock.now();
@@ -122,7 +124,18 @@ impl<'a> Catalogue<'a> {
             updated_at: now,
             published_at: None,
         };
-        self.services.db.write(|conn| {
+        let keyed = key.map(|key| Keyed {
+            creator: user,
+            key,
+            request: format!("{organisation_id}{input:?}"),
+        });
+        let find = |conn: &mut DbConnection, id: &str| match ProductId::parse(id) {
+            Some(id) => view(conn, &id),
+            None => Err(DomainError::internal(
+                "a creation names a product id that is not one",
+            )),
+        };
+        create_once(self.services, Subject::Product, keyed, find, |conn, _| {
             let organisation = require_member(conn, organisation_id, user)?;
             if matches!(
                 organisation.status,
@@ -134,7 +147,7 @@ impl<'a> Catalogue<'a> {
             check_communities(conn, &communities)?;
             store::insert_product(conn, &product, &search_text)?;
             store::set_communities(conn, &product.id, &communities)?;
-            view(conn, &product.id)
+            Ok((product.id.to_string(), view(conn, &product.id)?))
         })
     }
 

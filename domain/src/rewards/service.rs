@@ -12,6 +12,7 @@ use super::model::{
 use super::store::{self, NewRedemption};
 use crate::Services;
 use crate::audit;
+use crate::creation::{Keyed, Subject, create_once};
 use crate::db::DbConnection;
 use crate::directory::{self, MemberRole, OrganisationStatus};
 use crate::error::{DomainError, DomainResult};
@@ -161,9 +162,15 @@ impl<'a> Rewards<'a> {
         })
     }
 
-    /// An operator (a member of the merchant's organisation) offers a reward.
+    /// An operator (a member of the merchant's organisation) offers a reward; with a `key`,
+    /// once per key.
     #[tracing::instrument(skip_all, fields(merchant = %input.merchant_id))]
-    pub fn create_reward(&self, actor: &Actor, input: NewReward) -> DomainResult<RewardView> {
+    pub fn create_reward(
+        &self,
+        actor: &Actor,
+        input: NewReward,
+        key: Option<&IdempotencyKey>,
+    ) -> DomainResult<RewardView> {
         let user = actor.user_id()?;
         let now = self.services.clock.now();
         if !(1..=1_000_000).contains(&input.points_price) {
@@ -200,16 +207,30 @@ impl<'a> Rewards<'a> {
             status: RewardStatus::Active,
             created_at: now,
         };
-        self.services.db.write(|conn| {
+        let keyed = key.map(|key| Keyed {
+            creator: user,
+            key,
+            request: format!("{input:?}"),
+        });
+        let find = |conn: &mut DbConnection, id: &str| {
+            let id = RewardId::parse(id).ok_or_else(|| {
+                DomainError::internal("a creation names a reward id that is not one")
+            })?;
+            let reward = find_reward(conn, &id)?;
+            let merchant = find_merchant(conn, &reward.merchant_id)?;
+            Ok(RewardView { reward, merchant })
+        };
+        create_once(self.services, Subject::Reward, keyed, find, |conn, _| {
             let merchant = require_operator(conn, &reward.merchant_id, user)?;
             if merchant.status != MerchantStatus::Active {
                 return Err(DomainError::InvalidState("商家尚未加入或已被暂停"));
             }
             store::insert_reward(conn, &reward)?;
-            Ok(RewardView {
+            let view = RewardView {
                 reward: reward.clone(),
                 merchant,
-            })
+            };
+            Ok((reward.id.to_string(), view))
         })
     }
 

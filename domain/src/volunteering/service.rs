@@ -10,6 +10,7 @@ use super::model::{
 use super::store::{self, NewParticipation};
 use crate::Services;
 use crate::audit;
+use crate::creation::{Keyed, Subject, create_once};
 use crate::db::DbConnection;
 use crate::directory::{self, OrganisationStatus};
 use crate::error::{DomainError, DomainResult, Problems};
@@ -18,7 +19,9 @@ use crate::incubation;
 use crate::ledger;
 use crate::page::{Page, PageRequest};
 use crate::throttle;
-use crate::types::{ActivityId, OrganisationId, ParticipationId, Points, UserId, china_time, text};
+use crate::types::{
+    ActivityId, IdempotencyKey, OrganisationId, ParticipationId, Points, UserId, china_time, text,
+};
 
 pub struct Volunteering<'a> {
     services: &'a Services,
@@ -29,9 +32,14 @@ impl<'a> Volunteering<'a> {
         Self { services }
     }
 
-    /// A member of a verified organisation drafts an activity.
+    /// A member of a verified organisation drafts an activity; with a `key`, once per key.
     #[tracing::instrument(skip_all, fields(organisation = ?input.organisation_id, group = ?input.group_id))]
-    pub fn create_activity(&self, actor: &Actor, input: NewActivity) -> DomainResult<Activity> {
+    pub fn create_activity(
+        &self,
+        actor: &Actor,
+        input: NewActivity,
+        key: Option<&IdempotencyKey>,
+    ) -> DomainResult<Activity> {
         let user = actor.user_id()?;
         let mut problems = Problems::default();
         if input.ends_at <= input.starts_at {
@@ -86,31 +94,50 @@ impl<'a> Volunteering<'a> {
             created_at: now,
             rate_approved_by: None,
         };
-        self.services.db.write(|conn| {
-            // A group's activity is mentored by its mentor organisation, whichever is named.
-            let organisation_id = match (&input.group_id, &input.organisation_id) {
-                (Some(group), _) => incubation::store::find(conn, group)?
-                    .ok_or(DomainError::NotFound {
-                        what: "自治组织"
-                    })?
-                    .mentor_organisation_id
-                    .ok_or(DomainError::InvalidState("自治组织需要先有导师组织"))?,
-                (None, Some(organisation)) => organisation.clone(),
-                // Refused with the other problems of the input, above.
-                (None, None) => return Err(DomainError::internal("an activity without organiser")),
-            };
-            let activity = draft(organisation_id);
-            require_may_run(conn, &activity, user)?;
-            if !crate::catalogue::category_exists(conn, &activity.category_id)? {
-                return Err(DomainError::invalid("categoryId", "分类不存在"));
-            }
-            if let Some(community) = &activity.community_id {
-                directory::store::find_community(conn, community)?
-                    .ok_or_else(|| DomainError::invalid("communityId", "社区不存在"))?;
-            }
-            store::insert_activity(conn, &activity, &code::new_secret())?;
-            Ok(activity)
-        })
+        let keyed = key.map(|key| Keyed {
+            creator: user,
+            key,
+            request: format!("{input:?}"),
+        });
+        let find_id = |conn: &mut DbConnection, id: &str| match ActivityId::parse(id) {
+            Some(id) => find(conn, &id),
+            None => Err(DomainError::internal(
+                "a creation names an activity id that is not one",
+            )),
+        };
+        create_once(
+            self.services,
+            Subject::Activity,
+            keyed,
+            find_id,
+            |conn, _| {
+                // A group's activity is mentored by its mentor organisation, whichever is named.
+                let organisation_id = match (&input.group_id, &input.organisation_id) {
+                    (Some(group), _) => incubation::store::find(conn, group)?
+                        .ok_or(DomainError::NotFound {
+                            what: "自治组织"
+                        })?
+                        .mentor_organisation_id
+                        .ok_or(DomainError::InvalidState("自治组织需要先有导师组织"))?,
+                    (None, Some(organisation)) => organisation.clone(),
+                    // Refused with the other problems of the input, above.
+                    (None, None) => {
+                        return Err(DomainError::internal("an activity without organiser"));
+                    }
+                };
+                let activity = draft(organisation_id);
+                require_may_run(conn, &activity, user)?;
+                if !crate::catalogue::category_exists(conn, &activity.category_id)? {
+                    return Err(DomainError::invalid("categoryId", "分类不存在"));
+                }
+                if let Some(community) = &activity.community_id {
+                    directory::store::find_community(conn, community)?
+                        .ok_or_else(|| DomainError::invalid("communityId", "社区不存在"))?;
+                }
+                store::insert_activity(conn, &activity, &code::new_secret())?;
+                Ok((activity.id.to_string(), activity))
+            },
+        )
     }
 
     /// Draft → published (open for sign-up), published → completed, published → cancelled
