@@ -36,9 +36,9 @@ const RESIDENT: &str = "王秀兰";
 const GROUP: &str = "和美暖心送餐队";
 const NEED: &str = "独居老人助餐";
 
-async fn staff_console(driver: &Driver, app: &TestApp) -> Browser {
+async fn staff_console(driver: &Driver, app: &TestApp, screen: Screen) -> Browser {
     app.staff().await;
-    let browser = Browser::open_on(driver, &app.base, Screen::Console).await;
+    let browser = Browser::open_on(driver, &app.base, screen).await;
     browser.visit("/signin").await;
     browser.fill("邮箱或手机号", "staff@example.cn").await;
     browser.fill("密码", PASSWORD).await;
@@ -46,7 +46,8 @@ async fn staff_console(driver: &Driver, app: &TestApp) -> Browser {
     browser.wait_for_text("我的钱包").await;
     browser.visit("/me").await;
     browser.press("社创中心工作台").await;
-    browser.wait_for_text("社创中心工作台").await;
+    // The console's sections, shown at a desk and on a phone alike.
+    browser.wait_for_text("组织认证").await;
     browser
 }
 
@@ -101,7 +102,7 @@ async fn work_the_queues_and_boards(engine: Engine) {
         .await;
     app.days_pass(2);
     let driver = Driver::start().await;
-    let staff = staff_console(&driver, &app).await;
+    let staff = staff_console(&driver, &app, Screen::Console).await;
 
     // The organisation queue: the applicant's details and trail, verified with one press.
     staff.visit("/staff/organisations").await;
@@ -224,6 +225,22 @@ async fn work_the_queues_and_boards(engine: Engine) {
     );
 
     staff.close().await;
+
+    // On a phone the console is the same app: an entry of the directory and the budgets keep
+    // their checks there, one column under a scrolling row of sections.
+    let phone = staff_console(&driver, &app, Screen::Phone).await;
+    phone
+        .visit(&format!("/staff/directory?kind=residents&q={PHONE}"))
+        .await;
+    phone.press(RESIDENT).await;
+    phone.wait_for_text("钱包余额").await;
+    phone
+        .check_screen("console-directory-resident-phone", false)
+        .await;
+    phone.visit("/staff/budgets").await;
+    phone.wait_for_text("各组织预算").await;
+    phone.check_screen("console-budgets-phone", false).await;
+    phone.close().await;
     app.assert_ledger_ok().await;
 }
 

@@ -185,9 +185,8 @@ export function DirectoryEntryScreen({ id }) {
     <p><a class="back" href="/staff/directory"><span aria-hidden="true">‹ </span>回到名录</a></p>
     ${done && html`<${Notice}><p>${done}</p><//>`}
     <${QueryState} query=${entry} lines=${5} />
-    ${n && html`<div class="split">
-      <div>
-        <section class="card">
+    ${n && html`<div class="entry">
+        <section class="card entry-facts">
           ${n.__typename === 'User' && html`<dl class="facts">
             <dt>手机号</dt><dd>${n.phone || '—'}</dd>
             <dt>邮箱</dt><dd>${n.email || '—'}</dd>
@@ -215,15 +214,16 @@ export function DirectoryEntryScreen({ id }) {
             <dt>申请时间</dt><dd>${formatDateTime(n.createdAt)}</dd>
           </dl>`}
         </section>
-        <${AuditHistory} id=${n.id} />
-        ${n.__typename === 'User' && html`<${AuditHistory} id=${n.wallet.id} title="钱包审计记录" />`}
-        <${Standing} entry=${n} onDone=${finished} />
-      </div>
-      <div class="card">
+      <div class="card entry-account">
         ${n.__typename === 'User' && html`<${AccountTable} account=${n.wallet} title="钱包余额" />`}
         ${n.__typename === 'Organisation' && html`<${AccountTable} account=${n.budget} title="预算余额" />`}
         ${n.__typename === 'Merchant' && html`<${AccountTable} account=${n.account} title="商家账户余额" />
           <p><a href=${`/counter/${n.id}/statement`}>查看月度对账单</a></p>`}
+      </div>
+      <div class="entry-trail">
+        <${AuditHistory} id=${n.id} />
+        ${n.__typename === 'User' && html`<${AuditHistory} id=${n.wallet.id} title="钱包审计记录" />`}
+        <${Standing} entry=${n} onDone=${finished} />
       </div>
     </div>`}
   <//>`;

@@ -36,6 +36,10 @@ export const SECTIONS = [
  * @param {{ section: string, title: string, children?: any, actions?: any }} props
  */
 export function ConsolePage({ section, title, children, actions }) {
+  // On a phone the sections are a row wider than the screen: keep the current one in sight.
+  useEffect(() => {
+    document.querySelector('.console-nav [aria-current="page"]')?.scrollIntoView({ block: 'nearest', inline: 'center' });
+  }, [section]);
   return html`<div class="console">
     <nav class="console-nav" aria-label="社创中心工作台">
       <p class="console-name">社创中心工作台</p>
