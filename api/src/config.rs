@@ -68,6 +68,11 @@ pub struct Config {
     pub dual_control_points: i64,
     /// Budget allocations above this wait for a second staff member.
     pub dual_control_allocation_points: i64,
+    /// How long a need may wait for a match, by urgency, before it is escalated.
+    pub need_sla: linli_domain::matching::Sla,
+    /// The staff member overdue needs are escalated to (their login email); unset, the
+    /// longest-standing administrator. Checked against the database when serving starts.
+    pub need_escalation_email: Option<linli_domain::identity::Email>,
 }
 
 impl std::fmt::Debug for Config {
@@ -289,6 +294,21 @@ impl Config {
         let dual_control_points = points("LINLI_DUAL_CONTROL_POINTS", "1000", &mut check);
         let dual_control_allocation_points =
             points("LINLI_DUAL_CONTROL_ALLOCATION_POINTS", "100000", &mut check);
+        let need_sla = parse_or(&get, "LINLI_NEED_SLA_HOURS", "", &mut check, |raw| {
+            linli_domain::matching::Sla::parse(raw)
+        });
+        let need_escalation_email = match get("LINLI_NEED_ESCALATION_EMAIL") {
+            None => None,
+            Some(raw) => match linli_domain::identity::Email::parse(&raw) {
+                Ok(email) => Some(email),
+                Err(_) => {
+                    check(Err(format!(
+                        "LINLI_NEED_ESCALATION_EMAIL={raw:?}: expected a staff member's login email"
+                    )));
+                    None
+                }
+            },
+        };
         let cors = match get("LINLI_CORS_ORIGINS") {
             Some(list) => {
                 let origins: Vec<String> = list
@@ -407,6 +427,8 @@ impl Config {
             group_points_per_hour_max: group_points_per_hour_max.unwrap_or(10),
             dual_control_points: dual_control_points.unwrap_or(1_000),
             dual_control_allocation_points: dual_control_allocation_points.unwrap_or(100_000),
+            need_sla: need_sla.unwrap_or_default(),
+            need_escalation_email,
         })
     }
 }
@@ -524,6 +546,20 @@ mod tests {
         assert_eq!(c.trusted_proxies.len(), 2);
         let err = config(&[("LINLI_TRUSTED_PROXIES", "lb.internal")]).unwrap_err();
         assert!(err.contains("LINLI_TRUSTED_PROXIES"), "{err}");
+    }
+
+    #[test]
+    fn need_slas_and_the_escalation_email_are_checked() {
+        let c = config(&[("LINLI_NEED_SLA_HOURS", "HIGH:4")]).unwrap();
+        assert_eq!(c.need_sla.high, chrono::TimeDelta::hours(4));
+        assert_eq!(c.need_escalation_email, None);
+        let err = config(&[
+            ("LINLI_NEED_SLA_HOURS", "URGENT:4"),
+            ("LINLI_NEED_ESCALATION_EMAIL", "nobody"),
+        ])
+        .unwrap_err();
+        assert!(err.contains("LINLI_NEED_SLA_HOURS"), "{err}");
+        assert!(err.contains("LINLI_NEED_ESCALATION_EMAIL"), "{err}");
     }
 
     #[test]

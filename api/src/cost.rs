@@ -104,6 +104,7 @@ pub const LIST_BOUNDS: &[(&str, u64)] = &[
         linli_domain::volunteering::SERVICE_RECORD_ORGANISATIONS as u64,
     ),
     ("Group.criteria", 10),
+    ("Need.steps", linli_domain::matching::STEPS_SHOWN as u64),
     ("MerchantStatement.perReward", 200),
     ("MerchantStatement.lines", 2_000),
     ("DistrictOverview.topMerchants", 20),

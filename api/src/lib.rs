@@ -47,16 +47,21 @@ pub fn open(config: &Config) -> Result<Services, String> {
         group_points_per_hour_max: config.group_points_per_hour_max,
         dual_control_points: config.dual_control_points,
         dual_control_allocation_points: config.dual_control_allocation_points,
+        need_sla: config.need_sla,
+        need_escalation_email: config.need_escalation_email.clone(),
+        staff_need_path: graphql::staff_need_path,
     };
     Ok(Services::new(db, background, settings))
 }
 
 /// Serves `services` on `listener` until the server is stopped (SIGINT/SIGTERM drain it).
+/// Refuses to start when `LINLI_NEED_ESCALATION_EMAIL` names nobody, or someone not staff.
 pub fn serve(
     config: &Config,
     services: Services,
     listener: TcpListener,
 ) -> std::io::Result<Server> {
+    check_escalation(&services).map_err(std::io::Error::other)?;
     spawn_sweeper(services.background(), config.sweep_interval);
     let relay = email::Relay::new(config, services.background()).map_err(std::io::Error::other)?;
     tokio::spawn(relay.run(config.relay_interval));
@@ -88,14 +93,64 @@ pub fn serve(
     http::server(state, listener)
 }
 
-/// Releases expired redemption holds every `interval`, and sweeps rows past their retention
-/// once an hour, in the background.
+/// Whoever overdue needs are escalated to must be staff, found now rather than at the first
+/// overdue need.
+fn check_escalation(services: &Services) -> Result<(), String> {
+    use linli_domain::matching::service::Recipient;
+    let variable = || {
+        let email = services.settings.need_escalation_email.as_ref();
+        format!(
+            "LINLI_NEED_ESCALATION_EMAIL={:?}",
+            email.map(|e| e.as_str()).unwrap_or_default()
+        )
+    };
+    match services
+        .matching()
+        .escalation_recipient()
+        .map_err(|e| format!("database: {e}"))?
+    {
+        Recipient::Staff(staff) => {
+            tracing::info!(
+                staff = %staff.id,
+                "overdue needs are escalated to {}",
+                staff.display_name
+            );
+            Ok(())
+        }
+        Recipient::NoAdministrator => {
+            tracing::warn!(
+                "no administrator yet and LINLI_NEED_ESCALATION_EMAIL unset: overdue needs \
+                 wait unescalated until an administrator exists (linli create-staff --admin)"
+            );
+            Ok(())
+        }
+        Recipient::NoAccount => Err(format!(
+            "{}: no account signs in with this email; create the staff member first \
+             (linli create-staff) or unset it to escalate to the first administrator",
+            variable()
+        )),
+        Recipient::NotStaff(role) => Err(format!(
+            "{}: this account is a {}, not staff; overdue needs go to a staff member or admin",
+            variable(),
+            role.as_str().to_lowercase()
+        )),
+    }
+}
+
+/// Releases expired redemption holds and escalates needs past their SLA every `interval`, and
+/// sweeps rows past their retention once an hour, in the background.
 fn spawn_sweeper(services: Services, interval: std::time::Duration) {
     spawn_periodic(
         services.clone(),
         interval,
         "redemption holds released",
         |s| s.rewards().expire_due(),
+    );
+    spawn_periodic(
+        services.clone(),
+        interval,
+        "needs past their SLA escalated",
+        |s| s.matching().escalate_due(),
     );
     spawn_periodic(
         services,

@@ -45,6 +45,14 @@ pub struct Settings {
     pub dual_control_points: i64,
     /// Budget allocations above this many points wait for a second staff member.
     pub dual_control_allocation_points: i64,
+    /// How long a need may wait for a match, by urgency, before it is escalated.
+    pub need_sla: matching::Sla,
+    /// The staff member overdue needs are escalated to, by login email; unset, the
+    /// longest-standing administrator ([`matching::Matching::escalation_recipient`]).
+    pub need_escalation_email: Option<identity::Email>,
+    /// The app's path of a need on the staff's matching board, for the escalation email: the
+    /// API knows the need's global id.
+    pub staff_need_path: fn(&types::NeedId) -> String,
 }
 
 impl Default for Settings {
@@ -56,6 +64,10 @@ impl Default for Settings {
             group_points_per_hour_max: 10,
             dual_control_points: 1_000,
             dual_control_allocation_points: 100_000,
+            need_sla: matching::Sla::default(),
+            need_escalation_email: None,
+            // Tools without the API (benchmarks) send no escalation email that anyone opens.
+            staff_need_path: |id| format!("/staff/needs/{id}"),
         }
     }
 }

@@ -372,6 +372,9 @@ diesel::table! {
         outcome -> Nullable<Text>,
         residents_served -> Nullable<Integer>,
         created_at -> Timestamp,
+        sla_due_at -> Timestamp,
+        escalated_to -> Nullable<Text>,
+        escalated_at -> Nullable<Timestamp>,
     }
 }
 
@@ -387,6 +390,9 @@ diesel::table! {
         proposed_by -> Text,
         responded_by -> Nullable<Text>,
         created_at -> Timestamp,
+        responded_at -> Nullable<Timestamp>,
+        delivered_at -> Nullable<Timestamp>,
+        delivered_by -> Nullable<Text>,
     }
 }
 

@@ -66,6 +66,15 @@ const IMPACT_BY_COMMUNITY: &str = r"
     }
 ";
 
+const GROUP_BOARD: &str = r"
+    query ($stage: GroupStage, $community: ID) {
+        groups(filter: { stage: $stage, communityId: $community }) {
+            totalCount
+            nodes { name stage createdAt lastDecision { kind toStage note } }
+        }
+    }
+";
+
 const OVERDUE_NEEDS: &str = "{ needs(filter: { overdue: true }) { nodes { title overdue } } }";
 
 /// A funded resident gives the group's fund `amount` with `key`; returns the answer.
@@ -82,6 +91,8 @@ both_engines!(
     an_incubating_group_cannot_run_activities,
     a_hold_keeps_the_group_at_its_stage,
     a_month_after_incubation_the_group_grows,
+    the_incubation_board_lists_the_groups_of_one_stage_with_their_last_decision,
+    groups_are_listed_by_community,
 );
 
 async fn a_founded_group_is_proposed(app: &TestApp) {
@@ -722,5 +733,58 @@ async fn a_need_past_its_date_without_a_match_is_flagged_overdue(app: &TestApp) 
     assert_eq!(
         overdue["needs"]["nodes"],
         json!([{ "title": "楼道灯维修", "overdue": true }])
+    );
+}
+
+async fn the_incubation_board_lists_the_groups_of_one_stage_with_their_last_decision(
+    app: &TestApp,
+) {
+    let group = app.incubating_group().await;
+    app.move_stage(&group.id, "HOLD", "再观察一个月", "INCUBATING")
+        .await;
+    let founder = app.new_resident().await;
+    app.found_group(&founder, &group.community, "和美书画社")
+        .await;
+
+    let incubating = app
+        .ok(GROUP_BOARD, json!({ "stage": "INCUBATING" }), None)
+        .await;
+    let proposed = app
+        .ok(GROUP_BOARD, json!({ "stage": "PROPOSED" }), None)
+        .await;
+
+    let column = &incubating["groups"];
+    assert_eq!(column["totalCount"], 1);
+    assert_eq!(column["nodes"][0]["name"], "和美暖心送餐队");
+    assert_eq!(
+        column["nodes"][0]["lastDecision"],
+        json!({ "kind": "HOLD", "toStage": "INCUBATING", "note": "再观察一个月" })
+    );
+    assert!(column["nodes"][0]["createdAt"].is_string());
+    let fresh = &proposed["groups"]["nodes"];
+    assert_eq!(fresh[0]["name"], "和美书画社");
+    assert_eq!(fresh[0]["lastDecision"], Value::Null, "no decision yet");
+}
+
+async fn groups_are_listed_by_community(app: &TestApp) {
+    let group = app.proposed_group().await;
+    let elsewhere = app.community("致强社区", "双水碾街道").await;
+    let founder = app.new_resident().await;
+    app.found_group(&founder, &elsewhere, "致强羽毛球队").await;
+
+    let listed = app
+        .ok(GROUP_BOARD, json!({ "community": elsewhere }), None)
+        .await;
+
+    assert_eq!(
+        texts_at(&listed["groups"]["nodes"], "/name"),
+        ["致强羽毛球队"]
+    );
+    let mine = app
+        .ok(GROUP_BOARD, json!({ "community": group.community }), None)
+        .await;
+    assert_eq!(
+        texts_at(&mine["groups"]["nodes"], "/name"),
+        ["和美暖心送餐队"]
     );
 }

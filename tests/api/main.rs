@@ -28,6 +28,7 @@ mod identity;
 mod incubation;
 mod ledger;
 mod ledger_model;
+mod matching;
 mod outage;
 mod rewards;
 mod seed;

@@ -98,6 +98,19 @@ pub struct GroupEvent {
     pub created_at: DateTime<Utc>,
 }
 
+impl From<domain::GroupEvent> for GroupEvent {
+    fn from(e: domain::GroupEvent) -> Self {
+        Self {
+            key: e.id,
+            kind: e.kind,
+            from_stage: e.from_stage.map(Into::into),
+            to_stage: e.to_stage.map(Into::into),
+            note: e.note,
+            created_at: e.created_at.and_utc(),
+        }
+    }
+}
+
 /// A person in a self-governance group, or asking to join it.
 #[derive(Debug, Clone, GraphQLObject)]
 pub struct GroupMember {
@@ -138,6 +151,19 @@ impl Group {
     /// Where the group is in incubation.
     fn stage(&self) -> GroupStage {
         self.0.stage.into()
+    }
+
+    /// When it was founded.
+    fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at.and_utc()
+    }
+
+    /// Staff's latest decision on its stage (advanced, held or dissolved), from its public
+    /// timeline; null until the first.
+    async fn last_decision(&self, ctx: &Context) -> FieldResult<Option<GroupEvent>> {
+        super::loaders::load(ctx, &ctx.loaders.last_decisions, self.0.id.clone())
+            .await
+            .map(|e| e.map(GroupEvent::from))
     }
 
     /// The stage in Chinese, e.g. 培育.
@@ -208,16 +234,8 @@ impl Group {
         let result = ctx
             .run(move |s, _| s.incubation().timeline(&id, &page))
             .await;
-        ctx.answer(result).map(|p| {
-            GroupEventConnection::from_page(p, |e| GroupEvent {
-                key: e.id,
-                kind: e.kind,
-                from_stage: e.from_stage.map(Into::into),
-                to_stage: e.to_stage.map(Into::into),
-                note: e.note,
-                created_at: e.created_at.and_utc(),
-            })
-        })
+        ctx.answer(result)
+            .map(|p| GroupEventConnection::from_page(p, GroupEvent::from))
     }
 
     /// Members and join requests: for members and staff.
@@ -272,15 +290,38 @@ pub async fn group(ctx: &Context, id: GroupId) -> FieldResult<Group> {
     ctx.answer(result).map(Group)
 }
 
+/// Which groups to list; every condition given must hold.
+#[derive(Debug, Default, GraphQLInputObject)]
+pub struct GroupFilterInput {
+    /// Only groups at this stage (a column of the incubation board).
+    pub stage: Option<GroupStage>,
+    /// Only groups of this community.
+    pub community_id: Option<ID>,
+}
+
 pub async fn groups(
     ctx: &Context,
+    filter: Option<GroupFilterInput>,
     first: Option<i32>,
     after: Option<String>,
     last: Option<i32>,
     before: Option<String>,
 ) -> FieldResult<GroupConnection> {
     let page = ctx.answer(page_request(first, after, last, before))?;
-    let result = ctx.run(move |s, _| s.incubation().groups(&page)).await;
+    let GroupFilterInput {
+        stage,
+        community_id,
+    } = filter.unwrap_or_default();
+    let filter = domain::GroupFilter {
+        stage: stage.map(Into::into),
+        community: ctx.answer(Community::decode_optional(
+            community_id.as_ref(),
+            "communityId",
+        ))?,
+    };
+    let result = ctx
+        .run(move |s, _| s.incubation().groups(&filter, &page))
+        .await;
     ctx.answer(result)
         .map(|p| GroupConnection::from_page(p, Group))
 }

@@ -13,11 +13,15 @@ use dataloader::non_cached::Loader;
 use juniper::FieldResult;
 use linli_domain::catalogue::ProductView;
 use linli_domain::directory::{Community, Organisation};
-use linli_domain::identity::Actor;
+use linli_domain::identity::{Actor, User};
+use linli_domain::incubation::GroupEvent;
 use linli_domain::ledger::{Account, AccountKind};
+use linli_domain::matching::CandidateKind;
 use linli_domain::page::Page;
 use linli_domain::rewards::{Merchant, RewardView};
-use linli_domain::types::{ActivityId, CommunityId, MerchantId, OrganisationId, RewardId};
+use linli_domain::types::{
+    ActivityId, CommunityId, GroupId, MerchantId, OrganisationId, RewardId, UserId,
+};
 use linli_domain::volunteering::Participation;
 use linli_domain::{DomainError, DomainResult, Services};
 
@@ -70,6 +74,12 @@ pub struct Loaders {
     /// The first page of each organisation's published products, by page size.
     pub products: By<(OrganisationId, usize), Page<ProductView>>,
     pub my_participations: By<ActivityId, Participation>,
+    /// People, for fields naming who acted (staff read anyone, others only themself).
+    pub users: By<UserId, User>,
+    /// A match's candidate's name, by its kind and raw id.
+    pub candidate_names: By<(CandidateKind, String), String>,
+    /// Each group's latest stage decision (advance, hold or dissolve).
+    pub last_decisions: By<GroupId, GroupEvent>,
 }
 
 fn loader<K, T>(runner: &Runner, load: Load<K, T>) -> By<K, T>
@@ -147,6 +157,15 @@ impl Loaders {
                     return Ok(HashMap::new());
                 }
                 s.volunteering().my_participations(actor, ids).map(found)
+            }),
+            users: loader(runner, |s, actor, ids| {
+                s.identity().users_by_id(actor, ids).map(found)
+            }),
+            candidate_names: loader(runner, |s, _, keys| {
+                s.matching().candidate_names(keys).map(found)
+            }),
+            last_decisions: loader(runner, |s, _, ids| {
+                s.incubation().last_decisions(ids).map(found)
             }),
         }
     }

@@ -9,6 +9,7 @@ use linli_domain::types::{MatchId, NeedId};
 
 use super::catalogue::Product;
 use super::directory::{Community, Organisation};
+use super::identity::User;
 use super::incubation::Group;
 use super::relay::{GlobalId, Kind, NodeValue, connection, page_request, payload};
 use super::{Context, Points, int, mirror_enum};
@@ -85,10 +86,34 @@ connection!(
     /// A match in a page, with its cursor.
     MatchEdge,
     Match,
-    |m| super::relay::global_raw(&m.id)
+    |m| m.0.id.to_string()
 );
+/// How to order a list of needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, juniper::GraphQLEnum)]
+pub enum NeedOrder {
+    /// Soonest wanted-by date first (the default).
+    WantedBy,
+    /// The matching board's order: needs past their SLA (`slaDueAt`) without a match first,
+    /// then the soonest `slaDueAt`.
+    UrgentFirst,
+}
+
+impl From<NeedOrder> for matching::NeedOrder {
+    fn from(order: NeedOrder) -> Self {
+        match order {
+            NeedOrder::WantedBy => Self::WantedBy,
+            NeedOrder::UrgentFirst => Self::UrgentFirst,
+        }
+    }
+}
+
+/// The app's page of a need on the staff's matching board, linked from the escalation email.
+pub fn staff_need_path(id: &NeedId) -> String {
+    format!("/staff/needs/{}", Need::global_id(id.as_str()))
+}
+
 connection!(
-    /// A page of community needs, soonest wanted first.
+    /// A page of community needs, in the order asked (soonest wanted first by default).
     NeedConnection,
     /// A need in a page, with its cursor.
     NeedEdge,
@@ -147,6 +172,53 @@ impl Need {
     async fn community(&self, ctx: &Context) -> FieldResult<Community> {
         super::directory::community_by_id(ctx, self.0.community_id.clone()).await
     }
+    /// When it was posted.
+    fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at.and_utc()
+    }
+    /// When it should have a match by: posted plus the SLA of its urgency (fixed when posted).
+    /// Past it without a match, the need is escalated to a staff member.
+    fn sla_due_at(&self) -> DateTime<Utc> {
+        self.0.sla_due_at.and_utc()
+    }
+    /// When it was escalated for passing its SLA without a match; null if it was not.
+    fn escalated_at(&self) -> Option<DateTime<Utc>> {
+        self.0.escalated_at.map(|t| t.and_utc())
+    }
+    /// Staff (FORBIDDEN to others): who posted it.
+    async fn posted_by(&self, ctx: &Context) -> FieldResult<Option<User>> {
+        let need = self.0.clone();
+        let result = ctx
+            .run(move |s, actor| s.matching().posted_by(actor, &need))
+            .await;
+        user(ctx, Some(ctx.answer(result)?)).await
+    }
+    /// Staff (FORBIDDEN to others): the staff member it was escalated to; null if it was not.
+    async fn escalated_to(&self, ctx: &Context) -> FieldResult<Option<User>> {
+        let need = self.0.clone();
+        let result = ctx
+            .run(move |s, actor| s.matching().escalated_to(actor, &need))
+            .await;
+        user(ctx, ctx.answer(result)?).await
+    }
+    /// Staff (FORBIDDEN to others): every step so far, oldest first, with who took it and when.
+    async fn steps(&self, ctx: &Context) -> FieldResult<Vec<NeedStep>> {
+        let id = self.0.id.clone();
+        let result = ctx
+            .run(move |s, actor| s.matching().steps(actor, &id))
+            .await;
+        Ok(ctx
+            .answer(result)?
+            .into_iter()
+            .map(|step| NeedStep {
+                action: step.action.as_str(),
+                label: step.action.label_zh(),
+                actor: step.actor,
+                at: step.at.and_utc(),
+                note: step.note,
+            })
+            .collect())
+    }
 
     /// The matches staff proposed for it, oldest first.
     async fn matches(
@@ -173,34 +245,119 @@ impl Need {
     }
 }
 
-/// A candidate staff proposed for a need, and how the case went.
-#[derive(Debug, Clone, GraphQLObject)]
-#[graphql(context = Context, impl = NodeValue)]
-pub struct Match {
-    /// Opaque global id.
-    pub id: ID,
-    /// What kind of candidate it is.
-    pub kind: CandidateKind,
-    /// The candidate's global id (a Product, Organisation or Group).
-    pub candidate_id: ID,
-    /// The candidate's score when it was proposed (higher fits better).
-    pub score: i32,
-    /// Why it fits, in words, separated by ；.
-    pub reasons: String,
-    /// Where the match stands.
-    pub status: MatchStatus,
+/// A person named on a need or a match, through the request's loader; null if the caller
+/// may not see them.
+async fn user(ctx: &Context, id: Option<linli_domain::types::UserId>) -> FieldResult<Option<User>> {
+    let Some(id) = id else { return Ok(None) };
+    super::loaders::load(ctx, &ctx.loaders.users, id)
+        .await
+        .map(|u| u.map(User))
 }
+
+/// One step of a need's way.
+#[derive(Debug, Clone)]
+pub struct NeedStep {
+    action: &'static str,
+    label: &'static str,
+    actor: Option<linli_domain::types::UserId>,
+    at: DateTime<Utc>,
+    note: Option<String>,
+}
+
+/// One step of a need's way, with who took it and when (staff only).
+#[graphql_object(context = Context)]
+impl NeedStep {
+    /// What happened: `POSTED`, `PROPOSED`, `ACCEPTED`, `DECLINED`, `DELIVERED`, `CLOSED`,
+    /// `WITHDRAWN` or `ESCALATED`.
+    fn action(&self) -> &str {
+        self.action
+    }
+    /// The step in Chinese, e.g. 提出对接.
+    fn label(&self) -> &str {
+        self.label
+    }
+    /// Who took it; null for what Linli did itself (an escalation).
+    async fn actor(&self, ctx: &Context) -> FieldResult<Option<User>> {
+        user(ctx, self.actor.clone()).await
+    }
+    /// When.
+    fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+    /// What was proposed, answered or delivered, or to whom it was escalated; null if nothing.
+    fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Match(pub matching::MatchCase);
 
 impl From<matching::MatchCase> for Match {
     fn from(m: matching::MatchCase) -> Self {
-        Self {
-            id: Match::global_id(m.id.as_str()),
-            kind: m.kind.into(),
-            candidate_id: candidate_global_id(m.kind, &m.candidate_id),
-            score: int(m.score),
-            reasons: m.reasons,
-            status: m.status.into(),
-        }
+        Self(m)
+    }
+}
+
+/// A candidate staff proposed for a need, and how the case went.
+#[graphql_object(context = Context, impl = NodeValue)]
+impl Match {
+    /// Opaque global id.
+    fn id(&self) -> ID {
+        Match::global_id(self.0.id.as_str())
+    }
+    /// What kind of candidate it is.
+    fn kind(&self) -> CandidateKind {
+        self.0.kind.into()
+    }
+    /// The candidate's global id (a Product, Organisation or Group).
+    fn candidate_id(&self) -> ID {
+        candidate_global_id(self.0.kind, &self.0.candidate_id)
+    }
+    /// The candidate's name: the product's title, or the organisation's or group's name.
+    async fn candidate_name(&self, ctx: &Context) -> FieldResult<String> {
+        let key = (self.0.kind, self.0.candidate_id.clone());
+        super::loaders::load_one(ctx, &ctx.loaders.candidate_names, key, "对接对象").await
+    }
+    /// The candidate's score when it was proposed (higher fits better).
+    fn score(&self) -> i32 {
+        int(self.0.score)
+    }
+    /// Why it fits, in words, separated by ；.
+    fn reasons(&self) -> &str {
+        &self.0.reasons
+    }
+    /// Where the match stands.
+    fn status(&self) -> MatchStatus {
+        self.0.status.into()
+    }
+    /// When staff proposed it.
+    fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at.and_utc()
+    }
+    /// Staff (FORBIDDEN to others): the staff member who proposed it.
+    async fn proposed_by(&self, ctx: &Context) -> FieldResult<Option<User>> {
+        let case = self.0.clone();
+        let result = ctx
+            .run(move |s, actor| s.matching().proposed_by(actor, &case))
+            .await;
+        user(ctx, Some(ctx.answer(result)?)).await
+    }
+    /// When the offering side accepted or declined it; null until then.
+    fn responded_at(&self) -> Option<DateTime<Utc>> {
+        self.0.responded_at.map(|t| t.and_utc())
+    }
+    /// Staff (FORBIDDEN to others): who on the offering side accepted or declined it.
+    async fn responded_by(&self, ctx: &Context) -> FieldResult<Option<User>> {
+        let case = self.0.clone();
+        let result = ctx
+            .run(move |s, actor| s.matching().responded_by(actor, &case))
+            .await;
+        user(ctx, ctx.answer(result)?).await
+    }
+    /// When its delivery was recorded; null until then.
+    fn delivered_at(&self) -> Option<DateTime<Utc>> {
+        self.0.delivered_at.map(|t| t.and_utc())
     }
 }
 
@@ -247,6 +404,7 @@ pub struct NeedFilterInput {
 pub async fn needs(
     ctx: &Context,
     filter: Option<NeedFilterInput>,
+    order: Option<NeedOrder>,
     page: linli_domain::page::PageRequest,
 ) -> FieldResult<NeedConnection> {
     let NeedFilterInput {
@@ -254,16 +412,17 @@ pub async fn needs(
         status,
         overdue,
     } = filter.unwrap_or_default();
-    let community = ctx.answer(Community::decode_optional(
-        community_id.as_ref(),
-        "communityId",
-    ))?;
-    let status = status.map(Into::into);
+    let filter = matching::NeedFilter {
+        community: ctx.answer(Community::decode_optional(
+            community_id.as_ref(),
+            "communityId",
+        ))?,
+        status: status.map(Into::into),
+        overdue_only: overdue.unwrap_or(false),
+    };
+    let order = order.map_or(matching::NeedOrder::WantedBy, Into::into);
     let result = ctx
-        .run(move |s, _| {
-            s.matching()
-                .needs(community.as_ref(), status, overdue.unwrap_or(false), &page)
-        })
+        .run(move |s, _| s.matching().needs(&filter, order, &page))
         .await;
     ctx.answer(result)
         .map(|p| NeedConnection::from_page(p, Need))
@@ -358,7 +517,7 @@ pub struct NeedIdInput {
 
 /// What the poster or staff do with a need.
 #[derive(Clone, Copy)]
-pub enum NeedStep {
+pub enum NeedTransition {
     Withdraw,
     Close,
 }
@@ -366,11 +525,11 @@ pub enum NeedStep {
 pub async fn need_step(
     ctx: &Context,
     input: NeedIdInput,
-    step: NeedStep,
+    step: NeedTransition,
 ) -> FieldResult<NeedPayload> {
     ctx.mutate(need_id(&input.need_id), move |s, actor, id| match step {
-        NeedStep::Withdraw => s.matching().withdraw(actor, &id),
-        NeedStep::Close => s.matching().close(actor, &id),
+        NeedTransition::Withdraw => s.matching().withdraw(actor, &id),
+        NeedTransition::Close => s.matching().close(actor, &id),
     })
     .await
 }

@@ -26,6 +26,7 @@ use tokio::sync::Semaphore;
 
 use crate::auth::Tokens;
 use crate::config::Limits;
+pub use matching::staff_need_path;
 pub use relay::{GlobalId, NodeValue, Payload};
 pub(crate) use rewards::{Merchant, Redemption};
 pub use root::{Mutation, Query};

@@ -201,9 +201,13 @@ impl Query {
         rewards::overview(ctx, month).await.map(Some)
     }
 
-    /// Self-governance groups, by name.
+    /// Self-governance groups, by name; `filter` picks a stage (a column of the incubation
+    /// board) or a community.
     async fn groups(
         ctx: &Context,
+        #[graphql(description = "Which groups to list (default: every one).")] filter: Option<
+            super::incubation::GroupFilterInput,
+        >,
         #[graphql(
             description = "Return at most this many items from the start (0–100, default 20)."
         )]
@@ -217,15 +221,19 @@ impl Query {
         #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
         before: Option<String>,
     ) -> FieldResult<super::incubation::GroupConnection> {
-        super::incubation::groups(ctx, first, after, last, before).await
+        super::incubation::groups(ctx, filter, first, after, last, before).await
     }
 
-    /// Community needs, soonest wanted first; `overdue: true` keeps those past their date
-    /// without a match.
+    /// Community needs, soonest wanted first, or in the matching board's order (`order:
+    /// URGENT_FIRST`: past their SLA first, then the soonest SLA); `overdue: true` keeps those
+    /// past their wanted-by date without a match.
     async fn needs(
         ctx: &Context,
         #[graphql(description = "Which needs to list (default: every one).")] filter: Option<
             super::matching::NeedFilterInput,
+        >,
+        #[graphql(description = "How to order them (default: WANTED_BY).")] order: Option<
+            super::matching::NeedOrder,
         >,
         #[graphql(
             description = "Return at most this many items from the start (0–100, default 20)."
@@ -241,7 +249,7 @@ impl Query {
         before: Option<String>,
     ) -> FieldResult<super::matching::NeedConnection> {
         let page = ctx.answer(page_request(first, after, last, before))?;
-        super::matching::needs(ctx, filter, page).await
+        super::matching::needs(ctx, filter, order, page).await
     }
 
     /// Staff: products, organisations and groups that could meet a need, best first, with
@@ -987,7 +995,7 @@ impl Mutation {
         ctx: &Context,
         #[graphql(description = "The need to withdraw.")] input: super::matching::NeedIdInput,
     ) -> FieldResult<super::matching::NeedPayload> {
-        super::matching::need_step(ctx, input, super::matching::NeedStep::Withdraw).await
+        super::matching::need_step(ctx, input, super::matching::NeedTransition::Withdraw).await
     }
 
     /// The poster (or staff): close a delivered need.
@@ -996,7 +1004,7 @@ impl Mutation {
         #[graphql(description = "The delivered need to close.")]
         input: super::matching::NeedIdInput,
     ) -> FieldResult<super::matching::NeedPayload> {
-        super::matching::need_step(ctx, input, super::matching::NeedStep::Close).await
+        super::matching::need_step(ctx, input, super::matching::NeedTransition::Close).await
     }
 
     /// Staff: move points from issuance into a verified organisation's budget.

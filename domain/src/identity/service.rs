@@ -351,6 +351,31 @@ impl<'a> Identity<'a> {
         })
     }
 
+    /// Profiles by id, for a page's `User` fields, under the same rule as [`Self::user`]:
+    /// staff read anyone's, others only their own (the rest are left out).
+    pub fn users_by_id(
+        &self,
+        actor: &Actor,
+        ids: &[UserId],
+    ) -> DomainResult<std::collections::HashMap<UserId, User>> {
+        let me = actor.user_id()?;
+        let visible: Vec<UserId> = ids
+            .iter()
+            .filter(|id| actor.is_staff() || *id == me)
+            .cloned()
+            .collect();
+        if visible.is_empty() {
+            return Ok(std::collections::HashMap::new());
+        }
+        Ok(self
+            .services
+            .db
+            .read(|conn| store::users_by_ids(conn, &visible))?
+            .into_iter()
+            .map(|u| (u.id.clone(), u))
+            .collect())
+    }
+
     /// Registers many residents who share one password, hashing it once and writing in
     /// batches; residents whose email or phone already exists are skipped. For seeding demo
     /// and load-test data only: staff-only, and every account still gets its wallet and hold.

@@ -133,6 +133,24 @@ pub(super) fn residents(
     Ok((rows, total))
 }
 
+/// People by id, in one query.
+pub(crate) fn users_by_ids(conn: &mut DbConnection, ids: &[UserId]) -> DomainResult<Vec<User>> {
+    Ok(app_user::table
+        .filter(app_user::id.eq_any(ids))
+        .select(User::as_select())
+        .load(conn)?)
+}
+
+/// The longest-standing administrator (ids are time-ordered), if any.
+pub(crate) fn first_admin(conn: &mut DbConnection) -> DomainResult<Option<User>> {
+    Ok(app_user::table
+        .filter(app_user::role.eq(Role::Admin.as_str()))
+        .order(app_user::id.asc())
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 /// The user and their password hash, by email or phone.
 pub(crate) fn find_by_login(
     conn: &mut DbConnection,

@@ -62,6 +62,16 @@ pub struct Group {
     pub created_at: NaiveDateTime,
 }
 
+/// Which groups to list (the incubation board's columns); every condition given must hold.
+#[derive(Debug, Clone, Default)]
+pub struct GroupFilter {
+    pub stage: Option<Stage>,
+    pub community: Option<CommunityId>,
+}
+
+/// The timeline kinds of staff's stage decisions (what [`Incubation::decide`] writes).
+pub(crate) const DECISIONS: [&str; 3] = ["ADVANCED", "HOLD", "DISSOLVED"];
+
 #[derive(Debug, Clone)]
 pub struct NewGroup {
     pub name: String,

@@ -1,8 +1,10 @@
 //! Group and incubation use cases.
 
+use std::collections::HashMap;
+
 use super::{
-    Criterion, Group, GroupEvent, GroupMember, GroupRole, MembershipStatus, NewGroup, Stage,
-    criteria, store,
+    Criterion, Group, GroupEvent, GroupFilter, GroupMember, GroupRole, MembershipStatus, NewGroup,
+    Stage, criteria, store,
 };
 use crate::Services;
 use crate::audit;
@@ -86,10 +88,20 @@ impl<'a> Incubation<'a> {
         self.services.db.read(|conn| find(conn, id))
     }
 
-    /// Groups by name, a page at a time.
-    pub fn groups(&self, page: &PageRequest) -> DomainResult<Page<Group>> {
-        let all = self.services.db.read(store::all)?;
-        Page::slice(all, page, |g| g.id.to_string())
+    /// Groups by name, a page at a time, optionally of one stage or community.
+    pub fn groups(&self, filter: &GroupFilter, page: &PageRequest) -> DomainResult<Page<Group>> {
+        self.services.db.read(|conn| {
+            let (mut items, total) = store::groups(conn, filter, page)?;
+            Ok(Page::from_overfetch(&mut items, page, total))
+        })
+    }
+
+    /// Each group's latest stage decision, for the groups of a page in one query; groups
+    /// never decided on are left out. Public, as the timeline is.
+    pub fn last_decisions(&self, ids: &[GroupId]) -> DomainResult<HashMap<GroupId, GroupEvent>> {
+        self.services
+            .db
+            .read(|conn| store::last_decisions(conn, ids))
     }
 
     /// A resident asks to join; the convenor approves.

@@ -1,11 +1,17 @@
 //! Groups SQL.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{Group, GroupEvent, GroupMember, GroupRole, MembershipStatus, Record, Stage};
+use super::{
+    DECISIONS, Group, GroupEvent, GroupFilter, GroupMember, GroupRole, MembershipStatus, Record,
+    Stage,
+};
 use crate::db::{DbConnection, is_unique_violation};
 use crate::error::{DomainError, DomainResult};
+use crate::page::PageRequest;
 use crate::schema::{
     activity, app_user, community_group, group_event, group_member, participation,
 };
@@ -40,11 +46,64 @@ pub(crate) fn find(conn: &mut DbConnection, id: &GroupId) -> DomainResult<Option
         .optional()?)
 }
 
-pub(crate) fn all(conn: &mut DbConnection) -> DomainResult<Vec<Group>> {
-    Ok(community_group::table
-        .select(Group::as_select())
-        .order(community_group::name.asc())
-        .load(conn)?)
+/// A page of groups by name (names are unique), keyset-paged by the id of the group at the
+/// cursor; with the count of all that match.
+pub(crate) fn groups(
+    conn: &mut DbConnection,
+    filter: &GroupFilter,
+    page: &PageRequest,
+) -> DomainResult<(Vec<Group>, i64)> {
+    let filtered = || {
+        let mut query = community_group::table.into_boxed();
+        if let Some(stage) = filter.stage {
+            query = query.filter(community_group::stage.eq(stage.as_str()));
+        }
+        if let Some(community) = &filter.community {
+            query = query.filter(community_group::community_id.eq(community.as_str().to_owned()));
+        }
+        query
+    };
+    let total = filtered().count().get_result(conn)?;
+    let mut query = filtered().select(Group::as_select());
+    for (cursor, later, field) in [
+        (&page.after, true, "after"),
+        (&page.before, false, "before"),
+    ] {
+        let Some(cursor) = cursor else { continue };
+        let name = GroupId::parse(cursor)
+            .map(|id| find(conn, &id))
+            .transpose()?
+            .flatten()
+            .ok_or_else(|| DomainError::invalid(field, "游标不正确"))?
+            .name;
+        query = if later {
+            query.filter(community_group::name.gt(name))
+        } else {
+            query.filter(community_group::name.lt(name))
+        };
+    }
+    // Reading backwards takes the rows nearest the end first.
+    query = if page.backward {
+        query.order(community_group::name.desc())
+    } else {
+        query.order(community_group::name.asc())
+    };
+    Ok((query.limit(page.limit()).load(conn)?, total))
+}
+
+/// Each group's latest stage decision (advanced, held or dissolved), for the groups asked.
+pub(crate) fn last_decisions(
+    conn: &mut DbConnection,
+    groups: &[GroupId],
+) -> DomainResult<HashMap<GroupId, GroupEvent>> {
+    let rows = group_event::table
+        .filter(group_event::group_id.eq_any(groups))
+        .filter(group_event::kind.eq_any(DECISIONS))
+        .order(group_event::id.asc())
+        .select((group_event::group_id, GroupEvent::as_select()))
+        .load::<(GroupId, GroupEvent)>(conn)?;
+    // Oldest first, so each group keeps its latest.
+    Ok(rows.into_iter().collect())
 }
 
 pub(crate) fn set_stage(

@@ -1,26 +1,44 @@
 //! Needs and matching use cases.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::TimeDelta;
 
 use super::store::{self, Offer};
-use super::{Candidate, CandidateKind, MatchCase, MatchStatus, Need, NeedStatus, NewNeed};
+use super::{
+    Candidate, CandidateKind, MatchCase, MatchStatus, Need, NeedFilter, NeedOrder, NeedStatus,
+    NeedStep, NewNeed, StepAction, UNMATCHED,
+};
 use crate::Services;
 use crate::catalogue::{Category, search};
 use crate::db::DbConnection;
 use crate::directory::{self, MemberRole};
 use crate::error::{DomainError, DomainResult};
-use crate::identity::Actor;
+use crate::identity::{Actor, Role, User};
 use crate::incubation;
 use crate::outbox::{self, Template};
 use crate::page::{Page, PageRequest};
-use crate::types::{
-    CommunityId, GroupId, MatchId, NeedId, OrganisationId, ProductId, UserId, text,
-};
+use crate::types::{GroupId, MatchId, NeedId, OrganisationId, ProductId, UserId, china_time, text};
 
 /// Candidates returned for one need.
 const TOP: usize = 10;
+
+/// Needs one escalation sweep takes on; the rest wait for the next run.
+const ESCALATIONS_PER_SWEEP: i64 = 200;
+
+/// Who overdue needs are escalated to, as the configuration names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipient {
+    /// A staff member (or admin) to escalate to.
+    Staff(User),
+    /// `LINLI_NEED_ESCALATION_EMAIL` is unset and no administrator exists yet: needs wait,
+    /// unescalated, until one does.
+    NoAdministrator,
+    /// The configured email is nobody's login.
+    NoAccount,
+    /// The configured email belongs to someone who is not staff.
+    NotStaff(Role),
+}
 
 pub struct Matching<'a> {
     services: &'a Services,
@@ -53,6 +71,9 @@ impl<'a> Matching<'a> {
             outcome: None,
             residents_served: None,
             created_at: now,
+            sla_due_at: now + self.services.settings.need_sla.of(input.urgency),
+            escalated_to: None,
+            escalated_at: None,
         };
         self.services.db.write(|conn| {
             directory::store::find_community(conn, &need.community_id)?
@@ -72,43 +93,179 @@ impl<'a> Matching<'a> {
         self.services.db.read(|conn| find_need(conn, id))
     }
 
-    /// Needs, soonest wanted first; `overdue_only` keeps those past their date without a match.
+    /// Needs in `order` (soonest wanted first, or the board's: past their SLA first, then the
+    /// soonest SLA), keyset-paged.
     pub fn needs(
         &self,
-        community: Option<&CommunityId>,
-        status: Option<NeedStatus>,
-        overdue_only: bool,
+        filter: &NeedFilter,
+        order: NeedOrder,
         page: &PageRequest,
     ) -> DomainResult<Page<Need>> {
         let now = self.services.clock.now();
-        let list = self
+        self.services.db.read(|conn| {
+            let (mut items, total) = store::needs(conn, filter, order, now, page)?;
+            Ok(Page::from_overfetch(&mut items, page, total))
+        })
+    }
+
+    /// Staff: who posted a need. Who acted on a need is for staff only; when is public.
+    pub fn posted_by(&self, actor: &Actor, need: &Need) -> DomainResult<UserId> {
+        actor.require_staff()?;
+        Ok(need.posted_by.clone())
+    }
+
+    /// Staff: who a need was escalated to.
+    pub fn escalated_to(&self, actor: &Actor, need: &Need) -> DomainResult<Option<UserId>> {
+        actor.require_staff()?;
+        Ok(need.escalated_to.clone())
+    }
+
+    /// Staff: who proposed a match.
+    pub fn proposed_by(&self, actor: &Actor, case: &MatchCase) -> DomainResult<UserId> {
+        actor.require_staff()?;
+        Ok(case.proposed_by.clone())
+    }
+
+    /// Staff: who on the offering side answered a match.
+    pub fn responded_by(&self, actor: &Actor, case: &MatchCase) -> DomainResult<Option<UserId>> {
+        actor.require_staff()?;
+        Ok(case.responded_by.clone())
+    }
+
+    /// Staff: every step of a need with who took it and when, oldest first: its posting (from
+    /// the need) and the rest from the audit trail, in one query.
+    pub fn steps(&self, actor: &Actor, id: &NeedId) -> DomainResult<Vec<NeedStep>> {
+        actor.require_staff()?;
+        self.services.db.read(|conn| {
+            let need = find_need(conn, id)?;
+            let posted = NeedStep {
+                action: StepAction::Posted,
+                actor: Some(need.posted_by),
+                at: need.created_at,
+                note: None,
+            };
+            let mut steps = vec![posted];
+            steps.extend(store::steps(conn, id)?);
+            Ok(steps)
+        })
+    }
+
+    /// The names of the matches' candidates (a product's title, an organisation's or group's
+    /// name), by kind and raw id, in one batch; candidates since removed are left out.
+    pub fn candidate_names(
+        &self,
+        keys: &[(CandidateKind, String)],
+    ) -> DomainResult<HashMap<(CandidateKind, String), String>> {
+        self.services
+            .db
+            .read(|conn| store::candidate_names(conn, keys))
+    }
+
+    /// Who overdue needs go to: the staff member whose login is `LINLI_NEED_ESCALATION_EMAIL`,
+    /// or, unset, the longest-standing administrator.
+    pub fn escalation_recipient(&self) -> DomainResult<Recipient> {
+        let configured = self.services.settings.need_escalation_email.clone();
+        self.services.db.read(|conn| {
+            let Some(email) = configured else {
+                return Ok(crate::identity::store::first_admin(conn)?
+                    .map_or(Recipient::NoAdministrator, Recipient::Staff));
+            };
+            let login = crate::identity::model::LoginIdentifier::Email(email);
+            Ok(match crate::identity::store::find_by_login(conn, &login)? {
+                None => Recipient::NoAccount,
+                Some((user, _)) if user.role.is_staff() => Recipient::Staff(user),
+                Some((user, _)) => Recipient::NotStaff(user.role),
+            })
+        })
+    }
+
+    /// The periodic sweep: each unmatched need past its SLA is escalated once to the
+    /// [recipient](Self::escalation_recipient), audited, with a `NEED_ESCALATED` email queued
+    /// in the same transaction. Each escalation is a conditional update, so sweeps running at
+    /// once (on several instances) escalate a need once. Returns how many it escalated.
+    #[tracing::instrument(skip_all)]
+    pub fn escalate_due(&self) -> DomainResult<usize> {
+        let now = self.services.clock.now();
+        let due = self
             .services
             .db
-            .read(|conn| store::needs(conn, community, status))?;
-        let wanted = list
-            .into_iter()
-            .filter(|n| !overdue_only || n.overdue(now))
-            .collect();
-        Page::slice(wanted, page, |n| n.id.to_string())
+            .read(|conn| store::due_for_escalation(conn, now, ESCALATIONS_PER_SWEEP))?;
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let staff = match self.escalation_recipient()? {
+            Recipient::Staff(staff) => staff,
+            other => {
+                tracing::warn!(
+                    recipient = ?other,
+                    waiting = due.len(),
+                    "overdue needs not escalated: no staff member to escalate to"
+                );
+                return Ok(0);
+            }
+        };
+        let mut escalated = 0;
+        for need in due {
+            let done = self.services.db.write(|conn| {
+                if !store::escalate(conn, &need.id, &staff.id, now)? {
+                    return Ok(false);
+                }
+                let community = directory::store::find_community(conn, &need.community_id)?
+                    .map(|c| c.name)
+                    .unwrap_or_default();
+                crate::audit::record(
+                    conn,
+                    None,
+                    "need.escalate",
+                    "need",
+                    need.id.as_str(),
+                    &format!("超过响应时限，转交{}", staff.display_name),
+                    now,
+                )?;
+                let link = format!(
+                    "{}{}",
+                    self.services.settings.public_url,
+                    (self.services.settings.staff_need_path)(&need.id)
+                );
+                outbox::notify(
+                    conn,
+                    &staff.id,
+                    &Template::NeedEscalated {
+                        need: need.title.clone(),
+                        community,
+                        urgency: need.urgency.label_zh(),
+                        due: china_time(need.sla_due_at)
+                            .format("%Y年%m月%d日 %H:%M")
+                            .to_string(),
+                        link,
+                    },
+                    now,
+                )?;
+                Ok(true)
+            })?;
+            escalated += usize::from(done);
+        }
+        Ok(escalated)
     }
 
     /// The poster (or staff) withdraws a need that is not matched yet.
     #[tracing::instrument(skip_all, fields(need = %id))]
     pub fn withdraw(&self, actor: &Actor, id: &NeedId) -> DomainResult<Need> {
         let user = actor.user_id()?;
+        let now = self.services.clock.now();
         self.services.db.write(|conn| {
             let need = find_need(conn, id)?;
             if &need.posted_by != user && !actor.is_staff() {
                 return Err(DomainError::Forbidden);
             }
-            let withdrawable = [NeedStatus::Open, NeedStatus::Matching];
-            if !store::set_need_status(conn, id, &withdrawable, NeedStatus::Withdrawn)? {
+            if !store::set_need_status(conn, id, &UNMATCHED, NeedStatus::Withdrawn)? {
                 return Err(DomainError::not_moved(
                     &need.status,
-                    &withdrawable,
+                    &UNMATCHED,
                     "已对接的需求不能撤回",
                 ));
             }
+            record_step(conn, user, StepAction::Withdrawn, id, "", now)?;
             find_need(conn, id)
         })
     }
@@ -192,16 +349,20 @@ impl<'a> Matching<'a> {
                 score,
                 reasons,
                 status: MatchStatus::Proposed,
+                proposed_by: staff.clone(),
+                responded_by: None,
                 created_at: now,
+                responded_at: None,
+                delivered_at: None,
+                delivered_by: None,
             };
-            store::insert_match(conn, &proposed, staff)?;
+            store::insert_match(conn, &proposed)?;
             store::set_need_status(conn, need_id, &[NeedStatus::Open], NeedStatus::Matching)?;
-            crate::audit::record(
+            record_step(
                 conn,
-                Some(staff),
-                "match.propose",
-                "need",
-                need_id.as_str(),
+                staff,
+                StepAction::Proposed,
+                need_id,
                 &format!("{} {candidate}（{score} 分）", kind.as_str()),
                 now,
             )?;
@@ -213,6 +374,7 @@ impl<'a> Matching<'a> {
     #[tracing::instrument(skip_all, fields(match_case = %id))]
     pub fn respond(&self, actor: &Actor, id: &MatchId, accept: bool) -> DomainResult<MatchCase> {
         let user = actor.user_id()?;
+        let now = self.services.clock.now();
         self.services.db.write(|conn| {
             let case = find_match(conn, id)?;
             if !responders(conn, case.kind, &case.candidate_id)?.contains(user) {
@@ -223,13 +385,20 @@ impl<'a> Matching<'a> {
             } else {
                 MatchStatus::Declined
             };
-            if !store::set_match_status(conn, id, MatchStatus::Proposed, to, user)? {
+            if !store::set_match_status(conn, id, MatchStatus::Proposed, to, user, now)? {
                 return Err(DomainError::not_moved(
                     &case.status,
                     &[MatchStatus::Proposed],
                     "该对接已答复",
                 ));
             }
+            let step = if accept {
+                StepAction::Accepted
+            } else {
+                StepAction::Declined
+            };
+            let detail = format!("{} {}", case.kind.as_str(), case.candidate_id);
+            record_step(conn, user, step, &case.need_id, &detail, now)?;
             if accept {
                 store::set_need_status(
                     conn,
@@ -256,6 +425,7 @@ impl<'a> Matching<'a> {
         if !(0..=1_000_000).contains(&residents_served) {
             return Err(DomainError::invalid("residentsServed", "服务人数不正确"));
         }
+        let now = self.services.clock.now();
         self.services.db.write(|conn| {
             let case = find_match(conn, id)?;
             if !actor.is_staff() && !responders(conn, case.kind, &case.candidate_id)?.contains(user)
@@ -268,6 +438,7 @@ impl<'a> Matching<'a> {
                 MatchStatus::Accepted,
                 MatchStatus::Delivered,
                 user,
+                now,
             )? {
                 return Err(DomainError::not_moved(
                     &case.status,
@@ -282,6 +453,15 @@ impl<'a> Matching<'a> {
                 NeedStatus::Delivered,
             )?;
             store::record_outcome(conn, &case.need_id, &outcome, residents_served)?;
+            let detail = format!("服务 {residents_served} 人：{outcome}");
+            record_step(
+                conn,
+                user,
+                StepAction::Delivered,
+                &case.need_id,
+                &detail,
+                now,
+            )?;
             find_need(conn, &case.need_id)
         })
     }
@@ -290,6 +470,7 @@ impl<'a> Matching<'a> {
     #[tracing::instrument(skip_all, fields(need = %id))]
     pub fn close(&self, actor: &Actor, id: &NeedId) -> DomainResult<Need> {
         let user = actor.user_id()?;
+        let now = self.services.clock.now();
         self.services.db.write(|conn| {
             let need = find_need(conn, id)?;
             if &need.posted_by != user && !actor.is_staff() {
@@ -302,6 +483,7 @@ impl<'a> Matching<'a> {
                     "只有已完成的需求可以关闭",
                 ));
             }
+            record_step(conn, user, StepAction::Closed, id, "", now)?;
             find_need(conn, id)
         })
     }
@@ -466,6 +648,30 @@ impl Scorer<'_> {
             reasons,
         })
     }
+}
+
+/// Records a step of a need in the audit trail, in the transaction that takes it: whoever
+/// takes it (resident, offering side or staff), so the need's steps read back in one query.
+fn record_step(
+    conn: &mut DbConnection,
+    actor: &UserId,
+    step: StepAction,
+    need: &NeedId,
+    detail: &str,
+    now: chrono::NaiveDateTime,
+) -> DomainResult<()> {
+    let action = step
+        .audit_action()
+        .ok_or_else(|| DomainError::Internal(format!("{} is not audited", step.as_str())))?;
+    crate::audit::record(
+        conn,
+        Some(actor),
+        action,
+        "need",
+        need.as_str(),
+        detail,
+        now,
+    )
 }
 
 fn find_need(conn: &mut DbConnection, id: &NeedId) -> DomainResult<Need> {

@@ -5,17 +5,21 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{CandidateKind, MatchCase, MatchStatus, Need, NeedStatus};
+use super::{
+    CandidateKind, MatchCase, MatchStatus, Need, NeedFilter, NeedOrder, NeedStatus, NeedStep,
+    STEPS_SHOWN, StepAction, UNMATCHED,
+};
 use crate::catalogue::{Product, ProductStatus};
 use crate::db::{DbConnection, is_unique_violation};
 use crate::directory::{Organisation, OrganisationStatus};
 use crate::error::{DomainError, DomainResult};
 use crate::incubation::{Group, Stage};
+use crate::page::PageRequest;
 use crate::schema::{
-    activity, community, community_group, match_case, need, organisation, product,
+    activity, audit_event, community, community_group, match_case, need, organisation, product,
     product_community,
 };
-use crate::types::{CommunityId, GroupId, MatchId, NeedId, UserId};
+use crate::types::{GroupId, MatchId, NeedId, UserId};
 
 pub(super) fn insert_need(conn: &mut DbConnection, n: &Need) -> DomainResult<()> {
     diesel::insert_into(need::table)
@@ -31,6 +35,7 @@ pub(super) fn insert_need(conn: &mut DbConnection, n: &Need) -> DomainResult<()>
             need::posted_by.eq(n.posted_by.as_str()),
             need::group_id.eq(n.group_id.as_ref().map(GroupId::as_str)),
             need::created_at.eq(n.created_at),
+            need::sla_due_at.eq(n.sla_due_at),
         ))
         .execute(conn)?;
     Ok(())
@@ -44,23 +49,214 @@ pub(super) fn find_need(conn: &mut DbConnection, id: &NeedId) -> DomainResult<Op
         .optional()?)
 }
 
+/// A page of needs in `order`, keyset-paged by the id of the need at the cursor: its keys
+/// (wanted-by date, or past-SLA and SLA time) are read afresh, so a cursor stays valid while
+/// needs change. Returns the page's rows, one more than asked, and the count of all that match.
 pub(super) fn needs(
     conn: &mut DbConnection,
-    community: Option<&CommunityId>,
-    status: Option<NeedStatus>,
+    filter: &NeedFilter,
+    order: NeedOrder,
+    now: NaiveDateTime,
+    page: &PageRequest,
+) -> DomainResult<(Vec<Need>, i64)> {
+    let unmatched: Vec<&str> = UNMATCHED.iter().map(|s| s.as_str()).collect();
+    // Past its SLA without a match: the board's first key (true sorts after false on both
+    // engines, so this orders descending).
+    let past_sla = || {
+        need::status
+            .eq_any(unmatched.clone())
+            .and(need::sla_due_at.lt(now))
+    };
+    let filtered = || {
+        let mut query = need::table.into_boxed();
+        if let Some(community) = &filter.community {
+            query = query.filter(need::community_id.eq(community.as_str().to_owned()));
+        }
+        if let Some(status) = filter.status {
+            query = query.filter(need::status.eq(status.as_str()));
+        }
+        if filter.overdue_only {
+            query = query
+                .filter(need::status.eq_any(unmatched.clone()))
+                .filter(need::wanted_by.lt(now));
+        }
+        query
+    };
+    let total = filtered().count().get_result(conn)?;
+    let mut query = filtered().select(Need::as_select());
+    for (cursor, later, field) in [
+        (&page.after, true, "after"),
+        (&page.before, false, "before"),
+    ] {
+        let Some(cursor) = cursor else { continue };
+        let at = NeedId::parse(cursor)
+            .map(|id| find_need(conn, &id))
+            .transpose()?
+            .flatten()
+            .ok_or_else(|| DomainError::invalid(field, "游标不正确"))?;
+        let id = at.id.as_str().to_owned();
+        query = match order {
+            NeedOrder::WantedBy => {
+                let (t, tie) = (at.wanted_by, id);
+                if later {
+                    query.filter(
+                        need::wanted_by
+                            .gt(t)
+                            .or(need::wanted_by.eq(t).and(need::id.gt(tie))),
+                    )
+                } else {
+                    query.filter(
+                        need::wanted_by
+                            .lt(t)
+                            .or(need::wanted_by.eq(t).and(need::id.lt(tie))),
+                    )
+                }
+            }
+            NeedOrder::UrgentFirst => {
+                let (t, tie) = (at.sla_due_at, id);
+                let beyond = need::sla_due_at
+                    .gt(t)
+                    .or(need::sla_due_at.eq(t).and(need::id.gt(tie.clone())));
+                let short = need::sla_due_at
+                    .lt(t)
+                    .or(need::sla_due_at.eq(t).and(need::id.lt(tie)));
+                // Needs past their SLA come first: after one of them comes every need not
+                // past it; before one not past it, every need past it.
+                match (later, at.past_sla(now)) {
+                    (true, true) => query.filter(diesel::dsl::not(past_sla()).or(beyond)),
+                    (true, false) => query.filter(diesel::dsl::not(past_sla()).and(beyond)),
+                    (false, true) => query.filter(past_sla().and(short)),
+                    (false, false) => query.filter(past_sla().or(short)),
+                }
+            }
+        };
+    }
+    // Reading backwards takes the rows nearest the end first.
+    query = match (order, page.backward) {
+        (NeedOrder::WantedBy, false) => query.order((need::wanted_by.asc(), need::id.asc())),
+        (NeedOrder::WantedBy, true) => query.order((need::wanted_by.desc(), need::id.desc())),
+        (NeedOrder::UrgentFirst, false) => {
+            query.order((past_sla().desc(), need::sla_due_at.asc(), need::id.asc()))
+        }
+        (NeedOrder::UrgentFirst, true) => {
+            query.order((past_sla().asc(), need::sla_due_at.desc(), need::id.desc()))
+        }
+    };
+    Ok((query.limit(page.limit()).load(conn)?, total))
+}
+
+/// Unmatched needs past their SLA and not escalated yet, oldest SLA first.
+pub(super) fn due_for_escalation(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
 ) -> DomainResult<Vec<Need>> {
-    let mut query = need::table
+    let unmatched: Vec<&str> = UNMATCHED.iter().map(|s| s.as_str()).collect();
+    Ok(need::table
+        .filter(need::status.eq_any(unmatched))
+        .filter(need::sla_due_at.lt(now))
+        .filter(need::escalated_at.is_null())
+        .order((need::sla_due_at.asc(), need::id.asc()))
+        .limit(limit)
         .select(Need::as_select())
-        .order(need::wanted_by.asc())
-        .limit(500)
-        .into_boxed();
-    if let Some(community) = community {
-        query = query.filter(need::community_id.eq(community.as_str().to_owned()));
+        .load(conn)?)
+}
+
+/// Escalates a need to `to` if it still is unmatched, past its SLA and not escalated: false
+/// when another sweep (of this or another instance) got there first, or a match came.
+pub(super) fn escalate(
+    conn: &mut DbConnection,
+    id: &NeedId,
+    to: &UserId,
+    now: NaiveDateTime,
+) -> DomainResult<bool> {
+    let unmatched: Vec<&str> = UNMATCHED.iter().map(|s| s.as_str()).collect();
+    Ok(diesel::update(
+        need::table
+            .filter(need::id.eq(id.as_str()))
+            .filter(need::status.eq_any(unmatched))
+            .filter(need::sla_due_at.lt(now))
+            .filter(need::escalated_at.is_null()),
+    )
+    .set((
+        need::escalated_to.eq(Some(to.as_str())),
+        need::escalated_at.eq(Some(now)),
+    ))
+    .execute(conn)?
+        == 1)
+}
+
+/// A need's steps after its posting, from the audit trail, in the order they happened.
+pub(super) fn steps(conn: &mut DbConnection, id: &NeedId) -> DomainResult<Vec<NeedStep>> {
+    let actions: Vec<&str> = StepAction::ALL
+        .iter()
+        .filter_map(|s| s.audit_action())
+        .collect();
+    let rows = audit_event::table
+        .filter(audit_event::subject_kind.eq("need"))
+        .filter(audit_event::subject_id.eq(id.as_str()))
+        .filter(audit_event::action.eq_any(actions))
+        .order(audit_event::id.asc())
+        // The need's posting is the first step shown.
+        .limit(i64::try_from(STEPS_SHOWN - 1).unwrap_or(i64::MAX))
+        .select((
+            audit_event::action,
+            audit_event::actor_id,
+            audit_event::created_at,
+            audit_event::detail,
+        ))
+        .load::<(String, Option<UserId>, NaiveDateTime, String)>(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(action, actor, at, detail)| {
+            Some(NeedStep {
+                action: StepAction::from_audit(&action)?,
+                actor,
+                at,
+                note: Some(detail).filter(|d| !d.is_empty()),
+            })
+        })
+        .collect())
+}
+
+/// The products', organisations' and groups' names, by kind and raw id.
+pub(super) fn candidate_names(
+    conn: &mut DbConnection,
+    keys: &[(CandidateKind, String)],
+) -> DomainResult<HashMap<(CandidateKind, String), String>> {
+    let ids = |kind: CandidateKind| -> Vec<String> {
+        keys.iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, id)| id.clone())
+            .collect()
+    };
+    let mut names = HashMap::new();
+    for (kind, rows) in [
+        (
+            CandidateKind::Product,
+            product::table
+                .filter(product::id.eq_any(ids(CandidateKind::Product)))
+                .select((product::id, product::title))
+                .load::<(String, String)>(conn)?,
+        ),
+        (
+            CandidateKind::Organisation,
+            organisation::table
+                .filter(organisation::id.eq_any(ids(CandidateKind::Organisation)))
+                .select((organisation::id, organisation::name))
+                .load::<(String, String)>(conn)?,
+        ),
+        (
+            CandidateKind::Group,
+            community_group::table
+                .filter(community_group::id.eq_any(ids(CandidateKind::Group)))
+                .select((community_group::id, community_group::name))
+                .load::<(String, String)>(conn)?,
+        ),
+    ] {
+        names.extend(rows.into_iter().map(|(id, name)| ((kind, id), name)));
     }
-    if let Some(status) = status {
-        query = query.filter(need::status.eq(status.as_str()));
-    }
-    Ok(query.load(conn)?)
+    Ok(names)
 }
 
 pub(super) fn set_need_status(
@@ -95,12 +291,8 @@ pub(super) fn record_outcome(
     Ok(())
 }
 
-/// Files a proposed match, by the staff member who proposed it.
-pub(super) fn insert_match(
-    conn: &mut DbConnection,
-    m: &MatchCase,
-    by: &UserId,
-) -> DomainResult<()> {
+/// Files a proposed match.
+pub(super) fn insert_match(conn: &mut DbConnection, m: &MatchCase) -> DomainResult<()> {
     let inserted = diesel::insert_into(match_case::table)
         .values((
             match_case::id.eq(&m.id),
@@ -110,7 +302,7 @@ pub(super) fn insert_match(
             match_case::score.eq(i32::try_from(m.score).unwrap_or(0)),
             match_case::reasons.eq(&m.reasons),
             match_case::status.eq(m.status),
-            match_case::proposed_by.eq(by),
+            match_case::proposed_by.eq(&m.proposed_by),
             match_case::created_at.eq(m.created_at),
         ))
         .execute(conn);
@@ -142,24 +334,38 @@ pub(super) fn matches_of(
         .load(conn)?)
 }
 
+/// Moves a match on from `from` if it still is there, recording who and when: an answer
+/// (accepted or declined) as the response, a delivery as the delivery.
 pub(super) fn set_match_status(
     conn: &mut DbConnection,
     id: &MatchId,
     from: MatchStatus,
     to: MatchStatus,
     by: &UserId,
+    now: NaiveDateTime,
 ) -> DomainResult<bool> {
-    Ok(diesel::update(
-        match_case::table
-            .filter(match_case::id.eq(id.as_str()))
-            .filter(match_case::status.eq(from.as_str())),
-    )
-    .set((
-        match_case::status.eq(to.as_str()),
-        match_case::responded_by.eq(Some(by.as_str())),
-    ))
-    .execute(conn)?
-        == 1)
+    let target = match_case::table
+        .filter(match_case::id.eq(id.as_str()))
+        .filter(match_case::status.eq(from.as_str()));
+    let status = match_case::status.eq(to.as_str());
+    let changed = if to == MatchStatus::Delivered {
+        diesel::update(target)
+            .set((
+                status,
+                match_case::delivered_by.eq(Some(by.as_str())),
+                match_case::delivered_at.eq(Some(now)),
+            ))
+            .execute(conn)?
+    } else {
+        diesel::update(target)
+            .set((
+                status,
+                match_case::responded_by.eq(Some(by.as_str())),
+                match_case::responded_at.eq(Some(now)),
+            ))
+            .execute(conn)?
+    };
+    Ok(changed == 1)
 }
 
 /// What the scorer knows about one possible candidate.

@@ -66,6 +66,15 @@ pub enum Template {
         starts: String,
         place: String,
     },
+    /// To the staff member a need was escalated to when its SLA passed without a match.
+    NeedEscalated {
+        need: String,
+        community: String,
+        urgency: &'static str,
+        /// When its SLA passed, as a Chengdu clock shows it.
+        due: String,
+        link: String,
+    },
 }
 
 impl Template {
@@ -81,14 +90,19 @@ impl Template {
             Self::Announcement { .. } => "ANNOUNCEMENT",
             Self::MatchProposed { .. } => "MATCH_PROPOSED",
             Self::WaitlistPromoted { .. } => "WAITLIST_PROMOTED",
+            Self::NeedEscalated { .. } => "NEED_ESCALATED",
         }
     }
 
-    /// Account security and redemption codes always go out; the rest can be turned off.
+    /// Account security, redemption codes and a staff member's escalations always go out (an
+    /// escalation nobody reads would let the need wait on); the rest can be turned off.
     pub fn essential(&self) -> bool {
         matches!(
             self,
-            Self::VerifyEmail { .. } | Self::ResetPassword { .. } | Self::RedemptionIssued { .. }
+            Self::VerifyEmail { .. }
+                | Self::ResetPassword { .. }
+                | Self::RedemptionIssued { .. }
+                | Self::NeedEscalated { .. }
         )
     }
 
@@ -206,6 +220,22 @@ impl Template {
                     format!("时间：{starts}（北京时间），地点：{place}。"),
                     "到场后用主办方屏幕上的签到码签到；去不了的话，请在邻里里取消报名，把名额留给下一位。"
                         .to_owned(),
+                ],
+            ),
+            Self::NeedEscalated {
+                need,
+                community,
+                urgency,
+                due,
+                link,
+            } => (
+                format!("需求超时未对接：{need} · 邻里"),
+                vec![
+                    format!(
+                        "{community}的需求「{need}」（紧急程度：{urgency}）已超过响应时限（{due}，北京时间），仍未找到对接资源，现转交你跟进。"
+                    ),
+                    "请打开下面的链接查看需求和推荐的对接对象：".to_owned(),
+                    link.clone(),
                 ],
             ),
         };
