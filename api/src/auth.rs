@@ -106,10 +106,14 @@ impl Tokens {
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| e.to_string())?;
-        Ok(format!("{path}?token={token}"))
+        // The token comes last, after any query the link's path carries, so that the signed
+        // target is the link without it.
+        let separator = if path.contains('?') { '&' } else { '?' };
+        Ok(format!("{path}{separator}token={token}"))
     }
 
-    /// The person a download link was issued to, if `token` is a live link for `path`.
+    /// The person a download link was issued to, if `token` is a live link for `path` (the
+    /// link's path and query without its token).
     pub fn verify_link(&self, token: &str, path: &str) -> Result<Actor, TokenError> {
         let data = jsonwebtoken::decode::<LinkClaims>(token, &self.decoding, &self.link_validation)
             .map_err(|e| match e.kind() {

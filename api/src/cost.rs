@@ -93,7 +93,33 @@ pub const LIST_BOUNDS: &[(&str, u64)] = &[
     ("Query.categories", 60),
     ("Query.nodes", 100),
     ("Query.matchCandidates", 20),
-    ("Query.impact", 1_000),
+    ("Query.impact", linli_domain::insight::IMPACT_ROWS as u64),
+    (
+        "Query.impactTable",
+        linli_domain::insight::IMPACT_ROWS as u64,
+    ),
+    (
+        "Query.liability",
+        linli_domain::insight::LIABILITY_MONTHS as u64,
+    ),
+    (
+        "Dashboard.pointsByMonth",
+        linli_domain::insight::LIABILITY_MONTHS as u64,
+    ),
+    (
+        "Dashboard.hoursByCommunity",
+        linli_domain::insight::COMMUNITY_ROWS as u64,
+    ),
+    ("Dashboard.productsByCategory", 60),
+    ("Dashboard.organisationsByCategory", 60),
+    (
+        "Dashboard.needsByCommunity",
+        linli_domain::insight::COMMUNITY_ROWS as u64,
+    ),
+    (
+        "Dashboard.merchantsByRedemptions",
+        linli_domain::insight::TOP_MERCHANTS as u64,
+    ),
     ("Query.myOrganisations", 50),
     ("Category.children", 30),
     ("Product.communities", 50),
@@ -123,6 +149,18 @@ pub const LIST_BOUNDS: &[(&str, u64)] = &[
 /// Fields whose work is more than one object's: aggregates and rankings.
 const WEIGHTS: &[(&str, u64)] = &[
     ("Query.impact", 200),
+    ("Query.impactTable", 200),
+    // Each dashboard figure is one aggregate statement over its period.
+    ("Dashboard.pointsByMonth", 50),
+    ("Dashboard.hoursByCommunity", 50),
+    ("Dashboard.productsByCategory", 50),
+    ("Dashboard.organisationsByCategory", 50),
+    ("Dashboard.needsByCommunity", 50),
+    ("Dashboard.merchantsByRedemptions", 50),
+    ("Query.liability", 50),
+    ("Query.organisationBudgets", 20),
+    ("Query.attendanceReport", 20),
+    ("Query.residentHours", 20),
     ("Query.matchCandidates", 100),
     ("Query.districtOverview", 100),
     ("Query.ledgerTotals", 20),

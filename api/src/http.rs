@@ -19,8 +19,12 @@ use juniper::parser::parse_document_source;
 use juniper::{
     DefaultScalarValue, ExecutionError, GraphQLError, ID, InputValue, ValidatedOperation, Value,
 };
+use linli_domain::directory::CommunityType;
 use linli_domain::identity::Actor;
+use linli_domain::insight::{Export, InsightFilter};
+use linli_domain::ledger::HistoryFilter;
 use linli_domain::rewards::model::parse_month;
+use linli_domain::{DomainResult, Services};
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde::Deserialize;
 use serde_json::json;
@@ -30,7 +34,9 @@ use crate::budget::{Budget, Standing};
 use crate::config::{CorsOrigins, Limits};
 use crate::cost;
 use crate::graphql::relay::Kind;
-use crate::graphql::{Context, Merchant, Redemption, Refusal, Schema, Shared};
+use crate::graphql::{
+    Account, Community, Context, Merchant, Redemption, Refusal, Schema, Shared, Transfer,
+};
 
 /// Codes of request-level errors raised by this layer (the domain's are in `ErrorCode`).
 pub const PROTOCOL_CODES: &[&str] = &[
@@ -81,6 +87,11 @@ pub fn server(state: AppState, listener: TcpListener) -> std::io::Result<Server>
             .route(
                 "/statements/{merchant}/{file}",
                 web::get().to(statement_csv),
+            )
+            .route("/exports/{file}", web::get().to(export_csv))
+            .route(
+                "/exports/accounts/{account}/history.csv",
+                web::get().to(history_csv),
             )
             .route("/graphiql", web::get().to(graphiql_page))
             .route("/graphiql/assets/{file}", web::get().to(graphiql_asset))
@@ -645,30 +656,170 @@ fn record(operation: &str, outcome: &str, started: Option<Instant>) {
 }
 
 /// A merchant's monthly statement as CSV (`/statements/<merchant id>/<YYYY-MM>.csv?token=…`).
-/// The link comes from `MerchantStatement.csvUrl`: signed for one person and this path, and
-/// short-lived, so a plain browser download works without a bearer header.
+/// The link comes from `MerchantStatement.csvUrl`.
 async fn statement_csv(
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    query: web::Query<LinkQuery>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let (merchant, file) = path.into_inner();
-    let json_error = |status: StatusCode, code: &str, message: &str| {
-        respond(Flavour::Json, status, &error_body(code, message))
-    };
     // A path that names no statement is 404 whoever asks: it reveals nothing.
     let (Ok(merchant), Some(month)) = (
         Merchant::decode(&ID::new(merchant), "merchant"),
         file.strip_suffix(".csv").and_then(|m| parse_month(m).ok()),
     ) else {
-        return json_error(StatusCode::NOT_FOUND, "NOT_FOUND", "对账单不存在");
+        return not_found("对账单不存在");
     };
-    let actor = match state.shared.tokens.verify_link(&query.token, req.path()) {
+    let name = format!("statement-{}.csv", month.format("%Y-%m"));
+    download(&req, &state, name, move |services, actor| {
+        services
+            .rewards()
+            .statement(actor, &merchant, month)?
+            .to_csv(|id| Redemption::global_id(id).to_string())
+    })
+    .await
+}
+
+/// A staff export (`/exports/<file>.csv?<filter>&token=…`), from `insightExports`: the filter
+/// is the link's query, signed with it.
+async fn export_csv(
+    req: HttpRequest,
+    file: web::Path<String>,
+    filter: web::Query<ExportQuery>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (Some(export), Some(filter)) = (Export::from_file(&file), filter.into_inner().decode())
+    else {
+        return not_found("导出不存在");
+    };
+    download(
+        &req,
+        &state,
+        export.file().to_owned(),
+        move |services, actor| services.insight().export(actor, export, &filter),
+    )
+    .await
+}
+
+/// An account's history for a period (`/exports/accounts/<account id>/history.csv?from=…&until=…
+/// &token=…`), from `Account.historyCsvUrl`.
+async fn history_csv(
+    req: HttpRequest,
+    account: web::Path<String>,
+    period: web::Query<ExportQuery>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let period = period.into_inner();
+    let (Ok(account), Some(from), Some(until)) = (
+        Account::decode(&ID::new(account.into_inner()), "account"),
+        instant(period.from.as_deref()),
+        instant(period.until.as_deref()),
+    ) else {
+        return not_found("账户不存在");
+    };
+    let filter = HistoryFilter {
+        codes: Vec::new(),
+        from,
+        until,
+    };
+    download(
+        &req,
+        &state,
+        "history.csv".to_owned(),
+        move |services, actor| {
+            services
+                .ledger()
+                .history_csv(actor, &account, &filter, |id| {
+                    Transfer::global_id(id).to_string()
+                })
+        },
+    )
+    .await
+}
+
+/// The query of an export link (besides its token).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ExportQuery {
+    from: Option<String>,
+    to: Option<String>,
+    until: Option<String>,
+    community: Option<String>,
+    community_type: Option<String>,
+    category: Option<String>,
+}
+
+impl ExportQuery {
+    /// The filter the link was made for; none when a part does not parse.
+    fn decode(self) -> Option<InsightFilter> {
+        Some(InsightFilter {
+            from: instant(self.from.as_deref())?,
+            to: instant(self.to.as_deref())?,
+            community_id: match self.community {
+                Some(id) => Some(Community::decode(&ID::new(id), "community").ok()?),
+                None => None,
+            },
+            community_type: match self.community_type {
+                Some(kind) => Some(CommunityType::parse(&kind)?),
+                None => None,
+            },
+            category_id: self.category,
+        })
+    }
+}
+
+/// An optional RFC 3339 instant: `Some(None)` when absent, `None` when malformed.
+fn instant(raw: Option<&str>) -> Option<Option<chrono::NaiveDateTime>> {
+    match raw {
+        None => Some(None),
+        Some(raw) => chrono::DateTime::parse_from_rfc3339(raw)
+            .ok()
+            .map(|t| Some(t.naive_utc())),
+    }
+}
+
+fn not_found(message: &str) -> HttpResponse {
+    respond(
+        Flavour::Json,
+        StatusCode::NOT_FOUND,
+        &error_body("NOT_FOUND", message),
+    )
+}
+
+/// The target a download link signed (its path and query without the token, which comes last)
+/// and the token.
+fn signed_link(req: &HttpRequest) -> (String, &str) {
+    let query = req.query_string();
+    let (rest, token) = match query.strip_prefix("token=") {
+        Some(token) => ("", token),
+        None => query.rsplit_once("&token=").unwrap_or((query, "")),
+    };
+    let target = if rest.is_empty() {
+        req.path().to_owned()
+    } else {
+        format!("{}?{rest}", req.path())
+    };
+    (target, token)
+}
+
+/// Every CSV download: a signed, short-lived link names the person (so a plain browser
+/// download works without a bearer header), `produce` is the one service call that decides
+/// what they may read and writes the file, on the blocking pool under the request's span.
+async fn download(
+    req: &HttpRequest,
+    state: &AppState,
+    filename: String,
+    produce: impl FnOnce(&Services, &Actor) -> DomainResult<Vec<u8>> + Send + 'static,
+) -> HttpResponse {
+    let json_error = |status: StatusCode, code: &str, message: &str| {
+        respond(Flavour::Json, status, &error_body(code, message))
+    };
+    let (target, token) = signed_link(req);
+    let actor = match state.shared.tokens.verify_link(token, &target) {
         Ok(actor) => actor,
         Err(err) => {
             let message = match err {
-                TokenError::Expired => "下载链接已过期，请回到对账单页面重新下载",
+                TokenError::Expired => "下载链接已过期，请回到页面重新下载",
                 TokenError::Invalid => "下载链接无效",
             };
             return json_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
@@ -679,25 +830,16 @@ async fn statement_csv(
     let span = tracing::Span::current();
     let result = web::block(move || {
         let _request = span.enter();
-        services
-            .rewards()
-            .statement(&actor, &merchant, month)
-            .and_then(|st| {
-                let body = st.to_csv(|id| Redemption::global_id(id).to_string())?;
-                Ok((st.month, body))
-            })
+        produce(&services, &actor)
     })
     .await;
     match result {
-        Ok(Ok((month, body))) => HttpResponse::Ok()
+        Ok(Ok(body)) => HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "private, no-store"))
             .insert_header((
                 header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"statement-{}.csv\"",
-                    month.format("%Y-%m")
-                ),
+                format!("attachment; filename=\"{filename}\""),
             ))
             .body(body),
         Ok(Err(err)) => {
@@ -705,10 +847,11 @@ async fn statement_csv(
                 linli_domain::ErrorCode::Forbidden => StatusCode::FORBIDDEN,
                 linli_domain::ErrorCode::NotFound => StatusCode::NOT_FOUND,
                 linli_domain::ErrorCode::InvalidInput => StatusCode::BAD_REQUEST,
+                linli_domain::ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
             if status == StatusCode::INTERNAL_SERVER_ERROR {
-                tracing::error!(error = ?err, "statement failed");
+                tracing::error!(error = ?err, "download failed");
                 return json_error(status, "INTERNAL", "服务器内部错误");
             }
             json_error(status, err.code().as_str(), &err.to_string())
@@ -719,12 +862,6 @@ async fn statement_csv(
             "服务器内部错误",
         ),
     }
-}
-
-#[derive(Deserialize)]
-struct LinkQuery {
-    #[serde(default)]
-    token: String,
 }
 
 async fn healthz() -> HttpResponse {

@@ -12,6 +12,7 @@ pub mod directory;
 pub mod error;
 pub mod identity;
 pub mod incubation;
+pub mod insight;
 pub mod ledger;
 pub mod matching;
 pub mod outbox;
@@ -20,6 +21,7 @@ pub mod qr;
 pub mod retention;
 pub mod rewards;
 mod schema;
+pub mod sheet;
 pub mod throttle;
 pub mod types;
 pub mod volunteering;
@@ -147,8 +149,8 @@ impl Services {
         matching::Matching::new(self)
     }
 
-    pub fn impact(&self) -> matching::Impact<'_> {
-        matching::Impact::new(self)
+    pub fn insight(&self) -> insight::Insight<'_> {
+        insight::Insight::new(self)
     }
 
     pub fn audit(&self) -> audit::AuditTrail<'_> {

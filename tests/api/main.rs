@@ -26,6 +26,7 @@ mod graphiql;
 mod http_gate;
 mod identity;
 mod incubation;
+mod insight;
 mod ledger;
 mod ledger_model;
 mod matching;

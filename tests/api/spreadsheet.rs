@@ -1,6 +1,7 @@
-//! A merchant's statement opened where merchants open it, in a spreadsheet: LibreOffice Calc
-//! (Debian's `libreoffice-calc-nogui`), headless, importing the CSV with formulas evaluated.
-//! A reward titled like a formula must arrive as text, never run (OWASP, CSV injection).
+//! A merchant's statement and a staff export opened where people open them, in a spreadsheet:
+//! LibreOffice Calc (Debian's `libreoffice-calc-nogui`), headless, importing the CSV with
+//! formulas evaluated. A name like a formula must arrive as text, never run (OWASP, CSV
+//! injection), and points as numbers.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -99,5 +100,54 @@ async fn a_reward_titled_like_a_formula_opens_in_a_spreadsheet_as_text() {
     assert!(
         sheet.contains("<text:p>&apos;=HYPERLINK(&quot;http://x&quot;,&quot;y&quot;)</text:p>"),
         "the title is not shown as text:\n{sheet}"
+    );
+}
+
+/// The staff's exports go through the same writer: an organisation named like a formula
+/// arrives as text, and its points arrive as numbers a spreadsheet can add up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_organisation_named_like_a_formula_opens_in_the_budget_export_as_text() {
+    let Some(soffice) = soffice() else {
+        return;
+    };
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let owner = app.new_resident().await;
+    let organisation = app.register_organisation(&owner, FORMULA_TITLE).await;
+    app.verify_organisation(&organisation).await;
+    app.allocate_budget(&organisation, 500).await;
+    let staff = app.staff().await;
+    let links = app
+        .ok(
+            "{ insightExports { organisationBudgets } }",
+            serde_json::json!({}),
+            Some(&staff),
+        )
+        .await;
+    let url = text_at(&links, "/insightExports/organisationBudgets");
+    let csv = app
+        .client
+        .get(format!("{}{url}", app.base))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let dir = std::env::temp_dir()
+        .join("linli-tests")
+        .join(format!("calc-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let sheet = opened_in_calc(&soffice, &dir, "budgets", &csv);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    assert!(!sheet.contains("table:formula"), "a formula ran:\n{sheet}");
+    assert!(
+        sheet.contains("<text:p>&apos;=HYPERLINK(&quot;http://x&quot;,&quot;y&quot;)</text:p>"),
+        "the name is not shown as text:\n{sheet}"
+    );
+    assert!(
+        sheet.contains("office:value-type=\"float\" office:value=\"500\""),
+        "the allocation is not a number:\n{sheet}"
     );
 }

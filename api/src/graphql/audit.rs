@@ -1,7 +1,7 @@
 //! The audit trail of staff actions, for staff.
 
 use chrono::{DateTime, Utc};
-use juniper::{FieldResult, GraphQLObject, ID};
+use juniper::{FieldResult, GraphQLInputObject, GraphQLObject, ID};
 use linli_domain::page::PageRequest;
 
 use super::Context;
@@ -53,13 +53,30 @@ connection!(
     }
 );
 
+/// A period: from an instant (inclusive) until another (exclusive), either open.
+#[derive(Debug, Clone, Default, GraphQLInputObject)]
+pub struct PeriodInput {
+    /// From this instant (inclusive).
+    pub from: Option<DateTime<Utc>>,
+    /// Until this instant (exclusive).
+    pub until: Option<DateTime<Utc>>,
+}
+
 pub async fn events(
     ctx: &Context,
     subject_id: Option<String>,
+    period: PeriodInput,
     page: PageRequest,
 ) -> FieldResult<AuditEventConnection> {
+    let period = (
+        period.from.map(|t| t.naive_utc()),
+        period.until.map(|t| t.naive_utc()),
+    );
     let result = ctx
-        .run(move |s, actor| s.audit().events(actor, subject_id.as_deref(), &page))
+        .run(move |s, actor| {
+            s.audit()
+                .events(actor, subject_id.as_deref(), period, &page)
+        })
         .await;
     ctx.answer(result)
         .map(|p| AuditEventConnection::from_page(p, AuditEvent::from))

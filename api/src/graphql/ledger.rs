@@ -127,6 +127,25 @@ impl Account {
         ctx.answer(result)
             .map(|p| LedgerEntryConnection::from_page(p, LedgerEntry))
     }
+
+    /// A link to the account's transfers in a period as CSV (UTF-8 with a byte-order mark,
+    /// oldest first), working for you for a few minutes.
+    fn history_csv_url(
+        &self,
+        ctx: &Context,
+        #[graphql(description = "From this instant (inclusive).")] from: Option<DateTime<Utc>>,
+        #[graphql(description = "Until this instant (exclusive).")] until: Option<DateTime<Utc>>,
+    ) -> FieldResult<String> {
+        let query = super::insight::query_string(&super::insight::period_parts(
+            from.map(|t| t.naive_utc()),
+            until.map(|t| t.naive_utc()),
+            "until",
+        ));
+        ctx.link(&format!(
+            "/exports/accounts/{}/history.csv{query}",
+            Account::global_id(self.0.id.as_str())
+        ))
+    }
 }
 
 /// Which transfers of an account's history to list; every condition given must hold.

@@ -1,10 +1,9 @@
-//! Community needs, matching them with products, organisations and groups, and the impact
-//! view.
+//! Community needs, matching them with products, organisations and groups.
 
 use chrono::{DateTime, Utc};
 use juniper::{FieldResult, GraphQLInputObject, GraphQLObject, ID, graphql_object};
 use linli_domain::DomainError;
-use linli_domain::matching::{self, NewNeed, impact::Dimension};
+use linli_domain::matching::{self, NewNeed};
 use linli_domain::types::{MatchId, NeedId};
 
 use super::catalogue::Product;
@@ -12,7 +11,7 @@ use super::directory::{Community, Organisation};
 use super::identity::User;
 use super::incubation::Group;
 use super::relay::{GlobalId, Kind, NodeValue, connection, page_request, payload};
-use super::{Context, Points, int, mirror_enum};
+use super::{Context, int, mirror_enum};
 
 mirror_enum!(
     /// How urgent a need is, as its poster judges it.
@@ -64,19 +63,6 @@ mirror_enum!(
         Declined,
         /// It delivered; the outcome is on the need.
         Delivered
-    }
-);
-mirror_enum!(
-    /// What the impact figures are grouped by.
-    ImpactDimension = linli_domain::matching::impact::Dimension {
-        /// One row per community: of the activity, the merchant or the need, or the communities a
-        /// product serves.
-        Community,
-        /// One row per category: of the activity, the merchant, the product or the need.
-        Category,
-        /// One row per partner organisation: organising the activity, running the merchant or
-        /// offering the product (needs are not counted).
-        Organisation
     }
 );
 
@@ -605,50 +591,4 @@ pub async fn deliver(ctx: &Context, input: DeliverMatchInput) -> FieldResult<Nee
             .deliver(actor, &id, input.residents_served, &input.outcome)
     })
     .await
-}
-
-/// Aggregates for one community, category or organisation.
-#[derive(Debug, GraphQLObject)]
-pub struct ImpactRow {
-    /// The raw id of the community or organisation, or the category's slug.
-    pub key: ID,
-    /// The community's, category's or organisation's name.
-    pub name: String,
-    /// Completed activities.
-    pub activities_held: i32,
-    /// Verified participations in those activities.
-    pub participants: i32,
-    /// Verified service hours in those activities, to one decimal.
-    pub service_hours: f64,
-    /// Points earned in those activities.
-    pub points_earned: Points,
-    /// Points redeemed at its merchants.
-    pub points_redeemed: Points,
-    /// Published products.
-    pub products_published: i32,
-    /// Needs that found a match (delivered and closed ones included).
-    pub needs_matched: i32,
-    /// Needs delivered (closed ones included).
-    pub needs_delivered: i32,
-}
-
-pub async fn impact(ctx: &Context, by: ImpactDimension) -> FieldResult<Vec<ImpactRow>> {
-    let dimension: Dimension = by.into();
-    let result = ctx.run(move |s, _| s.impact().by(dimension)).await;
-    let rows = ctx.answer(result)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| ImpactRow {
-            key: ID::new(r.key),
-            name: r.name,
-            activities_held: int(r.activities_held),
-            participants: int(r.participants),
-            service_hours: linli_domain::volunteering::model::hours(r.service_minutes),
-            points_earned: Points(r.points_earned),
-            points_redeemed: Points(r.points_redeemed),
-            products_published: int(r.products_published),
-            needs_matched: int(r.needs_matched),
-            needs_delivered: int(r.needs_delivered),
-        })
-        .collect())
 }

@@ -8,6 +8,7 @@ mod directory;
 mod email;
 mod identity;
 mod incubation;
+mod insight;
 mod ledger;
 mod loaders;
 mod matching;
@@ -26,6 +27,8 @@ use tokio::sync::Semaphore;
 
 use crate::auth::Tokens;
 use crate::config::Limits;
+pub(crate) use directory::Community;
+pub(crate) use ledger::{Account, Transfer};
 pub use matching::staff_need_path;
 pub use relay::{GlobalId, NodeValue, Payload};
 pub(crate) use rewards::{Merchant, Redemption};

@@ -1,11 +1,13 @@
 //! The query and mutation roots: each field hands over to its context's module.
 
+use chrono::{DateTime, Utc};
 use juniper::{FieldResult, ID, graphql_object};
 
 use super::Context;
 use super::catalogue::{self, Category, ProductConnection};
 use super::directory::{self, CommunityConnection, Membership, OrganisationConnection};
 use super::identity::{self, User};
+use super::insight;
 use super::ledger::{self, LedgerTotals, TransferPayload};
 use super::relay::{NodeValue, page_request};
 use super::rewards::{
@@ -261,13 +263,134 @@ impl Query {
         super::matching::candidates(ctx, need_id).await.map(Some)
     }
 
-    /// The district's impact per community, category or organisation (aggregates only).
+    /// The district's impact per community, category or organisation (aggregates only, public),
+    /// most service time first.
     async fn impact(
         ctx: &Context,
-        #[graphql(description = "What to group the figures by.")]
-        by: super::matching::ImpactDimension,
-    ) -> FieldResult<Vec<super::matching::ImpactRow>> {
-        super::matching::impact(ctx, by).await
+        #[graphql(description = "What to group the figures by.")] by: insight::ImpactDimension,
+        #[graphql(description = "What to narrow the figures to (default: everything).")]
+        filter: Option<insight::InsightFilterInput>,
+    ) -> FieldResult<Vec<insight::ImpactRow>> {
+        insight::impact(ctx, by, filter).await
+    }
+
+    /// Staff: the impact figures cross-tabulated, community × category × organisation, the
+    /// 1,000 cells with the most service time (the CSV export has every cell).
+    async fn impact_table(
+        ctx: &Context,
+        #[graphql(description = "What to narrow the figures to (default: everything).")]
+        filter: Option<insight::InsightFilterInput>,
+    ) -> FieldResult<Option<Vec<insight::ImpactCell>>> {
+        insight::impact_table(ctx, filter).await.map(Some)
+    }
+
+    /// Staff: the district at a glance; each figure is computed when it is asked for.
+    async fn dashboard(
+        ctx: &Context,
+        #[graphql(description = "What to narrow the figures to (default: everything).")]
+        filter: Option<insight::InsightFilterInput>,
+    ) -> FieldResult<Option<insight::Dashboard>> {
+        insight::dashboard(ctx, filter).await.map(Some)
+    }
+
+    /// Staff: the district's points at the end of each month (China Standard Time), oldest
+    /// first; the last month's figures are those of the period's end, which `ledgerTotals`
+    /// gives for now.
+    async fn liability(
+        ctx: &Context,
+        #[graphql(
+            description = "From the month holding this instant (default: the first month with a transfer)."
+        )]
+        from: Option<DateTime<Utc>>,
+        #[graphql(description = "Until this instant (default and at most: now).")] to: Option<
+            DateTime<Utc>,
+        >,
+    ) -> FieldResult<Option<Vec<insight::LiabilityMonth>>> {
+        insight::liability(ctx, from, to).await.map(Some)
+    }
+
+    /// Staff: each organisation's budget with what it was allocated, paid out and to how many
+    /// residents in the period, in the order the organisations registered.
+    async fn organisation_budgets(
+        ctx: &Context,
+        #[graphql(
+            description = "The period; the community and type are the organisation's; the category keeps organisations working in it."
+        )]
+        filter: Option<insight::InsightFilterInput>,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
+        first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
+        after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<Option<insight::OrganisationBudgetConnection>> {
+        let page = ctx.answer(page_request(first, after, last, before))?;
+        insight::organisation_budgets(ctx, filter, page)
+            .await
+            .map(Some)
+    }
+
+    /// Staff: attendance and service hours per activity started in the period (drafts aside),
+    /// in the order the activities were created.
+    async fn attendance_report(
+        ctx: &Context,
+        #[graphql(description = "What to narrow the report to (default: every activity).")]
+        filter: Option<insight::InsightFilterInput>,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
+        first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
+        after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<Option<insight::ActivityAttendanceConnection>> {
+        let page = ctx.answer(page_request(first, after, last, before))?;
+        insight::attendance(ctx, filter, page).await.map(Some)
+    }
+
+    /// Staff: verified service hours per resident, in activities started in the period (and
+    /// held in the filter's community), in the order the residents registered.
+    async fn resident_hours(
+        ctx: &Context,
+        #[graphql(description = "What to narrow the report to (default: everything).")]
+        filter: Option<insight::InsightFilterInput>,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
+        first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
+        after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<Option<insight::ResidentHoursConnection>> {
+        let page = ctx.answer(page_request(first, after, last, before))?;
+        insight::resident_hours(ctx, filter, page).await.map(Some)
+    }
+
+    /// Staff: download links for the CSV exports of the impact table, attendance, residents'
+    /// hours, organisations' budgets and the audit trail, for one filter.
+    async fn insight_exports(
+        ctx: &Context,
+        #[graphql(description = "What the exports hold (default: everything).")] filter: Option<
+            insight::InsightFilterInput,
+        >,
+    ) -> FieldResult<Option<insight::InsightExports>> {
+        insight::exports(ctx, filter).await.map(Some)
     }
 
     /// Organisations the signed-in person belongs to.
@@ -447,7 +570,8 @@ impl Query {
             .map(Some)
     }
 
-    /// Staff: the audit trail, newest first, optionally about one subject (its raw id).
+    /// Staff: the audit trail, newest first, optionally about one subject (its raw id) and in a
+    /// period.
     async fn audit_events(
         ctx: &Context,
         #[graphql(
@@ -466,9 +590,14 @@ impl Query {
             description = "Only events about this object (its raw id, as in `AuditEvent.subjectId`)."
         )]
         subject_id: Option<String>,
+        #[graphql(description = "Only events in this period.")] period: Option<
+            super::audit::PeriodInput,
+        >,
     ) -> FieldResult<Option<super::audit::AuditEventConnection>> {
         let page = ctx.answer(page_request(first, after, last, before))?;
-        super::audit::events(ctx, subject_id, page).await.map(Some)
+        super::audit::events(ctx, subject_id, period.unwrap_or_default(), page)
+            .await
+            .map(Some)
     }
 }
 

@@ -74,14 +74,24 @@ impl<'a> AuditTrail<'a> {
             })
     }
 
-    /// Staff read the trail newest first, optionally about one subject.
+    /// Staff read the trail newest first, optionally about one subject and within a period
+    /// ([from, until)).
     pub fn events(
         &self,
         actor: &Actor,
         subject_id: Option<&str>,
+        (from, until): (Option<NaiveDateTime>, Option<NaiveDateTime>),
         page: &PageRequest,
     ) -> DomainResult<Page<AuditEvent>> {
         actor.require_staff()?;
+        if let (Some(from), Some(until)) = (from, until)
+            && from >= until
+        {
+            return Err(crate::DomainError::invalid(
+                "until",
+                "结束时间须晚于开始时间",
+            ));
+        }
         self.services.db.read(|conn| {
             let mut query = audit_event::table
                 .select(AuditEvent::as_select())
@@ -90,6 +100,14 @@ impl<'a> AuditTrail<'a> {
             if let Some(subject) = subject_id {
                 query = query.filter(audit_event::subject_id.eq(subject.to_owned()));
                 count = count.filter(audit_event::subject_id.eq(subject.to_owned()));
+            }
+            if let Some(from) = from {
+                query = query.filter(audit_event::created_at.ge(from));
+                count = count.filter(audit_event::created_at.ge(from));
+            }
+            if let Some(until) = until {
+                query = query.filter(audit_event::created_at.lt(until));
+                count = count.filter(audit_event::created_at.lt(until));
             }
             let mut items: Vec<AuditEvent> =
                 keyset!(query, audit_event::id, newest_first: true, page).load(conn)?;

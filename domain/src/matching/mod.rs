@@ -1,7 +1,6 @@
 //! Community needs (需求) and the staff's matching of them with products, organisations and
-//! groups, with a transparent score; plus the district's impact figures.
+//! groups, with a transparent score (the district's impact figures are in `insight`).
 
-pub mod impact;
 pub mod service;
 mod store;
 
@@ -9,7 +8,6 @@ use chrono::{NaiveDateTime, TimeDelta};
 
 use crate::types::text_enum;
 use crate::types::{CommunityId, GroupId, MatchId, NeedId, UserId};
-pub use impact::Impact;
 pub use service::Matching;
 
 text_enum!(Urgency { Low => "LOW", Medium => "MEDIUM", High => "HIGH" });

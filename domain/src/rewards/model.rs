@@ -4,9 +4,10 @@ use chrono::{Datelike as _, NaiveDate, NaiveDateTime, TimeDelta};
 
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Actor;
+use crate::sheet::{Cell, Sheet, china_cell};
 use crate::types::{
     CHINA_OFFSET, CommunityId, MerchantId, OrganisationId, RedemptionId, RewardId, UserId,
-    add_points, china_time, sum_points, text_enum,
+    add_points, sum_points, text_enum,
 };
 
 text_enum!(MerchantStatus {
@@ -206,48 +207,25 @@ pub struct Statement {
 }
 
 impl Statement {
-    /// UTF-8 CSV with a byte-order mark, so spreadsheet tools read the Chinese correctly;
-    /// `id_of` writes each redemption's id as the API names it.
+    /// The statement as a spreadsheet ([`crate::sheet`]); `id_of` writes each redemption's
+    /// id as the API names it.
     pub fn to_csv(&self, id_of: impl Fn(&str) -> String) -> Result<Vec<u8>, DomainError> {
-        let mut out = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::CRLF)
-            .from_writer(b"\xEF\xBB\xBF".to_vec());
-        let total = format!("{} 笔", self.lines.len());
-        let rows = std::iter::once(
-            ["兑换编号", "确认时间（北京时间）", "奖励", "积分"].map(str::to_owned),
-        )
-        .chain(self.lines.iter().map(|line| {
-            [
-                id_of(&line.redemption_id),
-                china_time(line.confirmed_at)
-                    .format("%Y-%m-%d %H:%M:%S")
-                    .to_string(),
-                line.reward_title.clone(),
-                line.points.to_string(),
-            ]
-        }))
-        .chain(std::iter::once([
-            "合计".to_owned(),
-            String::new(),
-            total,
-            self.total_points.to_string(),
-        ]));
-        for row in rows {
-            out.write_record(row.iter().map(|cell| spreadsheet_text(cell).into_owned()))
-                .map_err(|e| DomainError::Internal(format!("statement csv: {e}")))?;
+        let mut sheet = Sheet::new(&["兑换编号", "确认时间（北京时间）", "奖励", "积分"])?;
+        for line in &self.lines {
+            sheet.row([
+                Cell::Text(id_of(&line.redemption_id)),
+                china_cell(line.confirmed_at),
+                Cell::from(line.reward_title.as_str()),
+                Cell::Int(line.points),
+            ])?;
         }
-        out.into_inner()
-            .map_err(|e| DomainError::Internal(format!("statement csv: {e}")))
-    }
-}
-
-/// Text a spreadsheet would run as a formula (starting with `= + - @`, a tab or a carriage
-/// return) gets a leading apostrophe, so it is shown as text (OWASP, CSV injection).
-pub fn spreadsheet_text(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}").into()
-    } else {
-        text.into()
+        sheet.row([
+            Cell::from("合计"),
+            Cell::Empty,
+            Cell::Text(format!("{} 笔", self.lines.len())),
+            Cell::Int(self.total_points),
+        ])?;
+        sheet.finish()
     }
 }
 
@@ -335,18 +313,6 @@ mod tests {
         assert_eq!(code.len(), 8);
         assert!(!code.contains(['0', 'O', '1', 'I', 'L']));
         assert_ne!(new_code(), new_code());
-    }
-
-    #[test]
-    fn cells_a_spreadsheet_would_run_are_written_as_text() {
-        assert_eq!(
-            spreadsheet_text("=HYPERLINK(\"http://x\",\"y\")"),
-            "'=HYPERLINK(\"http://x\",\"y\")"
-        );
-        assert_eq!(spreadsheet_text("+1"), "'+1");
-        assert_eq!(spreadsheet_text("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(spreadsheet_text("\tx"), "'\tx");
-        assert_eq!(spreadsheet_text("长者理发"), "长者理发");
     }
 
     #[test]
