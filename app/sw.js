@@ -2,7 +2,7 @@
 // first (so an upgrade shows at once) and kept as the offline copy; versioned vendor files are
 // served from the cache. /graphql, statements and every other API answer are never cached:
 // points and codes must never be shown stale.
-const SHELL = 'linli-shell-v4';
+const SHELL = 'linli-shell-v5';
 const PRECACHE = [
   '/', '/index.html', '/styles.css', '/manifest.webmanifest', '/icons/icon.svg',
   '/vendor/htm-preact-standalone-3.1.1.module.js',
@@ -10,10 +10,10 @@ const PRECACHE = [
   '/src/chart.js', '/src/qr.js', '/src/scan.js',
   '/src/operations/index.js', '/src/operations/fragments.js', '/src/operations/identity.js', '/src/operations/wallet.js',
   '/src/operations/volunteering.js', '/src/operations/catalogue.js', '/src/operations/rewards.js', '/src/operations/community.js',
-  '/src/operations/staff.js',
+  '/src/operations/staff.js', '/src/operations/directory.js',
   '/src/screens/account.js', '/src/screens/wallet.js', '/src/screens/activities.js', '/src/screens/catalogue.js',
   '/src/screens/rewards.js', '/src/screens/community.js', '/src/screens/me.js', '/src/screens/organiser.js', '/src/screens/counter.js',
-  '/src/screens/staff.js', '/src/screens/staff-boards.js',
+  '/src/screens/staff.js', '/src/screens/staff-boards.js', '/src/screens/staff-directory.js', '/src/screens/staff-budgets.js',
 ];
 const NEVER = ['/graphql', '/graphiql', '/statements/', '/healthz', '/readyz', '/metrics'];
 

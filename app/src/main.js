@@ -19,6 +19,8 @@ import {
 import { Counter, CounterRewards, CounterStatement } from './screens/counter.js';
 import { ApprovalQueueScreen, OrganisationQueueScreen, ProductReviews } from './screens/staff.js';
 import { IncubationBoardScreen, MatchingBoardScreen } from './screens/staff-boards.js';
+import { DirectoryEntryScreen, DirectoryScreen, MerchantQueueScreen } from './screens/staff-directory.js';
+import { BudgetsScreen } from './screens/staff-budgets.js';
 
 /**
  * `console` marks the staff console's screens, which keep a desk's width (and, at a desk, no
@@ -60,6 +62,10 @@ const ROUTES = [
   ['/staff', { screen: OrganisationQueueScreen, signedIn: true, tab: 'me', console: true }],
   ['/staff/organisations', { screen: OrganisationQueueScreen, signedIn: true, tab: 'me', console: true }],
   ['/staff/products', { screen: ProductReviews, signedIn: true, tab: 'me', console: true }],
+  ['/staff/merchants', { screen: MerchantQueueScreen, signedIn: true, tab: 'me', console: true }],
+  ['/staff/directory', { screen: DirectoryScreen, signedIn: true, tab: 'me', console: true }],
+  ['/staff/directory/:id', { screen: DirectoryEntryScreen, signedIn: true, tab: 'me', console: true }],
+  ['/staff/budgets', { screen: BudgetsScreen, signedIn: true, tab: 'me', console: true }],
   ['/staff/approvals', { screen: ApprovalQueueScreen, signedIn: true, tab: 'me', console: true }],
   ['/staff/incubation', { screen: IncubationBoardScreen, signedIn: true, tab: 'me', console: true }],
   ['/staff/matching', { screen: MatchingBoardScreen, signedIn: true, tab: 'me', console: true }],

@@ -7,3 +7,4 @@ export * from './catalogue.js';
 export * from './rewards.js';
 export * from './community.js';
 export * from './staff.js';
+export * from './directory.js';

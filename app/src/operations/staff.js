@@ -68,17 +68,24 @@ export const AllocateBudget = `mutation AllocateBudget($input: AllocateBudgetInp
 }
 ${UserErrorFields}`;
 
-/** The incubation board: every group with its gate, sorted into stage columns on screen. */
-export const IncubationBoard = `query IncubationBoard {
-  groups(first: 100) {
+/** One column of the incubation board: the groups at a stage, with their gate. */
+const BOARD_COLUMN = `first: 50) {
     totalCount
     nodes {
-      id name stage stageLabel
+      id name stage stageLabel createdAt
       community { id name } category { id nameZh } mentor { id name }
       criteria { name required actual met }
-      timeline(first: 20) { nodes { kind note createdAt } }
+      lastDecision { kind note createdAt }
     }
-  }
+  }`;
+
+/** The incubation board, a column per stage. */
+export const IncubationBoard = `query IncubationBoard {
+  proposed: groups(filter: { stage: PROPOSED }, ${BOARD_COLUMN}
+  incubating: groups(filter: { stage: INCUBATING }, ${BOARD_COLUMN}
+  growing: groups(filter: { stage: GROWING }, ${BOARD_COLUMN}
+  graduated: groups(filter: { stage: GRADUATED }, ${BOARD_COLUMN}
+  dissolved: groups(filter: { stage: DISSOLVED }, ${BOARD_COLUMN}
 }`;
 
 export const DecideGroupStage = `mutation DecideGroupStage($input: DecideGroupStageInput!) {
@@ -88,11 +95,12 @@ export const DecideGroupStage = `mutation DecideGroupStage($input: DecideGroupSt
 }
 ${UserErrorFields}`;
 
-/** One status's needs on the matching board. */
-const BOARD_NEEDS = `first: 50) {
+/** One status's needs on the matching board, past their SLA first, then the soonest due. */
+const BOARD_NEEDS = `order: URGENT_FIRST, first: 50) {
     totalCount
     nodes {
-      id title urgency wantedBy status overdue
+      id title urgency wantedBy status overdue createdAt slaDueAt escalatedAt
+      escalatedTo { id displayName }
       community { id name } category { id nameZh }
     }
   }`;
@@ -110,8 +118,11 @@ export const NeedDetail = `query NeedDetail($id: ID!) {
   node(id: $id) {
     ... on Need {
       id title description urgency wantedBy status overdue outcome residentsServed
+      createdAt slaDueAt escalatedAt
+      escalatedTo { id displayName } postedBy { id displayName }
       community { id name } category { id nameZh }
-      matches(first: 20) { nodes { id kind candidateId score reasons status } }
+      steps { action label actor { id displayName } at note }
+      matches(first: 20) { nodes { id kind candidateId candidateName score reasons status createdAt } }
     }
   }
 }`;

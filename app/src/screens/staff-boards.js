@@ -10,19 +10,13 @@ import { formatDate, formatDateTime } from '../format.js';
 import {
   Field, FormError, Notice, QueryState, Submit, prevent, useMutation, useQuery,
 } from '../ui.js';
-import { ConsolePage, useNames } from './staff.js';
+import { ConsolePage } from './staff.js';
 
 const STAGES = [
   ['PROPOSED', '意向'], ['INCUBATING', '培育'], ['GROWING', '成长'], ['GRADUATED', '成熟'], ['DISSOLVED', '解散'],
 ];
 const DECISIONS = { ADVANCED: '晋级', HOLD: '暂缓', DISSOLVED: '解散', FOUNDED: '成立', MENTOR: '指定导师', REGISTERED: '注册为组织' };
 
-/** The group's latest staff decision (advance, hold or dissolve), from its timeline. @param {any} group */
-function lastDecision(group) {
-  if (group.lastDecision !== undefined) return group.lastDecision;
-  const decided = group.timeline.nodes.filter((/** @type {any} */ e) => ['ADVANCED', 'HOLD', 'DISSOLVED'].includes(e.kind));
-  return decided.sort((/** @type {any} */ a, /** @type {any} */ b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))[0] || null;
-}
 
 /** @param {{ group: any, onDone: (message: string) => void }} props */
 function GroupDecision({ group, onDone }) {
@@ -52,7 +46,7 @@ function GroupDecision({ group, onDone }) {
 /** @param {{ group: any, onDone: (message: string) => void }} props */
 function GroupCard({ group, onDone }) {
   const [open, setOpen] = useState(false);
-  const last = lastDecision(group);
+  const last = group.lastDecision;
   const decidable = ['PROPOSED', 'INCUBATING', 'GROWING'].includes(group.stage);
   const missing = group.criteria.filter((/** @type {any} */ c) => !c.met).length;
   return html`<li class="board-card" data-testid=${`group-${group.name}`}>
@@ -78,7 +72,8 @@ function GroupCard({ group, onDone }) {
 export function IncubationBoardScreen() {
   const board = useQuery(IncubationBoard);
   const [done, setDone] = useState(/** @type {string | null} */ (null));
-  const groups = board.data?.groups.nodes || [];
+  // A column per stage (`groups(filter: { stage })`, aliased by stage in lower case).
+  const groups = board.data ? STAGES.flatMap(([stage]) => board.data[stage.toLowerCase()].nodes) : [];
   return html`<${ConsolePage} section="incubation" title="孵化看板">
     ${done && html`<${Notice}><p>${done}</p><//>`}
     <${QueryState} query=${board} lines=${5} />
@@ -108,16 +103,17 @@ function age(at) {
 }
 
 /**
- * Past its wanted-by date without a match (the server's clock says), or past its response
- * time limit. @param {any} need
+ * Past its wanted-by date without a match (the server's clock says), or past its SLA while
+ * still unmatched (open or waiting for an answer), as the server escalates. @param {any} need
  */
 function isOverdue(need) {
-  return need.overdue || (need.slaDueAt ? Date.parse(need.slaDueAt) < Date.now() : false);
+  const unmatched = need.status === 'OPEN' || need.status === 'MATCHING';
+  return need.overdue || (unmatched && Date.parse(need.slaDueAt) < Date.now());
 }
 
 /** Overdue first, then the soonest due. @param {any[]} needs */
 function overdueFirst(needs) {
-  const due = (/** @type {any} */ n) => Date.parse(n.slaDueAt || n.wantedBy);
+  const due = (/** @type {any} */ n) => Date.parse(n.slaDueAt);
   return [...needs].sort((a, b) => Number(isOverdue(b)) - Number(isOverdue(a)) || due(a) - due(b));
 }
 
@@ -175,7 +171,6 @@ function NeedPanel({ id, onChanged }) {
   const close = useMutation();
   const n = need.data?.node;
   const matches = n?.matches.nodes || [];
-  const names = useNames(matches.filter((/** @type {any} */ m) => !m.candidateName).map((/** @type {any} */ m) => m.candidateId));
   const changed = (/** @type {string} */ message) => { setDone(message); need.reload(); onChanged(); };
   const closeNeed = async () => {
     if (await close.run(CloseNeed, { input: { needId: id } }, 'closeNeed')) changed('需求已关闭。');
@@ -191,9 +186,9 @@ function NeedPanel({ id, onChanged }) {
       <dt>类别</dt><dd>${n.category.nameZh}</dd>
       <dt>紧急程度</dt><dd>${URGENCY[/** @type {keyof typeof URGENCY} */ (n.urgency)]}</dd>
       ${n.postedBy && html`<dt>发布人</dt><dd>${n.postedBy.displayName}</dd>`}
-      ${n.createdAt && html`<dt>发布时间</dt><dd><time datetime=${n.createdAt}>${formatDateTime(n.createdAt)}</time>（已等待 ${age(n.createdAt)}）</dd>`}
+      <dt>发布时间</dt><dd><time datetime=${n.createdAt}>${formatDateTime(n.createdAt)}</time>（已等待 ${age(n.createdAt)}）</dd>
       <dt>期望完成</dt><dd><time datetime=${n.wantedBy}>${formatDate(n.wantedBy)}</time></dd>
-      ${n.slaDueAt && html`<dt>响应时限</dt><dd><time datetime=${n.slaDueAt}>${formatDateTime(n.slaDueAt)}</time></dd>`}
+      <dt>响应时限</dt><dd><time datetime=${n.slaDueAt}>${formatDateTime(n.slaDueAt)}</time></dd>
       ${n.escalatedTo && html`<dt>已升级至</dt><dd>${n.escalatedTo.displayName}${n.escalatedAt ? `（${formatDateTime(n.escalatedAt)}）` : ''}</dd>`}
       ${n.outcome && html`<dt>交付成果</dt><dd>${n.outcome}（服务 ${n.residentsServed} 位居民）</dd>`}
     </dl>
@@ -201,7 +196,7 @@ function NeedPanel({ id, onChanged }) {
     ${matches.length > 0 && html`<section aria-labelledby="matches-title">
       <h3 id="matches-title">已推荐</h3>
       <ul class="plain">${matches.map((/** @type {any} */ m) => html`<li key=${m.id} class="match">
-        <p><strong>${m.candidateName || names[m.candidateId] || CANDIDATE_KINDS[/** @type {keyof typeof CANDIDATE_KINDS} */ (m.kind)]}</strong>
+        <p><strong>${m.candidateName}</strong> <span class="muted">${CANDIDATE_KINDS[/** @type {keyof typeof CANDIDATE_KINDS} */ (m.kind)]}</span>
           · 匹配度 ${m.score} · <span data-testid="match-status">${MATCH_STATUS[/** @type {keyof typeof MATCH_STATUS} */ (m.status)]}</span></p>
         ${m.status === 'ACCEPTED' && n.status === 'MATCHED' && html`<${Deliver} match=${m} onDone=${changed} />`}
       </li>`)}</ul>
@@ -212,7 +207,7 @@ function NeedPanel({ id, onChanged }) {
     <${FormError} errors=${close.errors} />`}
     ${(n.status === 'OPEN' || n.status === 'MATCHING') && html`<${Candidates} need=${n} onDone=${changed}
       proposed=${matches.filter((/** @type {any} */ m) => m.status !== 'DECLINED').map((/** @type {any} */ m) => m.candidateId)} />`}
-    ${n.steps && n.steps.length > 0 && html`<section aria-labelledby="steps-title">
+    ${n.steps.length > 0 && html`<section aria-labelledby="steps-title">
       <h3 id="steps-title">进展</h3>
       <ol class="timeline">${n.steps.map((/** @type {any} */ s, /** @type {number} */ i) => html`<li key=${i}>
         <p><strong>${s.label}</strong><span class="muted"> · ${s.actor?.displayName || '系统'} · <time datetime=${s.at}>${formatDateTime(s.at)}</time></span></p>
@@ -248,9 +243,9 @@ export function MatchingBoardScreen({ id }) {
               ${n.escalatedTo && html`<br /><span class="muted">已升级至 ${n.escalatedTo.displayName}</span>`}</td>
             <td>${n.community.name}</td>
             <td>${URGENCY[/** @type {keyof typeof URGENCY} */ (n.urgency)]}</td>
-            <td>${n.createdAt ? age(n.createdAt) : '—'}</td>
+            <td>${age(n.createdAt)}</td>
             <td><time datetime=${n.wantedBy}>${formatDate(n.wantedBy)}</time>
-              ${n.slaDueAt && html`<br /><span class="muted">时限 ${formatDateTime(n.slaDueAt)}</span>`}</td>
+              <br /><span class="muted">时限 ${formatDateTime(n.slaDueAt)}</span></td>
             <td>${NEED_STATUS[/** @type {keyof typeof NEED_STATUS} */ (n.status)]}</td>
           </tr>`)}</tbody>
         </table>

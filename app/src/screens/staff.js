@@ -18,7 +18,12 @@ export const SECTIONS = [
   { heading: '审核队列', links: [
     ['organisations', '/staff/organisations', '组织认证'],
     ['products', '/staff/products', '社创产品审核'],
+    ['merchants', '/staff/merchants', '商家入驻'],
     ['approvals', '/staff/approvals', '积分复核'],
+  ] },
+  { heading: '资源', links: [
+    ['directory', '/staff/directory', '名录'],
+    ['budgets', '/staff/budgets', '积分预算'],
   ] },
   { heading: '看板', links: [
     ['incubation', '/staff/incubation', '孵化看板'],
@@ -31,6 +36,10 @@ export const SECTIONS = [
  * @param {{ section: string, title: string, children?: any, actions?: any }} props
  */
 export function ConsolePage({ section, title, children, actions }) {
+  // On a phone the sections are a row wider than the screen: keep the current one in sight.
+  useEffect(() => {
+    document.querySelector('.console-nav [aria-current="page"]')?.scrollIntoView({ block: 'nearest', inline: 'center' });
+  }, [section]);
   return html`<div class="console">
     <nav class="console-nav" aria-label="社创中心工作台">
       <p class="console-name">社创中心工作台</p>
@@ -96,6 +105,8 @@ export const ACCOUNT_KINDS = {
 const AUDIT_ACTIONS = {
   'organisation.verified': '认证通过', 'organisation.rejected': '认证未通过',
   'organisation.suspended': '暂停', 'organisation.restored': '恢复',
+  'merchant.admitted': '准予入驻', 'merchant.rejected': '不予入驻', 'merchant.suspended': '暂停',
+  'merchant.restored': '恢复', 'user.suspended': '暂停', 'user.restored': '恢复',
   'ledger.allocate_budget': '拨付预算', 'ledger.adjust': '调整余额', 'ledger.reverse': '冲正',
   'ledger.approval_requested': '提交复核', 'group.mentor': '指定导师', 'group.advanced': '晋级',
   'group.hold': '暂缓', 'group.dissolved': '解散', 'match.propose': '推荐对接',
