@@ -482,6 +482,13 @@ fn unavailable_if_so(err: DomainError) -> DomainError {
     }
 }
 
+diesel::define_sql_function! {
+    /// Lower-cases text on both engines. Directory searches compare it with a lower-cased
+    /// pattern ([`crate::types::contains_pattern`]): SQLite's `LIKE` ignores ASCII case on its
+    /// own, PostgreSQL's does not, so without it a name with capitals is never found there.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
 /// True when `err` is a unique violation of the named constraint or index. Both engines name the
 /// columns or the constraint in their message; SQLite only the columns, so callers pass those.
 pub(crate) fn is_unique_violation(err: &DieselError, needle: &str) -> bool {

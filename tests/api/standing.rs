@@ -268,6 +268,7 @@ async fn the_directory_finds_people_and_organisations_by_what_staff_know(app: &T
     let email = unique_email("Wang.Li");
     app.resident(&email).await;
     let (_, shop) = application(app, "双水碾便民超市").await;
+    let (_, bakery) = application(app, "Linli Bakery").await;
 
     let search = |query: &'static str, filter: Value| {
         let staff = staff.clone();
@@ -328,6 +329,16 @@ async fn the_directory_finds_people_and_organisations_by_what_staff_know(app: &T
     assert_eq!(
         texts_at(&merchants["merchants"]["nodes"], "/id"),
         [shop.as_str()]
+    );
+    let capitals = search(MERCHANTS, json!({ "text": "linli bAKERY" })).await;
+    assert_eq!(
+        texts_at(&capitals["merchants"]["nodes"], "/id"),
+        [bakery.as_str()]
+    );
+    let capitals = search(ORGANISATIONS, json!({ "text": "LINLI bakery" })).await;
+    assert_eq!(
+        capitals["organisations"]["totalCount"], 1,
+        "any case: {capitals}"
     );
     let active = search(MERCHANTS, json!({ "status": "ACTIVE" })).await;
     assert_eq!(active["merchants"]["totalCount"], 0);

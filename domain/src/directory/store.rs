@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::model::{Community, Member, MemberRole, Organisation, OrganisationStatus};
 use super::service::OrganisationFilter;
-use crate::db::{DbConnection, is_unique_violation};
+use crate::db::{DbConnection, is_unique_violation, lower};
 use crate::error::{DomainError, DomainResult};
 use crate::page::{PageRequest, keyset};
 use crate::schema::{app_user, community, organisation, organisation_member};
@@ -170,10 +170,12 @@ pub(crate) fn organisations(
             let mut q = organisation::table.into_boxed();
             if let Some(pattern) = pattern {
                 q = q.filter(
-                    organisation::name
+                    lower(organisation::name)
                         .like(pattern.to_owned())
                         .escape('\\')
-                        .or(organisation::contact.like(pattern.to_owned()).escape('\\')),
+                        .or(lower(organisation::contact)
+                            .like(pattern.to_owned())
+                            .escape('\\')),
                 );
             }
             if let Some(status) = filter.status {

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::model::{Email, LoginIdentifier, PhoneNumber, Role, User, UserStatus};
 use super::service::ResidentFilter;
-use crate::db::{DbConnection, is_unique_violation};
+use crate::db::{DbConnection, is_unique_violation, lower};
 use crate::error::{DomainError, DomainResult};
 use crate::page::{PageRequest, keyset};
 use crate::schema::{app_user, email_token, email_verification, refresh_token};
@@ -91,11 +91,6 @@ pub(crate) fn require_active(conn: &mut DbConnection, id: &UserId) -> DomainResu
         Some(UserStatus::Active) => Ok(()),
         None => Err(DomainError::NotFound { what: "用户" }),
     }
-}
-
-diesel::define_sql_function! {
-    /// Lower-cases text on both engines, so a search ignores case the same way.
-    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
 /// One page of the residents whose name, phone or email contains `pattern` (see

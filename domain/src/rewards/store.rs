@@ -8,7 +8,7 @@ use super::model::{
     Merchant, MerchantFilter, MerchantStatus, Redemption, RedemptionStatus, Reward, RewardFilter,
     RewardStatus, StatementLine,
 };
-use crate::db::{DbConnection, MultiBackend, is_unique_violation};
+use crate::db::{DbConnection, MultiBackend, is_unique_violation, lower};
 use crate::error::{DomainError, DomainResult};
 use crate::page::{PageRequest, keyset};
 use crate::schema::{merchant, redemption, reward, transfer};
@@ -124,10 +124,12 @@ pub(crate) fn merchants(
             let mut q = merchant::table.into_boxed();
             if let Some(pattern) = pattern {
                 q = q.filter(
-                    merchant::shop_name
+                    lower(merchant::shop_name)
                         .like(pattern.to_owned())
                         .escape('\\')
-                        .or(merchant::address.like(pattern.to_owned()).escape('\\')),
+                        .or(lower(merchant::address)
+                            .like(pattern.to_owned())
+                            .escape('\\')),
                 );
             }
             if let Some(status) = filter.status {
