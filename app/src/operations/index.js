@@ -8,3 +8,4 @@ export * from './rewards.js';
 export * from './community.js';
 export * from './staff.js';
 export * from './directory.js';
+export * from './insight.js';
