@@ -1,8 +1,8 @@
 // Linli's service worker: the app shell opens offline. App files are fetched from the network
 // first (so an upgrade shows at once) and kept as the offline copy; versioned vendor files are
 // served from the cache. /graphql, statements and every other API answer are never cached:
-// points and codes must never be shown stale.
-const SHELL = 'linli-shell-v5';
+// points and codes must never be shown stale, and exports never kept.
+const SHELL = 'linli-shell-v6';
 const PRECACHE = [
   '/', '/index.html', '/styles.css', '/manifest.webmanifest', '/icons/icon.svg',
   '/vendor/htm-preact-standalone-3.1.1.module.js',
@@ -10,12 +10,15 @@ const PRECACHE = [
   '/src/chart.js', '/src/qr.js', '/src/scan.js',
   '/src/operations/index.js', '/src/operations/fragments.js', '/src/operations/identity.js', '/src/operations/wallet.js',
   '/src/operations/volunteering.js', '/src/operations/catalogue.js', '/src/operations/rewards.js', '/src/operations/community.js',
-  '/src/operations/staff.js', '/src/operations/directory.js',
+  '/src/operations/staff.js', '/src/operations/directory.js', '/src/operations/insight.js',
   '/src/screens/account.js', '/src/screens/wallet.js', '/src/screens/activities.js', '/src/screens/catalogue.js',
   '/src/screens/rewards.js', '/src/screens/community.js', '/src/screens/me.js', '/src/screens/organiser.js', '/src/screens/counter.js',
   '/src/screens/staff.js', '/src/screens/staff-boards.js', '/src/screens/staff-directory.js', '/src/screens/staff-budgets.js',
+  '/src/screens/staff-dashboard.js',
 ];
-const NEVER = ['/graphql', '/graphiql', '/statements/', '/healthz', '/readyz', '/metrics'];
+// Exports and statements are people's data behind a signed link: never kept on the device (and
+// a download is a navigation, which would otherwise overwrite the shell's copy of '/').
+const NEVER = ['/graphql', '/graphiql', '/statements/', '/exports/', '/healthz', '/readyz', '/metrics'];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(SHELL).then((cache) => cache.addAll(PRECACHE)).then(() => self.skipWaiting()));

@@ -1,5 +1,6 @@
-// The wallet's points-over-time chart. Chart.js is large next to the rest of the app, so it
-// is loaded only when the chart is drawn, never on the first screen.
+// Charts: the wallet's points over time and the console's dashboard. Chart.js is large next to
+// the rest of the app, so it is loaded only when a chart is drawn, never on the first screen.
+// Every chart carries its summary in words and, on the dashboard, its figures as a table.
 import { html, useEffect, useRef } from '../vendor/htm-preact-standalone-3.1.1.module.js';
 import { formatShortDate } from './format.js';
 
@@ -71,5 +72,67 @@ export function PointsChart({ series }) {
   return html`<figure class="chart">
     <div class="chart-box"><canvas ref=${canvas} role="img" aria-label=${summary}></canvas></div>
     <figcaption>${summary}</figcaption>
+  </figure>`;
+}
+
+/** The app's palette for series, read from its colours so charts follow the theme. */
+function seriesColours() {
+  const styles = getComputedStyle(document.documentElement);
+  const colour = (/** @type {string} */ name) => styles.getPropertyValue(name).trim();
+  return [colour('--primary'), colour('--focus'), colour('--ok'), colour('--warn'), colour('--muted')];
+}
+
+/**
+ * A bar or line chart of a few series over labels, with the figures behind it as a table a
+ * screen reader (or a staff member copying numbers) can read.
+ * @param {{ kind?: 'bar' | 'line', labels: string[], series: Array<{ name: string, values: number[] }>,
+ *   summary: string, horizontal?: boolean, stacked?: boolean, tall?: boolean, testid?: string }} props
+ */
+export function ChartFigure({ kind = 'bar', labels, series, summary, horizontal, stacked, tall, testid }) {
+  const canvas = useRef(/** @type {HTMLCanvasElement | null} */ (null));
+  const key = JSON.stringify([kind, labels, series, horizontal, stacked]);
+  useEffect(() => {
+    let chart;
+    let live = true;
+    loadChart().then((Chart) => {
+      if (!live || !canvas.current || !Chart) return;
+      const colours = seriesColours();
+      const text = getComputedStyle(document.documentElement).getPropertyValue('--text').trim();
+      const value = { beginAtZero: true, stacked, ticks: { precision: 0, color: text } };
+      const category = { stacked, ticks: { color: text, autoSkip: !horizontal }, grid: { display: false } };
+      chart = new Chart(canvas.current, {
+        type: kind,
+        data: {
+          labels,
+          datasets: series.map((s, i) => ({
+            label: s.name, data: s.values, borderColor: colours[i % colours.length],
+            backgroundColor: kind === 'line' ? 'transparent' : colours[i % colours.length],
+            pointRadius: kind === 'line' ? 2 : 0, tension: 0.2, borderWidth: kind === 'line' ? 3 : 0,
+          })),
+        },
+        options: {
+          animation: false, responsive: true, maintainAspectRatio: false, indexAxis: horizontal ? 'y' : 'x',
+          plugins: { legend: { display: series.length > 1, labels: { color: text } }, tooltip: { enabled: true } },
+          scales: horizontal ? { x: value, y: category } : { x: category, y: value },
+        },
+      });
+    }, () => {});
+    return () => { live = false; chart?.destroy(); };
+  }, [key]);
+  return html`<figure class="chart" data-testid=${testid}>
+    <div class="chart-box" data-height=${tall ? 'tall' : undefined}>
+      <canvas ref=${canvas} role="img" aria-label=${summary}></canvas>
+    </div>
+    <figcaption>${summary}</figcaption>
+    <details class="chart-data">
+      <summary>查看数据</summary>
+      <div class="table-scroll"><table class="sheet">
+        <thead><tr><th scope="col"></th>${series.map((s) => html`<th scope="col" class="number" key=${s.name}>${s.name}</th>`)}</tr></thead>
+        <tbody>${labels.map((label, row) => html`<tr key=${label}>
+          <th scope="row">${label}</th>
+          ${series.map((s) => html`<td class="number" key=${s.name}>${s.values[row]}</td>`)}
+        </tr>`)}</tbody>
+      </table></div>
+    </details>
   </figure>`;
 }

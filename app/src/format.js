@@ -133,3 +133,42 @@ export const PRODUCT_STATUS = {
 };
 
 export const REDEMPTION_STATUS = { PENDING: '待核销', CONFIRMED: '已核销', CANCELLED: '已取消', EXPIRED: '已过期' };
+
+/**
+ * The periods a staff member picks from, newest first: everything, the last 12 months, the
+ * last three calendar years and the last 12 months one by one (China Standard Time).
+ * @returns {Array<[string, string]>}
+ */
+export function periodOptions() {
+  const year = Number(currentMonth().slice(0, 4));
+  /** @type {Array<[string, string]>} */
+  const options = [['', '全部时间'], ['last12', '近 12 个月']];
+  for (let y = year; y > year - 3; y--) options.push([`Y${y}`, `${y} 年`]);
+  for (const [value, label] of recentMonths(12)) options.push([`M${value}`, label]);
+  return options;
+}
+
+/** @param {number} y @param {number} m 1–12, may run past 12 */
+function monthStart(y, m) {
+  const index = y * 12 + (m - 1);
+  return `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, '0')}-01T00:00:00+08:00`;
+}
+
+/**
+ * The instants a period value stands for: [from, to) in China Standard Time.
+ * @param {string} period
+ * @returns {{ from?: string, to?: string }}
+ */
+export function periodBounds(period) {
+  const [year, month] = currentMonth().split('-').map(Number);
+  if (period === 'last12') return { from: monthStart(year, month - 11) };
+  if (period.startsWith('Y')) {
+    const y = Number(period.slice(1));
+    return { from: monthStart(y, 1), to: monthStart(y + 1, 1) };
+  }
+  if (period.startsWith('M')) {
+    const [y, m] = period.slice(1).split('-').map(Number);
+    return { from: monthStart(y, m), to: monthStart(y, m + 1) };
+  }
+  return {};
+}

@@ -21,6 +21,7 @@ import { ApprovalQueueScreen, OrganisationQueueScreen, ProductReviews } from './
 import { IncubationBoardScreen, MatchingBoardScreen } from './screens/staff-boards.js';
 import { DirectoryEntryScreen, DirectoryScreen, MerchantQueueScreen } from './screens/staff-directory.js';
 import { BudgetsScreen } from './screens/staff-budgets.js';
+import { DashboardScreen } from './screens/staff-dashboard.js';
 
 /**
  * `console` marks the staff console's screens, which keep a desk's width (and, at a desk, no
@@ -66,6 +67,7 @@ const ROUTES = [
   ['/staff/directory', { screen: DirectoryScreen, signedIn: true, tab: 'me', console: true }],
   ['/staff/directory/:id', { screen: DirectoryEntryScreen, signedIn: true, tab: 'me', console: true }],
   ['/staff/budgets', { screen: BudgetsScreen, signedIn: true, tab: 'me', console: true }],
+  ['/staff/dashboard', { screen: DashboardScreen, signedIn: true, tab: 'me', console: true }],
   ['/staff/approvals', { screen: ApprovalQueueScreen, signedIn: true, tab: 'me', console: true }],
   ['/staff/incubation', { screen: IncubationBoardScreen, signedIn: true, tab: 'me', console: true }],
   ['/staff/matching', { screen: MatchingBoardScreen, signedIn: true, tab: 'me', console: true }],

@@ -412,6 +412,16 @@ impl Browser {
             .to_owned()
     }
 
+    /// Where the link marked `test_id` points, as written in the page (a download's path).
+    pub async fn href_of(&self, test_id: &str) -> String {
+        self.wait_for(Locator::Css(&format!("[data-testid=\"{test_id}\"]")))
+            .await
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{test_id} has no href"))
+    }
+
     pub async fn path(&self) -> String {
         let url = self.client.current_url().await.unwrap();
         match url.query() {

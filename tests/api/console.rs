@@ -7,6 +7,7 @@ use chrono::TimeDelta;
 use serde_json::json;
 
 use crate::browser::{Browser, Driver, Screen, browser_available};
+use crate::insight::{column_sum, csv_rows, download, flows};
 use crate::support::identity::REGISTER_RESIDENT;
 use crate::support::{Engine, PASSWORD, TestApp, accepted, postgres_available, text_at};
 
@@ -146,6 +147,26 @@ async fn work_the_queues_and_boards(engine: Engine) {
     staff.wait_for_text(APPLICANT).await;
     staff.check_screen("console-budgets", false).await;
 
+    // The budgets' CSV, downloaded from the screen: each organisation's row is its budget in
+    // the ledger, and the allocation is this period's.
+    let (status, csv) = download(&app, &staff.href_of("export-organisationBudgets").await).await;
+    assert_eq!(status, 200, "{csv}");
+    let sheet = csv_rows(&csv);
+    let staff_token = app.staff().await;
+    for (name, organisation) in [
+        (APPLICANT, &applicant),
+        ("建设路邻里便民服务中心", &shop_organisation),
+    ] {
+        let row = sheet
+            .iter()
+            .find(|row| row[0] == name)
+            .unwrap_or_else(|| panic!("{name} in {csv}"));
+        let balance = app.budget_balance(organisation, &staff_token).await;
+        assert_eq!(row[1], balance.to_string(), "{name}'s balance: {csv}");
+    }
+    let applicant_row = sheet.iter().find(|row| row[0] == APPLICANT).unwrap();
+    assert_eq!(applicant_row[2], "500", "allocated in the period: {csv}");
+
     // The directory: the resident found by phone, their wallet and its history.
     staff.press("名录").await;
     staff.fill("姓名、手机号或邮箱", PHONE).await;
@@ -158,6 +179,14 @@ async fn work_the_queues_and_boards(engine: Engine) {
     staff
         .check_screen("console-directory-resident", false)
         .await;
+    // The wallet's history as CSV: its changes add up to the balance the ledger holds.
+    let (status, csv) = download(&app, &staff.href_of("export-history").await).await;
+    assert_eq!(status, 200, "{csv}");
+    assert_eq!(
+        column_sum(&csv_rows(&csv), 3),
+        app.balance(&resident).await,
+        "{csv}"
+    );
 
     // The shop admitted earlier, its till empty until its first redemption.
     staff.visit(&format!("/staff/directory/{merchant}")).await;
@@ -252,4 +281,112 @@ async fn resident_with_phone(app: &TestApp) -> String {
         .await;
     accepted(&data, "registerResident");
     app.sign_in(PHONE).await
+}
+
+/// The district at a glance after the demo, at a desk and on a phone: each chart's figures are
+/// the ledger's, a filter narrows them, a cross-tab cell opens its organisations, and a CSV
+/// downloaded from the screen adds up to the ledger.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_staff_member_reads_the_district_at_a_glance() {
+    if !browser_available() {
+        return;
+    }
+    for engine in [Engine::Sqlite, Engine::Postgres] {
+        if engine == Engine::Postgres && !postgres_available() {
+            continue;
+        }
+        read_the_dashboard(engine).await;
+    }
+}
+
+/// A whole number as the app writes it (zh-CN grouping).
+fn grouped(n: i64) -> String {
+    let digits = n.abs().to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+async fn read_the_dashboard(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    app.seed_demo().await;
+    let earned: i64 = flows(&app)
+        .await
+        .iter()
+        .filter(|f| f.code == "EARN")
+        .map(|f| f.amount)
+        .sum();
+    assert!(earned > 0, "the demo pays for volunteering");
+    let totals = app.ledger_totals().await;
+    let redeemed = totals["redeemed"].as_i64().unwrap();
+    let issued = totals["issued"].as_i64().unwrap();
+
+    let driver = Driver::start().await;
+    let staff = staff_console(&driver, &app, Screen::Console).await;
+    staff.press("全区概览").await;
+    staff
+        .wait_for_text(&format!(
+            "共发放 {} 积分，兑换 {} 积分",
+            grouped(earned),
+            grouped(redeemed)
+        ))
+        .await;
+    assert_eq!(
+        staff.text_of("liability-issued").await,
+        format!("{} 积分", grouped(issued)),
+        "the liability's last month is the ledger's totals"
+    );
+    for chart in ["chart-hours", "chart-products", "chart-organisations", "chart-needs", "chart-merchants"] {
+        staff.text_of(chart).await;
+    }
+    staff.check_screen("console-dashboard", false).await;
+
+    // The cross-tab: the busiest cell opens the organisations behind it.
+    staff.element("[data-testid=crosstab] button.cell").await.click().await.unwrap();
+    staff.element(".dashboard .card.inset table").await;
+    staff
+        .client
+        .execute(
+            "document.querySelector('[data-testid=crosstab]').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    staff.check_screen("console-dashboard-crosstab", false).await;
+
+    // A CSV downloaded from the screen: residents' hours pay exactly what the ledger earned.
+    let (status, csv) = download(&app, &staff.href_of("export-residentHours").await).await;
+    assert_eq!(status, 200, "{csv}");
+    assert_eq!(column_sum(&csv_rows(&csv), 4), earned, "{csv}");
+
+    // The busiest community alone: the hours chart keeps that one row, the address the filter.
+    let busiest = staff
+        .client
+        .execute(
+            "return document.querySelector('[data-testid=chart-hours] tbody th').textContent",
+            vec![],
+        )
+        .await
+        .unwrap();
+    staff.choose("社区", busiest.as_str().unwrap()).await;
+    staff
+        .element("[data-testid=chart-hours] tbody tr:only-child")
+        .await;
+    assert!(
+        staff.path().await.contains("community="),
+        "the filter is in the address"
+    );
+    staff.close().await;
+
+    let phone = staff_console(&driver, &app, Screen::Phone).await;
+    phone.visit("/staff/dashboard").await;
+    phone.text_of("chart-points").await;
+    phone.check_screen("console-dashboard-phone", false).await;
+    phone.close().await;
+    app.assert_ledger_ok().await;
 }

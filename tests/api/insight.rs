@@ -105,11 +105,11 @@ both_engines!(
 );
 
 #[derive(QueryableByName)]
-struct Flow {
+pub(crate) struct Flow {
     #[diesel(sql_type = Text)]
-    code: String,
+    pub(crate) code: String,
     #[diesel(sql_type = BigInt)]
-    amount: i64,
+    pub(crate) amount: i64,
     #[diesel(sql_type = Timestamp)]
     created_at: NaiveDateTime,
     /// The activity's community for an EARN, the merchant's for a capture.
@@ -153,7 +153,7 @@ where
 
 /// Every EARN and capture, placed where the dashboard places it, with the paying account's
 /// kind.
-async fn flows(app: &TestApp) -> Vec<Flow> {
+pub(crate) async fn flows(app: &TestApp) -> Vec<Flow> {
     rows(
         app,
         "SELECT t.code AS code, t.amount AS amount, t.created_at AS created_at, \
@@ -193,7 +193,7 @@ async fn dashboard(app: &TestApp, filter: Value) -> Value {
 }
 
 /// GETs a download link as a browser would: the status and the body.
-async fn download(app: &TestApp, url: &str) -> (u16, String) {
+pub(crate) async fn download(app: &TestApp, url: &str) -> (u16, String) {
     let response = app
         .client
         .get(format!("{}{url}", app.base))
@@ -204,7 +204,7 @@ async fn download(app: &TestApp, url: &str) -> (u16, String) {
 }
 
 /// The CSV's rows after its header, split into cells (the exports quote no cell of these).
-fn csv_rows(csv: &str) -> Vec<Vec<String>> {
+pub(crate) fn csv_rows(csv: &str) -> Vec<Vec<String>> {
     let body = csv.strip_prefix('\u{feff}').expect("UTF-8 with a BOM");
     body.split("\r\n")
         .skip(1)
@@ -213,7 +213,7 @@ fn csv_rows(csv: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn column_sum(rows: &[Vec<String>], column: usize) -> i64 {
+pub(crate) fn column_sum(rows: &[Vec<String>], column: usize) -> i64 {
     rows.iter().map(|r| r[column].parse::<i64>().unwrap()).sum()
 }
 

@@ -91,11 +91,11 @@ ${UserErrorFields}`;
 
 /**
  * The budgets screen: the district's points totals, and the verified organisations a budget
- * can go to with what each holds now (the allocation form lists the same organisations).
+ * can go to, found by any part of their name (the district has more than a list can show).
  */
-export const BudgetRecipients = `query BudgetRecipients {
+export const BudgetRecipients = `query BudgetRecipients($text: String) {
   ledgerTotals { issued outstanding held redeemed expired }
-  organisations(filter: { status: VERIFIED }, first: 100) {
-    totalCount nodes { id name community { id name } budget { id balance } }
+  organisations(filter: { status: VERIFIED, text: $text }, first: 100) {
+    totalCount nodes { id name }
   }
 }`;

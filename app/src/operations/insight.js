@@ -59,3 +59,8 @@ export const OrganisationBudgets = `query OrganisationBudgets($filter: InsightFi
   }
   insightExports(filter: $filter) { organisationBudgets }
 }`;
+
+/** A link to one account's history in a period as CSV. */
+export const AccountHistoryLink = `query AccountHistoryLink($id: ID!, $from: DateTime, $until: DateTime) {
+  node(id: $id) { ... on Account { id historyCsvUrl(from: $from, until: $until) } }
+}`;

@@ -6,8 +6,9 @@ import {
   DirectoryEntry, DirectorySearch, MerchantQueue, RestoreMerchant, RestoreOrganisation, RestoreUser, ReviewMerchant,
   SuspendMerchant, SuspendOrganisation, SuspendUser,
 } from '../operations/directory.js';
+import { AccountHistoryLink } from '../operations/insight.js';
 import { navigate, useLocation } from '../router.js';
-import { formatChange, formatDateTime, formatPoints, TRANSFER_LABELS } from '../format.js';
+import { formatChange, formatDateTime, formatPoints, periodBounds, periodOptions, TRANSFER_LABELS } from '../format.js';
 import {
   Field, FormError, Notice, QueryState, Submit, prevent, useMutation, useQuery,
 } from '../ui.js';
@@ -136,7 +137,23 @@ function AccountTable({ account, title }) {
         <td class="number">${formatChange(e.change)}</td>
       </tr>`)}</tbody>
     </table></div>`}
+    <${HistoryExport} accountId=${account.id} title=${title} />
   </section>`;
+}
+
+/**
+ * The account's history for a chosen period as CSV.
+ * @param {{ accountId: string, title: string }} props
+ */
+function HistoryExport({ accountId, title }) {
+  const [period, setPeriod] = useState('');
+  const { from, to } = periodBounds(period);
+  const link = useQuery(AccountHistoryLink, { id: accountId, from, until: to }, [accountId, period]);
+  const url = link.data?.node?.historyCsvUrl;
+  return html`<div class="history-export">
+    <${Field} label="导出时间段" name="historyPeriod" value=${period} onInput=${setPeriod} options=${periodOptions()} />
+    ${url && html`<a class="button secondary" href=${url} download="history.csv" data-testid="export-history">下载${title.replace('余额', '')}流水 CSV</a>`}
+  </div>`;
 }
 
 /**

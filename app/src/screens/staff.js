@@ -26,6 +26,7 @@ export const SECTIONS = [
     ['budgets', '/staff/budgets', '积分预算'],
   ] },
   { heading: '看板', links: [
+    ['dashboard', '/staff/dashboard', '全区概览'],
     ['incubation', '/staff/incubation', '孵化看板'],
     ['matching', '/staff/matching', '需求对接'],
   ] },
