@@ -44,6 +44,18 @@ const IMPACT_TABLE: &str = r"
     }
 ";
 
+const CROSS_TAB: &str = r"
+    query ($by: [ImpactDimension!], $filter: InsightFilterInput) {
+        impactTable(by: $by, filter: $filter) {
+            communityId categoryId organisationId
+            figures {
+                activitiesHeld participants pointsEarned pointsRedeemed
+                productsPublished needsMatched needsDelivered
+            }
+        }
+    }
+";
+
 const BUDGETS: &str = r"
     query ($filter: InsightFilterInput, $first: Int, $after: String) {
         organisationBudgets(filter: $filter, first: $first, after: $after) {
@@ -84,9 +96,10 @@ const MY_HISTORY: &str = r"
 ";
 
 /// Every staff-only query of the insight context, each selecting one field.
-const STAFF_ONLY: [&str; 7] = [
+const STAFF_ONLY: [&str; 8] = [
     "{ dashboard { pointsByMonth { month } } }",
     "{ impactTable { communityId } }",
+    "{ impactTable(by: [COMMUNITY, CATEGORY]) { communityId } }",
     "{ liability { month } }",
     "{ organisationBudgets { totalCount } }",
     "{ attendanceReport { totalCount } }",
@@ -98,6 +111,8 @@ both_engines!(
     after_the_demo_the_dashboard_equals_the_ledger_and_the_tables,
     the_last_month_of_the_liability_is_the_ledgers_totals_and_earlier_months_end_there,
     a_community_a_community_type_a_category_and_a_period_narrow_every_figure,
+    the_cross_tab_by_community_and_category_rolls_up_the_whole_table_and_equals_the_ledger,
+    a_cross_tab_by_no_dimension_or_by_one_twice_is_refused,
     a_period_that_ends_before_it_starts_is_refused,
     residents_organisers_and_merchant_operators_are_refused_every_staff_figure,
     budgets_reports_and_exports_match_the_ledger,
@@ -501,6 +516,110 @@ async fn a_community_a_community_type_a_category_and_a_period_narrow_every_figur
         "needsByCommunity",
     ] {
         assert!(list(&empty, figure).is_empty(), "{figure}: {empty}");
+    }
+}
+
+/// The integer figures of each cross-tab cell, keyed by its (community, category).
+type Rolled = BTreeMap<(Option<String>, Option<String>), [i64; 7]>;
+
+fn rolled_up(cells: &[Value]) -> Rolled {
+    let mut rolled = Rolled::new();
+    for cell in cells {
+        let key = (
+            cell["communityId"].as_str().map(str::to_owned),
+            cell["categoryId"].as_str().map(str::to_owned),
+        );
+        let figures = rolled.entry(key).or_default();
+        let f = &cell["figures"];
+        let values = [
+            "activitiesHeld",
+            "participants",
+            "pointsEarned",
+            "pointsRedeemed",
+            "productsPublished",
+            "needsMatched",
+            "needsDelivered",
+        ]
+        .map(|name| n(&f[name]));
+        for (sum, value) in figures.iter_mut().zip(values) {
+            *sum += value;
+        }
+    }
+    rolled
+}
+
+async fn the_cross_tab_by_community_and_category_rolls_up_the_whole_table_and_equals_the_ledger(
+    app: &TestApp,
+) {
+    app.seed_demo().await;
+    needs_posted(app).await;
+    let staff = app.staff().await;
+
+    let whole = app.ok(CROSS_TAB, json!({}), Some(&staff)).await;
+    let two = app
+        .ok(
+            CROSS_TAB,
+            json!({ "by": ["COMMUNITY", "CATEGORY"] }),
+            Some(&staff),
+        )
+        .await;
+
+    let whole = list(&whole, "impactTable");
+    let two = list(&two, "impactTable");
+    assert!(two.iter().all(|c| c["organisationId"].is_null()), "{two:?}");
+    assert_eq!(
+        rolled_up(two).len(),
+        two.len(),
+        "one cell per community and category"
+    );
+    assert!(
+        whole.iter().any(|c| c["organisationId"].is_null()),
+        "the needs' cells, of no organisation, are kept"
+    );
+    assert_eq!(
+        rolled_up(two),
+        rolled_up(whole),
+        "each cell is the sum of its organisations'"
+    );
+    let totals = rolled_up(two)
+        .into_values()
+        .fold([0i64; 7], |mut sum, cell| {
+            for (s, v) in sum.iter_mut().zip(cell) {
+                *s += v;
+            }
+            sum
+        });
+    let flows = flows(app).await;
+    let earned: i64 = flows
+        .iter()
+        .filter(|f| f.code == "EARN")
+        .map(|f| f.amount)
+        .sum();
+    let verified: Vec<Served> = rows(
+        app,
+        "SELECT a.community_id AS community_id, CAST(0 AS BIGINT) AS minutes \
+         FROM participation p JOIN activity a ON a.id = p.activity_id \
+         WHERE p.verified_at IS NOT NULL",
+    )
+    .await;
+    let ledger = app.ledger_totals().await;
+    assert_eq!(
+        totals[1],
+        i64::try_from(verified.len()).unwrap(),
+        "participants"
+    );
+    assert_eq!(totals[2], earned, "points earned are the ledger's");
+    assert_eq!(totals[3], n(&ledger["redeemed"]), "points redeemed");
+}
+
+async fn a_cross_tab_by_no_dimension_or_by_one_twice_is_refused(app: &TestApp) {
+    let staff = app.staff().await;
+
+    for by in [json!([]), json!(["CATEGORY", "COMMUNITY", "CATEGORY"])] {
+        let (_, body) = app.post(CROSS_TAB, json!({ "by": by }), Some(&staff)).await;
+
+        assert_eq!(top_level_error(&body), "INVALID_INPUT", "{by}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "by", "{body}");
     }
 }
 

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use juniper::{FieldResult, GraphQLInputObject, GraphQLObject, ID, graphql_object};
 use linli_domain::DomainError;
-use linli_domain::insight::{self as domain, Export, InsightFilter};
+use linli_domain::insight::{self as domain, Export, Grouping, InsightFilter};
 use linli_domain::page::PageRequest;
 
 use super::catalogue::{Category, category_slug};
@@ -154,9 +154,9 @@ pub async fn impact(
         .collect())
 }
 
-/// One cell of the cross-tab: a community, a category and an organisation. A part is null
-/// where the figures have none (an activity held in no community, needs, which belong to no
-/// organisation).
+/// One cell of the cross-tab: a community, a category and an organisation, those the table is
+/// grouped by. A part is null where the table is not grouped by it, or where the figures have
+/// none (an activity held in no community, needs, which belong to no organisation).
 #[derive(Debug, GraphQLObject)]
 pub struct ImpactCell {
     /// The community (global id).
@@ -177,11 +177,13 @@ pub struct ImpactCell {
 
 pub async fn impact_table(
     ctx: &Context,
+    by: Option<Vec<ImpactDimension>>,
     filter: Option<InsightFilterInput>,
 ) -> FieldResult<Vec<ImpactCell>> {
+    let grouping = ctx.answer(grouping(by))?;
     let filter = ctx.answer(decode(filter))?;
     let result = ctx
-        .run(move |s, actor| s.insight().impact_table(actor, &filter))
+        .run(move |s, actor| s.insight().impact_table(actor, &grouping, &filter))
         .await;
     Ok(ctx
         .answer(result)?
@@ -201,6 +203,14 @@ pub async fn impact_table(
             }
         })
         .collect())
+}
+
+/// The cross-tab's dimensions: all three unless asked.
+fn grouping(by: Option<Vec<ImpactDimension>>) -> Result<Grouping, DomainError> {
+    match by {
+        None => Ok(Grouping::all()),
+        Some(by) => Grouping::parse(&by.into_iter().map(Into::into).collect::<Vec<_>>()),
+    }
 }
 
 /// A named part's global id and name.

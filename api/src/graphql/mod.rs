@@ -224,6 +224,11 @@ impl Context {
                     graphql_value!({ "code": code, "retryAfter": secs }),
                 )
             }
+            // A query's argument has no payload to name it in: the extensions do.
+            DomainError::InvalidInput { field, .. } => FieldError::new(
+                err.to_string(),
+                graphql_value!({ "code": code, "field": (*field) }),
+            ),
             _ => FieldError::new(err.to_string(), graphql_value!({ "code": code })),
         }
     }

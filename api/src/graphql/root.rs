@@ -274,14 +274,19 @@ impl Query {
         insight::impact(ctx, by, filter).await
     }
 
-    /// Staff: the impact figures cross-tabulated, community × category × organisation, the
-    /// 1,000 cells with the most service time (the CSV export has every cell).
+    /// Staff: the impact figures cross-tabulated, community × category × organisation (or the
+    /// dimensions of `by`), the 1,000 cells with the most service time (the CSV export has
+    /// every cell of all three).
     async fn impact_table(
         ctx: &Context,
+        #[graphql(
+            description = "What to cross-tabulate by: one, two or all three dimensions, each once (default: all three; INVALID_INPUT on `by` when empty or repeated). A cell's part is null where a figure has none of it; those cells are kept."
+        )]
+        by: Option<Vec<insight::ImpactDimension>>,
         #[graphql(description = "What to narrow the figures to (default: everything).")]
         filter: Option<insight::InsightFilterInput>,
     ) -> FieldResult<Option<Vec<insight::ImpactCell>>> {
-        insight::impact_table(ctx, filter).await.map(Some)
+        insight::impact_table(ctx, by, filter).await.map(Some)
     }
 
     /// Staff: the district at a glance; each figure is computed when it is asked for.

@@ -53,6 +53,38 @@ text_enum!(
     }
 );
 
+/// What the cross-tab is grouped by: one, two or all three dimensions, each once. Kept in
+/// [`Dimension::ALL`]'s order, so the order they were asked in changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grouping(Vec<Dimension>);
+
+impl Grouping {
+    /// Community × category × organisation.
+    pub fn all() -> Self {
+        Self(Dimension::ALL.to_vec())
+    }
+
+    /// At least one dimension, none twice (`INVALID_INPUT` on `by` otherwise).
+    pub fn parse(dimensions: &[Dimension]) -> DomainResult<Self> {
+        if dimensions.is_empty() {
+            return Err(DomainError::invalid("by", "请至少选择一个维度"));
+        }
+        let distinct: Vec<Dimension> = Dimension::ALL
+            .iter()
+            .copied()
+            .filter(|d| dimensions.contains(d))
+            .collect();
+        if distinct.len() != dimensions.len() {
+            return Err(DomainError::invalid("by", "维度不可重复"));
+        }
+        Ok(Self(distinct))
+    }
+
+    pub fn dimensions(&self) -> &[Dimension] {
+        &self.0
+    }
+}
+
 /// The figures of the impact view, for one row or one cell of the cross-tab.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImpactFigures {
@@ -81,8 +113,9 @@ pub struct ImpactRow {
     pub figures: ImpactFigures,
 }
 
-/// One cell of the cross-tab: a community, a category and an organisation. A part is none
-/// where the figure has none (an activity held in no community, a need of no organisation).
+/// One cell of the cross-tab: a community, a category and an organisation, those it is grouped
+/// by. A part is none where the table is not grouped by it, or where the figure has none (an
+/// activity held in no community, a need of no organisation).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImpactCell {
     pub community: Option<Named>,

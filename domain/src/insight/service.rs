@@ -6,8 +6,9 @@ use diesel::prelude::*;
 
 use super::{
     ActivityAttendance, COMMUNITY_ROWS, CategoryCount, CommunityHours, CommunityNeeds, Dimension,
-    EXPORT_ROWS, Export, IMPACT_ROWS, ImpactCell, ImpactRow, InsightFilter, LIABILITY_MONTHS,
-    LiabilityMonth, MerchantRedemptions, MonthPoints, OrganisationBudget, ResidentHours, store,
+    EXPORT_ROWS, Export, Grouping, IMPACT_ROWS, ImpactCell, ImpactRow, InsightFilter,
+    LIABILITY_MONTHS, LiabilityMonth, MerchantRedemptions, MonthPoints, OrganisationBudget,
+    ResidentHours, store,
 };
 use crate::Services;
 use crate::db::DbConnection;
@@ -40,7 +41,7 @@ impl<'a> Insight<'a> {
         let cells = self
             .services
             .db
-            .read(|conn| store::impact(conn, filter, &[dimension], Some(IMPACT_ROWS)))?;
+            .read(|conn| store::impact_view(conn, filter, dimension, Some(IMPACT_ROWS)))?;
         let mut rows: Vec<ImpactRow> = cells
             .into_iter()
             .filter_map(|cell| {
@@ -66,15 +67,16 @@ impl<'a> Insight<'a> {
         Ok(rows)
     }
 
-    /// Staff: the impact figures per community × category × organisation, most service time
-    /// first.
+    /// Staff: the impact figures per cell of `grouping` (community × category × organisation,
+    /// or fewer of them), most service time first.
     pub fn impact_table(
         &self,
         actor: &Actor,
+        grouping: &Grouping,
         filter: &InsightFilter,
     ) -> DomainResult<Vec<ImpactCell>> {
         self.staff_read(actor, filter, |conn| {
-            store::impact(conn, filter, Dimension::ALL, Some(IMPACT_ROWS))
+            store::cross_tab(conn, filter, grouping, Some(IMPACT_ROWS))
         })
     }
 
@@ -303,7 +305,9 @@ impl<'a> Insight<'a> {
         filter: &InsightFilter,
     ) -> DomainResult<Vec<u8>> {
         self.staff_read(actor, filter, |conn| match export {
-            Export::ImpactTable => impact_sheet(store::impact(conn, filter, Dimension::ALL, None)?),
+            Export::ImpactTable => {
+                impact_sheet(store::cross_tab(conn, filter, &Grouping::all(), None)?)
+            }
             Export::Attendance => attendance_sheet(store::attendance(conn, filter, None)?),
             Export::ResidentHours => residents_sheet(store::resident_hours(conn, filter, None)?),
             Export::OrganisationBudgets => budgets_sheet(store::budgets(conn, filter, None)?),

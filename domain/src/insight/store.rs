@@ -12,9 +12,9 @@ use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
 use super::sql::{Sql, count_if, sum};
 use super::{
-    ActivityAttendance, CategoryCount, CommunityHours, CommunityNeeds, Dimension, IMPACT_ROWS,
-    ImpactCell, ImpactFigures, InsightFilter, MerchantRedemptions, Named, OrganisationBudget,
-    ResidentHours, TOP_MERCHANTS,
+    ActivityAttendance, CategoryCount, CommunityHours, CommunityNeeds, Dimension, Grouping,
+    IMPACT_ROWS, ImpactCell, ImpactFigures, InsightFilter, MerchantRedemptions, Named,
+    OrganisationBudget, ResidentHours, TOP_MERCHANTS,
 };
 use crate::db::DbConnection;
 use crate::error::DomainResult;
@@ -376,19 +376,40 @@ const FIGURES: [&str; 8] = [
     "needs_delivered",
 ];
 
-/// The impact figures grouped by `dimensions` (one for the impact view, all three for the
-/// cross-tab), in one statement: each source contributes rows of (its keys, its figures, zeros
-/// elsewhere), `UNION ALL`, and the database sums them per key. Keys the figure has none for
-/// are NULL; the impact view leaves those rows out, as it always has.
+/// The public impact view grouped by `dimension`: the rows whose key is known.
+pub(crate) fn impact_view(
+    conn: &mut DbConnection,
+    filter: &InsightFilter,
+    dimension: Dimension,
+    limit: Option<i64>,
+) -> DomainResult<Vec<ImpactCell>> {
+    impact(conn, filter, &[dimension], false, limit)
+}
+
+/// The cross-tab grouped by `grouping`: every cell, NULL parts included (an activity held in
+/// no community, a need of no organisation, a product serving no community).
+pub(crate) fn cross_tab(
+    conn: &mut DbConnection,
+    filter: &InsightFilter,
+    grouping: &Grouping,
+    limit: Option<i64>,
+) -> DomainResult<Vec<ImpactCell>> {
+    impact(conn, filter, grouping.dimensions(), true, limit)
+}
+
+/// The impact figures grouped by `dimensions`, in one statement: each source contributes rows
+/// of (its keys, its figures, zeros elsewhere), `UNION ALL`, and the database sums them per
+/// key. Keys the figure has none for are NULL; the impact view (`cross_tab` false) leaves
+/// those rows out, as it always has.
 ///
 /// `limit`: the most rows, most service time first; none for an export.
-pub(crate) fn impact(
+fn impact(
     conn: &mut DbConnection,
     filter: &InsightFilter,
     dimensions: &[Dimension],
+    cross_tab: bool,
     limit: Option<i64>,
 ) -> DomainResult<Vec<ImpactCell>> {
-    let cross_tab = dimensions.len() > 1;
     let mut sql = Sql::new(conn, "SELECT ");
     let keys: Vec<&str> = Dimension::ALL
         .iter()
@@ -521,8 +542,9 @@ pub(crate) fn impact(
         sql.served(filter, "p.id");
     }
     sql.category(filter, "p.category_id").push(&group(&PRODUCT));
-    // Needs, which have no organisation: not counted when grouping by organisation alone.
-    if dimensions != [Dimension::Organisation] {
+    // Needs, which have no organisation: left out of the view by organisation, whose rows all
+    // name one.
+    if cross_tab || dimensions != [Dimension::Organisation] {
         sql.push(" UNION ALL ");
         sql.push(&select(
             &NEED,
