@@ -239,10 +239,24 @@ pub fn price(
             _ => None,
         })
         .unwrap_or("fragment");
+    // The executor fills a variable the request leaves out with its declared default, so the
+    // price does too: a default `first` or `@include(if:)` condition is what will run.
+    let mut variables = variables.clone();
+    for (name, definition) in operation
+        .variables_definition
+        .iter()
+        .flat_map(|d| &d.item.items)
+    {
+        if let Some(default) = &definition.default_value {
+            variables
+                .entry(name.item.to_owned())
+                .or_insert_with(|| default.item.clone());
+        }
+    }
     let mut walk = Walk {
         schema,
         fragments,
-        variables,
+        variables: &variables,
         aliases: 0,
         nodes: 0,
         open: Vec::new(),
@@ -287,6 +301,9 @@ impl<'d> Walk<'d, '_> {
         let mut cost = 0_u64;
         let mut deepest = 0;
         for selection in set {
+            if self.left_out(selection) {
+                continue;
+            }
             let (c, d) = match selection {
                 Selection::Field(field) => {
                     let field = &field.item;
@@ -416,6 +433,37 @@ impl<'d> Walk<'d, '_> {
 }
 
 impl<'d> Walk<'d, '_> {
+    /// Whether `@skip(if: true)` or `@include(if: false)` leaves `selection` out of the
+    /// answer: the executor will not run it, so it costs nothing (a dashboard asks for one
+    /// figure of several by a flag).
+    fn left_out(&self, selection: &Selection<'d, DefaultScalarValue>) -> bool {
+        let directives = match selection {
+            Selection::Field(f) => &f.item.directives,
+            Selection::FragmentSpread(s) => &s.item.directives,
+            Selection::InlineFragment(i) => &i.item.directives,
+        };
+        directives
+            .iter()
+            .flatten()
+            .any(|d| {
+                let condition = d
+                    .item
+                    .arguments
+                    .as_ref()
+                    .and_then(|a| a.item.get("if"))
+                    .and_then(|v| match &v.item {
+                        InputValue::Variable(name) => self.variables.get(name.as_str()),
+                        literal => Some(literal),
+                    })
+                    .and_then(InputValue::as_scalar)
+                    .and_then(ScalarValue::try_to_bool);
+                matches!(
+                    (d.item.name.item, condition),
+                    ("skip", Some(true)) | ("include", Some(false))
+                )
+            })
+    }
+
     fn page_of_current(&self) -> u64 {
         self.pages.last().copied().unwrap_or(DEFAULT_PAGE)
     }
@@ -711,6 +759,31 @@ mod tests {
         );
         let default = price_of("{ communities { edges { node { id } } } }");
         assert_eq!(default.cost, 1 + 2 + DEFAULT_PAGE);
+    }
+
+    #[test]
+    fn a_declared_default_page_is_priced_as_it_will_run() {
+        let defaulted = price_of(
+            "query($n: Int = 100) { communities(first: $n) { edges { node { id } } } }",
+        );
+        assert_eq!(defaulted.cost, 1 + 2 + 100);
+    }
+
+    #[test]
+    fn what_skip_and_include_leave_out_costs_nothing() {
+        let one = price_of("{ communities(first: 10) { nodes { id } } }");
+        let flagged = price_of(
+            "query($a: Boolean = false, $b: Boolean = true) { \
+               x: communities(first: 10) @include(if: $b) { nodes { id } } \
+               y: communities(first: 100) @include(if: $a) { nodes { id } } \
+               z: communities(first: 100) @skip(if: true) { nodes { id } } \
+               ... on Query @include(if: false) { categories { id } } }",
+        );
+        assert_eq!(flagged.cost, one.cost, "only x runs");
+        let kept = price_of(
+            "{ communities(first: 10) @skip(if: false) @include(if: true) { nodes { id } } }",
+        );
+        assert_eq!(kept.cost, one.cost);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use chrono::TimeDelta;
 use serde_json::json;
 
 use crate::browser::{Browser, Driver, Screen, browser_available};
-use crate::insight::{column_sum, csv_rows, download, flows};
+use crate::insight::{column_sum, csv_rows, download, flows, needs_posted};
 use crate::support::identity::REGISTER_RESIDENT;
 use crate::support::{Engine, PASSWORD, TestApp, accepted, postgres_available, text_at};
 
@@ -315,6 +315,7 @@ fn grouped(n: i64) -> String {
 async fn read_the_dashboard(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     app.seed_demo().await;
+    needs_posted(&app).await;
     let earned: i64 = flows(&app)
         .await
         .iter()

@@ -233,7 +233,7 @@ pub(crate) fn column_sum(rows: &[Vec<String>], column: usize) -> i64 {
 }
 
 /// A resident posts a need in each of the first two communities.
-async fn needs_posted(app: &TestApp) {
+pub(crate) async fn needs_posted(app: &TestApp) {
     let communities = app
         .ok(
             "{ communities(first: 2) { nodes { id } } }",
