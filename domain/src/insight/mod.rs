@@ -33,6 +33,12 @@ pub struct InsightFilter {
 }
 
 impl InsightFilter {
+    /// Whether the filter narrows by place (a community, a community type, a category) and
+    /// not only by period: a figure reads the tables that place its events only then.
+    pub(crate) fn places(&self) -> bool {
+        self.community_id.is_some() || self.community_type.is_some() || self.category_id.is_some()
+    }
+
     /// A period must end after it starts.
     pub fn check(&self) -> DomainResult<()> {
         match (self.from, self.to) {

@@ -56,15 +56,25 @@ impl Sql {
         self.placeholder(Bind::Int(value))
     }
 
-    /// The month (`YYYY-MM`, China Standard Time) of the UTC timestamp `column`: each engine's
-    /// date function on the column shifted by the offset, so no month is stored and any
-    /// timestamp can be bucketed.
-    pub(crate) fn month_of(&self, column: &str) -> String {
+    /// A key for the month of the UTC timestamp `column` that is cheap to group by: the first
+    /// instant of the China Standard Time month on PostgreSQL (`date_trunc`), the `YYYY-MM`
+    /// text on SQLite, whose date functions only make text. Keys order as months do;
+    /// [`Sql::month_label`] turns one into `YYYY-MM` once per group instead of once per row.
+    pub(crate) fn month_key(&self, column: &str) -> String {
         let hours = CHINA_OFFSET.num_hours();
         if self.postgres {
-            format!("to_char({column} + INTERVAL '{hours} hours', 'YYYY-MM')")
+            format!("date_trunc('month', {column} + INTERVAL '{hours} hours')")
         } else {
             format!("strftime('%Y-%m', {column}, '+{hours} hours')")
+        }
+    }
+
+    /// The `YYYY-MM` of a [`Sql::month_key`].
+    pub(crate) fn month_label(&self, key: &str) -> String {
+        if self.postgres {
+            format!("to_char({key}, 'YYYY-MM')")
+        } else {
+            key.to_owned()
         }
     }
 
@@ -111,14 +121,14 @@ impl Sql {
     }
 
     /// `AND` the category: the column's category is the one asked for or one of its
-    /// sub-categories.
+    /// sub-categories. One `IN` over the category table (not `= … OR IN …`), so the database
+    /// can join the few categories to an index on the column.
     pub(crate) fn category(&mut self, filter: &InsightFilter, category: &str) -> &mut Self {
         if let Some(id) = &filter.category_id {
             let p = self.text(id);
             let q = self.text(id);
             self.push(&format!(
-                " AND ({category} = {p} OR {category} IN \
-                 (SELECT id FROM category WHERE parent_id = {q}))"
+                " AND {category} IN (SELECT id FROM category WHERE id = {p} OR parent_id = {q})"
             ));
         }
         self

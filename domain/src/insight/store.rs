@@ -3,8 +3,9 @@
 //! behind them.
 //!
 //! Months are China Standard Time months computed by each engine from the UTC timestamps
-//! ([`Sql::month_of`]): no stored month to keep in step on every write path, and the period's
-//! range condition still uses the timestamp's index.
+//! ([`Sql::month_key`], written out by [`Sql::month_label`] once per month): no stored month
+//! to keep in step on every write path, and the period's range condition still uses the
+//! timestamp's index.
 
 use chrono::NaiveDateTime;
 use diesel::QueryableByName;
@@ -42,29 +43,54 @@ struct MonthRow {
 
 /// EARN and REDEEM_CAPTURE transfers per month of their posting: an EARN is placed by the
 /// activity its participation attended, a capture by the redemption's merchant.
+///
+/// One branch per code, so that each filter is a plain condition on its own table (a community
+/// is the activity's or the merchant's, never a `COALESCE` of both): narrowed by place, the
+/// database starts from the few activities or merchants and reaches their transfers by cause;
+/// otherwise the places are not joined at all and the transfers' (code, time, amount) index
+/// alone answers. Each branch sums per month key, and the months are written out once each.
 pub(crate) fn points_by_month(
     conn: &mut DbConnection,
     filter: &InsightFilter,
 ) -> DomainResult<Vec<(String, i64, i64)>> {
+    let placed = filter.places();
     let mut sql = Sql::new(conn, "");
-    let month = sql.month_of("t.created_at");
+    let key = sql.month_key("t.created_at");
+    let month = sql.month_label("k.month");
     sql.push(&format!(
-        "SELECT {month} AS month, {earned} AS earned, {redeemed} AS redeemed \
-         FROM transfer t \
-         LEFT JOIN participation p ON t.code = 'EARN' AND t.cause_kind = 'participation' \
-           AND p.id = t.cause_id \
-         LEFT JOIN activity a ON a.id = p.activity_id \
-         LEFT JOIN redemption r ON t.code = 'REDEEM_CAPTURE' AND t.cause_kind = 'redemption' \
-           AND r.id = t.cause_id \
-         LEFT JOIN merchant m ON m.id = r.merchant_id \
-         WHERE t.code IN ('EARN', 'REDEEM_CAPTURE')",
-        earned = sum("CASE WHEN t.code = 'EARN' THEN t.amount ELSE 0 END"),
-        redeemed = sum("CASE WHEN t.code = 'REDEEM_CAPTURE' THEN t.amount ELSE 0 END"),
+        "SELECT {month} AS month, {earned} AS earned, {redeemed} AS redeemed FROM (\
+         SELECT {key} AS month, SUM(t.amount) AS earned, 0 AS redeemed FROM transfer t",
+        earned = sum("k.earned"),
+        redeemed = sum("k.redeemed"),
     ));
-    sql.period(filter, "t.created_at")
-        .community(filter, "COALESCE(a.community_id, m.community_id)")
-        .category(filter, "COALESCE(a.category_id, m.category_id)")
-        .push(" GROUP BY 1 ORDER BY 1");
+    if placed {
+        sql.push(
+            " JOIN participation p ON t.cause_kind = 'participation' AND p.id = t.cause_id \
+             JOIN activity a ON a.id = p.activity_id",
+        );
+    }
+    sql.push(" WHERE t.code = 'EARN'")
+        .period(filter, "t.created_at");
+    if placed {
+        sql.community(filter, "a.community_id")
+            .category(filter, "a.category_id");
+    }
+    sql.push(&format!(
+        " GROUP BY 1 UNION ALL SELECT {key}, 0, SUM(t.amount) FROM transfer t"
+    ));
+    if placed {
+        sql.push(
+            " JOIN redemption r ON t.cause_kind = 'redemption' AND r.id = t.cause_id \
+             JOIN merchant m ON m.id = r.merchant_id",
+        );
+    }
+    sql.push(" WHERE t.code = 'REDEEM_CAPTURE'")
+        .period(filter, "t.created_at");
+    if placed {
+        sql.community(filter, "m.community_id")
+            .category(filter, "m.category_id");
+    }
+    sql.push(" GROUP BY 1) k GROUP BY k.month ORDER BY k.month");
     Ok(sql
         .load::<MonthRow>(conn)?
         .into_iter()
@@ -483,25 +509,30 @@ fn impact(
         .community(filter, "a.community_id")
         .category(filter, "a.category_id")
         .push(&group(&ACTIVITY));
-    // Verified participations.
+    // Verified participations, summed per activity first (from the index of verified
+    // participations alone), then placed by their activity.
     sql.push(" UNION ALL ");
     sql.push(&select(
         &ACTIVITY,
         [
             "0",
-            "1",
-            "COALESCE(p.verified_minutes, 0)",
-            "COALESCE(p.points_awarded, 0)",
+            "s.participants",
+            "s.minutes",
+            "s.points",
             "0",
             "0",
             "0",
             "0",
         ],
     ));
-    sql.push(
-        " FROM participation p JOIN activity a ON a.id = p.activity_id \
-         WHERE p.verified_at IS NOT NULL",
-    );
+    sql.push(&format!(
+        " FROM (SELECT p.activity_id AS activity_id, COUNT(*) AS participants, \
+           {minutes} AS minutes, {points} AS points \
+           FROM participation p WHERE p.verified_at IS NOT NULL GROUP BY p.activity_id) s \
+         JOIN activity a ON a.id = s.activity_id WHERE 1 = 1",
+        minutes = sum("p.verified_minutes"),
+        points = sum("p.points_awarded"),
+    ));
     sql.period(filter, "a.starts_at")
         .community(filter, "a.community_id")
         .category(filter, "a.category_id")
@@ -644,30 +675,35 @@ fn fixed_sides(code: TransferCode) -> Option<(AccountKind, AccountKind)> {
 /// account: credits minus debits, as the cached balances are (issuance's sign flipped, so it
 /// reads as points issued). Summed month by month they are the balances at each month's end.
 ///
-/// Most transfers have sides of a kind fixed by their code ([`fixed_sides`]), so only the
-/// others (donations, adjustments, reversals) look their accounts' kinds up: the statement
-/// reads the transfer table and a few account rows, not the accounts of every resident.
+/// Most transfers have sides of a kind fixed by their code ([`fixed_sides`]): those are summed
+/// per month and code first (a cheap month key, no text per row), and only those few groups
+/// go through the code's sides. The others (donations, adjustments, reversals) look their two
+/// accounts' kinds up by primary key, one row at a time: the statement reads the transfer
+/// table and a few account rows, never the accounts of every resident.
 pub(crate) fn monthly_flows(
     conn: &mut DbConnection,
     until: NaiveDateTime,
 ) -> DomainResult<Vec<(String, [i64; 5])>> {
     let mut sql = Sql::new(conn, "");
-    let month = sql.month_of("t.created_at");
-    let fixed: Vec<(TransferCode, AccountKind, AccountKind)> = TransferCode::ALL
+    let key = sql.month_key("t.created_at");
+    let month = sql.month_label("f.month");
+    let (fixed, free): (Vec<TransferCode>, Vec<TransferCode>) = TransferCode::ALL
         .iter()
-        .filter_map(|code| fixed_sides(*code).map(|(d, c)| (*code, d, c)))
-        .collect();
-    let codes = fixed
-        .iter()
-        .map(|(code, _, _)| format!("'{}'", code.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let side = |pick: fn(&(TransferCode, AccountKind, AccountKind)) -> AccountKind| {
+        .partition(|code| fixed_sides(**code).is_some());
+    let listed = |codes: &[TransferCode]| {
+        codes
+            .iter()
+            .map(|code| format!("'{}'", code.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let side = |pick: fn((AccountKind, AccountKind)) -> AccountKind| {
         let arms: String = fixed
             .iter()
-            .map(|f| format!(" WHEN '{}' THEN '{}'", f.0.as_str(), pick(f).as_str()))
+            .filter_map(|code| fixed_sides(*code).map(|sides| (code, pick(sides))))
+            .map(|(code, kind)| format!(" WHEN '{}' THEN '{}'", code.as_str(), kind.as_str()))
             .collect();
-        format!("CASE t.code{arms} END")
+        format!("CASE g.code{arms} END")
     };
     let flow = |kind: &str| {
         sum(&format!(
@@ -676,26 +712,30 @@ pub(crate) fn monthly_flows(
         ))
     };
     let until_fixed = sql.time(until);
-    let until_read = sql.time(until);
+    let until_free = sql.time(until);
     sql.push(&format!(
-        "SELECT f.month AS month, -{issued} AS issued, {wallets} AS in_wallets, \
+        "SELECT {month} AS month, -{issued} AS issued, {wallets} AS in_wallets, \
            {held} AS held, {redeemed} AS redeemed, {expired} AS expired \
-         FROM (SELECT {month} AS month, t.amount AS amount, {debit} AS debit_kind, \
+         FROM (SELECT g.month AS month, g.amount AS amount, {debit} AS debit_kind, \
              {credit} AS credit_kind \
-           FROM transfer t WHERE t.code IN ({codes}) AND t.created_at < {until_fixed} \
+           FROM (SELECT {key} AS month, t.code AS code, SUM(t.amount) AS amount \
+             FROM transfer t WHERE t.code IN ({fixed}) AND t.created_at < {until_fixed} \
+             GROUP BY 1, 2) g \
            UNION ALL \
-           SELECT {month}, t.amount, d.kind, c.kind \
-           FROM transfer t JOIN account d ON d.id = t.debit_account_id \
-           JOIN account c ON c.id = t.credit_account_id \
-           WHERE t.code NOT IN ({codes}) AND t.created_at < {until_read}) f \
+           SELECT {key}, t.amount, \
+             (SELECT d.kind FROM account d WHERE d.id = t.debit_account_id), \
+             (SELECT c.kind FROM account c WHERE c.id = t.credit_account_id) \
+           FROM transfer t WHERE t.code IN ({free}) AND t.created_at < {until_free}) f \
          GROUP BY f.month ORDER BY f.month",
         issued = flow("ISSUANCE"),
         wallets = flow("WALLET"),
         held = flow("HOLD"),
         redeemed = flow("MERCHANT"),
         expired = flow("EXPIRED"),
-        debit = side(|f| f.1),
-        credit = side(|f| f.2),
+        debit = side(|(debit, _)| debit),
+        credit = side(|(_, credit)| credit),
+        fixed = listed(&fixed),
+        free = listed(&free),
     ));
     Ok(sql
         .load::<FlowRow>(conn)?
