@@ -614,6 +614,7 @@ fn fixed_sides(code: TransferCode) -> Option<(AccountKind, AccountKind)> {
         TransferCode::RedeemCapture => Some((AccountKind::Hold, AccountKind::Merchant)),
         TransferCode::RedeemRelease => Some((AccountKind::Hold, AccountKind::Wallet)),
         TransferCode::Expire => Some((AccountKind::Wallet, AccountKind::Expired)),
+        TransferCode::Settle => Some((AccountKind::Merchant, AccountKind::Settled)),
         TransferCode::Donate | TransferCode::Reverse | TransferCode::Adjust => None,
     }
 }
@@ -647,10 +648,11 @@ pub(crate) fn monthly_flows(
             .collect();
         format!("CASE t.code{arms} END")
     };
-    let flow = |kind: &str| {
+    // Several kinds count as one figure: redeemed points are in merchants' tills or settled.
+    let flow = |kinds: &str| {
         sum(&format!(
-            "CASE WHEN f.credit_kind = '{kind}' THEN f.amount ELSE 0 END \
-             - CASE WHEN f.debit_kind = '{kind}' THEN f.amount ELSE 0 END"
+            "CASE WHEN f.credit_kind IN ({kinds}) THEN f.amount ELSE 0 END \
+             - CASE WHEN f.debit_kind IN ({kinds}) THEN f.amount ELSE 0 END"
         ))
     };
     let until_fixed = sql.time(until);
@@ -667,11 +669,11 @@ pub(crate) fn monthly_flows(
            JOIN account c ON c.id = t.credit_account_id \
            WHERE t.code NOT IN ({codes}) AND t.created_at < {until_read}) f \
          GROUP BY f.month ORDER BY f.month",
-        issued = flow("ISSUANCE"),
-        wallets = flow("WALLET"),
-        held = flow("HOLD"),
-        redeemed = flow("MERCHANT"),
-        expired = flow("EXPIRED"),
+        issued = flow("'ISSUANCE'"),
+        wallets = flow("'WALLET'"),
+        held = flow("'HOLD'"),
+        redeemed = flow("'MERCHANT', 'SETTLED'"),
+        expired = flow("'EXPIRED'"),
         debit = side(|f| f.1),
         credit = side(|f| f.2),
     ));
