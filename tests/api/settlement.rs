@@ -202,6 +202,54 @@ async fn a_late_capture_lands_in_the_next_month_and_the_closed_statement_is_unch
     assert_eq!(csv_later, csv_before);
 }
 
+const REVERSE_TRANSFER: &str = r"
+    mutation ($input: ReverseTransferInput!) {
+        reverseTransfer(input: $input) { transfer { id } errors { code } }
+    }
+";
+
+const TILL: &str = r"
+    query ($id: ID!) { node(id: $id) { ... on Merchant { account { id balance } } } }
+";
+
+/// A SETTLE is the record of a month the centre pays for: it is never reversed, and a later
+/// correction of the merchant's till changes no closed statement.
+async fn a_closed_month_survives_corrections_of_the_till(app: &TestApp) {
+    let [barber, ..] = october_at_three_shops(app).await;
+    let staff = app.staff().await;
+    app.clock_at(chengdu(2026, 11, 1, 9, 0));
+    accepted(
+        &app.close_month(&staff, "2026-10").await,
+        "closeSettlements",
+    );
+    let statement = app.month_statement(&barber.merchant, "2026-10").await;
+    let (_, csv_before) = app.download_bytes(&text_at(&statement, "/csvUrl")).await;
+    let settled = app
+        .settlements(&staff, json!({ "merchantId": barber.merchant.id }))
+        .await;
+    let settle = text_at(&settled, "/nodes/0/transfer/id");
+    let till = app
+        .ok(TILL, json!({ "id": barber.merchant.id }), Some(&staff))
+        .await;
+    let till = text_at(&till, "/node/account/id");
+
+    let reversal =
+        json!({ "transferId": settle, "reason": "结算有误", "idempotencyKey": "reverse-settle-1" });
+    let reversed = app
+        .ok(REVERSE_TRANSFER, json!({ "input": reversal }), Some(&staff))
+        .await;
+    accepted(
+        &app.adjust(&staff, &till, 50, "till-correction-1").await,
+        "adjustBalance",
+    );
+
+    assert_eq!(user_error(&reversed, "reverseTransfer"), "NOT_REVERSIBLE");
+    let after = app.month_statement(&barber.merchant, "2026-10").await;
+    let (_, csv_after) = app.download_bytes(&text_at(&after, "/csvUrl")).await;
+    assert_eq!(csv_after, csv_before);
+    assert_eq!(after["totalPoints"], 30);
+}
+
 async fn a_second_close_changes_nothing(app: &TestApp) {
     let shops = october_at_three_shops(app).await;
     let staff = app.staff().await;
@@ -526,6 +574,7 @@ both_engines!(
     a_month_of_captures_at_three_merchants_closes_into_three_settlements,
     a_late_capture_lands_in_the_next_month_and_the_closed_statement_is_unchanged,
     a_second_close_changes_nothing,
+    a_closed_month_survives_corrections_of_the_till,
     two_staff_closing_the_same_month_at_once_make_one_settlement_per_merchant,
     closing_a_month_that_has_not_ended_is_refused,
     a_second_staff_member_approves_and_the_payment_is_recorded_with_its_reference,

@@ -238,7 +238,12 @@ impl<'a> Settlements<'a> {
                 "settlement.approved",
                 "settlement",
                 id.as_str(),
-                &format!("{} 分，{} 分钱", found.points, found.amount_fen),
+                &format!(
+                    "{} {} 积分，应付 {} 元",
+                    found.month,
+                    found.points,
+                    super::model::yuan(found.amount_fen)
+                ),
                 now,
             )?;
             find(conn, id)
@@ -349,8 +354,8 @@ impl<'a> Settlements<'a> {
         })
     }
 
-    /// Several settlements by id (a page's statements), on the terms of
-    /// [`Settlements::settlement`].
+    /// Runs `read` for staff, or for an operator of the merchant `filter` names; anyone else
+    /// (residents, organisers, other merchants' operators) is refused.
     fn read_as<T>(
         &self,
         actor: &Actor,

@@ -24,7 +24,7 @@ pub const SETTLEMENTS: &str = r"
             nodes {
                 id month points lines pointValueFen amountFen amountYuan rule status
                 merchant { id }
-                transfer { code amount }
+                transfer { id code amount }
             }
         }
     }
