@@ -68,6 +68,8 @@ pub struct Config {
     pub dual_control_points: i64,
     /// Budget allocations above this wait for a second staff member.
     pub dual_control_allocation_points: i64,
+    /// What the centre pays a merchant per settled point, in fen.
+    pub point_value_fen: i64,
     /// How long a need may wait for a match, by urgency, before it is escalated.
     pub need_sla: linli_domain::matching::Sla,
     /// The staff member overdue needs are escalated to (their login email); unset, the
@@ -294,6 +296,12 @@ impl Config {
         let dual_control_points = points("LINLI_DUAL_CONTROL_POINTS", "1000", &mut check);
         let dual_control_allocation_points =
             points("LINLI_DUAL_CONTROL_ALLOCATION_POINTS", "100000", &mut check);
+        let point_value_fen = parse_or(&get, "LINLI_POINT_VALUE_FEN", "100", &mut check, |raw| {
+            raw.parse::<i64>()
+                .ok()
+                .filter(|n| (0..=100_000).contains(n))
+                .ok_or_else(|| "expected fen per point from 0 to 100000".to_owned())
+        });
         let need_sla = parse_or(&get, "LINLI_NEED_SLA_HOURS", "", &mut check, |raw| {
             linli_domain::matching::Sla::parse(raw)
         });
@@ -427,6 +435,7 @@ impl Config {
             group_points_per_hour_max: group_points_per_hour_max.unwrap_or(10),
             dual_control_points: dual_control_points.unwrap_or(1_000),
             dual_control_allocation_points: dual_control_allocation_points.unwrap_or(100_000),
+            point_value_fen: point_value_fen.unwrap_or(100),
             need_sla: need_sla.unwrap_or_default(),
             need_escalation_email,
         })

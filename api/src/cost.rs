@@ -140,6 +140,10 @@ pub const LIST_BOUNDS: &[(&str, u64)] = &[
     ("Need.steps", linli_domain::matching::STEPS_SHOWN as u64),
     ("MerchantStatement.perReward", 200),
     ("MerchantStatement.lines", 2_000),
+    (
+        "CloseSettlementsPayload.refused",
+        linli_domain::settlement::model::REFUSALS_LISTED as u64,
+    ),
     ("DistrictOverview.topMerchants", 20),
     ("DistrictOverview.perCommunity", 200),
     ("MatchCandidate.reasons", 10),
@@ -172,6 +176,8 @@ const WEIGHTS: &[(&str, u64)] = &[
     ("Query.districtOverview", 100),
     ("Query.ledgerTotals", 20),
     ("Query.merchantStatement", 20),
+    ("Settlement.statement", 20),
+    ("Query.settlementTotals", 20),
 ];
 
 /// What a mutation costs before its answer is priced: writing is dearer than reading.

@@ -24,6 +24,7 @@ use linli_domain::identity::Actor;
 use linli_domain::insight::{Export, InsightFilter};
 use linli_domain::ledger::HistoryFilter;
 use linli_domain::rewards::model::parse_month;
+use linli_domain::settlement::{Month, SettlementFilter, SettlementStatus};
 use linli_domain::{DomainResult, Services};
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde::Deserialize;
@@ -35,7 +36,8 @@ use crate::config::{CorsOrigins, Limits};
 use crate::cost;
 use crate::graphql::relay::Kind;
 use crate::graphql::{
-    Account, Community, Context, Merchant, Redemption, Refusal, Schema, Shared, Transfer,
+    Account, Community, Context, Merchant, Redemption, Refusal, Schema, Settlement, Shared,
+    Transfer,
 };
 
 /// Codes of request-level errors raised by this layer (the domain's are in `ErrorCode`).
@@ -88,6 +90,7 @@ pub fn server(state: AppState, listener: TcpListener) -> std::io::Result<Server>
                 "/statements/{merchant}/{file}",
                 web::get().to(statement_csv),
             )
+            .route("/settlements.csv", web::get().to(settlements_csv))
             .route("/exports/{file}", web::get().to(export_csv))
             .route(
                 "/exports/accounts/{account}/history.csv",
@@ -678,6 +681,57 @@ async fn statement_csv(
             .to_csv(|id| Redemption::global_id(id).to_string())
     })
     .await
+}
+
+/// Settlements as CSV (`/settlements.csv?month=…&status=…&merchant=…&token=…`), from
+/// `settlementTotals.csvUrl` (staff: every merchant's) or `Merchant.settlementsCsvUrl` (a
+/// merchant's own): the filter is the link's query, signed with it.
+async fn settlements_csv(
+    req: HttpRequest,
+    query: web::Query<SettlementsQuery>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let Some(filter) = query.into_inner().decode() else {
+        return not_found("结算单不存在");
+    };
+    let name = match filter.month {
+        Some(month) => format!("settlements-{month}.csv"),
+        None => "settlements.csv".to_owned(),
+    };
+    download(&req, &state, name, move |services, actor| {
+        services
+            .settlement()
+            .csv(actor, &filter, |id| Settlement::global_id(id).to_string())
+    })
+    .await
+}
+
+/// The query of a settlements link (besides its token).
+#[derive(Deserialize)]
+struct SettlementsQuery {
+    month: Option<String>,
+    status: Option<String>,
+    merchant: Option<String>,
+}
+
+impl SettlementsQuery {
+    /// The filter the link was made for; none when a part does not parse.
+    fn decode(self) -> Option<SettlementFilter> {
+        Some(SettlementFilter {
+            month: match self.month {
+                Some(month) => Some(Month::parse(&month).ok()?),
+                None => None,
+            },
+            status: match self.status {
+                Some(status) => Some(SettlementStatus::parse(&status)?),
+                None => None,
+            },
+            merchant_id: match self.merchant {
+                Some(id) => Some(Merchant::decode(&ID::new(id), "merchant").ok()?),
+                None => None,
+            },
+        })
+    }
 }
 
 /// A staff export (`/exports/<file>.csv?<filter>&token=…`), from `insightExports`: the filter

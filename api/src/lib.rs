@@ -46,6 +46,7 @@ pub fn open(config: &Config) -> Result<Services, String> {
         public_url: config.public_url.trim_end_matches('/').to_owned(),
         group_points_per_hour_max: config.group_points_per_hour_max,
         dual_control_points: config.dual_control_points,
+        point_value_fen: config.point_value_fen,
         dual_control_allocation_points: config.dual_control_allocation_points,
         need_sla: config.need_sla,
         need_escalation_email: config.need_escalation_email.clone(),

@@ -151,6 +151,9 @@ error_codes! {
     SecondApproverRequired => "SECOND_APPROVER_REQUIRED",
     /// The approval request was already approved or declined; it is decided once.
     AlreadyDecided => "ALREADY_DECIDED",
+    /// The month has not ended yet (China Standard Time): its captures cannot close into a
+    /// settlement before its last day is over.
+    MonthNotEnded => "MONTH_NOT_ENDED",
     /// The database could not be reached in time; retry later.
     Unavailable => "SERVICE_UNAVAILABLE",
     /// An unexpected failure, with nothing half-written; quote `extensions.requestId` when
@@ -267,6 +270,8 @@ pub enum DomainError {
     SecondApproverRequired,
     #[error("该申请已处理")]
     AlreadyDecided,
+    #[error("该月份尚未结束，不能结算")]
+    MonthNotEnded,
     /// Several problems with one input, all reported at once (see [`Problems`]).
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("；"))]
     Several(Vec<DomainError>),
@@ -346,6 +351,7 @@ impl DomainError {
             Self::RateNeedsApproval { .. } => ErrorCode::RateNeedsApproval,
             Self::SecondApproverRequired => ErrorCode::SecondApproverRequired,
             Self::AlreadyDecided => ErrorCode::AlreadyDecided,
+            Self::MonthNotEnded => ErrorCode::MonthNotEnded,
             Self::Several(all) => all.first().map_or(ErrorCode::InvalidInput, Self::code),
             Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::Internal(_) | Self::Database(_) => ErrorCode::Internal,
@@ -376,6 +382,7 @@ impl DomainError {
             Self::OrganisationNameTaken => Some("name"),
             Self::InvalidCode | Self::InvalidRedemptionCode | Self::CheckInLocked => Some("code"),
             Self::InvalidToken => Some("token"),
+            Self::MonthNotEnded => Some("month"),
             Self::Several(all) => all.first().and_then(Self::field),
             _ => None,
         }

@@ -21,6 +21,7 @@ pub mod qr;
 pub mod retention;
 pub mod rewards;
 mod schema;
+pub mod settlement;
 pub mod sheet;
 pub mod throttle;
 pub mod types;
@@ -47,6 +48,9 @@ pub struct Settings {
     pub dual_control_points: i64,
     /// Budget allocations above this many points wait for a second staff member.
     pub dual_control_allocation_points: i64,
+    /// What the centre pays a merchant for one settled point, in fen (the district's
+    /// reimbursement rule); recorded on each settlement when its month closes.
+    pub point_value_fen: i64,
     /// How long a need may wait for a match, by urgency, before it is escalated.
     pub need_sla: matching::Sla,
     /// The staff member overdue needs are escalated to, by login email; unset, the
@@ -66,6 +70,7 @@ impl Default for Settings {
             group_points_per_hour_max: 10,
             dual_control_points: 1_000,
             dual_control_allocation_points: 100_000,
+            point_value_fen: 100,
             need_sla: matching::Sla::default(),
             need_escalation_email: None,
             // Tools without the API (benchmarks) send no escalation email that anyone opens.
@@ -147,6 +152,10 @@ impl Services {
 
     pub fn matching(&self) -> matching::Matching<'_> {
         matching::Matching::new(self)
+    }
+
+    pub fn settlement(&self) -> settlement::Settlements<'_> {
+        settlement::Settlements::new(self)
     }
 
     pub fn insight(&self) -> insight::Insight<'_> {

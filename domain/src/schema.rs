@@ -267,8 +267,33 @@ diesel::table! {
         created_at -> Timestamp,
         finished_at -> Nullable<Timestamp>,
         finished_by -> Nullable<Text>,
+        settlement_id -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    settlement (id) {
+        id -> Text,
+        merchant_id -> Text,
+        month -> Text,
+        points -> BigInt,
+        lines -> Integer,
+        point_value_fen -> BigInt,
+        amount_fen -> BigInt,
+        rule -> Text,
+        status -> Text,
+        closed_by -> Text,
+        approved_by -> Nullable<Text>,
+        approved_at -> Nullable<Timestamp>,
+        paid_reference -> Nullable<Text>,
+        paid_by -> Nullable<Text>,
+        paid_at -> Nullable<Timestamp>,
+        transfer_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(settlement -> merchant (merchant_id));
 
 diesel::joinable!(reward -> merchant (merchant_id));
 diesel::joinable!(redemption -> reward (reward_id));
@@ -445,6 +470,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     merchant,
     reward,
     redemption,
+    settlement,
     outbox_message,
     email_token,
     email_verification,

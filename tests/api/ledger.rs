@@ -203,7 +203,10 @@ async fn the_totals_count_every_point_issued(app: &TestApp) {
 
     assert_eq!(
         totals,
-        json!({ "issued": 5100, "outstanding": 5100, "held": 0, "redeemed": 0, "expired": 0 })
+        json!({
+            "issued": 5100, "outstanding": 5100, "held": 0, "redeemed": 0, "settled": 0,
+            "expired": 0
+        })
     );
 }
 

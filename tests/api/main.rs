@@ -33,6 +33,7 @@ mod matching;
 mod outage;
 mod rewards;
 mod seed;
+mod settlement;
 mod smtp;
 mod spreadsheet;
 mod standing;

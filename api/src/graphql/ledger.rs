@@ -17,6 +17,9 @@ mirror_enum!(
         Issuance,
         /// The district's account where expired points go.
         Expired,
+        /// The district's account where merchants' closed months go (SETTLE): points the
+        /// centre pays the merchants for in yuan.
+        Settled,
         /// A person's wallet: what they earn, donate and redeem from.
         Wallet,
         /// A person's points held for redemptions awaiting a merchant's confirmation.
@@ -52,6 +55,9 @@ mirror_enum!(
         Reverse,
         /// Staff corrected a balance against issuance, with a reason.
         Adjust,
+        /// A merchant's closed month: its captured points moved from its till to the
+        /// district's settled account.
+        Settle,
     }
 );
 
@@ -292,8 +298,11 @@ pub struct LedgerTotals {
     pub outstanding: Points,
     /// Points held for redemptions awaiting a merchant's confirmation.
     pub held: Points,
-    /// Points captured by merchants.
+    /// Points captured by merchants: in their tills or settled.
     pub redeemed: Points,
+    /// The part of `redeemed` that closed months settled (the SETTLED account), for the centre
+    /// to pay the merchants in yuan.
+    pub settled: Points,
     /// Points that expired.
     pub expired: Points,
 }
@@ -320,6 +329,7 @@ pub async fn totals(ctx: &Context) -> FieldResult<LedgerTotals> {
         outstanding: Points(t.outstanding),
         held: Points(t.held),
         redeemed: Points(t.redeemed),
+        settled: Points(t.settled),
         expired: Points(t.expired),
     })
 }

@@ -16,6 +16,7 @@ mod nodes;
 pub(crate) mod relay;
 mod rewards;
 mod root;
+mod settlement;
 mod volunteering;
 
 use std::sync::{Arc, Mutex};
@@ -33,6 +34,7 @@ pub use matching::staff_need_path;
 pub use relay::{GlobalId, NodeValue, Payload};
 pub(crate) use rewards::{Merchant, Redemption};
 pub use root::{Mutation, Query};
+pub(crate) use settlement::Settlement;
 
 pub type Schema = RootNode<Query, Mutation, EmptySubscription<Context>>;
 

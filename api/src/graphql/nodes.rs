@@ -15,6 +15,7 @@ use super::ledger::{self, Account, ApprovalRequest, Transfer};
 use super::matching::{self, Match, Need};
 use super::relay::{GlobalId, Kind, NodeValue};
 use super::rewards::{self, Merchant, Redemption, Reward};
+use super::settlement::{self, Settlement};
 use super::volunteering::{self, Activity, Participation};
 
 /// The most ids one `nodes` call takes.
@@ -57,6 +58,7 @@ fetchers! {
     account: Account => ledger::account;
     transfer: Transfer => ledger::transfer;
     approval_request: ApprovalRequest => ledger::approval_request;
+    settlement: Settlement => settlement::settlement;
     audit_event: AuditEvent => audit::audit_event;
     email_message: EmailMessage => email::message;
 }

@@ -7,7 +7,8 @@ use linli_domain::DomainError;
 use linli_domain::page::PageRequest;
 use linli_domain::types::{
     AccountId, ActivityId, ApprovalRequestId, CommunityId, GroupId, MatchId, MerchantId, NeedId,
-    OrganisationId, ParticipationId, ProductId, RedemptionId, RewardId, TransferId, UserId,
+    OrganisationId, ParticipationId, ProductId, RedemptionId, RewardId, SettlementId, TransferId,
+    UserId,
 };
 
 use super::Context;
@@ -20,6 +21,7 @@ use super::incubation::Group;
 use super::ledger::{Account, ApprovalRequest, Transfer};
 use super::matching::{Match, Need};
 use super::rewards::{Merchant, Redemption, Reward};
+use super::settlement::Settlement;
 use super::volunteering::{Activity, Participation};
 
 /// A node type, and the name its global ids carry: the type's own name, which is its GraphQL
@@ -88,6 +90,7 @@ kinds!(
     Account: AccountId = AccountId::parse,
     Transfer: TransferId = TransferId::parse,
     ApprovalRequest: ApprovalRequestId = ApprovalRequestId::parse,
+    Settlement: SettlementId = SettlementId::parse,
     AuditEvent: String = text,
     EmailMessage: String = text,
 );
@@ -132,8 +135,8 @@ impl GlobalId {
 #[graphql_interface(
     for = [
         User, Community, Organisation, Product, Category, Activity, Participation, Group, Need,
-        Match, Merchant, Reward, Redemption, Account, Transfer, ApprovalRequest, AuditEvent,
-        EmailMessage,
+        Match, Merchant, Reward, Redemption, Account, Transfer, ApprovalRequest, Settlement,
+        AuditEvent, EmailMessage,
     ],
     context = Context
 )]

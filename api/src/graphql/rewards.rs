@@ -145,6 +145,32 @@ impl Merchant {
             .map(|p| RedemptionConnection::from_page(p, Redemption))
     }
 
+    /// Operators and staff: the shop's settlements (its closed months), newest first.
+    async fn settlements(
+        &self,
+        ctx: &Context,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
+        first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
+        after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<super::settlement::SettlementConnection> {
+        super::settlement::of_merchant(ctx, &self.0.id, (first, after, last, before)).await
+    }
+
+    /// Operators and staff: a plain link to the shop's settlements as CSV, signed for the
+    /// caller and valid for five minutes.
+    fn settlements_csv_url(&self, ctx: &Context) -> FieldResult<String> {
+        super::settlement::merchant_csv_link(ctx, &self.0.id)
+    }
+
     /// Operators and staff: every reward of the shop, paused ones included, newest first
     /// (residents see what is on offer through `rewards`).
     async fn all_rewards(
@@ -366,6 +392,9 @@ pub struct MerchantStatement {
     /// A plain link to the same statement as CSV, signed for the caller and valid for five
     /// minutes; ids in it are the API's global ids.
     pub csv_url: String,
+    /// The settlement the month closed into; null while it is open. Once closed, the
+    /// statement is the settlement's captures and never changes.
+    pub settlement: Option<super::settlement::Settlement>,
 }
 
 /// What one merchant received in a month.
@@ -442,6 +471,7 @@ pub async fn statement(
                 points: Points(l.points),
             })
             .collect(),
+        settlement: st.settlement.map(super::settlement::Settlement),
         merchant: Merchant(st.merchant),
     })
 }

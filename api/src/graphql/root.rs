@@ -195,6 +195,42 @@ impl Query {
         rewards::statement(ctx, merchant_id, month).await.map(Some)
     }
 
+    /// Staff: merchants' settlements, newest first; `filter` picks a month, a status or a
+    /// merchant. A merchant's operators may read their own merchant's by naming it.
+    async fn settlements(
+        ctx: &Context,
+        #[graphql(description = "Which settlements to list (default: every one).")] filter: Option<
+            super::settlement::SettlementFilterInput,
+        >,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
+        first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
+        after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<Option<super::settlement::SettlementConnection>> {
+        super::settlement::settlements(ctx, filter, first, after, last, before)
+            .await
+            .map(Some)
+    }
+
+    /// Staff: what the settlements of a filter come to and what the centre still owes on them
+    /// across every merchant, with their CSV; a merchant's operators for their own merchant.
+    async fn settlement_totals(
+        ctx: &Context,
+        #[graphql(description = "Which settlements to sum (default: every one).")] filter: Option<
+            super::settlement::SettlementFilterInput,
+        >,
+    ) -> FieldResult<Option<super::settlement::SettlementTotals>> {
+        super::settlement::totals(ctx, filter).await.map(Some)
+    }
+
     /// Staff: points captured across the alliance in a month (`YYYY-MM`).
     async fn district_overview(
         ctx: &Context,
@@ -1166,6 +1202,36 @@ impl Mutation {
         input: ledger::ReverseTransferInput,
     ) -> FieldResult<TransferPayload> {
         ledger::reverse_transfer(ctx, input).await
+    }
+
+    /// Staff: close a month that has ended into one settlement per merchant with captures in
+    /// it; closing again changes nothing.
+    async fn close_settlements(
+        ctx: &Context,
+        #[graphql(description = "The month to close.")]
+        input: super::settlement::CloseSettlementsInput,
+    ) -> FieldResult<super::settlement::CloseSettlementsPayload> {
+        super::settlement::close(ctx, input).await
+    }
+
+    /// Staff: approve a closed settlement for payment (not one you closed, nor your own
+    /// organisation's merchant's).
+    async fn approve_settlement(
+        ctx: &Context,
+        #[graphql(description = "The closed settlement.")]
+        input: super::settlement::ApproveSettlementInput,
+    ) -> FieldResult<super::settlement::SettlementPayload> {
+        super::settlement::approve(ctx, input).await
+    }
+
+    /// Staff: record that the centre paid an approved settlement, with the payment's
+    /// reference.
+    async fn mark_settlement_paid(
+        ctx: &Context,
+        #[graphql(description = "The approved settlement and the payment's reference.")]
+        input: super::settlement::MarkSettlementPaidInput,
+    ) -> FieldResult<super::settlement::SettlementPayload> {
+        super::settlement::mark_paid(ctx, input).await
     }
 
     /// Staff: approve or decline another staff member's movement of points (never your own).

@@ -667,6 +667,7 @@ fn fixed_sides(code: TransferCode) -> Option<(AccountKind, AccountKind)> {
         TransferCode::RedeemCapture => Some((AccountKind::Hold, AccountKind::Merchant)),
         TransferCode::RedeemRelease => Some((AccountKind::Hold, AccountKind::Wallet)),
         TransferCode::Expire => Some((AccountKind::Wallet, AccountKind::Expired)),
+        TransferCode::Settle => Some((AccountKind::Merchant, AccountKind::Settled)),
         TransferCode::Donate | TransferCode::Reverse | TransferCode::Adjust => None,
     }
 }
@@ -705,10 +706,11 @@ pub(crate) fn monthly_flows(
             .collect();
         format!("CASE g.code{arms} END")
     };
-    let flow = |kind: &str| {
+    // Several kinds count as one figure: redeemed points are in merchants' tills or settled.
+    let flow = |kinds: &str| {
         sum(&format!(
-            "CASE WHEN f.credit_kind = '{kind}' THEN f.amount ELSE 0 END \
-             - CASE WHEN f.debit_kind = '{kind}' THEN f.amount ELSE 0 END"
+            "CASE WHEN f.credit_kind IN ({kinds}) THEN f.amount ELSE 0 END \
+             - CASE WHEN f.debit_kind IN ({kinds}) THEN f.amount ELSE 0 END"
         ))
     };
     let until_fixed = sql.time(until);
@@ -727,11 +729,11 @@ pub(crate) fn monthly_flows(
              (SELECT c.kind FROM account c WHERE c.id = t.credit_account_id) \
            FROM transfer t WHERE t.code IN ({free}) AND t.created_at < {until_free}) f \
          GROUP BY f.month ORDER BY f.month",
-        issued = flow("ISSUANCE"),
-        wallets = flow("WALLET"),
-        held = flow("HOLD"),
-        redeemed = flow("MERCHANT"),
-        expired = flow("EXPIRED"),
+        issued = flow("'ISSUANCE'"),
+        wallets = flow("'WALLET'"),
+        held = flow("'HOLD'"),
+        redeemed = flow("'MERCHANT', 'SETTLED'"),
+        expired = flow("'EXPIRED'"),
         debit = side(|(debit, _)| debit),
         credit = side(|(_, credit)| credit),
         fixed = listed(&fixed),

@@ -5,11 +5,13 @@ use chrono::NaiveDateTime;
 use crate::types::{AccountId, ApprovalRequestId, OrganisationId, TransferId, UserId, text_enum};
 
 text_enum!(
-    /// What an account belongs to. ISSUANCE and EXPIRED are the district's system accounts;
-    /// every other kind has an owner (a resident, an organisation, a merchant or a group).
+    /// What an account belongs to. ISSUANCE, EXPIRED and SETTLED are the district's system
+    /// accounts; every other kind has an owner (a resident, an organisation, a merchant or a
+    /// group).
     AccountKind {
         Issuance => "ISSUANCE",
         Expired => "EXPIRED",
+        Settled => "SETTLED",
         Wallet => "WALLET",
         Hold => "HOLD",
         Budget => "BUDGET",
@@ -30,6 +32,7 @@ text_enum!(
         Expire => "EXPIRE",
         Reverse => "REVERSE",
         Adjust => "ADJUST",
+        Settle => "SETTLE",
     }
 );
 
@@ -179,8 +182,11 @@ pub struct SystemTotals {
     pub outstanding: i64,
     /// Held for redemptions awaiting a merchant's confirmation.
     pub held: i64,
-    /// Captured by merchants.
+    /// Captured by merchants: still in their tills, or settled (below).
     pub redeemed: i64,
+    /// The part of `redeemed` that closed months moved to the SETTLED account, for the centre
+    /// to pay the merchants in yuan.
+    pub settled: i64,
     pub expired: i64,
 }
 

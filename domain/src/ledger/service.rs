@@ -514,13 +514,15 @@ impl<'a> Ledger<'a> {
         self.services.db.read(|conn| {
             let issued = -store::kind_total(conn, AccountKind::Issuance)?;
             let held = store::kind_total(conn, AccountKind::Hold)?;
-            let redeemed = store::kind_total(conn, AccountKind::Merchant)?;
+            let settled = store::kind_total(conn, AccountKind::Settled)?;
+            let redeemed = store::kind_total(conn, AccountKind::Merchant)? + settled;
             let expired = store::kind_total(conn, AccountKind::Expired)?;
             Ok(SystemTotals {
                 issued,
                 outstanding: issued - held - redeemed - expired,
                 held,
                 redeemed,
+                settled,
                 expired,
             })
         })
@@ -819,7 +821,10 @@ fn plan(conn: &mut DbConnection, movement: &StaffMovement) -> DomainResult<Plan>
                 .ok_or(DomainError::NotFound { what: "账户" })?;
             if matches!(
                 target.kind,
-                AccountKind::Issuance | AccountKind::Expired | AccountKind::Hold
+                AccountKind::Issuance
+                    | AccountKind::Expired
+                    | AccountKind::Settled
+                    | AccountKind::Hold
             ) {
                 return Err(DomainError::invalid(
                     "accountId",
@@ -931,7 +936,7 @@ pub(crate) fn owns(
             Some(group) => crate::incubation::store::active_role(conn, &group, user)?.is_some(),
             None => false,
         },
-        AccountKind::Issuance | AccountKind::Expired => false,
+        AccountKind::Issuance | AccountKind::Expired | AccountKind::Settled => false,
     })
 }
 

@@ -21,6 +21,10 @@ use crate::types::{AccountId, ApprovalRequestId, Points, TransferId, UserId};
 /// the migrations of both engines.
 pub(crate) const ISSUANCE_ACCOUNT: &str = "00000000-0000-7000-8000-000000000001";
 
+/// Where a closed month's captures go from the merchants' tills (`SETTLE`): points the centre
+/// pays the merchants for in yuan. Fixed in the migrations of both engines, like issuance.
+pub(crate) const SETTLED_ACCOUNT: &str = "00000000-0000-7000-8000-000000000003";
+
 /// A transfer as stored: its cause is two nullable columns, one value in the model.
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = transfer)]
@@ -573,6 +577,7 @@ fn kind_label(kind: AccountKind) -> &'static str {
     match kind {
         AccountKind::Issuance => "社区积分发行",
         AccountKind::Expired => "过期积分",
+        AccountKind::Settled => "商家结算",
         AccountKind::Wallet => "居民积分账户",
         AccountKind::Hold => "兑换冻结",
         AccountKind::Budget => "组织积分预算",
@@ -594,7 +599,7 @@ const EXAMPLES: i64 = 10;
 
 /// Checks every ledger invariant in one consistent read.
 pub(crate) fn verify(conn: &mut DbConnection) -> DomainResult<VerifyReport> {
-    let checks: [(&'static str, String); 6] = [
+    let checks: [(&'static str, String); 8] = [
         (
             "the balances of all accounts sum to zero",
             "SELECT 'all accounts' AS item, CAST(SUM(balance) AS TEXT) AS detail \
@@ -647,6 +652,36 @@ pub(crate) fn verify(conn: &mut DbConnection) -> DomainResult<VerifyReport> {
                 "SELECT cause_id AS item, CAST(COUNT(*) AS TEXT) AS detail FROM transfer \
                  WHERE code = 'EARN' AND cause_kind = 'participation' \
                  GROUP BY cause_id HAVING COUNT(*) > 1 LIMIT {EXAMPLES}"
+            ),
+        ),
+        (
+            "each settlement's points equal its SETTLE transfer out of its merchant's till",
+            format!(
+                "SELECT s.id AS item, 'settles ' || CAST(s.points AS TEXT) || ', transfer ' || \
+                   COALESCE(t.code || ' ' || CAST(t.amount AS TEXT), 'missing') AS detail \
+                 FROM settlement s LEFT JOIN transfer t ON t.id = s.transfer_id \
+                 LEFT JOIN account a ON a.id = t.debit_account_id \
+                 WHERE t.id IS NULL OR t.code <> 'SETTLE' OR t.amount <> s.points \
+                   OR t.credit_account_id <> '{SETTLED_ACCOUNT}' \
+                   OR a.kind <> 'MERCHANT' OR a.owner_id <> s.merchant_id \
+                 LIMIT {EXAMPLES}"
+            ),
+        ),
+        (
+            "each settlement's points and lines equal the captures it holds",
+            format!(
+                "SELECT s.id AS item, 'settles ' || CAST(s.points AS TEXT) || ' in ' || \
+                   CAST(s.lines AS TEXT) || ', captures say ' || \
+                   CAST(COALESCE(c.total, 0) AS TEXT) || ' in ' || \
+                   CAST(COALESCE(c.n, 0) AS TEXT) AS detail \
+                 FROM settlement s LEFT JOIN \
+                   (SELECT r.settlement_id AS id, SUM(t.amount) AS total, COUNT(*) AS n \
+                    FROM redemption r JOIN transfer t ON t.cause_kind = 'redemption' \
+                      AND t.cause_id = r.id AND t.code = 'REDEEM_CAPTURE' \
+                    WHERE r.settlement_id IS NOT NULL GROUP BY r.settlement_id) c \
+                   ON c.id = s.id \
+                 WHERE s.points <> COALESCE(c.total, 0) OR s.lines <> COALESCE(c.n, 0) \
+                 LIMIT {EXAMPLES}"
             ),
         ),
     ];

@@ -204,6 +204,9 @@ pub struct Statement {
     /// (reward title, redemptions, points), most points first.
     pub per_reward: Vec<(String, i64, i64)>,
     pub total_points: i64,
+    /// The settlement the month closed into; once there is one, the statement is its captures
+    /// and never changes again.
+    pub settlement: Option<crate::settlement::Settlement>,
 }
 
 impl Statement {

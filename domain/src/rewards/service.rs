@@ -658,7 +658,9 @@ impl<'a> Rewards<'a> {
     }
 
     /// A merchant's statement for a month (China Standard Time), built from the ledger's
-    /// captures: operators and staff.
+    /// captures: operators and staff. A closed month's statement is its settlement's captures,
+    /// frozen; an open month's holds the captures that would settle in it now (its own and
+    /// late ones of the closed months just before it).
     pub fn statement(
         &self,
         actor: &Actor,
@@ -666,7 +668,7 @@ impl<'a> Rewards<'a> {
         month: NaiveDate,
     ) -> DomainResult<Statement> {
         let user = actor.user_id()?;
-        let (from, until) =
+        let (from, _) =
             month_bounds(month).ok_or_else(|| DomainError::invalid("month", "月份不正确"))?;
         self.services.db.read(|conn| {
             let merchant = if actor.is_staff() {
@@ -674,10 +676,11 @@ impl<'a> Rewards<'a> {
             } else {
                 require_operator(conn, merchant_id, user)?
             };
-            let till =
-                ledger::store::owned_account(conn, AccountKind::Merchant, merchant_id.as_str())?
-                    .ok_or_else(|| DomainError::internal("merchant without account"))?;
-            let lines = store::captures(conn, till.id.as_str(), from, until)?;
+            let (settlement, lines) = crate::settlement::service::month_captures(
+                conn,
+                merchant_id,
+                crate::settlement::Month::of(from),
+            )?;
             let mut per_reward: Vec<(String, i64, i64)> = Vec::new();
             for line in &lines {
                 match per_reward
@@ -699,6 +702,7 @@ impl<'a> Rewards<'a> {
                 lines,
                 per_reward,
                 total_points,
+                settlement,
             })
         })
     }

@@ -10,10 +10,12 @@ use super::model::{
 };
 use crate::db::{DbConnection, MultiBackend, is_unique_violation, lower};
 use crate::error::{DomainError, DomainResult};
+use crate::ledger::TransferCode;
 use crate::page::{PageRequest, keyset};
 use crate::schema::{merchant, redemption, reward, transfer};
 use crate::types::{
-    CommunityId, MerchantId, OrganisationId, RedemptionId, RewardId, UserId, add_points,
+    CommunityId, MerchantId, OrganisationId, RedemptionId, RewardId, SettlementId, UserId,
+    add_points,
 };
 
 pub(crate) fn insert_merchant(conn: &mut DbConnection, m: &Merchant) -> DomainResult<()> {
@@ -477,42 +479,103 @@ pub(crate) fn of_merchant(
     Ok((rows, total))
 }
 
-/// The captures credited to `account` in [from, until): the ledger's own record of what a
-/// merchant received, with the redemption and reward each came from.
+/// Which captures of a merchant a statement or a settlement holds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Captures<'a> {
+    /// The ones a closed month's settlement holds: frozen.
+    SettledIn(&'a SettlementId),
+    /// The ones credited to the till `account` in [from, until) that no settlement holds yet.
+    Unsettled {
+        account: &'a str,
+        from: NaiveDateTime,
+        until: NaiveDateTime,
+    },
+}
+
+/// The captures of a statement: the ledger's own record of what a merchant received (its
+/// REDEEM_CAPTURE transfers), each with the redemption and reward it came from, in the order
+/// they were posted.
 pub(crate) fn captures(
     conn: &mut DbConnection,
-    account: &str,
-    from: NaiveDateTime,
-    until: NaiveDateTime,
+    which: Captures<'_>,
 ) -> DomainResult<Vec<StatementLine>> {
-    let rows = transfer::table
-        .filter(transfer::credit_account_id.eq(account))
-        .filter(transfer::code.eq("REDEEM_CAPTURE"))
-        .filter(transfer::created_at.ge(from))
-        .filter(transfer::created_at.lt(until))
+    let mut query = transfer::table
+        .inner_join(redemption::table.on(redemption::id.nullable().eq(transfer::cause_id)))
+        .inner_join(reward::table.on(reward::id.eq(redemption::reward_id)))
+        .filter(transfer::code.eq(TransferCode::RedeemCapture))
+        .filter(transfer::cause_kind.eq("redemption"))
+        .into_boxed();
+    query = match which {
+        Captures::SettledIn(settlement) => {
+            query.filter(redemption::settlement_id.eq(settlement.as_str()))
+        }
+        Captures::Unsettled {
+            account,
+            from,
+            until,
+        } => query
+            .filter(transfer::credit_account_id.eq(account))
+            .filter(redemption::settlement_id.is_null())
+            .filter(transfer::created_at.ge(from))
+            .filter(transfer::created_at.lt(until)),
+    };
+    let rows = query
         .order(transfer::id.asc())
-        .select((transfer::cause_id, transfer::amount, transfer::created_at))
-        .load::<(Option<String>, i64, NaiveDateTime)>(conn)?;
-    let ids: Vec<String> = rows.iter().filter_map(|(id, _, _)| id.clone()).collect();
-    let titles: std::collections::HashMap<String, String> = redemption::table
-        .inner_join(reward::table)
-        .filter(redemption::id.eq_any(&ids))
-        .select((redemption::id, reward::title))
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .collect();
+        .select((
+            redemption::id,
+            transfer::created_at,
+            reward::title,
+            transfer::amount,
+        ))
+        .load::<(String, NaiveDateTime, String, i64)>(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(cause, amount, at)| {
-            let redemption_id = cause.unwrap_or_default();
-            StatementLine {
-                reward_title: titles.get(&redemption_id).cloned().unwrap_or_default(),
+        .map(
+            |(redemption_id, confirmed_at, reward_title, points)| StatementLine {
                 redemption_id,
-                confirmed_at: at,
-                points: amount,
-            }
-        })
+                confirmed_at,
+                reward_title,
+                points,
+            },
+        )
         .collect())
+}
+
+/// The merchants with confirmed redemptions before `until` that no settlement holds yet.
+pub(crate) fn merchants_with_unsettled(
+    conn: &mut DbConnection,
+    until: NaiveDateTime,
+) -> DomainResult<Vec<MerchantId>> {
+    Ok(redemption::table
+        .filter(redemption::status.eq(RedemptionStatus::Confirmed.as_str()))
+        .filter(redemption::settlement_id.is_null())
+        .filter(redemption::finished_at.lt(until))
+        .select(redemption::merchant_id)
+        .distinct()
+        .order(redemption::merchant_id.asc())
+        .load(conn)?)
+}
+
+/// Marks confirmed redemptions as held by `settlement`, each only if no settlement holds it
+/// yet: how many it marked.
+pub(crate) fn assign_to_settlement(
+    conn: &mut DbConnection,
+    settlement: &SettlementId,
+    redemptions: &[String],
+) -> DomainResult<usize> {
+    let mut assigned = 0;
+    // In chunks, within every engine's limit on bound parameters.
+    for chunk in redemptions.chunks(500) {
+        assigned += diesel::update(
+            redemption::table
+                .filter(redemption::id.eq_any(chunk))
+                .filter(redemption::status.eq(RedemptionStatus::Confirmed.as_str()))
+                .filter(redemption::settlement_id.is_null()),
+        )
+        .set(redemption::settlement_id.eq(Some(settlement.as_str())))
+        .execute(conn)?;
+    }
+    Ok(assigned)
 }
 
 /// Points captured per merchant account in [from, until), for the district overview.

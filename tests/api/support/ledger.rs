@@ -54,7 +54,7 @@ const ORGANISATION_BUDGET: &str = r"
 
 const MY_WALLET: &str = "{ me { wallet { id balance } } }";
 
-const LEDGER_TOTALS: &str = "{ ledgerTotals { issued outstanding held redeemed expired } }";
+const LEDGER_TOTALS: &str = "{ ledgerTotals { issued outstanding held redeemed settled expired } }";
 
 impl TestApp {
     /// The id of the wallet of the person `token` was issued to.

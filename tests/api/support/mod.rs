@@ -14,6 +14,7 @@ pub mod incubation;
 pub mod ledger;
 mod log;
 pub mod rewards;
+pub mod settlement;
 pub mod volunteering;
 
 use std::net::TcpListener;
