@@ -448,26 +448,23 @@ impl<'d> Walk<'d, '_> {
             Selection::FragmentSpread(s) => &s.item.directives,
             Selection::InlineFragment(i) => &i.item.directives,
         };
-        directives
-            .iter()
-            .flatten()
-            .any(|d| {
-                let condition = d
-                    .item
-                    .arguments
-                    .as_ref()
-                    .and_then(|a| a.item.get("if"))
-                    .and_then(|v| match &v.item {
-                        InputValue::Variable(name) => self.variables.get(name.as_str()),
-                        literal => Some(literal),
-                    })
-                    .and_then(InputValue::as_scalar)
-                    .and_then(ScalarValue::try_to_bool);
-                matches!(
-                    (d.item.name.item, condition),
-                    ("skip", Some(true)) | ("include", Some(false))
-                )
-            })
+        directives.iter().flatten().any(|d| {
+            let condition = d
+                .item
+                .arguments
+                .as_ref()
+                .and_then(|a| a.item.get("if"))
+                .and_then(|v| match &v.item {
+                    InputValue::Variable(name) => self.variables.get(name.as_str()),
+                    literal => Some(literal),
+                })
+                .and_then(InputValue::as_scalar)
+                .and_then(ScalarValue::try_to_bool);
+            matches!(
+                (d.item.name.item, condition),
+                ("skip", Some(true)) | ("include", Some(false))
+            )
+        })
     }
 
     fn page_of_current(&self) -> u64 {
@@ -769,9 +766,8 @@ mod tests {
 
     #[test]
     fn a_declared_default_page_is_priced_as_it_will_run() {
-        let defaulted = price_of(
-            "query($n: Int = 100) { communities(first: $n) { edges { node { id } } } }",
-        );
+        let defaulted =
+            price_of("query($n: Int = 100) { communities(first: $n) { edges { node { id } } } }");
         assert_eq!(defaulted.cost, 1 + 2 + 100);
     }
 

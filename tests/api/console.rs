@@ -219,6 +219,8 @@ async fn work_the_queues_and_boards(engine: Engine) {
     staff.wait_for_text("推荐对象").await;
     staff.press(&format!("推荐 {GROUP}")).await;
     staff.wait_for_text("等待对方回复").await;
+    // The need's steps name the group proposed, with its score.
+    staff.wait_for_text(&format!("{GROUP}（")).await;
     staff.check_screen("console-matching-board", false).await;
 
     // The group accepts on its side; staff record the delivery and close the need.
@@ -342,13 +344,24 @@ async fn read_the_dashboard(engine: Engine) {
         format!("{} 积分", grouped(issued)),
         "the liability's last month is the ledger's totals"
     );
-    for chart in ["chart-hours", "chart-products", "chart-organisations", "chart-needs", "chart-merchants"] {
+    for chart in [
+        "chart-hours",
+        "chart-products",
+        "chart-organisations",
+        "chart-needs",
+        "chart-merchants",
+    ] {
         staff.text_of(chart).await;
     }
     staff.check_screen("console-dashboard", false).await;
 
     // The cross-tab: the busiest cell opens the organisations behind it.
-    staff.element("[data-testid=crosstab] button.cell").await.click().await.unwrap();
+    staff
+        .element("[data-testid=crosstab] button.cell")
+        .await
+        .click()
+        .await
+        .unwrap();
     staff.element(".dashboard .card.inset table").await;
     staff
         .client
@@ -358,7 +371,9 @@ async fn read_the_dashboard(engine: Engine) {
         )
         .await
         .unwrap();
-    staff.check_screen("console-dashboard-crosstab", false).await;
+    staff
+        .check_screen("console-dashboard-crosstab", false)
+        .await;
 
     // A CSV downloaded from the screen: residents' hours pay exactly what the ledger earned.
     let (status, csv) = download(&app, &staff.href_of("export-residentHours").await).await;

@@ -358,12 +358,16 @@ impl<'a> Matching<'a> {
             };
             store::insert_match(conn, &proposed)?;
             store::set_need_status(conn, need_id, &[NeedStatus::Open], NeedStatus::Matching)?;
+            // The trail names the candidate as staff know it, not by its id.
+            let named = store::candidate_names(conn, &[(kind, candidate.to_owned())])?
+                .remove(&(kind, candidate.to_owned()))
+                .unwrap_or_else(|| format!("{} {candidate}", kind.as_str()));
             record_step(
                 conn,
                 staff,
                 StepAction::Proposed,
                 need_id,
-                &format!("{} {candidate}（{score} 分）", kind.as_str()),
+                &format!("{named}（{score} 分）"),
                 now,
             )?;
             find_match(conn, &id)
