@@ -1,4 +1,5 @@
-//! Creations made once. A create request may carry the client's idempotency key; the key is
+//! Creations made once. A create request (a product, an activity, a reward, a need, a group)
+//! may carry the client's idempotency key; the key is
 //! recorded in the transaction that makes the object, so the same request sent again (after a
 //! lost answer or a 503) returns the object the first one made, and the same key sent with a
 //! different request is `IDEMPOTENCY_KEY_REUSED` — the ledger's rule, through its one path.
@@ -18,6 +19,8 @@ text_enum!(Subject {
     Product => "PRODUCT",
     Activity => "ACTIVITY",
     Reward => "REWARD",
+    Need => "NEED",
+    Group => "GROUP",
 });
 
 /// A create request with its key: who sends it, the key, and a fingerprint of what it asks

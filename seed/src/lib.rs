@@ -775,6 +775,7 @@ impl Seeder<'_> {
                     community_id: communities[g % communities.len()].clone(),
                     category_id: category.to_owned(),
                 },
+                None,
             )?;
             let size = 2 + g % 8;
             for k in 1..=size {

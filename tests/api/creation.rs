@@ -1,11 +1,12 @@
-//! Creations made once: a product, an activity or a reward sent again with the same
-//! idempotency key (after a lost answer) is the first one, never a second; racing copies of
-//! one request make one object; the key with a different request is refused.
+//! Creations made once: a product, an activity, a reward, a need or a group sent again with the
+//! same idempotency key (after a lost answer) is the first one, never a second; racing copies
+//! of one request make one object; the key with a different request is refused.
 
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
 use crate::support::catalogue::CREATE_PRODUCT;
+use crate::support::incubation::{FOUND_GROUP, POST_NEED};
 use crate::support::rewards::CREATE_REWARD;
 use crate::support::volunteering::CREATE_ACTIVITY;
 use crate::support::{TestApp, accepted, both_engines, tally, text_at, user_error};
@@ -131,8 +132,90 @@ async fn an_activity_sent_again_with_its_key_is_made_once(app: &TestApp) {
     );
 }
 
+/// Ten copies of one `postNeed` in flight together post one need; the key with another
+/// title is `IDEMPOTENCY_KEY_REUSED`.
+async fn racing_copies_of_one_need_post_one(app: &TestApp) {
+    let resident = app.new_resident().await;
+    let community = app.community("建设路社区", "建设路街道").await;
+    let wanted_by = (Utc::now() + Duration::days(3)).to_rfc3339();
+    let need = |title: &str| {
+        json!({ "input": {
+            "communityId": community, "categoryId": "meal-delivery", "title": title,
+            "description": "独居老人需要每天中午送餐", "urgency": "HIGH",
+            "wantedBy": wanted_by, "idempotencyKey": "need-meals-0001"
+        } })
+    };
+    let answers = app
+        .concurrently(10, |_| {
+            let variables = need("独居老人助餐");
+            let resident = resident.clone();
+            async move { app.ok(POST_NEED, variables, Some(&resident)).await }
+        })
+        .await;
+    assert_eq!(
+        tally(&answers, "postNeed").get("OK"),
+        Some(&10),
+        "{answers:?}"
+    );
+    let ids: std::collections::BTreeSet<String> = answers
+        .iter()
+        .map(|a| text_at(&a["postNeed"], "/need/id"))
+        .collect();
+    assert_eq!(ids.len(), 1, "one need: {ids:?}");
+    let changed = app
+        .ok(POST_NEED, need("独居老人助浴"), Some(&resident))
+        .await;
+    assert_eq!(user_error(&changed, "postNeed"), "IDEMPOTENCY_KEY_REUSED");
+    let staff = app.staff().await;
+    let posted = app
+        .ok(
+            "query ($c: ID!) { needs(filter: { communityId: $c }) { totalCount } }",
+            json!({ "c": community }),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(posted["needs"]["totalCount"], 1, "{posted}");
+}
+
+/// `foundGroup` sent again with its key returns the first group, founded once; another
+/// resident's send with the same key is their own request.
+async fn a_group_founded_again_with_its_key_is_founded_once(app: &TestApp) {
+    let convenor = app.new_resident().await;
+    let community = app.community("杉板桥社区", "双桥子街道").await;
+    let input = json!({
+        "name": "杉板桥助老队", "purpose": "为独居老人送餐上门，助餐志愿服务",
+        "communityId": community, "categoryId": "meal-delivery",
+        "idempotencyKey": "group-found-0001"
+    });
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let data = app
+            .ok(FOUND_GROUP, json!({ "input": input }), Some(&convenor))
+            .await;
+        ids.push(text_at(accepted(&data, "foundGroup"), "/group/id"));
+    }
+    assert_eq!(ids[0], ids[1]);
+    assert_eq!(ids[1], ids[2]);
+    let group = app.the_group(&ids[0]).await;
+    let founded = group["timeline"]["nodes"].as_array().unwrap();
+    assert_eq!(founded.len(), 1, "founded once: {group}");
+    let other = app.new_resident().await;
+    let mut their_input = input.clone();
+    their_input["name"] = json!("杉板桥理发队");
+    let theirs = app
+        .ok(FOUND_GROUP, json!({ "input": their_input }), Some(&other))
+        .await;
+    assert_ne!(
+        text_at(accepted(&theirs, "foundGroup"), "/group/id"),
+        ids[0],
+        "keys are the sender's own"
+    );
+}
+
 both_engines!(
     a_product_sent_again_with_its_key_is_made_once,
     racing_copies_of_one_reward_make_one,
     an_activity_sent_again_with_its_key_is_made_once,
+    racing_copies_of_one_need_post_one,
+    a_group_founded_again_with_its_key_is_founded_once,
 );

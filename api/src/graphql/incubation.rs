@@ -373,18 +373,26 @@ pub struct FoundGroupInput {
     pub community_id: ID,
     /// The group's category (its id or slug).
     pub category_id: ID,
+    /// Optional: the same key sent again returns the object the first request made, instead
+    /// of making a second one (8–100 letters, digits or `- _ . :`).
+    pub idempotency_key: Option<String>,
 }
 
 pub async fn found(ctx: &Context, input: FoundGroupInput) -> FieldResult<GroupPayload> {
-    let decoded =
-        Community::decode(&input.community_id, "communityId").map(|community_id| NewGroup {
+    let key = input.idempotency_key.as_deref().map(IdempotencyKey::parse);
+    let decoded = Community::decode(&input.community_id, "communityId").and_then(|community_id| {
+        let group = NewGroup {
             name: input.name,
             purpose: input.purpose,
             community_id,
             category_id: super::catalogue::category_slug(&input.category_id),
-        });
-    ctx.mutate(decoded, |s, actor, new| s.incubation().found(actor, new))
-        .await
+        };
+        Ok((group, key.transpose()?))
+    });
+    ctx.mutate(decoded, |s, actor, (new, key)| {
+        s.incubation().found(actor, new, key.as_ref())
+    })
+    .await
 }
 
 payload!(

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use juniper::{FieldResult, GraphQLInputObject, GraphQLObject, ID, graphql_object};
 use linli_domain::DomainError;
 use linli_domain::matching::{self, NewNeed};
-use linli_domain::types::{MatchId, NeedId};
+use linli_domain::types::{IdempotencyKey, MatchId, NeedId};
 
 use super::catalogue::Product;
 use super::directory::{Community, Organisation};
@@ -472,11 +472,14 @@ pub struct PostNeedInput {
     pub wanted_by: DateTime<Utc>,
     /// When a group's convenor posts for the group.
     pub group_id: Option<ID>,
+    /// Optional: the same key sent again returns the object the first request made, instead
+    /// of making a second one (8–100 letters, digits or `- _ . :`).
+    pub idempotency_key: Option<String>,
 }
 
 pub async fn post_need(ctx: &Context, input: PostNeedInput) -> FieldResult<NeedPayload> {
     let decoded = (|| {
-        Ok(NewNeed {
+        let need = NewNeed {
             community_id: Community::decode(&input.community_id, "communityId")?,
             category_id: super::catalogue::category_slug(&input.category_id),
             title: input.title.clone(),
@@ -488,10 +491,18 @@ pub async fn post_need(ctx: &Context, input: PostNeedInput) -> FieldResult<NeedP
                 .as_ref()
                 .map(|g| Group::decode(g, "groupId"))
                 .transpose()?,
-        })
+        };
+        let key = input
+            .idempotency_key
+            .as_deref()
+            .map(IdempotencyKey::parse)
+            .transpose()?;
+        Ok((need, key))
     })();
-    ctx.mutate(decoded, |s, actor, new| s.matching().post_need(actor, new))
-        .await
+    ctx.mutate(decoded, |s, actor, (new, key)| {
+        s.matching().post_need(actor, new, key.as_ref())
+    })
+    .await
 }
 
 /// Names a need.

@@ -1,6 +1,7 @@
 // Residents' self-governance groups (join one) and community needs (post one).
 import { html, useState } from '../../vendor/htm-preact-standalone-3.1.1.module.js';
 import { Groups as GroupsDocument, NeedForm, PostNeed as PostNeedDocument, RequestToJoinGroup } from '../operations/community.js';
+import { idempotencyKey } from '../api.js';
 import { currentSession } from '../session.js';
 import { navigate } from '../router.js';
 import { fromLocalInput, toLocalInput } from '../format.js';
@@ -50,9 +51,12 @@ export function PostNeed() {
   const [form, set] = useForm({ communityId: '', categoryId: '', title: '', description: '', urgency: 'MEDIUM', wantedBy: inTwoWeeks });
   const { run, busy, errors } = useMutation();
   const [posted, setPosted] = useState(/** @type {string | null} */ (null));
+  // One key for the form: a retry after a lost answer cannot post the need twice.
+  const [key] = useState(idempotencyKey);
   const submit = async (/** @type {Event} */ event) => {
     prevent(event);
-    const payload = await run(PostNeedDocument, { input: { ...form, wantedBy: fromLocalInput(form.wantedBy) } }, 'postNeed');
+    const input = { ...form, wantedBy: fromLocalInput(form.wantedBy), idempotencyKey: key };
+    const payload = await run(PostNeedDocument, { input }, 'postNeed');
     if (payload?.need) setPosted(payload.need.title);
   };
   const communities = [['', '请选择'], ...(options.data?.communities.edges || []).map((/** @type {any} */ e) => [e.node.id, e.node.name])];

@@ -8,13 +8,14 @@ use super::{
 };
 use crate::Services;
 use crate::audit;
+use crate::creation::{Keyed, Subject, create_once};
 use crate::db::DbConnection;
 use crate::directory::{self, MemberRole, Organisation, OrganisationKind, OrganisationStatus};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Actor;
 use crate::ledger::{self, AccountKind};
 use crate::page::{Page, PageRequest};
-use crate::types::{GroupId, OrganisationId, UserId, text};
+use crate::types::{GroupId, IdempotencyKey, OrganisationId, UserId, text};
 
 /// What staff decide about a group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +38,13 @@ impl<'a> Incubation<'a> {
 
     /// A resident founds a group and becomes its convenor; its points fund opens with it.
     #[tracing::instrument(skip_all, fields(community = %input.community_id))]
-    pub fn found(&self, actor: &Actor, input: NewGroup) -> DomainResult<Group> {
+    /// With `key`, the same request sent again returns the group the first one founded.
+    pub fn found(
+        &self,
+        actor: &Actor,
+        input: NewGroup,
+        key: Option<&IdempotencyKey>,
+    ) -> DomainResult<Group> {
         let founder = actor.user_id()?;
         let group = Group {
             id: GroupId::generate(),
@@ -50,7 +57,18 @@ impl<'a> Incubation<'a> {
             organisation_id: None,
             created_at: self.services.clock.now(),
         };
-        self.services.db.write(|conn| {
+        let keyed = key.map(|key| Keyed {
+            creator: founder,
+            key,
+            request: format!("{input:?}"),
+        });
+        let find = |conn: &mut DbConnection, id: &str| match GroupId::parse(id) {
+            Some(id) => find(conn, &id),
+            None => Err(DomainError::internal(
+                "a creation names a group id that is not one",
+            )),
+        };
+        create_once(self.services, Subject::Group, keyed, find, |conn, _| {
             directory::store::find_community(conn, &group.community_id)?
                 .ok_or_else(|| DomainError::invalid("communityId", "社区不存在"))?;
             if !crate::catalogue::category_exists(conn, &group.category_id)? {
@@ -80,7 +98,7 @@ impl<'a> Incubation<'a> {
                 Some(founder),
                 group.created_at,
             )?;
-            Ok(group.clone())
+            Ok((group.id.to_string(), group.clone()))
         })
     }
 

@@ -11,6 +11,7 @@ use super::{
 };
 use crate::Services;
 use crate::catalogue::{Category, search};
+use crate::creation::{Keyed, Subject, create_once};
 use crate::db::DbConnection;
 use crate::directory::{self, MemberRole};
 use crate::error::{DomainError, DomainResult};
@@ -18,7 +19,9 @@ use crate::identity::{Actor, Role, User};
 use crate::incubation;
 use crate::outbox::{self, Template};
 use crate::page::{Page, PageRequest};
-use crate::types::{GroupId, MatchId, NeedId, OrganisationId, ProductId, UserId, china_time, text};
+use crate::types::{
+    GroupId, IdempotencyKey, MatchId, NeedId, OrganisationId, ProductId, UserId, china_time, text,
+};
 
 /// Candidates returned for one need.
 const TOP: usize = 10;
@@ -51,7 +54,13 @@ impl<'a> Matching<'a> {
 
     /// Residents, group convenors and staff post a need for a community.
     #[tracing::instrument(skip_all, fields(community = %input.community_id, group = ?input.group_id))]
-    pub fn post_need(&self, actor: &Actor, input: NewNeed) -> DomainResult<Need> {
+    /// With `key`, the same request sent again returns the need the first one posted.
+    pub fn post_need(
+        &self,
+        actor: &Actor,
+        input: NewNeed,
+        key: Option<&IdempotencyKey>,
+    ) -> DomainResult<Need> {
         let poster = actor.user_id()?;
         let now = self.services.clock.now();
         if input.wanted_by <= now {
@@ -75,7 +84,18 @@ impl<'a> Matching<'a> {
             escalated_to: None,
             escalated_at: None,
         };
-        self.services.db.write(|conn| {
+        let keyed = key.map(|key| Keyed {
+            creator: poster,
+            key,
+            request: format!("{input:?}"),
+        });
+        let find = |conn: &mut DbConnection, id: &str| match NeedId::parse(id) {
+            Some(id) => find_need(conn, &id),
+            None => Err(DomainError::internal(
+                "a creation names a need id that is not one",
+            )),
+        };
+        create_once(self.services, Subject::Need, keyed, find, |conn, _| {
             directory::store::find_community(conn, &need.community_id)?
                 .ok_or_else(|| DomainError::invalid("communityId", "社区不存在"))?;
             if !crate::catalogue::category_exists(conn, &need.category_id)? {
@@ -85,7 +105,7 @@ impl<'a> Matching<'a> {
                 incubation::service::require_convenor(conn, group, poster)?;
             }
             store::insert_need(conn, &need)?;
-            Ok(need.clone())
+            Ok((need.id.to_string(), need.clone()))
         })
     }
 
