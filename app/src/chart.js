@@ -36,36 +36,49 @@ export function dailyBalances(balance, entries, days) {
   return points.reverse();
 }
 
-/** @param {{ series: Array<{ at: number, balance: number }> }} props */
-export function PointsChart({ series }) {
+/**
+ * Draws the chart `config` makes on the canvas once Chart.js has loaded, again whenever `key`
+ * changes, and takes it down when the screen goes (or a newer one is drawn).
+ * @param {() => object} config
+ * @param {any} key
+ * @returns {{ current: HTMLCanvasElement | null }} the canvas to draw on
+ */
+function useChart(config, key) {
   const canvas = useRef(/** @type {HTMLCanvasElement | null} */ (null));
   useEffect(() => {
     let chart;
     let live = true;
     loadChart().then((Chart) => {
-      if (!live || !canvas.current || !Chart) return;
-      const styles = getComputedStyle(document.documentElement);
-      chart = new Chart(canvas.current, {
-        type: 'line',
-        data: {
-          labels: series.map((p) => formatShortDate(p.at)),
-          datasets: [{
-            data: series.map((p) => p.balance), borderColor: styles.getPropertyValue('--primary').trim(),
-            backgroundColor: 'transparent', pointRadius: 0, tension: 0.2, borderWidth: 3,
-          }],
-        },
-        options: {
-          animation: false, responsive: true, maintainAspectRatio: false,
-          plugins: { legend: { display: false }, tooltip: { enabled: true } },
-          scales: {
-            x: { ticks: { maxTicksLimit: 4, color: styles.getPropertyValue('--text').trim() }, grid: { display: false } },
-            y: { beginAtZero: true, ticks: { maxTicksLimit: 4, precision: 0, color: styles.getPropertyValue('--text').trim() } },
-          },
-        },
-      });
+      if (live && canvas.current && Chart) chart = new Chart(canvas.current, config());
     }, () => {});
     return () => { live = false; chart?.destroy(); };
-  }, [series]);
+  }, [key]);
+  return canvas;
+}
+
+/** @param {{ series: Array<{ at: number, balance: number }> }} props */
+export function PointsChart({ series }) {
+  const canvas = useChart(() => {
+    const styles = getComputedStyle(document.documentElement);
+    return {
+      type: 'line',
+      data: {
+        labels: series.map((p) => formatShortDate(p.at)),
+        datasets: [{
+          data: series.map((p) => p.balance), borderColor: styles.getPropertyValue('--primary').trim(),
+          backgroundColor: 'transparent', pointRadius: 0, tension: 0.2, borderWidth: 3,
+        }],
+      },
+      options: {
+        animation: false, responsive: true, maintainAspectRatio: false,
+        plugins: { legend: { display: false }, tooltip: { enabled: true } },
+        scales: {
+          x: { ticks: { maxTicksLimit: 4, color: styles.getPropertyValue('--text').trim() }, grid: { display: false } },
+          y: { beginAtZero: true, ticks: { maxTicksLimit: 4, precision: 0, color: styles.getPropertyValue('--text').trim() } },
+        },
+      },
+    };
+  }, series);
   const first = series[0]?.balance ?? 0;
   const last = series[series.length - 1]?.balance ?? 0;
   const summary = `近 ${series.length} 天积分从 ${first} 变为 ${last}`;
@@ -89,36 +102,28 @@ function seriesColours() {
  *   summary: string, horizontal?: boolean, stacked?: boolean, tall?: boolean, testid?: string }} props
  */
 export function ChartFigure({ kind = 'bar', labels, series, summary, horizontal, stacked, tall, testid }) {
-  const canvas = useRef(/** @type {HTMLCanvasElement | null} */ (null));
-  const key = JSON.stringify([kind, labels, series, horizontal, stacked]);
-  useEffect(() => {
-    let chart;
-    let live = true;
-    loadChart().then((Chart) => {
-      if (!live || !canvas.current || !Chart) return;
-      const colours = seriesColours();
-      const text = getComputedStyle(document.documentElement).getPropertyValue('--text').trim();
-      const value = { beginAtZero: true, stacked, ticks: { precision: 0, color: text } };
-      const category = { stacked, ticks: { color: text, autoSkip: !horizontal }, grid: { display: false } };
-      chart = new Chart(canvas.current, {
-        type: kind,
-        data: {
-          labels,
-          datasets: series.map((s, i) => ({
-            label: s.name, data: s.values, borderColor: colours[i % colours.length],
-            backgroundColor: kind === 'line' ? 'transparent' : colours[i % colours.length],
-            pointRadius: kind === 'line' ? 2 : 0, tension: 0.2, borderWidth: kind === 'line' ? 3 : 0,
-          })),
-        },
-        options: {
-          animation: false, responsive: true, maintainAspectRatio: false, indexAxis: horizontal ? 'y' : 'x',
-          plugins: { legend: { display: series.length > 1, labels: { color: text } }, tooltip: { enabled: true } },
-          scales: horizontal ? { x: value, y: category } : { x: category, y: value },
-        },
-      });
-    }, () => {});
-    return () => { live = false; chart?.destroy(); };
-  }, [key]);
+  const canvas = useChart(() => {
+    const colours = seriesColours();
+    const text = getComputedStyle(document.documentElement).getPropertyValue('--text').trim();
+    const value = { beginAtZero: true, stacked, ticks: { precision: 0, color: text } };
+    const category = { stacked, ticks: { color: text, autoSkip: !horizontal }, grid: { display: false } };
+    return {
+      type: kind,
+      data: {
+        labels,
+        datasets: series.map((s, i) => ({
+          label: s.name, data: s.values, borderColor: colours[i % colours.length],
+          backgroundColor: kind === 'line' ? 'transparent' : colours[i % colours.length],
+          pointRadius: kind === 'line' ? 2 : 0, tension: 0.2, borderWidth: kind === 'line' ? 3 : 0,
+        })),
+      },
+      options: {
+        animation: false, responsive: true, maintainAspectRatio: false, indexAxis: horizontal ? 'y' : 'x',
+        plugins: { legend: { display: series.length > 1, labels: { color: text } }, tooltip: { enabled: true } },
+        scales: horizontal ? { x: value, y: category } : { x: category, y: value },
+      },
+    };
+  }, JSON.stringify([kind, labels, series, horizontal, stacked]));
   return html`<figure class="chart" data-testid=${testid}>
     <div class="chart-box" data-height=${tall ? 'tall' : undefined}>
       <canvas ref=${canvas} role="img" aria-label=${summary}></canvas>

@@ -89,12 +89,16 @@ export const RestoreMerchant = `mutation RestoreMerchant($input: MerchantStandin
 }
 ${UserErrorFields}`;
 
+/** The budgets screen's figures: the district's points totals. */
+export const DistrictTotals = `query DistrictTotals {
+  ledgerTotals { issued outstanding held redeemed expired }
+}`;
+
 /**
- * The budgets screen: the district's points totals, and the verified organisations a budget
- * can go to, found by any part of their name (the district has more than a list can show).
+ * The verified organisations a budget can go to, found by any part of their name (the
+ * district has more than a list can show); asked again as the name is typed.
  */
 export const BudgetRecipients = `query BudgetRecipients($text: String) {
-  ledgerTotals { issued outstanding held redeemed expired }
   organisations(filter: { status: VERIFIED, text: $text }, first: 100) {
     totalCount nodes { id name }
   }

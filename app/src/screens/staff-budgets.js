@@ -3,7 +3,7 @@
 // what each organisation was allocated, paid out and to how many residents, with its CSV.
 import { html, useState } from '../../vendor/htm-preact-standalone-3.1.1.module.js';
 import { AllocateBudget } from '../operations/staff.js';
-import { BudgetRecipients } from '../operations/directory.js';
+import { BudgetRecipients, DistrictTotals } from '../operations/directory.js';
 import { OrganisationBudgets } from '../operations/insight.js';
 import { idempotencyKey } from '../api.js';
 import { navigate, useLocation } from '../router.js';
@@ -102,11 +102,13 @@ function BudgetsByPeriod({ version }) {
 export function BudgetsScreen() {
   const { query } = useLocation();
   const [search, setSearch] = useState('');
-  const figures = useQuery(BudgetRecipients, { text: search || null }, [search]);
+  const figures = useQuery(DistrictTotals);
+  // Typing a name asks for organisations only, not the district's sums again.
+  const recipients = useQuery(BudgetRecipients, { text: search || null }, [search]);
   // Bumped by each allocation, so the period's table shows it.
   const [version, setVersion] = useState(0);
   const t = figures.data?.ledgerTotals;
-  const organisations = figures.data?.organisations.nodes || [];
+  const organisations = recipients.data?.organisations.nodes || [];
   return html`<${ConsolePage} section="budgets" title="积分预算">
     <${QueryState} query=${figures} lines=${2} />
     ${t && html`<dl class="figures" aria-label="全区积分">
@@ -116,8 +118,9 @@ export function BudgetsScreen() {
       <div><dt>已兑换</dt><dd>${formatPoints(t.redeemed)}</dd></div>
       <div><dt>已过期</dt><dd>${formatPoints(t.expired)}</dd></div>
     </dl>`}
-    ${(figures.data || search) && html`<${AllocationForm} organisationId=${query.get('organisation') || ''}
-      organisations=${organisations} found=${figures.data?.organisations.totalCount ?? 0}
+    <${QueryState} query=${recipients} lines=${1} />
+    ${(recipients.data || search) && html`<${AllocationForm} organisationId=${query.get('organisation') || ''}
+      organisations=${organisations} found=${recipients.data?.organisations.totalCount ?? 0}
       search=${search} onSearch=${setSearch} onDone=${() => { figures.reload(); setVersion((v) => v + 1); }} />`}
     <${BudgetsByPeriod} version=${version} />
   <//>`;
