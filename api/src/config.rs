@@ -70,6 +70,8 @@ pub struct Config {
     pub dual_control_allocation_points: i64,
     /// What the centre pays a merchant per settled point, in fen.
     pub point_value_fen: i64,
+    /// When residents' points lapse, by the year they were earned in.
+    pub points_expiry: linli_domain::ledger::PointsExpiry,
     /// How long a need may wait for a match, by urgency, before it is escalated.
     pub need_sla: linli_domain::matching::Sla,
     /// The staff member overdue needs are escalated to (their login email); unset, the
@@ -302,6 +304,9 @@ impl Config {
                 .filter(|n| (0..=100_000).contains(n))
                 .ok_or_else(|| "expected fen per point from 0 to 100000".to_owned())
         });
+        let points_expiry = parse_or(&get, "LINLI_POINTS_EXPIRY_YEARS", "1", &mut check, |raw| {
+            linli_domain::ledger::PointsExpiry::parse(raw)
+        });
         let need_sla = parse_or(&get, "LINLI_NEED_SLA_HOURS", "", &mut check, |raw| {
             linli_domain::matching::Sla::parse(raw)
         });
@@ -436,6 +441,7 @@ impl Config {
             dual_control_points: dual_control_points.unwrap_or(1_000),
             dual_control_allocation_points: dual_control_allocation_points.unwrap_or(100_000),
             point_value_fen: point_value_fen.unwrap_or(100),
+            points_expiry: points_expiry.unwrap_or_default(),
             need_sla: need_sla.unwrap_or_default(),
             need_escalation_email,
         })

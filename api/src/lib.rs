@@ -47,6 +47,7 @@ pub fn open(config: &Config) -> Result<Services, String> {
         group_points_per_hour_max: config.group_points_per_hour_max,
         dual_control_points: config.dual_control_points,
         point_value_fen: config.point_value_fen,
+        points_expiry: config.points_expiry,
         dual_control_allocation_points: config.dual_control_allocation_points,
         need_sla: config.need_sla,
         need_escalation_email: config.need_escalation_email.clone(),
@@ -138,8 +139,9 @@ fn check_escalation(services: &Services) -> Result<(), String> {
     }
 }
 
-/// Releases expired redemption holds and escalates needs past their SLA every `interval`, and
-/// sweeps rows past their retention once an hour, in the background.
+/// Releases expired redemption holds, escalates needs past their SLA, expires lapsed points and
+/// reminds residents of points about to lapse every `interval`, and sweeps rows past their
+/// retention once an hour, in the background.
 fn spawn_sweeper(services: Services, interval: std::time::Duration) {
     spawn_periodic(
         services.clone(),
@@ -152,6 +154,15 @@ fn spawn_sweeper(services: Services, interval: std::time::Duration) {
         interval,
         "needs past their SLA escalated",
         |s| s.matching().escalate_due(),
+    );
+    spawn_periodic(services.clone(), interval, "lapsed points expired", |s| {
+        s.ledger().expire_due()
+    });
+    spawn_periodic(
+        services.clone(),
+        interval,
+        "reminders of expiring points queued",
+        |s| s.ledger().remind_expiring(),
     );
     spawn_periodic(
         services,

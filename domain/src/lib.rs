@@ -51,6 +51,8 @@ pub struct Settings {
     /// What the centre pays a merchant for one settled point, in fen (the district's
     /// reimbursement rule); recorded on each settlement when its month closes.
     pub point_value_fen: i64,
+    /// When residents' points lapse, by the year they were earned in.
+    pub points_expiry: ledger::PointsExpiry,
     /// How long a need may wait for a match, by urgency, before it is escalated.
     pub need_sla: matching::Sla,
     /// The staff member overdue needs are escalated to, by login email; unset, the
@@ -71,6 +73,7 @@ impl Default for Settings {
             dual_control_points: 1_000,
             dual_control_allocation_points: 100_000,
             point_value_fen: 100,
+            points_expiry: ledger::PointsExpiry::default(),
             need_sla: matching::Sla::default(),
             need_escalation_email: None,
             // Tools without the API (benchmarks) send no escalation email that anyone opens.

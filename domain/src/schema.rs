@@ -482,7 +482,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     match_case,
     throttle,
     approval_request,
-    request_budget
+    request_budget,
+    point_lot,
+    lot_entry,
+    lot_reminder
 );
 
 diesel::table! {
@@ -494,3 +497,41 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    point_lot (id) {
+        id -> Text,
+        account_id -> Text,
+        earned_year -> Integer,
+        carried_in -> BigInt,
+        remaining -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    lot_entry (transfer_id, lot_id) {
+        transfer_id -> Text,
+        lot_id -> Text,
+        change -> BigInt,
+    }
+}
+
+diesel::table! {
+    lot_reminder (lot_id, days_before) {
+        lot_id -> Text,
+        days_before -> Integer,
+        sent_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    point_lot_start (last_transfer_id) {
+        last_transfer_id -> Text,
+    }
+}
+
+diesel::joinable!(point_lot -> account (account_id));
+diesel::joinable!(lot_entry -> point_lot (lot_id));
+diesel::joinable!(lot_entry -> transfer (transfer_id));
+diesel::joinable!(lot_reminder -> point_lot (lot_id));

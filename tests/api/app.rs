@@ -536,7 +536,7 @@ async fn every_main_screen_passes_its_checks_in_both_modes() {
         .unwrap_or_else(|| panic!("{redeemed}"))
         .to_owned();
     let mut screens = vec![
-        screen("wallet", "/wallet", "积分明细"),
+        screen("wallet", "/wallet", "积分有效期"),
         screen("activities", "/activities", "个活动"),
         screen(
             "activity",

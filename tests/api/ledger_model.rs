@@ -1,6 +1,11 @@
-//! A property test: random sequences of allocations, donations, adjustments, reversals and
-//! replays run against the real services and against a model of the balances. After every step
-//! the database must agree with the model and every ledger invariant must hold.
+//! A property test: random sequences of allocations, donations, adjustments, reversals,
+//! replays, the passing of time and expiry sweeps run against the real services and against a
+//! model of the balances and of the years residents' points were earned in (lots). After every
+//! step the database must agree with the model and every ledger invariant must hold.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDateTime, TimeDelta};
 
 use linli_domain::DomainError;
 use linli_domain::directory::{NewOrganisation, OrganisationKind, Review};
@@ -18,10 +23,21 @@ const ISSUANCE: usize = RESIDENTS + 1;
 #[derive(Debug, Clone)]
 enum Op {
     Allocate(i64),
-    Donate { from: usize, to: usize, amount: i64 },
-    Adjust { who: usize, change: i64 },
+    Donate {
+        from: usize,
+        to: usize,
+        amount: i64,
+    },
+    Adjust {
+        who: usize,
+        change: i64,
+    },
     Reverse(usize),
     Replay(usize),
+    /// Days pass.
+    Advance(i64),
+    /// The expiry sweeper runs.
+    Sweep,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -37,6 +53,8 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(who, change)| Op::Adjust { who, change }),
         (0_usize..64).prop_map(Op::Reverse),
         (0_usize..64).prop_map(Op::Replay),
+        (1_i64..400).prop_map(Op::Advance),
+        Just(Op::Sweep),
     ]
 }
 
@@ -49,6 +67,45 @@ struct Made {
     reversed: bool,
     replay: Op,
     key: String,
+    /// What the transfer took from its debit side's lots, and gave to its credit side's.
+    took: Lots,
+    gave: Lots,
+}
+
+/// Points by the year they were earned in (China Standard Time).
+type Lots = BTreeMap<i32, i64>;
+
+/// Takes `amount` from `lots`: years in `preferred` first, then oldest first.
+fn take(lots: &mut Lots, amount: i64, preferred: &Lots) -> Lots {
+    let mut order: Vec<i32> = lots.keys().copied().collect();
+    order.sort_by_key(|year| (!preferred.contains_key(year), *year));
+    let mut taken = Lots::new();
+    let mut left = amount;
+    for year in order {
+        let have = lots[&year];
+        let n = left.min(have);
+        if n > 0 {
+            *taken.entry(year).or_default() += n;
+            left -= n;
+            if have == n {
+                lots.remove(&year);
+            } else {
+                lots.insert(year, have - n);
+            }
+        }
+    }
+    assert_eq!(left, 0, "the model's lots cover its balances");
+    taken
+}
+
+fn give(lots: &mut Lots, parts: &Lots) {
+    for (year, n) in parts {
+        *lots.entry(*year).or_default() += n;
+    }
+}
+
+fn carries_lots(account: usize) -> bool {
+    account < RESIDENTS
 }
 
 struct World {
@@ -60,11 +117,18 @@ struct World {
     balances: Vec<i64>,
     made: Vec<Made>,
     keys: usize,
+    lots: Vec<Lots>,
+    expired: i64,
+    now: NaiveDateTime,
 }
 
 impl World {
     fn new(runtime: &tokio::runtime::Runtime, engine: Engine) -> Self {
         let app = runtime.block_on(TestApp::spawn(engine));
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 1, 10)
+            .and_then(|d| d.and_hms_opt(2, 0, 0))
+            .unwrap();
+        app.services.clock.travel_to(Some(now));
         let s = &app.services;
         let staff = s
             .identity()
@@ -137,6 +201,9 @@ impl World {
             balances: vec![0; RESIDENTS + 2],
             made: Vec::new(),
             keys: 0,
+            lots: vec![Lots::new(); RESIDENTS + 2],
+            expired: 0,
+            now,
         }
     }
 
@@ -169,12 +236,49 @@ impl World {
             Op::Reverse(i) => ledger
                 .reverse(&self.staff, &self.made[*i].id, "冲正", &key)
                 .map(posted),
-            Op::Replay(_) => unreachable!("replays reuse the original request"),
+            Op::Replay(_) | Op::Advance(_) | Op::Sweep => {
+                unreachable!("replays reuse the original request; time and sweeps move nothing")
+            }
         }
+    }
+
+    /// What a credit from an account without lots brings: `restored`, the rest earned now.
+    fn restored(&self, restored: &Lots, amount: i64) -> Lots {
+        let mut parts = restored.clone();
+        let rest = amount - restored.values().sum::<i64>();
+        if rest > 0 {
+            *parts.entry(self.year()).or_default() += rest;
+        }
+        parts
+    }
+
+    /// The year in Chengdu.
+    fn year(&self) -> i32 {
+        (self.now + TimeDelta::hours(8)).year()
     }
 
     fn step(&mut self, op: Op) -> Result<(), TestCaseError> {
         match op {
+            Op::Advance(days) => {
+                self.now += TimeDelta::days(days);
+                self.app.services.clock.travel_to(Some(self.now));
+            }
+            Op::Sweep => {
+                self.app.services.ledger().expire_due().unwrap();
+                // The default policy: a year's points lapse when the second year after begins.
+                let lapsed = self.year() - 2;
+                for i in 0..RESIDENTS {
+                    let gone: Vec<(i32, i64)> = self.lots[i]
+                        .range(..=lapsed)
+                        .map(|(y, n)| (*y, *n))
+                        .collect();
+                    for (year, n) in gone {
+                        self.lots[i].remove(&year);
+                        self.balances[i] -= n;
+                        self.expired += n;
+                    }
+                }
+            }
             Op::Replay(i) => {
                 if self.made.is_empty() {
                     return Ok(());
@@ -214,6 +318,18 @@ impl World {
                     self.balances[credit] -= amount;
                     self.balances[debit] += amount;
                     self.made[j].reversed = true;
+                    // The reversal takes back first what the original gave, and puts points
+                    // back in the years the original took them from.
+                    let (took, gave) = (self.made[j].took.clone(), self.made[j].gave.clone());
+                    let taken = if carries_lots(credit) {
+                        Some(take(&mut self.lots[credit], amount, &gave))
+                    } else {
+                        None
+                    };
+                    if carries_lots(debit) {
+                        let parts = taken.unwrap_or_else(|| self.restored(&took, amount));
+                        give(&mut self.lots[debit], &parts);
+                    }
                 }
             }
             op => {
@@ -244,7 +360,22 @@ impl World {
                         result.map_err(|e| TestCaseError::fail(format!("{op:?}: {e:?}")))?;
                     self.balances[debit] -= amount;
                     self.balances[credit] += amount;
+                    let took = if carries_lots(debit) {
+                        take(&mut self.lots[debit], amount, &Lots::new())
+                    } else {
+                        Lots::new()
+                    };
+                    let gave = if !carries_lots(credit) {
+                        Lots::new()
+                    } else if carries_lots(debit) {
+                        took.clone()
+                    } else {
+                        self.restored(&Lots::new(), amount)
+                    };
+                    give(&mut self.lots[credit], &gave);
                     self.made.push(Made {
+                        took,
+                        gave,
                         id: transfer.id,
                         debit,
                         credit,
@@ -269,7 +400,16 @@ impl World {
         for (i, id) in self.accounts.iter().enumerate() {
             let actual = ledger.account(&self.staff, id).unwrap().balance;
             prop_assert_eq!(actual, self.balances[i], "account {}", i);
+            let lots: Lots = ledger
+                .lots(&self.staff, id)
+                .unwrap()
+                .into_iter()
+                .map(|lot| (lot.earned_year, lot.points))
+                .collect();
+            prop_assert_eq!(&lots, &self.lots[i], "lots of account {}", i);
         }
+        let totals = ledger.system_totals(&self.staff).unwrap();
+        prop_assert_eq!(totals.expired, self.expired);
         let report = ledger.verify().unwrap();
         prop_assert!(report.is_ok(), "{}", report);
         Ok(())

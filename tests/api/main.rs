@@ -21,6 +21,7 @@ mod contracts;
 mod creation;
 mod directory;
 mod email;
+mod expiry;
 mod front_door;
 mod graphiql;
 mod http_gate;

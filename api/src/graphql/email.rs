@@ -99,6 +99,8 @@ mirror_enum!(
         MatchProposed,
         /// A seat freed up and your place on an activity's waitlist became a seat.
         WaitlistPromoted,
+        /// Points you earned lapse in 30 and again in 7 days.
+        PointsExpiring,
     }
 );
 

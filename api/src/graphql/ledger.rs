@@ -93,6 +93,16 @@ impl Account {
         Points(self.0.balance)
     }
 
+    /// The points in the account by the year they were earned in, oldest first (the order
+    /// they are spent in), each with when it lapses. Wallets and redemption holds keep years;
+    /// other accounts have none. At most 20 years.
+    async fn lots(&self, ctx: &Context) -> FieldResult<Vec<PointLot>> {
+        let id = self.0.id.clone();
+        let result = ctx.run(move |s, actor| s.ledger().lots(actor, &id)).await;
+        ctx.answer(result)
+            .map(|lots| lots.into_iter().map(PointLot::from).collect())
+    }
+
     /// Transfers in and out, newest first.
     async fn history(
         &self,
@@ -151,6 +161,28 @@ impl Account {
             "/exports/accounts/{}/history.csv{query}",
             Account::global_id(self.0.id.as_str())
         ))
+    }
+}
+
+/// Points of an account earned in one calendar year (China Standard Time): they are spent
+/// before later years' and lapse together.
+#[derive(Debug, Clone, GraphQLObject)]
+pub struct PointLot {
+    /// The year the points were earned in.
+    pub earned_year: i32,
+    /// Points of that year still in the account.
+    pub points: Points,
+    /// When they lapse (the district's policy); null when points never expire.
+    pub lapses_at: Option<DateTime<Utc>>,
+}
+
+impl From<domain::Lot> for PointLot {
+    fn from(lot: domain::Lot) -> Self {
+        Self {
+            earned_year: lot.earned_year,
+            points: Points(lot.points),
+            lapses_at: lot.lapses_at.map(|t| t.and_utc()),
+        }
     }
 }
 

@@ -6,6 +6,7 @@ export const Wallet = `query Wallet($after: String) {
     id displayName emailVerified
     wallet {
       id balance
+      lots { earnedYear points lapsesAt }
       history(first: 20, after: $after) {
         totalCount
         pageInfo { ...PageInfoFields }

@@ -1,5 +1,6 @@
-// The resident's wallet: balance, the last 90 days as a chart, history with reasons and
-// counterparts; and giving points to a neighbour or a group's fund.
+// The resident's wallet: balance, when its points lapse (by the year they were earned in), the
+// last 90 days as a chart, history with reasons and counterparts; and giving points to a
+// neighbour or a group's fund.
 import { html, useMemo, useState } from '../../vendor/htm-preact-standalone-3.1.1.module.js';
 import { DonatePoints, DonateToGroup, Wallet as WalletDocument, WalletTrend } from '../operations/wallet.js';
 import { RequestEmailVerification } from '../operations/identity.js';
@@ -7,7 +8,7 @@ import { Groups } from '../operations/community.js';
 import { idempotencyKey, request } from '../api.js';
 import { useLocation } from '../router.js';
 import {
-  formatChange, formatDateTime, formatPoints, TRANSFER_LABELS,
+  formatChange, formatDate, formatDateTime, formatPoints, TRANSFER_LABELS,
 } from '../format.js';
 import { dailyBalances, PointsChart } from '../chart.js';
 import {
@@ -15,6 +16,32 @@ import {
 } from '../ui.js';
 
 const TREND_DAYS = 90;
+/** Lots lapsing within this many days are flagged, as the 30-day reminder email does. */
+const SOON_DAYS = 30;
+
+/** When each year's points lapse, oldest (spent first) at the top; none when points never expire.
+ * @param {{ lots: { earnedYear: number, points: number, lapsesAt: string | null }[] }} props */
+function Lapsing({ lots }) {
+  const dated = lots.filter((lot) => lot.lapsesAt);
+  if (dated.length === 0) return null;
+  const soon = Date.now() + SOON_DAYS * 86_400_000;
+  const lapsingSoon = dated.filter((lot) => Date.parse(/** @type {string} */ (lot.lapsesAt)) <= soon);
+  return html`<section aria-labelledby="lots-title" class=${`card${lapsingSoon.length ? ' notice-card' : ''}`}>
+    <h2 id="lots-title">积分有效期</h2>
+    <ul class="lots">${dated.map((lot) => {
+      // The last day they can be spent: the day before the instant they lapse, in Chengdu.
+      const lastDay = formatDate(Date.parse(/** @type {string} */ (lot.lapsesAt)) - 1);
+      const isSoon = lapsingSoon.includes(lot);
+      return html`<li class="lot-row" key=${lot.earnedYear}>
+        <span>${lot.earnedYear} 年获得 <strong>${formatPoints(lot.points)}</strong></span>
+        <span class="muted">${lastDay} 前有效</span>
+        ${isSoon && html`<span class="tag waitlist">即将过期</span>`}
+      </li>`;
+    })}</ul>
+    <p class="muted">先获得的积分先使用。志愿服务时长永久有效。</p>
+    ${lapsingSoon.length > 0 && html`<p>过期前可以<a href="/rewards">去兑换</a>，或<a href="/wallet/donate">捐给邻居和自治组织基金</a>。</p>`}
+  </section>`;
+}
 
 /** @param {{ entry: any }} props */
 function HistoryRow({ entry }) {
@@ -84,6 +111,7 @@ export function Wallet() {
           <a class="button secondary" href="/wallet/donate">捐赠积分</a>
         </div>
       </section>
+      <${Lapsing} lots=${me.wallet.lots} />
       ${!me.emailVerified && html`<${VerifyEmailPrompt} />`}
       <${Trend} />
       <section aria-labelledby="history-title" class="card">

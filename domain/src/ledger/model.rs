@@ -231,3 +231,65 @@ impl std::fmt::Display for VerifyReport {
         Ok(())
     }
 }
+
+/// When points earned in a calendar year (China Standard Time) lapse: the district's policy,
+/// from `LINLI_POINTS_EXPIRY`. Service hours are the permanent record and never expire; only
+/// points do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PointsExpiry {
+    Never,
+    /// At the end of the `years_after`-th calendar year after the one they were earned in
+    /// (1: points earned in 2026 lapse when 2028 begins in Chengdu).
+    EndOfYear {
+        years_after: i32,
+    },
+}
+
+impl Default for PointsExpiry {
+    fn default() -> Self {
+        PointsExpiry::EndOfYear { years_after: 1 }
+    }
+}
+
+impl PointsExpiry {
+    /// `never`, or how many calendar years after the year of earning points last (0 – 10).
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if raw.trim().eq_ignore_ascii_case("never") {
+            return Ok(PointsExpiry::Never);
+        }
+        raw.trim()
+            .parse::<i32>()
+            .ok()
+            .filter(|n| (0..=10).contains(n))
+            .map(|years_after| PointsExpiry::EndOfYear { years_after })
+            .ok_or_else(|| "expected `never` or a number of years from 0 to 10".to_owned())
+    }
+
+    /// The UTC instant at which points earned in `year` lapse; none when they never do.
+    pub fn lapses_at(self, year: i32) -> Option<NaiveDateTime> {
+        let PointsExpiry::EndOfYear { years_after } = self else {
+            return None;
+        };
+        let midnight = chrono::NaiveDate::from_ymd_opt(year + years_after + 1, 1, 1)?
+            .and_time(chrono::NaiveTime::MIN);
+        midnight.checked_sub_signed(crate::types::CHINA_OFFSET)
+    }
+
+    /// The latest earning year whose points have lapsed at `now`; none while nothing has.
+    pub fn lapsed_through(self, now: NaiveDateTime) -> Option<i32> {
+        let PointsExpiry::EndOfYear { years_after } = self else {
+            return None;
+        };
+        use chrono::Datelike;
+        Some(crate::types::china_time(now).year() - years_after - 1)
+    }
+}
+
+/// Points of one account earned in one year, and when they lapse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lot {
+    pub earned_year: i32,
+    pub points: i64,
+    /// None when the policy never expires points.
+    pub lapses_at: Option<NaiveDateTime>,
+}

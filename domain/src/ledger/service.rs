@@ -5,10 +5,12 @@
 //! different request under the same key is refused. When two identical requests race, the
 //! database's unique index lets one insert win; the loser runs again and finds it.
 
+use super::lots;
 use super::model::{
     Account, AccountKind, ApprovalKind, ApprovalRequest, ApprovalStatus, Cause, HistoryEntry,
     HistoryFilter, Movement, SystemTotals, Transfer, TransferCode, VerifyReport,
 };
+use super::model::{Lot, PointsExpiry};
 use super::store::{self, NewTransfer, TransferKey};
 use crate::Services;
 use crate::audit;
@@ -508,6 +510,142 @@ impl<'a> Ledger<'a> {
         })
     }
 
+    /// The points in an account by the year they were earned in, oldest first, each with when
+    /// it lapses: what a resident's wallet says is about to expire. For whoever may read it.
+    pub fn lots(&self, actor: &Actor, id: &AccountId) -> DomainResult<Vec<Lot>> {
+        let expiry = self.services.settings.points_expiry;
+        self.services.db.read(|conn| {
+            let account =
+                store::find_account(conn, id)?.ok_or(DomainError::NotFound { what: "账户" })?;
+            authorize_read(conn, actor, &account)?;
+            Ok(lots::open_lots(conn, id)?
+                .into_iter()
+                .take(LOTS_LISTED)
+                .map(|(earned_year, points)| Lot {
+                    earned_year,
+                    points,
+                    lapses_at: expiry.lapses_at(earned_year),
+                })
+                .collect())
+        })
+    }
+
+    /// Expires the points of lapsed lots: each wallet's lot of a lapsed year goes to the
+    /// EXPIRED account by one `EXPIRE` transfer. Run by the sweeper on every instance: the
+    /// wallet's row lock and a key naming the lot and its history let exactly one of several
+    /// concurrent runs post each expiry. At most [`SWEEP_BATCH`] lots a run.
+    pub fn expire_due(&self) -> DomainResult<usize> {
+        let expiry = self.services.settings.points_expiry;
+        let now = self.services.clock.now();
+        let Some(through) = expiry.lapsed_through(now) else {
+            return Ok(0);
+        };
+        let due = self
+            .services
+            .db
+            .read(|conn| lots::wallet_lots(conn, None, through, None, SWEEP_BATCH))?;
+        let mut expired = 0;
+        for lot in due {
+            let posted = self.services.db.write(|conn| {
+                store::lock_account(conn, &lot.account_id)?;
+                let left = lots::remaining(conn, &lot.id)?;
+                if left == 0 {
+                    return Ok(false);
+                }
+                let scoped = store::scoped_key(
+                    "expiry",
+                    &format!("{}:{}", lot.id, lots::entries(conn, &lot.id)?),
+                );
+                let hash = store::request_hash(&[&lot.id, &left.to_string()]);
+                let cause = Cause {
+                    kind: lots::LOT_CAUSE.to_owned(),
+                    id: lot.id.clone(),
+                };
+                let reason = format!("{} 年获得的积分已过期", lot.earned_year);
+                let rule = expiry_rule(expiry);
+                let expired_account = AccountId::fixed(store::EXPIRED_ACCOUNT);
+                let transfer = NewTransfer::new(
+                    TransferCode::Expire,
+                    &lot.account_id,
+                    &expired_account,
+                    Points::positive(left, "points")?,
+                    &reason,
+                    now,
+                )
+                .caused_by(&cause)
+                .priced_by(&rule);
+                let key = TransferKey {
+                    scoped: &scoped,
+                    request_hash: &hash,
+                };
+                match store::post(conn, &transfer, &key) {
+                    Ok(_) => Ok(true),
+                    Err(e) if store::is_duplicate_key(&e) => Ok(false),
+                    Err(e) => Err(e),
+                }
+            })?;
+            expired += usize::from(posted);
+        }
+        Ok(expired)
+    }
+
+    /// Emails residents whose points lapse within 30 days, and again within 7 (each lot once
+    /// per reminder, skipping the 30-day one when the 7-day one is already due), respecting
+    /// their preferences. At most [`SWEEP_BATCH`] lots a run.
+    pub fn remind_expiring(&self) -> DomainResult<usize> {
+        let expiry = self.services.settings.points_expiry;
+        let now = self.services.clock.now();
+        let mut sent = 0;
+        for (days, sooner) in [(30, Some(7)), (7, None)] {
+            let Some(through) = expiry.lapsed_through(now + chrono::TimeDelta::days(days)) else {
+                return Ok(0);
+            };
+            let lapsed = expiry.lapsed_through(now).unwrap_or(i32::MIN);
+            let skip_through = sooner
+                .and_then(|d| expiry.lapsed_through(now + chrono::TimeDelta::days(d)))
+                .unwrap_or(lapsed)
+                .max(lapsed);
+            let days_before = i32::try_from(days).unwrap_or(i32::MAX);
+            let due = self.services.db.read(|conn| {
+                lots::wallet_lots(
+                    conn,
+                    Some(skip_through),
+                    through,
+                    Some(days_before),
+                    SWEEP_BATCH,
+                )
+            })?;
+            for lot in due {
+                let Some(owner) = lot.owner_id.as_deref().and_then(UserId::parse) else {
+                    continue;
+                };
+                let Some(lapse) = expiry.lapses_at(lot.earned_year) else {
+                    continue;
+                };
+                let reminded = self.services.db.write(|conn| {
+                    store::lock_account(conn, &lot.account_id)?;
+                    let points = lots::remaining(conn, &lot.id)?;
+                    if points == 0 || !lots::remind_once(conn, &lot.id, days_before, now)? {
+                        return Ok(false);
+                    }
+                    let last_day = crate::types::china_time(lapse - chrono::TimeDelta::days(1))
+                        .format("%Y-%m-%d")
+                        .to_string();
+                    let template = crate::outbox::Template::PointsExpiring {
+                        points,
+                        earned_year: lot.earned_year,
+                        last_day,
+                        link: format!("{}/wallet", self.services.settings.public_url),
+                    };
+                    crate::outbox::notify(conn, &owner, &template, now)?;
+                    Ok(true)
+                })?;
+                sent += usize::from(reminded);
+            }
+        }
+        Ok(sent)
+    }
+
     /// The district's totals, for staff.
     pub fn system_totals(&self, actor: &Actor) -> DomainResult<SystemTotals> {
         actor.require_staff()?;
@@ -530,7 +668,8 @@ impl<'a> Ledger<'a> {
 
     /// Checks every invariant; used by `linli ledger verify` and after every test scenario.
     pub fn verify(&self) -> DomainResult<VerifyReport> {
-        self.services.db.read(store::verify)
+        let expiry = self.services.settings.points_expiry;
+        self.services.db.read(|conn| store::verify(conn, expiry))
     }
 
     /// Runs `post` once under the scoped key (see [`once`]): the transfer already posted under
@@ -938,6 +1077,23 @@ pub(crate) fn owns(
         },
         AccountKind::Issuance | AccountKind::Expired | AccountKind::Settled => false,
     })
+}
+
+/// An account's lots listed at most (oldest first): one per year of earning, so only a wallet
+/// kept for decades under a policy that never expires points has more.
+pub const LOTS_LISTED: usize = 20;
+
+/// Lots a sweeper run takes at most; the next run (seconds later) takes the rest.
+const SWEEP_BATCH: i64 = 500;
+
+/// The policy as the history shows it beside an expiry.
+fn expiry_rule(expiry: PointsExpiry) -> String {
+    match expiry {
+        PointsExpiry::Never => "积分不过期".to_owned(),
+        PointsExpiry::EndOfYear { years_after } => {
+            format!("积分于获得当年之后第 {years_after} 年年底过期")
+        }
+    }
 }
 
 fn issuance() -> AccountId {

@@ -21,6 +21,9 @@ use crate::types::{AccountId, ApprovalRequestId, Points, TransferId, UserId};
 /// the migrations of both engines.
 pub(crate) const ISSUANCE_ACCOUNT: &str = "00000000-0000-7000-8000-000000000001";
 
+/// Where lapsed points go (`EXPIRE`). Fixed in the migrations of both engines, like issuance.
+pub(crate) const EXPIRED_ACCOUNT: &str = "00000000-0000-7000-8000-000000000002";
+
 /// Where a closed month's captures go from the merchants' tills (`SETTLE`): points the centre
 /// pays the merchants for in yuan. Fixed in the migrations of both engines, like issuance.
 pub(crate) const SETTLED_ACCOUNT: &str = "00000000-0000-7000-8000-000000000003";
@@ -338,37 +341,41 @@ pub(crate) fn post(
         .execute(conn)?;
     let amount = transfer.amount;
     let debit_first = new.debit < new.credit;
+    let mut credit_kind = None;
     if !debit_first {
-        credit(conn, new.credit, amount)?;
+        credit_kind = Some(credit(conn, new.credit, amount)?);
     }
-    let debited = diesel::update(account::table)
+    let debited: Vec<AccountKind> = diesel::update(account::table)
         .filter(account::id.eq(new.debit.as_str()))
         .filter(account::balance.ge(amount).or(account::may_go_negative))
         .set(account::balance.eq(account::balance - amount))
-        .execute(conn)?;
-    if debited == 0 {
+        .returning(account::kind)
+        .get_results(conn)?;
+    let Some(&debit_kind) = debited.first() else {
         return Err(if account_exists(conn, new.debit)? {
             DomainError::InsufficientPoints
         } else {
             DomainError::internal(format!("debit account {} missing", new.debit))
         });
-    }
-    if debit_first {
-        credit(conn, new.credit, amount)?;
-    }
+    };
+    let credit_kind = match credit_kind {
+        Some(kind) => kind,
+        None => credit(conn, new.credit, amount)?,
+    };
+    super::lots::post_lots(conn, &transfer, debit_kind, credit_kind)?;
     Ok(transfer)
 }
 
-fn credit(conn: &mut DbConnection, id: &AccountId, amount: i64) -> DomainResult<()> {
-    let credited = diesel::update(account::table.find(id.as_str()))
+/// Adds to an account's balance, answering its kind.
+fn credit(conn: &mut DbConnection, id: &AccountId, amount: i64) -> DomainResult<AccountKind> {
+    let credited: Vec<AccountKind> = diesel::update(account::table.find(id.as_str()))
         .set(account::balance.eq(account::balance + amount))
-        .execute(conn)?;
-    if credited == 0 {
-        return Err(DomainError::internal(format!(
-            "credit account {id} missing"
-        )));
-    }
-    Ok(())
+        .returning(account::kind)
+        .get_results(conn)?;
+    credited
+        .first()
+        .copied()
+        .ok_or_else(|| DomainError::internal(format!("credit account {id} missing")))
 }
 
 fn account_exists(conn: &mut DbConnection, id: &AccountId) -> DomainResult<bool> {
@@ -587,19 +594,22 @@ fn kind_label(kind: AccountKind) -> &'static str {
 }
 
 #[derive(QueryableByName)]
-struct Violation {
+pub(super) struct Violation {
     #[diesel(sql_type = Text)]
-    item: String,
+    pub item: String,
     #[diesel(sql_type = Text)]
-    detail: String,
+    pub detail: String,
 }
 
 /// At most this many examples are reported per failed check.
 const EXAMPLES: i64 = 10;
 
 /// Checks every ledger invariant in one consistent read.
-pub(crate) fn verify(conn: &mut DbConnection) -> DomainResult<VerifyReport> {
-    let checks: [(&'static str, String); 8] = [
+pub(crate) fn verify(
+    conn: &mut DbConnection,
+    expiry: super::PointsExpiry,
+) -> DomainResult<VerifyReport> {
+    let mut checks: Vec<(&'static str, String)> = vec![
         (
             "the balances of all accounts sum to zero",
             "SELECT 'all accounts' AS item, CAST(SUM(balance) AS TEXT) AS detail \
@@ -685,6 +695,7 @@ pub(crate) fn verify(conn: &mut DbConnection) -> DomainResult<VerifyReport> {
             ),
         ),
     ];
+    checks.extend(super::lots::checks(EXAMPLES));
     let mut report = VerifyReport {
         accounts: account::table.count().get_result(conn)?,
         transfers: transfer::table.count().get_result(conn)?,
@@ -698,6 +709,9 @@ pub(crate) fn verify(conn: &mut DbConnection) -> DomainResult<VerifyReport> {
             .collect();
         report.checks.push(VerifyCheck { name, violations });
     }
+    report
+        .checks
+        .push(super::lots::expiries_lapsed(conn, expiry)?);
     Ok(report)
 }
 

@@ -19,6 +19,7 @@ crate::types::text_enum!(
         Announcement => "ANNOUNCEMENT",
         MatchProposed => "MATCH_PROPOSED",
         WaitlistPromoted => "WAITLIST_PROMOTED",
+        PointsExpiring => "POINTS_EXPIRING",
     }
 );
 
@@ -66,6 +67,14 @@ pub enum Template {
         starts: String,
         place: String,
     },
+    /// Points of one earning year lapse soon (30 and 7 days before).
+    PointsExpiring {
+        points: i64,
+        earned_year: i32,
+        /// The last day they can be spent, in Chengdu.
+        last_day: String,
+        link: String,
+    },
     /// To the staff member a need was escalated to when its SLA passed without a match.
     NeedEscalated {
         need: String,
@@ -91,6 +100,7 @@ impl Template {
             Self::MatchProposed { .. } => "MATCH_PROPOSED",
             Self::WaitlistPromoted { .. } => "WAITLIST_PROMOTED",
             Self::NeedEscalated { .. } => "NEED_ESCALATED",
+            Self::PointsExpiring { .. } => "POINTS_EXPIRING",
         }
     }
 
@@ -220,6 +230,23 @@ impl Template {
                     format!("时间：{starts}（北京时间），地点：{place}。"),
                     "到场后用主办方屏幕上的签到码签到；去不了的话，请在邻里里取消报名，把名额留给下一位。"
                         .to_owned(),
+                ],
+            ),
+            Self::PointsExpiring {
+                points,
+                earned_year,
+                last_day,
+                link,
+            } => (
+                format!("{points} 志愿积分即将过期 · 邻里"),
+                vec![
+                    format!(
+                        "你在 {earned_year} 年获得的 {points} 志愿积分将于 {last_day}（北京时间）结束时过期。"
+                    ),
+                    "过期前可以在商居联盟商家兑换服务，也可以转赠给邻居或捐给自组织的积分基金，让它们继续发挥作用："
+                        .to_owned(),
+                    link.clone(),
+                    "志愿服务时长是永久记录，不会过期。".to_owned(),
                 ],
             ),
             Self::NeedEscalated {
