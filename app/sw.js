@@ -14,7 +14,8 @@ const PRECACHE = [
   '/src/screens/account.js', '/src/screens/wallet.js', '/src/screens/activities.js', '/src/screens/catalogue.js',
   '/src/screens/rewards.js', '/src/screens/community.js', '/src/screens/me.js', '/src/screens/organiser.js', '/src/screens/counter.js',
   '/src/screens/staff.js', '/src/screens/staff-boards.js', '/src/screens/staff-directory.js', '/src/screens/staff-budgets.js',
-  '/src/screens/staff-dashboard.js',
+  '/src/screens/staff-dashboard.js', '/src/screens/booking.js', '/src/operations/booking.js',
+  '/src/screens/staff-settlements.js', '/src/operations/settlement.js',
 ];
 // Exports and statements are people's data behind a signed link: never kept on the device (and
 // a download is a navigation, which would otherwise overwrite the shell's copy of '/').

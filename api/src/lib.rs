@@ -139,7 +139,8 @@ fn check_escalation(services: &Services) -> Result<(), String> {
     }
 }
 
-/// Releases expired redemption holds, escalates needs past their SLA, expires lapsed points and
+/// Releases expired redemption holds, escalates needs past their SLA, lapses bookings past
+/// their day, expires lapsed points and
 /// reminds residents of points about to lapse every `interval`, and sweeps rows past their
 /// retention once an hour, in the background.
 fn spawn_sweeper(services: Services, interval: std::time::Duration) {

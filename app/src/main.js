@@ -10,6 +10,7 @@ import { ForgotPassword, Register, ResetPassword, SignIn, VerifyEmail } from './
 import { Donate, Wallet } from './screens/wallet.js';
 import { ActivityDetail, ActivityList, ServiceRecord } from './screens/activities.js';
 import { Catalogue, ProductDetail } from './screens/catalogue.js';
+import { MyBookingsScreen, OrganisationBookingsScreen } from './screens/booking.js';
 import { RedemptionScreen, Rewards } from './screens/rewards.js';
 import { Groups, PostNeed } from './screens/community.js';
 import { Me } from './screens/me.js';
@@ -21,6 +22,7 @@ import { ApprovalQueueScreen, OrganisationQueueScreen, ProductReviews } from './
 import { IncubationBoardScreen, MatchingBoardScreen } from './screens/staff-boards.js';
 import { DirectoryEntryScreen, DirectoryScreen, MerchantQueueScreen } from './screens/staff-directory.js';
 import { BudgetsScreen } from './screens/staff-budgets.js';
+import { SettlementsScreen } from './screens/staff-settlements.js';
 import { DashboardScreen } from './screens/staff-dashboard.js';
 
 /**
@@ -41,6 +43,7 @@ const ROUTES = [
   ['/activities', { screen: ActivityList, tab: 'activities' }],
   ['/activities/:id', { screen: ActivityDetail, tab: 'activities' }],
   ['/service', { screen: ServiceRecord, signedIn: true, tab: 'me' }],
+  ['/bookings', { screen: MyBookingsScreen, signedIn: true, tab: 'me' }],
   ['/rewards', { screen: Rewards, tab: 'rewards' }],
   ['/redemptions/:id', { screen: RedemptionScreen, signedIn: true, tab: 'rewards' }],
   ['/catalogue', { screen: Catalogue, tab: 'catalogue' }],
@@ -57,6 +60,7 @@ const ROUTES = [
   ['/org/:org/activities/:id/check-in', { screen: CheckInScreen, signedIn: true }],
   ['/org/:org/activities/:id/attendance', { screen: AttendanceSheet, signedIn: true, tab: 'me' }],
   ['/org/:org/budget', { screen: Budget, signedIn: true, tab: 'me' }],
+  ['/org/:org/bookings', { screen: OrganisationBookingsScreen, signedIn: true, tab: 'me' }],
   ['/counter/:merchant', { screen: Counter, signedIn: true }],
   ['/counter/:merchant/statement', { screen: CounterStatement, signedIn: true }],
   ['/counter/:merchant/rewards', { screen: CounterRewards, signedIn: true }],
@@ -67,6 +71,7 @@ const ROUTES = [
   ['/staff/directory', { screen: DirectoryScreen, signedIn: true, tab: 'me', console: true }],
   ['/staff/directory/:id', { screen: DirectoryEntryScreen, signedIn: true, tab: 'me', console: true }],
   ['/staff/budgets', { screen: BudgetsScreen, signedIn: true, tab: 'me', console: true }],
+  ['/staff/settlements', { screen: SettlementsScreen, signedIn: true, tab: 'me', console: true }],
   ['/staff/dashboard', { screen: DashboardScreen, signedIn: true, tab: 'me', console: true }],
   ['/staff/approvals', { screen: ApprovalQueueScreen, signedIn: true, tab: 'me', console: true }],
   ['/staff/incubation', { screen: IncubationBoardScreen, signedIn: true, tab: 'me', console: true }],

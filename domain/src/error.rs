@@ -112,6 +112,12 @@ error_codes! {
     OutOfStock => "OUT_OF_STOCK",
     /// You have redeemed this reward as often as its per-period limit allows.
     RedemptionLimitReached => "REDEMPTION_LIMIT_REACHED",
+    /// Every seat of the product on that day is taken; nothing was held.
+    FullyBooked => "FULLY_BOOKED",
+    /// You already hold as many bookings of this product on that day as it allows one resident.
+    BookingLimitReached => "BOOKING_LIMIT_REACHED",
+    /// The product is not published, not open to booking, or its organisation is suspended.
+    BookingUnavailable => "BOOKING_UNAVAILABLE",
     /// The reward is paused, retired or outside its validity window, or its merchant is not active.
     RewardUnavailable => "REWARD_UNAVAILABLE",
     /// No pending redemption has this code at this merchant (a code only confirms at its own
@@ -238,6 +244,12 @@ pub enum DomainError {
     OutOfStock,
     #[error("本周期内该奖励的兑换次数已达上限")]
     RedemptionLimitReached,
+    #[error("当天的名额已约满，请选择其他日期")]
+    FullyBooked,
+    #[error("你当天预约该服务的次数已达上限")]
+    BookingLimitReached,
+    #[error("该服务当前不接受预约")]
+    BookingUnavailable,
     #[error("该奖励当前不可兑换")]
     RewardUnavailable,
     #[error("兑换码无效")]
@@ -335,6 +347,9 @@ impl DomainError {
             Self::NoPointsForManualAttendance => ErrorCode::NoPointsForManualAttendance,
             Self::AttendanceTooShort { .. } => ErrorCode::AttendanceTooShort,
             Self::OutOfStock => ErrorCode::OutOfStock,
+            Self::FullyBooked => ErrorCode::FullyBooked,
+            Self::BookingLimitReached => ErrorCode::BookingLimitReached,
+            Self::BookingUnavailable => ErrorCode::BookingUnavailable,
             Self::RedemptionLimitReached => ErrorCode::RedemptionLimitReached,
             Self::RewardUnavailable => ErrorCode::RewardUnavailable,
             Self::InvalidRedemptionCode => ErrorCode::InvalidRedemptionCode,

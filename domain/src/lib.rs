@@ -5,6 +5,7 @@
 //! transaction, return typed results). The API layer reaches the services through [`Services`].
 
 pub mod audit;
+pub mod booking;
 pub mod catalogue;
 pub mod creation;
 pub mod db;
@@ -139,6 +140,10 @@ impl Services {
 
     pub fn volunteering(&self) -> volunteering::Volunteering<'_> {
         volunteering::Volunteering::new(self)
+    }
+
+    pub fn bookings(&self) -> booking::Bookings<'_> {
+        booking::Bookings::new(self)
     }
 
     pub fn rewards(&self) -> rewards::Rewards<'_> {

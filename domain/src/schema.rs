@@ -485,7 +485,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     request_budget,
     point_lot,
     lot_entry,
-    lot_reminder
+    lot_reminder,
+    booking_terms,
+    booking_day,
+    booking
 );
 
 diesel::table! {
@@ -535,3 +538,48 @@ diesel::joinable!(point_lot -> account (account_id));
 diesel::joinable!(lot_entry -> point_lot (lot_id));
 diesel::joinable!(lot_entry -> transfer (transfer_id));
 diesel::joinable!(lot_reminder -> point_lot (lot_id));
+
+diesel::table! {
+    booking_terms (product_id) {
+        product_id -> Text,
+        seats_per_day -> Nullable<Integer>,
+        per_resident_per_day -> Integer,
+        days_ahead -> Integer,
+        open -> Bool,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    booking_day (product_id, day) {
+        product_id -> Text,
+        day -> Text,
+        taken -> Integer,
+    }
+}
+
+diesel::table! {
+    booking (id) {
+        id -> Text,
+        product_id -> Text,
+        organisation_id -> Text,
+        user_id -> Text,
+        day -> Text,
+        status -> Text,
+        price_tier -> Text,
+        price_fen -> Nullable<BigInt>,
+        points -> BigInt,
+        note -> Text,
+        reason -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(booking_terms -> product (product_id));
+diesel::joinable!(booking -> product (product_id));

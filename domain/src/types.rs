@@ -141,6 +141,7 @@ id_type!(NeedId);
 id_type!(MatchId);
 id_type!(ApprovalRequestId);
 id_type!(SettlementId);
+id_type!(BookingId);
 
 /// An amount of volunteer points. Always a whole number; arithmetic is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

@@ -12,6 +12,7 @@ use std::time::Instant;
 use chrono::{NaiveDateTime, TimeDelta, Timelike};
 use fake::Fake;
 use fake::faker::name::zh_cn::Name;
+use linli_domain::booking::TermsInput;
 use linli_domain::catalogue::{PriceTier, ProductInput, ProductReview};
 use linli_domain::directory::{MemberRole, NewOrganisation, OrganisationKind, Review};
 use linli_domain::identity::{Actor, NewUser, Role, User};
@@ -570,6 +571,17 @@ impl Seeder<'_> {
                         &product.id,
                         ProductReview::Publish,
                     )?;
+                    // A fifth of the published services take bookings, with the seats a day
+                    // of a canteen's lunch or a day-care centre.
+                    if p % 5 == 0 {
+                        let terms = TermsInput {
+                            seats_per_day: Some(20),
+                            per_resident_per_day: 1,
+                            days_ahead: 14,
+                            open: true,
+                        };
+                        s.bookings().set_terms(&o.owner, &product.id, &terms)?;
+                    }
                 }
             }
         }

@@ -454,6 +454,15 @@ const UPCOMING_OF: &str = r"
     }
 ";
 const FIRST_ACTIVITY: &str = "{ activities(first: 1) { edges { node { id title } } } }";
+/// Products with their booking terms: the tour books one that is open.
+const BOOKABLE: &str = "{ products(first: 100) { edges { node { id bookingTerms { open } } } } }";
+
+const BOOK: &str = r"
+    mutation ($input: BookProductInput!) {
+        bookProduct(input: $input) { booking { id } errors { code } }
+    }
+";
+
 const CHEAPEST_REWARD: &str =
     "{ rewards(filter: { maxPoints: 20 }, first: 1) { edges { node { id } } } }";
 const REDEEM: &str = r"
@@ -535,8 +544,33 @@ async fn every_main_screen_passes_its_checks_in_both_modes() {
         .as_str()
         .unwrap_or_else(|| panic!("{redeemed}"))
         .to_owned();
+    let bookable = app.ok(BOOKABLE, json!({}), None).await["products"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["bookingTerms"]["open"] == true)
+        .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+        .expect("the demo opens some services to booking");
+    let input = json!({
+        "productId": bookable,
+        "day": chrono::Utc::now()
+            .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+            .format("%Y-%m-%d")
+            .to_string(),
+        "idempotencyKey": "app-tour-booking"
+    });
+    let booked = app
+        .ok(BOOK, json!({ "input": input }), Some(&resident_token))
+        .await;
+    assert!(booked["bookProduct"]["errors"] == json!([]), "{booked}");
     let mut screens = vec![
         screen("wallet", "/wallet", "积分有效期"),
+        screen(
+            "product-booking",
+            format!("/catalogue/{bookable}"),
+            "确认预约",
+        ),
+        screen("my-bookings", "/bookings", "取消预约"),
         screen("activities", "/activities", "个活动"),
         screen(
             "activity",
@@ -581,6 +615,11 @@ async fn every_main_screen_passes_its_checks_in_both_modes() {
             "每小时积分",
         ),
         screen("organiser-budget", format!("/org/{org}/budget"), "收支明细"),
+        screen(
+            "organiser-bookings",
+            format!("/org/{org}/bookings"),
+            "预约设置",
+        ),
     ];
     if let Some(id) = org_activity {
         screens.push(screen(

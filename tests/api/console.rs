@@ -9,6 +9,7 @@ use serde_json::json;
 use crate::browser::{Browser, Driver, Screen, browser_available};
 use crate::insight::{column_sum, csv_rows, download, flows, needs_posted};
 use crate::support::identity::REGISTER_RESIDENT;
+use crate::support::settlement::chengdu;
 use crate::support::{Engine, PASSWORD, TestApp, accepted, postgres_available, text_at};
 
 const ORGANISATION_STATUS: &str =
@@ -404,5 +405,57 @@ async fn read_the_dashboard(engine: Engine) {
     phone.text_of("chart-points").await;
     phone.check_screen("console-dashboard-phone", false).await;
     phone.close().await;
+    app.assert_ledger_ok().await;
+}
+
+const SETTLEMENT_IDS: &str = "{ settlements(first: 5) { nodes { id status } } }";
+
+const APPROVE_SETTLEMENT: &str = r"
+    mutation ($id: ID!) {
+        approveSettlement(input: { settlementId: $id }) { settlement { status } errors { code } }
+    }
+";
+
+/// A month of a shop's captures closes from the console, a second staff member approves it and
+/// the first records the payment's reference.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_staff_member_settles_a_month_and_records_the_payment() {
+    if !browser_available() {
+        return;
+    }
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    app.clock_at(chengdu(2026, 10, 15, 12, 0));
+    let merchant = app.merchant_named(SHOP).await;
+    let reward = app.reward(&merchant).points_price(30).await;
+    let resident = app.funded_resident(100).await;
+    let redemption = app.redemption(&resident, &reward, "october-haircut").await;
+    let confirmed = app.confirm(&merchant, &text_at(&redemption, "/code")).await;
+    accepted(&confirmed, "confirmRedemption");
+    // Back to the real clock, which the browser shares: October has ended.
+    app.services.clock.travel_to(None);
+    let driver = Driver::start().await;
+    let staff = staff_console(&driver, &app, Screen::Console).await;
+
+    staff.press("商家结算").await;
+    staff.choose("月份", "2026年10月").await;
+    staff.press("结算 2026-10").await;
+    staff.wait_for_text("新结算 1 家").await;
+    staff.wait_for_text("待复核").await;
+    let checker = app.another_staff_member("checker@example.cn").await;
+    let listed = app.ok(SETTLEMENT_IDS, json!({}), Some(&checker)).await;
+    let id = text_at(&listed, "/settlements/nodes/0/id");
+    let approved = app
+        .ok(APPROVE_SETTLEMENT, json!({ "id": id }), Some(&checker))
+        .await;
+    accepted(&approved, "approveSettlement");
+    staff.client.refresh().await.unwrap();
+    staff.wait_for_text("待付款").await;
+    staff.fill("付款凭证号", "CB2026110301").await;
+    staff.press("记录付款").await;
+    staff.wait_for_text("CB2026110301").await;
+
+    staff.wait_for_text("已付款").await;
+    staff.check_screen("console-settlements", false).await;
+    staff.close().await;
     app.assert_ledger_ok().await;
 }

@@ -13,6 +13,7 @@ mod attacks;
 
 mod app;
 mod app_serving;
+mod booking;
 mod browser;
 mod catalogue;
 mod clients;

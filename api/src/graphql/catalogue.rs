@@ -162,6 +162,23 @@ impl Product {
         Organisation(self.0.organisation.clone())
     }
 
+    /// How residents book it, when its organisation opened it to booking; null otherwise.
+    async fn booking_terms(
+        &self,
+        ctx: &Context,
+    ) -> FieldResult<Option<super::booking::BookingTerms>> {
+        super::booking::terms(ctx, self.0.product.id.clone()).await
+    }
+
+    /// Seats still free on a day; null when the product has no limit a day (0 when it takes
+    /// no bookings).
+    async fn seats_left(
+        &self,
+        ctx: &Context,
+        #[graphql(description = "The day, `YYYY-MM-DD` (China Standard Time).")] day: String,
+    ) -> FieldResult<Option<i32>> {
+        super::booking::seats_left(ctx, self.0.product.id.clone(), day).await
+    }
     /// The communities the product serves.
     fn communities(&self) -> Vec<Community> {
         self.0.communities.iter().cloned().map(Community).collect()

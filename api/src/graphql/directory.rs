@@ -123,6 +123,35 @@ impl Organisation {
         Organisation::global_id(self.0.id.as_str())
     }
 
+    /// Members and staff: residents' bookings of the organisation's services, newest first.
+    async fn bookings(
+        &self,
+        ctx: &Context,
+        #[graphql(description = "Only bookings in this status.")] status: Option<
+            super::booking::BookingStatus,
+        >,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
+        first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
+        after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<super::booking::BookingConnection> {
+        super::booking::of_organisation(
+            ctx,
+            self.0.id.clone(),
+            status,
+            (first, after, last, before),
+        )
+        .await
+    }
+
     /// The organisation's name, unique in the district.
     fn name(&self) -> &str {
         &self.0.name

@@ -101,6 +101,12 @@ mirror_enum!(
         WaitlistPromoted,
         /// Points you earned lapse in 30 and again in 7 days.
         PointsExpiring,
+        /// A resident booked one of your organisation's services.
+        BookingRequested,
+        /// A resident cancelled a booking of your organisation's services.
+        BookingCancelled,
+        /// Your booking was accepted, declined or delivered, or it lapsed.
+        BookingDecided,
     }
 );
 

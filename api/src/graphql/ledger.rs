@@ -49,7 +49,7 @@ mirror_enum!(
         RedeemRelease,
         /// A gift between wallets or to a group's fund, or a convenor's reward from a fund.
         Donate,
-        /// Old points expired from a wallet.
+        /// A lapsed year's points expired from a wallet.
         Expire,
         /// Staff undid an earlier transfer by posting its mirror image.
         Reverse,
@@ -58,6 +58,12 @@ mirror_enum!(
         /// A merchant's closed month: its captured points moved from its till to the
         /// district's settled account.
         Settle,
+        /// Points held from a wallet for a booked community service.
+        BookHold,
+        /// Held points paid to the organisation's budget when it delivered the service.
+        BookCapture,
+        /// Held points returned to the wallet when a booking was cancelled, declined or lapsed.
+        BookRelease,
     }
 );
 

@@ -3,6 +3,7 @@
 //! decided in the services, never here.
 
 mod audit;
+mod booking;
 mod catalogue;
 mod directory;
 mod email;

@@ -6,6 +6,7 @@ use linli_domain::ErrorCode;
 
 use super::Context;
 use super::audit::{self, AuditEvent};
+use super::booking::{self, Booking};
 use super::catalogue::{self, Category, Product};
 use super::directory::{self, Community, Organisation};
 use super::email::{self, EmailMessage};
@@ -59,6 +60,7 @@ fetchers! {
     transfer: Transfer => ledger::transfer;
     approval_request: ApprovalRequest => ledger::approval_request;
     settlement: Settlement => settlement::settlement;
+    booking: Booking => booking::booking;
     audit_event: AuditEvent => audit::audit_event;
     email_message: EmailMessage => email::message;
 }

@@ -6,13 +6,14 @@ use juniper::{GraphQLObject, ID, graphql_interface};
 use linli_domain::DomainError;
 use linli_domain::page::PageRequest;
 use linli_domain::types::{
-    AccountId, ActivityId, ApprovalRequestId, CommunityId, GroupId, MatchId, MerchantId, NeedId,
-    OrganisationId, ParticipationId, ProductId, RedemptionId, RewardId, SettlementId, TransferId,
-    UserId,
+    AccountId, ActivityId, ApprovalRequestId, BookingId, CommunityId, GroupId, MatchId, MerchantId,
+    NeedId, OrganisationId, ParticipationId, ProductId, RedemptionId, RewardId, SettlementId,
+    TransferId, UserId,
 };
 
 use super::Context;
 use super::audit::AuditEvent;
+use super::booking::Booking;
 use super::catalogue::{Category, Product};
 use super::directory::{Community, Organisation};
 use super::email::EmailMessage;
@@ -91,6 +92,7 @@ kinds!(
     Transfer: TransferId = TransferId::parse,
     ApprovalRequest: ApprovalRequestId = ApprovalRequestId::parse,
     Settlement: SettlementId = SettlementId::parse,
+    Booking: BookingId = BookingId::parse,
     AuditEvent: String = text,
     EmailMessage: String = text,
 );
@@ -136,7 +138,7 @@ impl GlobalId {
     for = [
         User, Community, Organisation, Product, Category, Activity, Participation, Group, Need,
         Match, Merchant, Reward, Redemption, Account, Transfer, ApprovalRequest, Settlement,
-        AuditEvent, EmailMessage,
+        Booking, AuditEvent, EmailMessage,
     ],
     context = Context
 )]

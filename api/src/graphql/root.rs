@@ -159,6 +159,27 @@ impl Query {
             .map(Some)
     }
 
+    /// The signed-in resident's bookings of community services, newest first.
+    async fn my_bookings(
+        ctx: &Context,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
+        first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
+        after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<Option<super::booking::BookingConnection>> {
+        super::booking::mine(ctx, first, after, last, before)
+            .await
+            .map(Some)
+    }
+
     /// Operators and staff: a merchant's redemptions, newest first (codes are never listed).
     async fn merchant_redemptions(
         ctx: &Context,
@@ -1202,6 +1223,77 @@ impl Mutation {
         input: ledger::ReverseTransferInput,
     ) -> FieldResult<TransferPayload> {
         ledger::reverse_transfer(ctx, input).await
+    }
+
+    /// Organisation members: open, change or close booking of one of your products (seats a
+    /// day, bookings per resident a day, how far ahead).
+    async fn set_booking_terms(
+        ctx: &Context,
+        #[graphql(description = "The product and its terms.")]
+        input: super::booking::SetBookingTermsInput,
+    ) -> FieldResult<super::booking::BookingTermsPayload> {
+        super::booking::set_terms(ctx, input).await
+    }
+
+    /// Book a community service for a day: free ones are accepted at once, priced ones wait
+    /// for the organisation; a points price is held from your wallet until it is delivered
+    /// (or given back). Never overbooks.
+    async fn book_product(
+        ctx: &Context,
+        #[graphql(description = "The product, the day, a note and an idempotency key.")]
+        input: super::booking::BookProductInput,
+    ) -> FieldResult<super::booking::BookingPayload> {
+        super::booking::book(ctx, input).await
+    }
+
+    /// Cancel your booking before it is delivered: the seat and held points come back.
+    async fn cancel_booking(
+        ctx: &Context,
+        #[graphql(description = "Your open booking.")] input: super::booking::BookingInput,
+    ) -> FieldResult<super::booking::BookingPayload> {
+        super::booking::cancel(ctx, input).await
+    }
+
+    /// Organisation members: accept a requested booking.
+    async fn accept_booking(
+        ctx: &Context,
+        #[graphql(description = "A requested booking of your organisation.")]
+        input: super::booking::BookingInput,
+    ) -> FieldResult<super::booking::BookingPayload> {
+        super::booking::decide(
+            ctx,
+            &input.booking_id,
+            linli_domain::booking::Decision::Accept,
+        )
+        .await
+    }
+
+    /// Organisation members: decline an open booking with a reason; the seat and held points
+    /// go back to the resident.
+    async fn decline_booking(
+        ctx: &Context,
+        #[graphql(description = "An open booking of your organisation and why.")]
+        input: super::booking::DeclineBookingInput,
+    ) -> FieldResult<super::booking::BookingPayload> {
+        let decision = linli_domain::booking::Decision::Decline {
+            reason: input.reason,
+        };
+        super::booking::decide(ctx, &input.booking_id, decision).await
+    }
+
+    /// Organisation members: mark an accepted booking delivered; held points go to your
+    /// organisation's budget.
+    async fn mark_booking_delivered(
+        ctx: &Context,
+        #[graphql(description = "An accepted booking of your organisation.")]
+        input: super::booking::BookingInput,
+    ) -> FieldResult<super::booking::BookingPayload> {
+        super::booking::decide(
+            ctx,
+            &input.booking_id,
+            linli_domain::booking::Decision::Deliver,
+        )
+        .await
     }
 
     /// Staff: close a month that has ended into one settlement per merchant with captures in

@@ -9,3 +9,5 @@ export * from './community.js';
 export * from './staff.js';
 export * from './directory.js';
 export * from './insight.js';
+export * from './booking.js';
+export * from './settlement.js';

@@ -64,6 +64,7 @@ export const MerchantStatement = `query MerchantStatement($merchantId: ID!, $mon
   merchantStatement(merchantId: $merchantId, month: $month) {
     month redemptions totalPoints csvUrl
     merchant { id shopName }
+    settlement { id status amountYuan paidReference }
     perReward { title redemptions points }
     lines { redemptionId confirmedAt rewardTitle points }
   }

@@ -1,10 +1,12 @@
-// The social-innovation catalogue: browse by category and search in Chinese.
+// The social-innovation catalogue: browse by category and search in Chinese; a product open to
+// booking has its booking panel.
 import { html } from '../../vendor/htm-preact-standalone-3.1.1.module.js';
 import { Product, Products } from '../operations/catalogue.js';
 import { Categories } from '../operations/identity.js';
 import { navigate, useLocation } from '../router.js';
 import { formatPoints, formatYuan, PRICE_TIERS } from '../format.js';
 import { Field, Page, QueryState, useForm, useQuery, prevent } from '../ui.js';
+import { BookingPanel } from './booking.js';
 
 /** @param {any} product */
 function price(product) {
@@ -68,6 +70,7 @@ export function ProductDetail({ id }) {
       <p><strong>价格：</strong>${price(node)}</p>
       <p><strong>提供方：</strong>${node.organisation.name}（联系：${node.organisation.contact}）</p>
       ${node.communities.length > 0 && html`<p><strong>服务社区：</strong>${node.communities.map((/** @type {any} */ c) => c.name).join('、')}</p>`}
-    </section>`}
+    </section>
+    <${BookingPanel} productId=${node.id} />`}
   <//>`;
 }

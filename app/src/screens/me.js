@@ -41,6 +41,7 @@ export function Me() {
     <nav class="card" aria-label="我的服务">
       <ul class="menu">
         <li><a href="/service">志愿服务记录</a></li>
+        <li><a href="/bookings">我的预约</a></li>
         <li><a href="/wallet/donate">捐赠积分</a></li>
         <li><a href="/groups">居民自治组织</a></li>
         <li><a href="/needs/new">发布社区需求</a></li>

@@ -27,6 +27,7 @@ export function OrganisationHome({ org }) {
       <ul class="menu">
         <li><a href=${`/org/${org}/products`}>社创产品</a></li>
         <li><a href=${`/org/${org}/activities`}>志愿活动、签到与核验</a></li>
+        <li><a href=${`/org/${org}/bookings`}>服务预约</a></li>
         <li><a href=${`/org/${org}/budget`}>积分预算</a></li>
       </ul>
     </nav>

@@ -24,6 +24,7 @@ export const SECTIONS = [
   { heading: '资源', links: [
     ['directory', '/staff/directory', '名录'],
     ['budgets', '/staff/budgets', '积分预算'],
+    ['settlements', '/staff/settlements', '商家结算'],
   ] },
   { heading: '看板', links: [
     ['dashboard', '/staff/dashboard', '全区概览'],

@@ -4,7 +4,7 @@
 pub mod model;
 pub(crate) mod search;
 pub mod service;
-mod store;
+pub(crate) mod store;
 
 pub use model::{
     Category, PriceTier, Product, ProductFilter, ProductInput, ProductOrder, ProductStatus,

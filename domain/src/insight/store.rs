@@ -668,6 +668,9 @@ fn fixed_sides(code: TransferCode) -> Option<(AccountKind, AccountKind)> {
         TransferCode::RedeemRelease => Some((AccountKind::Hold, AccountKind::Wallet)),
         TransferCode::Expire => Some((AccountKind::Wallet, AccountKind::Expired)),
         TransferCode::Settle => Some((AccountKind::Merchant, AccountKind::Settled)),
+        TransferCode::BookHold => Some((AccountKind::Wallet, AccountKind::Hold)),
+        TransferCode::BookCapture => Some((AccountKind::Hold, AccountKind::Budget)),
+        TransferCode::BookRelease => Some((AccountKind::Hold, AccountKind::Wallet)),
         TransferCode::Donate | TransferCode::Reverse | TransferCode::Adjust => None,
     }
 }

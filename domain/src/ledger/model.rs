@@ -33,6 +33,9 @@ text_enum!(
         Reverse => "REVERSE",
         Adjust => "ADJUST",
         Settle => "SETTLE",
+        BookHold => "BOOK_HOLD",
+        BookCapture => "BOOK_CAPTURE",
+        BookRelease => "BOOK_RELEASE",
     }
 );
 

@@ -79,6 +79,22 @@ pub(crate) fn open_personal_accounts(
     Ok(())
 }
 
+/// A resident's wallet and redemption hold.
+pub(crate) fn personal_accounts(
+    conn: &mut DbConnection,
+    user: &UserId,
+) -> DomainResult<(AccountId, AccountId)> {
+    let get = |conn: &mut DbConnection, kind| {
+        owned_account(conn, kind, user.as_str())?
+            .map(|a| a.id)
+            .ok_or_else(|| DomainError::internal("resident without personal accounts"))
+    };
+    Ok((
+        get(conn, AccountKind::Wallet)?,
+        get(conn, AccountKind::Hold)?,
+    ))
+}
+
 /// Opens the account of `kind` for an owner (an organisation's budget, a merchant's till, a
 /// group's fund). Every owner has at most one account of each kind.
 pub(crate) fn open_owned_account(

@@ -20,6 +20,9 @@ crate::types::text_enum!(
         MatchProposed => "MATCH_PROPOSED",
         WaitlistPromoted => "WAITLIST_PROMOTED",
         PointsExpiring => "POINTS_EXPIRING",
+        BookingRequested => "BOOKING_REQUESTED",
+        BookingCancelled => "BOOKING_CANCELLED",
+        BookingDecided => "BOOKING_DECIDED",
     }
 );
 
@@ -75,6 +78,28 @@ pub enum Template {
         last_day: String,
         link: String,
     },
+    /// To an organisation's members: a resident booked one of its services.
+    BookingRequested {
+        product: String,
+        day: String,
+        resident: String,
+        /// A free service is booked at once; a priced one waits for the organisation.
+        confirmed: bool,
+    },
+    /// To an organisation's members: a resident cancelled a booking.
+    BookingCancelled {
+        product: String,
+        day: String,
+    },
+    /// To the resident: the organisation accepted, declined or delivered the booking, or it
+    /// lapsed.
+    BookingDecided {
+        product: String,
+        day: String,
+        status: &'static str,
+        reason: Option<String>,
+        points: i64,
+    },
     /// To the staff member a need was escalated to when its SLA passed without a match.
     NeedEscalated {
         need: String,
@@ -101,6 +126,9 @@ impl Template {
             Self::WaitlistPromoted { .. } => "WAITLIST_PROMOTED",
             Self::NeedEscalated { .. } => "NEED_ESCALATED",
             Self::PointsExpiring { .. } => "POINTS_EXPIRING",
+            Self::BookingRequested { .. } => "BOOKING_REQUESTED",
+            Self::BookingCancelled { .. } => "BOOKING_CANCELLED",
+            Self::BookingDecided { .. } => "BOOKING_DECIDED",
         }
     }
 
@@ -249,6 +277,56 @@ impl Template {
                     "志愿服务时长是永久记录，不会过期。".to_owned(),
                 ],
             ),
+            Self::BookingRequested {
+                product,
+                day,
+                resident,
+                confirmed,
+            } => (
+                format!("新预约：{product} · 邻里"),
+                vec![
+                    format!("{resident} 预约了「{product}」，日期：{day}。"),
+                    if *confirmed {
+                        "这是公益服务，预约已自动确认。服务完成后，请在邻里的预约列表中标记完成。"
+                            .to_owned()
+                    } else {
+                        "请登录邻里，在预约列表中确认或婉拒。".to_owned()
+                    },
+                ],
+            ),
+            Self::BookingCancelled { product, day } => (
+                format!("预约已取消：{product} · 邻里"),
+                vec![format!("居民取消了「{product}」{day} 的预约，名额已释放。")],
+            ),
+            Self::BookingDecided {
+                product,
+                day,
+                status,
+                reason,
+                points,
+            } => {
+                let (title, line) = match *status {
+                    "ACCEPTED" => ("预约已确认", format!("「{product}」{day} 的预约已确认，请按时前往。")),
+                    "DELIVERED" if *points > 0 => (
+                        "服务已完成",
+                        format!("「{product}」{day} 的服务已完成，冻结的 {points} 积分已支付给服务组织。"),
+                    ),
+                    "DELIVERED" => ("服务已完成", format!("「{product}」{day} 的服务已完成，感谢使用。")),
+                    "DECLINED" => (
+                        "预约未能接受",
+                        format!(
+                            "很抱歉，「{product}」{day} 的预约未能接受。原因：{}",
+                            reason.as_deref().unwrap_or("未说明")
+                        ),
+                    ),
+                    _ => ("预约已过期", format!("「{product}」{day} 的预约已过期，未标记完成。")),
+                };
+                let mut lines = vec![line];
+                if *points > 0 && *status != "DELIVERED" && *status != "ACCEPTED" {
+                    lines.push(format!("冻结的 {points} 积分已退回你的钱包。"));
+                }
+                (format!("{title}：{product} · 邻里"), lines)
+            }
             Self::NeedEscalated {
                 need,
                 community,

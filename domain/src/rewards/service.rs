@@ -331,7 +331,7 @@ impl<'a> Rewards<'a> {
         ledger::service::once(self.services, replay, |conn, now| {
             let id = RedemptionId::generate();
             let code = new_code();
-            let (wallet, hold) = personal_accounts(conn, user)?;
+            let (wallet, hold) = ledger::store::personal_accounts(conn, user)?;
             ledger::store::lock_account(conn, &wallet)?;
             crate::identity::store::require_active(conn, user)?;
             let reward = find_reward(conn, reward_id)?;
@@ -424,7 +424,7 @@ impl<'a> Rewards<'a> {
                     "不能为自己或本店成员的兑换确认核销",
                 )));
             }
-            let (wallet, hold) = personal_accounts(conn, &found.user_id)?;
+            let (wallet, hold) = ledger::store::personal_accounts(conn, &found.user_id)?;
             ledger::store::lock_account(conn, &wallet)?;
             let current = find_redemption(conn, &found.id)?;
             if current.status != RedemptionStatus::Pending {
@@ -481,7 +481,7 @@ impl<'a> Rewards<'a> {
                     what: "兑换记录"
                 });
             }
-            let (wallet, hold) = personal_accounts(conn, user)?;
+            let (wallet, hold) = ledger::store::personal_accounts(conn, user)?;
             ledger::store::lock_account(conn, &wallet)?;
             let current = find_redemption(conn, id)?;
             match current.status {
@@ -550,7 +550,7 @@ impl<'a> Rewards<'a> {
         for id in due {
             let done = self.services.db.write(|conn| {
                 let found = find_redemption(conn, &id)?;
-                let (wallet, hold) = personal_accounts(conn, &found.user_id)?;
+                let (wallet, hold) = ledger::store::personal_accounts(conn, &found.user_id)?;
                 ledger::store::lock_account(conn, &wallet)?;
                 let current = find_redemption(conn, &id)?;
                 if current.status != RedemptionStatus::Pending || current.expires_at > now {
@@ -790,21 +790,6 @@ fn post_step(
     };
     ledger::store::post(conn, &transfer.caused_by(&cause), &key)?;
     Ok(())
-}
-
-fn personal_accounts(
-    conn: &mut DbConnection,
-    user: &UserId,
-) -> DomainResult<(crate::types::AccountId, crate::types::AccountId)> {
-    let get = |conn: &mut DbConnection, kind| {
-        ledger::store::owned_account(conn, kind, user.as_str())?
-            .map(|a| a.id)
-            .ok_or_else(|| DomainError::internal("resident without personal accounts"))
-    };
-    Ok((
-        get(conn, AccountKind::Wallet)?,
-        get(conn, AccountKind::Hold)?,
-    ))
 }
 
 fn views(conn: &mut DbConnection, rewards: Vec<Reward>) -> DomainResult<Vec<RewardView>> {
