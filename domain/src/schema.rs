@@ -142,6 +142,7 @@ diesel::table! {
         description -> Text,
         price_tier -> Text,
         price_fen -> Nullable<BigInt>,
+        market_price_fen -> Nullable<BigInt>,
         price_points -> Nullable<BigInt>,
         status -> Text,
         status_reason -> Nullable<Text>,

@@ -543,14 +543,18 @@ impl Seeder<'_> {
             let serves: Vec<CommunityId> = (0..self.rng.random_range(1..=3))
                 .map(|k| communities[(p + k * 7) % communities.len()].clone())
                 .collect();
+            let price = (tier != PriceTier::Free).then(|| self.rng.random_range(5..200));
             let input = ProductInput {
                 category_id: category.to_owned(),
                 title: format!("{title}（{}期）", p / titles.len() + 1),
                 summary: description.chars().take(30).collect(),
                 description: description.to_owned(),
                 price_tier: tier,
-                price_yuan: (tier != PriceTier::Free)
-                    .then(|| format!("{}", self.rng.random_range(5..200))),
+                price_yuan: price.map(|p| p.to_string()),
+                // A low-cost service costs about half its market price.
+                market_price_yuan: price
+                    .filter(|_| tier == PriceTier::LowCost)
+                    .map(|p| (p * 2).to_string()),
                 price_points: (tier == PriceTier::LowCost).then(|| self.rng.random_range(5..100)),
                 community_ids: serves,
             };

@@ -298,6 +298,7 @@ async fn an_organisers_product_is_published_by_staff_and_found_by_a_chinese_sear
     organiser.choose("类别", "助餐").await;
     organiser.choose("价格类型", "低偿").await;
     organiser.fill("价格（元）", "12").await;
+    organiser.fill("市场价（元）", "25").await;
     organiser.press("保存草稿").await;
     organiser.wait_for_text("草稿（1）").await;
     organiser.press("提交审核 长者午间助餐").await;

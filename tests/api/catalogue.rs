@@ -7,7 +7,9 @@ use linli_domain::types::{CommunityId, OrganisationId};
 use serde_json::{Value, json};
 
 use crate::support::catalogue::{REVIEW_PRODUCT, canteen_lunch};
-use crate::support::{PASSWORD, TestApp, accepted, both_engines, user_error, user_error_field};
+use crate::support::{
+    PASSWORD, TestApp, accepted, both_engines, text_at, user_error, user_error_field,
+};
 
 const UPDATE_PRODUCT: &str = r"
     mutation ($input: UpdateProductInput!) {
@@ -278,6 +280,7 @@ both_engines!(
     residents_cannot_list_drafts,
     owners_see_their_own_drafts,
     a_bad_price_or_category_is_refused_on_its_field,
+    each_price_tier_keeps_its_rule,
     staff_cannot_publish_the_draft_of_an_unverified_organisation,
 );
 
@@ -360,6 +363,54 @@ async fn a_bad_price_or_category_is_refused_on_its_field(app: &TestApp) {
 
         assert_eq!(user_error_field(&created, "createProduct"), field);
     }
+}
+
+/// FREE carries no price; LOW_COST a yuan price below its market price; only LOW_COST states a
+/// market price.
+async fn each_price_tier_keeps_its_rule(app: &TestApp) {
+    let unverified = a_draft_of_an_unverified_organisation(app).await;
+    let lunch = || canteen_lunch("长者午餐", &unverified.community);
+    let mut at_market = lunch();
+    at_market["marketPriceYuan"] = json!("12.50");
+    let mut no_market = lunch();
+    no_market["marketPriceYuan"] = json!(null);
+    let mut no_price = lunch();
+    no_price["priceYuan"] = json!(null);
+    let mut priced_free = lunch();
+    priced_free["priceTier"] = json!("FREE");
+    priced_free["marketPriceYuan"] = json!(null);
+    priced_free["pricePoints"] = json!(null);
+    let mut market_with_market = lunch();
+    market_with_market["priceTier"] = json!("MARKET");
+
+    for (product, field) in [
+        (at_market, "input.product.marketPriceYuan"),
+        (no_market, "input.product.marketPriceYuan"),
+        (no_price, "input.product.priceYuan"),
+        (priced_free, "input.product.priceTier"),
+        (market_with_market, "input.product.marketPriceYuan"),
+    ] {
+        let created = app
+            .create_product(&unverified.owner, &unverified.organisation, product)
+            .await;
+
+        assert_eq!(user_error_field(&created, "createProduct"), field);
+    }
+    let fine = app
+        .create_product(&unverified.owner, &unverified.organisation, lunch())
+        .await;
+    let id = text_at(accepted(&fine, "createProduct"), "/product/id");
+    let read = app
+        .ok(
+            "query ($id: ID!) { node(id: $id) { ... on Product { priceYuan marketPriceYuan } } }",
+            json!({ "id": id }),
+            Some(&unverified.owner),
+        )
+        .await;
+    assert_eq!(
+        read["node"],
+        json!({ "priceYuan": "12.50", "marketPriceYuan": "25.00" })
+    );
 }
 
 async fn staff_cannot_publish_the_draft_of_an_unverified_organisation(app: &TestApp) {
@@ -451,6 +502,7 @@ fn publish_products(
             description: (*description).to_owned(),
             price_tier: PriceTier::Free,
             price_yuan: None,
+            market_price_yuan: None,
             price_points: None,
             community_ids: communities.iter().take(1 + i % 3).cloned().collect(),
         };

@@ -141,6 +141,11 @@ impl Product {
         self.0.product.price_fen.map(format_yuan)
     }
 
+    /// A low-cost product's market price in yuan with two decimals: its price is below it.
+    fn market_price_yuan(&self) -> Option<String> {
+        self.0.product.market_price_fen.map(format_yuan)
+    }
+
     /// Price in volunteer points, when it can be paid in points.
     fn price_points(&self) -> Option<Points> {
         self.0.product.price_points.map(Points)
@@ -311,10 +316,14 @@ pub struct ProductFields {
     pub summary: String,
     /// The full description (at most 5,000 characters).
     pub description: String,
-    /// Whether it is free, low-cost or market-priced (a free product takes no price).
+    /// Whether it is free, low-cost or market-priced (a free product takes no price; a
+    /// low-cost one a yuan price below its market price).
     pub price_tier: PriceTier,
     /// Yuan, e.g. "25" or "25.50".
     pub price_yuan: Option<String>,
+    /// A low-cost product's market price in yuan, higher than `priceYuan`; only low-cost
+    /// products take one.
+    pub market_price_yuan: Option<String>,
     /// A price in volunteer points (1–1,000,000), when it can be paid in points.
     pub price_points: Option<Points>,
     /// The communities it serves (at most 50).
@@ -335,6 +344,7 @@ fn decode_fields(fields: ProductFields) -> Result<ProductInput, DomainError> {
         description: fields.description,
         price_tier: fields.price_tier.into(),
         price_yuan: fields.price_yuan.filter(|p| !p.trim().is_empty()),
+        market_price_yuan: fields.market_price_yuan.filter(|p| !p.trim().is_empty()),
         price_points: fields.price_points.map(|p| p.0),
         community_ids,
     })
@@ -359,6 +369,7 @@ fn product_field_path(field: &'static str) -> Vec<&'static str> {
         "description",
         "priceTier",
         "priceYuan",
+        "marketPriceYuan",
         "pricePoints",
         "communityIds",
     ];

@@ -28,7 +28,7 @@ export const RedemptionFields = `fragment RedemptionFields on Redemption {
 }`;
 
 export const ProductCardFields = `fragment ProductCardFields on Product {
-  id title summary description priceTier priceYuan pricePoints status statusReason
+  id title summary description priceTier priceYuan marketPriceYuan pricePoints status statusReason
   category { id nameZh }
   organisation { id name }
   updatedAt

@@ -13,6 +13,7 @@ function price(product) {
   const tier = PRICE_TIERS[/** @type {keyof typeof PRICE_TIERS} */ (product.priceTier)];
   const parts = [tier];
   if (product.priceYuan) parts.push(formatYuan(product.priceYuan));
+  if (product.marketPriceYuan) parts.push(`市场价 ${formatYuan(product.marketPriceYuan)}`);
   if (product.pricePoints) parts.push(formatPoints(product.pricePoints));
   return parts.join(' · ');
 }

@@ -74,7 +74,7 @@ export function OrganisationProducts({ org }) {
 /** @param {{ org: string, id?: string }} props */
 export function ProductEditor({ org, id }) {
   const products = useQuery(ProductsDocument, { id: org }, [org]);
-  const [form, set, setForm] = useForm({ title: '', summary: '', description: '', categoryId: '', priceTier: 'FREE', priceYuan: '', pricePoints: '' });
+  const [form, set, setForm] = useForm({ title: '', summary: '', description: '', categoryId: '', priceTier: 'FREE', priceYuan: '', marketPriceYuan: '', pricePoints: '' });
   const { run, busy, errors } = useMutation();
   const node = products.data?.node;
   const existing = id && node ? [...node.drafts.edges, ...node.rejected.edges].map((/** @type {any} */ e) => e.node).find((/** @type {any} */ p) => p.id === id) : null;
@@ -82,7 +82,7 @@ export function ProductEditor({ org, id }) {
     if (existing) {
       setForm({
         title: existing.title, summary: existing.summary, description: existing.description, categoryId: existing.category.id,
-        priceTier: existing.priceTier, priceYuan: existing.priceYuan || '', pricePoints: existing.pricePoints == null ? '' : String(existing.pricePoints),
+        priceTier: existing.priceTier, priceYuan: existing.priceYuan || '', marketPriceYuan: existing.marketPriceYuan || '', pricePoints: existing.pricePoints == null ? '' : String(existing.pricePoints),
       });
     }
   }, [existing?.id]);
@@ -90,7 +90,8 @@ export function ProductEditor({ org, id }) {
     prevent(event);
     const product = {
       title: form.title, summary: form.summary, description: form.description, categoryId: form.categoryId, priceTier: form.priceTier,
-      priceYuan: form.priceYuan || null, pricePoints: form.pricePoints ? Number.parseInt(form.pricePoints, 10) : null,
+      priceYuan: form.priceYuan || null,
+      marketPriceYuan: form.priceTier === 'LOW_COST' ? form.marketPriceYuan || null : null, pricePoints: form.pricePoints ? Number.parseInt(form.pricePoints, 10) : null,
     };
     const payload = id
       ? await run(UpdateProduct, { input: { productId: id, product } }, 'updateProduct')
@@ -115,9 +116,11 @@ export function ProductEditor({ org, id }) {
         options=${[['FREE', '公益（免费）'], ['LOW_COST', '低偿'], ['MARKET', '市场价']]} error=${errors.priceTier} />
       ${form.priceTier !== 'FREE' && html`<${Field} label="价格（元）" name="priceYuan" inputmode="decimal" value=${form.priceYuan}
         onInput=${set('priceYuan')} hint="例如 25 或 25.50" error=${errors.priceYuan} />`}
+      ${form.priceTier === 'LOW_COST' && html`<${Field} label="市场价（元）" name="marketPriceYuan" inputmode="decimal" value=${form.marketPriceYuan}
+        onInput=${set('marketPriceYuan')} hint="同类服务的市场价格，低偿价须低于它" error=${errors.marketPriceYuan} />`}
       <${Field} label="可用积分支付（积分数，可不填）" name="pricePoints" type="number" inputmode="numeric" value=${form.pricePoints}
         onInput=${set('pricePoints')} error=${errors.pricePoints} />
-      <${FormError} errors=${errors} fields=${['title', 'summary', 'description', 'categoryId', 'priceTier', 'priceYuan', 'pricePoints']} />
+      <${FormError} errors=${errors} fields=${['title', 'summary', 'description', 'categoryId', 'priceTier', 'priceYuan', 'marketPriceYuan', 'pricePoints']} />
       <${Submit} busy=${busy}>保存草稿<//>
     </form>`}
     ${id && products.data && !existing && html`<p class="error-box" role="alert">只有草稿和被退回的产品可以修改。</p>`}

@@ -47,6 +47,8 @@ pub struct Product {
     pub price_tier: PriceTier,
     /// Price in fen (分), when the product has a cash price.
     pub price_fen: Option<i64>,
+    /// What the service costs at market, in fen: a low-cost product's price is below it.
+    pub market_price_fen: Option<i64>,
     pub price_points: Option<i64>,
     pub status: ProductStatus,
     /// Why staff rejected it.
@@ -75,6 +77,8 @@ pub struct ProductInput {
     pub price_tier: PriceTier,
     /// Yuan as written by people: "25", "25.5", "25.50".
     pub price_yuan: Option<String>,
+    /// A low-cost product's market price, written the same way; it must be higher.
+    pub market_price_yuan: Option<String>,
     pub price_points: Option<i64>,
     pub community_ids: Vec<CommunityId>,
 }

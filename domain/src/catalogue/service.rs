@@ -117,6 +117,7 @@ impl<'a> Catalogue<'a> {
             description: fields.description,
             price_tier: input.price_tier,
             price_fen: fields.price_fen,
+            market_price_fen: fields.market_price_fen,
             price_points: input.price_points,
             status: ProductStatus::Draft,
             status_reason: None,
@@ -172,6 +173,7 @@ impl<'a> Catalogue<'a> {
                 description: fields.description.clone(),
                 price_tier: input.price_tier,
                 price_fen: fields.price_fen,
+                market_price_fen: fields.market_price_fen,
                 price_points: input.price_points,
                 updated_at: now,
                 ..current
@@ -402,6 +404,7 @@ struct Fields {
     summary: String,
     description: String,
     price_fen: Option<i64>,
+    market_price_fen: Option<i64>,
 }
 
 /// Checks every field of a product at once, so the organiser sees all the problems together.
@@ -410,6 +413,37 @@ fn validate(input: &ProductInput) -> DomainResult<(Fields, Vec<CommunityId>)> {
     let price_fen = problems
         .check(input.price_yuan.as_deref().map(parse_yuan).transpose())
         .flatten();
+    let market_price_fen = problems
+        .check(
+            input
+                .market_price_yuan
+                .as_deref()
+                .map(|raw| parse_yuan(raw).map_err(|_| invalid_market_price()))
+                .transpose(),
+        )
+        .flatten();
+    match input.price_tier {
+        super::PriceTier::LowCost => match (price_fen, market_price_fen) {
+            (Some(price), Some(market)) if price < market => {}
+            (Some(_), Some(_)) => problems.add(DomainError::invalid(
+                "marketPriceYuan",
+                "低偿价须低于市场价",
+            )),
+            (None, _) => problems.add(DomainError::invalid(
+                "priceYuan",
+                "低偿产品须标明低偿价（元）",
+            )),
+            (_, None) => problems.add(DomainError::invalid(
+                "marketPriceYuan",
+                "低偿产品须标明市场价（元），低偿价须低于它",
+            )),
+        },
+        _ if input.market_price_yuan.is_some() => problems.add(DomainError::invalid(
+            "marketPriceYuan",
+            "只有低偿产品标注市场价",
+        )),
+        _ => {}
+    }
     if input
         .price_points
         .is_some_and(|points| !(1..=1_000_000).contains(&points))
@@ -448,9 +482,14 @@ fn validate(input: &ProductInput) -> DomainResult<(Fields, Vec<CommunityId>)> {
             summary: summary.unwrap_or_default(),
             description: description.unwrap_or_default(),
             price_fen,
+            market_price_fen,
         },
         communities,
     ))
+}
+
+fn invalid_market_price() -> DomainError {
+    DomainError::invalid("marketPriceYuan", "市场价格式不正确，例如 25 或 25.50")
 }
 
 fn find(conn: &mut DbConnection, id: &ProductId) -> DomainResult<Product> {

@@ -40,6 +40,7 @@ pub fn canteen_lunch(title: &str, community: &str) -> Value {
         "description": "长者食堂每天中午供应两荤两素，八十岁以上老人享受助餐补贴。",
         "priceTier": "LOW_COST",
         "priceYuan": "12.5",
+        "marketPriceYuan": "25",
         "pricePoints": 20,
         "communityIds": [community]
     })

@@ -1,0 +1,1 @@
+ALTER TABLE product DROP COLUMN market_price_fen;
