@@ -133,6 +133,10 @@ export const PRODUCT_STATUS = {
   DRAFT: '草稿', IN_REVIEW: '审核中', PUBLISHED: '已发布', REJECTED: '已退回', RETIRED: '已下架',
 };
 
+export const BOOKING_STATUS = {
+  REQUESTED: '待确认', ACCEPTED: '已确认', DELIVERED: '已完成', DECLINED: '已婉拒', CANCELLED: '已取消', LAPSED: '已过期',
+};
+export const SETTLEMENT_STATUS = { CLOSED: '待复核', APPROVED: '待付款', PAID: '已付款' };
 export const REDEMPTION_STATUS = { PENDING: '待核销', CONFIRMED: '已核销', CANCELLED: '已取消', EXPIRED: '已过期' };
 
 /**

@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 
 use crate::support::catalogue::canteen_lunch;
 use crate::support::settlement::chengdu;
-use crate::support::{TestApp, accepted, both_engines, tally, text_at, user_error};
+use crate::support::{
+    SWEEP_ON_DEMAND, TestApp, accepted, both_engines, tally, text_at, user_error,
+};
 
 const SET_TERMS: &str = r"
     mutation ($input: SetBookingTermsInput!) {
@@ -395,10 +397,6 @@ async fn every_rule_about_who_books_and_decides_holds(app: &TestApp) {
         "nothing held for a refusal"
     );
 }
-
-/// The servers' own sweepers run at start and then hourly: the tests lapse bookings
-/// themselves, at the instants they choose.
-const SWEEP_ON_DEMAND: [(&str, &str); 1] = [("LINLI_SWEEP_INTERVAL_SECS", "3600")];
 
 both_engines!(with SWEEP_ON_DEMAND:
     fifty_residents_booking_the_last_five_seats_get_exactly_five,

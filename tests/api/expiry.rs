@@ -7,16 +7,12 @@ use serde_json::{Value, json};
 
 use crate::support::rewards::Merchant;
 use crate::support::settlement::chengdu;
-use crate::support::{TestApp, accepted, both_engines, text_at};
+use crate::support::{SWEEP_ON_DEMAND, TestApp, accepted, both_engines, text_at};
 
 const MY_LOTS: &str = "{ me { wallet { balance lots { earnedYear points lapsesAt } } } }";
 
 const MY_EXPIRIES: &str =
     "{ me { wallet { balance history(filter: { codes: [EXPIRE] }) { totalCount } } } }";
-
-/// The servers' own sweepers run at start and then hourly: the tests run the jobs themselves,
-/// at the instants they choose.
-const SWEEP_ON_DEMAND: [(&str, &str); 1] = [("LINLI_SWEEP_INTERVAL_SECS", "3600")];
 
 const CANCEL_REDEMPTION: &str = r"
     mutation ($id: ID!) {

@@ -168,7 +168,6 @@ pub async fn seats_left(
         .run(move |s, _| s.bookings().seats_left(&product, day))
         .await;
     ctx.answer(result)
-        .map(|n| n.map(|n| i32::try_from(n).unwrap_or(i32::MAX)))
 }
 
 pub async fn booking(ctx: &Context, id: BookingId) -> FieldResult<Booking> {

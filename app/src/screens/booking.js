@@ -8,14 +8,10 @@ import {
 } from '../operations/booking.js';
 import { idempotencyKey } from '../api.js';
 import { currentSession } from '../session.js';
-import { formatDate, formatPoints, formatYuan, upcomingDays } from '../format.js';
+import { BOOKING_STATUS, formatDate, formatPoints, formatYuan, upcomingDays } from '../format.js';
 import {
   Field, FormError, Notice, Page, QueryState, Submit, useForm, useMutation, useQuery, prevent,
 } from '../ui.js';
-
-export const BOOKING_STATUS = /** @type {Record<string, string>} */ ({
-  REQUESTED: '待确认', ACCEPTED: '已确认', DELIVERED: '已完成', DECLINED: '已婉拒', CANCELLED: '已取消', LAPSED: '已过期',
-});
 
 /** What a booking costs, as the resident reads it. @param {any} booking */
 function cost(booking) {
@@ -28,7 +24,7 @@ function cost(booking) {
 /** @param {{ booking: any }} props */
 function StatusTag({ booking }) {
   const open = booking.status === 'REQUESTED' || booking.status === 'ACCEPTED';
-  return html`<span class=${`tag${open ? ' waitlist' : booking.status === 'DELIVERED' ? ' ok' : ''}`}>${BOOKING_STATUS[booking.status] || booking.status}</span>`;
+  return html`<span class=${`tag${open ? ' waitlist' : booking.status === 'DELIVERED' ? ' ok' : ''}`}>${BOOKING_STATUS[/** @type {keyof typeof BOOKING_STATUS} */ (booking.status)] || booking.status}</span>`;
 }
 
 /** The booking panel of a product open to booking. @param {{ productId: string }} props */
@@ -89,8 +85,8 @@ export function MyBookingsScreen() {
   <//>`;
 }
 
-/** @param {{ org: string, product: any, reload: () => void }} props */
-function TermsForm({ org, product, reload }) {
+/** @param {{ product: any, reload: () => void }} props */
+function TermsForm({ product, reload }) {
   const t = product.bookingTerms;
   const [form, set] = useForm({ seats: t?.seatsPerDay ? String(t.seatsPerDay) : '', days: String(t?.daysAhead ?? 14), open: t?.open ? 'yes' : 'no' });
   const { run, busy, errors } = useMutation();
@@ -107,7 +103,7 @@ function TermsForm({ org, product, reload }) {
       reload();
     }
   };
-  return html`<form class="card" onSubmit=${submit} novalidate aria-label=${`${product.title}的预约设置`} data-org=${org}>
+  return html`<form class="card" onSubmit=${submit} novalidate aria-label=${`${product.title}的预约设置`}>
     <h3>${product.title}</h3>
     ${saved && html`<p class="muted" role="status">已保存</p>`}
     <${Field} label="接受预约" name="open" value=${form.open} onInput=${set('open')} options=${[['yes', '接受'], ['no', '暂停']]} />
@@ -161,7 +157,7 @@ export function OrganisationBookingsScreen({ org }) {
       <section aria-labelledby="terms-title">
         <h2 id="terms-title">预约设置</h2>
         ${node.products.edges.length === 0 && html`<p>产品发布后，可以在这里开放预约。</p>`}
-        ${node.products.edges.map((/** @type {any} */ { node: p }) => html`<${TermsForm} key=${p.id} org=${org} product=${p} reload=${list.reload} />`)}
+        ${node.products.edges.map((/** @type {any} */ { node: p }) => html`<${TermsForm} key=${p.id} product=${p} reload=${list.reload} />`)}
       </section>
     `}
   <//>`;

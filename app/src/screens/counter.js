@@ -7,9 +7,8 @@ import {
 } from '../operations/rewards.js';
 import { request } from '../api.js';
 import {
-  currentMonth, formatDateTime, formatPoints, formatTime, formatYuan, recentMonths,
+  currentMonth, formatDateTime, formatPoints, formatTime, formatYuan, recentMonths, SETTLEMENT_STATUS,
 } from '../format.js';
-import { SETTLEMENT_STATUS } from './staff-settlements.js';
 import { canScan, Scanner } from '../scan.js';
 import {
   ErrorMessage, Field, FormError, Notice, Page, QueryState, Submit, useForm, useMutation, useQuery, prevent,
@@ -94,7 +93,7 @@ export function CounterStatement({ merchant }) {
       <h2>${data.merchant.shopName} · ${data.month}</h2>
       <p>共核销 <strong>${data.redemptions}</strong> 笔，合计 <strong>${formatPoints(data.totalPoints)}</strong></p>
       <p class=${data.settlement ? '' : 'muted'} data-testid="settlement">${data.settlement
-        ? html`已结算 ${formatYuan(data.settlement.amountYuan)} · <span class=${`tag${data.settlement.status === 'PAID' ? ' ok' : ' waitlist'}`}>${SETTLEMENT_STATUS[data.settlement.status]}</span>${data.settlement.paidReference ? `（付款凭证 ${data.settlement.paidReference}）` : ''}`
+        ? html`已结算 ${formatYuan(data.settlement.amountYuan)} · <span class=${`tag${data.settlement.status === 'PAID' ? ' ok' : ' waitlist'}`}>${SETTLEMENT_STATUS[/** @type {keyof typeof SETTLEMENT_STATUS} */ (data.settlement.status)]}</span>${data.settlement.paidReference ? `（付款凭证 ${data.settlement.paidReference}）` : ''}`
         : '本月尚未结算：月份结束后由社创中心结算，结算后对账单不再变动。'}</p>
       <ul class="plain">${data.perReward.map((/** @type {any} */ r) => html`<li key=${r.title}>${r.title}：${r.redemptions} 笔，${formatPoints(r.points)}</li>`)}</ul>
       <button type="button" class="button primary" onClick=${download}>下载 CSV 对账单</button>

@@ -7,11 +7,9 @@ import {
 } from '../operations/settlement.js';
 import { request } from '../api.js';
 import { navigate, useLocation } from '../router.js';
-import { formatDateTime, formatPoints, formatYuan, recentMonths } from '../format.js';
+import { formatDateTime, formatPoints, formatYuan, recentMonths, SETTLEMENT_STATUS } from '../format.js';
 import { Field, FormError, Notice, QueryState, Submit, useMutation, useQuery, prevent } from '../ui.js';
 import { ConsolePage } from './staff.js';
-
-export const SETTLEMENT_STATUS = /** @type {Record<string, string>} */ ({ CLOSED: '待复核', APPROVED: '待付款', PAID: '已付款' });
 
 /** @param {{ settlement: any, reload: () => void }} props */
 function SettlementRow({ settlement: s, reload }) {
@@ -30,7 +28,7 @@ function SettlementRow({ settlement: s, reload }) {
     <td class="number">${s.lines}</td>
     <td class="number">${formatPoints(s.points)}</td>
     <td class="number">${formatYuan(s.amountYuan)}</td>
-    <td><span class=${`tag${s.status === 'PAID' ? ' ok' : ' waitlist'}`}>${SETTLEMENT_STATUS[s.status]}</span>
+    <td><span class=${`tag${s.status === 'PAID' ? ' ok' : ' waitlist'}`}>${SETTLEMENT_STATUS[/** @type {keyof typeof SETTLEMENT_STATUS} */ (s.status)]}</span>
       ${s.paidReference && html`<br /><span class="muted">${s.paidReference} · ${formatDateTime(s.paidAt)}</span>`}</td>
     <td>
       ${s.status === 'CLOSED' && html`<button type="button" class="button secondary" onClick=${approve} disabled=${busy}>复核通过</button>`}

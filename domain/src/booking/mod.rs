@@ -16,7 +16,7 @@ use crate::db::DbConnection;
 use crate::directory::{self, OrganisationStatus};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Actor;
-use crate::ledger::{self, AccountKind, Cause, TransferCode, store::NewTransfer};
+use crate::ledger::{self, AccountKind, TransferCode, store::NewTransfer};
 use crate::outbox::{self, Template};
 use crate::page::{Page, PageRequest};
 use crate::types::{
@@ -38,10 +38,16 @@ crate::types::text_enum!(
 );
 
 impl BookingStatus {
+    /// The statuses a booking holds its seat and points in, until it is finished.
+    pub const OPEN: [BookingStatus; 2] = [BookingStatus::Requested, BookingStatus::Accepted];
+
     pub fn is_open(self) -> bool {
-        matches!(self, BookingStatus::Requested | BookingStatus::Accepted)
+        Self::OPEN.contains(&self)
     }
 }
+
+/// The cause a booking's transfers name.
+const BOOKING_CAUSE: &str = "booking";
 
 #[derive(Debug, Clone, PartialEq, Eq, diesel::Queryable, diesel::Selectable)]
 #[diesel(table_name = crate::schema::booking)]
@@ -165,7 +171,7 @@ impl<'a> Bookings<'a> {
     }
 
     /// Seats still free on `day`; none when the product has no limit a day.
-    pub fn seats_left(&self, product_id: &ProductId, day: NaiveDate) -> DomainResult<Option<i64>> {
+    pub fn seats_left(&self, product_id: &ProductId, day: NaiveDate) -> DomainResult<Option<i32>> {
         self.services.db.read(|conn| {
             let Some(terms) = store::terms(conn, product_id)? else {
                 return Ok(Some(0));
@@ -174,7 +180,7 @@ impl<'a> Bookings<'a> {
                 return Ok(None);
             };
             let taken = store::taken(conn, product_id, &day_key(day))?;
-            Ok(Some((i64::from(seats) - i64::from(taken)).max(0)))
+            Ok(Some((seats - taken).max(0)))
         })
     }
 
@@ -262,7 +268,7 @@ impl<'a> Bookings<'a> {
                     "预约服务冻结",
                     now,
                 );
-                post_step(conn, &id, "hold", held.by(user))?;
+                ledger::store::post_step(conn, BOOKING_CAUSE, id.as_str(), "hold", held.by(user))?;
             }
             let template = Template::BookingRequested {
                 product: product.title.clone(),
@@ -272,9 +278,7 @@ impl<'a> Bookings<'a> {
                     .unwrap_or_default(),
                 confirmed: status == BookingStatus::Accepted,
             };
-            for member in directory::store::members(conn, &organisation.id)? {
-                outbox::notify(conn, &member.user_id, &template, now)?;
-            }
+            tell_members(conn, &organisation.id, &template, now)?;
             find(conn, &id)
         })
     }
@@ -294,9 +298,7 @@ impl<'a> Bookings<'a> {
                 product: product.title,
                 day: booking.day.clone(),
             };
-            for member in directory::store::members(conn, &booking.organisation_id)? {
-                outbox::notify(conn, &member.user_id, &template, now)?;
-            }
+            tell_members(conn, &booking.organisation_id, &template, now)?;
             Ok(done)
         })
     }
@@ -430,8 +432,7 @@ fn finish(
     reason: Option<&str>,
     now: NaiveDateTime,
 ) -> DomainResult<Booking> {
-    let open = [BookingStatus::Requested, BookingStatus::Accepted];
-    if !store::transition(conn, &booking.id, &open, to, by, reason, now)? {
+    if !store::transition(conn, &booking.id, &BookingStatus::OPEN, to, by, reason, now)? {
         return Err(state_error(booking));
     }
     store::give_back_seat(conn, &booking.product_id, &booking.day)?;
@@ -445,7 +446,13 @@ fn finish(
             "预约未完成，积分退回",
             now,
         );
-        post_step(conn, &booking.id, "release", released.by(by))?;
+        ledger::store::post_step(
+            conn,
+            BOOKING_CAUSE,
+            booking.id.as_str(),
+            "release",
+            released.by(by),
+        )?;
     }
     find(conn, &booking.id)
 }
@@ -485,9 +492,28 @@ fn deliver(
             "预约服务已完成",
             now,
         );
-        post_step(conn, &booking.id, "capture", captured.by(by))?;
+        ledger::store::post_step(
+            conn,
+            BOOKING_CAUSE,
+            booking.id.as_str(),
+            "capture",
+            captured.by(by),
+        )?;
     }
     find(conn, &booking.id)
+}
+
+/// Emails every member of the organisation providing the service.
+fn tell_members(
+    conn: &mut DbConnection,
+    organisation: &OrganisationId,
+    template: &Template,
+    now: NaiveDateTime,
+) -> DomainResult<()> {
+    for member in directory::store::members(conn, organisation)? {
+        outbox::notify(conn, &member.user_id, template, now)?;
+    }
+    Ok(())
 }
 
 /// Emails the resident what became of their booking.
@@ -517,27 +543,6 @@ fn state_error(booking: &Booking) -> DomainError {
         BookingStatus::Cancelled => "该预约已取消",
         BookingStatus::Lapsed => "该预约已过期",
     })
-}
-
-/// Posts one step of a booking (hold, capture, release), keyed by the booking and the step.
-fn post_step(
-    conn: &mut DbConnection,
-    booking: &BookingId,
-    step: &str,
-    transfer: NewTransfer<'_>,
-) -> DomainResult<()> {
-    let cause = Cause {
-        kind: "booking".to_owned(),
-        id: booking.to_string(),
-    };
-    let scoped = ledger::store::scoped_key("booking", &format!("{booking}:{step}"));
-    let hash = ledger::store::request_hash(&[transfer.code().as_str(), booking.as_str()]);
-    let key = ledger::store::TransferKey {
-        scoped: &scoped,
-        request_hash: &hash,
-    };
-    ledger::store::post(conn, &transfer.caused_by(&cause), &key)?;
-    Ok(())
 }
 
 fn require_member(

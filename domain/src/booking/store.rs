@@ -215,10 +215,7 @@ pub(crate) fn open_through(
     limit: i64,
 ) -> DomainResult<Vec<Booking>> {
     Ok(booking::table
-        .filter(booking::status.eq_any([
-            BookingStatus::Requested.as_str(),
-            BookingStatus::Accepted.as_str(),
-        ]))
+        .filter(booking::status.eq_any(BookingStatus::OPEN.map(|s| s.as_str())))
         .filter(booking::day.le(day))
         .order((booking::day.asc(), booking::id.asc()))
         .limit(limit)

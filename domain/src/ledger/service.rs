@@ -596,16 +596,14 @@ impl<'a> Ledger<'a> {
         let expiry = self.services.settings.points_expiry;
         let now = self.services.clock.now();
         let mut sent = 0;
-        for (days, sooner) in [(30, Some(7)), (7, None)] {
-            let Some(through) = expiry.lapsed_through(now + chrono::TimeDelta::days(days)) else {
+        // Each reminder covers the lots lapsing within its days but not within the next
+        // reminder's (or already lapsed, for the last one).
+        for (days_before, sooner) in [(30, 7), (7, 0)] {
+            let within = |days| expiry.lapsed_through(now + chrono::TimeDelta::days(days));
+            let (Some(through), Some(skip_through)) = (within(days_before), within(sooner)) else {
                 return Ok(0);
             };
-            let lapsed = expiry.lapsed_through(now).unwrap_or(i32::MIN);
-            let skip_through = sooner
-                .and_then(|d| expiry.lapsed_through(now + chrono::TimeDelta::days(d)))
-                .unwrap_or(lapsed)
-                .max(lapsed);
-            let days_before = i32::try_from(days).unwrap_or(i32::MAX);
+            let days_before = i32::try_from(days_before).unwrap_or(i32::MAX);
             let due = self.services.db.read(|conn| {
                 lots::wallet_lots(
                     conn,

@@ -312,6 +312,29 @@ pub(crate) fn is_duplicate_key(err: &DomainError) -> bool {
     matches!(err, DomainError::Database(e) if is_unique_violation(e, "idempotency_key"))
 }
 
+/// Posts one step of a two-phase flow (a redemption's or a booking's hold, capture, release),
+/// caused by the flow's `kind` and `id` and keyed `<kind>:<id>:<step>`: each step moves the
+/// points once, however often it is attempted.
+pub(crate) fn post_step(
+    conn: &mut DbConnection,
+    kind: &str,
+    id: &str,
+    step: &str,
+    transfer: NewTransfer<'_>,
+) -> DomainResult<Transfer> {
+    let cause = Cause {
+        kind: kind.to_owned(),
+        id: id.to_owned(),
+    };
+    let scoped = scoped_key(kind, &format!("{id}:{step}"));
+    let hash = request_hash(&[transfer.code().as_str(), id]);
+    let key = TransferKey {
+        scoped: &scoped,
+        request_hash: &hash,
+    };
+    post(conn, &transfer.caused_by(&cause), &key)
+}
+
 /// Posts one transfer: insert it, take the amount from the debit account only if it covers it
 /// (or may go negative), add it to the credit account. Must run inside a write transaction:
 /// any error leaves nothing behind. Accounts are updated in id order, so two transfers between

@@ -18,7 +18,7 @@ use crate::directory::{self, MemberRole, OrganisationStatus};
 use crate::error::{DomainError, DomainResult};
 use crate::identity::Actor;
 use crate::ledger::store::NewTransfer;
-use crate::ledger::{self, AccountKind, Cause, TransferCode};
+use crate::ledger::{self, AccountKind, TransferCode};
 use crate::page::{Page, PageRequest};
 use crate::throttle;
 use crate::types::{
@@ -360,7 +360,7 @@ impl<'a> Rewards<'a> {
                 "积分兑换冻结",
                 now,
             );
-            post_step(conn, &id, "hold", held.by(user))?;
+            ledger::store::post_step(conn, "redemption", id.as_str(), "hold", held.by(user))?;
             store::insert_redemption(
                 conn,
                 &NewRedemption {
@@ -455,7 +455,13 @@ impl<'a> Rewards<'a> {
                 "商家确认兑换",
                 now,
             );
-            post_step(conn, &found.id, "capture", captured.by(operator))?;
+            ledger::store::post_step(
+                conn,
+                "redemption",
+                found.id.as_str(),
+                "capture",
+                captured.by(operator),
+            )?;
             crate::outbox::notify(
                 conn,
                 &current.user_id,
@@ -765,31 +771,15 @@ fn release(
         reason,
         now,
     );
-    post_step(conn, &r.id, "release", released.by(by))?;
+    ledger::store::post_step(
+        conn,
+        "redemption",
+        r.id.as_str(),
+        "release",
+        released.by(by),
+    )?;
     store::return_stock(conn, &r.reward_id)?;
     Ok(true)
-}
-
-/// Posts one step of a redemption (hold, capture, release), keyed by the redemption and the
-/// step: each step moves the points once, however often it is attempted.
-fn post_step(
-    conn: &mut DbConnection,
-    redemption: &RedemptionId,
-    step: &str,
-    transfer: NewTransfer<'_>,
-) -> DomainResult<()> {
-    let cause = Cause {
-        kind: "redemption".to_owned(),
-        id: redemption.to_string(),
-    };
-    let scoped = ledger::store::scoped_key("redemption", &format!("{redemption}:{step}"));
-    let hash = ledger::store::request_hash(&[transfer.code().as_str(), redemption.as_str()]);
-    let key = ledger::store::TransferKey {
-        scoped: &scoped,
-        request_hash: &hash,
-    };
-    ledger::store::post(conn, &transfer.caused_by(&cause), &key)?;
-    Ok(())
 }
 
 fn views(conn: &mut DbConnection, rewards: Vec<Reward>) -> DomainResult<Vec<RewardView>> {

@@ -38,6 +38,10 @@ pub use log::server_log;
 pub const JWT_SECRET: &str = "linli-test-signing-key-0123456789abcdef";
 pub const PASSWORD: &str = "长安街 correct horse";
 
+/// For tests that run the periodic jobs themselves, at the instants they choose: the servers'
+/// own sweepers run at start and then only hourly.
+pub const SWEEP_ON_DEMAND: [(&str, &str); 1] = [("LINLI_SWEEP_INTERVAL_SECS", "3600")];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
     Sqlite,
