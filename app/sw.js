@@ -2,7 +2,7 @@
 // first (so an upgrade shows at once) and kept as the offline copy; versioned vendor files are
 // served from the cache. /graphql, statements and every other API answer are never cached:
 // points and codes must never be shown stale, and exports never kept.
-const SHELL = 'linli-shell-v6';
+const SHELL = 'linli-shell-v7';
 const PRECACHE = [
   '/', '/index.html', '/styles.css', '/manifest.webmanifest', '/icons/icon.svg',
   '/vendor/htm-preact-standalone-3.1.1.module.js',
@@ -16,10 +16,11 @@ const PRECACHE = [
   '/src/screens/staff.js', '/src/screens/staff-boards.js', '/src/screens/staff-directory.js', '/src/screens/staff-budgets.js',
   '/src/screens/staff-dashboard.js', '/src/screens/booking.js', '/src/operations/booking.js',
   '/src/screens/staff-settlements.js', '/src/operations/settlement.js',
+  '/src/screens/certificate.js', '/src/operations/certificate.js',
 ];
 // Exports and statements are people's data behind a signed link: never kept on the device (and
 // a download is a navigation, which would otherwise overwrite the shell's copy of '/').
-const NEVER = ['/graphql', '/graphiql', '/statements/', '/exports/', '/healthz', '/readyz', '/metrics'];
+const NEVER = ['/graphql', '/graphiql', '/statements/', '/exports/', '/healthz', '/readyz', '/metrics', '/.well-known/'];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(SHELL).then((cache) => cache.addAll(PRECACHE)).then(() => self.skipWaiting()));

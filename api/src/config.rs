@@ -3,8 +3,10 @@
 //! names each one that is wrong.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use linli_domain::certificate::Keys;
 use linli_domain::db::{DatabaseSettings, DatabaseUrl};
 use std::path::PathBuf;
 
@@ -77,6 +79,11 @@ pub struct Config {
     /// The staff member overdue needs are escalated to (their login email); unset, the
     /// longest-standing administrator. Checked against the database when serving starts.
     pub need_escalation_email: Option<linli_domain::identity::Email>,
+    /// The district's certificate keys (`LINLI_CERTIFICATE_KEY`, `LINLI_CERTIFICATE_RETIRED_KEYS`);
+    /// none in development without a key: [`Config::certificate_keys`] makes one.
+    pub certificate_keys: Option<Arc<Keys>>,
+    /// Who certifies residents' service (`LINLI_CERTIFICATE_ISSUER`).
+    pub certificate_issuer: String,
 }
 
 impl std::fmt::Debug for Config {
@@ -394,6 +401,10 @@ impl Config {
             // Development: a fresh key per start; tokens simply do not survive a restart.
             None => random_secret(),
         };
+        let certificate_keys = certificate_keys(&get, environment).unwrap_or_else(|problem| {
+            check(Err(problem));
+            None
+        });
         if !problems.is_empty() {
             return Err(format!(
                 "invalid configuration:\n  {}",
@@ -444,8 +455,87 @@ impl Config {
             points_expiry: points_expiry.unwrap_or_default(),
             need_sla: need_sla.unwrap_or_default(),
             need_escalation_email,
+            certificate_keys: certificate_keys.map(Arc::new),
+            certificate_issuer: get("LINLI_CERTIFICATE_ISSUER")
+                .unwrap_or_else(|| linli_domain::certificate::DEFAULT_ISSUER.to_owned()),
         })
     }
+}
+
+/// Where development keeps the certificate key it makes on first start, so certificates issued
+/// by the demo still verify after a restart.
+pub const DEVELOPMENT_CERTIFICATE_KEY: &str = "data/certificate-key.pem";
+
+impl Config {
+    /// The certificate keys to serve with: the configured ones, or in development the key kept
+    /// in [`DEVELOPMENT_CERTIFICATE_KEY`], made on first start.
+    pub fn certificate_keys(&self) -> Result<Arc<Keys>, String> {
+        match &self.certificate_keys {
+            Some(keys) => Ok(keys.clone()),
+            None => {
+                let pem = development_key()?;
+                Keys::from_pem(&pem, &[])
+                    .map(Arc::new)
+                    .map_err(|e| format!("{DEVELOPMENT_CERTIFICATE_KEY}: {e}"))
+            }
+        }
+    }
+}
+
+/// The signing key from `LINLI_CERTIFICATE_KEY` (a PKCS#8 PEM file) and the retired public keys
+/// from `LINLI_CERTIFICATE_RETIRED_KEYS` (SPKI PEM files, comma-separated). Production names
+/// its key; development without one leaves it to [`Config::certificate_keys`].
+fn certificate_keys(
+    get: &impl Fn(&str) -> Option<String>,
+    environment: Environment,
+) -> Result<Option<Keys>, String> {
+    let read = |name: &str, path: &str| {
+        std::fs::read_to_string(path).map_err(|e| format!("{name}: {path}: {e}"))
+    };
+    let retired = get("LINLI_CERTIFICATE_RETIRED_KEYS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|path| read("LINLI_CERTIFICATE_RETIRED_KEYS", path))
+        .collect::<Result<Vec<_>, _>>()?;
+    let private = match get("LINLI_CERTIFICATE_KEY") {
+        Some(path) => read("LINLI_CERTIFICATE_KEY", &path)?,
+        None if environment == Environment::Production => {
+            return Err("LINLI_CERTIFICATE_KEY: required when LINLI_ENV=production \
+                 (make one with `linli certificate-key new`)"
+                .to_owned());
+        }
+        None => return Ok(None),
+    };
+    Keys::from_pem(&private, &retired)
+        .map(Some)
+        .map_err(|e| format!("LINLI_CERTIFICATE_KEY: {e}"))
+}
+
+fn development_key() -> Result<String, String> {
+    let path = std::path::Path::new(DEVELOPMENT_CERTIFICATE_KEY);
+    if let Ok(pem) = std::fs::read_to_string(path) {
+        return Ok(pem);
+    }
+    let pem = Keys::generate().private_pem()?;
+    write_private(path, &pem).map_err(|e| format!("{DEVELOPMENT_CERTIFICATE_KEY}: {e}"))?;
+    Ok(pem)
+}
+
+/// Writes a private key readable by its owner only, never over an existing file.
+pub fn write_private(path: &std::path::Path, pem: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    options.open(path)?.write_all(pem.as_bytes())
 }
 
 /// An address (`10.0.0.5`) or a network (`10.0.0.0/8`).

@@ -129,6 +129,14 @@ pub const LIST_BOUNDS: &[(&str, u64)] = &[
         linli_domain::directory::MEMBERSHIPS_LISTED as u64,
     ),
     ("Category.children", 30),
+    (
+        "CertificateContent.organisations",
+        linli_domain::certificate::CERTIFICATE_PARTICIPATIONS as u64,
+    ),
+    (
+        "CertificateContent.activities",
+        linli_domain::certificate::CERTIFICATE_PARTICIPATIONS as u64,
+    ),
     ("Account.lots", linli_domain::ledger::LOTS_LISTED as u64),
     ("Product.communities", 50),
     ("User.notificationsOff", 20),

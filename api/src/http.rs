@@ -96,6 +96,10 @@ pub fn server(state: AppState, listener: TcpListener) -> std::io::Result<Server>
                 "/exports/accounts/{account}/history.csv",
                 web::get().to(history_csv),
             )
+            .route(
+                "/.well-known/linli-certificate-keys.json",
+                web::get().to(certificate_keys),
+            )
             .route("/graphiql", web::get().to(graphiql_page))
             .route("/graphiql/assets/{file}", web::get().to(graphiql_asset))
             .default_service(web::to(crate::app::serve))
@@ -104,6 +108,15 @@ pub fn server(state: AppState, listener: TcpListener) -> std::io::Result<Server>
     .shutdown_timeout(10)
     .run();
     Ok(server)
+}
+
+/// The district's certificate keys as a JWK set: anyone verifies a certificate's signature
+/// with them, from any site and without asking Linli.
+async fn certificate_keys(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .json(state.shared.services.certificates().keys().jwks())
 }
 
 /// CORS for browser apps on other origins (a mini-program's web view, a district portal):

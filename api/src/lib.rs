@@ -52,6 +52,8 @@ pub fn open(config: &Config) -> Result<Services, String> {
         need_sla: config.need_sla,
         need_escalation_email: config.need_escalation_email.clone(),
         staff_need_path: graphql::staff_need_path,
+        certificate_keys: config.certificate_keys()?,
+        certificate_issuer: config.certificate_issuer.clone(),
     };
     Ok(Services::new(db, background, settings))
 }

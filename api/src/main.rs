@@ -62,6 +62,25 @@ enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// The district's certificate keys (docs/TRUST.md: making one, rotating it).
+    CertificateKey {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Write a new Ed25519 signing key (PKCS#8 PEM, readable by its owner only) and print its id.
+    New {
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Print the public half (SPKI PEM) of a signing key, to list among retired keys.
+    Public {
+        #[arg(long)]
+        key: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -78,7 +97,17 @@ fn main() -> ExitCode {
         eprintln!("linli: .env: {e}");
         return ExitCode::FAILURE;
     }
-    let cli = Cli::parse();
+    let command = Cli::parse().command.unwrap_or(Command::Serve);
+    // Keys are made before there is a configuration: production refuses to start without one.
+    if let Command::CertificateKey { command } = command {
+        return match certificate_key(command) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("linli: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => {
@@ -87,11 +116,30 @@ fn main() -> ExitCode {
         }
     };
     init_tracing(config.environment);
-    match run(cli.command.unwrap_or(Command::Serve), &config) {
+    match run(command, &config) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("linli: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+fn certificate_key(command: KeyCommand) -> Result<ExitCode, String> {
+    match command {
+        KeyCommand::New { output } => {
+            let keys = linli_domain::certificate::Keys::generate();
+            linli_api::config::write_private(&output, &keys.private_pem()?)
+                .map_err(|e| format!("{}: {e}", output.display()))?;
+            println!("wrote {} (key id {})", output.display(), keys.current_id());
+            Ok(ExitCode::SUCCESS)
+        }
+        KeyCommand::Public { key } => {
+            let pem =
+                std::fs::read_to_string(&key).map_err(|e| format!("{}: {e}", key.display()))?;
+            let keys = linli_domain::certificate::Keys::from_pem(&pem, &[])?;
+            print!("{}", keys.public_pem()?);
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
@@ -178,6 +226,7 @@ fn run(command: Command, config: &Config) -> Result<ExitCode, String> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::CertificateKey { command } => certificate_key(command),
         Command::Ledger {
             command: LedgerCommand::Verify,
         } => {

@@ -14,6 +14,7 @@ import { MyBookingsScreen, OrganisationBookingsScreen } from './screens/booking.
 import { RedemptionScreen, Rewards } from './screens/rewards.js';
 import { Groups, PostNeed } from './screens/community.js';
 import { Me } from './screens/me.js';
+import { CertificateScreen, VerifyScreen } from './screens/certificate.js';
 import {
   AttendanceSheet, Budget, CheckInScreen, OrganisationActivities, OrganisationHome, OrganisationProducts, ProductEditor, ActivityEditor,
 } from './screens/organiser.js';
@@ -43,6 +44,8 @@ const ROUTES = [
   ['/activities', { screen: ActivityList, tab: 'activities' }],
   ['/activities/:id', { screen: ActivityDetail, tab: 'activities' }],
   ['/service', { screen: ServiceRecord, signedIn: true, tab: 'me' }],
+  ['/service/certificates/:number', { screen: CertificateScreen, signedIn: true, tab: 'me' }],
+  ['/verify/:number', { screen: VerifyScreen }],
   ['/bookings', { screen: MyBookingsScreen, signedIn: true, tab: 'me' }],
   ['/rewards', { screen: Rewards, tab: 'rewards' }],
   ['/redemptions/:id', { screen: RedemptionScreen, signedIn: true, tab: 'rewards' }],

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod booking;
 pub mod catalogue;
+pub mod certificate;
 pub mod creation;
 pub mod db;
 pub mod directory;
@@ -62,6 +63,10 @@ pub struct Settings {
     /// The app's path of a need on the staff's matching board, for the escalation email: the
     /// API knows the need's global id.
     pub staff_need_path: fn(&types::NeedId) -> String,
+    /// The district's certificate keys: the one that signs, and retired ones that verify.
+    pub certificate_keys: std::sync::Arc<certificate::Keys>,
+    /// Who certifies residents' service, as certificates print it.
+    pub certificate_issuer: String,
 }
 
 impl Default for Settings {
@@ -79,6 +84,8 @@ impl Default for Settings {
             need_escalation_email: None,
             // Tools without the API (benchmarks) send no escalation email that anyone opens.
             staff_need_path: |id| format!("/staff/needs/{id}"),
+            certificate_keys: std::sync::Arc::new(certificate::Keys::generate()),
+            certificate_issuer: certificate::DEFAULT_ISSUER.to_owned(),
         }
     }
 }
@@ -140,6 +147,10 @@ impl Services {
 
     pub fn volunteering(&self) -> volunteering::Volunteering<'_> {
         volunteering::Volunteering::new(self)
+    }
+
+    pub fn certificates(&self) -> certificate::Certificates<'_> {
+        certificate::Certificates::new(self)
     }
 
     pub fn bookings(&self) -> booking::Bookings<'_> {

@@ -206,6 +206,7 @@ diesel::table! {
         updated_at -> Timestamp,
         refused_codes -> Integer,
         code_locked_at -> Nullable<Timestamp>,
+        hours_revoked_at -> Nullable<Timestamp>,
     }
 }
 
@@ -489,7 +490,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     lot_reminder,
     booking_terms,
     booking_day,
-    booking
+    booking,
+    certificate,
+    certificate_participation
 );
 
 diesel::table! {
@@ -584,3 +587,28 @@ diesel::table! {
 
 diesel::joinable!(booking_terms -> product (product_id));
 diesel::joinable!(booking -> product (product_id));
+
+diesel::table! {
+    certificate (id) {
+        id -> Text,
+        number -> Text,
+        user_id -> Text,
+        fingerprint -> Text,
+        document -> Text,
+        key_id -> Text,
+        total_minutes -> BigInt,
+        issued_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        revocation_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    certificate_participation (certificate_id, participation_id) {
+        certificate_id -> Text,
+        participation_id -> Text,
+    }
+}
+
+diesel::joinable!(certificate_participation -> certificate (certificate_id));
+diesel::joinable!(certificate_participation -> participation (participation_id));

@@ -1,8 +1,9 @@
 //! Real GraphQL clients and tools against a real Linli, unmodified, at the versions locked in
 //! `tests/js/package-lock.json`: graphql-js introspection as GraphiQL, Apollo DevTools and
 //! codegen send it, the GraphQL-over-HTTP audit, graphql-schema-linter, Apollo Client's Relay
-//! pagination both ways, and graphql-js validation and TypeScript over the app's own code, so
-//! a schema change that breaks the app fails here. Each script prints its report and exits 0
+//! pagination both ways, graphql-js validation and TypeScript over the app's own code, so
+//! a schema change that breaks the app fails here, and jose verifying a service certificate
+//! with nothing but the district's published keys. Each script prints its report and exits 0
 //! only when it passed (`tests/js/README.md`).
 
 use std::path::PathBuf;
@@ -76,6 +77,7 @@ fn passes_in(script: &str, args: &[&str], env: &[(&str, &str)]) {
 }
 
 both_engines!(
+    a_third_party_verifies_a_certificate_with_a_standard_jose_library,
     graphiql_and_every_tool_load_the_schema_by_standard_introspection,
     the_graphql_over_http_audit_finds_nothing,
     apollo_client_pages_a_connection_forwards_and_backwards,
@@ -88,6 +90,25 @@ async fn graphiql_and_every_tool_load_the_schema_by_standard_introspection(app: 
     // The default, GraphiQL's and the full variant, each rebuilt into a schema that must
     // equal schema.graphql.
     passes("tests/js/introspection.mjs", &["--url", &app.base]);
+}
+
+async fn a_third_party_verifies_a_certificate_with_a_standard_jose_library(app: &TestApp) {
+    if !js_tools() {
+        return;
+    }
+    let (_, _, resident) = crate::certificate::ninety_verified_minutes(app).await;
+    let issued = crate::certificate::certificate(app, &resident, serde_json::json!({})).await;
+    passes(
+        "tests/js/verify-certificate.mjs",
+        &[
+            "--url",
+            &app.base,
+            "--document",
+            issued["document"].as_str().unwrap(),
+            "--number",
+            issued["number"].as_str().unwrap(),
+        ],
+    );
 }
 
 async fn the_graphql_over_http_audit_finds_nothing(app: &TestApp) {

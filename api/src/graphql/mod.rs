@@ -5,6 +5,7 @@
 mod audit;
 mod booking;
 mod catalogue;
+mod certificate;
 mod directory;
 mod email;
 mod identity;

@@ -159,6 +159,50 @@ impl Query {
             .map(Some)
     }
 
+    /// The signed-in resident's service certificates, newest first.
+    async fn my_certificates(
+        ctx: &Context,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
+        first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
+        after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<Option<super::certificate::CertificateConnection>> {
+        super::certificate::mine(ctx, first, after, last, before)
+            .await
+            .map(Some)
+    }
+
+    /// A service certificate with its signed document: its holder's and staff's. Anyone else
+    /// checks one with `verifyCertificate`.
+    async fn certificate(
+        ctx: &Context,
+        #[graphql(description = "The number printed on it (LL-XXXX-XXXX-XXXX).")] number: String,
+    ) -> FieldResult<Option<super::certificate::Certificate>> {
+        super::certificate::certificate(ctx, number).await.map(Some)
+    }
+
+    /// Anyone: whether a service certificate is genuine, unchanged and not revoked, and what
+    /// it certifies. With `document`, that signed document is checked against the district's
+    /// keys (and against this server's record, where it has one).
+    async fn verify_certificate(
+        ctx: &Context,
+        #[graphql(description = "The number printed on it (LL-XXXX-XXXX-XXXX).")] number: String,
+        #[graphql(description = "The signed document (compact JWS), when one is presented.")]
+        document: Option<String>,
+    ) -> FieldResult<Option<super::certificate::CertificateVerification>> {
+        super::certificate::verify(ctx, number, document)
+            .await
+            .map(Some)
+    }
+
     /// The signed-in resident's bookings of community services, newest first.
     async fn my_bookings(
         ctx: &Context,
@@ -967,6 +1011,17 @@ impl Mutation {
         volunteering::record_attendance(ctx, input).await
     }
 
+    /// Staff: take back the hours of a verified participation that paid no points (attendance
+    /// found false), with a reason; certificates counting them are revoked. Hours that earned
+    /// points go with their points: reverse the EARN instead.
+    async fn revoke_service_hours(
+        ctx: &Context,
+        #[graphql(description = "The participation and why.")]
+        input: volunteering::RevokeServiceHoursInput,
+    ) -> FieldResult<volunteering::ParticipationPayload> {
+        volunteering::revoke_hours(ctx, input).await
+    }
+
     /// Another member verifies one participation: hours recorded, points earned once.
     async fn verify_attendance(
         ctx: &Context,
@@ -1233,6 +1288,16 @@ impl Mutation {
         input: super::booking::SetBookingTermsInput,
     ) -> FieldResult<super::booking::BookingTermsPayload> {
         super::booking::set_terms(ctx, input).await
+    }
+
+    /// Ask for a certificate of your verified service (志愿服务证明): all of it, a period, or
+    /// one organisation's. Asking again for the same service returns the same certificate.
+    async fn issue_certificate(
+        ctx: &Context,
+        #[graphql(description = "The period, the organisation and how to print your name.")]
+        input: super::certificate::IssueCertificateInput,
+    ) -> FieldResult<super::certificate::IssueCertificatePayload> {
+        super::certificate::issue(ctx, input).await
     }
 
     /// Book a community service for a day: free ones are accepted at once, priced ones wait

@@ -260,6 +260,12 @@ impl Participation {
         self.0.points_awarded.map(Points)
     }
 
+    /// When staff took its hours back (its points reversed, or `revokeServiceHours`): they no
+    /// longer count as service. Null while they count.
+    fn hours_revoked_at(&self) -> Option<DateTime<Utc>> {
+        self.0.hours_revoked_at.map(|t| t.and_utc())
+    }
+
     /// The organiser who recorded this attendance by hand (they may not verify it).
     fn recorded_by_id(&self) -> Option<ID> {
         self.0
@@ -663,6 +669,27 @@ payload!(
 pub struct VerifyAttendanceInput {
     /// The participation, from the activity's attendance sheet.
     pub participation_id: ID,
+}
+
+/// Hours to take back, and why.
+#[derive(Debug, GraphQLInputObject)]
+pub struct RevokeServiceHoursInput {
+    /// A verified participation that paid no points.
+    pub participation_id: ID,
+    /// Why, 2–500 characters (kept in the audit log; the certificate says only that service
+    /// was reversed).
+    pub reason: String,
+}
+
+pub async fn revoke_hours(
+    ctx: &Context,
+    input: RevokeServiceHoursInput,
+) -> FieldResult<ParticipationPayload> {
+    let id = Participation::decode(&input.participation_id, "participationId");
+    ctx.mutate(id, move |s, actor, id| {
+        s.volunteering().revoke_hours(actor, &id, &input.reason)
+    })
+    .await
 }
 
 pub async fn verify(

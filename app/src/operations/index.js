@@ -11,3 +11,4 @@ export * from './directory.js';
 export * from './insight.js';
 export * from './booking.js';
 export * from './settlement.js';
+export * from './certificate.js';

@@ -6,6 +6,7 @@ import {
 } from '../operations/volunteering.js';
 import { ServiceRecord as ServiceRecordDocument } from '../operations/wallet.js';
 import { currentSession } from '../session.js';
+import { CertificateRequest } from './certificate.js';
 import { navigate, useLocation } from '../router.js';
 import { formatMinutes, formatRange, formatPoints, upcomingDays } from '../format.js';
 import { canScan, Scanner } from '../scan.js';
@@ -160,5 +161,6 @@ export function ServiceRecord() {
       <h2>按组织</h2>
       <ul class="plain">${service.byOrganisation.map((/** @type {any} */ o) => html`<li key=${o.organisation.id}>${o.organisation.name}：${formatMinutes(o.minutes)}</li>`)}</ul>
     </section>`}
+    ${service && service.totalMinutes > 0 && html`<${CertificateRequest} organisations=${service.byOrganisation} />`}
   <//>`;
 }

@@ -267,6 +267,7 @@ pub(crate) fn record(
         .inner_join(activity::table)
         .filter(activity::group_id.eq(g.id.as_str()))
         .filter(participation::verified_at.is_not_null())
+        .filter(participation::hours_revoked_at.is_null())
         .select(participation::verified_minutes)
         .load(conn)?;
     Ok(Record {

@@ -24,6 +24,11 @@ use crate::page::PageRequest;
 use crate::types::{ActivityId, OrganisationId, UserId};
 use crate::volunteering::ActivityStatus;
 
+/// Verified minutes that still count as service: staff reversing what a participation earned
+/// takes its hours away too.
+const SERVICE_MINUTES: &str =
+    "CASE WHEN p.hours_revoked_at IS NULL THEN p.verified_minutes ELSE 0 END";
+
 fn named(id: Option<String>, name: Option<String>) -> Option<Named> {
     id.map(|id| Named {
         id,
@@ -130,7 +135,7 @@ pub(crate) fn hours_by_community(
          LEFT JOIN community c ON c.id = a.community_id WHERE 1 = 1",
         participations = sum("s.participations"),
         minutes = sum("s.minutes"),
-        verified = sum("p.verified_minutes"),
+        verified = sum(SERVICE_MINUTES),
     ));
     sql.period(filter, "a.starts_at")
         .community(filter, "a.community_id")
@@ -530,7 +535,7 @@ fn impact(
            {minutes} AS minutes, {points} AS points \
            FROM participation p WHERE p.verified_at IS NOT NULL GROUP BY p.activity_id) s \
          JOIN activity a ON a.id = s.activity_id WHERE 1 = 1",
-        minutes = sum("p.verified_minutes"),
+        minutes = sum(SERVICE_MINUTES),
         points = sum("p.points_awarded"),
     ));
     sql.period(filter, "a.starts_at")
@@ -900,7 +905,7 @@ pub(crate) fn attendance(
         signed_up = count_if("p.status = 'REGISTERED'"),
         attended = count_if("p.checked_in_at IS NOT NULL OR p.manual OR p.verified_at IS NOT NULL"),
         verified = count_if("p.verified_at IS NOT NULL"),
-        minutes = sum("p.verified_minutes"),
+        minutes = sum(SERVICE_MINUTES),
         points = sum("p.points_awarded"),
     ));
     sql.push(ACTIVITIES_WHERE);
@@ -975,7 +980,7 @@ pub(crate) fn resident_hours(
            s.participations AS participations, s.minutes AS minutes, s.points AS points \
          FROM (SELECT p.user_id AS user_id, COUNT(*) AS participations, {minutes} AS minutes, \
            {points} AS points{SERVICE_FROM}",
-        minutes = sum("p.verified_minutes"),
+        minutes = sum(SERVICE_MINUTES),
         points = sum("p.points_awarded"),
     ));
     activities_where(&mut sql, filter);

@@ -1017,6 +1017,14 @@ fn post_plan(
         request_hash: hash,
     };
     let transfer = store::post(conn, &movement, &key)?;
+    // Points and hours are one fact: reversing what a participation earned reverses its hours.
+    if plan.reverses.is_some()
+        && let Some(cause) = &plan.cause
+        && cause.kind == crate::volunteering::PARTICIPATION_CAUSE
+        && let Some(participation) = crate::types::ParticipationId::parse(&cause.id)
+    {
+        crate::certificate::revoke_service(conn, &participation, at)?;
+    }
     audit::record(
         conn,
         Some(actor),

@@ -4,10 +4,13 @@
 mod code;
 pub mod model;
 pub mod service;
-mod store;
+pub(crate) mod store;
 
 pub use model::{
     Activity, ActivityFilter, ActivityStatus, BULK_VERIFICATIONS, CheckInCode, NewActivity,
     Participation, ParticipationStatus, SERVICE_RECORD_ORGANISATIONS, ServiceRecord, Verification,
 };
 pub use service::Volunteering;
+
+/// The cause a participation's EARN names.
+pub const PARTICIPATION_CAUSE: &str = "participation";

@@ -136,6 +136,8 @@ pub struct Participation {
     pub refused_codes: i32,
     /// Set when too many wrong codes locked the check-in.
     pub code_locked_at: Option<NaiveDateTime>,
+    /// Set when staff reversed what it earned: its hours no longer count as service.
+    pub hours_revoked_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
 }
 

@@ -565,6 +565,54 @@ impl<'a> Volunteering<'a> {
             })
     }
 
+    /// Staff take back the hours of a verified participation that paid no points (hand-recorded
+    /// attendance, or points the daily cap left at nothing), with a reason: the service record
+    /// stops counting them and every certificate that counts them is revoked. Hours that
+    /// earned points go with their points: staff reverse the EARN (`Ledger::reverse`).
+    #[tracing::instrument(skip_all, fields(participation = %id))]
+    pub fn revoke_hours(
+        &self,
+        actor: &Actor,
+        id: &ParticipationId,
+        reason: &str,
+    ) -> DomainResult<Participation> {
+        let staff = actor.require_staff()?;
+        let reason = crate::types::text(reason, "reason", 2, 500)?;
+        let now = self.services.clock.now();
+        self.services.db.write(|conn| {
+            let found = store::find_participation(conn, id)?.ok_or(DomainError::NotFound {
+                what: "参与记录",
+            })?;
+            if found.verified_at.is_none() {
+                return Err(DomainError::InvalidState(
+                    "这次服务尚未核验，没有时长可撤销",
+                ));
+            }
+            if found.hours_revoked_at.is_some() {
+                return Err(DomainError::InvalidState("这次服务的时长已撤销"));
+            }
+            let key = ledger::store::scoped_key(super::PARTICIPATION_CAUSE, id.as_str());
+            if let Some((earn, _)) = ledger::store::find_by_key(conn, &key)?
+                && ledger::store::reversal_of(conn, &earn.id)?.is_none()
+            {
+                return Err(DomainError::InvalidState(
+                    "这次服务发过积分：请冲正那笔积分，时长随之撤销",
+                ));
+            }
+            crate::certificate::revoke_service(conn, id, now)?;
+            audit::record(
+                conn,
+                Some(staff),
+                "volunteering.revoke_hours",
+                "participation",
+                id.as_str(),
+                &reason,
+                now,
+            )?;
+            with_position(conn, id)
+        })
+    }
+
     /// One participation: for the participant, the activity's organisers and staff.
     pub fn participation(
         &self,
@@ -704,11 +752,11 @@ fn verify_one(
             participation.user_id.as_str(),
         )?
         .ok_or_else(|| DomainError::internal("resident without wallet"))?;
-        let key = ledger::store::scoped_key("participation", id.as_str());
+        let key = ledger::store::scoped_key(super::PARTICIPATION_CAUSE, id.as_str());
         let rule = activity.rule(daily_cap);
         let reason = format!("参加「{}」服务 {} 分钟", activity.title, minutes);
         let cause = ledger::Cause {
-            kind: "participation".to_owned(),
+            kind: super::PARTICIPATION_CAUSE.to_owned(),
             id: id.to_string(),
         };
         let amount = Points::positive(points, "points")?;

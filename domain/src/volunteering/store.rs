@@ -225,6 +225,7 @@ struct ParticipationRow {
     points_awarded: Option<i64>,
     refused_codes: i32,
     code_locked_at: Option<NaiveDateTime>,
+    hours_revoked_at: Option<NaiveDateTime>,
     created_at: NaiveDateTime,
 }
 
@@ -252,6 +253,7 @@ impl From<ParticipationRow> for Participation {
             points_awarded: row.points_awarded,
             refused_codes: row.refused_codes,
             code_locked_at: row.code_locked_at,
+            hours_revoked_at: row.hours_revoked_at,
             created_at: row.created_at,
         }
     }
@@ -578,6 +580,7 @@ pub(crate) fn service_record(
         .inner_join(activity::table)
         .filter(participation::user_id.eq(user.as_str()))
         .filter(participation::verified_at.is_not_null())
+        .filter(participation::hours_revoked_at.is_null())
         .select((
             activity::category_id,
             activity::organisation_id,
@@ -614,4 +617,23 @@ fn add_minutes<K: PartialEq + Clone>(totals: &mut Vec<(K, i64)>, key: &K, minute
 fn largest_first<K: Ord>(mut totals: Vec<(K, i64)>) -> Vec<(K, i64)> {
     totals.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     totals
+}
+
+/// Takes a participation's hours out of the resident's service (its points were reversed).
+pub(crate) fn revoke_hours(
+    conn: &mut DbConnection,
+    id: &ParticipationId,
+    at: NaiveDateTime,
+) -> DomainResult<()> {
+    diesel::update(
+        participation::table
+            .find(id.as_str())
+            .filter(participation::hours_revoked_at.is_null()),
+    )
+    .set((
+        participation::hours_revoked_at.eq(at),
+        participation::updated_at.eq(at),
+    ))
+    .execute(conn)?;
+    Ok(())
 }

@@ -43,10 +43,19 @@ impl TestApp {
     /// The harness issues the token as signing in would (identity.rs tests signing in itself),
     /// which spares every fixture an argon2 verification.
     pub async fn resident(&self, email: &str) -> String {
+        self.register(email, "居民").await
+    }
+
+    /// A new resident who goes by `name`: their access token.
+    pub async fn named_resident(&self, name: &str) -> String {
+        self.register(&unique_email("resident"), name).await
+    }
+
+    async fn register(&self, email: &str, name: &str) -> String {
         let data = self
             .ok(
                 REGISTER_RESIDENT,
-                json!({ "input": { "email": email, "password": PASSWORD, "displayName": "居民" } }),
+                json!({ "input": { "email": email, "password": PASSWORD, "displayName": name } }),
                 None,
             )
             .await;

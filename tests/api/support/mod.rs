@@ -199,6 +199,22 @@ fn migrations_hash(engine: &str) -> u64 {
     hasher.finish()
 }
 
+/// The district's certificate key, one per test process: every server a test starts signs with
+/// it, as every instance of one district does, whatever its engine.
+pub fn certificate_key_file() -> &'static str {
+    static FILE: OnceLock<String> = OnceLock::new();
+    FILE.get_or_init(|| {
+        let dir = std::env::temp_dir().join("linli-tests");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("certificate-key-{}.pem", std::process::id()));
+        let pem = linli_domain::certificate::Keys::generate()
+            .private_pem()
+            .unwrap();
+        std::fs::write(&path, pem).unwrap();
+        path.display().to_string()
+    })
+}
+
 /// The configuration of a test server on `url`, with `extra` variables on top.
 fn config(url: &str, tag: &str, extra: &[(&str, &str)]) -> Config {
     let mail_dir = std::env::temp_dir()
@@ -211,6 +227,10 @@ fn config(url: &str, tag: &str, extra: &[(&str, &str)]) -> Config {
         ("LINLI_ENV".into(), "development".into()),
         ("LINLI_DB_POOL_SIZE".into(), "10".into()),
         ("LINLI_MAIL_DIR".into(), mail_dir.display().to_string()),
+        (
+            "LINLI_CERTIFICATE_KEY".into(),
+            certificate_key_file().into(),
+        ),
     ];
     vars.extend(
         extra

@@ -167,12 +167,15 @@ pub struct NewActivity<'a> {
 impl TestApp {
     /// 猛追湾志愿服务队, verified, with a second member and `budget` points to award.
     pub async fn organiser(&self, budget: i64) -> Organiser {
+        self.organiser_named("猛追湾志愿服务队", budget).await
+    }
+
+    /// [`TestApp::organiser`] of an organisation called `name`.
+    pub async fn organiser_named(&self, name: &str, budget: i64) -> Organiser {
         let owner = self.new_resident().await;
         let verifier_email = unique_email("verifier");
         let verifier = self.resident(&verifier_email).await;
-        let organisation = self
-            .verified_organisation_named(&owner, "猛追湾志愿服务队")
-            .await;
+        let organisation = self.verified_organisation_named(&owner, name).await;
         let added = self
             .add_member(&owner, &organisation, &verifier_email, "MEMBER")
             .await;
