@@ -2,7 +2,7 @@
 // first (so an upgrade shows at once) and kept as the offline copy; versioned vendor files are
 // served from the cache. /graphql, statements and every other API answer are never cached:
 // points and codes must never be shown stale, and exports never kept.
-const SHELL = 'linli-shell-v7';
+const SHELL = 'linli-shell-v8';
 const PRECACHE = [
   '/', '/index.html', '/styles.css', '/manifest.webmanifest', '/icons/icon.svg',
   '/vendor/htm-preact-standalone-3.1.1.module.js',
@@ -17,6 +17,7 @@ const PRECACHE = [
   '/src/screens/staff-dashboard.js', '/src/screens/booking.js', '/src/operations/booking.js',
   '/src/screens/staff-settlements.js', '/src/operations/settlement.js',
   '/src/screens/certificate.js', '/src/operations/certificate.js',
+  '/src/screens/staff-reviews.js', '/src/operations/review.js',
 ];
 // Exports and statements are people's data behind a signed link: never kept on the device (and
 // a download is a navigation, which would otherwise overwrite the shell's copy of '/').

@@ -84,6 +84,8 @@ pub struct Config {
     pub certificate_keys: Option<Arc<Keys>>,
     /// Who certifies residents' service (`LINLI_CERTIFICATE_ISSUER`).
     pub certificate_issuer: String,
+    /// The review queue's thresholds (`LINLI_REVIEW_*`).
+    pub review: linli_domain::review::Thresholds,
 }
 
 impl std::fmt::Debug for Config {
@@ -401,6 +403,36 @@ impl Config {
             // Development: a fresh key per start; tokens simply do not survive a restart.
             None => random_secret(),
         };
+        let review_default = linli_domain::review::Thresholds::default();
+        let count_between = |low: usize, high: usize| {
+            move |raw: &str| match raw.parse::<usize>() {
+                Ok(n) if (low..=high).contains(&n) => Ok(n),
+                _ => Err(format!("expected a whole number from {low} to {high}")),
+            }
+        };
+        let identical_attendance = parse_or(
+            &get,
+            "LINLI_REVIEW_IDENTICAL_ATTENDANCE",
+            "5",
+            &mut check,
+            count_between(2, 1000),
+        );
+        let cycle_accounts = parse_or(
+            &get,
+            "LINLI_REVIEW_CYCLE_ACCOUNTS",
+            "3",
+            &mut check,
+            count_between(2, 6),
+        );
+        let cycle_days = parse_or(&get, "LINLI_REVIEW_CYCLE_DAYS", "30", &mut check, |raw| {
+            count_between(1, 365)(raw).map(|n| i64::try_from(n).unwrap_or(30))
+        });
+        let review = linli_domain::review::Thresholds {
+            identical_attendance: identical_attendance
+                .unwrap_or(review_default.identical_attendance),
+            cycle_accounts: cycle_accounts.unwrap_or(review_default.cycle_accounts),
+            cycle_days: cycle_days.unwrap_or(review_default.cycle_days),
+        };
         let certificate_keys = certificate_keys(&get, environment).unwrap_or_else(|problem| {
             check(Err(problem));
             None
@@ -456,6 +488,7 @@ impl Config {
             need_sla: need_sla.unwrap_or_default(),
             need_escalation_email,
             certificate_keys: certificate_keys.map(Arc::new),
+            review,
             certificate_issuer: get("LINLI_CERTIFICATE_ISSUER")
                 .unwrap_or_else(|| linli_domain::certificate::DEFAULT_ISSUER.to_owned()),
         })

@@ -130,6 +130,10 @@ pub const LIST_BOUNDS: &[(&str, u64)] = &[
     ),
     ("Category.children", 30),
     (
+        "ReviewCase.evidence",
+        linli_domain::review::EVIDENCE_LINES as u64,
+    ),
+    (
         "CertificateContent.organisations",
         linli_domain::certificate::CERTIFICATE_PARTICIPATIONS as u64,
     ),

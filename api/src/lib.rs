@@ -54,6 +54,7 @@ pub fn open(config: &Config) -> Result<Services, String> {
         staff_need_path: graphql::staff_need_path,
         certificate_keys: config.certificate_keys()?,
         certificate_issuer: config.certificate_issuer.clone(),
+        review: config.review,
     };
     Ok(Services::new(db, background, settings))
 }
@@ -167,6 +168,9 @@ fn spawn_sweeper(services: Services, interval: std::time::Duration) {
         "reminders of expiring points queued",
         |s| s.ledger().remind_expiring(),
     );
+    spawn_periodic(services.clone(), interval, "review cases opened", |s| {
+        s.reviews().run()
+    });
     spawn_periodic(
         services,
         std::time::Duration::from_secs(3600),

@@ -25,6 +25,7 @@ import { DirectoryEntryScreen, DirectoryScreen, MerchantQueueScreen } from './sc
 import { BudgetsScreen } from './screens/staff-budgets.js';
 import { SettlementsScreen } from './screens/staff-settlements.js';
 import { DashboardScreen } from './screens/staff-dashboard.js';
+import { ReviewCasesScreen } from './screens/staff-reviews.js';
 
 /**
  * `console` marks the staff console's screens, which keep a desk's width (and, at a desk, no
@@ -77,6 +78,7 @@ const ROUTES = [
   ['/staff/settlements', { screen: SettlementsScreen, signedIn: true, tab: 'me', console: true }],
   ['/staff/dashboard', { screen: DashboardScreen, signedIn: true, tab: 'me', console: true }],
   ['/staff/approvals', { screen: ApprovalQueueScreen, signedIn: true, tab: 'me', console: true }],
+  ['/staff/reviews', { screen: ReviewCasesScreen, signedIn: true, tab: 'me', console: true }],
   ['/staff/incubation', { screen: IncubationBoardScreen, signedIn: true, tab: 'me', console: true }],
   ['/staff/matching', { screen: MatchingBoardScreen, signedIn: true, tab: 'me', console: true }],
   ['/staff/matching/:id', { screen: MatchingBoardScreen, signedIn: true, tab: 'me', console: true }],

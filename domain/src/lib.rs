@@ -21,6 +21,7 @@ pub mod outbox;
 pub mod page;
 pub mod qr;
 pub mod retention;
+pub mod review;
 pub mod rewards;
 mod schema;
 pub mod settlement;
@@ -67,6 +68,8 @@ pub struct Settings {
     pub certificate_keys: std::sync::Arc<certificate::Keys>,
     /// Who certifies residents' service, as certificates print it.
     pub certificate_issuer: String,
+    /// The review queue's thresholds.
+    pub review: review::Thresholds,
 }
 
 impl Default for Settings {
@@ -86,6 +89,7 @@ impl Default for Settings {
             staff_need_path: |id| format!("/staff/needs/{id}"),
             certificate_keys: std::sync::Arc::new(certificate::Keys::generate()),
             certificate_issuer: certificate::DEFAULT_ISSUER.to_owned(),
+            review: review::Thresholds::default(),
         }
     }
 }
@@ -187,6 +191,10 @@ impl Services {
 
     pub fn budgets(&self) -> throttle::Budgets<'_> {
         throttle::Budgets::new(self)
+    }
+
+    pub fn reviews(&self) -> review::Reviews<'_> {
+        review::Reviews::new(self)
     }
 
     pub fn retention(&self) -> retention::Retention<'_> {

@@ -492,7 +492,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     booking_day,
     booking,
     certificate,
-    certificate_participation
+    certificate_participation,
+    review_case,
+    review_cursor
 );
 
 diesel::table! {
@@ -612,3 +614,28 @@ diesel::table! {
 
 diesel::joinable!(certificate_participation -> certificate (certificate_id));
 diesel::joinable!(certificate_participation -> participation (participation_id));
+
+diesel::table! {
+    review_case (id) {
+        id -> Text,
+        rule -> Text,
+        finding -> Text,
+        subject_kind -> Text,
+        subject_id -> Text,
+        explanation -> Text,
+        evidence -> Text,
+        status -> Text,
+        opened_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decision -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    review_cursor (rule) {
+        rule -> Text,
+        position -> Text,
+        ran_at -> Timestamp,
+    }
+}

@@ -143,6 +143,7 @@ id_type!(ApprovalRequestId);
 id_type!(SettlementId);
 id_type!(BookingId);
 id_type!(CertificateId);
+id_type!(ReviewCaseId);
 
 /// An amount of volunteer points. Always a whole number; arithmetic is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

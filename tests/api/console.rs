@@ -38,7 +38,7 @@ const RESIDENT: &str = "王秀兰";
 const GROUP: &str = "和美暖心送餐队";
 const NEED: &str = "独居老人助餐";
 
-async fn staff_console(driver: &Driver, app: &TestApp, screen: Screen) -> Browser {
+pub(crate) async fn staff_console(driver: &Driver, app: &TestApp, screen: Screen) -> Browser {
     app.staff().await;
     let browser = Browser::open_on(driver, &app.base, screen).await;
     browser.visit("/signin").await;

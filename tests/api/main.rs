@@ -34,6 +34,7 @@ mod ledger;
 mod ledger_model;
 mod matching;
 mod outage;
+mod review;
 mod rewards;
 mod seed;
 mod settlement;

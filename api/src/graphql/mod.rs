@@ -16,6 +16,7 @@ mod loaders;
 mod matching;
 mod nodes;
 pub(crate) mod relay;
+mod review;
 mod rewards;
 mod root;
 mod settlement;

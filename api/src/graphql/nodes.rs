@@ -15,6 +15,7 @@ use super::incubation::{self, Group};
 use super::ledger::{self, Account, ApprovalRequest, Transfer};
 use super::matching::{self, Match, Need};
 use super::relay::{GlobalId, Kind, NodeValue};
+use super::review::{self, ReviewCase};
 use super::rewards::{self, Merchant, Redemption, Reward};
 use super::settlement::{self, Settlement};
 use super::volunteering::{self, Activity, Participation};
@@ -61,6 +62,7 @@ fetchers! {
     approval_request: ApprovalRequest => ledger::approval_request;
     settlement: Settlement => settlement::settlement;
     booking: Booking => booking::booking;
+    review_case: ReviewCase => review::case;
     audit_event: AuditEvent => audit::audit_event;
     email_message: EmailMessage => email::message;
 }

@@ -7,8 +7,8 @@ use linli_domain::DomainError;
 use linli_domain::page::PageRequest;
 use linli_domain::types::{
     AccountId, ActivityId, ApprovalRequestId, BookingId, CommunityId, GroupId, MatchId, MerchantId,
-    NeedId, OrganisationId, ParticipationId, ProductId, RedemptionId, RewardId, SettlementId,
-    TransferId, UserId,
+    NeedId, OrganisationId, ParticipationId, ProductId, RedemptionId, ReviewCaseId, RewardId,
+    SettlementId, TransferId, UserId,
 };
 
 use super::Context;
@@ -21,6 +21,7 @@ use super::identity::User;
 use super::incubation::Group;
 use super::ledger::{Account, ApprovalRequest, Transfer};
 use super::matching::{Match, Need};
+use super::review::ReviewCase;
 use super::rewards::{Merchant, Redemption, Reward};
 use super::settlement::Settlement;
 use super::volunteering::{Activity, Participation};
@@ -93,6 +94,7 @@ kinds!(
     ApprovalRequest: ApprovalRequestId = ApprovalRequestId::parse,
     Settlement: SettlementId = SettlementId::parse,
     Booking: BookingId = BookingId::parse,
+    ReviewCase: ReviewCaseId = ReviewCaseId::parse,
     AuditEvent: String = text,
     EmailMessage: String = text,
 );
@@ -138,7 +140,7 @@ impl GlobalId {
     for = [
         User, Community, Organisation, Product, Category, Activity, Participation, Group, Need,
         Match, Merchant, Reward, Redemption, Account, Transfer, ApprovalRequest, Settlement,
-        Booking, AuditEvent, EmailMessage,
+        Booking, ReviewCase, AuditEvent, EmailMessage,
     ],
     context = Context
 )]

@@ -159,6 +159,30 @@ impl Query {
             .map(Some)
     }
 
+    /// Staff: the review queue's cases in a status (default open), newest first.
+    async fn review_cases(
+        ctx: &Context,
+        #[graphql(description = "Which cases (default OPEN).")] status: Option<
+            super::review::ReviewCaseStatus,
+        >,
+        #[graphql(
+            description = "Return at most this many items from the start (0–100, default 20)."
+        )]
+        first: Option<i32>,
+        #[graphql(
+            description = "Start after this cursor (from `pageInfo.endCursor` or an edge's `cursor`)."
+        )]
+        after: Option<String>,
+        #[graphql(description = "Return at most this many items from the end (0–100).")]
+        last: Option<i32>,
+        #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
+        before: Option<String>,
+    ) -> FieldResult<Option<super::review::ReviewCaseConnection>> {
+        super::review::cases(ctx, status, (first, after, last, before))
+            .await
+            .map(Some)
+    }
+
     /// The signed-in resident's service certificates, newest first.
     async fn my_certificates(
         ctx: &Context,
@@ -1288,6 +1312,16 @@ impl Mutation {
         input: super::booking::SetBookingTermsInput,
     ) -> FieldResult<super::booking::BookingTermsPayload> {
         super::booking::set_terms(ctx, input).await
+    }
+
+    /// Staff: close a review case, cleared (nothing wrong) or acted on (points reversed,
+    /// accounts suspended), with a reason; audited.
+    async fn close_review_case(
+        ctx: &Context,
+        #[graphql(description = "The case, the outcome and why.")]
+        input: super::review::CloseReviewCaseInput,
+    ) -> FieldResult<super::review::ReviewCasePayload> {
+        super::review::close(ctx, input).await
     }
 
     /// Ask for a certificate of your verified service (志愿服务证明): all of it, a period, or

@@ -12,3 +12,4 @@ export * from './insight.js';
 export * from './booking.js';
 export * from './settlement.js';
 export * from './certificate.js';
+export * from './review.js';

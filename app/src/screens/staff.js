@@ -20,6 +20,7 @@ export const SECTIONS = [
     ['products', '/staff/products', '社创产品审核'],
     ['merchants', '/staff/merchants', '商家入驻'],
     ['approvals', '/staff/approvals', '积分复核'],
+    ['reviews', '/staff/reviews', '异常复核'],
   ] },
   { heading: '资源', links: [
     ['directory', '/staff/directory', '名录'],

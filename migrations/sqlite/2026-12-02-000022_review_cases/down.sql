@@ -1,0 +1,2 @@
+DROP TABLE review_cursor;
+DROP TABLE review_case;
