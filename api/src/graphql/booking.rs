@@ -152,9 +152,10 @@ pub async fn terms(ctx: &Context, product: ProductId) -> FieldResult<Option<Book
     ctx.answer(result).map(|t| t.map(Into::into))
 }
 
-fn parse_day(raw: &str) -> Result<NaiveDate, DomainError> {
+/// A `YYYY-MM-DD` day given in `field`.
+pub(super) fn parse_day(raw: &str, field: &'static str) -> Result<NaiveDate, DomainError> {
     NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .map_err(|_| DomainError::invalid("day", "日期格式应为 YYYY-MM-DD"))
+        .map_err(|_| DomainError::invalid(field, "日期格式应为 YYYY-MM-DD"))
 }
 
 /// `Product.seatsLeft`.
@@ -163,7 +164,7 @@ pub async fn seats_left(
     product: ProductId,
     day: String,
 ) -> FieldResult<Option<i32>> {
-    let day = ctx.answer(parse_day(&day))?;
+    let day = ctx.answer(parse_day(&day, "day"))?;
     let result = ctx
         .run(move |s, _| s.bookings().seats_left(&product, day))
         .await;
@@ -283,7 +284,7 @@ pub async fn book(ctx: &Context, input: BookProductInput) -> FieldResult<Booking
     let decoded = (|| {
         Ok((
             Product::decode(&input.product_id, "productId")?,
-            parse_day(&input.day)?,
+            parse_day(&input.day, "day")?,
             IdempotencyKey::parse(&input.idempotency_key)?,
         ))
     })();

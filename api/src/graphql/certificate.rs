@@ -259,10 +259,7 @@ pub struct IssueCertificateInput {
 fn day(raw: Option<&str>, field: &'static str) -> Result<Option<NaiveDate>, DomainError> {
     raw.map(str::trim)
         .filter(|r| !r.is_empty())
-        .map(|r| {
-            NaiveDate::parse_from_str(r, "%Y-%m-%d")
-                .map_err(|_| DomainError::invalid(field, "日期格式应为 YYYY-MM-DD"))
-        })
+        .map(|r| super::booking::parse_day(r, field))
         .transpose()
 }
 

@@ -174,6 +174,13 @@ impl Keys {
     }
 }
 
+/// The content of a compact JWS as it stands, unverified: what a stored certificate states
+/// (verifying it is [`Keys::open`]'s work).
+pub(crate) fn content_of(document: &str) -> Option<Vec<u8>> {
+    let content = document.trim().split('.').nth(1)?;
+    URL_SAFE_NO_PAD.decode(content).ok()
+}
+
 /// RFC 7638: base64url of SHA-256 over the key's required members, in lexical order.
 fn thumbprint(key: &VerifyingKey) -> String {
     let members = format!(

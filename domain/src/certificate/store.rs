@@ -29,16 +29,7 @@ impl Row {
     /// The certificate with the content its document carries (read as stored; verifying it is
     /// [`super::Certificates::verify`]'s work).
     fn into_certificate(self) -> DomainResult<Certificate> {
-        use base64::Engine;
-        let content = self
-            .document
-            .split('.')
-            .nth(1)
-            .and_then(|part| {
-                base64::engine::general_purpose::URL_SAFE_NO_PAD
-                    .decode(part)
-                    .ok()
-            })
+        let content = super::keys::content_of(&self.document)
             .and_then(|json| serde_json::from_slice::<Content>(&json).ok())
             .ok_or_else(|| DomainError::internal("a stored certificate does not parse"))?;
         Ok(Certificate {
