@@ -424,14 +424,33 @@ impl Config {
             &mut check,
             count_between(2, 6),
         );
-        let cycle_days = parse_or(&get, "LINLI_REVIEW_CYCLE_DAYS", "30", &mut check, |raw| {
-            count_between(1, 365)(raw).map(|n| i64::try_from(n).unwrap_or(30))
-        });
+        let mut whole = |name: &str, default: &str, low: usize, high: usize| {
+            parse_or(&get, name, default, &mut check, |raw| {
+                count_between(low, high)(raw).map(|n| i64::try_from(n).unwrap_or(i64::MAX))
+            })
+        };
+        let cycle_days = whole("LINLI_REVIEW_CYCLE_DAYS", "30", 1, 365);
+        let overlap_minutes = whole("LINLI_REVIEW_OVERLAP_MINUTES", "30", 1, 1440);
+        let merchant_factor = whole("LINLI_REVIEW_MERCHANT_FACTOR", "5", 2, 100);
+        let merchant_min = whole("LINLI_REVIEW_MERCHANT_MIN", "20", 2, 10_000);
+        let member_days = whole("LINLI_REVIEW_MEMBER_DAYS", "90", 1, 365);
+        let address_accounts = parse_or(
+            &get,
+            "LINLI_REVIEW_ADDRESS_ACCOUNTS",
+            "10",
+            &mut check,
+            count_between(1, 10_000),
+        );
         let review = linli_domain::review::Thresholds {
             identical_attendance: identical_attendance
                 .unwrap_or(review_default.identical_attendance),
             cycle_accounts: cycle_accounts.unwrap_or(review_default.cycle_accounts),
             cycle_days: cycle_days.unwrap_or(review_default.cycle_days),
+            overlap_minutes: overlap_minutes.unwrap_or(review_default.overlap_minutes),
+            address_accounts: address_accounts.unwrap_or(review_default.address_accounts),
+            merchant_factor: merchant_factor.unwrap_or(review_default.merchant_factor),
+            merchant_min: merchant_min.unwrap_or(review_default.merchant_min),
+            member_days: member_days.unwrap_or(review_default.member_days),
         };
         let certificate_keys = certificate_keys(&get, environment).unwrap_or_else(|problem| {
             check(Err(problem));

@@ -62,6 +62,11 @@ enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// The review queue (docs/TRUST.md).
+    Review {
+        #[command(subcommand)]
+        command: ReviewCommand,
+    },
     /// The district's certificate keys (docs/TRUST.md: making one, rotating it).
     CertificateKey {
         #[command(subcommand)]
@@ -81,6 +86,12 @@ enum KeyCommand {
         #[arg(long)]
         key: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum ReviewCommand {
+    /// Run every rule over what is new now, as the sweeper does, and print what each did.
+    Run,
 }
 
 #[derive(Subcommand)]
@@ -227,6 +238,25 @@ fn run(command: Command, config: &Config) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::CertificateKey { command } => certificate_key(command),
+        Command::Review {
+            command: ReviewCommand::Run,
+        } => {
+            let services = linli_api::open(config)?;
+            let reviews = services.reviews();
+            for &rule in linli_domain::review::Rule::ALL {
+                let started = std::time::Instant::now();
+                let done = reviews.run_rule(rule).map_err(|e| format!("{e:?}"))?;
+                println!(
+                    "{:<22} {:>8} rows {:>5} pages {:>5} cases opened {:>9.3} s",
+                    rule.as_str(),
+                    done.rows,
+                    done.pages,
+                    done.opened,
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Ledger {
             command: LedgerCommand::Verify,
         } => {

@@ -125,6 +125,7 @@ export const TRANSFER_LABELS = {
   EARN: '志愿服务', ALLOCATE_BUDGET: '预算拨付', REDEEM_HOLD: '兑换冻结', REDEEM_CAPTURE: '兑换完成',
   REDEEM_RELEASE: '兑换退回', DONATE: '积分捐赠', EXPIRE: '积分过期', REVERSE: '冲正', ADJUST: '调整',
   SETTLE: '商家结算', BOOK_HOLD: '预约冻结', BOOK_CAPTURE: '预约完成', BOOK_RELEASE: '预约退回',
+  REVIEW_HOLD: '复核冻结', REVIEW_RELEASE: '复核解冻',
 };
 
 export const PRICE_TIERS = { FREE: '公益', LOW_COST: '低偿', MARKET: '市场' };

@@ -1,6 +1,6 @@
 //! Retention: rows that only matter for a while — throttle counters, expired tokens, sent
-//! email — are deleted on a schedule, so those tables do not grow without bound. Ledger
-//! transfers and audit events are permanent and never swept.
+//! email, sign-ins by client address — are deleted on a schedule, so those tables do not grow
+//! without bound. Ledger transfers and audit events are permanent and never swept.
 
 use chrono::TimeDelta;
 
@@ -28,7 +28,11 @@ impl<'a> Retention<'a> {
         self.services.db.write(|conn| {
             Ok(crate::throttle::sweep(conn, now)?
                 + crate::identity::store::sweep_tokens(conn, now - EXPIRED_TOKENS_KEPT)?
-                + crate::outbox::store::sweep(conn, now - SENT_EMAIL_KEPT)?)
+                + crate::outbox::store::sweep(conn, now - SENT_EMAIL_KEPT)?
+                + crate::review::store::sweep_sightings(
+                    conn,
+                    now - crate::review::store::SIGHTINGS_KEPT,
+                )?)
         })
     }
 }

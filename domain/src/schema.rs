@@ -494,7 +494,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     certificate,
     certificate_participation,
     review_case,
-    review_cursor
+    review_cursor,
+    client_sighting
 );
 
 diesel::table! {
@@ -629,6 +630,8 @@ diesel::table! {
         decided_by -> Nullable<Text>,
         decided_at -> Nullable<Timestamp>,
         decision -> Nullable<Text>,
+        transfers -> Text,
+        users -> Text,
     }
 }
 
@@ -639,3 +642,14 @@ diesel::table! {
         ran_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    client_sighting (address, day, user_id) {
+        address -> Text,
+        day -> Text,
+        user_id -> Text,
+        seen_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(client_sighting -> app_user (user_id));

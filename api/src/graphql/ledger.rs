@@ -22,7 +22,8 @@ mirror_enum!(
         Settled,
         /// A person's wallet: what they earn, donate and redeem from.
         Wallet,
-        /// A person's points held for redemptions awaiting a merchant's confirmation.
+        /// A person's held points: for redemptions awaiting a merchant's confirmation, booked
+        /// services, and open review cases.
         Hold,
         /// A partner organisation's points budget, from which its activities pay residents.
         Budget,
@@ -64,6 +65,10 @@ mirror_enum!(
         BookCapture,
         /// Held points returned to the wallet when a booking was cancelled, declined or lapsed.
         BookRelease,
+        /// Points held from a wallet while a review case about how they were earned is open.
+        ReviewHold,
+        /// Points a review case held, returned to the wallet when staff closed the case.
+        ReviewRelease,
     }
 );
 

@@ -7,15 +7,23 @@ use linli_domain::types::ReviewCaseId;
 
 use super::identity::User;
 use super::relay::{Kind, NodeValue, connection, page_request, payload};
-use super::{Context, mirror_enum};
+use super::{Context, Points, mirror_enum};
 
 mirror_enum!(
     /// The rule that opened a case.
     ReviewRule = linli_domain::review::Rule {
         /// Many participations of one activity checked in and out at the very same second.
         IdenticalAttendance,
+        /// One resident's verified service in two activities overlapping in time.
+        OverlappingMinutes,
+        /// More accounts than allowed signing in from one client address in a day.
+        AccountsPerAddress,
         /// Points donated around a loop of a few accounts.
         TransferCycle,
+        /// A merchant confirming far more redemptions in a day than its median day.
+        MerchantSurge,
+        /// A resident who redeemed at a shop and then joined its organisation.
+        MemberRedemption,
     }
 );
 
@@ -36,7 +44,8 @@ mirror_enum!(
 pub enum ReviewOutcome {
     /// Nothing wrong: the pattern has an innocent reason.
     Cleared,
-    /// Points were reversed or accounts suspended (with `reverseTransfer`, `suspendUser`).
+    /// Something was wrong: the case's transfers reversed and its residents suspended (with
+    /// `reverse` and `suspend`), or staff acted elsewhere.
     Acted,
 }
 
@@ -66,17 +75,46 @@ impl ReviewCase {
         &self.0.evidence
     }
 
-    /// What the case is about: `activity` or `account`.
+    /// What the case is about: `activity`, `account`, `user`, `merchant` or `address`.
     fn subject_kind(&self) -> &str {
         &self.0.subject_kind
     }
 
-    /// The global id of what the case is about (an `Activity` or an `Account`).
+    /// What the case is about: the global id of an `Activity`, `Account`, `User` or
+    /// `Merchant`, or for `address` the client address itself.
     fn subject_id(&self) -> ID {
+        let id = &self.0.subject_id;
         match self.0.subject_kind.as_str() {
-            "activity" => super::volunteering::Activity::global_id(&self.0.subject_id),
-            _ => super::ledger::Account::global_id(&self.0.subject_id),
+            "activity" => super::volunteering::Activity::global_id(id),
+            "user" => User::global_id(id),
+            "merchant" => super::rewards::Merchant::global_id(id),
+            "address" => ID::new(id),
+            _ => super::ledger::Account::global_id(id),
         }
+    }
+
+    /// Points the case holds from spending while it is open (its rule holds what suspicious
+    /// attendance earned); they return to the wallets when it closes.
+    fn held_points(&self) -> Points {
+        Points(self.0.held)
+    }
+
+    /// The transfers acting on the case reverses (`Transfer` ids).
+    fn transfer_ids(&self) -> Vec<ID> {
+        self.0
+            .transfers
+            .iter()
+            .map(|t| super::ledger::Transfer::global_id(t.as_str()))
+            .collect()
+    }
+
+    /// The residents acting on the case suspends (`User` ids).
+    fn user_ids(&self) -> Vec<ID> {
+        self.0
+            .users
+            .iter()
+            .map(|u| User::global_id(u.as_str()))
+            .collect()
     }
 
     /// Open, cleared or acted on.
@@ -146,6 +184,11 @@ pub struct CloseReviewCaseInput {
     pub outcome: ReviewOutcome,
     /// Why, 2–500 characters (audited).
     pub reason: String,
+    /// With `ACTED`: reverse the case's transfers, by the rules of every staff reversal (none
+    /// of your own accounts; a second staff member above the dual-control amount).
+    pub reverse: Option<bool>,
+    /// With `ACTED`: suspend the residents the case names.
+    pub suspend: Option<bool>,
 }
 
 payload!(
@@ -159,11 +202,21 @@ payload!(
 
 pub async fn close(ctx: &Context, input: CloseReviewCaseInput) -> FieldResult<ReviewCasePayload> {
     let id = ReviewCase::decode(&input.case_id, "caseId");
-    let outcome = match input.outcome {
-        ReviewOutcome::Cleared => Outcome::Cleared,
-        ReviewOutcome::Acted => Outcome::Acted,
-    };
+    let (reverse, suspend) = (
+        input.reverse.unwrap_or(false),
+        input.suspend.unwrap_or(false),
+    );
     ctx.mutate(id, move |s, actor, id| {
+        let outcome = match input.outcome {
+            ReviewOutcome::Cleared if reverse || suspend => {
+                return Err(linli_domain::DomainError::invalid(
+                    if reverse { "reverse" } else { "suspend" },
+                    "无异常关闭时不能冲正或暂停账号",
+                ));
+            }
+            ReviewOutcome::Cleared => Outcome::Cleared,
+            ReviewOutcome::Acted => Outcome::Acted { reverse, suspend },
+        };
         s.reviews().close(actor, &id, outcome, &input.reason)
     })
     .await

@@ -4,7 +4,7 @@ import { UserErrorFields } from './fragments.js';
 export const ReviewCases = `query ReviewCases {
   reviewCases(first: 50) {
     totalCount
-    nodes { id rule explanation evidence subjectKind subjectId openedAt }
+    nodes { id rule explanation evidence subjectKind subjectId openedAt heldPoints transferIds userIds }
   }
 }`;
 

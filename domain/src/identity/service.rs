@@ -8,6 +8,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use super::model::{self, Actor, Email, LoginIdentifier, PhoneNumber, Role, User, UserStatus};
 use super::store;
 use crate::Services;
+use crate::db::DbConnection;
 use crate::directory;
 use crate::error::{DomainError, DomainResult, Problems};
 use crate::ledger;
@@ -181,6 +182,7 @@ impl<'a> Identity<'a> {
                 let (secret, hash) = model::new_refresh_secret();
                 self.services.db.write(|conn| {
                     throttle::clear(conn, &account_key)?;
+                    crate::review::store::record_sighting(conn, client_addr, &user.id, now)?;
                     let family = uuid::Uuid::now_v7().to_string();
                     store::insert_refresh_token(
                         conn,
@@ -314,7 +316,7 @@ impl<'a> Identity<'a> {
             if user.role.is_staff() {
                 return Err(DomainError::Forbidden);
             }
-            if !store::change_status(conn, id, from, to, &reason, now)? {
+            if !move_status(conn, staff, id, (from, to), &reason, now)? {
                 return Err(DomainError::not_moved(
                     &user.status,
                     &[from],
@@ -324,14 +326,6 @@ impl<'a> Identity<'a> {
                     },
                 ));
             }
-            if to == UserStatus::Suspended {
-                store::revoke_all(conn, id, now)?;
-            }
-            let action = match to {
-                UserStatus::Suspended => "user.suspended",
-                UserStatus::Active => "user.restored",
-            };
-            crate::audit::record(conn, Some(staff), action, "user", id.as_str(), &reason, now)?;
             store::find_user(conn, id)?.ok_or(DomainError::NotFound { what: "用户" })
         })
     }
@@ -619,4 +613,53 @@ impl<'a> Identity<'a> {
             .read(|conn| store::verified_email(conn, &user.id))?;
         Ok(verified.as_deref() == Some(email.as_str()))
     }
+}
+
+/// Moves a resident from one status to another, with its effects (suspension ends every
+/// session) and audit; false when the resident was not in `from`.
+fn move_status(
+    conn: &mut DbConnection,
+    staff: &UserId,
+    id: &UserId,
+    (from, to): (UserStatus, UserStatus),
+    reason: &str,
+    now: NaiveDateTime,
+) -> DomainResult<bool> {
+    if !store::change_status(conn, id, from, to, reason, now)? {
+        return Ok(false);
+    }
+    if to == UserStatus::Suspended {
+        store::revoke_all(conn, id, now)?;
+    }
+    let action = match to {
+        UserStatus::Suspended => "user.suspended",
+        UserStatus::Active => "user.restored",
+    };
+    crate::audit::record(conn, Some(staff), action, "user", id.as_str(), reason, now)?;
+    Ok(true)
+}
+
+/// Staff acting on a review case suspend a resident it names, in the case's transaction; staff
+/// accounts and residents already suspended are left as they are.
+pub(crate) fn suspend_for_review(
+    conn: &mut DbConnection,
+    staff: &UserId,
+    id: &UserId,
+    reason: &str,
+    now: NaiveDateTime,
+) -> DomainResult<()> {
+    let Some(user) = store::find_user(conn, id)? else {
+        return Ok(());
+    };
+    if !user.role.is_staff() {
+        move_status(
+            conn,
+            staff,
+            id,
+            (UserStatus::Active, UserStatus::Suspended),
+            reason,
+            now,
+        )?;
+    }
+    Ok(())
 }

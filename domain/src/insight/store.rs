@@ -676,6 +676,8 @@ fn fixed_sides(code: TransferCode) -> Option<(AccountKind, AccountKind)> {
         TransferCode::BookHold => Some((AccountKind::Wallet, AccountKind::Hold)),
         TransferCode::BookCapture => Some((AccountKind::Hold, AccountKind::Budget)),
         TransferCode::BookRelease => Some((AccountKind::Hold, AccountKind::Wallet)),
+        TransferCode::ReviewHold => Some((AccountKind::Wallet, AccountKind::Hold)),
+        TransferCode::ReviewRelease => Some((AccountKind::Hold, AccountKind::Wallet)),
         TransferCode::Donate | TransferCode::Reverse | TransferCode::Adjust => None,
     }
 }

@@ -36,6 +36,8 @@ text_enum!(
         BookHold => "BOOK_HOLD",
         BookCapture => "BOOK_CAPTURE",
         BookRelease => "BOOK_RELEASE",
+        ReviewHold => "REVIEW_HOLD",
+        ReviewRelease => "REVIEW_RELEASE",
     }
 );
 

@@ -298,13 +298,16 @@ impl<'a> Ledger<'a> {
                 require_not_own(conn, &request.requested_by, &plan)?;
                 let key = store::scoped_key("approval", id.as_str());
                 let hash = store::request_hash(&["APPROVAL", id.as_str()]);
+                let key = TransferKey {
+                    scoped: &key,
+                    request_hash: &hash,
+                };
                 let transfer = post_plan(
                     conn,
                     &plan,
                     &request.requested_by,
                     &request.reason,
                     &key,
-                    &hash,
                     now,
                 )?;
                 Some(transfer.id)
@@ -749,54 +752,11 @@ impl Ledger<'_> {
             )
         };
         let moved = once(self.services, replay, |conn, at| {
-            let plan = plan(conn, movement)?;
-            require_not_own(conn, staff, &plan)?;
-            if plan.amount.value() > threshold {
-                let request = ApprovalRequest {
-                    id: ApprovalRequestId::generate(),
-                    kind: movement.kind(),
-                    requested_by: staff.clone(),
-                    account_id: match movement {
-                        StaffMovement::Adjust { account, .. } => Some(account.clone()),
-                        _ => None,
-                    },
-                    transfer_id: match movement {
-                        StaffMovement::Reverse { transfer } => Some(transfer.clone()),
-                        _ => None,
-                    },
-                    organisation_id: match movement {
-                        StaffMovement::Allocate { organisation, .. } => Some(organisation.clone()),
-                        _ => None,
-                    },
-                    change: movement.signed_change(plan.amount),
-                    reason: reason.clone(),
-                    status: ApprovalStatus::Pending,
-                    decided_by: None,
-                    decided_at: None,
-                    decision_note: None,
-                    transfer_made_id: None,
-                    created_at: at,
-                };
-                store::insert_approval(
-                    conn,
-                    &store::NewApproval {
-                        request: &request,
-                        idempotency_key: &scoped,
-                        request_hash: &hash,
-                    },
-                )?;
-                audit::record(
-                    conn,
-                    Some(staff),
-                    "ledger.approval_requested",
-                    "approval_request",
-                    request.id.as_str(),
-                    &format!("{}：{} 分：{reason}", plan.audit.detail, plan.amount),
-                    at,
-                )?;
-                return Ok(Movement::AwaitingApproval(request));
-            }
-            post_plan(conn, &plan, staff, &reason, &scoped, &hash, at).map(Movement::Posted)
+            let key = TransferKey {
+                scoped: &scoped,
+                request_hash: &hash,
+            };
+            move_points(conn, threshold, staff, movement, &reason, &key, at)
         });
         match moved {
             // Two staff reversing at once under different keys: the unique index on
@@ -807,6 +767,102 @@ impl Ledger<'_> {
             other => other,
         }
     }
+}
+
+/// A staff movement, checked and posted — or filed for a second staff member above the
+/// dual-control `threshold` — inside the caller's transaction.
+fn move_points(
+    conn: &mut DbConnection,
+    threshold: i64,
+    staff: &UserId,
+    movement: &StaffMovement,
+    reason: &str,
+    key: &TransferKey<'_>,
+    at: chrono::NaiveDateTime,
+) -> DomainResult<Movement> {
+    let plan = plan(conn, movement)?;
+    require_not_own(conn, staff, &plan)?;
+    if plan.amount.value() > threshold {
+        let request = ApprovalRequest {
+            id: ApprovalRequestId::generate(),
+            kind: movement.kind(),
+            requested_by: staff.clone(),
+            account_id: match movement {
+                StaffMovement::Adjust { account, .. } => Some(account.clone()),
+                _ => None,
+            },
+            transfer_id: match movement {
+                StaffMovement::Reverse { transfer } => Some(transfer.clone()),
+                _ => None,
+            },
+            organisation_id: match movement {
+                StaffMovement::Allocate { organisation, .. } => Some(organisation.clone()),
+                _ => None,
+            },
+            change: movement.signed_change(plan.amount),
+            reason: reason.to_owned(),
+            status: ApprovalStatus::Pending,
+            decided_by: None,
+            decided_at: None,
+            decision_note: None,
+            transfer_made_id: None,
+            created_at: at,
+        };
+        store::insert_approval(
+            conn,
+            &store::NewApproval {
+                request: &request,
+                idempotency_key: key.scoped,
+                request_hash: key.request_hash,
+            },
+        )?;
+        audit::record(
+            conn,
+            Some(staff),
+            "ledger.approval_requested",
+            "approval_request",
+            request.id.as_str(),
+            &format!("{}：{} 分：{reason}", plan.audit.detail, plan.amount),
+            at,
+        )?;
+        return Ok(Movement::AwaitingApproval(request));
+    }
+    post_plan(conn, &plan, staff, reason, key, at).map(Movement::Posted)
+}
+
+/// Staff acting on a review case reverse one of its transfers, by the rules of every staff
+/// reversal, in the case's own transaction.
+pub(crate) fn reverse_for_review(
+    conn: &mut DbConnection,
+    settings: &crate::Settings,
+    staff: &UserId,
+    transfer: &TransferId,
+    case: &crate::types::ReviewCaseId,
+    reason: &str,
+    at: chrono::NaiveDateTime,
+) -> DomainResult<Movement> {
+    let reason: String = format!("异常复核处理：{reason}")
+        .chars()
+        .take(200)
+        .collect();
+    let movement = StaffMovement::Reverse {
+        transfer: transfer.clone(),
+    };
+    let scoped = store::scoped_key(staff.as_str(), &format!("review:{case}:{transfer}"));
+    let hash = movement.request_hash(&reason);
+    let key = TransferKey {
+        scoped: &scoped,
+        request_hash: &hash,
+    };
+    move_points(
+        conn,
+        settings.dual_control_points,
+        staff,
+        &movement,
+        &reason,
+        &key,
+        at,
+    )
 }
 
 /// What a staff member asks to do with points.
@@ -997,8 +1053,7 @@ fn post_plan(
     plan: &Plan,
     actor: &UserId,
     reason: &str,
-    scoped_key: &str,
-    hash: &str,
+    key: &TransferKey<'_>,
     at: chrono::NaiveDateTime,
 ) -> DomainResult<Transfer> {
     let movement = NewTransfer::new(
@@ -1012,11 +1067,7 @@ fn post_plan(
     .by(actor)
     .caused_by(plan.cause.as_ref())
     .reversing(plan.reverses.as_ref());
-    let key = TransferKey {
-        scoped: scoped_key,
-        request_hash: hash,
-    };
-    let transfer = store::post(conn, &movement, &key)?;
+    let transfer = store::post(conn, &movement, key)?;
     // Points and hours are one fact: reversing what a participation earned reverses its hours.
     if plan.reverses.is_some()
         && let Some(cause) = &plan.cause

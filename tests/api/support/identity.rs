@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use linli_domain::identity::{Actor, NewUser, Role};
 use linli_domain::types::UserId;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{PASSWORD, TestApp, accepted, text_at};
 
@@ -105,6 +105,28 @@ impl TestApp {
             )
             .await;
         text_at(&data, "/signIn/session/accessToken")
+    }
+
+    /// Signs in over the API as a client behind a proxy on loopback forwarding for `address`
+    /// (the server must trust loopback, `LINLI_TRUSTED_PROXIES`).
+    pub async fn sign_in_from(&self, login: &str, address: &str) {
+        let request = json!({
+            "query": SIGN_IN,
+            "variables": { "input": { "login": login, "password": PASSWORD } }
+        });
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .header("x-forwarded-for", address)
+            .json(&request)
+            .send()
+            .await
+            .unwrap();
+        let body: Value = response.json().await.unwrap();
+        assert!(
+            body["data"]["signIn"]["session"].is_object(),
+            "sign-in refused: {body}"
+        );
     }
 
     /// The district's staff member, `staff@example.cn`, made the way operators do
