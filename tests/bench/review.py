@@ -73,7 +73,9 @@ def main():
     commit = bench.sh(f"git -C {bench.ROOT} rev-parse --short HEAD").strip()
     bench.log(f"Linli review-rules benchmark · {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · commit {commit}")
     bench.sh(f"{CARGO} build --release -p linli-api --manifest-path {bench.ROOT}/Cargo.toml")
+    # An operator's command over the whole ledger runs longer than a request may.
     seeded_env = dict(os.environ, LINLI_DEMO="off", LINLI_ENV="development", RUST_LOG="warn",
+                      LINLI_DB_STATEMENT_TIMEOUT_MS="600000",
                       DATABASE_URL=f"{bench.PG}/{dashboard.DB}")
     if os.environ.get("LINLI_BENCH_REUSE") == "1" and dashboard.seeded(dashboard.DB):
         bench.log(f"reusing the seeded {dashboard.DB}")
