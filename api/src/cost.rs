@@ -134,6 +134,14 @@ pub const LIST_BOUNDS: &[(&str, u64)] = &[
         linli_domain::review::EVIDENCE_LINES as u64,
     ),
     (
+        "ReviewCase.transferIds",
+        linli_domain::review::SUBJECTS_LISTED as u64,
+    ),
+    (
+        "ReviewCase.userIds",
+        linli_domain::review::SUBJECTS_LISTED as u64,
+    ),
+    (
         "CertificateContent.organisations",
         linli_domain::certificate::CERTIFICATE_PARTICIPATIONS as u64,
     ),

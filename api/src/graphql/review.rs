@@ -99,20 +99,22 @@ impl ReviewCase {
         Points(self.0.held)
     }
 
-    /// The transfers acting on the case reverses (`Transfer` ids).
+    /// The transfers acting on the case reverses (`Transfer` ids, the first 500).
     fn transfer_ids(&self) -> Vec<ID> {
         self.0
             .transfers
             .iter()
+            .take(domain::SUBJECTS_LISTED)
             .map(|t| super::ledger::Transfer::global_id(t.as_str()))
             .collect()
     }
 
-    /// The residents acting on the case suspends (`User` ids).
+    /// The residents acting on the case suspends (`User` ids, the first 500).
     fn user_ids(&self) -> Vec<ID> {
         self.0
             .users
             .iter()
+            .take(domain::SUBJECTS_LISTED)
             .map(|u| User::global_id(u.as_str()))
             .collect()
     }

@@ -113,6 +113,8 @@ pub const SETTLE: TimeDelta = TimeDelta::minutes(1);
 pub const MERCHANT_HISTORY_DAYS: i64 = 28;
 /// The most evidence lines a case keeps.
 pub const EVIDENCE_LINES: usize = 200;
+/// The most transfer and resident ids the API lists for a case; acting on it covers them all.
+pub const SUBJECTS_LISTED: usize = 500;
 
 /// What a rule found: named so that finding it again opens nothing new.
 #[derive(Debug, Clone, PartialEq, Eq)]
