@@ -42,6 +42,10 @@ pub struct Config {
     pub environment: Environment,
     pub bind: SocketAddr,
     pub database: DatabaseSettings,
+    /// A PostgreSQL hot standby for anonymous queries (`LINLI_DATABASE_REPLICA_URL`).
+    pub replica: Option<DatabaseUrl>,
+    /// How far behind the primary the replica may be and still take reads.
+    pub replica_max_lag: Duration,
     /// HS256 key for access tokens; at least 32 bytes.
     pub jwt_secret: Vec<u8>,
     pub access_token_ttl: Duration,
@@ -134,6 +138,9 @@ pub struct Limits {
     pub max_in_flight: usize,
     /// Password hashes computed at once; further sign-ins wait without holding a thread.
     pub hashing_permits: usize,
+    /// Open client connections, all workers together: kept below the descriptor limit so that
+    /// a flood of connections leaves descriptors for the database, files and `/healthz`.
+    pub max_connections: usize,
 }
 
 impl Default for Limits {
@@ -156,6 +163,7 @@ impl Default for Limits {
             hashing_permits: std::thread::available_parallelism()
                 .map(|n| (n.get() / 2).max(1))
                 .unwrap_or(1),
+            max_connections: 10_000,
         }
     }
 }
@@ -188,6 +196,24 @@ impl Config {
             raw.parse::<SocketAddr>()
                 .map_err(|_| "expected host:port, e.g. 127.0.0.1:8080".to_owned())
         });
+        let replica = get("LINLI_DATABASE_REPLICA_URL").and_then(|raw| {
+            match DatabaseUrl::parse(&raw) {
+                Ok(url @ DatabaseUrl::Postgres(_)) => Some(url),
+                Ok(DatabaseUrl::Sqlite(_)) => {
+                    check(Err(
+                        "LINLI_DATABASE_REPLICA_URL: a replica is a PostgreSQL standby (postgres://…)"
+                            .to_owned(),
+                    ));
+                    None
+                }
+                Err(e) => {
+                    check(Err(format!("LINLI_DATABASE_REPLICA_URL: {e}")));
+                    None
+                }
+            }
+        });
+        let replica_max_lag =
+            parse_or(&get, "LINLI_REPLICA_MAX_LAG_MS", "1000", &mut check, millis);
         let url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
         let url = match DatabaseUrl::parse(&url) {
             Ok(url) => Some(url),
@@ -232,6 +258,12 @@ impl Config {
                 .ok()
                 .filter(|n| *n <= 100_000)
                 .ok_or_else(|| "expected a number up to 100000 (0: the default)".to_owned())
+        });
+        let connections = parse_or(&get, "LINLI_MAX_CONNECTIONS", "10000", &mut check, |raw| {
+            raw.parse::<usize>()
+                .ok()
+                .filter(|n| (1..=100_000).contains(n))
+                .ok_or_else(|| "expected a number from 1 to 100000".to_owned())
         });
         let deadline = parse_or(
             &get,
@@ -456,6 +488,12 @@ impl Config {
             check(Err(problem));
             None
         });
+        if replica.is_some() && matches!(url, Some(DatabaseUrl::Sqlite(_))) {
+            check(Err(
+                "LINLI_DATABASE_REPLICA_URL: DATABASE_URL must name the PostgreSQL primary"
+                    .to_owned(),
+            ));
+        }
         if !problems.is_empty() {
             return Err(format!(
                 "invalid configuration:\n  {}",
@@ -474,6 +512,7 @@ impl Config {
             },
             budget: budget.unwrap_or(20_000),
             budget_restore_per_sec: budget_restore.unwrap_or(200),
+            max_connections: connections.unwrap_or(10_000),
             ..Limits::default()
         };
         Ok(Self {
@@ -486,6 +525,8 @@ impl Config {
                 statement_timeout: statement_timeout.unwrap_or(Duration::from_secs(5)),
                 lock_timeout: lock_timeout.unwrap_or(Duration::from_secs(3)),
             },
+            replica,
+            replica_max_lag: replica_max_lag.unwrap_or(Duration::from_secs(1)),
             jwt_secret,
             access_token_ttl: access_token_ttl.unwrap_or(Duration::from_secs(900)),
             refresh_token_ttl: refresh_token_ttl.unwrap_or(Duration::from_secs(2_592_000)),

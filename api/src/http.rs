@@ -71,6 +71,9 @@ pub struct AppState {
 /// Starts the HTTP server on an already bound listener (tests bind port 0).
 pub fn server(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
     let state = web::Data::new(state);
+    // actix-web's connection limit is per worker: share the configured total among them.
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let per_worker = state.limits.max_connections.div_ceil(workers);
     let server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
             .app_data(state.clone())
@@ -104,6 +107,8 @@ pub fn server(state: AppState, listener: TcpListener) -> std::io::Result<Server>
             .route("/graphiql/assets/{file}", web::get().to(graphiql_asset))
             .default_service(web::to(crate::app::serve))
     })
+    .workers(workers)
+    .max_connections(per_worker)
     .listen(listener)?
     .shutdown_timeout(10)
     .run();
@@ -440,8 +445,12 @@ async fn graphql_post(
         }
     };
 
+    // An anonymous query only reads what is public: the replica may answer it. Anyone who
+    // writes is signed in, and their reads stay on the primary, so they see their own writes.
+    let public = matches!(actor, Actor::Anonymous) && price.operation.starts_with("query:");
     let context = Context::new(
         state.shared.clone(),
+        public,
         actor,
         client_address(&req, &state.trusted_proxies),
         req.extensions()
@@ -914,7 +923,9 @@ async fn download(
                 linli_domain::ErrorCode::Forbidden => StatusCode::FORBIDDEN,
                 linli_domain::ErrorCode::NotFound => StatusCode::NOT_FOUND,
                 linli_domain::ErrorCode::InvalidInput => StatusCode::BAD_REQUEST,
-                linli_domain::ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                linli_domain::ErrorCode::Unavailable | linli_domain::ErrorCode::OutcomeUnknown => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
             if status == StatusCode::INTERNAL_SERVER_ERROR {
@@ -955,6 +966,10 @@ async fn metrics_text(state: web::Data<AppState>) -> HttpResponse {
     ));
     metrics::gauge!("linli_db_pool_max_connections").set(f64::from(db.max_connections()));
     metrics::counter!("linli_db_statements_total").absolute(db.statements_executed());
+    if let Some(replica) = db.replica() {
+        metrics::counter!("linli_db_replica_statements_total")
+            .absolute(replica.statements_executed());
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.prometheus.render())

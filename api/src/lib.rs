@@ -29,7 +29,14 @@ const BACKGROUND_CONNECTIONS: u32 = 2;
 
 /// Connects to the database named by the configuration and applies pending migrations.
 pub fn open(config: &Config) -> Result<Services, String> {
-    let db = Database::connect(config.database.clone()).map_err(|e| format!("database: {e}"))?;
+    let mut db =
+        Database::connect(config.database.clone()).map_err(|e| format!("database: {e}"))?;
+    if let Some(url) = &config.replica {
+        db = db.with_replica(DatabaseSettings {
+            url: url.clone(),
+            ..config.database.clone()
+        });
+    }
     let background = Database::connect(DatabaseSettings {
         max_connections: BACKGROUND_CONNECTIONS,
         ..config.database.clone()
@@ -68,6 +75,9 @@ pub fn serve(
 ) -> std::io::Result<Server> {
     check_escalation(&services).map_err(std::io::Error::other)?;
     spawn_sweeper(services.background(), config.sweep_interval);
+    if services.db.replica().is_some() {
+        tokio::spawn(watch_replica(services.clone(), config.replica_max_lag));
+    }
     let relay = email::Relay::new(config, services.background()).map_err(std::io::Error::other)?;
     tokio::spawn(relay.run(config.relay_interval));
     let shared = Arc::new(Shared {
@@ -96,6 +106,47 @@ pub fn serve(
         in_flight: Arc::new(tokio::sync::Semaphore::new(config.limits.max_in_flight)),
     };
     http::server(state, listener)
+}
+
+/// Decides, four times a second, whether the replica keeps up with the primary (the primary's
+/// position read on the background pool, so that a busy request pool cannot delay it):
+/// public reads go to it only while it does.
+async fn watch_replica(services: Services, bound: std::time::Duration) {
+    let mut lag = linli_domain::db::ReplicaLag::new(bound);
+    let mut ticks = tokio::time::interval(std::time::Duration::from_millis(250));
+    let mut was = false;
+    loop {
+        ticks.tick().await;
+        let watched = services.clone();
+        let positions = tokio::task::spawn_blocking(move || {
+            let primary = watched.background().db.wal_position();
+            let replica = watched
+                .db
+                .replica()
+                .map(linli_domain::db::Database::wal_position);
+            (primary, replica)
+        })
+        .await;
+        let fresh = match positions {
+            Ok((Ok(Some(primary)), replica)) => {
+                let replica = replica.and_then(Result::ok).flatten();
+                primary
+                    .lsn
+                    .is_some_and(|at| lag.observe(std::time::Instant::now(), at, replica))
+            }
+            _ => false,
+        };
+        services.db.set_replica_fresh(fresh);
+        metrics::gauge!("linli_db_replica_fresh").set(if fresh { 1.0 } else { 0.0 });
+        if fresh != was {
+            tracing::info!(
+                fresh,
+                "public reads now go to the {}",
+                if fresh { "replica" } else { "primary" }
+            );
+            was = fresh;
+        }
+    }
 }
 
 /// Whoever overdue needs are escalated to must be staff, found now rather than at the first
@@ -225,6 +276,14 @@ fn describe_metrics() {
     describe_counter!(
         "linli_db_statements_total",
         "SQL statements executed by this instance since it started"
+    );
+    describe_counter!(
+        "linli_db_replica_statements_total",
+        "SQL statements this instance sent to the replica since it started"
+    );
+    describe_gauge!(
+        "linli_db_replica_fresh",
+        "1 while the replica keeps up and takes public reads, 0 otherwise"
     );
 }
 

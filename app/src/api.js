@@ -18,6 +18,7 @@ const TOP_LEVEL_MESSAGES = {
   RATE_LIMITED: '操作太频繁，请稍后再试',
   SERVICE_UNAVAILABLE: '服务暂时不可用，请稍后再试',
   REQUEST_TIMEOUT: '服务器处理超时，请稍后再试',
+  OUTCOME_UNKNOWN: '连接中断，操作可能已经完成，请刷新后查看',
   INTERNAL: '服务器出了点问题，请稍后再试',
   GRAPHQL_VALIDATION_FAILED: '应用版本已过期，请刷新页面',
   GRAPHQL_PARSE_FAILED: '应用版本已过期，请刷新页面',

@@ -6,7 +6,7 @@
 //! for serialisation or deadlock, so callers write each use case once for both engines.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -17,7 +17,7 @@ use diesel::connection::{
 use diesel::pg::PgConnection;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sqlite::SqliteConnection;
-use diesel::{Connection, MultiConnection};
+use diesel::{Connection, MultiConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::{DomainError, DomainResult};
@@ -86,6 +86,52 @@ fn redact(url: &str) -> String {
 pub enum Engine {
     Postgres,
     Sqlite,
+}
+
+/// A server's place in the write-ahead log ([`Database::wal_position`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WalPosition {
+    pub standby: bool,
+    /// Bytes into the log; `None` on a standby that has replayed nothing yet.
+    pub lsn: Option<i64>,
+}
+
+/// Whether a replica keeps up: it must have replayed everything the primary had written
+/// `bound` ago. Fed one sample of both positions per check; a replica that is down, or has
+/// become a primary, does not keep up.
+#[derive(Debug)]
+pub struct ReplicaLag {
+    bound: Duration,
+    /// The primary's positions, oldest first, back to the newest one at least `bound` old.
+    history: std::collections::VecDeque<(std::time::Instant, i64)>,
+}
+
+impl ReplicaLag {
+    pub fn new(bound: Duration) -> Self {
+        Self {
+            bound,
+            history: std::collections::VecDeque::new(),
+        }
+    }
+
+    pub fn observe(
+        &mut self,
+        now: std::time::Instant,
+        primary: i64,
+        replica: Option<WalPosition>,
+    ) -> bool {
+        self.history.push_back((now, primary));
+        while self
+            .history
+            .get(1)
+            .is_some_and(|(at, _)| now.duration_since(*at) >= self.bound)
+        {
+            self.history.pop_front();
+        }
+        // Until a sample is `bound` old the oldest one stands in: a stricter demand.
+        let due = self.history.front().map_or(primary, |(_, lsn)| *lsn);
+        matches!(replica, Some(WalPosition { standby: true, lsn: Some(lsn) }) if lsn >= due)
+    }
 }
 
 /// Timeouts and pool size, from configuration.
@@ -200,6 +246,17 @@ pub struct Database {
     statements: Arc<AtomicU64>,
     /// Set on a request's view ([`Database::pinned`]): the one connection all its work uses.
     pinned: Option<Arc<Mutex<Option<PooledConnection>>>>,
+    /// A hot standby for public reads ([`Database::with_replica`]).
+    replica: Option<Arc<Replica>>,
+    /// Set on a public request's view while the replica keeps up: where its reads go.
+    reads: Option<Box<Database>>,
+}
+
+/// A streaming replica and whether it keeps up with the primary (watched by the server,
+/// [`ReplicaLag`]).
+struct Replica {
+    db: Database,
+    fresh: AtomicBool,
 }
 
 /// A connection in use: taken from the pool for one use, or the request's pinned one.
@@ -242,29 +299,105 @@ impl Database {
     /// Opens the pool, failing at once (not after the checkout timeout) when the first
     /// connection cannot be made, with the database's own reason.
     pub fn connect(settings: DatabaseSettings) -> Result<Self, ConnectError> {
-        let engine = settings.url.engine();
-        let statements = Arc::new(AtomicU64::new(0));
-        let manager = Manager {
+        // Prove the URL works before using the pool, so start-up reports the real error.
+        let proof = Manager {
             settings: settings.clone(),
-            statements: statements.clone(),
+            statements: Arc::default(),
         };
-        // Prove the URL works before building the pool, so start-up reports the real error.
-        let mut first = r2d2::ManageConnection::connect(&manager)?;
+        let mut first = r2d2::ManageConnection::connect(&proof)?;
         if let DbConnection::Sqlite(conn) = &mut first {
             // Write-ahead logging lets readers run beside the writer; it is kept in the file.
             conn.batch_execute("PRAGMA journal_mode = WAL;")?;
         }
+        Ok(Self::pool(settings))
+    }
+
+    /// A pool that connects on first use, and again whenever a connection fails.
+    fn pool(settings: DatabaseSettings) -> Self {
+        let engine = settings.url.engine();
+        let statements = Arc::new(AtomicU64::new(0));
         let pool = r2d2::Pool::builder()
             .max_size(settings.max_connections)
             .connection_timeout(settings.checkout_timeout)
             .test_on_check_out(false)
-            .build_unchecked(manager);
-        Ok(Self {
+            .build_unchecked(Manager {
+                settings,
+                statements: statements.clone(),
+            });
+        Self {
             pool,
             engine,
             statements,
             pinned: None,
-        })
+            replica: None,
+            reads: None,
+        }
+    }
+
+    /// This database with a PostgreSQL hot standby for public reads. The standby may be down
+    /// when Linli starts: it takes reads once the server has seen it keep up.
+    pub fn with_replica(self, settings: DatabaseSettings) -> Self {
+        Self {
+            replica: Some(Arc::new(Replica {
+                db: Self::pool(settings),
+                fresh: AtomicBool::new(false),
+            })),
+            ..self
+        }
+    }
+
+    /// The replica, if there is one: for the watch that decides whether it keeps up.
+    pub fn replica(&self) -> Option<&Database> {
+        self.replica.as_ref().map(|r| &r.db)
+    }
+
+    /// Whether public reads go to the replica from now on.
+    pub fn set_replica_fresh(&self, fresh: bool) {
+        if let Some(replica) = &self.replica {
+            replica.fresh.store(fresh, Ordering::Relaxed);
+        }
+    }
+
+    /// A request's view for public reads (an anonymous query): like [`Database::pinned`],
+    /// but its reads go to the replica while it keeps up. Writes, and any read when the
+    /// replica cannot give a connection, go to the primary.
+    pub fn public_view(&self) -> Self {
+        let reads = self
+            .replica
+            .as_ref()
+            .filter(|r| r.fresh.load(Ordering::Relaxed))
+            .map(|r| Box::new(r.db.pinned()));
+        Self {
+            reads,
+            ..self.pinned()
+        }
+    }
+
+    /// Where this server's write-ahead log stands: written up to, on a primary; replayed up
+    /// to, on a standby. `None` on SQLite.
+    pub fn wal_position(&self) -> DomainResult<Option<WalPosition>> {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            standby: bool,
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+            lsn: Option<i64>,
+        }
+        let mut conn = self.conn()?;
+        let DbConnection::Pg(pg) = &mut *conn else {
+            return Ok(None);
+        };
+        let row: Row = diesel::sql_query(
+            "SELECT pg_is_in_recovery() AS standby, pg_wal_lsn_diff(CASE WHEN \
+             pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END, \
+             '0/0')::bigint AS lsn",
+        )
+        .get_result(pg)
+        .map_err(|e| unavailable_if_so(e.into()))?;
+        Ok(Some(WalPosition {
+            standby: row.standby,
+            lsn: row.lsn,
+        }))
     }
 
     /// A view of this database for one request: everything done through it (and its clones)
@@ -273,6 +406,7 @@ impl Database {
     pub fn pinned(&self) -> Self {
         Self {
             pinned: Some(Arc::new(Mutex::new(None))),
+            reads: None,
             ..self.clone()
         }
     }
@@ -339,7 +473,12 @@ impl Database {
     /// (on PostgreSQL `REPEATABLE READ READ ONLY`, since READ COMMITTED would give each
     /// statement its own snapshot; SQLite's read transactions are snapshots already).
     pub fn read<T>(&self, f: impl FnOnce(&mut DbConnection) -> DomainResult<T>) -> DomainResult<T> {
-        let mut conn = self.connection()?;
+        // A replica that cannot give a connection leaves the read to the primary.
+        let replica = self.reads.as_ref().and_then(|r| r.connection().ok());
+        let mut conn = match replica {
+            Some(conn) => conn,
+            None => self.connection()?,
+        };
         read_transaction(&mut conn, f).map_err(unavailable_if_so)
     }
 
@@ -384,7 +523,7 @@ fn read_transaction<T>(
         }
     }
     let outcome = f(conn);
-    finish(conn, outcome)
+    finish(conn, outcome, false)
 }
 
 /// `BEGIN IMMEDIATE` on SQLite takes the write lock up front, so a transaction that reads and
@@ -402,15 +541,21 @@ fn write_transaction<T>(
         }
     }
     let outcome = f(conn);
-    finish(conn, outcome)
+    finish(conn, outcome, true)
 }
 
 /// Commits after success, rolls back after failure.
-fn finish<T>(conn: &mut DbConnection, outcome: DomainResult<T>) -> DomainResult<T> {
+fn finish<T>(conn: &mut DbConnection, outcome: DomainResult<T>, writes: bool) -> DomainResult<T> {
     match outcome {
         Ok(value) => {
             match <DbConnection as Connection>::TransactionManager::commit_transaction(conn) {
                 Ok(()) => Ok(value),
+                // The server may have committed before the connection went: no retry here,
+                // and no answer saying that nothing was kept.
+                Err(err) if writes && is_unavailable(&err) => {
+                    rollback(conn);
+                    Err(DomainError::OutcomeUnknown(err.to_string()))
+                }
                 Err(err) => {
                     rollback(conn);
                     Err(err.into())
@@ -457,6 +602,8 @@ fn is_unavailable(err: &DieselError) -> bool {
             [
                 "canceling statement due to statement timeout",
                 "canceling statement due to lock timeout",
+                // A hot standby's read cancelled by the replay of a change it was reading.
+                "due to conflict with recovery",
                 "terminating connection",
                 "server closed the connection",
                 "the database system is",
@@ -513,5 +660,50 @@ pub(crate) fn insert_unless_present(
         Ok(_) => Ok(true),
         Err(e) if needles.iter().any(|needle| is_unique_violation(&e, needle)) => Ok(false),
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::{ReplicaLag, WalPosition};
+
+    fn standby(lsn: i64) -> Option<WalPosition> {
+        Some(WalPosition {
+            standby: true,
+            lsn: Some(lsn),
+        })
+    }
+
+    #[test]
+    fn a_replica_keeps_up_while_it_has_what_the_primary_had_a_bound_ago() {
+        let start = Instant::now();
+        let at = |ms| start + Duration::from_millis(ms);
+        let mut lag = ReplicaLag::new(Duration::from_millis(1000));
+        assert!(lag.observe(at(0), 100, standby(100)));
+        // Until a sample is a second old, the replica must have the oldest one.
+        assert!(!lag.observe(at(500), 300, standby(99)));
+        assert!(lag.observe(at(600), 400, standby(100)));
+        // A second on, it must have what the primary had then (400 at 600 ms).
+        assert!(!lag.observe(at(1700), 900, standby(300)));
+        assert!(lag.observe(at(1800), 950, standby(400)));
+    }
+
+    #[test]
+    fn a_replica_that_is_down_empty_or_promoted_does_not_keep_up() {
+        let mut lag = ReplicaLag::new(Duration::from_secs(1));
+        let now = Instant::now();
+        assert!(!lag.observe(now, 0, None));
+        let empty = Some(WalPosition {
+            standby: true,
+            lsn: None,
+        });
+        assert!(!lag.observe(now, 0, empty));
+        let promoted = Some(WalPosition {
+            standby: false,
+            lsn: Some(10),
+        });
+        assert!(!lag.observe(now, 0, promoted));
     }
 }

@@ -162,6 +162,9 @@ error_codes! {
     MonthNotEnded => "MONTH_NOT_ENDED",
     /// The database could not be reached in time; retry later.
     Unavailable => "SERVICE_UNAVAILABLE",
+    /// The database went away while the transaction committed: it may have been kept. Retry
+    /// with the same idempotency key, or read, to find out.
+    OutcomeUnknown => "OUTCOME_UNKNOWN",
     /// An unexpected failure, with nothing half-written; quote `extensions.requestId` when
     /// reporting it.
     Internal => "INTERNAL",
@@ -290,6 +293,10 @@ pub enum DomainError {
     /// The database cannot be reached or the pool is exhausted: fail fast, retry later.
     #[error("服务暂时不可用，请稍后再试")]
     Unavailable(String),
+    /// The connection was lost while the transaction committed, so nobody can say whether it
+    /// did: unlike [`DomainError::Unavailable`], something may have changed.
+    #[error("提交时与数据库的连接中断，操作可能已经生效；请用同一个幂等键重试，或刷新后查看")]
+    OutcomeUnknown(String),
     /// Anything unexpected. The cause is logged by the API layer and never shown.
     #[error("服务器内部错误")]
     Internal(String),
@@ -369,6 +376,7 @@ impl DomainError {
             Self::MonthNotEnded => ErrorCode::MonthNotEnded,
             Self::Several(all) => all.first().map_or(ErrorCode::InvalidInput, Self::code),
             Self::Unavailable(_) => ErrorCode::Unavailable,
+            Self::OutcomeUnknown(_) => ErrorCode::OutcomeUnknown,
             Self::Internal(_) | Self::Database(_) => ErrorCode::Internal,
         }
     }
@@ -419,6 +427,7 @@ impl DomainError {
                 | Self::Forbidden
                 | Self::RateLimited { .. }
                 | Self::Unavailable(_)
+                | Self::OutcomeUnknown(_)
                 | Self::Internal(_)
                 | Self::Database(_)
         )

@@ -125,6 +125,15 @@ impl Services {
         }
     }
 
+    /// The same services for one public request (an anonymous query): pinned, with its
+    /// reads on the replica while it keeps up ([`db::Database::public_view`]).
+    pub fn public_view(&self) -> Self {
+        Self {
+            db: self.db.public_view(),
+            ..self.clone()
+        }
+    }
+
     /// The same services on the background pool, for periodic jobs.
     pub fn background(&self) -> Self {
         Self {

@@ -7,7 +7,8 @@ use diesel::{Connection, PgConnection, SqliteConnection};
 use serde_json::json;
 
 use crate::support::identity::REGISTER_RESIDENT;
-use crate::support::{PASSWORD, TestApp, both_engines, unique_email};
+use crate::support::ledger::DONATE_POINTS;
+use crate::support::{Engine, PASSWORD, Setup, TestApp, both_engines, run_on, unique_email};
 
 /// Locks are given up after 200 ms, so the test waits a fraction of a second, not the
 /// production 3 s.
@@ -77,4 +78,58 @@ async fn a_write_that_cannot_get_its_lock_is_a_503_with_retry_after(app: &TestAp
         again["data"]["registerResident"]["user"]["id"].is_string(),
         "nothing of the refused registration was kept: {again}"
     );
+}
+
+/// PostgreSQL only: SQLite runs inside the server's process, so its connection cannot be lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_connection_lost_while_a_write_commits_is_outcome_unknown_and_the_retry_answers() {
+    run_on(Engine::Postgres, Setup::Default, |app| {
+        Box::pin(connection_lost_at_commit(app))
+    })
+    .await;
+}
+
+/// The database goes away at the instant of COMMIT (a deferred trigger ends its own backend,
+/// as a primary failing over would): the client cannot be told that nothing was kept, so it
+/// is told the outcome is unknown — 503 `OUTCOME_UNKNOWN` with `Retry-After` — and a retry
+/// with the same idempotency key settles it, moving the points once.
+async fn connection_lost_at_commit(app: &TestApp) {
+    let giver = app.funded_resident(100).await;
+    let recipient = unique_email("recipient");
+    app.resident(&recipient).await;
+    let mut db = PgConnection::establish(&app.url).unwrap();
+    db.batch_execute(
+        "CREATE FUNCTION cut_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+           IF NEW.code = 'DONATE' THEN PERFORM pg_terminate_backend(pg_backend_pid()); \
+           PERFORM pg_sleep(5); END IF; \
+           RETURN NULL; END $$; \
+         CREATE CONSTRAINT TRIGGER cut_at_commit AFTER INSERT ON transfer \
+           DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION cut_at_commit();",
+    )
+    .unwrap();
+    let donation = json!({ "input": {
+        "recipient": recipient, "amount": 30, "reason": "提交时断线", "idempotencyKey": "cut-at-commit-1",
+    } });
+    let request = json!({ "query": DONATE_POINTS, "variables": donation });
+
+    let lost = app.send(&request, Some(&giver)).await;
+
+    let status = lost.status().as_u16();
+    let retry_after = lost.headers().contains_key("retry-after");
+    let body: serde_json::Value = lost.json().await.unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert!(retry_after);
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "OUTCOME_UNKNOWN",
+        "{body}"
+    );
+    db.batch_execute("DROP TRIGGER cut_at_commit ON transfer")
+        .unwrap();
+    let (status, retried) = app.post(DONATE_POINTS, donation, Some(&giver)).await;
+    assert_eq!(status, 200, "{retried}");
+    assert_eq!(
+        retried["data"]["donatePoints"]["transfer"]["amount"], 30,
+        "{retried}"
+    );
+    assert_eq!(app.balance(&giver).await, 70, "the points moved once");
 }

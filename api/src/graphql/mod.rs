@@ -130,10 +130,21 @@ pub struct Context {
 impl juniper::Context for Context {}
 
 impl Context {
-    pub fn new(shared: Arc<Shared>, actor: Actor, client_addr: String, request_id: String) -> Self {
+    /// `public`: an anonymous query, whose reads the replica may serve.
+    pub fn new(
+        shared: Arc<Shared>,
+        public: bool,
+        actor: Actor,
+        client_addr: String,
+        request_id: String,
+    ) -> Self {
         let runner = Runner {
             // One connection for the whole request, however many fields it resolves.
-            services: shared.services.pinned(),
+            services: if public {
+                shared.services.public_view()
+            } else {
+                shared.services.pinned()
+            },
             actor: actor.clone(),
             turn: Arc::new(tokio::sync::Mutex::new(())),
         };
@@ -214,7 +225,7 @@ impl Context {
                     graphql_value!({ "code": code, "requestId": (self.request_id.clone()) }),
                 )
             }
-            DomainError::Unavailable(cause) => {
+            DomainError::Unavailable(cause) | DomainError::OutcomeUnknown(cause) => {
                 tracing::warn!(request_id = %self.request_id, cause = %cause, "unavailable");
                 self.refuse(Refusal::Unavailable);
                 FieldError::new(err.to_string(), graphql_value!({ "code": code }))

@@ -558,7 +558,7 @@ pub(crate) fn history(
 }
 
 /// Names the accounts on the other side of a page of history, in three queries at most.
-fn counterparts(
+pub(crate) fn counterparts(
     conn: &mut DbConnection,
     ids: &[String],
 ) -> DomainResult<HashMap<String, Counterpart>> {

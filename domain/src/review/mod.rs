@@ -733,7 +733,8 @@ impl<'a> Reviews<'a> {
                 &reason,
                 now,
             )?;
-            store::find(conn, id)
+            // Read after deciding, so only what the release just gave back has changed.
+            Ok(ReviewCase { held: 0, ..case })
         })
     }
 }

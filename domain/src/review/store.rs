@@ -443,9 +443,9 @@ pub(crate) fn cycle_findings(conn: &mut DbConnection, read: &Window) -> DomainRe
         .into_iter()
         .map(donation)
         .collect();
-    let accounts: Vec<&str> = window
+    let accounts: Vec<String> = window
         .iter()
-        .flat_map(|d| [d.from.as_str(), d.to.as_str()])
+        .flat_map(|d| [d.from.as_str().to_owned(), d.to.as_str().to_owned()])
         .collect();
     let names = account_names(conn, &accounts)?;
     Ok(Run {
@@ -461,30 +461,15 @@ pub(crate) fn cycle_findings(conn: &mut DbConnection, read: &Window) -> DomainRe
     })
 }
 
-/// What staff call each account: a wallet by its resident's name, anything else by its kind.
+/// What staff call each account: as its history does (a resident, an organisation, a label).
 fn account_names(
     conn: &mut DbConnection,
-    ids: &[&str],
+    ids: &[String],
 ) -> DomainResult<HashMap<AccountId, String>> {
     let mut names = HashMap::new();
     for chunk in ids.chunks(500) {
-        let rows: Vec<(AccountId, AccountKind, Option<String>, Option<String>)> = account::table
-            .left_join(app_user::table.on(account::owner_id.eq(app_user::id.nullable())))
-            .filter(account::id.eq_any(chunk))
-            .select((
-                account::id,
-                account::kind,
-                account::owner_id,
-                app_user::display_name.nullable(),
-            ))
-            .load(conn)?;
-        for (id, kind, owner, name) in rows {
-            let label = match (kind, name) {
-                (AccountKind::Wallet, Some(name)) => format!("{name}的钱包"),
-                (kind, _) => format!("{}账户 {}", kind.as_str(), owner.unwrap_or_default()),
-            };
-            names.insert(id, label);
-        }
+        let counterparts = crate::ledger::store::counterparts(conn, chunk)?;
+        names.extend(counterparts.into_values().map(|c| (c.account_id, c.name)));
     }
     Ok(names)
 }
@@ -520,6 +505,12 @@ pub(crate) fn surge_findings(conn: &mut DbConnection, read: &Window) -> DomainRe
         let first = earliest.entry(merchant).or_insert(at);
         *first = (*first).min(at);
     }
+    let shops: HashMap<MerchantId, String> = merchant::table
+        .filter(merchant::id.eq_any(touched.keys().map(MerchantId::as_str)))
+        .select((merchant::id, merchant::shop_name))
+        .load(conn)?
+        .into_iter()
+        .collect();
     let mut days = Vec::new();
     for (merchant, touched_days) in touched {
         let from = china_day_start(earliest[&merchant]) - TimeDelta::days(MERCHANT_HISTORY_DAYS);
@@ -532,10 +523,6 @@ pub(crate) fn surge_findings(conn: &mut DbConnection, read: &Window) -> DomainRe
                 redemption::finished_at.assume_not_null(),
             ))
             .load(conn)?;
-        let shop: String = merchant::table
-            .find(merchant.as_str())
-            .select(merchant::shop_name)
-            .first(conn)?;
         let mut per_day: HashMap<String, Vec<(RedemptionId, Option<UserId>)>> = HashMap::new();
         for (id, by, at) in rows {
             per_day.entry(china_day(at)).or_default().push((id, by));
@@ -555,7 +542,7 @@ pub(crate) fn surge_findings(conn: &mut DbConnection, read: &Window) -> DomainRe
                 .collect();
             days.push(MerchantDay {
                 merchant: merchant.clone(),
-                shop: shop.clone(),
+                shop: shops.get(&merchant).cloned().unwrap_or_default(),
                 confirmed: per_day.get(&day).cloned().unwrap_or_default(),
                 day,
                 before,
