@@ -302,6 +302,9 @@ fn serve(config: &Config) -> Result<ExitCode, String> {
         }
         server.await.map_err(|e| e.to_string())
     })?;
+    // A background job still running (a sweep, a rule over a long history) must not keep a
+    // stopped server alive: its transaction is rolled back when its connection closes.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -273,7 +273,8 @@ def main():
     # reversals twice over unless told otherwise (a comment PostGraphile reads, nothing more).
     psql(db, "COMMENT ON CONSTRAINT transfer_reverses_id_fkey ON transfer IS E'@foreignSingleFieldName reversal'")
     peer = subprocess.Popen(["npx", "-y", "postgraphile@4", "-c", f"{PG}/{db}", "--host", "127.0.0.1", "--port", str(PEER_PORT),
-                             "--disable-query-log"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--disable-query-log"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
     try:
         for _ in range(240):
             try:
@@ -284,7 +285,9 @@ def main():
         wrk("peer warm", [{"query": PEER_PAGE}], port=PEER_PORT, duration=WARMUP)
         results["postgraphile"] = wrk("postgraphile", [{"query": PEER_PAGE}], port=PEER_PORT)
     finally:
-        peer.terminate()
+        # npx runs PostGraphile as its child: stop the whole group, or node outlives the run.
+        os.killpg(peer.pid, signal.SIGTERM)
+        peer.wait()
 
     # Ceiling: pgbench's TPC-B-like script at the same client count.
     fresh_db("linli_pgbench")

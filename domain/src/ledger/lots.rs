@@ -359,7 +359,8 @@ pub(crate) fn checks(examples: i64) -> Vec<(&'static str, String)> {
                  FROM point_lot l LEFT JOIN (SELECT lot_id, SUM(change) AS total FROM lot_entry \
                    GROUP BY lot_id) e ON e.lot_id = l.id \
                  WHERE l.remaining <> l.carried_in + COALESCE(e.total, 0) \
-                   OR l.account_id NOT IN (SELECT id FROM account WHERE kind IN ({lots_of})) \
+                   OR NOT EXISTS (SELECT 1 FROM account a WHERE a.id = l.account_id \
+                     AND a.kind IN ({lots_of})) \
                  LIMIT {examples}"
             ),
         ),

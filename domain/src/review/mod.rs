@@ -246,54 +246,70 @@ pub(crate) fn transfer_cycles(
     days: i64,
     names: &HashMap<AccountId, String>,
 ) -> Vec<Finding> {
-    let mut out: HashMap<&AccountId, Vec<&Donation>> = HashMap::new();
+    // Donations by giver and receiver, oldest first. Loops are searched over accounts, so the
+    // work grows with the accounts involved, not with how often they gave to each other (a
+    // thousand donations round three accounts are still one loop to find).
+    let mut edges: HashMap<&AccountId, BTreeMap<&AccountId, Vec<&Donation>>> = HashMap::new();
     for d in window {
-        out.entry(&d.from).or_default().push(d);
+        edges
+            .entry(&d.from)
+            .or_default()
+            .entry(&d.to)
+            .or_default()
+            .push(d);
+    }
+    for given in edges.values_mut().flat_map(BTreeMap::values_mut) {
+        given.sort_by_key(|d| d.at);
     }
     let mut found: Vec<Finding> = Vec::new();
     let mut seen: BTreeSet<String> = BTreeSet::new();
     for closing in new {
-        let earliest = closing.at - TimeDelta::days(days);
+        let (earliest, latest) = (
+            closing.at - TimeDelta::days(days),
+            closing.at + TimeDelta::days(days),
+        );
+        // The first donation from one account to another within the closing one's days.
+        let within = |from: &AccountId, to: &AccountId| {
+            edges
+                .get(from)?
+                .get(to)?
+                .iter()
+                .copied()
+                .find(|d| d.at >= earliest && d.at <= latest && d.id != closing.id)
+        };
         // Paths from the closing donation's receiver back to its giver, shortest first.
-        let mut paths: Vec<Vec<&Donation>> = vec![vec![closing]];
-        for _ in 1..max_accounts.max(2) {
-            let mut longer = Vec::new();
-            for path in &paths {
-                let Some(last) = path.last() else { continue };
-                if last.to == closing.from && path.len() > 1 {
+        let mut paths: std::collections::VecDeque<Vec<&Donation>> = [vec![closing]].into();
+        while let Some(path) = paths.pop_front() {
+            let Some(last) = path.last() else { continue };
+            if last.to == closing.from && path.len() > 1 {
+                let accounts: BTreeSet<&AccountId> = path.iter().map(|d| &d.from).collect();
+                let key = format!(
+                    "TRANSFER_CYCLE:{}",
+                    accounts
+                        .iter()
+                        .map(|a| a.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                );
+                if seen.insert(key.clone()) {
+                    found.push(cycle_finding(key, &path, names));
+                }
+                continue;
+            }
+            if path.len() >= max_accounts.max(2) {
+                continue;
+            }
+            for to in edges.get(&last.to).into_iter().flat_map(BTreeMap::keys) {
+                let visited = path.iter().any(|d| d.from == **to);
+                if visited && **to != closing.from {
                     continue;
                 }
-                for next in out.get(&last.to).into_iter().flatten() {
-                    let visits: BTreeSet<&AccountId> = path.iter().map(|d| &d.from).collect();
-                    if next.at < earliest
-                        || next.at > closing.at + TimeDelta::days(days)
-                        || path.iter().any(|d| d.id == next.id)
-                        || (visits.contains(&next.to) && next.to != closing.from)
-                    {
-                        continue;
-                    }
-                    let mut extended = path.clone();
-                    extended.push(next);
-                    longer.push(extended);
+                if let Some(next) = within(&last.to, to) {
+                    let mut longer = path.clone();
+                    longer.push(next);
+                    paths.push_back(longer);
                 }
             }
-            for path in &longer {
-                if path.last().is_some_and(|d| d.to == closing.from) {
-                    let accounts: BTreeSet<&AccountId> = path.iter().map(|d| &d.from).collect();
-                    let key = format!(
-                        "TRANSFER_CYCLE:{}",
-                        accounts
-                            .iter()
-                            .map(|a| a.as_str())
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    );
-                    if seen.insert(key.clone()) {
-                        found.push(cycle_finding(key, path, names));
-                    }
-                }
-            }
-            paths = longer;
         }
     }
     found
@@ -808,6 +824,19 @@ mod tests {
             "beyond 3 accounts"
         );
         assert_eq!(transfer_cycles(&four, &four, 4, 30, &names).len(), 1);
+    }
+
+    #[test]
+    fn thousands_of_gifts_round_a_ring_are_searched_by_account_not_by_gift() {
+        // Eight residents each giving the next a point, 500 times over: enumerating gifts
+        // would be 500 choices per step; by account it is one ring to find.
+        let window: Vec<Donation> = (0..500u32)
+            .flat_map(|round| (1..=8u8).map(move |from| gift(from, from % 8 + 1, round % 60)))
+            .collect();
+        let found = transfer_cycles(&window, &window, 4, 30, &HashMap::new());
+        assert!(found.is_empty(), "a ring of eight is beyond four accounts");
+        let found = transfer_cycles(&window, &window, 8, 30, &HashMap::new());
+        assert_eq!(found.len(), 1);
     }
 
     #[test]

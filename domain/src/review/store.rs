@@ -443,9 +443,13 @@ pub(crate) fn cycle_findings(conn: &mut DbConnection, read: &Window) -> DomainRe
         .into_iter()
         .map(donation)
         .collect();
+    // Each account once: a storm of gifts among ten residents names ten accounts, not 40,000.
     let accounts: Vec<String> = window
         .iter()
-        .flat_map(|d| [d.from.as_str().to_owned(), d.to.as_str().to_owned()])
+        .flat_map(|d| [d.from.as_str(), d.to.as_str()])
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .map(str::to_owned)
         .collect();
     let names = account_names(conn, &accounts)?;
     Ok(Run {
