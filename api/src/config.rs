@@ -46,6 +46,10 @@ pub struct Config {
     pub replica: Option<DatabaseUrl>,
     /// How far behind the primary the replica may be and still take reads.
     pub replica_max_lag: Duration,
+    /// How long after a product changes an instance may still serve the page it cached before
+    /// (`LINLI_CATALOGUE_CACHE_MS`; zero: no cache), and the cache's size in bytes.
+    pub catalogue_cache_interval: Duration,
+    pub catalogue_cache_bytes: u64,
     /// HS256 key for access tokens; at least 32 bytes.
     pub jwt_secret: Vec<u8>,
     pub access_token_ttl: Duration,
@@ -214,6 +218,26 @@ impl Config {
         });
         let replica_max_lag =
             parse_or(&get, "LINLI_REPLICA_MAX_LAG_MS", "1000", &mut check, millis);
+        let catalogue_cache_interval = parse_or(
+            &get,
+            "LINLI_CATALOGUE_CACHE_MS",
+            "1000",
+            &mut check,
+            |raw| {
+                raw.parse::<u64>()
+                    .ok()
+                    .filter(|n| *n <= 60_000)
+                    .map(Duration::from_millis)
+                    .ok_or_else(|| "expected milliseconds from 0 (no cache) to 60000".to_owned())
+            },
+        );
+        let catalogue_cache_mib =
+            parse_or(&get, "LINLI_CATALOGUE_CACHE_MIB", "64", &mut check, |raw| {
+                raw.parse::<u64>()
+                    .ok()
+                    .filter(|n| (1..=4_096).contains(n))
+                    .ok_or_else(|| "expected MiB from 1 to 4096".to_owned())
+            });
         let url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
         let url = match DatabaseUrl::parse(&url) {
             Ok(url) => Some(url),
@@ -527,6 +551,8 @@ impl Config {
             },
             replica,
             replica_max_lag: replica_max_lag.unwrap_or(Duration::from_secs(1)),
+            catalogue_cache_interval: catalogue_cache_interval.unwrap_or(Duration::from_secs(1)),
+            catalogue_cache_bytes: catalogue_cache_mib.unwrap_or(64) * 1024 * 1024,
             jwt_secret,
             access_token_ttl: access_token_ttl.unwrap_or(Duration::from_secs(900)),
             refresh_token_ttl: refresh_token_ttl.unwrap_or(Duration::from_secs(2_592_000)),

@@ -32,7 +32,58 @@ pub struct Price {
     pub aliases: usize,
     /// `query:me`, `mutation:signIn` …: the metrics label (operation type and first root field).
     pub operation: String,
+    /// A query that reads only the published catalogue ([`CATALOGUE_FIELDS`]): asked without
+    /// signing in, its answer may be served from the page cache (`page_cache.rs`).
+    pub catalogue: bool,
 }
+
+/// The fields whose answers move only with the catalogue's version (a product's content,
+/// status and communities; organisations' and communities' names, which never change; the
+/// taxonomy, which changes only with a migration). Bookings and seats are not among them.
+const CATALOGUE_FIELDS: &[&str] = &[
+    "Query.products",
+    "Query.categories",
+    "ProductConnection.edges",
+    "ProductConnection.nodes",
+    "ProductConnection.pageInfo",
+    "ProductConnection.totalCount",
+    "ProductEdge.cursor",
+    "ProductEdge.node",
+    "PageInfo.hasNextPage",
+    "PageInfo.hasPreviousPage",
+    "PageInfo.startCursor",
+    "PageInfo.endCursor",
+    "Product.id",
+    "Product.title",
+    "Product.summary",
+    "Product.description",
+    "Product.category",
+    "Product.priceTier",
+    "Product.priceYuan",
+    "Product.marketPriceYuan",
+    "Product.pricePoints",
+    "Product.status",
+    "Product.statusReason",
+    "Product.organisation",
+    "Product.communities",
+    "Product.createdAt",
+    "Product.updatedAt",
+    "Product.publishedAt",
+    "Organisation.id",
+    "Organisation.name",
+    "Organisation.kind",
+    "Community.id",
+    "Community.name",
+    "Community.street",
+    "Community.communityType",
+    "Community.communityTypeLabel",
+    "Category.id",
+    "Category.slug",
+    "Category.nameZh",
+    "Category.nameEn",
+    "Category.parentId",
+    "Category.children",
+];
 
 /// Why an operation is refused before it runs, with the figures for `extensions`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,6 +301,7 @@ pub fn price(
             depth: 0,
             aliases: 0,
             operation: "invalid".to_owned(),
+            catalogue: false,
         };
     };
     let is_mutation = operation.operation_type == OperationType::Mutation;
@@ -288,6 +340,8 @@ pub fn price(
         nodes: 0,
         open: Vec::new(),
         pages: Vec::new(),
+        fields: 0,
+        beyond_catalogue: false,
     };
     let root_cost = if is_mutation { MUTATION_COST } else { 0 };
     let (cost, depth) = walk.selections(&operation.selection_set, root, 1, root_cost);
@@ -297,6 +351,7 @@ pub fn price(
         depth,
         aliases: walk.aliases,
         operation: format!("{kind}:{first_field}"),
+        catalogue: kind == "query" && walk.fields > 0 && !walk.beyond_catalogue,
     }
 }
 
@@ -313,6 +368,9 @@ struct Walk<'d, 's> {
     open: Vec<&'d str>,
     /// The page sizes of the connections being walked, innermost last.
     pages: Vec<u64>,
+    /// Data fields walked, and whether any of them is outside [`CATALOGUE_FIELDS`].
+    fields: usize,
+    beyond_catalogue: bool,
 }
 
 impl<'d> Walk<'d, '_> {
@@ -349,6 +407,7 @@ impl<'d> Walk<'d, '_> {
                             .and_then(|a| a.item.get("name"))
                             .map(|v| &v.item),
                     ) {
+                        self.beyond_catalogue = true;
                         let found = self.introspect(value, children).saturating_add(1);
                         self.nodes = self.nodes.saturating_add(found.saturating_mul(times));
                         (0, self.depth(children).saturating_add(1))
@@ -408,6 +467,8 @@ impl<'d> Walk<'d, '_> {
     ) -> (u64, usize) {
         let parent_name = parent.name().map_or("", |n| n.as_str());
         let key = format!("{parent_name}.{}", meta.name);
+        self.fields += 1;
+        self.beyond_catalogue |= !CATALOGUE_FIELDS.contains(&key.as_str());
         let target = self
             .schema
             .concrete_type_by_name(meta.field_type.innermost_name());
@@ -770,6 +831,30 @@ mod tests {
             }
         }
         assert!(unbounded.is_empty(), "lists without a bound: {unbounded:?}");
+    }
+
+    #[test]
+    fn every_catalogue_field_is_in_the_schema() {
+        let schema = graphql::schema(&Limits::default());
+        for key in CATALOGUE_FIELDS {
+            let (parent, field) = key.split_once('.').unwrap();
+            let meta = schema.schema.concrete_type_by_name(parent).unwrap();
+            assert!(meta.field_by_name(field).is_some(), "{key}");
+        }
+    }
+
+    #[test]
+    fn only_queries_of_the_published_catalogue_may_be_cached() {
+        let page = "{ products(first: 20) { totalCount nodes { id title priceTier \
+                    organisation { name } category { nameZh } communities { name } } } }";
+        assert!(price_of(page).catalogue);
+        assert!(price_of("{ categories { id children { id } } }").catalogue);
+        let seats = "{ products { nodes { id seatsLeft(day: \"2026-12-01\") } } }";
+        assert!(!price_of(seats).catalogue, "seats move with bookings");
+        assert!(!price_of("{ products { nodes { id } } me { id } }").catalogue);
+        assert!(!price_of("{ __schema { queryType { name } } }").catalogue);
+        let mutation = "mutation { signOut(input: { refreshToken: \"x\" }) { signedOut } }";
+        assert!(!price_of(mutation).catalogue);
     }
 
     #[test]

@@ -39,6 +39,7 @@ use crate::graphql::{
     Account, Community, Context, Merchant, Redemption, Refusal, Schema, Settlement, Shared,
     Transfer,
 };
+use crate::page_cache;
 
 /// Codes of request-level errors raised by this layer (the domain's are in `ErrorCode`).
 pub const PROTOCOL_CODES: &[&str] = &[
@@ -66,6 +67,8 @@ pub struct AppState {
     pub cors: CorsOrigins,
     /// Permits for GraphQL requests executing at once (`Limits::max_in_flight`).
     pub in_flight: Arc<tokio::sync::Semaphore>,
+    /// Anonymous catalogue pages kept in memory; `None` when `LINLI_CATALOGUE_CACHE_MS` is 0.
+    pub pages: Option<page_cache::PageCache>,
 }
 
 /// Starts the HTTP server on an already bound listener (tests bind port 0).
@@ -84,6 +87,7 @@ pub fn server(state: AppState, listener: TcpListener) -> std::io::Result<Server>
                 web::resource("/graphql")
                     .wrap(cors(&state.cors))
                     .route(web::post().to(graphql_post))
+                    .route(web::get().to(graphql_get))
                     .default_service(web::to(method_not_allowed)),
             )
             .route("/healthz", web::get().to(healthz))
@@ -227,13 +231,62 @@ async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
         Flavour::of(&req),
         StatusCode::METHOD_NOT_ALLOWED,
         "METHOD_NOT_ALLOWED",
-        "只接受 POST 请求",
+        "只接受 GET（查询）或 POST 请求",
         "rejected",
     );
     response
         .headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
     response
+}
+
+/// GraphQL over HTTP's `GET`: `query`, `operationName` and `variables` (JSON) in the URL.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GetParams {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<String>,
+}
+
+/// A query sent as `GET`, so that a reverse proxy or a browser may cache public answers.
+/// Mutations are refused: a `GET` must not change anything.
+async fn graphql_get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let started = Instant::now();
+    let flavour = Flavour::of(&req);
+    let bad = |message: &str| {
+        reject(
+            flavour,
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            message,
+            "rejected",
+        )
+    };
+    let Ok(params) = web::Query::<GetParams>::from_query(req.query_string()) else {
+        return bad("查询参数无法解析");
+    };
+    let GetParams {
+        query,
+        operation_name,
+        variables,
+    } = params.into_inner();
+    let Some(query) = query else {
+        return bad("GET 请求须在 query 参数中给出查询");
+    };
+    let variables = match variables
+        .as_deref()
+        .map(serde_json::from_str::<serde_json::Value>)
+    {
+        None => serde_json::Value::Null,
+        Some(Ok(value @ (serde_json::Value::Object(_) | serde_json::Value::Null))) => value,
+        Some(_) => return bad("variables 参数须为 JSON 对象"),
+    };
+    let value = json!({ "query": query, "operationName": operation_name, "variables": variables });
+    match decode(value) {
+        Ok(request) => answer(&req, &state, flavour, request, true, started).await,
+        Err((code, message)) => reject(flavour, StatusCode::BAD_REQUEST, code, message, "rejected"),
+    }
 }
 
 async fn graphql_post(
@@ -308,7 +361,7 @@ async fn graphql_post(
         body.extend_from_slice(&chunk);
     }
 
-    let request = match serde_json::from_slice::<serde_json::Value>(&body) {
+    let value = match serde_json::from_slice::<serde_json::Value>(&body) {
         Ok(serde_json::Value::Array(_)) => {
             return reject(
                 flavour,
@@ -318,18 +371,7 @@ async fn graphql_post(
                 "rejected",
             );
         }
-        // PostgreSQL cannot store U+0000 in text and SQLite would, so the same request would
-        // be a server fault on one engine and an answer on the other: refuse it here.
-        Ok(value) if holds_nul(&value) || value["query"].as_str().is_some_and(escapes_nul) => {
-            return reject(
-                flavour,
-                StatusCode::BAD_REQUEST,
-                "INVALID_INPUT",
-                "请求中含有不允许的空字符（U+0000）",
-                "rejected",
-            );
-        }
-        Ok(value) => serde_json::from_value::<GraphQlRequest>(value),
+        Ok(value) => value,
         Err(_) => {
             return reject(
                 flavour,
@@ -340,17 +382,38 @@ async fn graphql_post(
             );
         }
     };
-    let Ok(request) = request else {
-        return reject(
-            flavour,
-            StatusCode::BAD_REQUEST,
+    match decode(value) {
+        Ok(request) => answer(&req, &state, flavour, request, false, started).await,
+        Err((code, message)) => reject(flavour, StatusCode::BAD_REQUEST, code, message, "rejected"),
+    }
+}
+
+/// The request's members, or the refusal to send (400 with this code and message).
+fn decode(value: serde_json::Value) -> Result<GraphQlRequest, (&'static str, &'static str)> {
+    // PostgreSQL cannot store U+0000 in text and SQLite would, so the same request would be a
+    // server fault on one engine and an answer on the other: refuse it here.
+    if holds_nul(&value) || value["query"].as_str().is_some_and(escapes_nul) {
+        return Err(("INVALID_INPUT", "请求中含有不允许的空字符（U+0000）"));
+    }
+    serde_json::from_value::<GraphQlRequest>(value).map_err(|_| {
+        (
             "BAD_REQUEST",
             "请求须包含字符串 query，以及可选的 operationName 和 variables 对象",
-            "rejected",
-        );
-    };
+        )
+    })
+}
 
-    let actor = match bearer(&req) {
+/// Runs a decoded request through the gate (token, price, shedding, budget), from the page
+/// cache when it may be, and answers it.
+async fn answer(
+    req: &HttpRequest,
+    state: &AppState,
+    flavour: Flavour,
+    request: GraphQlRequest,
+    get: bool,
+    started: Instant,
+) -> HttpResponse {
+    let actor = match bearer(req) {
         None => Actor::Anonymous,
         Some(token) => match state.shared.tokens.verify(token) {
             Ok(actor) => actor,
@@ -386,6 +449,19 @@ async fn graphql_post(
         Ok(document) => cost::price(&document, operation_name, &state.schema.schema, &variables),
         Err(err) => return refused_document(flavour, &GraphQLError::ParseError(err)),
     };
+    if get && !price.operation.starts_with("query:") {
+        let mut response = reject(
+            flavour,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "变更须以 POST 发送",
+            "rejected",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
     if let Some(refusal) = price.exceeds(&state.limits) {
         record("invalid", "rejected", None);
         let body = json!({ "errors": [{
@@ -418,7 +494,7 @@ async fn graphql_post(
     };
     let client = match &actor {
         Actor::User { id, .. } => format!("user:{id}"),
-        Actor::Anonymous => format!("address:{}", client_address(&req, &state.trusted_proxies)),
+        Actor::Anonymous => format!("address:{}", client_address(req, &state.trusted_proxies)),
     };
     if !state.budget.knows(&client)
         && let Err(e) = state.budget.learn(&state.shared.background, &client).await
@@ -445,14 +521,39 @@ async fn graphql_post(
         }
     };
 
+    // An anonymous page of the catalogue: from memory while the catalogue has not changed.
+    let anonymous = matches!(actor, Actor::Anonymous);
+    let cached = match &state.pages {
+        Some(pages) if anonymous && price.catalogue => pages
+            .version(&state.shared.background)
+            .await
+            .map(|version| {
+                (
+                    pages,
+                    version,
+                    page_cache::Key::new(&request.query, operation_name, &variables),
+                )
+            }),
+        _ => None,
+    };
+    if let Some((pages, version, key)) = &cached
+        && let Some(page) = pages.get(key, *version)
+    {
+        metrics::counter!("linli_catalogue_cache_total", "result" => "hit").increment(1);
+        record(&price.operation, "ok", Some(started));
+        let cost = cost_extension(price.cost, &state.limits, standing);
+        return page_response(req, flavour, &page, cost, standing, get.then_some(state));
+    }
+
     // An anonymous query only reads what is public: the replica may answer it. Anyone who
     // writes is signed in, and their reads stay on the primary, so they see their own writes.
-    let public = matches!(actor, Actor::Anonymous) && price.operation.starts_with("query:");
+    // A page for the cache is read on the primary: it is kept under the primary's version.
+    let public = anonymous && price.operation.starts_with("query:") && cached.is_none();
     let context = Context::new(
         state.shared.clone(),
         public,
         actor,
-        client_address(&req, &state.trusted_proxies),
+        client_address(req, &state.trusted_proxies),
         req.extensions()
             .get::<tracing_actix_web::RequestId>()
             .map(ToString::to_string)
@@ -476,18 +577,85 @@ async fn graphql_post(
     let refusal = context.refusal.lock().ok().and_then(|slot| *slot);
     // The request's connection goes back to the pool before the answer is written out.
     drop(context);
+    if let Some(pages) = &state.pages
+        && price.operation.starts_with("mutation:")
+    {
+        pages.forget_version();
+    }
     match result {
         Ok((data, errors)) => {
             let outcome = if errors.is_empty() { "ok" } else { "error" };
             record(&price.operation, outcome, Some(started));
             let cost = cost_extension(price.cost, &state.limits, standing);
+            if let Some((pages, version, key)) = cached
+                && errors.is_empty()
+                && refusal.is_none()
+            {
+                metrics::counter!("linli_catalogue_cache_total", "result" => "miss").increment(1);
+                let page = page_cache::Page::new(version, to_json(&data).to_string());
+                pages.insert(key, page.clone());
+                return page_response(req, flavour, &page, cost, standing, get.then_some(state));
+            }
             let mut response = executed(flavour, &data, &errors, refusal, cost);
             rate_headers(&mut response, standing, None);
+            if get {
+                // Signed-in or not the catalogue's: for this client only, never kept.
+                response.headers_mut().insert(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("private, no-store"),
+                );
+            }
             response
         }
         // Variables that do not fit the operation's definitions.
         Err(err) => refused_document(flavour, &err),
     }
+}
+
+/// A catalogue page's answer. Sent for a `GET`, it may be kept by a proxy or the browser for
+/// the cache's interval, and a client holding the same page gets 304.
+fn page_response(
+    req: &HttpRequest,
+    flavour: Flavour,
+    page: &page_cache::Page,
+    cost: serde_json::Value,
+    standing: Standing,
+    get: Option<&AppState>,
+) -> HttpResponse {
+    let etag = HeaderValue::from_str(&page.etag).ok();
+    let mut response = match (get, &etag) {
+        (Some(_), Some(etag))
+            if req
+                .headers()
+                .get(header::IF_NONE_MATCH)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|held| held.split(',').any(|t| t.trim() == page.etag.as_ref())) =>
+        {
+            let mut response = HttpResponse::NotModified().finish();
+            response.headers_mut().insert(header::ETAG, etag.clone());
+            response
+        }
+        _ => HttpResponse::Ok()
+            .content_type(flavour.content_type())
+            .body(format!(
+                "{{\"data\":{},\"extensions\":{}}}",
+                page.data,
+                json!({ "cost": cost })
+            )),
+    };
+    rate_headers(&mut response, standing, None);
+    if let Some(state) = get {
+        let headers = response.headers_mut();
+        if let Some(etag) = etag {
+            headers.insert(header::ETAG, etag);
+        }
+        let max_age = state.pages.as_ref().map_or(0, |p| p.interval().as_secs());
+        if let Ok(value) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
+            headers.insert(header::CACHE_CONTROL, value);
+        }
+        headers.insert(header::VARY, HeaderValue::from_static("Accept"));
+    }
+    response
 }
 
 /// True when any string or key of the request's JSON holds U+0000.

@@ -8,6 +8,7 @@ pub mod cost;
 pub mod email;
 pub mod graphql;
 pub mod http;
+mod page_cache;
 
 use std::net::TcpListener;
 use std::sync::{Arc, OnceLock};
@@ -104,6 +105,12 @@ pub fn serve(
         budget,
         cors: config.cors.clone(),
         in_flight: Arc::new(tokio::sync::Semaphore::new(config.limits.max_in_flight)),
+        pages: (!config.catalogue_cache_interval.is_zero()).then(|| {
+            page_cache::PageCache::new(
+                config.catalogue_cache_interval,
+                config.catalogue_cache_bytes,
+            )
+        }),
     };
     http::server(state, listener)
 }
@@ -280,6 +287,10 @@ fn describe_metrics() {
     describe_counter!(
         "linli_db_replica_statements_total",
         "SQL statements this instance sent to the replica since it started"
+    );
+    describe_counter!(
+        "linli_catalogue_cache_total",
+        "Anonymous catalogue pages answered from the page cache (hit) or made and kept (miss)"
     );
     describe_gauge!(
         "linli_db_replica_fresh",

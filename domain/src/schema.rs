@@ -495,7 +495,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     certificate_participation,
     review_case,
     review_cursor,
-    client_sighting
+    client_sighting,
+    catalogue_version
 );
 
 diesel::table! {
@@ -653,3 +654,10 @@ diesel::table! {
 }
 
 diesel::joinable!(client_sighting -> app_user (user_id));
+
+diesel::table! {
+    catalogue_version (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}

@@ -113,7 +113,8 @@ async fn the_api_routes_beside_the_app_keep_their_answers() {
     assert_eq!(get(&app, "/graphiql").await.status(), StatusCode::OK);
     assert_eq!(
         get(&app, "/graphql").await.status(),
-        StatusCode::METHOD_NOT_ALLOWED
+        StatusCode::BAD_REQUEST,
+        "a GET without a query"
     );
     assert_eq!(
         get(&app, "/statements/x/2026-01.csv").await.status(),

@@ -98,18 +98,18 @@ async fn bad_requests_get_a_typed_error() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn graphql_is_only_posted() {
+async fn graphql_is_only_got_or_posted() {
     let app = TestApp::spawn(Engine::Sqlite).await;
 
     let response = app
         .client
-        .get(format!("{}/graphql?query=%7Bme%7Bid%7D%7D", app.base))
+        .delete(format!("{}/graphql?query=%7Bme%7Bid%7D%7D", app.base))
         .send()
         .await
         .unwrap();
 
     assert_eq!(response.status().as_u16(), 405);
-    assert_eq!(response.headers()["allow"], "POST");
+    assert_eq!(response.headers()["allow"], "GET, POST");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -16,6 +16,7 @@ mod app_serving;
 mod booking;
 mod browser;
 mod catalogue;
+mod catalogue_cache;
 mod certificate;
 mod clients;
 mod console;

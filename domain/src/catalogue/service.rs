@@ -48,6 +48,12 @@ impl<'a> Catalogue<'a> {
         Ok(TAXONOMY.get_or_init(|| loaded).clone())
     }
 
+    /// The catalogue's version, which every committed change to a published page moves: a
+    /// cached page made at one version is out of date at any other.
+    pub fn version(&self) -> DomainResult<i64> {
+        self.services.db.read(store::version)
+    }
+
     /// One category of the taxonomy, by its slug.
     pub fn category(&self, id: &str) -> DomainResult<Category> {
         self.categories()?

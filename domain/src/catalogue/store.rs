@@ -13,7 +13,7 @@ use crate::db::DbConnection;
 use crate::directory;
 use crate::error::{DomainError, DomainResult};
 use crate::page::{PageRequest, keyset};
-use crate::schema::{category, product, product_community};
+use crate::schema::{catalogue_version, category, product, product_community};
 use crate::types::{CommunityId, OrganisationId, ProductId};
 
 pub(crate) fn categories(conn: &mut DbConnection) -> DomainResult<Vec<Category>> {
@@ -21,6 +21,23 @@ pub(crate) fn categories(conn: &mut DbConnection) -> DomainResult<Vec<Category>>
         .order((category::parent_id.is_not_null(), category::position.asc()))
         .select(Category::as_select())
         .load(conn)?)
+}
+
+/// The catalogue's version: it moves with every committed change to what a published page shows.
+pub(crate) fn version(conn: &mut DbConnection) -> DomainResult<i64> {
+    Ok(catalogue_version::table
+        .select(catalogue_version::version)
+        .first(conn)?)
+}
+
+/// Moves the version in the transaction that changes a product, so that no instance can see
+/// the change without the version that invalidates its cached pages. Product changes are
+/// rare (organisers editing, staff reviewing), so waiting on this one row costs nothing.
+fn bump_version(conn: &mut DbConnection) -> DomainResult<()> {
+    diesel::update(catalogue_version::table)
+        .set(catalogue_version::version.eq(catalogue_version::version + 1))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub(crate) fn insert_product(
@@ -48,7 +65,7 @@ pub(crate) fn insert_product(
             product::published_at.eq(p.published_at),
         ))
         .execute(conn)?;
-    Ok(())
+    bump_version(conn)
 }
 
 /// Rewrites a product's content while it is in one of `editable` statuses; false otherwise.
@@ -77,6 +94,9 @@ pub(crate) fn update_content(
         product::updated_at.eq(p.updated_at),
     ))
     .execute(conn)?;
+    if updated == 1 {
+        bump_version(conn)?;
+    }
     Ok(updated == 1)
 }
 
@@ -111,6 +131,9 @@ pub(crate) fn change_status(
             ))
             .execute(conn)?
     };
+    if updated == 1 {
+        bump_version(conn)?;
+    }
     Ok(updated == 1)
 }
 
@@ -129,7 +152,7 @@ pub(crate) fn set_communities(
             ))
             .execute(conn)?;
     }
-    Ok(())
+    bump_version(conn)
 }
 
 pub(crate) fn find_product(
