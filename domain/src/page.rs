@@ -19,6 +19,9 @@ pub struct PageRequest {
     /// Read from the end towards the start (`last`): the page is the last rows before
     /// `before`, or of the whole listing.
     pub backward: bool,
+    /// Whether the listing's `totalCount` is wanted: counting is a statement of its own, so a
+    /// page that does not show it skips it (its `total_count` is then 0).
+    pub count: bool,
 }
 
 impl PageRequest {
@@ -57,6 +60,7 @@ impl PageRequest {
             after,
             backward: last.is_some() || (before.is_some() && first.is_none()),
             before,
+            count: true,
         })
     }
 
@@ -78,6 +82,7 @@ impl Default for PageRequest {
             after: None,
             before: None,
             backward: false,
+            count: true,
         }
     }
 }

@@ -563,6 +563,21 @@ async fn a_page_costs_the_same_statements_whatever_its_size(app: &TestApp) {
         "a page costs {} statements",
         costs[1]
     );
+
+    // Without `totalCount` the page is not counted; asked for under an alias or through a
+    // fragment, it still is.
+    let uncounted = PAGE_OF_PRODUCTS.replace("totalCount", "");
+    let before = app.services.db.statements_executed();
+    app.ok(&uncounted, json!({ "n": 50 }), None).await;
+    let without = app.services.db.statements_executed() - before;
+    assert_eq!(without, costs[1] - 1, "the count is one statement");
+    let aliased = PAGE_OF_PRODUCTS.replace("totalCount", "all: totalCount");
+    let data = app.ok(&aliased, json!({ "n": 5 }), None).await;
+    assert_eq!(data["products"]["all"], 60);
+    let fragment = "query ($n: Int!) { products(first: $n) { ...Counted } } \
+                    fragment Counted on ProductConnection { totalCount }";
+    let data = app.ok(fragment, json!({ "n": 5 }), None).await;
+    assert_eq!(data["products"]["totalCount"], 60);
 }
 
 both_engines!(chinese_search_puts_the_matching_service_first);

@@ -6,10 +6,11 @@ use linli_domain::DomainError;
 use linli_domain::catalogue::{
     self as domain, ProductFilter, ProductInput, ProductReview, model::format_yuan,
 };
+use linli_domain::page::PageRequest;
 use linli_domain::types::{IdempotencyKey, ProductId};
 
 use super::directory::{Community, Organisation};
-use super::relay::{GlobalId, Kind, NodeValue, connection, page_request, payload};
+use super::relay::{GlobalId, Kind, NodeValue, connection, payload};
 use super::{Context, Points, mirror_enum};
 
 mirror_enum!(
@@ -265,12 +266,8 @@ pub async fn products(
     ctx: &Context,
     filter: Option<ProductFilterInput>,
     order_by: Option<ProductOrder>,
-    first: Option<i32>,
-    after: Option<String>,
-    last: Option<i32>,
-    before: Option<String>,
+    page: PageRequest,
 ) -> FieldResult<ProductConnection> {
-    let page = ctx.answer(page_request(first, after, last, before))?;
     let filter = ctx.answer(decode_filter(filter.unwrap_or_default()))?;
     let order = order_by.map(Into::into).unwrap_or_default();
     let result = ctx

@@ -1,7 +1,7 @@
 //! The query and mutation roots: each field hands over to its context's module.
 
 use chrono::{DateTime, Utc};
-use juniper::{FieldResult, ID, graphql_object};
+use juniper::{Executor, FieldResult, ID, graphql_object};
 
 use super::Context;
 use super::catalogue::{self, Category, ProductConnection};
@@ -20,7 +20,7 @@ pub struct Query;
 
 /// Everything a client can read; fields that need a signed-in or staff caller are nullable, so a
 /// refusal nulls only that field.
-#[graphql_object(context = Context)]
+#[graphql_object(context = Context, scalar = juniper::DefaultScalarValue)]
 impl Query {
     /// The signed-in person.
     async fn me(ctx: &Context) -> FieldResult<Option<User>> {
@@ -71,7 +71,7 @@ impl Query {
     /// Browse and search social-innovation products (published ones, unless you are staff or
     /// filter on your own organisation).
     async fn products(
-        ctx: &Context,
+        executor: &Executor<'_, '_, Context>,
         #[graphql(description = "Which products to list (default: every published one).")]
         filter: Option<catalogue::ProductFilterInput>,
         #[graphql(
@@ -91,7 +91,16 @@ impl Query {
         #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
         before: Option<String>,
     ) -> FieldResult<ProductConnection> {
-        catalogue::products(ctx, filter, order_by, first, after, last, before).await
+        // Counting is a statement of its own: only when `totalCount` is asked for, under any
+        // alias or fragment.
+        let ctx = executor.context();
+        let mut page = ctx.answer(page_request(first, after, last, before))?;
+        page.count = executor
+            .look_ahead()
+            .children()
+            .iter()
+            .any(|child| child.field_original_name() == "totalCount");
+        catalogue::products(ctx, filter, order_by, page).await
     }
 
     /// Upcoming published volunteer activities, soonest first.

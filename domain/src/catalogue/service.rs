@@ -16,7 +16,6 @@ use crate::identity::Actor;
 use crate::page::{Page, PageRequest};
 use crate::types::{CommunityId, IdempotencyKey, OrganisationId, ProductId, UserId, text};
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 /// Search looks at this many best matches, then filters and pages them.
 const SEARCH_CANDIDATES: i64 = 1_000;
@@ -36,16 +35,13 @@ impl<'a> Catalogue<'a> {
         Self { services }
     }
 
-    /// The whole taxonomy: top-level categories first, then their children, each by position.
-    /// Read once per process: the taxonomy changes only with a migration, which restarts
-    /// Linli, so every later call costs no statement.
+    /// The whole taxonomy: top-level categories first, then their children, each by position
+    /// (read from the database once per process).
     pub fn categories(&self) -> DomainResult<Vec<Category>> {
-        static TAXONOMY: OnceLock<Vec<Category>> = OnceLock::new();
-        if let Some(taxonomy) = TAXONOMY.get() {
-            return Ok(taxonomy.clone());
+        match store::categories_read() {
+            Some(taxonomy) => Ok(taxonomy),
+            None => self.services.db.read(store::categories),
         }
-        let loaded = self.services.db.read(store::categories)?;
-        Ok(TAXONOMY.get_or_init(|| loaded).clone())
     }
 
     /// The catalogue's version, which every committed change to a published page moves: a

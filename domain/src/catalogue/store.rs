@@ -3,6 +3,7 @@
 //! the diesel schema since only that engine has it), SQLite an FTS5 table over the same text.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -16,11 +17,26 @@ use crate::page::{PageRequest, keyset};
 use crate::schema::{catalogue_version, category, product, product_community};
 use crate::types::{CommunityId, OrganisationId, ProductId};
 
+/// The taxonomy, once read: it changes only with a migration, which restarts Linli.
+static TAXONOMY: OnceLock<Vec<Category>> = OnceLock::new();
+
+/// The whole taxonomy: top-level categories first, then their children, each by position. Read
+/// once per process, so every later call (a page of products, a category check) costs no
+/// statement.
 pub(crate) fn categories(conn: &mut DbConnection) -> DomainResult<Vec<Category>> {
-    Ok(category::table
+    if let Some(taxonomy) = TAXONOMY.get() {
+        return Ok(taxonomy.clone());
+    }
+    let loaded = category::table
         .order((category::parent_id.is_not_null(), category::position.asc()))
         .select(Category::as_select())
-        .load(conn)?)
+        .load(conn)?;
+    Ok(TAXONOMY.get_or_init(|| loaded).clone())
+}
+
+/// The taxonomy if it was read already.
+pub(crate) fn categories_read() -> Option<Vec<Category>> {
+    TAXONOMY.get().cloned()
 }
 
 /// The catalogue's version: it moves with every committed change to what a published page shows.
@@ -209,7 +225,11 @@ pub(crate) fn filtered(
             q
         }};
     }
-    let total: i64 = apply_filter!(product::table).count().get_result(conn)?;
+    let total: i64 = if page.is_none_or(|p| p.count) {
+        apply_filter!(product::table).count().get_result(conn)?
+    } else {
+        0
+    };
     let query = apply_filter!(product::table).select(Product::as_select());
     let rows = match page {
         Some(page) => keyset!(query, product::id, newest_first: true, page),
