@@ -227,16 +227,25 @@ fn reject(
 }
 
 async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
-    let mut response = reject(
+    not_allowed(
         Flavour::of(&req),
+        "只接受 GET（查询）或 POST 请求",
+        "GET, POST",
+    )
+}
+
+/// 405 with the methods that would have been taken.
+fn not_allowed(flavour: Flavour, message: &str, allow: &'static str) -> HttpResponse {
+    let mut response = reject(
+        flavour,
         StatusCode::METHOD_NOT_ALLOWED,
         "METHOD_NOT_ALLOWED",
-        "只接受 GET（查询）或 POST 请求",
+        message,
         "rejected",
     );
     response
         .headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
     response
 }
 
@@ -450,17 +459,7 @@ async fn answer(
         Err(err) => return refused_document(flavour, &GraphQLError::ParseError(err)),
     };
     if get && !price.operation.starts_with("query:") {
-        let mut response = reject(
-            flavour,
-            StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
-            "变更须以 POST 发送",
-            "rejected",
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return response;
+        return not_allowed(flavour, "变更须以 POST 发送", "POST");
     }
     if let Some(refusal) = price.exceeds(&state.limits) {
         record("invalid", "rejected", None);
@@ -542,7 +541,14 @@ async fn answer(
         metrics::counter!("linli_catalogue_cache_total", "result" => "hit").increment(1);
         record(&price.operation, "ok", Some(started));
         let cost = cost_extension(price.cost, &state.limits, standing);
-        return page_response(req, flavour, &page, cost, standing, get.then_some(state));
+        return page_response(
+            req,
+            flavour,
+            &page,
+            cost,
+            standing,
+            get.then(|| pages.interval()),
+        );
     }
 
     // An anonymous query only reads what is public: the replica may answer it. Anyone who
@@ -594,7 +600,14 @@ async fn answer(
                 metrics::counter!("linli_catalogue_cache_total", "result" => "miss").increment(1);
                 let page = page_cache::Page::new(version, to_json(&data).to_string());
                 pages.insert(key, page.clone());
-                return page_response(req, flavour, &page, cost, standing, get.then_some(state));
+                return page_response(
+                    req,
+                    flavour,
+                    &page,
+                    cost,
+                    standing,
+                    get.then(|| pages.interval()),
+                );
             }
             let mut response = executed(flavour, &data, &errors, refusal, cost);
             rate_headers(&mut response, standing, None);
@@ -612,18 +625,18 @@ async fn answer(
     }
 }
 
-/// A catalogue page's answer. Sent for a `GET`, it may be kept by a proxy or the browser for
-/// the cache's interval, and a client holding the same page gets 304.
+/// A catalogue page's answer. Sent for a `GET` (`keep_for`: the cache's interval), it may be
+/// kept by a proxy or the browser that long, and a client holding the same page gets 304.
 fn page_response(
     req: &HttpRequest,
     flavour: Flavour,
     page: &page_cache::Page,
     cost: serde_json::Value,
     standing: Standing,
-    get: Option<&AppState>,
+    keep_for: Option<std::time::Duration>,
 ) -> HttpResponse {
     let etag = HeaderValue::from_str(&page.etag).ok();
-    let mut response = match (get, &etag) {
+    let mut response = match (keep_for, &etag) {
         (Some(_), Some(etag))
             if req
                 .headers()
@@ -644,12 +657,12 @@ fn page_response(
             )),
     };
     rate_headers(&mut response, standing, None);
-    if let Some(state) = get {
+    if let Some(keep_for) = keep_for {
         let headers = response.headers_mut();
         if let Some(etag) = etag {
             headers.insert(header::ETAG, etag);
         }
-        let max_age = state.pages.as_ref().map_or(0, |p| p.interval().as_secs());
+        let max_age = keep_for.as_secs();
         if let Ok(value) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
             headers.insert(header::CACHE_CONTROL, value);
         }
