@@ -219,11 +219,15 @@ impl r2d2::ManageConnection for Manager {
     }
 
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        let status =
-            <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn);
-        // A connection still inside (or broken in) a transaction must not be handed out again.
-        !matches!(status.transaction_depth(), Ok(None))
+        unusable(conn)
     }
+}
+
+/// A connection still inside (or broken in) a transaction must not be used again.
+fn unusable(conn: &mut DbConnection) -> bool {
+    let status =
+        <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn);
+    !matches!(status.transaction_depth(), Ok(None))
 }
 
 fn ensure_parent(path: &Path) -> Result<(), ConnectError> {
@@ -444,6 +448,12 @@ impl Database {
         if let Some(slot) = &self.pinned
             && let Ok(mut guard) = slot.try_lock()
         {
+            // A connection whose transaction could not be rolled back under an earlier use
+            // case of this request (the server went away mid-way) would refuse every later
+            // one; it goes back to the pool, which discards it, and a sound one takes its place.
+            if guard.as_mut().is_some_and(|conn| unusable(conn)) {
+                *guard = None;
+            }
             if guard.is_none() {
                 *guard = Some(self.conn()?);
             }

@@ -10,7 +10,7 @@ use crate::Services;
 use crate::audit;
 use crate::creation::{Keyed, Subject, create_once};
 use crate::db::DbConnection;
-use crate::directory::{self, OrganisationStatus};
+use crate::directory::{self, Organisation, OrganisationStatus};
 use crate::error::{DomainError, DomainResult, Problems};
 use crate::identity::Actor;
 use crate::page::{Page, PageRequest};
@@ -67,15 +67,17 @@ impl<'a> Catalogue<'a> {
     ) -> DomainResult<HashMap<OrganisationId, Page<ProductView>>> {
         self.services.db.read(|conn| {
             let products = store::published_of_organisations(conn, ids)?;
-            let mut grouped: HashMap<OrganisationId, (Vec<Product>, i64)> = HashMap::new();
-            for product in products {
-                let entry = grouped.entry(product.organisation_id.clone()).or_default();
+            let mut grouped: HashMap<OrganisationId, (Vec<(Product, Organisation)>, i64)> =
+                HashMap::new();
+            for row in products {
+                let entry = grouped.entry(row.0.organisation_id.clone()).or_default();
                 entry.1 += 1;
                 if entry.0.len() <= first {
-                    entry.0.push(product);
+                    entry.0.push(row);
                 }
             }
-            let shown: Vec<Product> = grouped.values().flat_map(|(p, _)| p.clone()).collect();
+            let shown: Vec<(Product, Organisation)> =
+                grouped.values().flat_map(|(p, _)| p.clone()).collect();
             let mut views: HashMap<ProductId, ProductView> = store::views(conn, shown)?
                 .into_iter()
                 .map(|v| (v.product.id.clone(), v))
@@ -87,7 +89,7 @@ impl<'a> Catalogue<'a> {
                     let (products, total) = grouped.remove(id).unwrap_or_default();
                     let mut items: Vec<ProductView> = products
                         .iter()
-                        .filter_map(|p| views.remove(&p.id))
+                        .filter_map(|(p, _)| views.remove(&p.id))
                         .collect();
                     (
                         id.clone(),
@@ -368,13 +370,14 @@ impl<'a> Catalogue<'a> {
                     .enumerate()
                     .map(|(i, id)| (id.as_str(), i))
                     .collect();
-                matched.sort_by_key(|p| rank.get(p.id.as_str()).copied().unwrap_or(usize::MAX));
+                matched
+                    .sort_by_key(|(p, _)| rank.get(p.id.as_str()).copied().unwrap_or(usize::MAX));
             }
             // Ranked results page by position: a cursor is the product at the page's edge.
             let position = |cursor: &str, field: &'static str| {
                 matched
                     .iter()
-                    .position(|p| p.id.as_str() == cursor)
+                    .position(|(p, _)| p.id.as_str() == cursor)
                     .ok_or_else(|| DomainError::invalid(field, "游标已失效，请重新搜索"))
             };
             let start = page
@@ -389,7 +392,7 @@ impl<'a> Catalogue<'a> {
                 .transpose()?;
             let from = start.map_or(0, |i| i + 1);
             let until = end.unwrap_or(matched.len()).max(from);
-            let mut window: Vec<Product> = matched.drain(from..until).collect();
+            let mut window: Vec<(Product, Organisation)> = matched.drain(from..until).collect();
             if page.backward {
                 window.reverse();
             }
@@ -499,8 +502,9 @@ fn find(conn: &mut DbConnection, id: &ProductId) -> DomainResult<Product> {
 }
 
 fn view(conn: &mut DbConnection, id: &ProductId) -> DomainResult<ProductView> {
-    let product = find(conn, id)?;
-    store::views(conn, vec![product])?
+    let row =
+        store::find_with_organisation(conn, id)?.ok_or(DomainError::NotFound { what: "产品" })?;
+    store::views(conn, vec![row])?
         .pop()
         .ok_or_else(|| DomainError::internal("product view missing"))
 }
@@ -510,7 +514,7 @@ fn require_member(
     conn: &mut DbConnection,
     organisation_id: &OrganisationId,
     user: &UserId,
-) -> DomainResult<directory::Organisation> {
+) -> DomainResult<Organisation> {
     let organisation = directory::store::find_organisation(conn, organisation_id)?
         .ok_or(DomainError::NotFound { what: "组织" })?;
     if directory::store::member_role(conn, organisation_id, user)?.is_none() {

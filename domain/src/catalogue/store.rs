@@ -11,10 +11,12 @@ use diesel::sql_types::{Double, Text};
 
 use super::model::{Category, Product, ProductFilter, ProductStatus, ProductView};
 use crate::db::DbConnection;
-use crate::directory;
+use crate::directory::{Community, Organisation};
 use crate::error::{DomainError, DomainResult};
 use crate::page::{PageRequest, keyset};
-use crate::schema::{catalogue_version, category, product, product_community};
+use crate::schema::{
+    catalogue_version, category, community, organisation, product, product_community,
+};
 use crate::types::{CommunityId, OrganisationId, ProductId};
 
 /// The taxonomy, once read: it changes only with a migration, which restarts Linli.
@@ -182,8 +184,22 @@ pub(crate) fn find_product(
         .optional()?)
 }
 
+/// A product with its organisation, in one statement.
+pub(crate) fn find_with_organisation(
+    conn: &mut DbConnection,
+    id: &ProductId,
+) -> DomainResult<Option<(Product, Organisation)>> {
+    Ok(product::table
+        .inner_join(organisation::table)
+        .filter(product::id.eq(id.as_str()))
+        .select((Product::as_select(), Organisation::as_select()))
+        .first(conn)
+        .optional()?)
+}
+
 /// Products matching the filter (search text aside), restricted to `only` when given,
-/// newest first, after the `after` id, at most `limit`. Returns the page and the total.
+/// newest first, after the `after` id, at most `limit`, each with its organisation (joined:
+/// one statement for the page). Returns the page and the total, counted only when asked for.
 pub(crate) fn filtered(
     conn: &mut DbConnection,
     filter: &ProductFilter,
@@ -191,7 +207,7 @@ pub(crate) fn filtered(
     category_ids: &[String],
     only: Option<&[String]>,
     page: Option<&PageRequest>,
-) -> DomainResult<(Vec<Product>, i64)> {
+) -> DomainResult<(Vec<(Product, Organisation)>, i64)> {
     macro_rules! apply_filter {
         ($query:expr) => {{
             let mut q = $query
@@ -230,7 +246,8 @@ pub(crate) fn filtered(
     } else {
         0
     };
-    let query = apply_filter!(product::table).select(Product::as_select());
+    let query = apply_filter!(product::table.inner_join(organisation::table))
+        .select((Product::as_select(), Organisation::as_select()));
     let rows = match page {
         Some(page) => keyset!(query, product::id, newest_first: true, page),
         None => query.order(product::id.desc()),
@@ -239,20 +256,22 @@ pub(crate) fn filtered(
     Ok((rows, total))
 }
 
-/// Every published product of the organisations, each organisation's newest first.
+/// Every published product of the organisations, each organisation's newest first, with its
+/// organisation.
 pub(crate) fn published_of_organisations(
     conn: &mut DbConnection,
     ids: &[OrganisationId],
-) -> DomainResult<Vec<Product>> {
+) -> DomainResult<Vec<(Product, Organisation)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let raw: Vec<&str> = ids.iter().map(OrganisationId::as_str).collect();
     Ok(product::table
+        .inner_join(organisation::table)
         .filter(product::organisation_id.eq_any(raw))
         .filter(product::status.eq(ProductStatus::Published.as_str()))
         .order((product::organisation_id.asc(), product::id.desc()))
-        .select(Product::as_select())
+        .select((Product::as_select(), Organisation::as_select()))
         .load(conn)?)
 }
 
@@ -305,64 +324,43 @@ pub(crate) fn search(
     Ok(hits.into_iter().map(|h| (h.id, h.score)).collect())
 }
 
-/// Adds organisation, category and served communities to each product: three queries for
-/// the whole page, whatever its size.
+/// Adds category and served communities to each product (read with its organisation): one
+/// statement for the whole page, whatever its size, since the taxonomy is held in memory.
 pub(crate) fn views(
     conn: &mut DbConnection,
-    products: Vec<Product>,
+    products: Vec<(Product, Organisation)>,
 ) -> DomainResult<Vec<ProductView>> {
     if products.is_empty() {
         return Ok(Vec::new());
     }
-    let organisation_ids: Vec<String> = products
-        .iter()
-        .map(|p| p.organisation_id.as_str().to_owned())
-        .collect();
-    let organisations: HashMap<String, _> =
-        directory::store::organisations_by_ids(conn, &organisation_ids)?
-            .into_iter()
-            .map(|o| (o.id.as_str().to_owned(), o))
-            .collect();
     let categories: HashMap<String, Category> = categories(conn)?
         .into_iter()
         .map(|c| (c.id.clone(), c))
         .collect();
-    let product_ids: Vec<&str> = products.iter().map(|p| p.id.as_str()).collect();
-    let links = product_community::table
+    let product_ids: Vec<&str> = products.iter().map(|(p, _)| p.id.as_str()).collect();
+    let links: Vec<(String, Community)> = product_community::table
+        .inner_join(community::table)
         .filter(product_community::product_id.eq_any(&product_ids))
-        .select((
-            product_community::product_id,
-            product_community::community_id,
-        ))
-        .load::<(String, String)>(conn)?;
-    let community_ids: Vec<String> = links.iter().map(|(_, c)| c.clone()).collect();
-    let communities: HashMap<String, _> =
-        directory::store::communities_by_ids(conn, &community_ids)?
-            .into_iter()
-            .map(|c| (c.id.as_str().to_owned(), c))
-            .collect();
+        .select((product_community::product_id, Community::as_select()))
+        .load(conn)?;
+    let mut served: HashMap<String, Vec<Community>> = HashMap::new();
+    for (product_id, community) in links {
+        served.entry(product_id).or_default().push(community);
+    }
     products
         .into_iter()
-        .map(|product| {
-            let organisation = organisations
-                .get(product.organisation_id.as_str())
-                .cloned()
-                .ok_or_else(|| DomainError::internal("product without organisation"))?;
+        .map(|(product, organisation)| {
             let category = categories
                 .get(&product.category_id)
                 .cloned()
                 .ok_or_else(|| DomainError::internal("product without category"))?;
-            let mut served: Vec<_> = links
-                .iter()
-                .filter(|(p, _)| p == product.id.as_str())
-                .filter_map(|(_, c)| communities.get(c).cloned())
-                .collect();
-            served.sort_by(|a, b| a.name.cmp(&b.name));
+            let mut communities = served.remove(product.id.as_str()).unwrap_or_default();
+            communities.sort_by(|a, b| a.name.cmp(&b.name));
             Ok(ProductView {
                 product,
                 organisation,
                 category,
-                communities: served,
+                communities,
             })
         })
         .collect()
