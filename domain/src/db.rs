@@ -483,13 +483,29 @@ impl Database {
     /// (on PostgreSQL `REPEATABLE READ READ ONLY`, since READ COMMITTED would give each
     /// statement its own snapshot; SQLite's read transactions are snapshots already).
     pub fn read<T>(&self, f: impl FnOnce(&mut DbConnection) -> DomainResult<T>) -> DomainResult<T> {
-        // A replica that cannot give a connection leaves the read to the primary.
-        let replica = self.reads.as_ref().and_then(|r| r.connection().ok());
-        let mut conn = match replica {
-            Some(conn) => conn,
-            None => self.connection()?,
-        };
+        let mut conn = self.read_connection()?;
         read_transaction(&mut conn, f).map_err(unavailable_if_so)
+    }
+
+    /// Runs `f` outside any transaction, each statement reading the database as of its own
+    /// start. For a read whose statements need no snapshot in common — a catalogue page, whose
+    /// served communities are read just after its products — it spares the `BEGIN` and
+    /// `COMMIT` that would otherwise be half of the round trips of a page.
+    pub fn read_without_snapshot<T>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> DomainResult<T>,
+    ) -> DomainResult<T> {
+        let mut conn = self.read_connection()?;
+        f(&mut conn).map_err(unavailable_if_so)
+    }
+
+    /// The connection a read runs on: the replica's where one is configured, else this one's.
+    fn read_connection(&self) -> DomainResult<Conn<'_>> {
+        // A replica that cannot give a connection leaves the read to the primary.
+        match self.reads.as_ref().and_then(|r| r.connection().ok()) {
+            Some(conn) => Ok(conn),
+            None => self.connection(),
+        }
     }
 
     /// Runs `f` in one write transaction, again when the database aborted it for a reason that

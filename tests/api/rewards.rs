@@ -128,6 +128,7 @@ async fn staff_admit_a_merchant_to_the_alliance(app: &TestApp) {
 both_engines!(
     redeeming_holds_the_points_takes_stock_and_issues_a_code,
     a_replayed_redemption_returns_the_same_redemption,
+    a_replay_gets_its_first_answer_after_the_limit_is_reached_and_the_reward_paused,
     a_code_is_refused_at_another_merchant,
     an_operator_cannot_confirm_at_a_merchant_they_do_not_run,
     the_merchant_confirms_a_code_whatever_its_case,
@@ -169,6 +170,50 @@ async fn a_replayed_redemption_returns_the_same_redemption(app: &TestApp) {
 
     assert_eq!(replay, first, "a replay returns the same redemption");
     assert_eq!(app.balance(&offer.resident).await, 70);
+}
+
+async fn a_replay_gets_its_first_answer_after_the_limit_is_reached_and_the_reward_paused(
+    app: &TestApp,
+) {
+    let offer = a_haircut_offer(app).await;
+    let first = app
+        .redeem(&offer.resident, &offer.reward, "redeem-0001")
+        .await;
+    app.redemption(&offer.resident, &offer.reward, "redeem-0002")
+        .await;
+    // Two of two this period: a new request is refused, the first one sent again is not.
+    let third = app
+        .redeem(&offer.resident, &offer.reward, "redeem-0003")
+        .await;
+    assert_eq!(
+        user_error(&third, "redeemReward"),
+        "REDEMPTION_LIMIT_REACHED"
+    );
+    assert_eq!(
+        app.redeem(&offer.resident, &offer.reward, "redeem-0001")
+            .await,
+        first
+    );
+
+    let paused = app
+        .ok(
+            SET_REWARD_STATUS,
+            json!({ "id": offer.reward, "status": "PAUSED" }),
+            Some(&offer.merchant.operator),
+        )
+        .await;
+    assert_eq!(
+        accepted(&paused, "setRewardStatus")["reward"]["status"],
+        "PAUSED"
+    );
+    assert_eq!(
+        app.redeem(&offer.resident, &offer.reward, "redeem-0001")
+            .await,
+        first,
+        "a replay answers as the first time"
+    );
+    assert_eq!(app.balance(&offer.resident).await, 40);
+    assert_eq!(app.stock(&offer.reward).await, 3);
 }
 
 async fn a_code_is_refused_at_another_merchant(app: &TestApp) {

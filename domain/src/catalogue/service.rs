@@ -339,7 +339,9 @@ impl<'a> Catalogue<'a> {
             .map(search::query_terms)
             .unwrap_or_default();
         let community = filter.community_id.clone();
-        self.services.db.read(|conn| {
+        // Each statement stands on its own (a check, then the page, then what it shows), so
+        // no snapshot is needed across them.
+        self.services.db.read_without_snapshot(|conn| {
             if status != ProductStatus::Published {
                 let allowed = match &filter.organisation_id {
                     Some(organisation) => may_see_unpublished(conn, actor, organisation)?,

@@ -241,19 +241,37 @@ pub(crate) fn filtered(
             q
         }};
     }
-    let total: i64 = if page.is_none_or(|p| p.count) {
-        apply_filter!(product::table).count().get_result(conn)?
-    } else {
-        0
-    };
-    let query = apply_filter!(product::table.inner_join(organisation::table))
-        .select((Product::as_select(), Organisation::as_select()));
-    let rows = match page {
-        Some(page) => keyset!(query, product::id, newest_first: true, page),
-        None => query.order(product::id.desc()),
+    macro_rules! ordered {
+        ($query:expr) => {
+            match page {
+                Some(page) => keyset!($query, product::id, newest_first: true, page),
+                None => $query.order(product::id.desc()),
+            }
+        };
     }
-    .load(conn)?;
-    Ok((rows, total))
+    let rows = apply_filter!(product::table.inner_join(organisation::table));
+    if page.is_some_and(|p| !p.count) {
+        let rows =
+            ordered!(rows.select((Product::as_select(), Organisation::as_select()))).load(conn)?;
+        return Ok((rows, 0));
+    }
+    // The count rides in the page's own statement, as a subquery the database runs once.
+    let count = apply_filter!(product::table).count().single_value();
+    let counted: Vec<(Product, Organisation, Option<i64>)> =
+        ordered!(rows.select((Product::as_select(), Organisation::as_select(), count)))
+            .load(conn)?;
+    let total = match counted.first() {
+        Some((_, _, total)) => total.unwrap_or(0),
+        // A page past the end has no row to carry the count.
+        None => apply_filter!(product::table).count().get_result(conn)?,
+    };
+    Ok((
+        counted
+            .into_iter()
+            .map(|(product, organisation, _)| (product, organisation))
+            .collect(),
+        total,
+    ))
 }
 
 /// Every published product of the organisations, each organisation's newest first, with its

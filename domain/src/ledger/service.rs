@@ -721,6 +721,22 @@ pub(crate) fn once<T>(
     }
 }
 
+/// [`once`] for a use case whose first write claims its key (a row under the key's unique
+/// index, written before any check whose answer a replay could change): the first attempt
+/// runs without looking the key up, and only a claim that collides looks for the first
+/// outcome. Replays are rare and first runs are not, so this saves the look-up where it counts.
+pub(crate) fn once_claimed<T>(
+    services: &Services,
+    replay: impl FnMut(&mut DbConnection) -> DomainResult<Option<(T, bool)>>,
+    mut run: impl FnMut(&mut DbConnection, chrono::NaiveDateTime) -> DomainResult<T>,
+) -> DomainResult<T> {
+    let at = services.clock.now();
+    match services.db.write(|conn| run(conn, at)) {
+        Err(err) if store::is_duplicate_key(&err) => once(services, replay, run),
+        other => other,
+    }
+}
+
 impl Ledger<'_> {
     /// The one path of every staff movement of points: replay under the same key, separation
     /// of duties, then post at once or — above the dual-control amount — file a request for a

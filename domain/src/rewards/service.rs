@@ -328,14 +328,28 @@ impl<'a> Rewards<'a> {
                 (first, same_request)
             }))
         };
-        ledger::service::once(self.services, replay, |conn, now| {
+        ledger::service::once_claimed(self.services, replay, |conn, now| {
             let id = RedemptionId::generate();
             let code = new_code();
+            let (reward, merchant) = store::find_reward_with_merchant(conn, reward_id)?
+                .ok_or(DomainError::NotFound { what: "奖励" })?;
+            // The key is claimed first: a request sent again collides here and gets its first
+            // answer, whatever has changed since (the reward paused, the limit now reached).
+            let redemption = store::insert_redemption(
+                conn,
+                &NewRedemption {
+                    id: &id,
+                    reward: &reward,
+                    user,
+                    code: &code,
+                    idempotency_key: &scoped,
+                    expires_at: now + HOLD_TTL,
+                    at: now,
+                },
+            )?;
             let (wallet, hold) = ledger::store::personal_accounts(conn, user)?;
             ledger::store::lock_account(conn, &wallet)?;
             crate::identity::store::require_active(conn, user)?;
-            let reward = find_reward(conn, reward_id)?;
-            let merchant = find_merchant(conn, &reward.merchant_id)?;
             if !reward.available_at(now) || merchant.status != MerchantStatus::Active {
                 return Err(DomainError::RewardUnavailable);
             }
@@ -344,7 +358,8 @@ impl<'a> Rewards<'a> {
             }
             if let Some(limit) = reward.limit_per_period {
                 let since = now - TimeDelta::days(i64::from(reward.period_days));
-                if store::count_recent(conn, reward_id, user, since)? >= i64::from(limit) {
+                // The count includes the redemption just written.
+                if store::count_recent(conn, reward_id, user, since)? > i64::from(limit) {
                     return Err(DomainError::RedemptionLimitReached);
                 }
             }
@@ -361,18 +376,6 @@ impl<'a> Rewards<'a> {
                 now,
             );
             ledger::store::post_step(conn, "redemption", id.as_str(), "hold", held.by(user))?;
-            store::insert_redemption(
-                conn,
-                &NewRedemption {
-                    id: &id,
-                    reward: &reward,
-                    user,
-                    code: &code,
-                    idempotency_key: &scoped,
-                    expires_at: now + HOLD_TTL,
-                    at: now,
-                },
-            )?;
             let expires = china_time(now + HOLD_TTL)
                 .format("%m月%d日 %H:%M")
                 .to_string();
@@ -386,7 +389,7 @@ impl<'a> Rewards<'a> {
                 },
                 now,
             )?;
-            find_redemption(conn, &id)
+            Ok(redemption)
         })
     }
 

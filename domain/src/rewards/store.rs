@@ -181,6 +181,19 @@ pub(crate) fn rewards_by_ids(
         .load(conn)?)
 }
 
+/// A reward with its merchant, in one statement.
+pub(crate) fn find_reward_with_merchant(
+    conn: &mut DbConnection,
+    id: &RewardId,
+) -> DomainResult<Option<(Reward, Merchant)>> {
+    Ok(reward::table
+        .inner_join(merchant::table)
+        .filter(reward::id.eq(id.as_str()))
+        .select((Reward::as_select(), Merchant::as_select()))
+        .first(conn)
+        .optional()?)
+}
+
 pub(crate) fn find_reward(conn: &mut DbConnection, id: &RewardId) -> DomainResult<Option<Reward>> {
     Ok(reward::table
         .find(id.as_str())
@@ -302,10 +315,11 @@ pub(crate) struct NewRedemption<'a> {
     pub at: NaiveDateTime,
 }
 
+/// Writes the redemption and answers it as written, without reading it back.
 pub(crate) fn insert_redemption(
     conn: &mut DbConnection,
     r: &NewRedemption<'_>,
-) -> DomainResult<()> {
+) -> DomainResult<Redemption> {
     diesel::insert_into(redemption::table)
         .values((
             redemption::id.eq(r.id.as_str()),
@@ -320,7 +334,19 @@ pub(crate) fn insert_redemption(
             redemption::created_at.eq(r.at),
         ))
         .execute(conn)?;
-    Ok(())
+    Ok(Redemption {
+        id: r.id.clone(),
+        reward_id: r.reward.id.clone(),
+        reward_title: r.reward.title.clone(),
+        merchant_id: r.reward.merchant_id.clone(),
+        user_id: r.user.clone(),
+        points: r.reward.points_price,
+        code: Some(r.code.to_owned()),
+        status: RedemptionStatus::Pending,
+        expires_at: r.expires_at,
+        created_at: r.at,
+        finished_at: None,
+    })
 }
 
 /// Redemptions with their reward's title.
