@@ -488,9 +488,9 @@ impl Database {
     }
 
     /// Runs `f` outside any transaction, each statement reading the database as of its own
-    /// start. For a read whose statements need no snapshot in common — a catalogue page, whose
-    /// served communities are read just after its products — it spares the `BEGIN` and
-    /// `COMMIT` that would otherwise be half of the round trips of a page.
+    /// start. For a read of one statement, or whose statements need no snapshot in common — a
+    /// catalogue page, whose served communities are read just after its products — it spares
+    /// the `BEGIN` and `COMMIT` that would otherwise be most of its round trips.
     pub fn read_without_snapshot<T>(
         &self,
         f: impl FnOnce(&mut DbConnection) -> DomainResult<T>,

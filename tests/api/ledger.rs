@@ -123,6 +123,7 @@ both_engines!(
     donations_move_points_from_the_giver,
     the_history_pages_newest_first_and_names_the_counterpart,
     the_history_filters_by_transfer_code,
+    the_wallet_screen_costs_the_same_statements_whatever_its_history,
     the_totals_count_every_point_issued,
     allocations_adjustments_and_verifications_are_audited,
 );
@@ -184,6 +185,42 @@ async fn the_history_pages_newest_first_and_names_the_counterpart(app: &TestApp)
     assert_eq!(second["edges"][1]["node"]["change"], 100);
     assert_eq!(second["edges"][1]["node"]["transfer"]["code"], "ADJUST");
     assert_eq!(second["pageInfo"]["hasNextPage"], false);
+}
+
+async fn the_wallet_screen_costs_the_same_statements_whatever_its_history(app: &TestApp) {
+    const SCREEN: &str = "{ me { displayName wallet { balance history(first: 20) { COUNT edges { node { \
+                          change counterpart { name } transfer { reason createdAt } } } } } } }";
+    let alice = alice_gives_bob_three_gifts(app).await;
+    let cost = |counted: bool| {
+        let query = SCREEN.replace("COUNT", if counted { "totalCount" } else { "" });
+        let alice = alice.clone();
+        async move {
+            let before = app.services.db.statements_executed();
+            let data = app.ok(&query, json!({}), Some(&alice)).await;
+            let cost = app.services.db.statements_executed() - before;
+            (
+                cost,
+                data["me"]["wallet"]["history"]["edges"]
+                    .as_array()
+                    .map(Vec::len),
+            )
+        }
+    };
+    let (few, seen) = cost(false).await;
+    assert_eq!(seen, Some(4));
+    for i in 0..30 {
+        app.donate(&alice, "bob@example.cn", 1, &format!("more-{i}-abcdefgh"))
+            .await;
+    }
+    let (many, seen) = cost(false).await;
+    assert_eq!(seen, Some(20));
+    assert_eq!(few, many, "the screen's statements grew with the history");
+    // `me` and the wallet one statement each, outside a transaction; the history in one
+    // snapshot: BEGIN, the account, each side's page, the counterparts' accounts and their
+    // owners' names, COMMIT.
+    assert_eq!(many, 9, "the wallet screen costs {many} statements");
+    // `totalCount` counts each side: two statements, only when asked for.
+    assert_eq!(cost(true).await.0, many + 2);
 }
 
 async fn the_history_filters_by_transfer_code(app: &TestApp) {

@@ -1,13 +1,15 @@
 //! The volunteer-points ledger: balances, history and the operations that move points.
 
 use chrono::{DateTime, Utc};
-use juniper::{FieldResult, GraphQLInputObject, GraphQLObject, ID, graphql_object};
+use juniper::{
+    Executor, FieldResult, GraphQLInputObject, GraphQLObject, ID, ScalarValue, graphql_object,
+};
 use linli_domain::ledger::{self as domain, Adjustment, HistoryFilter, Recipient};
 use linli_domain::types::{AccountId, ApprovalRequestId, IdempotencyKey, TransferId};
 
 use super::directory::Organisation;
 use super::identity::User;
-use super::relay::{Kind, NodeValue, connection, page_request, payload};
+use super::relay::{Kind, NodeValue, connection, counts_total, page_request, payload};
 use super::{Context, Points, mirror_enum};
 
 mirror_enum!(
@@ -115,9 +117,9 @@ impl Account {
     }
 
     /// Transfers in and out, newest first.
-    async fn history(
+    async fn history<S: ScalarValue>(
         &self,
-        ctx: &Context,
+        executor: &Executor<'_, '_, Context, S>,
         #[graphql(
             description = "Return at most this many items from the start (0–100, default 20)."
         )]
@@ -134,7 +136,9 @@ impl Account {
             HistoryFilterInput,
         >,
     ) -> FieldResult<LedgerEntryConnection> {
-        let page = ctx.answer(page_request(first, after, last, before))?;
+        let ctx = executor.context();
+        let mut page = ctx.answer(page_request(first, after, last, before))?;
+        page.count = counts_total(executor);
         let filter = filter
             .map(|f| HistoryFilter {
                 codes: f

@@ -2,7 +2,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use juniper::{GraphQLObject, ID, graphql_interface};
+use juniper::{Executor, GraphQLObject, ID, ScalarValue, graphql_interface};
 use linli_domain::DomainError;
 use linli_domain::page::PageRequest;
 use linli_domain::types::{
@@ -176,6 +176,16 @@ pub fn global_raw(id: &ID) -> String {
 /// Cursors are opaque too: base64 of the sort key of the row.
 pub fn cursor(key: &str) -> String {
     URL_SAFE_NO_PAD.encode(key)
+}
+
+/// Whether the connection being resolved selects `totalCount`, under any alias or through a
+/// fragment: counting is a statement of its own, run only when asked for.
+pub fn counts_total<S: ScalarValue>(executor: &Executor<'_, '_, Context, S>) -> bool {
+    executor
+        .look_ahead()
+        .children()
+        .iter()
+        .any(|child| child.field_original_name() == "totalCount")
 }
 
 /// Builds a page request from Relay's four arguments.

@@ -9,7 +9,7 @@ use super::directory::{self, CommunityConnection, Membership, OrganisationConnec
 use super::identity::{self, User};
 use super::insight;
 use super::ledger::{self, LedgerTotals, TransferPayload};
-use super::relay::{NodeValue, page_request};
+use super::relay::{NodeValue, counts_total, page_request};
 use super::rewards::{
     self, DistrictOverview, MerchantStatement, RedemptionConnection, RewardConnection,
 };
@@ -91,15 +91,9 @@ impl Query {
         #[graphql(description = "End before this cursor (from `pageInfo.startCursor`).")]
         before: Option<String>,
     ) -> FieldResult<ProductConnection> {
-        // Counting is a statement of its own: only when `totalCount` is asked for, under any
-        // alias or fragment.
         let ctx = executor.context();
         let mut page = ctx.answer(page_request(first, after, last, before))?;
-        page.count = executor
-            .look_ahead()
-            .children()
-            .iter()
-            .any(|child| child.field_original_name() == "totalCount");
+        page.count = counts_total(executor);
         catalogue::products(ctx, filter, order_by, page).await
     }
 

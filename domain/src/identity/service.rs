@@ -268,9 +268,10 @@ impl<'a> Identity<'a> {
     /// The caller's own account.
     pub fn me(&self, actor: &Actor) -> DomainResult<User> {
         let id = actor.user_id()?;
+        // One statement: no snapshot to hold.
         self.services
             .db
-            .read(|conn| store::find_user(conn, id))?
+            .read_without_snapshot(|conn| store::find_user(conn, id))?
             .ok_or(DomainError::Unauthenticated)
     }
 

@@ -362,7 +362,8 @@ impl<'a> Ledger<'a> {
 
     /// A person's wallet: readable by that person and by staff.
     pub fn wallet(&self, actor: &Actor, user: &UserId) -> DomainResult<Account> {
-        self.services.db.read(|conn| {
+        // One statement (the wallet; its owner reads it with no other): no snapshot to hold.
+        self.services.db.read_without_snapshot(|conn| {
             let wallet = owned(conn, AccountKind::Wallet, user.as_str())?;
             authorize_read(conn, actor, &wallet)?;
             Ok(wallet)

@@ -521,8 +521,12 @@ pub(crate) fn history(
         }
     });
     transfers.truncate(usize::try_from(page.limit()).unwrap_or(0));
-    let total = history_count(conn, account_id, Side::Debit, filter)?
-        + history_count(conn, account_id, Side::Credit, filter)?;
+    let total = if page.count {
+        history_count(conn, account_id, Side::Debit, filter)?
+            + history_count(conn, account_id, Side::Credit, filter)?
+    } else {
+        0
+    };
 
     let other_ids: Vec<String> = transfers
         .iter()
