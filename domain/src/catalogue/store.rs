@@ -255,15 +255,18 @@ pub(crate) fn filtered(
             ordered!(rows.select((Product::as_select(), Organisation::as_select()))).load(conn)?;
         return Ok((rows, 0));
     }
+    let count = || apply_filter!(product::table).count();
     // The count rides in the page's own statement, as a subquery the database runs once.
-    let count = apply_filter!(product::table).count().single_value();
-    let counted: Vec<(Product, Organisation, Option<i64>)> =
-        ordered!(rows.select((Product::as_select(), Organisation::as_select(), count)))
-            .load(conn)?;
+    let counted: Vec<(Product, Organisation, Option<i64>)> = ordered!(rows.select((
+        Product::as_select(),
+        Organisation::as_select(),
+        count().single_value()
+    )))
+    .load(conn)?;
     let total = match counted.first() {
         Some((_, _, total)) => total.unwrap_or(0),
         // A page past the end has no row to carry the count.
-        None => apply_filter!(product::table).count().get_result(conn)?,
+        None => count().get_result(conn)?,
     };
     Ok((
         counted

@@ -216,8 +216,7 @@ impl<'a> Rewards<'a> {
             let id = RewardId::parse(id).ok_or_else(|| {
                 DomainError::internal("a creation names a reward id that is not one")
             })?;
-            let reward = find_reward(conn, &id)?;
-            let merchant = find_merchant(conn, &reward.merchant_id)?;
+            let (reward, merchant) = find_reward_with_merchant(conn, &id)?;
             Ok(RewardView { reward, merchant })
         };
         create_once(self.services, Subject::Reward, keyed, find, |conn, _| {
@@ -331,8 +330,7 @@ impl<'a> Rewards<'a> {
         ledger::service::once_claimed(self.services, replay, |conn, now| {
             let id = RedemptionId::generate();
             let code = new_code();
-            let (reward, merchant) = store::find_reward_with_merchant(conn, reward_id)?
-                .ok_or(DomainError::NotFound { what: "奖励" })?;
+            let (reward, merchant) = find_reward_with_merchant(conn, reward_id)?;
             // The key is claimed first: a request sent again collides here and gets its first
             // answer, whatever has changed since (the reward paused, the limit now reached).
             let redemption = store::insert_redemption(
@@ -810,6 +808,13 @@ fn find_merchant(conn: &mut DbConnection, id: &MerchantId) -> DomainResult<Merch
 
 fn find_reward(conn: &mut DbConnection, id: &RewardId) -> DomainResult<Reward> {
     store::find_reward(conn, id)?.ok_or(DomainError::NotFound { what: "奖励" })
+}
+
+fn find_reward_with_merchant(
+    conn: &mut DbConnection,
+    id: &RewardId,
+) -> DomainResult<(Reward, Merchant)> {
+    store::find_reward_with_merchant(conn, id)?.ok_or(DomainError::NotFound { what: "奖励" })
 }
 
 fn find_redemption(conn: &mut DbConnection, id: &RedemptionId) -> DomainResult<Redemption> {
